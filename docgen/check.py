@@ -1,0 +1,78 @@
+"""`docgen check`: validate a whole workspace — every workbook, and every template against the
+values docgen gives it — and report every problem at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from docgen.documents import DocumentInfo, estimate_context, price_sheet_context
+from docgen.estimate import PlanItem, plan_estimate
+from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
+from docgen.i18n import Formatter, parse_locale
+from docgen.pricing import PriceList, load_price_list
+from docgen.render import DocumentTemplate
+from docgen.workspace import TEMPLATE_NAMES, Workspace
+
+
+@dataclass
+class CheckReport:
+    checked: list[str] = field(default_factory=list)
+    problems: list[Problem | str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def sample_contexts(price_list: PriceList) -> dict[str, dict]:
+    """A realistic context for each template, built by the same code as real documents."""
+    fmt = Formatter(parse_locale(price_list.clinic.locale), price_list.clinic.currency)
+    info = DocumentInfo("CHECK", "check", dt.date.today())
+    one_price_per_kind = {}
+    for treatment_code, area_code in price_list.prices:
+        kind = price_list.treatments[treatment_code].kind
+        one_price_per_kind.setdefault(kind, PlanItem(treatment_code, area_code))
+    estimate = plan_estimate(price_list, one_price_per_kind.values(), number="CHECK")
+    return {
+        "estimate.docx": estimate_context(estimate, fmt, patient="Check Patient", info=info),
+        "price_sheet.docx": price_sheet_context(price_list, fmt, info=info),
+    }
+
+
+def check_workspace(workspace: Workspace) -> CheckReport:
+    report = CheckReport()
+    price_lists = []
+    workbooks = workspace.workbooks()
+    if not workbooks:
+        report.problems.append(f"no price-list workbook (.xlsx) in {workspace.pricing_dir}")
+    for path in workbooks:
+        report.checked.append(f"pricing/{path.name}")
+        try:
+            price_lists.append(load_price_list(path))
+        except WorkbookError as error:
+            report.problems.extend(error.problems)
+
+    contexts = sample_contexts(price_lists[0]) if price_lists else {}
+    for name in TEMPLATE_NAMES:
+        report.checked.append(f"templates/{name}")
+        path = workspace.templates_dir / name
+        if not path.is_file():
+            report.problems.append(f"templates/{name}: missing")
+            continue
+        try:
+            template = DocumentTemplate(path)
+            unknown = template.variables() - set(contexts.get(name, {}))
+            if unknown and contexts:
+                known = ", ".join(sorted(contexts[name]))
+                report.problems.append(
+                    f"templates/{name}: uses {', '.join(sorted(unknown))}, which docgen does not "
+                    f"provide (available: {known})"
+                )
+            elif name in contexts:
+                template.render(contexts[name])  # finds misspelt attributes such as line.totl
+        except TemplateError as error:
+            report.problems.append(str(error))
+        except DocgenError as error:
+            report.problems.append(f"templates/{name}: {error}")
+    return report

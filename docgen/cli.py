@@ -1,0 +1,139 @@
+"""The `docgen` command: parses options, calls the library, prints. Nothing else lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from docgen import __version__
+from docgen.check import check_workspace
+from docgen.exceptions import DocgenError
+from docgen.generate import GeneratedDocument, create_estimate, create_price_sheet, run_demo
+from docgen.workspace import Workspace, init_workspace
+
+
+class DocgenGroup(click.Group):
+    """Turns every DocgenError into a clear message on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DocgenError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def report(documents: list[GeneratedDocument]) -> None:
+    for document in documents:
+        click.echo(f"wrote {document.docx}")
+        if document.pdf:
+            click.echo(f"wrote {document.pdf}")
+
+
+workspace_option = click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DOCGEN_WORKSPACE",
+    help="Workspace folder (templates/, pricing/). Default: the one shipped with docgen.",
+)
+prices_option = click.option(
+    "--prices", metavar="NAME", help="Which workbook in pricing/ (needed when there are several)."
+)
+locale_option = click.option(
+    "--locale", metavar="LOCALE", help="Language and region, e.g. en_GB, fr_FR, de-DE, pt_BR."
+)
+pdf_option = click.option("--pdf", is_flag=True, help="Also write a PDF (needs LibreOffice).")
+output_option = click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Output .docx file or folder."
+)
+force_option = click.option("--force", is_flag=True, help="Replace documents that already exist.")
+
+
+@click.group(cls=DocgenGroup)
+@workspace_option
+@click.version_option(__version__, prog_name="docgen")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path | None) -> None:
+    """Printable patient documents for aesthetic clinics: cost estimates and price sheets,
+    from an Excel price list and Word templates."""
+    ctx.obj = workspace
+
+
+def open_workspace() -> Workspace:
+    return Workspace.open(click.get_current_context().find_root().obj)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Copy the built-in templates and sample price list into a new workspace DIRECTORY."""
+    workspace = init_workspace(directory)
+    click.echo(f"created workspace {workspace.root}")
+    click.echo(f"edit {workspace.pricing_dir} and {workspace.templates_dir}, then run:")
+    click.echo(f"  docgen --workspace {directory} check")
+
+
+@main.command()
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default="docgen-demo",
+    show_default=True, help="Folder for the sample documents.",
+)  # fmt: skip
+@click.option(
+    "--pdf/--no-pdf", default=None, help="PDF too (default: when LibreOffice is installed)."
+)
+@force_option
+def demo(output: Path, pdf: bool | None, force: bool) -> None:
+    """Generate sample documents from the workspace to see what docgen makes."""
+    documents = run_demo(output, workspace=open_workspace(), pdf=pdf, force=force)
+    report(documents)
+    if not any(d.pdf for d in documents):
+        click.echo("(no PDFs: LibreOffice is not installed; the .docx files open in Word)")
+
+
+@main.command()
+def check() -> None:
+    """Validate the workspace's workbooks and templates; exit 1 listing every problem."""
+    result = check_workspace(open_workspace())
+    for item in result.checked:
+        click.echo(f"checked {item}")
+    if result.ok:
+        click.echo("✓ workspace is ready: no problems found")
+        return
+    click.echo(f"✗ {len(result.problems)} problem(s):", err=True)
+    for problem in result.problems:
+        click.echo(f"  - {problem}", err=True)
+    raise SystemExit(1)
+
+
+@main.command()
+@click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
+@click.option(
+    "--item", "items", required=True, multiple=True, metavar="TREATMENT:AREA[:SESSIONS]",
+    help="A line of the plan, e.g. REJUV:FACE or REJUV:FACE:6. Repeat for several lines.",
+)  # fmt: skip
+@prices_option
+@locale_option
+@pdf_option
+@output_option
+@force_option
+def estimate(patient, items, prices, locale, pdf, output, force) -> None:
+    """Write a cost estimate for a patient's treatment plan."""
+    document = create_estimate(
+        open_workspace(), patient, items, locale=locale, prices=prices, output=output, pdf=pdf,
+        force=force,
+    )  # fmt: skip
+    report([document])
+
+
+@main.command("price-sheet")
+@prices_option
+@locale_option
+@pdf_option
+@output_option
+@force_option
+def price_sheet(prices, locale, pdf, output, force) -> None:
+    """Write the clinic's price list: every treatment and area, per session and per course."""
+    document = create_price_sheet(
+        open_workspace(), locale=locale, prices=prices, output=output, pdf=pdf, force=force
+    )
+    report([document])

@@ -1,0 +1,209 @@
+"""Plan step: price a treatment plan against a price list.
+
+Every line is rounded once, half-up, to the currency's digits; the VAT of a line is rounded once
+too; subtotals and totals are exact sums of rounded figures, so the printed numbers always add up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from docgen.exceptions import PlanError
+from docgen.pricing import Area, Course, Kind, PriceList, Treatment
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One requested line: a treatment on an area, optionally with a number of sessions."""
+
+    treatment: str
+    area: str
+    sessions: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> PlanItem:
+        """Parse `TREATMENT:AREA[:SESSIONS]`, e.g. `REJUV:FACE:6`."""
+        parts = [p.strip() for p in spec.split(":")]
+        if len(parts) not in (2, 3) or not all(parts):
+            raise PlanError([f"{spec!r} is not TREATMENT:AREA or TREATMENT:AREA:SESSIONS"])
+        sessions = None
+        if len(parts) == 3:
+            if not parts[2].isdigit() or int(parts[2]) < 1:
+                raise PlanError([f"{spec!r}: sessions must be a whole number of at least 1"])
+            sessions = int(parts[2])
+        return cls(parts[0].upper(), parts[1].upper(), sessions)
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    treatment: Treatment
+    area: Area
+    sessions: int
+    unit_price: Decimal
+    course: Course | None  # the course applied, when the sessions reach one
+    courses: int  # how many whole courses the sessions contain
+    amount: Decimal  # as listed: VAT-inclusive when the clinic's prices include VAT
+    vat_rate: Decimal  # percent
+    vat: Decimal
+
+    @property
+    def single_sessions(self) -> int:
+        """Sessions charged at the per-session price, beyond the whole courses."""
+        return self.sessions - self.courses * (self.course.sessions if self.course else 0)
+
+    @property
+    def saving(self) -> Decimal:
+        return self.unit_price * self.sessions - self.amount
+
+
+@dataclass(frozen=True)
+class VatLine:
+    rate: Decimal
+    base: Decimal  # amount excluding VAT taxed at this rate
+    vat: Decimal
+
+
+@dataclass(frozen=True)
+class Estimate:
+    price_list: PriceList
+    number: str
+    issued: dt.date
+    valid_until: dt.date
+    lines: tuple[EstimateLine, ...]
+    net: Decimal  # total excluding VAT
+    vat_lines: tuple[VatLine, ...]
+    total: Decimal  # what the patient pays
+    deposit: Decimal
+
+    @property
+    def vat(self) -> Decimal:
+        return sum((v.vat for v in self.vat_lines), Decimal(0))
+
+    @property
+    def kinds(self) -> set[Kind]:
+        return {line.treatment.kind for line in self.lines}
+
+
+def new_quote_number(issued: dt.date) -> str:
+    return f"Q-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+
+
+def plan_estimate(
+    price_list: PriceList,
+    items: Iterable[PlanItem],
+    *,
+    issued: dt.date | None = None,
+    number: str | None = None,
+) -> Estimate:
+    """Price every item; raise PlanError listing every item that cannot be priced."""
+    items = list(items)
+    if not items:
+        raise PlanError(["the plan is empty: give at least one TREATMENT:AREA item"])
+    problems: list[str] = []
+    lines = []
+    for item in items:
+        line = _price_line(price_list, item, problems)
+        if line is not None:
+            lines.append(line)
+    if problems:
+        raise PlanError(problems)
+
+    issued = issued or dt.date.today()
+    clinic = price_list.clinic
+    total = sum((line.amount for line in lines), Decimal(0))
+    if clinic.prices_include_vat:
+        vat_total = sum((line.vat for line in lines), Decimal(0))
+        net = total - vat_total
+    else:
+        net = total
+        total += sum((line.vat for line in lines), Decimal(0))
+    return Estimate(
+        price_list=price_list,
+        number=number or new_quote_number(issued),
+        issued=issued,
+        valid_until=issued + dt.timedelta(days=clinic.quote_validity_days),
+        lines=tuple(lines),
+        net=net,
+        vat_lines=_vat_lines(lines, clinic.prices_include_vat),
+        total=total,
+        deposit=price_list.round_money(total * clinic.deposit_percent / 100),
+    )
+
+
+def _vat_lines(lines: Sequence[EstimateLine], prices_include_vat: bool) -> tuple[VatLine, ...]:
+    by_rate: dict[Decimal, VatLine] = {}
+    for line in lines:
+        base = line.amount - line.vat if prices_include_vat else line.amount
+        previous = by_rate.get(line.vat_rate, VatLine(line.vat_rate, Decimal(0), Decimal(0)))
+        by_rate[line.vat_rate] = VatLine(
+            line.vat_rate, previous.base + base, previous.vat + line.vat
+        )
+    return tuple(by_rate[rate] for rate in sorted(by_rate, reverse=True))
+
+
+def closest(code: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' when a known code is close to the one given, else ''."""
+    match = difflib.get_close_matches(code, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> EstimateLine | None:
+    treatment = price_list.treatments.get(item.treatment)
+    area = price_list.areas.get(item.area)
+    label = f"{item.treatment}:{item.area}"
+    if treatment is None:
+        hint = closest(item.treatment, price_list.treatments)
+        problems.append(
+            f"{label}: unknown treatment {item.treatment!r}{hint}; "
+            f"known treatments: {', '.join(price_list.treatments)}"
+        )
+    if area is None:
+        problems.append(
+            f"{label}: unknown area {item.area!r}{closest(item.area, price_list.areas)}; "
+            f"known areas: {', '.join(price_list.areas)}"
+        )
+    if treatment is None or area is None:
+        return None
+    price = price_list.prices.get((treatment.code, area.code))
+    if price is None:
+        priced = ", ".join(a.code for a in price_list.areas_priced_for(treatment.code))
+        problems.append(
+            f"{label}: {treatment.name} has no price for {area.name} in {price_list.path.name}; "
+            f"priced areas for {treatment.code}: {priced or 'none'}"
+        )
+        return None
+    course = price.course
+    sessions = item.sessions or (course.sessions if course else treatment.sessions_min)
+    if not treatment.sessions_min <= sessions <= treatment.sessions_max:
+        problems.append(
+            f"{label}: {sessions} sessions is outside the usual course for {treatment.name} "
+            f"({treatment.sessions_min} to {treatment.sessions_max})"
+        )
+        return None
+
+    courses = sessions // course.sessions if course else 0
+    amount = price_list.round_money(
+        courses * (course.price if course else 0)
+        + (sessions - courses * (course.sessions if course else 0)) * price.per_session
+    )
+    rate = price_list.clinic.vat_rates[treatment.kind]
+    if price_list.clinic.prices_include_vat:
+        vat = price_list.round_money(amount * rate / (100 + rate))
+    else:
+        vat = price_list.round_money(amount * rate / 100)
+    return EstimateLine(
+        treatment=treatment,
+        area=area,
+        sessions=sessions,
+        unit_price=price.per_session,
+        course=course if courses else None,
+        courses=courses,
+        amount=amount,
+        vat_rate=rate,
+        vat=vat,
+    )

@@ -1,0 +1,81 @@
+"""Every error docgen raises on purpose; the CLI turns each into a message and exit code 1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class DocgenError(Exception):
+    """Base class: raised for any problem the user can fix (bad input, missing file, ...)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as the file allows."""
+
+    file: str
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.sheet:
+            where += f", {self.sheet}!{self.cell}" if self.cell else f", sheet {self.sheet!r}"
+        return f"{where}: {self.message}"
+
+
+class ProblemsError(DocgenError):
+    """Base for errors that carry every problem found, so that all are reported at once."""
+
+    headline = "problems found"
+
+    def __init__(self, problems: Iterable[Problem | str]):
+        self.problems = tuple(problems)
+        lines = [f"{len(self.problems)} {self.headline}:"] if len(self.problems) > 1 else []
+        lines += [f"  - {p}" if len(self.problems) > 1 else str(p) for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class WorkbookError(ProblemsError):
+    """Raised when a price-list workbook cannot be read or holds invalid cells."""
+
+    headline = "problems in the price list"
+
+
+class PlanError(ProblemsError):
+    """Raised when a requested treatment plan names unknown codes or impossible sessions."""
+
+    headline = "problems in the treatment plan"
+
+
+class WorkspaceError(DocgenError):
+    """Raised when a workspace folder, template or workbook cannot be found."""
+
+
+class TemplateError(DocgenError):
+    """Raised when a Word template is unreadable, unsafe, or uses a variable docgen lacks."""
+
+    def __init__(self, template: str, message: str):
+        self.template = template
+        super().__init__(f"template {template}: {message}")
+
+
+class LocaleError(DocgenError):
+    """Raised when a locale is not a language and region docgen can format for."""
+
+
+class OutputExistsError(DocgenError):
+    """Raised before writing when a document already exists and --force was not given."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"{path} already exists; signed documents are records, so docgen does not "
+            "overwrite them. Choose another file with -o, or pass --force to replace it."
+        )
+
+
+class PdfError(DocgenError):
+    """Raised when LibreOffice is missing or fails to convert a document to PDF."""

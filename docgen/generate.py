@@ -1,0 +1,167 @@
+"""The Python API behind every command: load → plan → context → render → convert, then write.
+
+Each function checks everything it can (inputs, target files, LibreOffice) before it writes
+anything, so a failed command leaves no document behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.documents import DocumentInfo, estimate_context, price_sheet_context
+from docgen.estimate import PlanItem, new_quote_number, plan_estimate
+from docgen.exceptions import DocgenError
+from docgen.i18n import Formatter, parse_locale
+from docgen.output import ensure_can_write, safe_filename_part, write_atomically
+from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
+from docgen.pricing import PriceList, load_price_list
+from docgen.render import DocumentTemplate
+from docgen.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class GeneratedDocument:
+    docx: Path
+    pdf: Path | None
+    document_id: str
+
+    @property
+    def printable(self) -> Path:
+        return self.pdf or self.docx
+
+
+def load_workspace_prices(workspace: Workspace, prices: str | None = None) -> PriceList:
+    return load_price_list(workspace.workbook(prices))
+
+
+def formatter_for(price_list: PriceList, locale: str | None) -> Formatter:
+    return Formatter(parse_locale(locale or price_list.clinic.locale), price_list.clinic.currency)
+
+
+def _target(output: str | Path | None, default_name: str) -> Path:
+    if output is None:
+        return Path.cwd() / default_name
+    path = Path(output).expanduser()
+    if path.is_dir():
+        return path / default_name
+    return path if path.suffix.lower() == ".docx" else path.with_suffix(".docx")
+
+
+def _write(
+    template: DocumentTemplate,
+    context: dict,
+    target: Path,
+    document_id: str,
+    pdf: bool,
+    force: bool,
+) -> GeneratedDocument:
+    data = template.render(context)
+    write_atomically(target, data, force)
+    pdf_path = convert_to_pdf([target], force=force)[0] if pdf else None
+    return GeneratedDocument(target, pdf_path, document_id)
+
+
+def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
+    target = _target(output, default_name)
+    ensure_can_write(target, force)
+    if pdf:
+        find_soffice()
+        ensure_can_write(target.with_suffix(".pdf"), force)
+    return target
+
+
+def create_estimate(
+    workspace: Workspace,
+    patient: str,
+    items: Sequence[PlanItem | str],
+    *,
+    locale: str | None = None,
+    prices: str | None = None,
+    output: str | Path | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> GeneratedDocument:
+    """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
+    if not patient or not patient.strip():
+        raise DocgenError("the patient's name is empty")
+    price_list = load_workspace_prices(workspace, prices)
+    fmt = formatter_for(price_list, locale)
+    issued = issued or dt.date.today()
+    plan = [item if isinstance(item, PlanItem) else PlanItem.parse(item) for item in items]
+    estimate = plan_estimate(price_list, plan, issued=issued, number=new_quote_number(issued))
+    template = DocumentTemplate(workspace.template("estimate.docx"))
+    default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
+    target = _prepare_target(output, default_name, pdf, force)
+    info = DocumentInfo(estimate.number, template.version, issued)
+    context = estimate_context(estimate, fmt, patient=patient, info=info)
+    return _write(template, context, target, estimate.number, pdf, force)
+
+
+def create_price_sheet(
+    workspace: Workspace,
+    *,
+    locale: str | None = None,
+    prices: str | None = None,
+    output: str | Path | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> GeneratedDocument:
+    """Write the clinic's whole price list as a printable sheet."""
+    price_list = load_workspace_prices(workspace, prices)
+    fmt = formatter_for(price_list, locale)
+    issued = issued or dt.date.today()
+    template = DocumentTemplate(workspace.template("price_sheet.docx"))
+    document_id = f"PS-{safe_filename_part(price_list.name)}-{issued:%Y%m%d}-{fmt.locale}"
+    target = _prepare_target(output, f"price-sheet-{price_list.name}-{fmt.locale}.docx", pdf, force)
+    info = DocumentInfo(document_id, template.version, issued)
+    context = price_sheet_context(price_list, fmt, info=info)
+    return _write(template, context, target, document_id, pdf, force)
+
+
+DEMO_PATIENT = "Amélie Laurent-O'Brien"
+DEMO_PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
+
+
+def run_demo(
+    output_dir: str | Path,
+    *,
+    workspace: Workspace | None = None,
+    pdf: bool | None = None,
+    force: bool = False,
+) -> list[GeneratedDocument]:
+    """Generate sample documents from the workspace: an estimate in the clinic's language and in
+    French formatting, and the price sheet. PDFs are made when LibreOffice is installed."""
+    workspace = workspace or Workspace.open()
+    output_dir = Path(output_dir)
+    if pdf is None:
+        pdf = libreoffice_available()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [
+        lambda: create_estimate(
+            workspace, DEMO_PATIENT, DEMO_PLAN, output=output_dir / "estimate.docx", force=force
+        ),
+        lambda: create_estimate(
+            workspace,
+            DEMO_PATIENT,
+            DEMO_PLAN,
+            locale="fr_FR",
+            output=output_dir / "estimate-fr_FR.docx",
+            force=force,
+        ),
+        lambda: create_price_sheet(workspace, output=output_dir / "price-sheet.docx", force=force),
+    ]
+    for name in ("estimate", "estimate-fr_FR", "price-sheet"):
+        ensure_can_write(output_dir / f"{name}.docx", force)
+        if pdf:
+            ensure_can_write(output_dir / f"{name}.pdf", force)
+    documents = [job() for job in jobs]
+    if not pdf:
+        return documents
+    pdfs = convert_to_pdf([d.docx for d in documents], force=force)
+    return [
+        GeneratedDocument(d.docx, p, d.document_id) for d, p in zip(documents, pdfs, strict=True)
+    ]

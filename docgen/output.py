@@ -1,0 +1,66 @@
+"""Writing documents: safe file names, atomic writes, and never overwriting without --force."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from docgen.exceptions import OutputExistsError
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)
+}
+_UNSAFE = re.compile(r"[^\w\-]+")
+
+
+def safe_filename_part(text: str, fallback: str = "patient", max_length: int = 60) -> str:
+    """A file-name fragment that is valid on Windows, macOS and Linux.
+
+    Letters of any script are kept (a name in Arabic stays Arabic); everything else becomes '-'.
+    """
+    text = unicodedata.normalize("NFC", text)
+    part = _UNSAFE.sub("-", text).strip("-_.")[:max_length].strip("-_.")
+    if not part or part.upper() in _WINDOWS_RESERVED:
+        return fallback
+    return part
+
+
+def ensure_can_write(path: Path, force: bool) -> None:
+    """Fail before any work is done when the target exists and may not be replaced."""
+    if path.exists() and not force:
+        raise OutputExistsError(str(path))
+
+
+def write_atomically(path: Path, data: bytes, force: bool) -> Path:
+    """Write via a temporary file in the same folder, so a reader never sees half a document."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        move_into_place(Path(temporary), path, force)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+def move_into_place(source: Path, path: Path, force: bool) -> None:
+    """Rename source to path; without force this fails rather than replace an existing file."""
+    if force:
+        os.replace(source, path)
+        return
+    try:
+        os.link(source, path)  # atomic, and refuses to replace an existing file
+    except FileExistsError:
+        raise OutputExistsError(str(path)) from None
+    except OSError:  # file systems without hard links
+        if path.exists():
+            raise OutputExistsError(str(path)) from None
+        os.replace(source, path)
+    else:
+        source.unlink()

@@ -1,0 +1,655 @@
+"""Load step: read a price-list workbook into validated, frozen domain objects.
+
+Sheets are found by name and columns by header (case-insensitive, any order, extra columns
+ignored). No cell is trusted: every problem is collected with its file, sheet and cell, and all
+of them are raised together in one WorkbookError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_precision, list_currencies
+from openpyxl.utils.exceptions import InvalidFileException
+
+from docgen.exceptions import Problem, WorkbookError
+
+
+class Kind(StrEnum):
+    COSMETIC = "cosmetic"
+    THERAPEUTIC = "therapeutic"
+
+
+class Frequency(StrEnum):
+    """Frequency bands used in patient information leaflets."""
+
+    VERY_COMMON = "very common"
+    COMMON = "common"
+    UNCOMMON = "uncommon"
+    RARE = "rare"
+
+    @property
+    def odds(self) -> str:
+        return {
+            Frequency.VERY_COMMON: "more than 1 in 10",
+            Frequency.COMMON: "up to 1 in 10",
+            Frequency.UNCOMMON: "up to 1 in 100",
+            Frequency.RARE: "up to 1 in 1,000",
+        }[self]
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str
+    address: str
+    phone: str
+    email: str
+    registration: str
+    currency: str
+    locale: str
+    vat_rates: Mapping[Kind, Decimal]  # percent, e.g. Decimal("20")
+    prices_include_vat: bool
+    quote_validity_days: int
+    deposit_percent: Decimal
+    consultation_fee: Decimal
+    effective_date: dt.date | None
+    price_list_version: str
+
+
+@dataclass(frozen=True)
+class Treatment:
+    code: str
+    name: str
+    description: str
+    kind: Kind
+    sessions_min: int
+    sessions_max: int
+    interval_days: int
+    ingredients: str
+    risk_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Course:
+    """A package of `sessions` sessions sold together for `price`."""
+
+    sessions: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Price:
+    treatment_code: str
+    area_code: str
+    per_session: Decimal
+    course: Course | None
+
+
+@dataclass(frozen=True)
+class Risk:
+    code: str
+    name: str
+    description: str
+    frequency: Frequency
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """Everything one workbook says about a clinic, its treatments and their prices."""
+
+    path: Path
+    checksum: str  # SHA-256 of the workbook file
+    clinic: Clinic
+    treatments: Mapping[str, Treatment]
+    areas: Mapping[str, Area]
+    prices: Mapping[tuple[str, str], Price]
+    risks: Mapping[str, Risk]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def round_money(self, amount: Decimal) -> Decimal:
+        return round_money(amount, self.clinic.currency)
+
+    def areas_priced_for(self, treatment_code: str) -> list[Area]:
+        return [self.areas[a] for (t, a) in self.prices if t == treatment_code]
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit (2 places for EUR, none for JPY)."""
+    exponent = Decimal(1).scaleb(-get_currency_precision(currency))
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def load_price_list(path: str | Path) -> PriceList:
+    """Read and validate a workbook; raise WorkbookError listing every problem found."""
+    return _WorkbookReader(Path(path)).read()
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks")
+
+CLINIC_KEYS = {
+    "name": True,
+    "address": True,
+    "phone": False,
+    "email": False,
+    "registration": False,
+    "currency": True,
+    "locale": True,
+    "vat cosmetic": True,
+    "vat therapeutic": True,
+    "prices include vat": True,
+    "quote validity days": True,
+    "deposit": True,
+    "consultation fee": False,
+    "effective date": False,
+    "version": False,
+}
+
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+
+
+def _normalise(header: Any) -> str:
+    return " ".join(str(header).replace("_", " ").replace("%", " ").split()).lower()
+
+
+@dataclass
+class _Cell:
+    """A cell value with the address needed to report it."""
+
+    sheet: str
+    coordinate: str
+    value: Any
+    formula: str | None = None
+    number_format: str = "General"
+    reported: bool = False  # a problem was already reported for this cell
+
+    @property
+    def blank(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+class _WorkbookReader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+        self.currency = "EUR"  # until the Clinic sheet names the real one
+        self.digits = 2
+
+    # Problems -----------------------------------------------------------------------------------
+
+    def problem(self, cell: _Cell | None, message: str, sheet: str | None = None) -> None:
+        self.problems.append(
+            Problem(
+                file=self.path.name,
+                sheet=cell.sheet if cell else sheet,
+                cell=cell.coordinate if cell else None,
+                message=message,
+            )
+        )
+
+    def bad(self, cell: _Cell, expected: str) -> None:
+        self.problem(cell, f"found {cell.value!r}, expected {expected}")
+
+    # Entry --------------------------------------------------------------------------------------
+
+    def read(self) -> PriceList:
+        try:
+            data = self.path.read_bytes()
+        except OSError as error:
+            raise WorkbookError(
+                [Problem(self.path.name, f"cannot read: {error.strerror}")]
+            ) from None
+        try:
+            values = openpyxl.load_workbook(self.path, data_only=True)
+            formulas = openpyxl.load_workbook(self.path, data_only=False)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+            raise WorkbookError(
+                [
+                    Problem(
+                        self.path.name,
+                        "is not an Excel workbook (.xlsx) that can be opened "
+                        f"({type(error).__name__}: {error}); save it from Excel or LibreOffice "
+                        "as 'Excel 2007-365 (.xlsx)'",
+                    )
+                ]
+            ) from None
+
+        sheets = {}
+        for wanted in SHEETS:
+            found = next(
+                (n for n in values.sheetnames if n.strip().lower() == wanted.lower()), None
+            )
+            if found is None:
+                self.problem(
+                    None,
+                    f"missing sheet {wanted!r} (sheets found: {', '.join(values.sheetnames)})",
+                )
+            else:
+                sheets[wanted] = (values[found], formulas[found])
+        if self.problems:
+            raise WorkbookError(self.problems)
+
+        clinic = self.read_clinic(*sheets["Clinic"])
+        risks = self.read_risks(*sheets["Risks"])
+        areas = self.read_areas(*sheets["Areas"])
+        treatments = self.read_treatments(*sheets["Treatments"], risks)
+        prices = self.read_prices(*sheets["Prices"], treatments, areas)
+        if self.problems:
+            raise WorkbookError(self.problems)
+        assert clinic is not None
+        return PriceList(
+            path=self.path,
+            checksum=hashlib.sha256(data).hexdigest(),
+            clinic=clinic,
+            treatments=treatments,
+            areas=areas,
+            prices=prices,
+            risks=risks,
+        )
+
+    # Sheet access -------------------------------------------------------------------------------
+
+    def cells(self, values_ws, formulas_ws, row: int, col: int) -> _Cell:
+        value_cell = values_ws.cell(row=row, column=col)
+        formula_value = formulas_ws.cell(row=row, column=col).value
+        is_formula = isinstance(formula_value, str) and formula_value.startswith("=")
+        return _Cell(
+            values_ws.title,
+            value_cell.coordinate,
+            value_cell.value,
+            formula=formula_value if is_formula else None,
+            number_format=value_cell.number_format or "General",
+        )
+
+    def table(
+        self, values_ws, formulas_ws, columns: dict[str, bool]
+    ) -> list[dict[str, _Cell]] | None:
+        """Rows of a sheet as {column: cell}; columns maps header -> required."""
+        headers: dict[str, int] = {}
+        for cell in values_ws[1]:
+            if cell.value is not None and str(cell.value).strip():
+                headers.setdefault(_normalise(cell.value), cell.column)
+        missing = [name for name, required in columns.items() if required and name not in headers]
+        for name in missing:
+            self.problem(
+                None,
+                f"missing column {name!r} in the header row "
+                f"(found: {', '.join(repr(h) for h in headers) or 'nothing'})",
+                sheet=values_ws.title,
+            )
+        if missing:
+            return None
+        rows = []
+        for row in range(2, values_ws.max_row + 1):
+            record = {
+                name: self.cells(values_ws, formulas_ws, row, col)
+                for name, col in headers.items()
+                if name in columns
+            }
+            if all(c.blank and not c.formula for c in record.values()):
+                continue
+            for cell in record.values():
+                if cell.formula and cell.value is None:
+                    self.problem(
+                        cell,
+                        f"formula {cell.formula} has no saved value; open the workbook in "
+                        "Excel or LibreOffice and save it so the result is stored",
+                    )
+                    cell.reported = True
+            rows.append(record)
+        return rows
+
+    # Value parsers: each reports a problem and returns None on a bad cell ---------------------
+
+    def text(self, cell: _Cell | None, required: bool = True) -> str | None:
+        if cell is None or cell.blank:
+            if required and cell is not None and not cell.reported:
+                self.problem(cell, "is empty, expected a value")
+            return None if required else ""
+        if isinstance(cell.value, dt.datetime | dt.date):
+            return cell.value.isoformat()
+        if isinstance(cell.value, float) and cell.value.is_integer():
+            return str(int(cell.value))
+        return str(cell.value).strip()
+
+    def code(self, cell: _Cell) -> str | None:
+        value = self.text(cell)
+        if value is None:
+            return None
+        if not value.replace("-", "").replace("_", "").isalnum() or " " in value:
+            self.bad(cell, "a code of letters, digits, '-' or '_' (no spaces)")
+            return None
+        return value.upper()
+
+    def number(self, cell: _Cell, required: bool = True) -> Decimal | None:
+        if cell.blank:
+            if required and not cell.reported:
+                self.problem(cell, "is empty, expected a number")
+            return None
+        value = cell.value
+        if isinstance(value, bool | dt.date | dt.datetime | dt.time):
+            self.bad(cell, "a number")
+            return None
+        try:
+            number = Decimal(str(value).strip().replace(",", ""))
+        except InvalidOperation:
+            self.bad(cell, "a number")
+            return None
+        if not number.is_finite():
+            self.bad(cell, "a number")
+            return None
+        return number
+
+    def money(self, cell: _Cell, required: bool = True) -> Decimal | None:
+        amount = self.number(cell, required)
+        if amount is None:
+            return None
+        if amount < 0:
+            self.bad(cell, "an amount of zero or more")
+            return None
+        if amount.as_tuple().exponent < -self.digits:
+            self.bad(cell, f"an amount with at most {self.digits} decimal places")
+            return None
+        return amount.quantize(Decimal(1).scaleb(-self.digits))
+
+    def integer(self, cell: _Cell, minimum: int, required: bool = True) -> int | None:
+        number = self.number(cell, required)
+        if number is None:
+            return None
+        if number != number.to_integral_value() or number < minimum:
+            self.bad(cell, f"a whole number of at least {minimum}")
+            return None
+        return int(number)
+
+    def percent(self, cell: _Cell) -> Decimal | None:
+        if isinstance(cell.value, str) and cell.value.strip().endswith("%"):
+            cell.value = cell.value.strip()[:-1]
+            number = self.number(cell)
+        else:
+            number = self.number(cell)
+            if number is not None and "%" in cell.number_format:
+                number *= 100  # a cell formatted as 20% stores 0.2
+        if number is None:
+            return None
+        if not 0 <= number <= 100:
+            self.bad(cell, "a percentage between 0 and 100")
+            return None
+        return (
+            number.to_integral_value()
+            if number == number.to_integral_value()
+            else number.normalize()
+        )
+
+    def choice(self, cell: _Cell, enum: type[StrEnum]) -> Any:
+        value = self.text(cell)
+        if value is None:
+            return None
+        normalised = " ".join(value.replace("_", " ").split()).lower()
+        try:
+            return enum(normalised)
+        except ValueError:
+            self.bad(cell, "one of " + ", ".join(repr(m.value) for m in enum))
+            return None
+
+    def date(self, cell: _Cell) -> dt.date | None:
+        if cell.blank:
+            return None
+        if isinstance(cell.value, dt.datetime):
+            return cell.value.date()
+        if isinstance(cell.value, dt.date):
+            return cell.value
+        try:
+            return dt.date.fromisoformat(str(cell.value).strip())
+        except ValueError:
+            self.bad(cell, "a date such as 2026-01-31")
+            return None
+
+    # Sheets -------------------------------------------------------------------------------------
+
+    def read_clinic(self, values_ws, formulas_ws) -> Clinic | None:
+        found: dict[str, _Cell] = {}
+        for row in range(1, values_ws.max_row + 1):
+            key = self.cells(values_ws, formulas_ws, row, 1)
+            if key.blank or _normalise(key.value) in {"key", "setting"}:
+                continue
+            found[_normalise(key.value)] = self.cells(values_ws, formulas_ws, row, 2)
+        for key, required in CLINIC_KEYS.items():
+            if required and key not in found:
+                self.problem(None, f"missing setting {key!r} in column A", sheet=values_ws.title)
+        if any(required and key not in found for key, required in CLINIC_KEYS.items()):
+            return None
+
+        def optional(key: str, read: Callable[[_Cell], Any], default: Any) -> Any:
+            return read(found[key]) if key in found and not found[key].blank else default
+
+        currency = self.text(found["currency"])
+        if currency is not None:
+            currency = currency.upper()
+            if currency not in list_currencies():
+                self.bad(found["currency"], "an ISO 4217 currency code such as GBP, EUR or CHF")
+                currency = None
+            else:
+                self.currency = currency
+                self.digits = get_currency_precision(currency)
+        locale = self.text(found["locale"])
+        if locale is not None:
+            try:
+                locale = str(Locale.parse(locale.replace("-", "_")))
+            except (ValueError, UnknownLocaleError):
+                self.bad(found["locale"], "a locale such as en_GB, fr_FR or de_CH")
+                locale = None
+        include_vat = self.text(found["prices include vat"])
+        if include_vat is not None and include_vat.lower() not in _YES | _NO:
+            self.bad(found["prices include vat"], "yes or no")
+            include_vat = None
+        values = dict(
+            name=self.text(found["name"]),
+            address=self.text(found["address"]),
+            phone=optional("phone", self.text, ""),
+            email=optional("email", self.text, ""),
+            registration=optional("registration", self.text, ""),
+            currency=currency,
+            locale=locale,
+            vat_cosmetic=self.percent(found["vat cosmetic"]),
+            vat_therapeutic=self.percent(found["vat therapeutic"]),
+            prices_include_vat=None if include_vat is None else include_vat.lower() in _YES,
+            quote_validity_days=self.integer(found["quote validity days"], minimum=1),
+            deposit_percent=self.percent(found["deposit"]),
+            consultation_fee=optional("consultation fee", self.money, Decimal(0)),
+            effective_date=optional("effective date", self.date, None),
+            price_list_version=optional("version", self.text, ""),
+        )
+        if any(v is None for k, v in values.items() if k != "effective_date"):
+            return None
+        return Clinic(
+            vat_rates={
+                Kind.COSMETIC: values.pop("vat_cosmetic"),
+                Kind.THERAPEUTIC: values.pop("vat_therapeutic"),
+            },
+            **values,
+        )
+
+    def unique(self, seen: dict[str, Any], key: Any, cell: _Cell, what: str) -> bool:
+        if key in seen:
+            self.problem(cell, f"duplicate {what} {key!r} (first defined in row {seen[key]})")
+            return False
+        seen[key] = cell.coordinate.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return True
+
+    def read_risks(self, values_ws, formulas_ws) -> dict[str, Risk]:
+        columns = {"code": True, "name": True, "description": True, "frequency": True}
+        risks: dict[str, Risk] = {}
+        seen: dict[str, str] = {}
+        for row in self.table(values_ws, formulas_ws, columns) or []:
+            code = self.code(row["code"])
+            fields = (
+                self.text(row["name"]),
+                self.text(row["description"]),
+                self.choice(row["frequency"], Frequency),
+            )
+            if code and self.unique(seen, code, row["code"], "risk") and None not in fields:
+                risks[code] = Risk(code, *fields)
+        return risks
+
+    def read_areas(self, values_ws, formulas_ws) -> dict[str, Area]:
+        areas: dict[str, Area] = {}
+        seen: dict[str, str] = {}
+        for row in self.table(values_ws, formulas_ws, {"code": True, "name": True}) or []:
+            code = self.code(row["code"])
+            name = self.text(row["name"])
+            if code and self.unique(seen, code, row["code"], "area") and name:
+                areas[code] = Area(code, name)
+        return areas
+
+    def read_treatments(self, values_ws, formulas_ws, risks) -> dict[str, Treatment]:
+        columns = {
+            "code": True,
+            "name": True,
+            "description": True,
+            "kind": True,
+            "sessions min": True,
+            "sessions max": True,
+            "interval days": True,
+            "ingredients": False,
+            "risks": True,
+        }
+        treatments: dict[str, Treatment] = {}
+        seen: dict[str, str] = {}
+        for row in self.table(values_ws, formulas_ws, columns) or []:
+            code = self.code(row["code"])
+            sessions_min = self.integer(row["sessions min"], minimum=1)
+            sessions_max = self.integer(row["sessions max"], minimum=1)
+            if sessions_min and sessions_max and sessions_min > sessions_max:
+                self.bad(row["sessions max"], f"at least sessions min ({sessions_min})")
+                sessions_max = None
+            risk_codes = self.risk_codes(row["risks"], risks)
+            fields = dict(
+                name=self.text(row["name"]),
+                description=self.text(row["description"]),
+                kind=self.choice(row["kind"], Kind),
+                sessions_min=sessions_min,
+                sessions_max=sessions_max,
+                interval_days=self.integer(row["interval days"], minimum=1),
+                ingredients=self.text(row.get("ingredients"), required=False),
+                risk_codes=risk_codes,
+            )
+            if (
+                code
+                and self.unique(seen, code, row["code"], "treatment")
+                and None not in fields.values()
+            ):
+                treatments[code] = Treatment(code=code, **fields)
+        return treatments
+
+    def risk_codes(self, cell: _Cell, risks: dict[str, Risk]) -> tuple[str, ...] | None:
+        value = self.text(cell)
+        if value is None:
+            return None
+        codes = tuple(c.strip().upper() for c in value.replace(";", ",").split(",") if c.strip())
+        unknown = [c for c in codes if c not in risks]
+        if not codes:
+            self.bad(cell, "at least one risk code from the Risks sheet")
+            return None
+        if unknown:
+            self.bad(
+                cell,
+                f"risk codes from the Risks sheet (unknown: {', '.join(unknown)}; "
+                f"known: {', '.join(risks)})",
+            )
+            return None
+        return codes
+
+    def read_prices(
+        self, values_ws, formulas_ws, treatments, areas
+    ) -> dict[tuple[str, str], Price]:
+        columns = {
+            "treatment": True,
+            "area": True,
+            "price per session": True,
+            "course sessions": False,
+            "course price": False,
+            "course discount": False,
+        }
+        prices: dict[tuple[str, str], Price] = {}
+        seen: dict[tuple[str, str], str] = {}
+        for row in self.table(values_ws, formulas_ws, columns) or []:
+            treatment = self.code(row["treatment"])
+            area = self.code(row["area"])
+            if treatment and treatment not in treatments:
+                self.bad(
+                    row["treatment"], f"a code from the Treatments sheet ({', '.join(treatments)})"
+                )
+                treatment = None
+            if area and area not in areas:
+                self.bad(row["area"], f"a code from the Areas sheet ({', '.join(areas)})")
+                area = None
+            per_session = self.money(row["price per session"])
+            course = self.course(row, per_session)
+            if (
+                treatment
+                and area
+                and self.unique(seen, (treatment, area), row["treatment"], "price row for")
+                and per_session is not None
+                and course is not False
+            ):
+                prices[(treatment, area)] = Price(treatment, area, per_session, course or None)
+        return prices
+
+    def course(self, row: dict[str, _Cell], per_session: Decimal | None) -> Course | bool | None:
+        """The row's course, None when it has none, False when its cells are invalid."""
+        sessions_cell = row.get("course sessions")
+        price_cell = row.get("course price")
+        discount_cell = row.get("course discount")
+        given = [c for c in (price_cell, discount_cell) if c is not None and not c.blank]
+        if sessions_cell is None or sessions_cell.blank:
+            if given:
+                self.problem(given[0], "a course price or discount needs 'course sessions' too")
+                return False
+            return None
+        sessions = self.integer(sessions_cell, minimum=1)
+        if sessions is None:
+            return False
+        if len(given) != 1:
+            self.bad(
+                sessions_cell if not given else given[1],
+                "exactly one of 'course price' or 'course discount' for this course",
+            )
+            return False
+        if given[0] is price_cell:
+            price = self.money(price_cell)
+        else:
+            discount = self.percent(discount_cell)
+            if discount is None or per_session is None:
+                return False
+            price = round_money(per_session * sessions * (100 - discount) / 100, self.currency)
+        if price is None or per_session is None:
+            return False
+        if price > per_session * sessions:
+            self.bad(
+                given[0],
+                f"a course price no higher than {sessions} sessions at "
+                f"{per_session} ({per_session * sessions})",
+            )
+            return False
+        return Course(sessions, price)

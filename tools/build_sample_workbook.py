@@ -1,0 +1,243 @@
+"""Build pricing/london.xlsx, the sample clinic's price list (the committed file is the source of
+truth for docgen; this script documents how it was made and rebuilds it after a deliberate change).
+
+    python tools/build_sample_workbook.py [OUTPUT]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+HEADER_FILL = PatternFill("solid", fgColor="1F5F5B")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+CLINIC = [
+    ("Name", "Lumière Aesthetic Clinic", "Printed at the top of every document"),
+    ("Address", "12 Wimpole Street, London W1G 9SX, United Kingdom", ""),
+    ("Phone", "+44 20 7946 0321", ""),
+    ("Email", "hello@lumiere-clinic.example", ""),
+    ("Registration", "CQC provider 1-2345678901", "Regulator and registration number"),
+    ("Currency", "GBP", "ISO 4217 code: GBP, EUR, USD, CHF ..."),
+    ("Locale", "en_GB", "The clinic's own language and region"),
+    ("VAT cosmetic", 20, "VAT % on cosmetic treatments"),
+    ("VAT therapeutic", 0, "VAT % on therapeutic treatments (usually exempt)"),
+    ("Prices include VAT", "yes", "yes: the prices below already include VAT"),
+    ("Quote validity days", 30, "How long an estimate stays valid"),
+    ("Deposit", 20, "% of the estimate's total due when booking"),
+    ("Consultation fee", 50, "Initial consultation, per visit"),
+    ("Effective date", dt.date(2026, 1, 5), "Date this price list applies from"),
+    ("Version", "2026.1", "Printed on every document for traceability"),
+]
+
+TREATMENT_HEADERS = [
+    "Code", "Name", "Description", "Kind", "Sessions min", "Sessions max", "Interval days",
+    "Ingredients", "Risks",
+]  # fmt: skip
+COMMON_RISKS = "PAIN, SENS, SWELL, REDN, BRUISE, BUMPS, ITCH, RASH, INFECT, DARK, SCAR"
+TREATMENTS = [
+    ("REJUV", "Skin rejuvenation",
+     "Micro-injections that hydrate the skin, soften fine lines and wrinkles and restore glow.",
+     "cosmetic", 3, 6, 14,
+     "Non-cross-linked hyaluronic acid, vitamins (A, C, E, B complex), minerals and amino acids",
+     COMMON_RISKS),
+    ("HAIR", "Hair loss",
+     "Injections into the scalp that nourish hair follicles and slow hair loss (alopecia).",
+     "cosmetic", 4, 10, 14,
+     "Vitamins, amino acids and peptides; minoxidil where prescribed",
+     COMMON_RISKS),
+    ("CELL", "Cellulite",
+     "Injections that improve microcirculation and smooth the dimpled look of cellulite.",
+     "cosmetic", 6, 12, 7,
+     "Plant extracts (caffeine, artichoke, centella asiatica), organic silicon and enzymes",
+     COMMON_RISKS),
+    ("LIPO", "Localised fat reduction",
+     "Injections that break down small, stubborn fat deposits (injection lipolysis).",
+     "cosmetic", 2, 6, 28,
+     "Phosphatidylcholine (lecithin) and deoxycholate, sometimes with isoproterenol",
+     COMMON_RISKS + ", NAUSEA"),
+    ("PIGM", "Pigmentation",
+     "Injections that even out skin tone: sun spots, dark circles and melasma.",
+     "cosmetic", 4, 8, 14,
+     "Tranexamic acid, vitamin C and glutathione",
+     COMMON_RISKS),
+    ("ACNE", "Acne scars",
+     "Injections that stimulate collagen to soften acne scars and minor scars.",
+     "cosmetic", 3, 6, 21,
+     "Hyaluronic acid, vitamins and amino acids",
+     COMMON_RISKS),
+    ("TIGHT", "Skin tightening",
+     "Injections that firm and tone mildly sagging skin.",
+     "cosmetic", 3, 6, 21,
+     "Hyaluronic acid, DMAE, organic silicon and amino acids",
+     COMMON_RISKS),
+    ("STRIA", "Stretch marks",
+     "Injections that improve the texture and colour of stretch marks.",
+     "cosmetic", 4, 8, 14,
+     "Hyaluronic acid, vitamins, amino acids and plant extracts",
+     COMMON_RISKS),
+    ("PAINR", "Pain relief",
+     "Injections that relieve pain from sports injuries, tendinitis, osteoarthritis "
+     "and carpal tunnel syndrome.",
+     "therapeutic", 3, 10, 7,
+     "Low-dose anti-inflammatories, vasodilators and calcitonin, as prescribed",
+     "PAIN, SENS, SWELL, REDN, BRUISE, INFECT, RASH, NAUSEA"),
+]  # fmt: skip
+
+AREAS = [
+    ("FACE", "Face"), ("NECK", "Neck"), ("DECO", "Décolleté"), ("HANDS", "Hands"),
+    ("SCALP", "Scalp"), ("EYES", "Under-eye area"), ("ABDO", "Abdomen"), ("FLANKS", "Flanks"),
+    ("THIGHS", "Thighs"), ("BUTT", "Buttocks"), ("ARMS", "Upper arms"), ("KNEES", "Knees"),
+    ("BACK", "Back"), ("SHOULDER", "Shoulder"), ("WRIST", "Wrist and hand"),
+]  # fmt: skip
+
+PRICE_HEADERS = [
+    "Treatment", "Area", "Price per session", "Course sessions", "Course price",
+    "Course discount %",
+]  # fmt: skip
+# (treatment, area, price per session, course sessions, course price, course discount %)
+PRICES = [
+    ("REJUV", "FACE", 250, 6, 1250, None), ("REJUV", "NECK", 180, 6, None, 15),
+    ("REJUV", "DECO", 200, 6, None, 15), ("REJUV", "HANDS", 150, 6, None, 10),
+    ("REJUV", "EYES", 162.50, 4, None, 10),
+    ("HAIR", "SCALP", 300, 6, 1530, None),
+    ("CELL", "ABDO", 220, 8, None, 15), ("CELL", "THIGHS", 260, 8, None, 15),
+    ("CELL", "BUTT", 240, 8, None, 15), ("CELL", "ARMS", 200, 8, None, 15),
+    ("CELL", "FLANKS", 220, 8, None, 15), ("CELL", "KNEES", 180, 8, None, 10),
+    ("LIPO", "ABDO", 450, 3, 1200, None), ("LIPO", "FLANKS", 400, 3, 1080, None),
+    ("LIPO", "THIGHS", 500, 3, 1350, None), ("LIPO", "ARMS", 350, 3, None, 10),
+    ("LIPO", "BACK", 380, 3, None, 10), ("LIPO", "NECK", 280, 3, None, 10),
+    ("LIPO", "KNEES", 300, 3, None, 10),
+    ("PIGM", "FACE", 230, 6, None, 15), ("PIGM", "HANDS", 160, 6, None, 10),
+    ("PIGM", "DECO", 190, 6, None, 10), ("PIGM", "EYES", 170, 6, None, 10),
+    ("ACNE", "FACE", 260, 4, None, 12.5), ("ACNE", "BACK", 300, 4, None, 12.5),
+    ("TIGHT", "FACE", 280, 6, None, 15), ("TIGHT", "NECK", 220, 6, None, 15),
+    ("TIGHT", "ABDO", 260, 6, None, 15), ("TIGHT", "ARMS", 230, 6, None, 15),
+    ("TIGHT", "KNEES", 200, None, None, None),
+    ("STRIA", "ABDO", 240, 6, None, 15), ("STRIA", "THIGHS", 240, 6, None, 15),
+    ("STRIA", "BUTT", 240, 6, None, 15),
+    ("PAINR", "KNEES", 120, 5, None, 10), ("PAINR", "BACK", 130, 5, None, 10),
+    ("PAINR", "SHOULDER", 120, 5, None, 10), ("PAINR", "WRIST", 110, 5, None, 10),
+]  # fmt: skip
+
+RISKS = [
+    ("PAIN", "Pain at the injection sites",
+     "A stinging or aching feeling during and shortly after the injections; it usually fades "
+     "within a few hours.", "very common"),
+    ("SENS", "Tenderness and sensitivity",
+     "The treated skin may feel tender or sensitive to touch for one to three days.",
+     "very common"),
+    ("SWELL", "Swelling",
+     "Mild swelling around the injection sites, usually gone within 24 to 48 hours. Some patients "
+     "take a day off work.", "very common"),
+    ("REDN", "Redness",
+     "The skin may look red or flushed for a few hours to a day.", "very common"),
+    ("BRUISE", "Bruising",
+     "Small bruises where the needle passed a tiny blood vessel; they fade within a week or two.",
+     "common"),
+    ("BUMPS", "Bumps at the injection sites",
+     "Small raised bumps that can be felt or seen under the skin; they usually settle within a "
+     "few days.", "common"),
+    ("ITCH", "Itching",
+     "Mild itching of the treated area while the skin heals.", "common"),
+    ("NAUSEA", "Nausea",
+     "A short-lived feeling of sickness, more likely after larger treatments such as fat "
+     "reduction.", "uncommon"),
+    ("RASH", "Rash or allergic reaction",
+     "A rash, hives or, very rarely, a more serious allergic reaction to an injected substance. "
+     "Tell us at once about any breathing difficulty or spreading rash.", "uncommon"),
+    ("DARK", "Dark patches of skin",
+     "Darker patches (hyperpigmentation) at the injection sites, which can take months to fade.",
+     "uncommon"),
+    ("INFECT", "Infection",
+     "Bacterial infection at an injection site, which may need antibiotics. Contact us if the "
+     "area becomes hot, painful or swollen after two days.", "rare"),
+    ("SCAR", "Scarring",
+     "Small permanent scars or changes to the skin's texture, more likely in people who form "
+     "keloid scars.", "rare"),
+]  # fmt: skip
+
+
+def style_sheet(ws, widths: list[int], header_rows: int = 1) -> None:
+    for cell in ws[1]:
+        cell.fill = HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.alignment = Alignment(vertical="center")
+    ws.row_dimensions[1].height = 22
+    ws.freeze_panes = ws.cell(row=header_rows + 1, column=1)
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width
+    ws.auto_filter.ref = ws.dimensions
+
+
+def add_choice(ws, column: str, rows: int, choices: list[str]) -> None:
+    validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"')
+    validation.error = "Choose one of: " + ", ".join(choices)
+    ws.add_data_validation(validation)
+    validation.add(f"{column}2:{column}{rows + 1}")
+
+
+def build(path: Path) -> None:
+    wb = Workbook()
+    clinic = wb.active
+    clinic.title = "Clinic"
+    clinic.append(["Setting", "Value", "Notes"])
+    for row in CLINIC:
+        clinic.append(list(row))
+    clinic["B15"].number_format = "yyyy-mm-dd"
+    for cell in clinic["A"][1:]:
+        cell.font = Font(bold=True)
+    for cell in clinic["C"][1:]:
+        cell.font = Font(italic=True, color="666666")
+    style_sheet(clinic, [24, 52, 48])
+    clinic.auto_filter.ref = None
+
+    treatments = wb.create_sheet("Treatments")
+    treatments.append(TREATMENT_HEADERS)
+    for row in TREATMENTS:
+        treatments.append(list(row))
+    for row in treatments.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    style_sheet(treatments, [10, 24, 60, 13, 13, 13, 13, 50, 40])
+    add_choice(treatments, "D", len(TREATMENTS) + 50, ["cosmetic", "therapeutic"])
+
+    areas = wb.create_sheet("Areas")
+    areas.append(["Code", "Name"])
+    for row in AREAS:
+        areas.append(list(row))
+    style_sheet(areas, [12, 28])
+
+    prices = wb.create_sheet("Prices")
+    prices.append(PRICE_HEADERS)
+    for row in PRICES:
+        prices.append(list(row))
+    for row in prices.iter_rows(min_row=2):
+        row[2].number_format = row[4].number_format = "#,##0.00"
+    style_sheet(prices, [12, 12, 18, 17, 15, 19])
+
+    risks = wb.create_sheet("Risks")
+    risks.append(["Code", "Name", "Description", "Frequency"])
+    for row in RISKS:
+        risks.append(list(row))
+    for row in risks.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    style_sheet(risks, [10, 30, 80, 14])
+    add_choice(risks, "D", len(RISKS) + 50, ["very common", "common", "uncommon", "rare"])
+
+    wb.properties.title = "Lumière Aesthetic Clinic price list"
+    wb.properties.creator = "docgen"
+    # Fixed timestamps keep the committed file byte-stable when nothing changed.
+    wb.properties.created = wb.properties.modified = dt.datetime(2026, 1, 5, 9, 0)
+    wb.save(path)
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent.parent
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else root / "pricing" / "london.xlsx")

@@ -1,0 +1,421 @@
+"""Build the Word templates in templates/ (estimate.docx, price_sheet.docx).
+
+The committed .docx files are what docgen uses and what a clinic edits in Word; this script
+records how the originals were laid out and rebuilds them after a deliberate design change.
+Every piece of fixed text is marked for translation as {{ _("...") }}, one string per run.
+
+    python tools/build_templates.py [OUTPUT_DIR]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+TEMPLATE_VERSION = "1.0"
+ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
+GREY = RGBColor(0x5F, 0x63, 0x68)
+ACCENT_HEX = "1F5F5B"
+LIGHT_HEX = "E8F1F0"
+FONT = "Arial"
+
+
+def _(text: str) -> str:
+    """A translatable piece of fixed text, as the template's Jinja tag."""
+    quote = '"' if "'" in text else "'"
+    return "{{ _(" + quote + text + quote + ") }}"
+
+
+def _format(text: str, **values: str) -> str:
+    """Translatable text with named placeholders, e.g. 'Valid until %(date)s.'"""
+    arguments = ", ".join(f"{key!r}: {value}" for key, value in values.items())
+    quote = '"' if "'" in text else "'"
+    return "{{ _(" + quote + text + quote + ") % {" + arguments + "} }}"
+
+
+# --- document set-up -----------------------------------------------------------------------------
+
+
+def new_document(title: str) -> Document:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2)
+    section.top_margin = Cm(1.6)
+    section.bottom_margin = Cm(1.8)
+    section.footer_distance = Cm(0.8)
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(10)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    normal.paragraph_format.space_after = Pt(3)
+    normal.paragraph_format.line_spacing = 1.1
+    for name, size, space_before in (("Heading 1", 17, 10), ("Heading 2", 12, 12)):
+        style = doc.styles[name]
+        style.font.name = FONT
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.color.rgb = ACCENT
+        style.paragraph_format.space_before = Pt(space_before)
+        style.paragraph_format.space_after = Pt(4)
+        style.paragraph_format.keep_with_next = True
+        rfonts = style.element.rPr.find(qn("w:rFonts"))
+        for attribute in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            rfonts.set(qn(attribute), FONT)
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+            rfonts.attrib.pop(qn(theme), None)
+    properties = doc.core_properties
+    properties.title = title
+    properties.version = TEMPLATE_VERSION
+    properties.author = "docgen"
+    properties.created = properties.modified = dt.datetime(2026, 1, 5, 9, 0)
+    properties.revision = 1
+    return doc
+
+
+def paragraph(container, text: str = "", *, size: float | None = None, bold: bool = False,
+              italic: bool = False, color: RGBColor | None = None, align=None,
+              space_after: float | None = None, keep_with_next: bool = False):  # fmt: skip
+    p = container.add_paragraph()
+    if text:
+        run = p.add_run(text)
+        run.bold = bold
+        run.italic = italic
+        if size:
+            run.font.size = Pt(size)
+        if color:
+            run.font.color.rgb = color
+    if align is not None:
+        p.alignment = align
+    if space_after is not None:
+        p.paragraph_format.space_after = Pt(space_after)
+    p.paragraph_format.keep_with_next = keep_with_next
+    return p
+
+
+def add_run(p, text: str, **style):
+    run = p.add_run(text)
+    run.bold = style.get("bold", False)
+    run.italic = style.get("italic", False)
+    if "size" in style:
+        run.font.size = Pt(style["size"])
+    if "color" in style:
+        run.font.color.rgb = style["color"]
+    return run
+
+
+def rule(p, color: str = ACCENT_HEX, size: int = 12, edge: str = "bottom") -> None:
+    """A horizontal line above or below a paragraph."""
+    borders = OxmlElement("w:pBdr")
+    line = OxmlElement(f"w:{edge}")
+    for key, value in (("val", "single"), ("sz", str(size)), ("space", "4"), ("color", color)):
+        line.set(qn(f"w:{key}"), value)
+    borders.append(line)
+    p._p.get_or_add_pPr().append(borders)
+
+
+def add_field(p, instruction: str, size: float = 8) -> None:
+    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice compute when printing."""
+    for kind, text in (("begin", None), ("instr", instruction), ("separate", None),
+                       ("text", "1"), ("end", None)):  # fmt: skip
+        run = p.add_run()
+        run.font.size = Pt(size)
+        run.font.color.rgb = GREY
+        if kind == "instr":
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {instruction} "
+            run._r.append(element)
+        elif kind == "text":
+            run.text = text
+        else:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+            run._r.append(element)
+
+
+def footer(doc, document_label: str) -> None:
+    p = doc.sections[0].footer.paragraphs[0]
+    rule(p, color="BFBFBF", size=4, edge="top")
+    tabs = p.paragraph_format.tab_stops
+    tabs.add_tab_stop(Cm(17), alignment=2)  # right-aligned at the right margin
+    small = {"size": 8, "color": GREY}
+    add_run(p, document_label + " {{ document.id }} · ", **small)
+    add_run(p, _("Template") + " {{ document.template_version }} · ", **small)
+    add_run(p, _("Language") + " {{ document.locale }} · ", **small)
+    add_run(p, _("Price list") + " {{ document.price_list }}", **small)
+    add_run(p, "\t" + _("Page") + " ", **small)
+    add_field(p, "PAGE")
+    add_run(p, " " + _("of") + " ", **small)
+    add_field(p, "NUMPAGES")
+
+
+def clinic_header(doc, title: str) -> None:
+    paragraph(doc, "{{ clinic.name }}", size=18, bold=True, color=ACCENT, space_after=2)
+    paragraph(doc, "{{ clinic.address }}", size=9, color=GREY, space_after=0)
+    paragraph(doc, "{{ clinic.contact }}", size=9, color=GREY, space_after=0)
+    last = paragraph(doc, "{{ clinic.registration }}", size=9, color=GREY, space_after=10)
+    rule(last)
+    heading = doc.add_heading(level=1)
+    heading.add_run(title)
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def set_cell_shading(cell, fill: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def set_table_borders(table, inside_horizontal: bool = True, outer: bool = False) -> None:
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        visible = (edge == "insideH" and inside_horizontal) or (outer and edge in ("top", "bottom"))
+        element.set(qn("w:val"), "single" if visible else "nil")
+        if visible:
+            element.set(qn("w:sz"), "4")
+            element.set(qn("w:color"), "BFBFBF")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+def cell_margins(table, top: float = 0.08, bottom: float = 0.08, side: float = 0.15) -> None:
+    margins = OxmlElement("w:tblCellMar")
+    for edge, value in (("top", top), ("bottom", bottom), ("left", side), ("right", side)):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:w"), str(int(value * 567)))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
+
+
+def new_table(doc, widths_cm: list[float], rows: int = 1):
+    table = doc.add_table(rows=rows, cols=len(widths_cm))
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    table.autofit = False
+    for row in table.rows:
+        no_split(row)
+    set_table_borders(table)
+    cell_margins(table)
+    return table
+
+
+def set_widths(table, widths_cm: list[float]) -> None:
+    """Column widths, in the grid (LibreOffice reads it) and in every cell (Word reads those)."""
+    for column, width in zip(table._tbl.tblGrid.gridCol_lst, widths_cm, strict=True):
+        column.w = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+
+
+def no_split(row) -> None:
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def repeat_header(row) -> None:
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+
+
+def write_cell(cell, text: str, *, bold: bool = False, align=None, size: float | None = None,
+               color: RGBColor | None = None, italic: bool = False):  # fmt: skip
+    p = cell.paragraphs[0]
+    add_run(p, text, bold=bold, italic=italic, **({"size": size} if size else {}),
+            **({"color": color} if color else {}))  # fmt: skip
+    p.paragraph_format.space_after = Pt(0)
+    if align is not None:
+        p.alignment = align
+    return p
+
+
+def header_row(table, labels: list[str], right_from: int) -> None:
+    row = table.rows[0]
+    repeat_header(row)
+    for index, (cell, label) in enumerate(zip(row.cells, labels, strict=True)):
+        set_cell_shading(cell, ACCENT_HEX)
+        write_cell(
+            cell, label, bold=True, size=9, color=RGBColor(0xFF, 0xFF, 0xFF),
+            align=WD_ALIGN_PARAGRAPH.RIGHT if index >= right_from else None,
+        )  # fmt: skip
+
+
+def loop_row(table, tag: str) -> None:
+    """A row holding only a docxtpl {%tr ... %} tag; docxtpl removes it when rendering."""
+    row = table.add_row()
+    no_split(row)
+    row.cells[0].paragraphs[0].add_run(tag)
+
+
+# --- estimate ------------------------------------------------------------------------------------
+
+
+def build_estimate(path: Path) -> None:
+    doc = new_document("Cost estimate")
+    clinic_header(doc, _("Cost estimate"))
+
+    details = new_table(doc, [3.2, 5.3, 3.2, 5.3], rows=2)
+    set_table_borders(details, inside_horizontal=False)
+    for row, pairs in zip(details.rows, (
+        ((_("Patient"), "{{ patient.name }}"), (_("Estimate number"), "{{ estimate.number }}")),
+        ((_("Date"), "{{ estimate.date }}"), (_("Valid until"), "{{ estimate.valid_until }}")),
+    ), strict=True):  # fmt: skip
+        for column, (label, value) in enumerate(pairs):
+            write_cell(row.cells[2 * column], label, color=GREY)
+            write_cell(row.cells[2 * column + 1], value, bold=True)
+    set_widths(details, [3.2, 5.3, 3.2, 5.3])
+
+    doc.add_heading(_("Treatment plan"), level=2)
+    widths = [6.6, 3.2, 1.8, 2.6, 2.8]
+    lines = new_table(doc, widths)
+    header_row(lines, [_("Treatment"), _("Area"), _("Sessions"), _("Per session"), _("Amount")], 2)
+    loop_row(lines, "{%tr for line in lines %}")
+    row = lines.add_row()
+    no_split(row)
+    first = row.cells[0]
+    write_cell(first, "{{ line.treatment }}", bold=True)
+    paragraph(first, "{{ line.insurance }}", size=8, italic=True, color=GREY, space_after=0)
+    paragraph(first, "{%p if line.course_note %}", space_after=0)
+    paragraph(first, "{{ line.course_note }}", size=8, color=ACCENT, space_after=0)
+    paragraph(first, "{%p endif %}", space_after=0)
+    write_cell(row.cells[1], "{{ line.area }}")
+    right = WD_ALIGN_PARAGRAPH.RIGHT
+    write_cell(row.cells[2], "{{ line.sessions }}", align=right)
+    write_cell(row.cells[3], "{{ line.unit_price }}", align=right)
+    write_cell(row.cells[4], "{{ line.amount }}", align=right)
+    loop_row(lines, "{%tr endfor %}")
+    set_widths(lines, widths)
+
+    paragraph(doc, space_after=4)
+    totals = new_table(doc, [11.0, 6.0], rows=1)
+    write_cell(totals.rows[0].cells[0], _("Subtotal excluding VAT"), align=right)
+    write_cell(totals.rows[0].cells[1], "{{ estimate.net }}", align=right)
+    loop_row(totals, "{%tr for vat in vat_lines %}")
+    row = totals.add_row()
+    no_split(row)
+    vat_label = _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base")
+    write_cell(row.cells[0], vat_label, align=right)
+    write_cell(row.cells[1], "{{ vat.amount }}", align=right)
+    loop_row(totals, "{%tr endfor %}")
+    row = totals.add_row()
+    no_split(row)
+    for cell in row.cells:
+        set_cell_shading(cell, LIGHT_HEX)
+    write_cell(row.cells[0], _("Total"), bold=True, size=12, align=right)
+    write_cell(row.cells[1], "{{ estimate.total }}", bold=True, size=12, align=right)
+    row = totals.add_row()
+    no_split(row)
+    deposit = _format("Deposit due when booking (%(percent)s)", percent="estimate.deposit_percent")
+    write_cell(row.cells[0], deposit, align=right)
+    write_cell(row.cells[1], "{{ estimate.deposit }}", align=right)
+    set_widths(totals, [11.0, 6.0])
+    paragraph(doc, "{{ estimate.vat_note }}", size=8, color=GREY, align=right, space_after=6)
+
+    doc.add_heading(_("Health insurance"), level=2)
+    paragraph(doc, "{%p for notice in notices %}", space_after=0)
+    notice = doc.add_paragraph(style="List Bullet")
+    notice.add_run("{{ notice }}")
+    paragraph(doc, "{%p endfor %}", space_after=0)
+
+    doc.add_heading(_("Terms"), level=2)
+    paragraph(doc, _format(
+        "This estimate is valid until %(date)s. Prices are per session unless a course is "
+        "shown; a course is paid in full when it starts.", date="estimate.valid_until",
+    ))  # fmt: skip
+    paragraph(doc, _(
+        "The number of sessions each person needs varies: your practitioner reviews the plan at "
+        "every visit and will give you a new estimate before any change in cost."
+    ))  # fmt: skip
+    paragraph(doc, _format(
+        "An initial consultation costs %(fee)s.", fee="estimate.consultation_fee"
+    ))  # fmt: skip
+
+    doc.add_heading(_("Acceptance"), level=2)
+    paragraph(doc, _(
+        "I have read this estimate and accept the treatment plan and its cost."
+    ), keep_with_next=True)  # fmt: skip
+    signatures = new_table(doc, [8.5, 8.5], rows=2)
+    set_table_borders(signatures, inside_horizontal=False)
+    for cell in signatures.rows[0].cells:
+        p = write_cell(cell, "")
+        p.paragraph_format.space_before = Pt(26)
+        rule(p, color="7F7F7F", size=6)
+    for cell, label in zip(signatures.rows[1].cells, (_("Patient's signature"), _("Date")),
+                           strict=True):  # fmt: skip
+        write_cell(cell, label, size=8, color=GREY)
+    set_widths(signatures, [8.5, 8.5])
+
+    footer(doc, _("Estimate"))
+    doc.save(path)
+
+
+# --- price sheet ---------------------------------------------------------------------------------
+
+
+def build_price_sheet(path: Path) -> None:
+    doc = new_document("Price list")
+    clinic_header(doc, _("Price list"))
+    paragraph(doc, _format(
+        "Prices valid from %(date)s. All prices in %(currency)s, per session unless a course is "
+        "shown.", date="price_sheet.effective_date", currency="price_sheet.currency",
+    ), space_after=2)  # fmt: skip
+    paragraph(doc, "{{ price_sheet.vat_note }}", size=9, color=GREY, space_after=2)
+
+    paragraph(doc, "{%p for treatment in treatments %}", space_after=0)
+    doc.add_heading("{{ treatment.name }}", level=2)
+    paragraph(doc, "{{ treatment.description }}", keep_with_next=True, space_after=1)
+    facts = paragraph(doc, "{{ treatment.course }}", size=8, color=GREY, keep_with_next=True)
+    add_run(facts, " · {{ treatment.insurance }} · ", size=8, color=GREY)
+    add_run(facts, _format("VAT %(rate)s", rate="treatment.vat_rate"), size=8, color=GREY)
+    widths = [7.0, 4.0, 6.0]
+    table = new_table(doc, widths)
+    header_row(table, [_("Area"), _("Per session"), _("Course")], 1)
+    loop_row(table, "{%tr for row in treatment.rows %}")
+    row = table.add_row()
+    no_split(row)
+    right = WD_ALIGN_PARAGRAPH.RIGHT
+    write_cell(row.cells[0], "{{ row.area }}")
+    write_cell(row.cells[1], "{{ row.per_session }}", align=right)
+    write_cell(row.cells[2], "{{ row.course }}", align=right)
+    loop_row(table, "{%tr endfor %}")
+    set_widths(table, widths)
+    for table_row in table.rows:
+        for cell in table_row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+    paragraph(doc, "", space_after=4)  # ends the keep-with-next chain: one treatment per block
+    paragraph(doc, "{%p endfor %}", space_after=0)
+
+    doc.add_heading(_("Good to know"), level=2)
+    paragraph(doc, _format(
+        "An initial consultation costs %(fee)s. Your practitioner will confirm the number of "
+        "sessions you need and give you a written estimate before treatment.",
+        fee="price_sheet.consultation_fee",
+    ))  # fmt: skip
+    paragraph(doc, "{%p for notice in price_sheet.notices %}", space_after=0)
+    notice = doc.add_paragraph(style="List Bullet")
+    notice.add_run("{{ notice }}")
+    paragraph(doc, "{%p endfor %}", space_after=0)
+
+    footer(doc, _("Price sheet"))
+    doc.save(path)
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent.parent
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "templates"
+    out.mkdir(parents=True, exist_ok=True)
+    build_estimate(out / "estimate.docx")
+    build_price_sheet(out / "price_sheet.docx")
