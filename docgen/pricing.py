@@ -193,6 +193,9 @@ class _WorkbookReader:
     def __init__(self, path: Path):
         self.path = path
         self.problems: list[Problem] = []
+        # Codes defined on each sheet, valid or not, so that one bad row does not also make
+        # every row referring to it an error.
+        self.defined: dict[str, dict[Any, str]] = {}
         self.currency = "EUR"  # until the Clinic sheet names the real one
         self.digits = 2
 
@@ -253,8 +256,8 @@ class _WorkbookReader:
         clinic = self.read_clinic(*sheets["Clinic"])
         risks = self.read_risks(*sheets["Risks"])
         areas = self.read_areas(*sheets["Areas"])
-        treatments = self.read_treatments(*sheets["Treatments"], risks)
-        prices = self.read_prices(*sheets["Prices"], treatments, areas)
+        treatments = self.read_treatments(*sheets["Treatments"])
+        prices = self.read_prices(*sheets["Prices"])
         if self.problems:
             raise WorkbookError(self.problems)
         assert clinic is not None
@@ -490,7 +493,9 @@ class _WorkbookReader:
             **values,
         )
 
-    def unique(self, seen: dict[str, Any], key: Any, cell: _Cell, what: str) -> bool:
+    def unique(self, key: Any, cell: _Cell, what: str) -> bool:
+        """Record a code as defined; report it when it was defined before."""
+        seen = self.defined.setdefault(what, {})
         if key in seen:
             self.problem(cell, f"duplicate {what} {key!r} (first defined in row {seen[key]})")
             return False
@@ -500,7 +505,6 @@ class _WorkbookReader:
     def read_risks(self, values_ws, formulas_ws) -> dict[str, Risk]:
         columns = {"code": True, "name": True, "description": True, "frequency": True}
         risks: dict[str, Risk] = {}
-        seen: dict[str, str] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
             code = self.code(row["code"])
             fields = (
@@ -508,21 +512,20 @@ class _WorkbookReader:
                 self.text(row["description"]),
                 self.choice(row["frequency"], Frequency),
             )
-            if code and self.unique(seen, code, row["code"], "risk") and None not in fields:
+            if code and self.unique(code, row["code"], "risk") and None not in fields:
                 risks[code] = Risk(code, *fields)
         return risks
 
     def read_areas(self, values_ws, formulas_ws) -> dict[str, Area]:
         areas: dict[str, Area] = {}
-        seen: dict[str, str] = {}
         for row in self.table(values_ws, formulas_ws, {"code": True, "name": True}) or []:
             code = self.code(row["code"])
             name = self.text(row["name"])
-            if code and self.unique(seen, code, row["code"], "area") and name:
+            if code and self.unique(code, row["code"], "area") and name:
                 areas[code] = Area(code, name)
         return areas
 
-    def read_treatments(self, values_ws, formulas_ws, risks) -> dict[str, Treatment]:
+    def read_treatments(self, values_ws, formulas_ws) -> dict[str, Treatment]:
         columns = {
             "code": True,
             "name": True,
@@ -535,7 +538,6 @@ class _WorkbookReader:
             "risks": True,
         }
         treatments: dict[str, Treatment] = {}
-        seen: dict[str, str] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
             code = self.code(row["code"])
             sessions_min = self.integer(row["sessions min"], minimum=1)
@@ -543,7 +545,7 @@ class _WorkbookReader:
             if sessions_min and sessions_max and sessions_min > sessions_max:
                 self.bad(row["sessions max"], f"at least sessions min ({sessions_min})")
                 sessions_max = None
-            risk_codes = self.risk_codes(row["risks"], risks)
+            risk_codes = self.risk_codes(row["risks"])
             fields = dict(
                 name=self.text(row["name"]),
                 description=self.text(row["description"]),
@@ -554,15 +556,12 @@ class _WorkbookReader:
                 ingredients=self.text(row.get("ingredients"), required=False),
                 risk_codes=risk_codes,
             )
-            if (
-                code
-                and self.unique(seen, code, row["code"], "treatment")
-                and None not in fields.values()
-            ):
+            if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
                 treatments[code] = Treatment(code=code, **fields)
         return treatments
 
-    def risk_codes(self, cell: _Cell, risks: dict[str, Risk]) -> tuple[str, ...] | None:
+    def risk_codes(self, cell: _Cell) -> tuple[str, ...] | None:
+        risks = self.defined.get("risk", {})
         value = self.text(cell)
         if value is None:
             return None
@@ -580,9 +579,9 @@ class _WorkbookReader:
             return None
         return codes
 
-    def read_prices(
-        self, values_ws, formulas_ws, treatments, areas
-    ) -> dict[tuple[str, str], Price]:
+    def read_prices(self, values_ws, formulas_ws) -> dict[tuple[str, str], Price]:
+        treatments = self.defined.get("treatment", {})
+        areas = self.defined.get("area", {})
         columns = {
             "treatment": True,
             "area": True,
@@ -592,7 +591,6 @@ class _WorkbookReader:
             "course discount": False,
         }
         prices: dict[tuple[str, str], Price] = {}
-        seen: dict[tuple[str, str], str] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
             treatment = self.code(row["treatment"])
             area = self.code(row["area"])
@@ -609,7 +607,7 @@ class _WorkbookReader:
             if (
                 treatment
                 and area
-                and self.unique(seen, (treatment, area), row["treatment"], "price row for")
+                and self.unique((treatment, area), row["treatment"], "price row for")
                 and per_session is not None
                 and course is not False
             ):

@@ -266,16 +266,19 @@ def build_estimate(path: Path) -> None:
     doc = new_document("Cost estimate")
     clinic_header(doc, _("Cost estimate"))
 
-    details = new_table(doc, [3.2, 5.3, 3.2, 5.3], rows=2)
+    widths = [3.4, 5.1, 3.4, 5.1]
+    details = new_table(doc, widths, rows=3)
     set_table_borders(details, inside_horizontal=False)
-    for row, pairs in zip(details.rows, (
-        ((_("Patient"), "{{ patient.name }}"), (_("Estimate number"), "{{ estimate.number }}")),
-        ((_("Date"), "{{ estimate.date }}"), (_("Valid until"), "{{ estimate.valid_until }}")),
-    ), strict=True):  # fmt: skip
-        for column, (label, value) in enumerate(pairs):
-            write_cell(row.cells[2 * column], label, color=GREY)
-            write_cell(row.cells[2 * column + 1], value, bold=True)
-    set_widths(details, [3.2, 5.3, 3.2, 5.3])
+    set_widths(details, widths)
+    write_cell(details.cell(0, 0), _("Patient"), color=GREY)
+    write_cell(details.cell(0, 1).merge(details.cell(0, 3)), "{{ patient.name }}", bold=True)
+    for row, column, label, value in (
+        (1, 0, _("Estimate number"), "{{ estimate.number }}"),
+        (1, 2, _("Date"), "{{ estimate.date }}"),
+        (2, 2, _("Valid until"), "{{ estimate.valid_until }}"),
+    ):
+        write_cell(details.cell(row, column), label, color=GREY)
+        write_cell(details.cell(row, column + 1), value, bold=True)
 
     doc.add_heading(_("Treatment plan"), level=2)
     widths = [6.6, 3.2, 1.8, 2.6, 2.8]

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from docx.oxml.ns import qn
+
+from docgen.pricing import PriceList, load_price_list
+from docgen.workspace import Workspace, init_workspace
+
+HOSTILE_NAME = 'Zoë O\'Brien & Sons <Ltd> "VIP" 😀'
+
+
+def docx_paragraphs(path: Path) -> list[str]:
+    """Every paragraph's text, body (tables included) then footers, as a reader sees them."""
+    document = docx.Document(str(path))
+    parts = [document.element.body]
+    parts += [section.footer._element for section in document.sections]
+    return [
+        "".join(t.text or "" for t in p.iter(qn("w:t")))
+        for part in parts
+        for p in part.iter(qn("w:p"))
+    ]
+
+
+def docx_text(path: Path) -> str:
+    return "\n".join(docx_paragraphs(path))
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A private copy of the built-in workspace that a test may edit."""
+    return init_workspace(tmp_path / "clinic")
+
+
+@pytest.fixture
+def sample_workbook(workspace: Workspace) -> Path:
+    return workspace.workbook()
+
+
+@pytest.fixture
+def price_list(sample_workbook: Path) -> PriceList:
+    return load_price_list(sample_workbook)
+
+
+EditWorkbook = Callable[..., Path]
+
+
+@pytest.fixture
+def edit_workbook(sample_workbook: Path, tmp_path: Path) -> EditWorkbook:
+    """Copy the sample workbook, apply edits {"Sheet!A1": value} or a function, save, return it."""
+
+    def edit(cells: dict[str, object] | None = None, change=None, name: str = "edited.xlsx"):
+        path = tmp_path / name
+        shutil.copy(sample_workbook, path)
+        wb = openpyxl.load_workbook(path)
+        for address, value in (cells or {}).items():
+            sheet, cell = address.split("!")
+            wb[sheet][cell] = value
+        if change:
+            change(wb)
+        wb.save(path)
+        return path
+
+    return edit
+
+
+def clinic_row(wb, key: str) -> int:
+    """The row of a setting on the Clinic sheet."""
+    for row in wb["Clinic"].iter_rows(min_row=1):
+        if str(row[0].value).lower() == key.lower():
+            return row[0].row
+    raise KeyError(key)

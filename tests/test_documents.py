@@ -1,0 +1,215 @@
+"""Generated documents, read back as a user would: the .docx with python-docx, the PDF with
+pdftotext (real LibreOffice)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, pdf_text
+
+from docgen.exceptions import OutputExistsError, PdfError, TemplateError
+from docgen.generate import create_estimate, create_price_sheet
+from docgen.render import DocumentTemplate
+
+ISSUED = dt.date(2026, 3, 2)
+PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
+
+
+@pytest.fixture
+def estimate_docx(workspace, tmp_path):
+    return create_estimate(
+        workspace, HOSTILE_NAME, PLAN, output=tmp_path / "estimate.docx", issued=ISSUED
+    )
+
+
+def test_estimate_shows_every_figure(estimate_docx):
+    text = docx_text(estimate_docx.docx)
+    paragraphs = docx_paragraphs(estimate_docx.docx)
+    assert HOSTILE_NAME in paragraphs  # exactly as typed, in a paragraph of its own
+    for expected in [
+        "Lumière Aesthetic Clinic",
+        "Cost estimate",
+        estimate_docx.document_id,
+        "2 March 2026",  # date, long form for en_GB
+        "1 April 2026",  # valid until: 30 days later
+        "Skin rejuvenation", "Face", "£250.00", "£1,250.00",
+        "Hair loss", "Scalp", "£300.00", "£2,130.00",
+        "Pain relief", "Knees", "£120.00", "£540.00",
+        "Includes a course of 6 sessions at £1,530.00 + 2 sessions at £300.00 (you save £270.00)",
+        "£3,356.67",  # subtotal excluding VAT
+        "VAT 20% on £2,816.67", "£563.33",
+        "VAT 0% on £540.00",
+        "£3,920.00",  # total
+        "Deposit due when booking (20%)", "£784.00",
+    ]:  # fmt: skip
+        assert expected in text, expected
+    assert "Total" in paragraphs and "£3,920.00" in paragraphs
+
+
+def test_insurance_notice_by_kind(estimate_docx, workspace, tmp_path):
+    text = docx_text(estimate_docx.docx)
+    assert text.count("Cosmetic: not covered by health insurance") == 2
+    assert text.count("Therapeutic: may be partly reimbursed, ask your insurer") == 1
+    assert "Cosmetic treatment is not covered by health insurance: the patient pays" in text
+    assert "Therapeutic treatment may be partly reimbursed" in text
+
+    cosmetic_only = create_estimate(
+        workspace, "A", ["REJUV:FACE"], output=tmp_path / "c.docx", issued=ISSUED
+    )
+    assert "may be partly reimbursed" not in docx_text(cosmetic_only.docx)
+
+
+def test_no_template_tags_left(estimate_docx, workspace, tmp_path):
+    sheet = create_price_sheet(workspace, output=tmp_path / "sheet.docx", issued=ISSUED)
+    for path in (estimate_docx.docx, sheet.docx):
+        text = docx_text(path)
+        assert not re.search(r"\{[{%#]|[}%#]\}", text), path
+
+
+def test_footer_traces_the_document(estimate_docx):
+    footer = docx_paragraphs(estimate_docx.docx)[-1]
+    assert estimate_docx.document_id in footer
+    assert "Template 1.0" in footer
+    assert "Language en_GB" in footer
+    assert "Price list london 2026.1" in footer
+
+
+def test_formatting_follows_the_locale(workspace, tmp_path):
+    document = create_estimate(
+        workspace, "Jeanne", PLAN, locale="fr-FR", output=tmp_path / "fr.docx", issued=ISSUED
+    )
+    text = docx_text(document.docx)
+    assert "3\u202f920,00\u00a0£" in text
+    assert "2 mars 2026" in text
+    assert "Language fr_FR" in text
+
+
+def test_price_sheet_lists_every_price(workspace, tmp_path, price_list):
+    document = create_price_sheet(workspace, output=tmp_path / "sheet.docx", issued=ISSUED)
+    text = docx_text(document.docx)
+    for treatment in price_list.treatments.values():
+        assert treatment.name in text
+        assert treatment.description in text
+    for area in price_list.areas.values():
+        assert area.name in text
+    assert "6 sessions: £1,250.00" in text  # REJUV:FACE course
+    assert "4 sessions: £585.00" in text  # REJUV:EYES, 10 % off 162.50 × 4
+    assert "Prices valid from 5 January 2026" in text
+    assert "Usually 3 to 6 sessions, 2 weeks apart." in text
+    assert "An initial consultation costs £50.00" in text
+    table_rows = sum(len(t.rows) - 1 for t in docx.Document(str(document.docx)).tables)
+    assert table_rows == len(price_list.prices)
+
+
+def test_control_characters_are_removed_not_corrupting(workspace, tmp_path):
+    document = create_estimate(
+        workspace, "Ann\x00a\x0b Lee\x1f", ["REJUV:FACE"], output=tmp_path / "e.docx"
+    )
+    assert "Anna Lee" in docx_paragraphs(document.docx)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['Zoë O\'Brien & Sons <Ltd> "VIP"', "محمد عبد الله", "José Nuñez 😀👩🏽‍⚕️", "A & B <&amp;>"],
+)
+def test_names_come_out_exactly(workspace, tmp_path, name):
+    document = create_estimate(workspace, name, ["REJUV:FACE"], output=tmp_path / "e.docx")
+    assert name in docx_paragraphs(document.docx)
+
+
+def test_never_overwrites_without_force(workspace, tmp_path):
+    target = tmp_path / "out" / "estimate.docx"
+    first = create_estimate(workspace, "Ann", ["REJUV:FACE"], output=target)
+    before = target.read_bytes()
+    with pytest.raises(OutputExistsError, match="--force"):
+        create_estimate(workspace, "Bob", ["REJUV:FACE"], output=target)
+    assert target.read_bytes() == before
+    second = create_estimate(workspace, "Bob", ["REJUV:FACE"], output=target, force=True)
+    assert "Bob" in docx_paragraphs(second.docx)
+    assert first.document_id != second.document_id
+    assert [p.name for p in target.parent.iterdir()] == ["estimate.docx"]  # no temporary files
+
+
+def test_default_file_name_is_safe_everywhere(workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    document = create_estimate(workspace, 'CON: a/b\\c*?"<>|', ["REJUV:FACE"])
+    assert document.docx.parent == tmp_path
+    assert re.fullmatch(r"estimate-CON-a-b-c-Q-\d{8}-[0-9A-F]{6}\.docx", document.docx.name)
+    arabic = create_estimate(workspace, "محمد", ["REJUV:FACE"])
+    assert arabic.docx.name.startswith("estimate-محمد-")
+
+
+# --- templates that are wrong or hostile ----------------------------------------------------
+
+
+def replace_in_template(path: Path, old: str, new: str) -> None:
+    document = docx.Document(str(path))
+    for paragraph in document.paragraphs:
+        for run in paragraph.runs:
+            if old in run.text:
+                run.text = run.text.replace(old, new)
+                document.save(str(path))
+                return
+    raise AssertionError(f"{old!r} not in {path}")
+
+
+def test_missing_variable_is_an_error_naming_it(workspace, tmp_path):
+    replace_in_template(workspace.template("estimate.docx"), "clinic.address", "clinic.adress")
+    with pytest.raises(TemplateError) as raised:
+        create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    assert "estimate.docx" in str(raised.value) and "adress" in str(raised.value)
+    assert not (tmp_path / "e.docx").exists()
+
+
+def test_template_cannot_reach_python_internals(workspace, tmp_path):
+    replace_in_template(
+        workspace.template("estimate.docx"),
+        "{{ clinic.address }}",
+        "{{ clinic.__class__.__mro__[1].__subclasses__() }}",
+    )
+    with pytest.raises(TemplateError, match="estimate.docx"):
+        create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    assert not (tmp_path / "e.docx").exists()
+
+
+def test_template_that_is_not_a_word_file(tmp_path):
+    path = tmp_path / "estimate.docx"
+    path.write_text("not a docx")
+    with pytest.raises(TemplateError, match="estimate.docx: is not a Word document"):
+        DocumentTemplate(path)
+
+
+# --- PDF through real LibreOffice -----------------------------------------------------------
+
+
+def test_pdf_estimate_reads_back(workspace, tmp_path):
+    out = tmp_path / "out"
+    document = create_estimate(
+        workspace, HOSTILE_NAME, PLAN, output=out / "estimate.docx", pdf=True, issued=ISSUED
+    )
+    assert document.pdf == out / "estimate.pdf"
+    assert document.pdf.read_bytes().startswith(b"%PDF")
+    text = pdf_text(document.pdf)
+    assert 'Zoë O\'Brien & Sons <Ltd> "VIP"' in text
+    assert "£3,920.00" in text
+    assert "£784.00" in text
+    pages = text.count("\f")
+    assert 1 <= pages <= 2
+    assert f"Page {pages} of {pages}" in text  # fields computed by LibreOffice
+    assert sorted(p.name for p in out.iterdir()) == ["estimate.docx", "estimate.pdf"]
+
+
+def test_missing_libreoffice_says_how_to_install_and_writes_nothing(
+    workspace, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("DOCGEN_SOFFICE", raising=False)
+    assert shutil.which("soffice") is None
+    with pytest.raises(PdfError, match="apt-get install libreoffice-writer-nogui"):
+        create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx", pdf=True)
+    assert not (tmp_path / "e.docx").exists()

@@ -1,0 +1,154 @@
+"""Estimate arithmetic: courses, VAT by kind, half-up rounding once per line, currencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from babel.numbers import format_currency
+
+from docgen.estimate import PlanItem, plan_estimate
+from docgen.exceptions import PlanError
+from docgen.i18n import Formatter, parse_locale
+from docgen.pricing import load_price_list
+
+ISSUED = dt.date(2026, 3, 2)
+
+
+def plan(price_list, *specs):
+    return plan_estimate(
+        price_list, [PlanItem.parse(s) for s in specs], issued=ISSUED, number="Q-1"
+    )
+
+
+def test_sample_plan_with_courses_and_both_kinds(price_list):
+    estimate = plan(price_list, "REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
+    face, scalp, knees = estimate.lines
+    # no sessions given: the course length; 6 sessions reach the 6-session course
+    assert (face.sessions, face.courses, face.amount) == (6, 1, Decimal("1250.00"))
+    # 8 sessions: one course of 6 (1,530.00) and 2 single sessions at 300.00
+    assert (scalp.courses, scalp.single_sessions, scalp.amount) == (1, 2, Decimal("2130.00"))
+    assert scalp.saving == Decimal("270.00")
+    # prices include VAT: 20 % of a VAT-inclusive 1,250.00 is 1,250 × 20/120 = 208.333… → 208.33
+    assert face.vat == Decimal("208.33")
+    assert scalp.vat == Decimal("355.00")
+    assert knees.vat_rate == 0 and knees.vat == 0  # therapeutic: exempt
+    assert estimate.total == Decimal("3920.00")
+    assert estimate.vat == Decimal("563.33")
+    assert estimate.net == Decimal("3356.67")
+    assert estimate.net + estimate.vat == estimate.total
+    assert [(v.rate, v.base, v.vat) for v in estimate.vat_lines] == [
+        (Decimal(20), Decimal("2816.67"), Decimal("563.33")),
+        (Decimal(0), Decimal("540.00"), Decimal("0.00")),
+    ]
+    assert estimate.deposit == Decimal("784.00")  # 20 %
+    assert estimate.valid_until == dt.date(2026, 4, 1)  # 30 days
+
+
+def test_sessions_below_a_course_pay_the_session_price(price_list):
+    (line,) = plan(price_list, "REJUV:FACE:3").lines
+    assert (line.course, line.courses, line.amount) == (None, 0, Decimal("750.00"))
+
+
+def test_two_whole_courses(price_list):
+    (line,) = plan(price_list, "CELL:THIGHS:12").lines  # course of 8 at 15 % off = 1,768.00
+    assert (line.courses, line.single_sessions, line.amount) == (1, 4, Decimal("2808.00"))
+    (line,) = plan(price_list, "LIPO:ABDO:6").lines  # two courses of 3 at 1,200.00
+    assert (line.courses, line.amount) == (2, Decimal("2400.00"))
+
+
+def test_half_up_rounding_once_per_line(edit_workbook):
+    path = edit_workbook(
+        {
+            "Clinic!B9": 15,  # VAT cosmetic
+            "Clinic!B11": "no",  # prices exclude VAT
+            "Treatments!E2": 1,  # REJUV may be a single session
+            "Prices!C2": 10.30,  # REJUV:FACE
+            "Prices!D2": None,
+            "Prices!E2": None,
+            "Prices!C3": 10.05,  # REJUV:NECK, course of 1 session at 50 % off = 5.025
+            "Prices!D3": 1,
+            "Prices!F3": 50,
+        }
+    )
+    price_list = load_price_list(path)
+    assert price_list.prices[("REJUV", "NECK")].course.price == Decimal("5.03")  # not 5.02
+    estimate = plan(price_list, "REJUV:FACE:1")
+    # 10.30 × 15 % = 1.545: half-up gives 1.55 where banker's rounding would give 1.54
+    assert estimate.lines[0].vat == Decimal("1.55")
+    assert estimate.net == Decimal("10.30")
+    assert estimate.total == Decimal("11.85")
+
+
+def test_vat_exclusive_prices_add_vat_on_top(edit_workbook):
+    price_list = load_price_list(edit_workbook({"Clinic!B11": "no"}))
+    estimate = plan(price_list, "REJUV:FACE", "PAINR:KNEES:5")
+    assert estimate.net == Decimal("1790.00")
+    assert estimate.vat == Decimal("250.00")  # 20 % of 1,250.00; pain relief exempt
+    assert estimate.total == Decimal("2040.00")
+
+
+def test_totals_equal_the_sum_of_their_lines(price_list):
+    specs = [f"{t}:{a}" for (t, a) in price_list.prices]
+    estimate = plan(price_list, *specs)
+    assert estimate.total == sum(line.amount for line in estimate.lines)
+    assert estimate.vat == sum(line.vat for line in estimate.lines)
+
+
+@pytest.mark.parametrize(
+    ("currency", "locale", "expected_total"),
+    [
+        ("GBP", "en_GB", "£3,920.00"),
+        ("EUR", "fr_FR", "3\u202f920,00\u00a0€"),
+        ("EUR", "de_DE", "3.920,00\u00a0€"),
+        ("CHF", "de_CH", "CHF\u00a03’920.00"),
+        ("USD", "en_US", "$3,920.00"),
+    ],
+)
+def test_currencies_are_written_by_babel(edit_workbook, currency, locale, expected_total):
+    price_list = load_price_list(edit_workbook({"Clinic!B7": currency, "Clinic!B8": locale}))
+    estimate = plan(price_list, "REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
+    fmt = Formatter(parse_locale(locale), currency)
+    assert fmt.money(estimate.total) == expected_total
+    assert fmt.money(estimate.total) == format_currency(Decimal("3920"), currency, locale=locale)
+
+
+def test_currency_without_minor_units(edit_workbook):
+    price_list = load_price_list(
+        edit_workbook(
+            {
+                "Clinic!B7": "JPY",
+                "Prices!C6": 160,
+                "Prices!C2": 33333,
+                "Prices!D2": None,
+                "Prices!E2": None,
+            }
+        )
+    )
+    (line,) = plan(price_list, "REJUV:FACE:5").lines
+    assert line.amount == Decimal("166665")
+    assert line.vat == Decimal("27778")  # 166,665 / 6 = 27,777.5 → half-up to whole yen
+    assert Formatter(parse_locale("ja_JP"), "JPY").money(line.amount) == "￥166,665"
+
+
+def test_every_plan_problem_is_reported_at_once(price_list):
+    with pytest.raises(PlanError) as raised:
+        plan(price_list, "REJU:FACE", "HAIR:FACE", "HAIR:SCALP:30", "CELL:THIGH")
+    problems = raised.value.problems
+    assert len(problems) == 4
+    assert problems[0].startswith("REJU:FACE: unknown treatment 'REJU' (did you mean REJUV?)")
+    assert "HAIR:FACE: Hair loss has no price for Face" in problems[1]
+    assert "priced areas for HAIR: SCALP" in problems[1]
+    assert "30 sessions is outside the usual course for Hair loss (4 to 10)" in problems[2]
+    assert "unknown area 'THIGH' (did you mean THIGHS?)" in problems[3]
+
+
+@pytest.mark.parametrize("spec", ["REJUV", "REJUV:FACE:six", "REJUV:FACE:0", ":FACE", "A:B:1:2"])
+def test_malformed_items(spec):
+    with pytest.raises(PlanError, match="TREATMENT:AREA|sessions must be"):
+        PlanItem.parse(spec)
+
+
+def test_items_are_case_insensitive():
+    assert PlanItem.parse(" rejuv : face : 4 ") == PlanItem("REJUV", "FACE", 4)

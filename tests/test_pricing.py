@@ -1,0 +1,230 @@
+"""The loader on the sample workbook and on every kind of broken workbook."""
+
+from __future__ import annotations
+
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import clinic_row
+
+from docgen.exceptions import WorkbookError
+from docgen.pricing import Course, Frequency, Kind, load_price_list
+
+DESIGN_SIDE_EFFECTS = [
+    "pain", "sensitivity", "nausea", "itching", "swelling", "redness", "bruising", "bumps",
+    "dark patches", "infection", "rash", "scar",
+]  # fmt: skip
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(WorkbookError) as raised:
+        load_price_list(path)
+    return [str(p) for p in raised.value.problems]
+
+
+def only_problem(path: Path) -> str:
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+# --- the sample ----------------------------------------------------------------------------------
+
+
+def test_sample_clinic_settings(price_list):
+    clinic = price_list.clinic
+    assert clinic.name == "Lumière Aesthetic Clinic"
+    assert clinic.currency == "GBP"
+    assert clinic.locale == "en_GB"
+    assert clinic.vat_rates == {Kind.COSMETIC: Decimal(20), Kind.THERAPEUTIC: Decimal(0)}
+    assert clinic.prices_include_vat is True
+    assert clinic.quote_validity_days == 30
+    assert clinic.deposit_percent == Decimal(20)
+    assert clinic.consultation_fee == Decimal("50.00")
+
+
+def test_sample_catalogue_is_complete(price_list):
+    assert len(price_list.treatments) >= 8
+    assert len(price_list.areas) >= 10
+    assert len(price_list.prices) >= 30
+    assert sum(1 for p in price_list.prices.values() if p.course) >= 30
+    assert price_list.treatments["PAINR"].kind is Kind.THERAPEUTIC
+    names = " ".join(r.name.lower() for r in price_list.risks.values())
+    for side_effect in DESIGN_SIDE_EFFECTS:
+        assert side_effect in names, side_effect
+    assert {r.frequency for r in price_list.risks.values()} == set(Frequency)
+    for treatment in price_list.treatments.values():
+        assert set(treatment.risk_codes) <= set(price_list.risks)
+
+
+def test_money_is_decimal_and_courses_are_computed(price_list):
+    eyes = price_list.prices[("REJUV", "EYES")]
+    assert eyes.per_session == Decimal("162.50")
+    assert isinstance(eyes.per_session, Decimal)
+    # 4 sessions at 162.50 with 10 % off
+    assert eyes.course == Course(4, Decimal("585.00"))
+    assert price_list.prices[("REJUV", "FACE")].course == Course(6, Decimal("1250.00"))
+    assert price_list.prices[("TIGHT", "KNEES")].course is None
+
+
+def test_checksum_is_the_files_sha256(price_list, sample_workbook):
+    import hashlib
+
+    assert price_list.checksum == hashlib.sha256(sample_workbook.read_bytes()).hexdigest()
+
+
+def test_headers_are_found_in_any_order_and_case(edit_workbook):
+    def shuffle(wb):
+        ws = wb["Areas"]
+        ws["A1"], ws["B1"] = "NAME", "  code "
+        for row in ws.iter_rows(min_row=2):
+            row[0].value, row[1].value = row[1].value, row[0].value
+        ws["C1"] = "Notes for staff"  # extra columns are ignored
+        ws["C2"] = "anything"
+
+    loaded = load_price_list(edit_workbook(change=shuffle))
+    assert loaded.areas["FACE"].name == "Face"
+
+
+# --- broken workbooks: each names the cell ------------------------------------------------------
+
+
+def test_missing_sheet(edit_workbook):
+    path = edit_workbook(change=lambda wb: wb.remove(wb["Risks"]))
+    assert "missing sheet 'Risks'" in only_problem(path)
+
+
+def test_missing_column(edit_workbook):
+    path = edit_workbook({"Prices!C1": "Cost"})
+    problem = only_problem(path)
+    assert "Prices" in problem and "missing column 'price per session'" in problem
+
+
+def test_empty_required_cell(edit_workbook):
+    path = edit_workbook({"Treatments!B4": None})
+    assert only_problem(path) == "edited.xlsx, Treatments!B4: is empty, expected a value"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("two hundred", "found 'two hundred', expected a number"),
+        (-5, "found -5, expected an amount of zero or more"),
+        (250.125, "found 250.125, expected an amount with at most 2 decimal places"),
+    ],
+)
+def test_bad_price(edit_workbook, value, expected):
+    path = edit_workbook({"Prices!C7": value})
+    assert only_problem(path) == f"edited.xlsx, Prices!C7: {expected}"
+
+
+def test_unknown_currency(edit_workbook):
+    path = edit_workbook({"Clinic!B7": "GBX"})
+    problem = only_problem(path)
+    assert problem.startswith("edited.xlsx, Clinic!B7: found 'GBX', expected an ISO 4217")
+
+
+def test_zero_decimal_currency_rejects_pence(edit_workbook):
+    path = edit_workbook({"Clinic!B7": "JPY", "Prices!C6": 162.5})
+    assert "Prices!C6: found 162.5, expected an amount with at most 0 decimal places" in (
+        only_problem(path)
+    )
+
+
+def test_price_row_naming_unknown_treatment_and_area(edit_workbook):
+    path = edit_workbook({"Prices!A9": "BOTOX", "Prices!B10": "EARS"})
+    problems = problems_of(path)
+    assert len(problems) == 2
+    assert problems[0].startswith("edited.xlsx, Prices!A9: found 'BOTOX', expected a code from")
+    assert problems[1].startswith("edited.xlsx, Prices!B10: found 'EARS', expected a code from")
+
+
+def test_duplicate_treatment_and_area(edit_workbook):
+    path = edit_workbook({"Prices!A3": "REJUV", "Prices!B3": "FACE"})
+    assert only_problem(path) == (
+        "edited.xlsx, Prices!A3: duplicate price row for ('REJUV', 'FACE') (first defined in row 2)"
+    )
+
+
+def test_sessions_min_above_max(edit_workbook):
+    path = edit_workbook({"Treatments!E2": 8, "Treatments!F2": 4})
+    assert only_problem(path) == (
+        "edited.xlsx, Treatments!F2: found 4, expected at least sessions min (8)"
+    )
+
+
+def test_course_of_zero_sessions(edit_workbook):
+    path = edit_workbook({"Prices!D2": 0})
+    assert only_problem(path) == (
+        "edited.xlsx, Prices!D2: found 0, expected a whole number of at least 1"
+    )
+
+
+def test_course_dearer_than_single_sessions(edit_workbook):
+    path = edit_workbook({"Prices!E2": 2000})
+    assert "Prices!E2: found 2000, expected a course price no higher than 6 sessions" in (
+        only_problem(path)
+    )
+
+
+def test_formula_without_cached_value(edit_workbook):
+    # openpyxl writes formulas without a computed result, as a script or a web export would
+    path = edit_workbook({"Prices!C5": "=C4*1.1"})
+    problem = only_problem(path)
+    assert problem.startswith("edited.xlsx, Prices!C5: formula =C4*1.1 has no saved value")
+
+
+def test_unknown_risk_code(edit_workbook):
+    path = edit_workbook({"Treatments!I3": "PAIN, HEADACHE"})
+    assert "Treatments!I3: found 'PAIN, HEADACHE', expected risk codes" in only_problem(path)
+
+
+def test_bad_frequency_band(edit_workbook):
+    path = edit_workbook({"Risks!D5": "sometimes"})
+    assert only_problem(path).startswith(
+        "edited.xlsx, Risks!D5: found 'sometimes', expected one of"
+    )
+
+
+def test_every_problem_is_reported_at_once(edit_workbook):
+    path = edit_workbook(
+        {"Clinic!B7": "XYZ", "Treatments!B4": None, "Prices!C7": "abc", "Risks!D5": "often"}
+    )
+    problems = problems_of(path)
+    cells = [p.split(": ")[0] for p in problems]
+    assert cells == [
+        "edited.xlsx, Clinic!B7",
+        "edited.xlsx, Risks!D5",
+        "edited.xlsx, Treatments!B4",
+        "edited.xlsx, Prices!C7",
+    ]
+
+
+def test_vat_rate_as_formatted_percentage(edit_workbook):
+    def percent(wb):
+        row = clinic_row(wb, "VAT cosmetic")
+        wb["Clinic"].cell(row=row, column=2, value=0.2).number_format = "0%"
+
+    assert load_price_list(edit_workbook(change=percent)).clinic.vat_rates[Kind.COSMETIC] == 20
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "prices.xlsx"
+    path.write_text("name,price\nface,250\n")
+    problem = only_problem(path)
+    assert problem.startswith("prices.xlsx: is not an Excel workbook (.xlsx) that can be opened")
+
+
+def test_truncated_workbook(tmp_path, sample_workbook):
+    path = tmp_path / "truncated.xlsx"
+    path.write_bytes(sample_workbook.read_bytes()[:3000])
+    assert "is not an Excel workbook" in only_problem(path)
+
+
+def test_zip_that_is_not_a_workbook(tmp_path):
+    path = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    assert "is not an Excel workbook" in only_problem(path)
