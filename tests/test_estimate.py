@@ -146,7 +146,7 @@ def test_every_plan_problem_is_reported_at_once(price_list):
 
 @pytest.mark.parametrize("spec", ["REJUV", "REJUV:FACE:six", "REJUV:FACE:0", ":FACE", "A:B:1:2"])
 def test_malformed_items(spec):
-    with pytest.raises(PlanError, match="TREATMENT:AREA|sessions must be"):
+    with pytest.raises(PlanError, match=r"TREATMENT:AREA|sessions must be"):
         PlanItem.parse(spec)
 
 

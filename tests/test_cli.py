@@ -1,0 +1,168 @@
+"""The command line through click's runner: options, workspaces, messages, exit codes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from conftest import docx_paragraphs, docx_text
+
+from docgen.cli import main
+from docgen.workspace import Workspace
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCGEN_WORKSPACE", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+    return invoke
+
+
+def test_estimate_from_the_built_in_workspace(run, tmp_path):
+    result = run(
+        "estimate", "--patient", "Ann Lee", "--item", "REJUV:FACE", "--item", "painr:knees:5",
+        "-o", "ann.docx",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output == "wrote ann.docx\n"
+    text = docx_text(tmp_path / "ann.docx")
+    assert "Ann Lee" in text and "£1,790.00" in text
+
+
+def test_estimate_with_pdf_and_locale(run, tmp_path):
+    result = run(
+        "estimate", "--patient", "Hans", "--item", "HAIR:SCALP", "--locale", "de_DE", "--pdf",
+        "-o", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pdfs = list(tmp_path.glob("estimate-Hans-Q-*.pdf"))
+    assert len(pdfs) == 1
+    assert "1.530,00\u00a0£" in docx_text(pdfs[0].with_suffix(".docx"))
+
+
+def test_plan_errors_are_listed_with_exit_1(run, tmp_path):
+    result = run("estimate", "--patient", "A", "--item", "REJU:FACE", "--item", "HAIR:FACE")
+    assert result.exit_code == 1
+    assert "2 problems in the treatment plan" in result.output
+    assert "did you mean REJUV?" in result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_locale(run):
+    result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "--locale", "xx_YY")
+    assert result.exit_code == 1
+    assert "unknown locale 'xx_YY'" in result.output and "fr_FR" in result.output
+
+
+def test_refuses_to_overwrite_then_force(run, tmp_path):
+    args = ["estimate", "--patient", "Ann", "--item", "REJUV:FACE", "-o", "e.docx"]
+    assert run(*args).exit_code == 0
+    second = run(*args)
+    assert second.exit_code == 1
+    assert "e.docx already exists" in second.output and "--force" in second.output
+    assert run(*args, "--force").exit_code == 0
+
+
+def test_price_sheet(run, tmp_path):
+    result = run("price-sheet", "--locale", "en_GB")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "price-sheet-london-en_GB.docx").is_file()
+    assert "Skin rejuvenation" in docx_text(tmp_path / "price-sheet-london-en_GB.docx")
+
+
+def test_check_passes_on_the_sample(run):
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert "checked pricing/london.xlsx" in result.output
+    assert "checked templates/estimate.docx" in result.output
+    assert "✓ workspace is ready" in result.output
+
+
+def test_check_lists_every_problem(run, workspace, edit_workbook):
+    broken = edit_workbook({"Prices!C7": "abc", "Clinic!B7": "XYZ"})
+    shutil.move(broken, workspace.pricing_dir / "london.xlsx")
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 1
+    assert "london.xlsx, Prices!C7: found 'abc', expected a number" in result.output
+    assert "london.xlsx, Clinic!B7: found 'XYZ'" in result.output
+    assert "✗ 2 problem(s)" in result.output
+
+
+def test_check_finds_a_template_variable_docgen_lacks(run, workspace):
+    from test_documents import replace_in_template
+
+    replace_in_template(workspace.template("estimate.docx"), "patient.name", "patient_name")
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 1
+    assert "templates/estimate.docx: uses patient_name, which docgen does not provide" in (
+        result.output
+    )
+
+
+def test_check_finds_a_misspelt_attribute(run, workspace):
+    from test_documents import replace_in_template
+
+    replace_in_template(workspace.template("estimate.docx"), "clinic.contact", "clinic.contcat")
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 1
+    assert "template estimate.docx: uses a value docgen does not provide" in result.output
+    assert "contcat" in result.output
+
+
+def test_init_copies_a_workspace_that_then_works(run, tmp_path):
+    result = run("init", "myclinic")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "myclinic" / "pricing" / "london.xlsx").is_file()
+    assert (tmp_path / "myclinic" / "templates" / "estimate.docx").is_file()
+    assert run("--workspace", "myclinic", "check").exit_code == 0
+    again = run("init", "myclinic")
+    assert again.exit_code == 1 and "not empty" in again.output
+
+
+def test_workspace_from_environment(run, workspace, monkeypatch, edit_workbook):
+    renamed = edit_workbook({"Clinic!B2": "Clinique du Lac"})
+    shutil.move(renamed, workspace.pricing_dir / "london.xlsx")
+    monkeypatch.setenv("DOCGEN_WORKSPACE", str(workspace.root))
+    assert run("estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", "e.docx").exit_code == 0
+    assert "Clinique du Lac" in docx_paragraphs("e.docx")
+
+
+def test_several_workbooks_need_prices(run, workspace, edit_workbook):
+    geneva = edit_workbook({"Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}, name="geneva.xlsx")
+    shutil.move(geneva, workspace.pricing_dir / "geneva.xlsx")
+    args = ["--workspace", workspace.root, "estimate", "--patient", "A", "--item", "REJUV:FACE"]
+    ambiguous = run(*args)
+    assert ambiguous.exit_code == 1
+    assert "several workbooks (geneva, london); choose one with --prices" in ambiguous.output
+    assert run(*args, "--prices", "geneva", "-o", "g.docx").exit_code == 0
+    assert "1\u202f250,00\u00a0CHF" in docx_text("g.docx")
+    missing = run(*args, "--prices", "paris")
+    assert "no workbook 'paris'" in missing.output and "geneva, london" in missing.output
+
+
+def test_workspace_that_is_not_one(run, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run("--workspace", "empty", "check")
+    assert result.exit_code == 1
+    assert "has no templates or pricing folder" in result.output
+
+
+def test_demo_writes_sample_documents(run, tmp_path):
+    result = run("demo", "--no-pdf", "-o", "out")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["estimate-fr_FR.docx", "estimate.docx", "price-sheet.docx"]
+    assert "(no PDFs" in result.output
+    again = run("demo", "--no-pdf", "-o", "out")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_built_in_workspace_is_found(run):
+    assert (Workspace.open().pricing_dir / "london.xlsx").is_file()

@@ -1,0 +1,83 @@
+"""README's quick-start command, run for real: a fresh virtual environment, a plain
+(non-editable) `pip install .` of a copy of the repository, then `docgen demo`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from conftest import pdf_text
+
+from docgen.generate import DEMO_PATIENT
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+IGNORED = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "docgen-demo"
+)
+
+
+def quick_start_commands() -> list[str]:
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_readme_has_exactly_two_quick_start_commands():
+    install, tests = quick_start_commands()
+    assert install.startswith("pip install . && docgen demo")
+    assert tests.startswith("pip install") and "pytest" in tests
+
+
+def test_quick_start_in_a_fresh_environment(tmp_path):
+    project = tmp_path / "docgen"
+    shutil.copytree(REPOSITORY, project, ignore=IGNORED)
+    environment = tmp_path / "env"
+    venv.create(environment, with_pip=True)
+    bin_dir = environment / ("Scripts" if sys.platform == "win32" else "bin")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(environment),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    env.pop("DOCGEN_WORKSPACE", None)
+    env.pop("PYTHONPATH", None)
+
+    install_command = quick_start_commands()[0]
+    result = subprocess.run(
+        ["bash", "-c", install_command],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    demo = project / "docgen-demo"
+    assert sorted(p.name for p in demo.iterdir()) == [
+        "estimate-fr_FR.docx", "estimate-fr_FR.pdf", "estimate.docx", "estimate.pdf",
+        "price-sheet.docx", "price-sheet.pdf",
+    ]  # fmt: skip
+    assert f"wrote {Path('docgen-demo') / 'estimate.pdf'}" in result.stdout
+    estimate = pdf_text(demo / "estimate.pdf")
+    assert DEMO_PATIENT in estimate and "£3,920.00" in estimate
+    # pdftotext writes Babel's narrow no-break spaces as plain spaces
+    assert "3 920,00 £" in " ".join(pdf_text(demo / "estimate-fr_FR.pdf").split())
+    assert "Skin rejuvenation" in pdf_text(demo / "price-sheet.pdf")
+
+    # The installed package carries its own workspace: it works from any folder.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    located = subprocess.run(
+        [str(bin_dir / "python"), "-c",
+         "import docgen.workspace as w; print(w.Workspace.open().root)"],
+        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert str(environment) in located.stdout
+    check = subprocess.run(
+        [str(bin_dir / "docgen"), "check"], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "✓ workspace is ready" in check.stdout
