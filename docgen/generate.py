@@ -139,26 +139,20 @@ def run_demo(
     output_dir = Path(output_dir)
     if pdf is None:
         pdf = libreoffice_available()
-    output_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [
-        lambda: create_estimate(
-            workspace, DEMO_PATIENT, DEMO_PLAN, output=output_dir / "estimate.docx", force=force
-        ),
-        lambda: create_estimate(
-            workspace,
-            DEMO_PATIENT,
-            DEMO_PLAN,
-            locale="fr_FR",
-            output=output_dir / "estimate-fr_FR.docx",
-            force=force,
-        ),
-        lambda: create_price_sheet(workspace, output=output_dir / "price-sheet.docx", force=force),
+    targets = [
+        output_dir / f"{name}.docx" for name in ("estimate", "estimate-fr_FR", "price-sheet")
     ]
-    for name in ("estimate", "estimate-fr_FR", "price-sheet"):
-        ensure_can_write(output_dir / f"{name}.docx", force)
+    for target in targets:
+        ensure_can_write(target, force)
         if pdf:
-            ensure_can_write(output_dir / f"{name}.pdf", force)
-    documents = [job() for job in jobs]
+            ensure_can_write(target.with_suffix(".pdf"), force)
+    documents = [
+        create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force),
+        create_estimate(
+            workspace, DEMO_PATIENT, DEMO_PLAN, locale="fr_FR", output=targets[1], force=force
+        ),
+        create_price_sheet(workspace, output=targets[2], force=force),
+    ]
     if not pdf:
         return documents
     pdfs = convert_to_pdf([d.docx for d in documents], force=force)

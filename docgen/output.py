@@ -50,7 +50,10 @@ def write_atomically(path: Path, data: bytes, force: bool) -> Path:
 
 
 def move_into_place(source: Path, path: Path, force: bool) -> None:
-    """Rename source to path; without force this fails rather than replace an existing file."""
+    """Rename source to path; without force this fails rather than replace an existing file.
+
+    Documents hold patient data, so they are made readable by their owner only."""
+    source.chmod(0o600)
     if force:
         os.replace(source, path)
         return

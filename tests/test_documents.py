@@ -214,3 +214,11 @@ def test_missing_libreoffice_says_how_to_install_and_writes_nothing(
     with pytest.raises(PdfError, match="apt-get install libreoffice-writer-nogui"):
         create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx", pdf=True)
     assert not (tmp_path / "e.docx").exists()
+
+
+def test_documents_are_readable_by_their_owner_only(workspace, tmp_path):
+    document = create_estimate(
+        workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "out" / "e.docx", pdf=True
+    )
+    assert document.docx.stat().st_mode & 0o777 == 0o600
+    assert document.pdf.stat().st_mode & 0o777 == 0o600

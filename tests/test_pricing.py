@@ -228,3 +228,18 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
     assert "is not an Excel workbook" in only_problem(path)
+
+
+def test_sample_workbook_is_pleasant_to_edit(sample_workbook):
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(sample_workbook)
+    assert workbook.sheetnames == ["Clinic", "Treatments", "Areas", "Prices", "Risks"]
+    for sheet in workbook:
+        assert sheet.freeze_panes == "A2", sheet.title
+        header = sheet[1]
+        assert all(cell.font.bold for cell in header if cell.value), sheet.title
+        assert header[0].fill.fgColor.rgb.endswith("1F5F5B"), sheet.title
+        assert all(sheet.column_dimensions[cell.column_letter].width >= 10 for cell in header), (
+            sheet.title
+        )

@@ -354,6 +354,7 @@ def build_estimate(path: Path) -> None:
     for cell in signatures.rows[0].cells:
         p = write_cell(cell, "")
         p.paragraph_format.space_before = Pt(26)
+        p.paragraph_format.keep_with_next = True  # the line stays with its caption
         rule(p, color="7F7F7F", size=6)
     for cell, label in zip(signatures.rows[1].cells, (_("Patient's signature"), _("Date")),
                            strict=True):  # fmt: skip
