@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from docgen.documents import DocumentInfo, estimate_context, price_sheet_context
+from docgen.consent import plan_consent
+from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
 from docgen.i18n import Formatter, parse_locale
@@ -34,8 +35,20 @@ def sample_contexts(price_list: PriceList) -> dict[str, dict]:
         kind = price_list.treatments[treatment_code].kind
         one_price_per_kind.setdefault(kind, PlanItem(treatment_code, area_code))
     estimate = plan_estimate(price_list, one_price_per_kind.values(), number="CHECK")
+    first = next(iter(one_price_per_kind.values()))
+    consent = plan_consent(
+        price_list,
+        patient="Check Patient",
+        treatment=first.treatment,
+        areas=[first.area],
+        date_of_birth="1980-01-01",
+        interpreter="Check Interpreter",
+        allow_minor=True,
+    )
+    clinic_locale = price_list.clinic.locale
     return {
         "estimate.docx": estimate_context(estimate, fmt, patient="Check Patient", info=info),
+        "consent.docx": consent_context(consent, fmt, info=info, clinic_locale=clinic_locale),
         "price_sheet.docx": price_sheet_context(price_list, fmt, info=info),
     }
 

@@ -9,7 +9,13 @@ import click
 from docgen import __version__
 from docgen.check import check_workspace
 from docgen.exceptions import DocgenError
-from docgen.generate import GeneratedDocument, create_estimate, create_price_sheet, run_demo
+from docgen.generate import (
+    GeneratedDocument,
+    create_consent,
+    create_estimate,
+    create_price_sheet,
+    run_demo,
+)
 from docgen.workspace import Workspace, init_workspace
 
 
@@ -121,6 +127,39 @@ def estimate(patient, items, prices, locale, pdf, output, force) -> None:
     document = create_estimate(
         open_workspace(), patient, items, locale=locale, prices=prices, output=output, pdf=pdf,
         force=force,
+    )  # fmt: skip
+    report([document])
+
+
+@main.command()
+@click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
+@click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth.")
+@click.option("--ref", default="", metavar="ID", help="The clinic's patient reference.")
+@click.option("--treatment", required=True, metavar="CODE", help="Treatment code, e.g. REJUV.")
+@click.option(
+    "--area", "areas", required=True, multiple=True, metavar="CODE",
+    help="Body area code, e.g. FACE. Repeat for several areas.",
+)  # fmt: skip
+@click.option(
+    "--sessions", type=click.IntRange(min=1), help="Sessions per area (default: a course)."
+)
+@click.option("--practitioner", default="", metavar="NAME", help="Who will treat the patient.")
+@click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if one is present.")
+@click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
+@prices_option
+@locale_option
+@pdf_option
+@output_option
+@force_option
+def consent(
+    patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor, prices,
+    locale, pdf, output, force,
+) -> None:  # fmt: skip
+    """Write a consent form for one treatment on one or more body areas."""
+    document = create_consent(
+        open_workspace(), patient, treatment, areas, date_of_birth=dob, reference=ref,
+        sessions=sessions, practitioner=practitioner, interpreter=interpreter,
+        allow_minor=allow_minor, locale=locale, prices=prices, output=output, pdf=pdf, force=force,
     )  # fmt: skip
     report([document])
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from babel.dates import format_timedelta
 
+from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
 from docgen.i18n import Formatter
-from docgen.pricing import Clinic, Kind, PriceList
+from docgen.pricing import Clinic, Frequency, Kind, PriceList, Treatment
 
 INSURANCE_NOTICES = {
     Kind.COSMETIC: (
@@ -26,6 +27,15 @@ SHORT_INSURANCE_NOTICES = {
     Kind.COSMETIC: "Cosmetic: not covered by health insurance",
     Kind.THERAPEUTIC: "Therapeutic: may be partly reimbursed, ask your insurer",
 }
+
+# The bands of patient information leaflets, with how many people each may affect.
+FREQUENCY_TEXT = {
+    Frequency.VERY_COMMON: ("Very common", "more than 1 in 10 people"),
+    Frequency.COMMON: ("Common", "up to 1 in 10 people"),
+    Frequency.UNCOMMON: ("Uncommon", "up to 1 in 100 people"),
+    Frequency.RARE: ("Rare", "up to 1 in 1,000 people"),
+}
+FILL_IN = "_" * 30  # a line to write on by hand
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,15 @@ def course_note(line: EstimateLine, fmt: Formatter) -> str:
     if line.saving > 0:
         note += f" (you save {fmt.money(line.saving)})"
     return note
+
+
+def usual_course(treatment: Treatment, fmt: Formatter) -> str:
+    interval = format_timedelta(
+        dt.timedelta(days=treatment.interval_days), threshold=2, locale=fmt.locale
+    )
+    return (
+        f"Usually {treatment.sessions_min} to {treatment.sessions_max} sessions, {interval} apart."
+    )
 
 
 def sessions_text(sessions: int) -> str:
@@ -154,17 +173,11 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
         ]
         if not rows:
             continue
-        interval = format_timedelta(
-            dt.timedelta(days=treatment.interval_days), threshold=2, locale=fmt.locale
-        )
         treatments.append(
             {
                 "name": treatment.name,
                 "description": treatment.description,
-                "course": (
-                    f"Usually {treatment.sessions_min} to {treatment.sessions_max} sessions, "
-                    f"{interval} apart."
-                ),
+                "course": usual_course(treatment, fmt),
                 "insurance": SHORT_INSURANCE_NOTICES[treatment.kind],
                 "vat_rate": fmt.percent(clinic.vat_rates[treatment.kind]),
                 "rows": rows,
@@ -182,4 +195,76 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
             "notices": [INSURANCE_NOTICES[kind] for kind in Kind],
         },
         "treatments": treatments,
+    }
+
+
+def language_name(fmt: Formatter) -> str:
+    """The document's language, written in that language: 'English', 'français', 'العربية'."""
+    name = fmt.locale.get_display_name(fmt.locale) or str(fmt.locale)
+    return name[:1].upper() + name[1:]
+
+
+def consent_context(
+    plan: ConsentPlan, fmt: Formatter, *, info: DocumentInfo, clinic_locale: str
+) -> dict[str, Any]:
+    estimate = plan.estimate
+    price_list = estimate.price_list
+    treatment = plan.treatment
+    patient = plan.patient
+    lines = estimate.lines
+    if len({line.sessions for line in lines}) == 1:
+        planned = sessions_text(lines[0].sessions)
+    else:
+        planned = "; ".join(f"{line.area.name}: {sessions_text(line.sessions)}" for line in lines)
+    needs_interpreter = bool(plan.interpreter) or (
+        fmt.locale.language != clinic_locale.split("_")[0]
+    )
+    return {
+        "clinic": clinic_context(price_list.clinic),
+        "document": document_context(info, price_list, fmt),
+        "patient": {
+            "name": patient.name,
+            "date_of_birth": fmt.date(patient.date_of_birth) if patient.date_of_birth else FILL_IN,
+            "reference": patient.reference or FILL_IN,
+            "language": language_name(fmt),
+            "interpreter_needed": "Yes" if needs_interpreter else "No",
+            "minor": plan.minor,
+        },
+        "treatment": {
+            "name": treatment.name,
+            "description": treatment.description,
+            "areas": fmt.list([area.name for area in plan.areas]),
+            "sessions": planned,
+            "usual_course": usual_course(treatment, fmt),
+            "ingredients": treatment.ingredients or FILL_IN,
+            "alternatives": treatment.alternatives,
+        },
+        "risks": [
+            {
+                "name": risk.name,
+                "band": FREQUENCY_TEXT[risk.frequency][0],
+                "odds": FREQUENCY_TEXT[risk.frequency][1],
+                "description": risk.description,
+            }
+            for risk in plan.risks
+        ],
+        "contraindications": [{"name": item.name} for item in plan.contraindications],
+        "cost": {
+            "estimate_number": estimate.number,
+            "valid_until": fmt.date(estimate.valid_until),
+            "total": fmt.money(estimate.total),
+            "deposit": fmt.money(estimate.deposit),
+            "vat_note": vat_note(price_list, fmt),
+            "insurance_notice": INSURANCE_NOTICES[treatment.kind],
+            "lines": [
+                {
+                    "area": line.area.name,
+                    "sessions": fmt.decimal(line.sessions),
+                    "amount": fmt.money(line.amount),
+                }
+                for line in lines
+            ],
+        },
+        "practitioner": {"name": plan.practitioner or FILL_IN},
+        "interpreter": {"required": needs_interpreter, "name": plan.interpreter or FILL_IN},
     }

@@ -89,8 +89,9 @@ class Estimate:
         return {line.treatment.kind for line in self.lines}
 
 
-def new_quote_number(issued: dt.date) -> str:
-    return f"Q-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+def new_document_id(issued: dt.date, prefix: str = "Q") -> str:
+    """A unique, sortable id such as Q-20260302-3F9A1C (Q: quote, C: consent form)."""
+    return f"{prefix}-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
 
 
 def plan_estimate(
@@ -124,7 +125,7 @@ def plan_estimate(
         total += sum((line.vat for line in lines), Decimal(0))
     return Estimate(
         price_list=price_list,
-        number=number or new_quote_number(issued),
+        number=number or new_document_id(issued),
         issued=issued,
         valid_until=issued + dt.timedelta(days=clinic.quote_validity_days),
         lines=tuple(lines),

@@ -31,9 +31,10 @@ class ProblemsError(DocgenError):
 
     headline = "problems found"
 
-    def __init__(self, problems: Iterable[Problem | str]):
+    def __init__(self, problems: Iterable[Problem | str], headline: str | None = None):
         self.problems = tuple(problems)
-        lines = [f"{len(self.problems)} {self.headline}:"] if len(self.problems) > 1 else []
+        headline = headline or self.headline
+        lines = [f"{len(self.problems)} {headline}:"] if len(self.problems) > 1 else []
         lines += [f"  - {p}" if len(self.problems) > 1 else str(p) for p in self.problems]
         super().__init__("\n".join(lines))
 
@@ -45,7 +46,8 @@ class WorkbookError(ProblemsError):
 
 
 class PlanError(ProblemsError):
-    """Raised when a requested treatment plan names unknown codes or impossible sessions."""
+    """Raised when a requested document names unknown codes, impossible sessions or impossible
+    patient details (a date of birth in the future, a minor without --allow-minor)."""
 
     headline = "problems in the treatment plan"
 

@@ -10,8 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.documents import DocumentInfo, estimate_context, price_sheet_context
-from docgen.estimate import PlanItem, new_quote_number, plan_estimate
+from docgen.consent import plan_consent
+from docgen.documents import (
+    DocumentInfo,
+    consent_context,
+    estimate_context,
+    price_sheet_context,
+)
+from docgen.estimate import PlanItem, new_document_id, plan_estimate
 from docgen.exceptions import DocgenError
 from docgen.i18n import Formatter, parse_locale
 from docgen.output import ensure_can_write, safe_filename_part, write_atomically
@@ -91,7 +97,7 @@ def create_estimate(
     fmt = formatter_for(price_list, locale)
     issued = issued or dt.date.today()
     plan = [item if isinstance(item, PlanItem) else PlanItem.parse(item) for item in items]
-    estimate = plan_estimate(price_list, plan, issued=issued, number=new_quote_number(issued))
+    estimate = plan_estimate(price_list, plan, issued=issued)
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
@@ -122,6 +128,51 @@ def create_price_sheet(
     return _write(template, context, target, document_id, pdf, force)
 
 
+def create_consent(
+    workspace: Workspace,
+    patient: str,
+    treatment: str,
+    areas: Sequence[str],
+    *,
+    date_of_birth: str | dt.date | None = None,
+    reference: str = "",
+    sessions: int | None = None,
+    practitioner: str = "",
+    interpreter: str = "",
+    allow_minor: bool = False,
+    locale: str | None = None,
+    prices: str | None = None,
+    output: str | Path | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> GeneratedDocument:
+    """Write a consent form for one treatment on one or more body areas."""
+    price_list = load_workspace_prices(workspace, prices)
+    fmt = formatter_for(price_list, locale)
+    issued = issued or dt.date.today()
+    plan = plan_consent(
+        price_list,
+        patient=patient,
+        treatment=treatment,
+        areas=areas,
+        date_of_birth=date_of_birth,
+        reference=reference,
+        sessions=sessions,
+        practitioner=practitioner,
+        interpreter=interpreter,
+        allow_minor=allow_minor,
+        issued=issued,
+    )
+    template = DocumentTemplate(workspace.template("consent.docx"))
+    document_id = new_document_id(issued, prefix="C")
+    default_name = f"consent-{safe_filename_part(patient)}-{document_id}.docx"
+    target = _prepare_target(output, default_name, pdf, force)
+    info = DocumentInfo(document_id, template.version, issued)
+    context = consent_context(plan, fmt, info=info, clinic_locale=price_list.clinic.locale)
+    return _write(template, context, target, document_id, pdf, force)
+
+
 DEMO_PATIENT = "Amélie Laurent-O'Brien"
 DEMO_PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
 
@@ -134,14 +185,14 @@ def run_demo(
     force: bool = False,
 ) -> list[GeneratedDocument]:
     """Generate sample documents from the workspace: an estimate in the clinic's language and in
-    French formatting, and the price sheet. PDFs are made when LibreOffice is installed."""
+    French formatting, a consent form and the price sheet. PDFs are made when LibreOffice is
+    installed."""
     workspace = workspace or Workspace.open()
     output_dir = Path(output_dir)
     if pdf is None:
         pdf = libreoffice_available()
-    targets = [
-        output_dir / f"{name}.docx" for name in ("estimate", "estimate-fr_FR", "price-sheet")
-    ]
+    names = ("estimate", "estimate-fr_FR", "consent", "price-sheet")
+    targets = [output_dir / f"{name}.docx" for name in names]
     for target in targets:
         ensure_can_write(target, force)
         if pdf:
@@ -151,7 +202,18 @@ def run_demo(
         create_estimate(
             workspace, DEMO_PATIENT, DEMO_PLAN, locale="fr_FR", output=targets[1], force=force
         ),
-        create_price_sheet(workspace, output=targets[2], force=force),
+        create_consent(
+            workspace,
+            DEMO_PATIENT,
+            "REJUV",
+            ["FACE", "NECK"],
+            date_of_birth="1986-04-12",
+            reference="LUM-004127",
+            practitioner="Dr Sarah Whitfield",
+            output=targets[2],
+            force=force,
+        ),
+        create_price_sheet(workspace, output=targets[3], force=force),
     ]
     if not pdf:
         return documents

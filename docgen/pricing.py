@@ -38,15 +38,6 @@ class Frequency(StrEnum):
     UNCOMMON = "uncommon"
     RARE = "rare"
 
-    @property
-    def odds(self) -> str:
-        return {
-            Frequency.VERY_COMMON: "more than 1 in 10",
-            Frequency.COMMON: "up to 1 in 10",
-            Frequency.UNCOMMON: "up to 1 in 100",
-            Frequency.RARE: "up to 1 in 1,000",
-        }[self]
-
 
 @dataclass(frozen=True)
 class Clinic:
@@ -76,7 +67,9 @@ class Treatment:
     sessions_max: int
     interval_days: int
     ingredients: str
+    alternatives: str
     risk_codes: tuple[str, ...]
+    contraindication_codes: tuple[str, ...]  # beyond the standard ones every form lists
 
 
 @dataclass(frozen=True)
@@ -110,6 +103,17 @@ class Risk:
 
 
 @dataclass(frozen=True)
+class Contraindication:
+    """A condition that may rule treatment out, asked on the consent form as a yes/no question.
+
+    Standard ones are asked on every form; others only for treatments that name them."""
+
+    code: str
+    name: str
+    standard: bool
+
+
+@dataclass(frozen=True)
 class PriceList:
     """Everything one workbook says about a clinic, its treatments and their prices."""
 
@@ -120,6 +124,7 @@ class PriceList:
     areas: Mapping[str, Area]
     prices: Mapping[tuple[str, str], Price]
     risks: Mapping[str, Risk]
+    contraindications: Mapping[str, Contraindication]
 
     @property
     def name(self) -> str:
@@ -130,6 +135,12 @@ class PriceList:
 
     def areas_priced_for(self, treatment_code: str) -> list[Area]:
         return [self.areas[a] for (t, a) in self.prices if t == treatment_code]
+
+    def contraindications_for(self, treatment: Treatment) -> list[Contraindication]:
+        """The standard contraindications, then those the treatment adds."""
+        standard = [c for c in self.contraindications.values() if c.standard]
+        extra = [self.contraindications[code] for code in treatment.contraindication_codes]
+        return standard + [c for c in extra if not c.standard]
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -145,7 +156,7 @@ def load_price_list(path: str | Path) -> PriceList:
 
 # --- reading -------------------------------------------------------------------------------------
 
-SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks")
+SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications")
 
 CLINIC_KEYS = {
     "name": True,
@@ -255,6 +266,7 @@ class _WorkbookReader:
 
         clinic = self.read_clinic(*sheets["Clinic"])
         risks = self.read_risks(*sheets["Risks"])
+        contraindications = self.read_contraindications(*sheets["Contraindications"])
         areas = self.read_areas(*sheets["Areas"])
         treatments = self.read_treatments(*sheets["Treatments"])
         prices = self.read_prices(*sheets["Prices"])
@@ -269,6 +281,7 @@ class _WorkbookReader:
             areas=areas,
             prices=prices,
             risks=risks,
+            contraindications=contraindications,
         )
 
     # Sheet access -------------------------------------------------------------------------------
@@ -415,6 +428,17 @@ class _WorkbookReader:
             self.bad(cell, "one of " + ", ".join(repr(m.value) for m in enum))
             return None
 
+    def yes_no(self, cell: _Cell) -> bool | None:
+        if isinstance(cell.value, bool):
+            return cell.value
+        value = self.text(cell)
+        if value is None:
+            return None
+        if value.lower() not in _YES | _NO:
+            self.bad(cell, "yes or no")
+            return None
+        return value.lower() in _YES
+
     def date(self, cell: _Cell) -> dt.date | None:
         if cell.blank:
             return None
@@ -462,10 +486,6 @@ class _WorkbookReader:
             except (ValueError, UnknownLocaleError):
                 self.bad(found["locale"], "a locale such as en_GB, fr_FR or de_CH")
                 locale = None
-        include_vat = self.text(found["prices include vat"])
-        if include_vat is not None and include_vat.lower() not in _YES | _NO:
-            self.bad(found["prices include vat"], "yes or no")
-            include_vat = None
         values = dict(
             name=self.text(found["name"]),
             address=self.text(found["address"]),
@@ -476,7 +496,7 @@ class _WorkbookReader:
             locale=locale,
             vat_cosmetic=self.percent(found["vat cosmetic"]),
             vat_therapeutic=self.percent(found["vat therapeutic"]),
-            prices_include_vat=None if include_vat is None else include_vat.lower() in _YES,
+            prices_include_vat=self.yes_no(found["prices include vat"]),
             quote_validity_days=self.integer(found["quote validity days"], minimum=1),
             deposit_percent=self.percent(found["deposit"]),
             consultation_fee=optional("consultation fee", self.money, Decimal(0)),
@@ -516,6 +536,18 @@ class _WorkbookReader:
                 risks[code] = Risk(code, *fields)
         return risks
 
+    def read_contraindications(self, values_ws, formulas_ws) -> dict[str, Contraindication]:
+        columns = {"code": True, "name": True, "standard": True}
+        found: dict[str, Contraindication] = {}
+        for row in self.table(values_ws, formulas_ws, columns) or []:
+            code = self.code(row["code"])
+            name = self.text(row["name"])
+            standard = self.yes_no(row["standard"])
+            valid = code and self.unique(code, row["code"], "contraindication")
+            if valid and name and standard is not None:
+                found[code] = Contraindication(code, name, standard)
+        return found
+
     def read_areas(self, values_ws, formulas_ws) -> dict[str, Area]:
         areas: dict[str, Area] = {}
         for row in self.table(values_ws, formulas_ws, {"code": True, "name": True}) or []:
@@ -535,7 +567,9 @@ class _WorkbookReader:
             "sessions max": True,
             "interval days": True,
             "ingredients": False,
+            "alternatives": False,
             "risks": True,
+            "contraindications": False,
         }
         treatments: dict[str, Treatment] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
@@ -545,7 +579,10 @@ class _WorkbookReader:
             if sessions_min and sessions_max and sessions_min > sessions_max:
                 self.bad(row["sessions max"], f"at least sessions min ({sessions_min})")
                 sessions_max = None
-            risk_codes = self.risk_codes(row["risks"])
+            risk_codes = self.codes(row["risks"], "risk", "Risks")
+            contraindication_codes = self.codes(
+                row.get("contraindications"), "contraindication", "Contraindications"
+            )
             fields = dict(
                 name=self.text(row["name"]),
                 description=self.text(row["description"]),
@@ -554,27 +591,31 @@ class _WorkbookReader:
                 sessions_max=sessions_max,
                 interval_days=self.integer(row["interval days"], minimum=1),
                 ingredients=self.text(row.get("ingredients"), required=False),
+                alternatives=self.text(row.get("alternatives"), required=False),
                 risk_codes=risk_codes,
+                contraindication_codes=contraindication_codes,
             )
             if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
                 treatments[code] = Treatment(code=code, **fields)
         return treatments
 
-    def risk_codes(self, cell: _Cell) -> tuple[str, ...] | None:
-        risks = self.defined.get("risk", {})
-        value = self.text(cell)
+    def codes(self, cell: _Cell | None, what: str, sheet: str) -> tuple[str, ...] | None:
+        """A comma-separated list of codes defined on another sheet; risks need at least one."""
+        required = what == "risk"
+        value = self.text(cell, required=required)
         if value is None:
             return None
+        defined = self.defined.get(what, {})
         codes = tuple(c.strip().upper() for c in value.replace(";", ",").split(",") if c.strip())
-        unknown = [c for c in codes if c not in risks]
-        if not codes:
-            self.bad(cell, "at least one risk code from the Risks sheet")
+        unknown = [c for c in codes if c not in defined]
+        if required and not codes:
+            self.bad(cell, f"at least one {what} code from the {sheet} sheet")
             return None
         if unknown:
             self.bad(
                 cell,
-                f"risk codes from the Risks sheet (unknown: {', '.join(unknown)}; "
-                f"known: {', '.join(risks)})",
+                f"{what} codes from the {sheet} sheet (unknown: {', '.join(unknown)}; "
+                f"known: {', '.join(defined)})",
             )
             return None
         return codes

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from docgen.exceptions import WorkspaceError
 
-TEMPLATE_NAMES = ("estimate.docx", "price_sheet.docx")
+TEMPLATE_NAMES = ("estimate.docx", "consent.docx", "price_sheet.docx")
 WORKSPACE_FOLDERS = ("templates", "pricing")
 
 

@@ -82,6 +82,8 @@ def test_check_passes_on_the_sample(run):
     assert result.exit_code == 0, result.output
     assert "checked pricing/london.xlsx" in result.output
     assert "checked templates/estimate.docx" in result.output
+    assert "checked templates/consent.docx" in result.output
+    assert "checked templates/price_sheet.docx" in result.output
     assert "✓ workspace is ready" in result.output
 
 
@@ -93,6 +95,17 @@ def test_check_lists_every_problem(run, workspace, edit_workbook):
     assert "london.xlsx, Prices!C7: found 'abc', expected a number" in result.output
     assert "london.xlsx, Clinic!B7: found 'XYZ'" in result.output
     assert "✗ 2 problem(s)" in result.output
+
+
+def test_check_verifies_every_treatments_risks(run, workspace, edit_workbook):
+    broken = edit_workbook({"Treatments!J3": "PAIN, HEADACHE", "Treatments!J4": None})
+    shutil.move(broken, workspace.pricing_dir / "london.xlsx")
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 1
+    assert "london.xlsx, Treatments!J3: found 'PAIN, HEADACHE', expected risk codes" in (
+        result.output
+    )
+    assert "london.xlsx, Treatments!J4: is empty, expected a value" in result.output
 
 
 def test_check_finds_a_template_variable_docgen_lacks(run, workspace):
@@ -158,7 +171,7 @@ def test_demo_writes_sample_documents(run, tmp_path):
     result = run("demo", "--no-pdf", "-o", "out")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["estimate-fr_FR.docx", "estimate.docx", "price-sheet.docx"]
+    assert names == ["consent.docx", "estimate-fr_FR.docx", "estimate.docx", "price-sheet.docx"]
     assert "(no PDFs" in result.output
     again = run("demo", "--no-pdf", "-o", "out")
     assert again.exit_code == 1 and "already exists" in again.output

@@ -177,8 +177,36 @@ def test_formula_without_cached_value(edit_workbook):
 
 
 def test_unknown_risk_code(edit_workbook):
-    path = edit_workbook({"Treatments!I3": "PAIN, HEADACHE"})
-    assert "Treatments!I3: found 'PAIN, HEADACHE', expected risk codes" in only_problem(path)
+    path = edit_workbook({"Treatments!J3": "PAIN, HEADACHE"})
+    assert only_problem(path).startswith(
+        "edited.xlsx, Treatments!J3: found 'PAIN, HEADACHE', expected risk codes from the Risks "
+        "sheet (unknown: HEADACHE;"
+    )
+
+
+def test_treatment_without_risks(edit_workbook):
+    path = edit_workbook({"Treatments!J3": " , "})
+    assert only_problem(path) == (
+        "edited.xlsx, Treatments!J3: found ' , ', expected at least one risk code from the "
+        "Risks sheet"
+    )
+    path = edit_workbook({"Treatments!J4": None})
+    assert only_problem(path) == "edited.xlsx, Treatments!J4: is empty, expected a value"
+
+
+def test_unknown_contraindication_code(edit_workbook):
+    path = edit_workbook({"Treatments!K5": "DIABETES, GOUT"})
+    assert only_problem(path).startswith(
+        "edited.xlsx, Treatments!K5: found 'DIABETES, GOUT', expected contraindication codes "
+        "from the Contraindications sheet (unknown: GOUT;"
+    )
+
+
+def test_standard_contraindications_come_first(price_list):
+    lipo = price_list.treatments["LIPO"]
+    codes = [c.code for c in price_list.contraindications_for(lipo)]
+    assert codes[:7] == ["PREG", "BREAST", "ANTICOAG", "ALLERGY", "AUTOIMM", "SKININF", "KELOID"]
+    assert codes[7:] == ["DIABETES", "LIVER", "HEART", "CANCER"]
 
 
 def test_bad_frequency_band(edit_workbook):
@@ -234,7 +262,9 @@ def test_sample_workbook_is_pleasant_to_edit(sample_workbook):
     import openpyxl
 
     workbook = openpyxl.load_workbook(sample_workbook)
-    assert workbook.sheetnames == ["Clinic", "Treatments", "Areas", "Prices", "Risks"]
+    assert workbook.sheetnames == [
+        "Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications"
+    ]  # fmt: skip
     for sheet in workbook:
         assert sheet.freeze_panes == "A2", sheet.title
         header = sheet[1]

@@ -57,8 +57,8 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
 
     demo = project / "docgen-demo"
     assert sorted(p.name for p in demo.iterdir()) == [
-        "estimate-fr_FR.docx", "estimate-fr_FR.pdf", "estimate.docx", "estimate.pdf",
-        "price-sheet.docx", "price-sheet.pdf",
+        "consent.docx", "consent.pdf", "estimate-fr_FR.docx", "estimate-fr_FR.pdf",
+        "estimate.docx", "estimate.pdf", "price-sheet.docx", "price-sheet.pdf",
     ]  # fmt: skip
     assert f"wrote {Path('docgen-demo') / 'estimate.pdf'}" in result.stdout
     estimate = pdf_text(demo / "estimate.pdf")
@@ -66,6 +66,7 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
     # pdftotext writes Babel's narrow no-break spaces as plain spaces
     assert "3 920,00 £" in " ".join(pdf_text(demo / "estimate-fr_FR.pdf").split())
     assert "Skin rejuvenation" in pdf_text(demo / "price-sheet.pdf")
+    assert "Consent to mesotherapy treatment" in pdf_text(demo / "consent.pdf")
 
     # The installed package carries its own workspace: it works from any folder.
     elsewhere = tmp_path / "elsewhere"

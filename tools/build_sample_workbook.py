@@ -37,7 +37,7 @@ CLINIC = [
 
 TREATMENT_HEADERS = [
     "Code", "Name", "Description", "Kind", "Sessions min", "Sessions max", "Interval days",
-    "Ingredients", "Risks",
+    "Ingredients", "Alternatives", "Risks", "Contraindications",
 ]  # fmt: skip
 COMMON_RISKS = "PAIN, SENS, SWELL, REDN, BRUISE, BUMPS, ITCH, RASH, INFECT, DARK, SCAR"
 TREATMENTS = [
@@ -45,48 +45,61 @@ TREATMENTS = [
      "Micro-injections that hydrate the skin, soften fine lines and wrinkles and restore glow.",
      "cosmetic", 3, 6, 14,
      "Non-cross-linked hyaluronic acid, vitamins (A, C, E, B complex), minerals and amino acids",
-     COMMON_RISKS),
+     "Skin-care products with retinoids or vitamin C, chemical peels, microneedling, dermal "
+     "fillers or laser resurfacing.",
+     COMMON_RISKS, 'HERPES'),
     ("HAIR", "Hair loss",
      "Injections into the scalp that nourish hair follicles and slow hair loss (alopecia).",
      "cosmetic", 4, 10, 14,
      "Vitamins, amino acids and peptides; minoxidil where prescribed",
-     COMMON_RISKS),
+     "Minoxidil lotion or tablets prescribed by a doctor, platelet-rich plasma (PRP) "
+     "injections, low-level laser therapy or hair transplant surgery.",
+     COMMON_RISKS, 'CANCER, SCALP'),
     ("CELL", "Cellulite",
      "Injections that improve microcirculation and smooth the dimpled look of cellulite.",
      "cosmetic", 6, 12, 7,
      "Plant extracts (caffeine, artichoke, centella asiatica), organic silicon and enzymes",
-     COMMON_RISKS),
+     "Regular exercise and weight management, massage and lymphatic drainage, radiofrequency "
+     "or shock-wave treatments.",
+     COMMON_RISKS, 'DIABETES, VEINS'),
     ("LIPO", "Localised fat reduction",
      "Injections that break down small, stubborn fat deposits (injection lipolysis).",
      "cosmetic", 2, 6, 28,
      "Phosphatidylcholine (lecithin) and deoxycholate, sometimes with isoproterenol",
-     COMMON_RISKS + ", NAUSEA"),
+     'Diet and exercise, cryolipolysis (fat freezing) or liposuction.',
+     COMMON_RISKS + ", NAUSEA", 'DIABETES, LIVER, HEART, CANCER'),
     ("PIGM", "Pigmentation",
      "Injections that even out skin tone: sun spots, dark circles and melasma.",
      "cosmetic", 4, 8, 14,
      "Tranexamic acid, vitamin C and glutathione",
-     COMMON_RISKS),
+     "Sun protection, prescription lightening creams, chemical peels or laser treatment.",
+     COMMON_RISKS, 'HERPES, PHOTO'),
     ("ACNE", "Acne scars",
      "Injections that stimulate collagen to soften acne scars and minor scars.",
      "cosmetic", 3, 6, 21,
      "Hyaluronic acid, vitamins and amino acids",
-     COMMON_RISKS),
+     'Microneedling, chemical peels, laser resurfacing or dermal fillers.',
+     COMMON_RISKS, 'HERPES, ISOTRET'),
     ("TIGHT", "Skin tightening",
      "Injections that firm and tone mildly sagging skin.",
      "cosmetic", 3, 6, 21,
      "Hyaluronic acid, DMAE, organic silicon and amino acids",
-     COMMON_RISKS),
+     'Radiofrequency or ultrasound skin tightening, thread lifts or surgery.',
+     COMMON_RISKS, 'HERPES'),
     ("STRIA", "Stretch marks",
      "Injections that improve the texture and colour of stretch marks.",
      "cosmetic", 4, 8, 14,
      "Hyaluronic acid, vitamins, amino acids and plant extracts",
-     COMMON_RISKS),
+     'Prescription retinoid creams, microneedling or laser treatment.',
+     COMMON_RISKS, ''),
     ("PAINR", "Pain relief",
      "Injections that relieve pain from sports injuries, tendinitis, osteoarthritis "
      "and carpal tunnel syndrome.",
      "therapeutic", 3, 10, 7,
      "Low-dose anti-inflammatories, vasodilators and calcitonin, as prescribed",
-     "PAIN, SENS, SWELL, REDN, BRUISE, INFECT, RASH, NAUSEA"),
+     "Rest, physiotherapy, pain-relief tablets, steroid injections or, for some conditions, "
+     "surgery.",
+     "PAIN, SENS, SWELL, REDN, BRUISE, INFECT, RASH, NAUSEA", 'STEROID, BLEED'),
 ]  # fmt: skip
 
 AREAS = [
@@ -163,6 +176,33 @@ RISKS = [
 ]  # fmt: skip
 
 
+# (code, question on the form, asked on every form?)
+CONTRAINDICATIONS = [
+    ("PREG", "I am pregnant or trying to become pregnant", "yes"),
+    ("BREAST", "I am breastfeeding", "yes"),
+    ("ANTICOAG", "I take blood thinners (anticoagulants, aspirin) or bruise easily", "yes"),
+    ("ALLERGY", "I have allergies to medicines, local anaesthetics, latex or any ingredient",
+     "yes"),
+    ("AUTOIMM", "I have an autoimmune disease (for example lupus or rheumatoid arthritis)",
+     "yes"),
+    ("SKININF", "I have an active skin infection, cold sore or inflamed acne in the area",
+     "yes"),
+    ("KELOID", "I tend to form keloid or raised scars", "yes"),
+    ("HERPES", "I have had cold sores (herpes) on the face", "no"),
+    ("CANCER", "I have had cancer or cancer treatment in the past five years", "no"),
+    ("SCALP", "My hair loss has not yet been examined by a doctor", "no"),
+    ("DIABETES", "I have diabetes", "no"),
+    ("VEINS", "I have varicose veins, phlebitis or have had a blood clot", "no"),
+    ("LIVER", "I have liver or kidney disease", "no"),
+    ("HEART", "I have heart disease, high blood pressure or a pacemaker", "no"),
+    ("PHOTO", "I take medicines that make the skin sensitive to light", "no"),
+    ("ISOTRET", "I have taken isotretinoin (Roaccutane) in the past six months", "no"),
+    ("STEROID", "I have had a steroid injection at the same site in the past three months",
+     "no"),
+    ("BLEED", "I have a bleeding or clotting disorder", "no"),
+]  # fmt: skip
+
+
 def style_sheet(ws, widths: list[int], header_rows: int = 1) -> None:
     for cell in ws[1]:
         cell.fill = HEADER_FILL
@@ -204,7 +244,7 @@ def build(path: Path) -> None:
     for row in treatments.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    style_sheet(treatments, [10, 24, 60, 13, 13, 13, 13, 50, 40])
+    style_sheet(treatments, [10, 24, 60, 13, 13, 13, 13, 50, 50, 40, 30])
     add_choice(treatments, "D", len(TREATMENTS) + 50, ["cosmetic", "therapeutic"])
 
     areas = wb.create_sheet("Areas")
@@ -230,6 +270,13 @@ def build(path: Path) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     style_sheet(risks, [10, 30, 80, 14])
     add_choice(risks, "D", len(RISKS) + 50, ["very common", "common", "uncommon", "rare"])
+
+    contraindications = wb.create_sheet("Contraindications")
+    contraindications.append(["Code", "Name", "Standard"])
+    for row in CONTRAINDICATIONS:
+        contraindications.append(list(row))
+    style_sheet(contraindications, [12, 80, 12])
+    add_choice(contraindications, "C", len(CONTRAINDICATIONS) + 50, ["yes", "no"])
 
     wb.properties.title = "Lumière Aesthetic Clinic price list"
     wb.properties.creator = "docgen"

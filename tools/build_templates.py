@@ -179,17 +179,23 @@ def set_cell_shading(cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def set_table_borders(table, inside_horizontal: bool = True, outer: bool = False) -> None:
+def set_table_borders(
+    table, inside_horizontal: bool = True, bottom: bool = False, color: str = "BFBFBF"
+) -> None:
+    """Horizontal rules only: between rows, and under the last row when bottom is set."""
+    tbl_pr = table._tbl.tblPr
+    for old in tbl_pr.findall(qn("w:tblBorders")):
+        tbl_pr.remove(old)
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = OxmlElement(f"w:{edge}")
-        visible = (edge == "insideH" and inside_horizontal) or (outer and edge in ("top", "bottom"))
+        visible = (edge == "insideH" and inside_horizontal) or (edge == "bottom" and bottom)
         element.set(qn("w:val"), "single" if visible else "nil")
         if visible:
             element.set(qn("w:sz"), "4")
-            element.set(qn("w:color"), "BFBFBF")
+            element.set(qn("w:color"), color)
         borders.append(element)
-    table._tbl.tblPr.append(borders)
+    tbl_pr.append(borders)
 
 
 def cell_margins(table, top: float = 0.08, bottom: float = 0.08, side: float = 0.15) -> None:
@@ -239,6 +245,15 @@ def write_cell(cell, text: str, *, bold: bool = False, align=None, size: float |
     if align is not None:
         p.alignment = align
     return p
+
+
+def keep_rows_together(table, with_next: bool = False) -> None:
+    """Every row stays on the page of the next one, so a short table never splits; with_next
+    keeps the last row with the paragraph after the table too."""
+    for row in table.rows if with_next else table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
 
 
 def header_row(table, labels: list[str], right_from: int) -> None:
@@ -417,9 +432,291 @@ def build_price_sheet(path: Path) -> None:
     doc.save(path)
 
 
+# --- consent form --------------------------------------------------------------------------------
+
+BOX = "☐"
+BOX_FONT = "DejaVu Sans"  # has the ballot box; Word substitutes Segoe UI Symbol
+
+
+def tick_box(cell, text: str = BOX) -> None:
+    p = cell.paragraphs[0]
+    run = p.add_run(text)
+    run.font.size = Pt(13)
+    run.font.name = BOX_FONT
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.space_after = Pt(0)
+
+
+def writing_lines(doc, count: int) -> None:
+    """Ruled lines to write on by hand."""
+    table = new_table(doc, [17.0], rows=count)
+    set_table_borders(table, bottom=True, color="7F7F7F")
+    for row in table.rows:
+        row.cells[0].paragraphs[0].paragraph_format.space_before = Pt(12)
+    keep_rows_together(table)
+
+
+def end_of_block(doc) -> None:
+    """An empty paragraph that ends a chain of keep-with-next: the block before it moves to the
+    next page as a whole rather than splitting."""
+    paragraph(doc, space_after=0).paragraph_format.line_spacing = 0.5
+
+
+def section(doc, title: str):
+    return doc.add_heading(title, level=2)
+
+
+def yes_no_table(doc, question_header: str, rows: list[str] | None = None, loop: str = ""):
+    """Questions with a Yes and a No box each; rows are fixed text or one looped row."""
+    widths = [13.6, 1.7, 1.7]
+    table = new_table(doc, widths)
+    header_row(table, [question_header, _("Yes"), _("No")], right_from=3)
+    for cell in table.rows[0].cells[1:]:
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if loop:
+        loop_row(table, "{%tr for " + loop + " %}")
+    for text in rows or []:
+        row = table.add_row()
+        no_split(row)
+        write_cell(row.cells[0], text)
+        tick_box(row.cells[1])
+        tick_box(row.cells[2])
+    if loop:
+        loop_row(table, "{%tr endfor %}")
+    set_widths(table, widths)
+    return table
+
+
+def label_value_table(doc, pairs: list[tuple[str, str]], widths=(4.6, 12.4)):
+    table = new_table(doc, list(widths), rows=len(pairs))
+    set_table_borders(table, inside_horizontal=True)
+    for row, (label, value) in zip(table.rows, pairs, strict=True):
+        write_cell(row.cells[0], label, color=GREY)
+        write_cell(row.cells[1], value, bold=True)
+    set_widths(table, list(widths))
+    keep_rows_together(table)
+    return table
+
+
+def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str] | None = None):
+    """Role, printed name, signature and date, with room to sign; conditional rows are wrapped
+    in {%tr if %} so they print only when needed."""
+    widths = [3.4, 5.2, 5.4, 3.0]
+    table = new_table(doc, widths)
+    header_row(table, ["", _("Name"), _("Signature"), _("Date")], right_from=4)
+    for index, (role, name) in enumerate(rows):
+        if conditional and index in conditional:
+            loop_row(table, "{%tr if " + conditional[index] + " %}")
+        row = table.add_row()
+        no_split(row)
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.space_before = Pt(22)
+        write_cell(row.cells[0], role, bold=True)
+        write_cell(row.cells[1], name)
+        if conditional and index in conditional:
+            loop_row(table, "{%tr endif %}")
+    set_widths(table, widths)
+    set_table_borders(table, bottom=True)
+    keep_rows_together(table, with_next=True)
+    return table
+
+
+def bullets(doc, texts: list[str]) -> None:
+    for text in texts:
+        doc.add_paragraph(style="List Bullet").add_run(text)
+
+
+def build_consent(path: Path) -> None:
+    doc = new_document("Consent to mesotherapy treatment")
+    clinic_header(doc, _("Consent to mesotherapy treatment"))
+    subtitle = paragraph(doc, "{{ treatment.name }} · ", size=9, color=GREY, space_after=6)
+    add_run(subtitle, _("Form version") + " {{ document.template_version }} · ", size=9, color=GREY)
+    add_run(subtitle, _("Language") + ": {{ patient.language }} · ", size=9, color=GREY)
+    add_run(subtitle, _("Date") + ": {{ document.date }}", size=9, color=GREY)
+    paragraph(doc, _(
+        "Please read this form carefully, ask about anything that is not clear, and sign it only "
+        "when you have had all the information you want. You may change your mind at any time."
+    ))  # fmt: skip
+
+    section(doc, _("1. Patient"))
+    label_value_table(doc, [
+        (_("Name"), "{{ patient.name }}"),
+        (_("Date of birth"), "{{ patient.date_of_birth }}"),
+        (_("Patient reference"), "{{ patient.reference }}"),
+        (_("Language of this form"), "{{ patient.language }}"),
+        (_("Interpreter needed"), "{{ patient.interpreter_needed }}"),
+    ])  # fmt: skip
+
+    section(doc, _("2. The procedure"))
+    paragraph(doc, _(
+        "Mesotherapy is a series of small injections into the middle layer of the skin "
+        "(the mesoderm)."
+    ), keep_with_next=True)  # fmt: skip
+    label_value_table(doc, [
+        (_("Treatment"), "{{ treatment.name }}"),
+        (_("Body areas"), "{{ treatment.areas }}"),
+        (_("Planned sessions"), "{{ treatment.sessions }}"),
+        (_("Usual course"), "{{ treatment.usual_course }}"),
+        (_("What may be injected"), "{{ treatment.ingredients }}"),
+    ])  # fmt: skip
+    paragraph(doc, _(
+        "There is no standard formulation for mesotherapy: the substances and doses are chosen by "
+        "your practitioner for you. The formulation your practitioner will use:"
+    ), keep_with_next=True, space_after=2)  # fmt: skip
+    writing_lines(doc, 2)
+
+    section(doc, _("3. Intended benefits"))
+    paragraph(doc, "{{ treatment.description }}", keep_with_next=True)
+    paragraph(doc, _(
+        "Results vary from person to person and cannot be guaranteed. Several sessions are "
+        "usually needed before any change is seen, and results may not last."
+    ), bold=True)  # fmt: skip
+
+    section(doc, _("4. Alternatives"))
+    paragraph(doc, "{{ treatment.alternatives }}", keep_with_next=True)
+    paragraph(doc, _(
+        "You may also choose to have no treatment at all, now or at any later stage."
+    ))  # fmt: skip
+
+    section(doc, _("5. Risks and side effects"))
+    paragraph(doc, _(
+        "Like any treatment involving injections, mesotherapy can have side effects. Those known "
+        "for this treatment, and how often they happen:"
+    ), keep_with_next=True)  # fmt: skip
+    widths = [4.6, 3.6, 8.8]
+    risks = new_table(doc, widths)
+    header_row(risks, [_("Side effect"), _("How often"), _("What it means")], right_from=3)
+    loop_row(risks, "{%tr for risk in risks %}")
+    row = risks.add_row()
+    no_split(row)
+    write_cell(row.cells[0], "{{ risk.name }}", bold=True)
+    write_cell(row.cells[1], "{{ risk.band }}")
+    paragraph(row.cells[1], "{{ risk.odds }}", size=8, color=GREY, space_after=0)
+    write_cell(row.cells[2], "{{ risk.description }}", size=9)
+    loop_row(risks, "{%tr endfor %}")
+    set_widths(risks, widths)
+    keep_rows_together(risks, with_next=True)
+    end_of_block(doc)
+
+    section(doc, _("6. Your health: contraindications"))
+    paragraph(doc, _(
+        "Some conditions make the treatment unsafe or need extra care. Please tick Yes or No for "
+        "each statement; your practitioner will go through every Yes with you."
+    ), keep_with_next=True)  # fmt: skip
+    contraindications = yes_no_table(
+        doc, _("Statement"), rows=["{{ item.name }}"], loop="item in contraindications"
+    )
+    keep_rows_together(contraindications, with_next=True)
+    paragraph(doc, _("Other medicines, supplements or conditions:"), keep_with_next=True)
+    writing_lines(doc, 1)
+
+    section(doc, _("7. Recovery and aftercare"))
+    bullets(doc, [
+        _("Most people go back to their normal activities straight away. Some need a day off "
+          "because of swelling and pain at the injection sites."),
+        _("For 12 hours: no make-up on the treated area; keep it clean and do not rub it."),
+        _("For 24 to 48 hours: avoid hot baths, saunas, swimming pools, hard exercise and "
+          "alcohol."),
+        _("Protect the treated skin from the sun and use a high-protection sunscreen for two "
+          "weeks."),
+        _("Redness, swelling, small bumps and bruises usually settle within a few days; a cold "
+          "compress helps."),
+        _("Contact the clinic at once if the area becomes hot, more painful or more swollen after "
+          "two days, or if you have a fever. Call the emergency services for a spreading rash or "
+          "any difficulty breathing."),
+    ])  # fmt: skip
+
+    section(doc, _("8. Cost"))
+    paragraph(doc, _format(
+        "The estimated cost of the planned course is %(total)s (estimate %(number)s, valid until "
+        "%(valid_until)s). A deposit of %(deposit)s is due when booking.",
+        total="cost.total", number="cost.estimate_number", valid_until="cost.valid_until",
+        deposit="cost.deposit",
+    ), keep_with_next=True)  # fmt: skip
+    widths = [8.0, 3.5, 5.5]
+    cost = new_table(doc, widths)
+    header_row(cost, [_("Body area"), _("Sessions"), _("Amount")], right_from=1)
+    loop_row(cost, "{%tr for line in cost.lines %}")
+    row = cost.add_row()
+    no_split(row)
+    right = WD_ALIGN_PARAGRAPH.RIGHT
+    write_cell(row.cells[0], "{{ line.area }}")
+    write_cell(row.cells[1], "{{ line.sessions }}", align=right)
+    write_cell(row.cells[2], "{{ line.amount }}", align=right)
+    loop_row(cost, "{%tr endfor %}")
+    row = cost.add_row()
+    no_split(row)
+    for cell in row.cells:
+        set_cell_shading(cell, LIGHT_HEX)
+    write_cell(row.cells[0], _("Total"), bold=True)
+    write_cell(row.cells[2], "{{ cost.total }}", bold=True, align=right)
+    set_widths(cost, widths)
+    keep_rows_together(cost)
+    paragraph(doc, "{{ cost.vat_note }}", size=8, color=GREY, keep_with_next=True)
+    paragraph(doc, "{{ cost.insurance_notice }}", bold=True)
+
+    section(doc, _("9. Photographs"))
+    paragraph(doc, _(
+        "Photographs help to follow your results. Each use below needs your separate consent; "
+        "saying no does not affect your treatment, and you may withdraw consent at any time."
+    ), keep_with_next=True)  # fmt: skip
+    photos = yes_no_table(doc, _("I agree that photographs of me may be used"), rows=[
+        _("in my confidential clinical record"),
+        _("without my name, for teaching and training health professionals"),
+        _("in the clinic's marketing: website, social media and brochures"),
+    ])  # fmt: skip
+    keep_rows_together(photos)
+
+    section(doc, _("10. Declaration and signatures"))
+    bullets(doc, [
+        _("I have read this form, or had it read to me, and I understand it."),
+        _("My practitioner has explained the treatment, its intended benefits, its risks and the "
+          "alternatives, including no treatment, and has answered my questions."),
+        _("I understand that results vary and are not guaranteed."),
+        _("I have answered the health questions truthfully and will tell the clinic about any "
+          "change before each session."),
+        _("I understand the estimated cost in section 8."),
+        _("I know that I may withdraw my consent at any time, before or between sessions."),
+        _("I consent to the treatment described in this form."),
+    ])  # fmt: skip
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    signature_table(
+        doc,
+        [
+            (_("Patient"), "{{ patient.name }}"),
+            (_("Parent or guardian"), ""),
+            (_("Practitioner"), "{{ practitioner.name }}"),
+            (_("Witness"), ""),
+        ],
+        conditional={1: "patient.minor"},
+    )
+
+    paragraph(doc, "{%p if interpreter.required %}", space_after=0)
+    section(doc, _("Interpreter's statement"))
+    paragraph(doc, _format(
+        "I have interpreted this form and the practitioner's explanations for the patient into "
+        "%(language)s, accurately and completely, and the patient told me that they understood.",
+        language="patient.language",
+    ), keep_with_next=True)  # fmt: skip
+    signature_table(doc, [(_("Interpreter"), "{{ interpreter.name }}")])
+    paragraph(doc, "{%p endif %}", space_after=0)
+
+    copy = paragraph(doc, space_after=0)  # kept with the signatures above it
+    copy.paragraph_format.space_before = Pt(12)
+    box = copy.add_run(BOX + " ")
+    box.font.name = BOX_FONT
+    box.font.size = Pt(13)
+    add_run(copy, _("The patient received a copy of this signed form."), bold=True)
+    add_run(copy, "     " + _("Initials") + ": ____________")
+
+    footer(doc, _("Consent form"))
+    doc.save(path)
+
+
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "templates"
     out.mkdir(parents=True, exist_ok=True)
     build_estimate(out / "estimate.docx")
     build_price_sheet(out / "price_sheet.docx")
+    build_consent(out / "consent.docx")

@@ -1,0 +1,125 @@
+"""Plan step for consent forms: validate the patient and the procedure, and price the planned
+course with the same code as the estimate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docgen.estimate import Estimate, PlanItem, closest, plan_estimate
+from docgen.exceptions import PlanError
+from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
+
+ADULT_AGE = 18
+OLDEST_PLAUSIBLE_AGE = 120
+
+
+@dataclass(frozen=True)
+class Patient:
+    name: str
+    date_of_birth: dt.date | None = None
+    reference: str = ""
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class ConsentPlan:
+    patient: Patient
+    minor: bool
+    treatment: Treatment
+    areas: tuple[Area, ...]
+    risks: tuple[Risk, ...]
+    contraindications: tuple[Contraindication, ...]
+    estimate: Estimate  # the planned course, priced exactly as `docgen estimate` prices it
+    practitioner: str
+    interpreter: str
+
+
+def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"date of birth {text!r} is not a date written as YYYY-MM-DD")
+        return None
+
+
+def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems: list[str]) -> bool:
+    """Add a problem for anything impossible about the patient; return whether they are a minor."""
+    if not patient.name.strip():
+        problems.append("the patient's name is empty")
+    age = patient.age_on(today)
+    if age is None:
+        return False
+    if patient.date_of_birth > today:
+        problems.append(f"date of birth {patient.date_of_birth} is in the future")
+    elif age > OLDEST_PLAUSIBLE_AGE:
+        problems.append(f"date of birth {patient.date_of_birth} would make the patient {age}")
+    elif age < ADULT_AGE and not allow_minor:
+        problems.append(
+            f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
+            "--allow-minor, and a parent or guardian signs it too"
+        )
+    return age < ADULT_AGE
+
+
+def plan_consent(
+    price_list: PriceList,
+    *,
+    patient: str,
+    treatment: str,
+    areas: Sequence[str],
+    date_of_birth: str | dt.date | None = None,
+    reference: str = "",
+    sessions: int | None = None,
+    practitioner: str = "",
+    interpreter: str = "",
+    allow_minor: bool = False,
+    issued: dt.date | None = None,
+) -> ConsentPlan:
+    """Validate everything the form needs; raise PlanError listing every problem at once."""
+    issued = issued or dt.date.today()
+    problems: list[str] = []
+    person = Patient(patient, parse_date_of_birth(date_of_birth, problems), reference.strip())
+    minor = check_patient(person, issued, allow_minor, problems)
+
+    code = treatment.strip().upper()
+    chosen = price_list.treatments.get(code)
+    if chosen is None:
+        problems.append(
+            f"unknown treatment {treatment!r}{closest(code, price_list.treatments)}; "
+            f"known treatments: {', '.join(price_list.treatments)}"
+        )
+    if not areas:
+        problems.append("no body area given: name at least one with --area")
+    estimate = None
+    if chosen is not None and areas:
+        items = [PlanItem(code, area.strip().upper(), sessions) for area in areas]
+        try:
+            estimate = plan_estimate(price_list, items, issued=issued)
+        except PlanError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise PlanError(problems, headline="problems with the consent form's details")
+    assert chosen is not None and estimate is not None
+    return ConsentPlan(
+        patient=person,
+        minor=minor,
+        treatment=chosen,
+        areas=tuple(line.area for line in estimate.lines),
+        risks=tuple(price_list.risks[c] for c in chosen.risk_codes),
+        contraindications=tuple(price_list.contraindications_for(chosen)),
+        estimate=estimate,
+        practitioner=practitioner.strip(),
+        interpreter=interpreter.strip(),
+    )

@@ -1,0 +1,220 @@
+"""Consent forms, read back from the .docx and the PDF as a practitioner would check them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import docx
+import pytest
+from click.testing import CliRunner
+from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, pdf_text
+
+from docgen.cli import main
+from docgen.exceptions import PlanError
+from docgen.generate import create_consent, create_estimate
+
+ISSUED = dt.date(2026, 3, 2)
+SECTIONS = [
+    "Consent to mesotherapy treatment",
+    "1. Patient",
+    "2. The procedure",
+    "3. Intended benefits",
+    "4. Alternatives",
+    "5. Risks and side effects",
+    "6. Your health: contraindications",
+    "7. Recovery and aftercare",
+    "8. Cost",
+    "9. Photographs",
+    "10. Declaration and signatures",
+]
+
+
+def consent(workspace, tmp_path, name="consent.docx", **options):
+    arguments = dict(
+        patient=HOSTILE_NAME, treatment="LIPO", areas=["ABDO", "FLANKS"],
+        date_of_birth="1985-06-01", reference="P-77", practitioner="Dr Sarah Whitfield",
+        output=tmp_path / "out" / name, issued=ISSUED,
+    )  # fmt: skip
+    arguments.update(options)
+    return create_consent(workspace, arguments.pop("patient"), arguments.pop("treatment"),
+                          arguments.pop("areas"), **arguments)  # fmt: skip
+
+
+def table_rows(path, first_header: str) -> list[list[str]]:
+    """The data rows of the table whose first header cell is first_header."""
+    for table in docx.Document(str(path)).tables:
+        if table.rows[0].cells[0].text == first_header:
+            return [[cell.text for cell in row.cells] for row in table.rows[1:]]
+    raise AssertionError(f"no table headed {first_header!r}")
+
+
+@pytest.fixture
+def form(workspace, tmp_path):
+    return consent(workspace, tmp_path, pdf=True)
+
+
+def test_every_section_is_there(form):
+    paragraphs = docx_paragraphs(form.docx)
+    for heading in SECTIONS:
+        assert heading in paragraphs, heading
+    text = docx_text(form.docx)
+    for expected in [
+        "Localised fat reduction",
+        "Form version 1.0",
+        "Language: English (United Kingdom)",
+        "1 June 1985",  # date of birth
+        "P-77",
+        "Abdomen and Flanks",  # the areas, joined by Babel's list formatting
+        "3 sessions",
+        "Usually 2 to 6 sessions, 4 weeks apart.",
+        "Phosphatidylcholine (lecithin) and deoxycholate",
+        "There is no standard formulation for mesotherapy",
+        "Injections that break down small, stubborn fat deposits",
+        "Results vary from person to person and cannot be guaranteed.",
+        "Diet and exercise, cryolipolysis (fat freezing) or liposuction.",
+        "You may also choose to have no treatment at all",
+        "Some need a day off because of swelling and pain at the injection sites.",
+        "Cosmetic treatment is not covered by health insurance",
+        "in my confidential clinical record",
+        "without my name, for teaching and training health professionals",
+        "in the clinic's marketing: website, social media and brochures",
+        "Dr Sarah Whitfield",
+        "Witness",
+        "The patient received a copy of this signed form.",
+    ]:
+        assert expected in text, expected
+    footer = paragraphs[-1]
+    assert form.document_id in footer and "Template 1.0" in footer and "Language en_GB" in footer
+    assert form.document_id.startswith("C-20260302-")
+
+
+def test_every_risk_appears_with_its_band(form, price_list):
+    rows = table_rows(form.docx, "Side effect")
+    expected_bands = {"very common": "Very common", "common": "Common",
+                      "uncommon": "Uncommon", "rare": "Rare"}  # fmt: skip
+    lipo = price_list.treatments["LIPO"]
+    assert [row[0] for row in rows] == [price_list.risks[c].name for c in lipo.risk_codes]
+    for row, code in zip(rows, lipo.risk_codes, strict=True):
+        risk = price_list.risks[code]
+        assert row[1].startswith(expected_bands[risk.frequency.value] + "\n"), row
+        assert "in 10" in row[1] or "in 100" in row[1] or "in 1,000" in row[1]
+        assert row[2] == risk.description
+
+
+def test_contraindications_are_a_yes_no_checklist(form, price_list):
+    rows = table_rows(form.docx, "Statement")
+    statements = [row[0] for row in rows]
+    wanted = [c.name for c in price_list.contraindications_for(price_list.treatments["LIPO"])]
+    assert statements == wanted
+    for term in ["pregnant", "breastfeeding", "blood thinners", "allergies", "autoimmune",
+                 "skin infection", "keloid", "diabetes", "liver"]:  # fmt: skip
+        assert any(term in s for s in statements), term
+    assert all(row[1] == "☐" and row[2] == "☐" for row in rows)
+
+
+def test_photography_consent_is_three_separate_choices(form):
+    rows = table_rows(form.docx, "I agree that photographs of me may be used")
+    assert len(rows) == 3
+    assert all(row[1:] == ["☐", "☐"] for row in rows)
+
+
+def test_cost_equals_the_estimate_for_the_same_plan(form, workspace, tmp_path):
+    estimate = create_estimate(
+        workspace, "Same Patient", ["LIPO:ABDO", "LIPO:FLANKS"],
+        output=tmp_path / "estimate.docx", issued=ISSUED,
+    )  # fmt: skip
+    estimate_total = table_rows(estimate.docx, "Subtotal excluding VAT")
+    total_row = next(row for row in estimate_total if row[0] == "Total")
+    cost_rows = table_rows(form.docx, "Body area")
+    assert cost_rows[-1] == ["Total", "", total_row[1]]
+    assert total_row[1] == "£2,280.00"
+    assert cost_rows[:-1] == [["Abdomen", "3", "£1,200.00"], ["Flanks", "3", "£1,080.00"]]
+    assert "A deposit of £456.00 is due when booking." in docx_text(form.docx)
+
+
+def test_pdf_prints_every_section_on_two_to_four_pages(form):
+    text = pdf_text(form.pdf)
+    pages = text.count("\f")
+    assert 2 <= pages <= 4
+    squashed = " ".join(text.split())
+    for heading in SECTIONS:
+        assert heading in squashed, heading
+    assert HOSTILE_NAME in text
+    assert squashed.count("☐") >= 2 * 11 + 2 * 3 + 1  # health, photographs, copy
+    assert f"Page {pages} of {pages}" in text
+    assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize(
+    ("options", "shown", "name"),
+    [
+        ({}, False, None),
+        ({"interpreter": "Karim Haddad"}, True, "Karim Haddad"),
+        ({"locale": "fr_FR"}, True, None),  # the patient reads another language than the clinic
+        ({"locale": "en_US"}, False, None),  # same language, another region
+    ],
+)
+def test_interpreter_statement_exactly_when_needed(workspace, tmp_path, options, shown, name):
+    form = consent(workspace, tmp_path, **options)
+    text = docx_text(form.docx)
+    assert ("Interpreter's statement" in text) is shown
+    patient_details = dict(table_rows(form.docx, "Name"))  # rows after the name
+    assert patient_details["Interpreter needed"] == ("Yes" if shown else "No")
+    if name:
+        assert name in docx_paragraphs(form.docx)
+
+
+def test_names_come_out_exactly(workspace, tmp_path):
+    for index, name in enumerate(["محمد عبد الله", "Zoë & <Ltd> \"VIP\" 'x'", "Ана 👩🏽‍⚕️"]):
+        form = consent(workspace, tmp_path, name=f"{index}.docx", patient=name,
+                       interpreter=name, practitioner=name)  # fmt: skip
+        assert docx_paragraphs(form.docx).count(name) >= 3  # patient row, signatures
+
+
+def test_minor_needs_allow_minor_and_then_a_guardian_signs(workspace, tmp_path):
+    with pytest.raises(PlanError, match=r"the patient is 16, under 18: .*--allow-minor"):
+        consent(workspace, tmp_path, date_of_birth="2009-06-01")
+    assert not (tmp_path / "out").exists()
+    form = consent(workspace, tmp_path, date_of_birth="2009-06-01", allow_minor=True)
+    assert "Parent or guardian" in docx_paragraphs(form.docx)
+    adult = consent(workspace, tmp_path, name="adult.docx")
+    assert "Parent or guardian" not in docx_paragraphs(adult.docx)
+
+
+def test_every_bad_detail_is_reported_at_once(workspace, tmp_path):
+    with pytest.raises(PlanError) as raised:
+        consent(workspace, tmp_path, treatment="LIPOO", date_of_birth="1990-02-30")
+    problems = raised.value.problems
+    assert problems[0] == "date of birth '1990-02-30' is not a date written as YYYY-MM-DD"
+    assert problems[1].startswith("unknown treatment 'LIPOO' (did you mean LIPO?); known")
+    assert "REJUV, HAIR, CELL, LIPO" in problems[1]
+
+    with pytest.raises(PlanError) as raised:
+        consent(workspace, tmp_path, areas=["ABDO", "FACE", "EARS"], date_of_birth="2031-01-01")
+    problems = raised.value.problems
+    assert problems[0] == "date of birth 2031-01-01 is in the future"
+    assert "LIPO:FACE: Localised fat reduction has no price for Face" in problems[1]
+    assert "priced areas for LIPO: ABDO, FLANKS, THIGHS, ARMS, BACK, NECK, KNEES" in problems[1]
+    assert "LIPO:EARS: unknown area 'EARS'" in problems[2]
+    assert not (tmp_path / "out").exists()
+
+
+def test_consent_command(workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = [
+        "consent", "--patient", "Ann Lee", "--dob", "1979-11-30", "--ref", "A-1",
+        "--treatment", "painr", "--area", "knees", "--sessions", "4", "--practitioner", "Dr Roe",
+    ]  # fmt: skip
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (written,) = tmp_path.glob("consent-Ann-Lee-C-*.docx")
+    text = docx_text(written)
+    assert "4 sessions" in text and "Pain relief" in text
+    assert "may be partly reimbursed" in text  # therapeutic notice, not the cosmetic one
+    assert "not covered by health insurance" not in text
+
+    bad = runner.invoke(main, [*args[:3], "--dob", "30/11/1979", *args[5:], "-o", "x.docx"])
+    assert bad.exit_code == 1
+    assert "date of birth '30/11/1979' is not a date written as YYYY-MM-DD" in bad.output
+    assert not (tmp_path / "x.docx").exists()
