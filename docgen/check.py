@@ -66,7 +66,12 @@ def check_workspace(workspace: Workspace) -> CheckReport:
         except WorkbookError as error:
             report.problems.extend(error.problems)
 
-    contexts = sample_contexts(price_lists[0]) if price_lists else {}
+    contexts = {}
+    if price_lists:
+        try:
+            contexts = sample_contexts(price_lists[0])
+        except DocgenError as error:
+            report.problems.append(f"pricing/{price_lists[0].path.name}: {error}")
     for name in TEMPLATE_NAMES:
         report.checked.append(f"templates/{name}")
         path = workspace.templates_dir / name

@@ -50,7 +50,7 @@ locale_option = click.option(
 )
 pdf_option = click.option("--pdf", is_flag=True, help="Also write a PDF (needs LibreOffice).")
 output_option = click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Output .docx file or folder."
+    "-o", "--output", type=click.Path(), help="Output .docx file, or folder ending in /."
 )
 force_option = click.option("--force", is_flag=True, help="Replace documents that already exist.")
 
@@ -92,7 +92,7 @@ def demo(output: Path, pdf: bool | None, force: bool) -> None:
     """Generate sample documents from the workspace to see what docgen makes."""
     documents = run_demo(output, workspace=open_workspace(), pdf=pdf, force=force)
     report(documents)
-    if not any(d.pdf for d in documents):
+    if pdf is None and not any(d.pdf for d in documents):
         click.echo("(no PDFs: LibreOffice is not installed; the .docx files open in Word)")
 
 

@@ -9,23 +9,8 @@ from dataclasses import dataclass
 
 from docgen.estimate import Estimate, PlanItem, closest, plan_estimate
 from docgen.exceptions import PlanError
+from docgen.patient import Patient, check_patient, parse_date_of_birth
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
-
-ADULT_AGE = 18
-OLDEST_PLAUSIBLE_AGE = 120
-
-
-@dataclass(frozen=True)
-class Patient:
-    name: str
-    date_of_birth: dt.date | None = None
-    reference: str = ""
-
-    def age_on(self, day: dt.date) -> int | None:
-        if self.date_of_birth is None:
-            return None
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 @dataclass(frozen=True)
@@ -39,38 +24,6 @@ class ConsentPlan:
     estimate: Estimate  # the planned course, priced exactly as `docgen estimate` prices it
     practitioner: str
     interpreter: str
-
-
-def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"date of birth {text!r} is not a date written as YYYY-MM-DD")
-        return None
-
-
-def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems: list[str]) -> bool:
-    """Add a problem for anything impossible about the patient; return whether they are a minor."""
-    if not patient.name.strip():
-        problems.append("the patient's name is empty")
-    age = patient.age_on(today)
-    if age is None:
-        return False
-    if patient.date_of_birth > today:
-        problems.append(f"date of birth {patient.date_of_birth} is in the future")
-    elif age > OLDEST_PLAUSIBLE_AGE:
-        problems.append(f"date of birth {patient.date_of_birth} would make the patient {age}")
-    elif age < ADULT_AGE and not allow_minor:
-        problems.append(
-            f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
-            "--allow-minor, and a parent or guardian signs it too"
-        )
-    return age < ADULT_AGE
 
 
 def plan_consent(

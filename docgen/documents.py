@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_timedelta
@@ -20,7 +21,7 @@ INSURANCE_NOTICES = {
     ),
     Kind.THERAPEUTIC: (
         "Therapeutic treatment may be partly reimbursed by some health insurers: please ask your "
-        "insurer before treatment and keep this estimate for your claim."
+        "insurer before treatment."
     ),
 }
 SHORT_INSURANCE_NOTICES = {
@@ -82,7 +83,7 @@ def vat_note(price_list: PriceList, fmt: Formatter) -> str:
             if rate == 0
             else f"{kind.value} treatments at {fmt.percent(rate)}"
         )
-    return f"Prices {included} VAT: {fmt.list(parts)}."
+    return f"Prices {included} VAT: {'; '.join(parts)}."
 
 
 def course_note(line: EstimateLine, fmt: Formatter) -> str:
@@ -97,6 +98,10 @@ def course_note(line: EstimateLine, fmt: Formatter) -> str:
     if line.saving > 0:
         note += f" (you save {fmt.money(line.saving)})"
     return note
+
+
+def money_or_blank(amount: Decimal | None, fmt: Formatter) -> str:
+    return "" if amount is None else fmt.money(amount)
 
 
 def usual_course(treatment: Treatment, fmt: Formatter) -> str:
@@ -131,7 +136,7 @@ def estimate_context(
             "deposit": fmt.money(estimate.deposit),
             "deposit_percent": fmt.percent(clinic.deposit_percent),
             "vat_note": vat_note(price_list, fmt),
-            "consultation_fee": fmt.money(clinic.consultation_fee),
+            "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
         },
         "lines": [
             {
@@ -147,7 +152,12 @@ def estimate_context(
             for line in estimate.lines
         ],
         "vat_lines": [
-            {"rate": fmt.percent(v.rate), "base": fmt.money(v.base), "amount": fmt.money(v.vat)}
+            {
+                "rate": fmt.percent(v.rate),
+                "exempt": v.rate == 0,
+                "base": fmt.money(v.base),
+                "amount": fmt.money(v.vat),
+            }
             for v in estimate.vat_lines
         ],
         "notices": [INSURANCE_NOTICES[kind] for kind in Kind if kind in estimate.kinds],
@@ -180,6 +190,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
                 "course": usual_course(treatment, fmt),
                 "insurance": SHORT_INSURANCE_NOTICES[treatment.kind],
                 "vat_rate": fmt.percent(clinic.vat_rates[treatment.kind]),
+                "vat_exempt": clinic.vat_rates[treatment.kind] == 0,
                 "rows": rows,
             }
         )
@@ -191,7 +202,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
             "effective_date": fmt.date(effective),
             "currency": clinic.currency,
             "vat_note": vat_note(price_list, fmt),
-            "consultation_fee": fmt.money(clinic.consultation_fee),
+            "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
             "notices": [INSURANCE_NOTICES[kind] for kind in Kind],
         },
         "treatments": treatments,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ class PlanItem:
             raise PlanError([f"{spec!r} is not TREATMENT:AREA or TREATMENT:AREA:SESSIONS"])
         sessions = None
         if len(parts) == 3:
-            if not parts[2].isdigit() or int(parts[2]) < 1:
+            if not re.fullmatch("[0-9]{1,4}", parts[2]) or int(parts[2]) < 1:
                 raise PlanError([f"{spec!r}: sessions must be a whole number of at least 1"])
             sessions = int(parts[2])
         return cls(parts[0].upper(), parts[1].upper(), sessions)
@@ -96,18 +97,29 @@ def new_document_id(issued: dt.date, prefix: str = "Q") -> str:
 
 def plan_estimate(
     price_list: PriceList,
-    items: Iterable[PlanItem],
+    items: Iterable[PlanItem | str],
     *,
     issued: dt.date | None = None,
     number: str | None = None,
 ) -> Estimate:
-    """Price every item; raise PlanError listing every item that cannot be priced."""
-    items = list(items)
-    if not items:
-        raise PlanError(["the plan is empty: give at least one TREATMENT:AREA item"])
+    """Price every item (a PlanItem or 'TREATMENT:AREA[:SESSIONS]'); raise PlanError listing
+    every item that cannot be parsed or priced."""
     problems: list[str] = []
-    lines = []
+    parsed: list[PlanItem] = []
     for item in items:
+        try:
+            parsed.append(item if isinstance(item, PlanItem) else PlanItem.parse(item))
+        except PlanError as error:
+            problems.extend(error.problems)
+    if not parsed and not problems:
+        problems.append("the plan is empty: give at least one TREATMENT:AREA item")
+    seen = set()
+    lines = []
+    for item in parsed:
+        if (item.treatment, item.area) in seen:
+            problems.append(f"{item.treatment}:{item.area} is in the plan twice")
+            continue
+        seen.add((item.treatment, item.area))
         line = _price_line(price_list, item, problems)
         if line is not None:
             lines.append(line)

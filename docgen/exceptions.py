@@ -79,5 +79,10 @@ class OutputExistsError(DocgenError):
         )
 
 
+class OutputError(DocgenError):
+    """Raised when a document cannot be written where it was asked for (no such folder, a file
+    in the way, no permission)."""
+
+
 class PdfError(DocgenError):
     """Raised when LibreOffice is missing or fails to convert a document to PDF."""

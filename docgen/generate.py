@@ -6,6 +6,7 @@ anything, so a failed command leaves no document behind."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,10 @@ from docgen.documents import (
     price_sheet_context,
 )
 from docgen.estimate import PlanItem, new_document_id, plan_estimate
-from docgen.exceptions import DocgenError
+from docgen.exceptions import PlanError
 from docgen.i18n import Formatter, parse_locale
 from docgen.output import ensure_can_write, safe_filename_part, write_atomically
+from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentTemplate
@@ -43,16 +45,22 @@ def load_workspace_prices(workspace: Workspace, prices: str | None = None) -> Pr
 
 
 def formatter_for(price_list: PriceList, locale: str | None) -> Formatter:
-    return Formatter(parse_locale(locale or price_list.clinic.locale), price_list.clinic.currency)
+    chosen = price_list.clinic.locale if locale is None else locale
+    return Formatter(parse_locale(chosen), price_list.clinic.currency)
 
 
 def _target(output: str | Path | None, default_name: str) -> Path:
+    """The .docx to write: -o FILE, -o FOLDER (existing, or ending in a separator), or the
+    default name in the current folder. 'quote v1.2' becomes 'quote v1.2.docx'."""
     if output is None:
-        return Path.cwd() / default_name
-    path = Path(output).expanduser()
-    if path.is_dir():
+        return Path(default_name)
+    text = str(output)
+    path = Path(text).expanduser()
+    if path.is_dir() or text.endswith(("/", os.sep)):
         return path / default_name
-    return path if path.suffix.lower() == ".docx" else path.with_suffix(".docx")
+    if path.suffix.lower() == ".pdf":
+        return path.with_suffix(".docx")
+    return path if path.suffix.lower() == ".docx" else path.with_name(path.name + ".docx")
 
 
 def _write(
@@ -65,7 +73,13 @@ def _write(
 ) -> GeneratedDocument:
     data = template.render(context)
     write_atomically(target, data, force)
-    pdf_path = convert_to_pdf([target], force=force)[0] if pdf else None
+    if not pdf:
+        return GeneratedDocument(target, None, document_id)
+    try:
+        pdf_path = convert_to_pdf([target], force=force)[0]
+    except Exception:
+        target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
+        raise
     return GeneratedDocument(target, pdf_path, document_id)
 
 
@@ -91,13 +105,16 @@ def create_estimate(
     issued: dt.date | None = None,
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
-    if not patient or not patient.strip():
-        raise DocgenError("the patient's name is empty")
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(price_list, locale)
     issued = issued or dt.date.today()
-    plan = [item if isinstance(item, PlanItem) else PlanItem.parse(item) for item in items]
-    estimate = plan_estimate(price_list, plan, issued=issued)
+    problems = name_problems(patient)
+    try:
+        estimate = plan_estimate(price_list, items, issued=issued)
+    except PlanError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise PlanError(problems)
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
@@ -197,7 +214,25 @@ def run_demo(
         ensure_can_write(target, force)
         if pdf:
             ensure_can_write(target.with_suffix(".pdf"), force)
-    documents = [
+    try:
+        documents = _demo_documents(workspace, targets, force)
+        if not pdf:
+            return documents
+        pdfs = convert_to_pdf([d.docx for d in documents], force=force)
+    except Exception:
+        for target in targets:  # all or nothing
+            target.unlink(missing_ok=True)
+            target.with_suffix(".pdf").unlink(missing_ok=True)
+        raise
+    return [
+        GeneratedDocument(d.docx, p, d.document_id) for d, p in zip(documents, pdfs, strict=True)
+    ]
+
+
+def _demo_documents(
+    workspace: Workspace, targets: list[Path], force: bool
+) -> list[GeneratedDocument]:
+    return [
         create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force),
         create_estimate(
             workspace, DEMO_PATIENT, DEMO_PLAN, locale="fr_FR", output=targets[1], force=force
@@ -214,10 +249,4 @@ def run_demo(
             force=force,
         ),
         create_price_sheet(workspace, output=targets[3], force=force),
-    ]
-    if not pdf:
-        return documents
-    pdfs = convert_to_pdf([d.docx for d in documents], force=force)
-    return [
-        GeneratedDocument(d.docx, p, d.document_id) for d, p in zip(documents, pdfs, strict=True)
     ]

@@ -19,13 +19,18 @@ EXAMPLE_LOCALES = ("en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "ar")
 
 def parse_locale(value: str) -> Locale:
     """Accept `fr`, `fr_FR`, `fr-CA` or `pt_BR`; raise LocaleError for anything Babel lacks."""
+    wanted = value.strip().replace("-", "_")
     try:
-        return Locale.parse(value.strip().replace("-", "_"))
+        locale = Locale.parse(wanted)
     except (ValueError, TypeError, UnknownLocaleError):
-        raise LocaleError(
-            f"unknown locale {value!r}; use a language code with an optional region, such as "
-            + ", ".join(EXAMPLE_LOCALES)
-        ) from None
+        locale = None
+    # Babel maps an unknown region to a likely one (en_ZZ → en_US); a typo must not pass.
+    if locale is not None and str(locale).lower() == wanted.lower():
+        return locale
+    raise LocaleError(
+        f"unknown locale {value!r}; use a language code with an optional region, such as "
+        + ", ".join(EXAMPLE_LOCALES)
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from docgen.exceptions import OutputExistsError
+from docgen.exceptions import OutputError, OutputExistsError
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)
@@ -29,21 +29,35 @@ def safe_filename_part(text: str, fallback: str = "patient", max_length: int = 6
 
 
 def ensure_can_write(path: Path, force: bool) -> None:
-    """Fail before any work is done when the target exists and may not be replaced."""
+    """Fail before any work is done when the target cannot or may not be written."""
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder, not a file name")
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(f"cannot write {path}: {folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK):
+                raise OutputError(f"cannot write {path}: no permission to write in {folder}")
+            break
     if path.exists() and not force:
         raise OutputExistsError(str(path))
 
 
 def write_atomically(path: Path, data: bytes, force: bool) -> Path:
     """Write via a temporary file in the same folder, so a reader never sees half a document."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         move_into_place(Path(temporary), path, force)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path

@@ -21,7 +21,7 @@ INSTALL_HELP = (
     "  macOS:         brew install --cask libreoffice\n"
     "  Windows:       https://www.libreoffice.org/download/\n"
     "or set DOCGEN_SOFFICE to the full path of its 'soffice' program. "
-    "The .docx documents were written and can be printed from Word."
+    "Nothing was written; without --pdf, docgen writes the .docx alone."
 )
 
 _KNOWN_LOCATIONS = (

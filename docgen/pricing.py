@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -20,7 +19,6 @@ from typing import Any
 import openpyxl
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
-from openpyxl.utils.exceptions import InvalidFileException
 
 from docgen.exceptions import Problem, WorkbookError
 
@@ -52,7 +50,7 @@ class Clinic:
     prices_include_vat: bool
     quote_validity_days: int
     deposit_percent: Decimal
-    consultation_fee: Decimal
+    consultation_fee: Decimal | None
     effective_date: dt.date | None
     price_list_version: str
 
@@ -176,6 +174,8 @@ CLINIC_KEYS = {
     "version": False,
 }
 
+MAX_NUMBER = Decimal(1_000_000_000)
+MAX_SESSIONS = 100
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
@@ -207,6 +207,7 @@ class _WorkbookReader:
         # Codes defined on each sheet, valid or not, so that one bad row does not also make
         # every row referring to it an error.
         self.defined: dict[str, dict[Any, str]] = {}
+        self.unreadable: set[str] = set()  # sheets whose layout is broken: skip references to them
         self.currency = "EUR"  # until the Clinic sheet names the real one
         self.digits = 2
 
@@ -237,7 +238,9 @@ class _WorkbookReader:
         try:
             values = openpyxl.load_workbook(self.path, data_only=True)
             formulas = openpyxl.load_workbook(self.path, data_only=False)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        # openpyxl raises whatever its parsers meet in a damaged file (zip, XML, index errors);
+        # for the user every one of them means the same thing.
+        except Exception as error:
             raise WorkbookError(
                 [
                     Problem(
@@ -269,7 +272,7 @@ class _WorkbookReader:
         contraindications = self.read_contraindications(*sheets["Contraindications"])
         areas = self.read_areas(*sheets["Areas"])
         treatments = self.read_treatments(*sheets["Treatments"])
-        prices = self.read_prices(*sheets["Prices"])
+        prices = self.read_prices(*sheets["Prices"], treatments)
         if self.problems:
             raise WorkbookError(self.problems)
         assert clinic is not None
@@ -304,8 +307,16 @@ class _WorkbookReader:
         """Rows of a sheet as {column: cell}; columns maps header -> required."""
         headers: dict[str, int] = {}
         for cell in values_ws[1]:
-            if cell.value is not None and str(cell.value).strip():
-                headers.setdefault(_normalise(cell.value), cell.column)
+            if cell.value is None or not str(cell.value).strip():
+                continue
+            name = _normalise(cell.value)
+            if name in headers and name in columns:
+                first = values_ws.cell(row=1, column=headers[name]).coordinate
+                self.problem(
+                    _Cell(values_ws.title, cell.coordinate, cell.value),
+                    f"a second {name!r} column (the first is {first}); keep only one",
+                )
+            headers.setdefault(name, cell.column)
         missing = [name for name, required in columns.items() if required and name not in headers]
         for name in missing:
             self.problem(
@@ -315,6 +326,7 @@ class _WorkbookReader:
                 sheet=values_ws.title,
             )
         if missing:
+            self.unreadable.add(values_ws.title)
             return None
         rows = []
         for row in range(2, values_ws.max_row + 1):
@@ -326,15 +338,21 @@ class _WorkbookReader:
             if all(c.blank and not c.formula for c in record.values()):
                 continue
             for cell in record.values():
-                if cell.formula and cell.value is None:
-                    self.problem(
-                        cell,
-                        f"formula {cell.formula} has no saved value; open the workbook in "
-                        "Excel or LibreOffice and save it so the result is stored",
-                    )
-                    cell.reported = True
+                self.check_formula(cell)
             rows.append(record)
+        if not rows:
+            self.problem(None, "has a header row but no rows below it", sheet=values_ws.title)
+            self.unreadable.add(values_ws.title)
         return rows
+
+    def check_formula(self, cell: _Cell) -> None:
+        if cell.formula and cell.value is None:
+            self.problem(
+                cell,
+                f"formula {cell.formula} has no saved value; open the workbook in "
+                "Excel or LibreOffice and save it so the result is stored",
+            )
+            cell.reported = True
 
     # Value parsers: each reports a problem and returns None on a bad cell ---------------------
 
@@ -368,12 +386,12 @@ class _WorkbookReader:
             self.bad(cell, "a number")
             return None
         try:
-            number = Decimal(str(value).strip().replace(",", ""))
+            number = Decimal(str(value).strip())
         except InvalidOperation:
-            self.bad(cell, "a number")
+            self.bad(cell, "a number written with a decimal point, such as 250.50")
             return None
-        if not number.is_finite():
-            self.bad(cell, "a number")
+        if not number.is_finite() or abs(number) >= MAX_NUMBER:
+            self.bad(cell, "a number below 1,000,000,000")
             return None
         return number
 
@@ -389,12 +407,12 @@ class _WorkbookReader:
             return None
         return amount.quantize(Decimal(1).scaleb(-self.digits))
 
-    def integer(self, cell: _Cell, minimum: int, required: bool = True) -> int | None:
+    def integer(self, cell: _Cell, minimum: int, maximum: int, required: bool = True) -> int | None:
         number = self.number(cell, required)
         if number is None:
             return None
-        if number != number.to_integral_value() or number < minimum:
-            self.bad(cell, f"a whole number of at least {minimum}")
+        if number != number.to_integral_value() or not minimum <= number <= maximum:
+            self.bad(cell, f"a whole number from {minimum} to {maximum}")
             return None
         return int(number)
 
@@ -458,9 +476,15 @@ class _WorkbookReader:
         found: dict[str, _Cell] = {}
         for row in range(1, values_ws.max_row + 1):
             key = self.cells(values_ws, formulas_ws, row, 1)
-            if key.blank or _normalise(key.value) in {"key", "setting"}:
+            name = "" if key.blank else _normalise(key.value)
+            if name in {"", "key", "setting"}:
                 continue
-            found[_normalise(key.value)] = self.cells(values_ws, formulas_ws, row, 2)
+            if name in found:
+                first = found[name].coordinate.replace("B", "A")
+                self.problem(key, f"a second {name!r} setting (the first is {first}); keep one")
+                continue
+            found[name] = self.cells(values_ws, formulas_ws, row, 2)
+            self.check_formula(found[name])
         for key, required in CLINIC_KEYS.items():
             if required and key not in found:
                 self.problem(None, f"missing setting {key!r} in column A", sheet=values_ws.title)
@@ -497,13 +521,14 @@ class _WorkbookReader:
             vat_cosmetic=self.percent(found["vat cosmetic"]),
             vat_therapeutic=self.percent(found["vat therapeutic"]),
             prices_include_vat=self.yes_no(found["prices include vat"]),
-            quote_validity_days=self.integer(found["quote validity days"], minimum=1),
+            quote_validity_days=self.integer(found["quote validity days"], 1, 3650),
             deposit_percent=self.percent(found["deposit"]),
-            consultation_fee=optional("consultation fee", self.money, Decimal(0)),
+            consultation_fee=optional("consultation fee", self.money, None),
             effective_date=optional("effective date", self.date, None),
             price_list_version=optional("version", self.text, ""),
         )
-        if any(v is None for k, v in values.items() if k != "effective_date"):
+        optional_settings = {"effective_date", "consultation_fee"}
+        if any(v is None for k, v in values.items() if k not in optional_settings):
             return None
         return Clinic(
             vat_rates={
@@ -574,8 +599,8 @@ class _WorkbookReader:
         treatments: dict[str, Treatment] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
             code = self.code(row["code"])
-            sessions_min = self.integer(row["sessions min"], minimum=1)
-            sessions_max = self.integer(row["sessions max"], minimum=1)
+            sessions_min = self.integer(row["sessions min"], 1, MAX_SESSIONS)
+            sessions_max = self.integer(row["sessions max"], 1, MAX_SESSIONS)
             if sessions_min and sessions_max and sessions_min > sessions_max:
                 self.bad(row["sessions max"], f"at least sessions min ({sessions_min})")
                 sessions_max = None
@@ -589,7 +614,7 @@ class _WorkbookReader:
                 kind=self.choice(row["kind"], Kind),
                 sessions_min=sessions_min,
                 sessions_max=sessions_max,
-                interval_days=self.integer(row["interval days"], minimum=1),
+                interval_days=self.integer(row["interval days"], 1, 365),
                 ingredients=self.text(row.get("ingredients"), required=False),
                 alternatives=self.text(row.get("alternatives"), required=False),
                 risk_codes=risk_codes,
@@ -599,6 +624,15 @@ class _WorkbookReader:
                 treatments[code] = Treatment(code=code, **fields)
         return treatments
 
+    def reference(self, cell: _Cell, what: str, sheet: str) -> str | None:
+        """A code that must be defined on another sheet (unless that sheet is unreadable)."""
+        code = self.code(cell)
+        defined = self.defined.get(what, {})
+        if code and sheet not in self.unreadable and code not in defined:
+            self.bad(cell, f"a code from the {sheet} sheet ({', '.join(defined)})")
+            return None
+        return code
+
     def codes(self, cell: _Cell | None, what: str, sheet: str) -> tuple[str, ...] | None:
         """A comma-separated list of codes defined on another sheet; risks need at least one."""
         required = what == "risk"
@@ -607,7 +641,7 @@ class _WorkbookReader:
             return None
         defined = self.defined.get(what, {})
         codes = tuple(c.strip().upper() for c in value.replace(";", ",").split(",") if c.strip())
-        unknown = [c for c in codes if c not in defined]
+        unknown = [c for c in codes if c not in defined and sheet not in self.unreadable]
         if required and not codes:
             self.bad(cell, f"at least one {what} code from the {sheet} sheet")
             return None
@@ -620,9 +654,9 @@ class _WorkbookReader:
             return None
         return codes
 
-    def read_prices(self, values_ws, formulas_ws) -> dict[tuple[str, str], Price]:
-        treatments = self.defined.get("treatment", {})
-        areas = self.defined.get("area", {})
+    def read_prices(
+        self, values_ws, formulas_ws, treatments: Mapping[str, Treatment]
+    ) -> dict[tuple[str, str], Price]:
         columns = {
             "treatment": True,
             "area": True,
@@ -633,18 +667,18 @@ class _WorkbookReader:
         }
         prices: dict[tuple[str, str], Price] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
-            treatment = self.code(row["treatment"])
-            area = self.code(row["area"])
-            if treatment and treatment not in treatments:
-                self.bad(
-                    row["treatment"], f"a code from the Treatments sheet ({', '.join(treatments)})"
-                )
-                treatment = None
-            if area and area not in areas:
-                self.bad(row["area"], f"a code from the Areas sheet ({', '.join(areas)})")
-                area = None
+            treatment = self.reference(row["treatment"], "treatment", "Treatments")
+            area = self.reference(row["area"], "area", "Areas")
             per_session = self.money(row["price per session"])
             course = self.course(row, per_session)
+            longest = treatments[treatment].sessions_max if treatment in treatments else None
+            if course and longest and course.sessions > longest:
+                self.bad(
+                    row["course sessions"],
+                    f"a course of at most {longest} sessions, the most {treatment} allows "
+                    "(Treatments sheet, sessions max)",
+                )
+                course = False
             if (
                 treatment
                 and area
@@ -666,7 +700,7 @@ class _WorkbookReader:
                 self.problem(given[0], "a course price or discount needs 'course sessions' too")
                 return False
             return None
-        sessions = self.integer(sessions_cell, minimum=1)
+        sessions = self.integer(sessions_cell, 1, MAX_SESSIONS)
         if sessions is None:
             return False
         if len(given) != 1:

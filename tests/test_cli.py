@@ -172,10 +172,93 @@ def test_demo_writes_sample_documents(run, tmp_path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["consent.docx", "estimate-fr_FR.docx", "estimate.docx", "price-sheet.docx"]
-    assert "(no PDFs" in result.output
     again = run("demo", "--no-pdf", "-o", "out")
     assert again.exit_code == 1 and "already exists" in again.output
 
 
 def test_built_in_workspace_is_found(run):
     assert (Workspace.open().pricing_dir / "london.xlsx").is_file()
+
+
+@pytest.mark.parametrize("locale", ["", "en_ZZ", "xx"])
+def test_locale_typos_are_refused(run, locale):
+    result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "--locale", locale)
+    assert result.exit_code == 1
+    assert f"unknown locale {locale!r}" in result.output
+
+
+def test_every_bad_item_at_once(run, tmp_path):
+    result = run(
+        "estimate", "--patient", "A", "--item", "REJUV:FACE:0", "--item", "FOO:BAR",
+        "--item", "X", "--item", "REJUV:FACE:²", "--item", "HAIR:SCALP", "--item", "hair:scalp",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "'REJUV:FACE:0': sessions must be a whole number of at least 1" in result.output
+    assert "'X' is not TREATMENT:AREA or TREATMENT:AREA:SESSIONS" in result.output
+    assert "'REJUV:FACE:²': sessions must be" in result.output
+    assert "FOO:BAR: unknown treatment 'FOO'" in result.output
+    assert "HAIR:SCALP is in the plan twice" in result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("   ", "the patient's name is empty or has no letters"),
+        ("\x00\x1f\u200b", "the patient's name is empty or has no letters"),
+        ("A" * 201, "the patient's name is 201 characters long; at most 200"),
+    ],
+)
+def test_unprintable_patient_names(run, tmp_path, name, message):
+    result = run("estimate", "--patient", name, "--item", "REJUV:FACE")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("output", "written"),
+    [
+        ("quote v1.2", "quote v1.2.docx"),
+        ("Dr.Smith", "Dr.Smith.docx"),
+        ("ann.pdf", "ann.docx"),
+        ("newdir/", "newdir/estimate-A-Q-"),
+    ],
+)
+def test_output_names_are_kept(run, tmp_path, output, written):
+    result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", output)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {written}")
+
+
+def test_output_that_cannot_be_written(run, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", "notes.txt/e.docx")
+    assert result.exit_code == 1
+    assert "notes.txt is a file, not a folder" in result.output
+    result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", "/proc/e.docx")
+    assert result.exit_code == 1 and "cannot write /proc/e.docx" in result.output
+
+
+def test_failed_pdf_leaves_nothing_behind(run, tmp_path, monkeypatch):
+    broken = tmp_path / "soffice"
+    broken.write_text("#!/bin/sh\necho 'conversion failed' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("DOCGEN_SOFFICE", str(broken))
+    args = ["estimate", "--patient", "A", "--item", "REJUV:FACE", "--pdf", "-o", "out/a.docx"]
+    result = run(*args)
+    assert result.exit_code == 1
+    assert "LibreOffice could not convert" in result.output and "exit 3" in result.output
+    assert list((tmp_path / "out").iterdir()) == []
+    assert run(*args).exit_code == 1  # fails the same way: not "already exists"
+    assert "already exists" not in run(*args).output
+
+
+def test_demo_is_all_or_nothing(run, workspace):
+    from test_documents import replace_in_template
+
+    replace_in_template(workspace.template("price_sheet.docx"), "clinic.name", "clinic.nmae")
+    result = run("--workspace", workspace.root, "demo", "--no-pdf", "-o", "out")
+    assert result.exit_code == 1 and "nmae" in result.output
+    assert list((workspace.root.parent / "out").iterdir()) == []

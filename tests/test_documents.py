@@ -44,7 +44,7 @@ def test_estimate_shows_every_figure(estimate_docx):
         "Includes a course of 6 sessions at £1,530.00 + 2 sessions at £300.00 (you save £270.00)",
         "£3,356.67",  # subtotal excluding VAT
         "VAT 20% on £2,816.67", "£563.33",
-        "VAT 0% on £540.00",
+        "Exempt from VAT: £540.00",
         "£3,920.00",  # total
         "Deposit due when booking (20%)", "£784.00",
     ]:  # fmt: skip
@@ -139,7 +139,7 @@ def test_never_overwrites_without_force(workspace, tmp_path):
 def test_default_file_name_is_safe_everywhere(workspace, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     document = create_estimate(workspace, 'CON: a/b\\c*?"<>|', ["REJUV:FACE"])
-    assert document.docx.parent == tmp_path
+    assert document.docx.resolve().parent == tmp_path
     assert re.fullmatch(r"estimate-CON-a-b-c-Q-\d{8}-[0-9A-F]{6}\.docx", document.docx.name)
     arabic = create_estimate(workspace, "محمد", ["REJUV:FACE"])
     assert arabic.docx.name.startswith("estimate-محمد-")
@@ -222,3 +222,11 @@ def test_documents_are_readable_by_their_owner_only(workspace, tmp_path):
     )
     assert document.docx.stat().st_mode & 0o777 == 0o600
     assert document.pdf.stat().st_mode & 0o777 == 0o600
+
+
+def test_no_consultation_fee_means_no_consultation_sentence(workspace, tmp_path, edit_workbook):
+    shutil.move(edit_workbook({"Clinic!B14": None}), workspace.pricing_dir / "london.xlsx")
+    estimate = create_estimate(workspace, "A", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    sheet = create_price_sheet(workspace, output=tmp_path / "s.docx")
+    for document in (estimate, sheet):
+        assert "consultation" not in docx_text(document.docx)

@@ -110,7 +110,13 @@ def test_empty_required_cell(edit_workbook):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("two hundred", "found 'two hundred', expected a number"),
+        (
+            "two hundred",
+            "found 'two hundred', expected a number written with a decimal point, such as 250.50",
+        ),
+        # a decimal comma is refused, never read as a thousands separator (12,50 ≠ 1250)
+        ("12,50", "found '12,50', expected a number written with a decimal point, such as 250.50"),
+        (1e30, "found 1e+30, expected a number below 1,000,000,000"),
         (-5, "found -5, expected an amount of zero or more"),
         (250.125, "found 250.125, expected an amount with at most 2 decimal places"),
     ],
@@ -158,7 +164,7 @@ def test_sessions_min_above_max(edit_workbook):
 def test_course_of_zero_sessions(edit_workbook):
     path = edit_workbook({"Prices!D2": 0})
     assert only_problem(path) == (
-        "edited.xlsx, Prices!D2: found 0, expected a whole number of at least 1"
+        "edited.xlsx, Prices!D2: found 0, expected a whole number from 1 to 100"
     )
 
 
@@ -273,3 +279,67 @@ def test_sample_workbook_is_pleasant_to_edit(sample_workbook):
         assert all(sheet.column_dimensions[cell.column_letter].width >= 10 for cell in header), (
             sheet.title
         )
+
+
+def test_vat_with_decimal_comma_is_refused(edit_workbook):
+    path = edit_workbook({"Clinic!B9": "8,1"})
+    assert only_problem(path).startswith("edited.xlsx, Clinic!B9: found '8,1', expected a number")
+
+
+def test_duplicate_column(edit_workbook):
+    path = edit_workbook({"Prices!G1": "Price per session", "Prices!G2": 1})
+    assert only_problem(path) == (
+        "edited.xlsx, Prices!G1: a second 'price per session' column (the first is C1); "
+        "keep only one"
+    )
+
+
+def test_duplicate_clinic_setting(edit_workbook):
+    path = edit_workbook({"Clinic!A17": "Currency", "Clinic!B17": "EUR"})
+    assert only_problem(path) == (
+        "edited.xlsx, Clinic!A17: a second 'currency' setting (the first is A7); keep one"
+    )
+
+
+def test_clinic_formula_without_cached_value(edit_workbook):
+    path = edit_workbook({"Clinic!B14": "=25*2"})
+    assert only_problem(path).startswith(
+        "edited.xlsx, Clinic!B14: formula =25*2 has no saved value"
+    )
+
+
+def test_blank_consultation_fee_is_none(edit_workbook):
+    assert load_price_list(edit_workbook({"Clinic!B14": None})).clinic.consultation_fee is None
+
+
+def test_sheet_with_no_rows(edit_workbook):
+    path = edit_workbook(change=lambda wb: wb["Prices"].delete_rows(2, 100))
+    assert (
+        only_problem(path) == "edited.xlsx, sheet 'Prices': has a header row but no rows below it"
+    )
+
+
+def test_course_longer_than_the_treatment_allows(edit_workbook):
+    path = edit_workbook({"Prices!D2": 12, "Prices!E2": 2000})
+    assert only_problem(path) == (
+        "edited.xlsx, Prices!D2: found 12, expected a course of at most 6 sessions, the most "
+        "REJUV allows (Treatments sheet, sessions max)"
+    )
+
+
+def test_broken_sheet_layout_is_one_problem_not_dozens(edit_workbook):
+    path = edit_workbook(change=lambda wb: wb["Areas"].insert_rows(1))  # a title row above
+    problems = problems_of(path)
+    assert len(problems) == 2, problems
+    assert all("sheet 'Areas': missing column" in p for p in problems)
+
+
+def test_damaged_xml_inside_the_workbook(tmp_path, sample_workbook):
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(sample_workbook) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    assert "damaged.xlsx: is not an Excel workbook" in only_problem(path)

@@ -323,7 +323,13 @@ def build_estimate(path: Path) -> None:
     loop_row(totals, "{%tr for vat in vat_lines %}")
     row = totals.add_row()
     no_split(row)
-    vat_label = _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base")
+    vat_label = (
+        "{% if vat.exempt %}"
+        + _format("Exempt from VAT: %(base)s", base="vat.base")
+        + "{% else %}"
+        + _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base")
+        + "{% endif %}"
+    )
     write_cell(row.cells[0], vat_label, align=right)
     write_cell(row.cells[1], "{{ vat.amount }}", align=right)
     loop_row(totals, "{%tr endfor %}")
@@ -356,9 +362,11 @@ def build_estimate(path: Path) -> None:
         "The number of sessions each person needs varies: your practitioner reviews the plan at "
         "every visit and will give you a new estimate before any change in cost."
     ))  # fmt: skip
+    paragraph(doc, "{%p if estimate.consultation_fee %}", space_after=0)
     paragraph(doc, _format(
         "An initial consultation costs %(fee)s.", fee="estimate.consultation_fee"
     ))  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
 
     doc.add_heading(_("Acceptance"), level=2)
     paragraph(doc, _(
@@ -397,7 +405,14 @@ def build_price_sheet(path: Path) -> None:
     paragraph(doc, "{{ treatment.description }}", keep_with_next=True, space_after=1)
     facts = paragraph(doc, "{{ treatment.course }}", size=8, color=GREY, keep_with_next=True)
     add_run(facts, " · {{ treatment.insurance }} · ", size=8, color=GREY)
-    add_run(facts, _format("VAT %(rate)s", rate="treatment.vat_rate"), size=8, color=GREY)
+    vat = (
+        "{% if treatment.vat_exempt %}"
+        + _("Exempt from VAT")
+        + "{% else %}"
+        + _format("VAT %(rate)s", rate="treatment.vat_rate")
+        + "{% endif %}"
+    )
+    add_run(facts, vat, size=8, color=GREY)
     widths = [7.0, 4.0, 6.0]
     table = new_table(doc, widths)
     header_row(table, [_("Area"), _("Per session"), _("Course")], 1)
@@ -418,10 +433,14 @@ def build_price_sheet(path: Path) -> None:
     paragraph(doc, "{%p endfor %}", space_after=0)
 
     doc.add_heading(_("Good to know"), level=2)
+    paragraph(doc, "{%p if price_sheet.consultation_fee %}", space_after=0)
     paragraph(doc, _format(
-        "An initial consultation costs %(fee)s. Your practitioner will confirm the number of "
-        "sessions you need and give you a written estimate before treatment.",
-        fee="price_sheet.consultation_fee",
+        "An initial consultation costs %(fee)s.", fee="price_sheet.consultation_fee"
+    ))  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, _(
+        "Your practitioner will confirm the number of sessions you need and give you a written "
+        "estimate before treatment."
     ))  # fmt: skip
     paragraph(doc, "{%p for notice in price_sheet.notices %}", space_after=0)
     notice = doc.add_paragraph(style="List Bullet")

@@ -1,0 +1,68 @@
+"""The patient a document is for, checked once at the border."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+
+from docgen.render import xml_safe
+
+ADULT_AGE = 18
+OLDEST_PLAUSIBLE_AGE = 120
+LONGEST_NAME = 200
+
+
+@dataclass(frozen=True)
+class Patient:
+    name: str
+    date_of_birth: dt.date | None = None
+    reference: str = ""
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def name_problems(name: str) -> list[str]:
+    """Why a patient's name cannot be printed, if it cannot: it needs a letter or digit that
+    survives on paper, and must fit on the page."""
+    printable = xml_safe(name)
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in printable):
+        return ["the patient's name is empty or has no letters"]
+    if len(printable) > LONGEST_NAME:
+        return [f"the patient's name is {len(printable)} characters long; at most {LONGEST_NAME}"]
+    return []
+
+
+def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"date of birth {text!r} is not a date written as YYYY-MM-DD")
+        return None
+
+
+def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems: list[str]) -> bool:
+    """Add a problem for anything impossible about the patient; return whether they are a minor."""
+    problems.extend(name_problems(patient.name))
+    age = patient.age_on(today)
+    if age is None:
+        return False
+    if patient.date_of_birth > today:
+        problems.append(f"date of birth {patient.date_of_birth} is in the future")
+    elif age > OLDEST_PLAUSIBLE_AGE:
+        problems.append(f"date of birth {patient.date_of_birth} would make the patient {age}")
+    elif age < ADULT_AGE and not allow_minor:
+        problems.append(
+            f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
+            "--allow-minor, and a parent or guardian signs it too"
+        )
+    return age < ADULT_AGE
