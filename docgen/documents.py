@@ -276,6 +276,7 @@ def consent_context(
                 for line in lines
             ],
         },
-        "practitioner": {"name": plan.practitioner or FILL_IN},
-        "interpreter": {"required": needs_interpreter, "name": plan.interpreter or FILL_IN},
+        # blank names are written by hand in the signature table
+        "practitioner": {"name": plan.practitioner},
+        "interpreter": {"required": needs_interpreter, "name": plan.interpreter},
     }

@@ -529,7 +529,7 @@ def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str
         row = table.add_row()
         no_split(row)
         for cell in row.cells:
-            cell.paragraphs[0].paragraph_format.space_before = Pt(22)
+            cell.paragraphs[0].paragraph_format.space_before = Pt(26)
         write_cell(row.cells[0], role, bold=True)
         write_cell(row.cells[1], name)
         if conditional and index in conditional:
@@ -540,9 +540,11 @@ def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str
     return table
 
 
-def bullets(doc, texts: list[str]) -> None:
+def bullets(doc, texts: list[str], keep_with_next: bool = False) -> None:
     for text in texts:
-        doc.add_paragraph(style="List Bullet").add_run(text)
+        item = doc.add_paragraph(style="List Bullet")
+        item.add_run(text)
+        item.paragraph_format.keep_with_next = keep_with_next
 
 
 def build_consent(path: Path) -> None:
@@ -697,8 +699,7 @@ def build_consent(path: Path) -> None:
         _("I understand the estimated cost in section 8."),
         _("I know that I may withdraw my consent at any time, before or between sessions."),
         _("I consent to the treatment described in this form."),
-    ])  # fmt: skip
-    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    ], keep_with_next=True)  # fmt: skip
     signature_table(
         doc,
         [
