@@ -7,6 +7,13 @@ from pathlib import Path
 import click
 
 from docgen import __version__
+from docgen.catalogues import (
+    catalogue_status,
+    compile_catalogues,
+    init_locale,
+    update_catalogues,
+    write_catalogue_template,
+)
 from docgen.check import check_workspace
 from docgen.exceptions import DocgenError
 from docgen.generate import (
@@ -176,3 +183,57 @@ def price_sheet(prices, locale, pdf, output, force) -> None:
         open_workspace(), locale=locale, prices=prices, output=output, pdf=pdf, force=force
     )
     report([document])
+
+
+@main.group()
+def i18n() -> None:
+    """Translations: extract, init, update, compile and status of the gettext catalogues."""
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Write locales/docgen.pot from the templates, the workbooks and docgen's own text."""
+    click.echo(f"wrote {write_catalogue_template(open_workspace())}")
+
+
+@i18n.command("init")
+@click.argument("locale")
+def i18n_init(locale: str) -> None:
+    """Start a catalogue for a new language, e.g. 'docgen i18n init nl'."""
+    click.echo(f"wrote {init_locale(open_workspace(), locale)}")
+
+
+@i18n.command("update")
+def i18n_update() -> None:
+    """Merge new and changed text into every language's .po file."""
+    for path in update_catalogues(open_workspace()):
+        click.echo(f"updated {path}")
+
+
+@i18n.command("compile")
+def i18n_compile() -> None:
+    """Compile every .po into the .mo docgen reads (fuzzy entries are left out)."""
+    for path in compile_catalogues(open_workspace()):
+        click.echo(f"compiled {path}")
+
+
+@i18n.command("status")
+@click.option("--all", "show_all", is_flag=True, help="List every missing string, not only 10.")
+def i18n_status(show_all: bool) -> None:
+    """Translated, fuzzy and missing strings per language; exit 1 if any is incomplete."""
+    statuses = catalogue_status(open_workspace())
+    for status in statuses:
+        mark = "✓" if status.complete else "✗"
+        compiled = "" if status.compiled else ", .mo out of date: run 'docgen i18n compile'"
+        click.echo(
+            f"{mark} {status.locale}: {status.translated} translated, {len(status.fuzzy)} fuzzy, "
+            f"{len(status.missing)} missing{compiled}"
+        )
+        for label, messages in (("missing", status.missing), ("fuzzy", status.fuzzy)):
+            shown = messages if show_all else messages[:10]
+            for message in shown:
+                click.echo(f"    {label}: {message}")
+            if len(messages) > len(shown):
+                click.echo(f"    … and {len(messages) - len(shown)} more (--all lists them)")
+    if not all(status.complete for status in statuses):
+        raise SystemExit(1)

@@ -1,5 +1,9 @@
-"""Context step: turn priced domain objects into the plain, fully formatted values a template
-prints. Templates only place these strings; they do no arithmetic and no formatting."""
+"""Context step: turn priced domain objects into the plain, fully formatted and translated values a
+template prints. Templates only place these strings; they do no arithmetic and no formatting.
+
+Text written here is marked for translation: fmt.gettext("…") is found by Babel's Python
+extractor, N_("…") marks text that is translated later, where it is used. Text from the workbook
+(treatment, area, risk and contraindication names) goes through the same catalogues."""
 
 from __future__ import annotations
 
@@ -8,33 +12,44 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_timedelta
-
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
 from docgen.i18n import Formatter
 from docgen.pricing import Clinic, Frequency, Kind, PriceList, Treatment
 
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is used."""
+    return message
+
+
 INSURANCE_NOTICES = {
-    Kind.COSMETIC: (
+    Kind.COSMETIC: N_(
         "Cosmetic treatment is not covered by health insurance: the patient pays the full amount."
     ),
-    Kind.THERAPEUTIC: (
+    Kind.THERAPEUTIC: N_(
         "Therapeutic treatment may be partly reimbursed by some health insurers: please ask your "
         "insurer before treatment."
     ),
 }
 SHORT_INSURANCE_NOTICES = {
-    Kind.COSMETIC: "Cosmetic: not covered by health insurance",
-    Kind.THERAPEUTIC: "Therapeutic: may be partly reimbursed, ask your insurer",
+    Kind.COSMETIC: N_("Cosmetic: not covered by health insurance"),
+    Kind.THERAPEUTIC: N_("Therapeutic: may be partly reimbursed, ask your insurer"),
 }
-
+VAT_RATE_NOTES = {
+    Kind.COSMETIC: N_("Cosmetic treatments: VAT at %(rate)s."),
+    Kind.THERAPEUTIC: N_("Therapeutic treatments: VAT at %(rate)s."),
+}
+VAT_EXEMPT_NOTES = {
+    Kind.COSMETIC: N_("Cosmetic treatments are exempt from VAT."),
+    Kind.THERAPEUTIC: N_("Therapeutic treatments are exempt from VAT."),
+}
 # The bands of patient information leaflets, with how many people each may affect.
 FREQUENCY_TEXT = {
-    Frequency.VERY_COMMON: ("Very common", "more than 1 in 10 people"),
-    Frequency.COMMON: ("Common", "up to 1 in 10 people"),
-    Frequency.UNCOMMON: ("Uncommon", "up to 1 in 100 people"),
-    Frequency.RARE: ("Rare", "up to 1 in 1,000 people"),
+    Frequency.VERY_COMMON: (N_("Very common"), N_("more than 1 in 10 people")),
+    Frequency.COMMON: (N_("Common"), N_("up to 1 in 10 people")),
+    Frequency.UNCOMMON: (N_("Uncommon"), N_("up to 1 in 100 people")),
+    Frequency.RARE: (N_("Rare"), N_("up to 1 in 1,000 people")),
 }
 FILL_IN = "_" * 30  # a line to write on by hand
 
@@ -60,12 +75,13 @@ def clinic_context(clinic: Clinic) -> dict[str, str]:
     }
 
 
-def document_context(info: DocumentInfo, price_list: PriceList, fmt: Formatter) -> dict[str, str]:
+def document_context(info: DocumentInfo, price_list: PriceList, fmt: Formatter) -> dict[str, Any]:
     version = price_list.clinic.price_list_version
     return {
         "id": info.document_id,
         "template_version": info.template_version,
         "locale": str(fmt.locale),
+        "right_to_left": fmt.right_to_left,
         "date": fmt.date(info.issued),
         "price_list": f"{price_list.name} {version}".strip(),
         "price_list_checksum": price_list.checksum[:12],
@@ -73,30 +89,53 @@ def document_context(info: DocumentInfo, price_list: PriceList, fmt: Formatter) 
 
 
 def vat_note(price_list: PriceList, fmt: Formatter) -> str:
-    rates = price_list.clinic.vat_rates
-    included = "include" if price_list.clinic.prices_include_vat else "exclude"
-    parts = []
+    clinic = price_list.clinic
+    if clinic.prices_include_vat:
+        parts = [fmt.gettext("Prices include VAT.")]
+    else:
+        parts = [fmt.gettext("Prices exclude VAT.")]
     for kind in Kind:
-        rate = rates[kind]
-        parts.append(
-            f"{kind.value} treatments are exempt"
-            if rate == 0
-            else f"{kind.value} treatments at {fmt.percent(rate)}"
-        )
-    return f"Prices {included} VAT: {'; '.join(parts)}."
+        rate = clinic.vat_rates[kind]
+        if rate == 0:
+            parts.append(fmt.gettext(VAT_EXEMPT_NOTES[kind]))
+        else:
+            parts.append(fmt.gettext(VAT_RATE_NOTES[kind], rate=fmt.percent(rate)))
+    return " ".join(parts)
+
+
+def sessions_text(sessions: int, fmt: Formatter) -> str:
+    return fmt.ngettext(
+        "%(count)s session", "%(count)s sessions", sessions, count=fmt.decimal(sessions)
+    )
 
 
 def course_note(line: EstimateLine, fmt: Formatter) -> str:
     if line.course is None:
         return ""
     course = line.course
-    courses = "a course" if line.courses == 1 else f"{line.courses} courses"
-    note = f"Includes {courses} of {course.sessions} sessions at {fmt.money(course.price)}"
+    sessions = sessions_text(course.sessions, fmt)
+    price = fmt.money(course.price)
+    if line.courses == 1:
+        note = fmt.gettext(
+            "Includes a course of %(sessions)s at %(price)s", sessions=sessions, price=price
+        )
+    else:
+        note = fmt.ngettext(
+            "Includes %(count)s course of %(sessions)s at %(price)s each",
+            "Includes %(count)s courses of %(sessions)s at %(price)s each",
+            line.courses,
+            count=fmt.decimal(line.courses),
+            sessions=sessions,
+            price=price,
+        )
     if line.single_sessions:
-        extra = "session" if line.single_sessions == 1 else "sessions"
-        note += f" + {line.single_sessions} {extra} at {fmt.money(line.unit_price)}"
+        note += " + " + fmt.gettext(
+            "%(sessions)s at %(price)s",
+            sessions=sessions_text(line.single_sessions, fmt),
+            price=fmt.money(line.unit_price),
+        )
     if line.saving > 0:
-        note += f" (you save {fmt.money(line.saving)})"
+        note += " " + fmt.gettext("(you save %(amount)s)", amount=fmt.money(line.saving))
     return note
 
 
@@ -105,16 +144,12 @@ def money_or_blank(amount: Decimal | None, fmt: Formatter) -> str:
 
 
 def usual_course(treatment: Treatment, fmt: Formatter) -> str:
-    interval = format_timedelta(
-        dt.timedelta(days=treatment.interval_days), threshold=2, locale=fmt.locale
+    return fmt.gettext(
+        "Usually %(min)s to %(max)s sessions, %(interval)s apart.",
+        min=fmt.decimal(treatment.sessions_min),
+        max=fmt.decimal(treatment.sessions_max),
+        interval=fmt.duration(treatment.interval_days),
     )
-    return (
-        f"Usually {treatment.sessions_min} to {treatment.sessions_max} sessions, {interval} apart."
-    )
-
-
-def sessions_text(sessions: int) -> str:
-    return f"{sessions} session" if sessions == 1 else f"{sessions} sessions"
 
 
 def estimate_context(
@@ -140,13 +175,13 @@ def estimate_context(
         },
         "lines": [
             {
-                "treatment": line.treatment.name,
-                "area": line.area.name,
+                "treatment": fmt.gettext(line.treatment.name),
+                "area": fmt.gettext(line.area.name),
                 "sessions": fmt.decimal(line.sessions),
                 "unit_price": fmt.money(line.unit_price),
                 "amount": fmt.money(line.amount),
                 "vat_rate": fmt.percent(line.vat_rate),
-                "insurance": SHORT_INSURANCE_NOTICES[line.treatment.kind],
+                "insurance": fmt.gettext(SHORT_INSURANCE_NOTICES[line.treatment.kind]),
                 "course_note": course_note(line, fmt),
             }
             for line in estimate.lines
@@ -160,7 +195,7 @@ def estimate_context(
             }
             for v in estimate.vat_lines
         ],
-        "notices": [INSURANCE_NOTICES[kind] for kind in Kind if kind in estimate.kinds],
+        "notices": [fmt.gettext(INSURANCE_NOTICES[k]) for k in Kind if k in estimate.kinds],
     }
 
 
@@ -170,10 +205,10 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
     for treatment in price_list.treatments.values():
         rows = [
             {
-                "area": price_list.areas[price.area_code].name,
+                "area": fmt.gettext(price_list.areas[price.area_code].name),
                 "per_session": fmt.money(price.per_session),
                 "course": (
-                    f"{sessions_text(price.course.sessions)}: {fmt.money(price.course.price)}"
+                    f"{sessions_text(price.course.sessions, fmt)}: {fmt.money(price.course.price)}"
                     if price.course
                     else "—"
                 ),
@@ -185,10 +220,10 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
             continue
         treatments.append(
             {
-                "name": treatment.name,
-                "description": treatment.description,
+                "name": fmt.gettext(treatment.name),
+                "description": fmt.gettext(treatment.description),
                 "course": usual_course(treatment, fmt),
-                "insurance": SHORT_INSURANCE_NOTICES[treatment.kind],
+                "insurance": fmt.gettext(SHORT_INSURANCE_NOTICES[treatment.kind]),
                 "vat_rate": fmt.percent(clinic.vat_rates[treatment.kind]),
                 "vat_exempt": clinic.vat_rates[treatment.kind] == 0,
                 "rows": rows,
@@ -203,7 +238,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
             "currency": clinic.currency,
             "vat_note": vat_note(price_list, fmt),
             "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
-            "notices": [INSURANCE_NOTICES[kind] for kind in Kind],
+            "notices": [fmt.gettext(INSURANCE_NOTICES[kind]) for kind in Kind],
         },
         "treatments": treatments,
     }
@@ -224,9 +259,11 @@ def consent_context(
     patient = plan.patient
     lines = estimate.lines
     if len({line.sessions for line in lines}) == 1:
-        planned = sessions_text(lines[0].sessions)
+        planned = sessions_text(lines[0].sessions, fmt)
     else:
-        planned = "; ".join(f"{line.area.name}: {sessions_text(line.sessions)}" for line in lines)
+        planned = "; ".join(
+            f"{fmt.gettext(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
+        )
     needs_interpreter = bool(plan.interpreter) or (
         fmt.locale.language != clinic_locale.split("_")[0]
     )
@@ -238,38 +275,38 @@ def consent_context(
             "date_of_birth": fmt.date(patient.date_of_birth) if patient.date_of_birth else FILL_IN,
             "reference": patient.reference or FILL_IN,
             "language": language_name(fmt),
-            "interpreter_needed": "Yes" if needs_interpreter else "No",
+            "interpreter_needed": fmt.gettext("Yes") if needs_interpreter else fmt.gettext("No"),
             "minor": plan.minor,
         },
         "treatment": {
-            "name": treatment.name,
-            "description": treatment.description,
-            "areas": fmt.list([area.name for area in plan.areas]),
+            "name": fmt.gettext(treatment.name),
+            "description": fmt.gettext(treatment.description),
+            "areas": fmt.list([fmt.gettext(area.name) for area in plan.areas]),
             "sessions": planned,
             "usual_course": usual_course(treatment, fmt),
-            "ingredients": treatment.ingredients or FILL_IN,
-            "alternatives": treatment.alternatives,
+            "ingredients": fmt.gettext(treatment.ingredients) if treatment.ingredients else FILL_IN,
+            "alternatives": fmt.gettext(treatment.alternatives),
         },
         "risks": [
             {
-                "name": risk.name,
-                "band": FREQUENCY_TEXT[risk.frequency][0],
-                "odds": FREQUENCY_TEXT[risk.frequency][1],
-                "description": risk.description,
+                "name": fmt.gettext(risk.name),
+                "band": fmt.gettext(FREQUENCY_TEXT[risk.frequency][0]),
+                "odds": fmt.gettext(FREQUENCY_TEXT[risk.frequency][1]),
+                "description": fmt.gettext(risk.description),
             }
             for risk in plan.risks
         ],
-        "contraindications": [{"name": item.name} for item in plan.contraindications],
+        "contraindications": [{"name": fmt.gettext(c.name)} for c in plan.contraindications],
         "cost": {
             "estimate_number": estimate.number,
             "valid_until": fmt.date(estimate.valid_until),
             "total": fmt.money(estimate.total),
             "deposit": fmt.money(estimate.deposit),
             "vat_note": vat_note(price_list, fmt),
-            "insurance_notice": INSURANCE_NOTICES[treatment.kind],
+            "insurance_notice": fmt.gettext(INSURANCE_NOTICES[treatment.kind]),
             "lines": [
                 {
-                    "area": line.area.name,
+                    "area": fmt.gettext(line.area.name),
                     "sessions": fmt.decimal(line.sessions),
                     "amount": fmt.money(line.amount),
                 }

@@ -1,49 +1,180 @@
-"""Locales and formatting: every number, amount, date and list is written by Babel (CLDR)."""
+"""Locales, translations and formatting.
+
+Every number, amount, date and list is written by Babel (CLDR). Text comes from standard gettext
+catalogues in the workspace's `locales/<lang>/LC_MESSAGES/docgen.mo`, compiled from `.po` files
+without their fuzzy entries. A string with no reviewed translation falls back to the source
+language (English) and is recorded, so the caller can warn about it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import Translations
 
 from docgen.exceptions import LocaleError
 
-EXAMPLE_LOCALES = ("en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "ar")
+SOURCE_LANGUAGE = "en"
+DOMAIN = "docgen"
 
 
-def parse_locale(value: str) -> Locale:
-    """Accept `fr`, `fr_FR`, `fr-CA` or `pt_BR`; raise LocaleError for anything Babel lacks."""
+def catalogue_locales(locales_dir: Path) -> list[str]:
+    """The locales that have a catalogue (.po) in a workspace, e.g. ['ar', 'de', 'fr']."""
+    if not locales_dir.is_dir():
+        return []
+    return sorted(
+        path.parent.parent.name for path in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+    )
+
+
+def available_locales(locales_dir: Path) -> list[str]:
+    return sorted({SOURCE_LANGUAGE, *catalogue_locales(locales_dir)})
+
+
+def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:
+    """Accept `fr`, `fr_FR`, `fr-CA` or `pt_BR`. With locales_dir, the language must also be
+    one docgen can write (the source language or one with a catalogue)."""
     wanted = value.strip().replace("-", "_")
     try:
         locale = Locale.parse(wanted)
     except (ValueError, TypeError, UnknownLocaleError):
         locale = None
+    available = available_locales(locales_dir) if locales_dir is not None else None
     # Babel maps an unknown region to a likely one (en_ZZ → en_US); a typo must not pass.
-    if locale is not None and str(locale).lower() == wanted.lower():
-        return locale
-    raise LocaleError(
-        f"unknown locale {value!r}; use a language code with an optional region, such as "
-        + ", ".join(EXAMPLE_LOCALES)
-    )
+    if locale is None or str(locale).lower() != wanted.lower():
+        examples = available or ["en_GB", "fr_FR", "de_DE", "pt_BR", "ar"]
+        raise LocaleError(
+            f"unknown locale {value!r}; use a language code with an optional region, such as "
+            + ", ".join(examples)
+        )
+    if available is not None and locale.language not in {
+        Locale.parse(a).language for a in available
+    }:
+        raise LocaleError(
+            f"docgen has no translation for {locale.get_display_name('en')} ({locale}); "
+            f"available languages: {', '.join(available)}. Add one with 'docgen i18n init'."
+        )
+    return locale
+
+
+class DocumentTranslations:
+    """Gettext for one document: looks a message up along the fallback chain (fr_CA → fr),
+    falls back to the source text, and records every message it could not translate."""
+
+    def __init__(self, catalogues: Sequence[Translations] = (), language: str = SOURCE_LANGUAGE):
+        self.catalogues = list(catalogues)
+        self.language = language
+        self.missing: set[str] = set()
+
+    def _lookup(self, key, fallback: str, record: str) -> str:
+        for catalogue in self.catalogues:
+            found = catalogue._catalog.get(key)
+            if found:
+                return found
+        if self.language != SOURCE_LANGUAGE and record.strip():
+            self.missing.add(record)
+        return fallback
+
+    def gettext(self, message: str) -> str:
+        return self._lookup(message, message, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        fallback = singular if n == 1 else plural
+        for catalogue in self.catalogues:
+            found = catalogue._catalog.get((singular, catalogue.plural(n)))
+            if found:
+                return found
+        return self._lookup(None, fallback, singular)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._lookup(f"{context}\x04{message}", message, message)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        fallback = singular if n == 1 else plural
+        for catalogue in self.catalogues:
+            found = catalogue._catalog.get((f"{context}\x04{singular}", catalogue.plural(n)))
+            if found:
+                return found
+        return self._lookup(None, fallback, singular)
+
+
+class BilingualTranslations:
+    """Each text in the patient's language, then on a new line in the clinic's language, so the
+    practitioner can read what the patient signs."""
+
+    def __init__(self, patient: DocumentTranslations, clinic: DocumentTranslations):
+        self.patient = patient
+        self.clinic = clinic
+
+    @property
+    def missing(self) -> set[str]:
+        return self.patient.missing | self.clinic.missing
+
+    def _both(self, method: str, *args) -> str:
+        first = getattr(self.patient, method)(*args)
+        second = getattr(self.clinic, method)(*args)
+        return first if first == second else f"{first}\n{second}"
+
+    def gettext(self, message: str) -> str:
+        return self._both("gettext", message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._both("ngettext", singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._both("pgettext", context, message)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self._both("npgettext", context, singular, plural, n)
+
+
+def load_translations(locales_dir: Path, locale: Locale) -> DocumentTranslations:
+    """The compiled catalogues for locale and its parents (fr_CA, then fr)."""
+    names = [str(locale)]
+    while "_" in names[-1]:
+        names.append(names[-1].rsplit("_", 1)[0])
+    catalogues = []
+    for name in names:
+        compiled = locales_dir / name / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if compiled.is_file():
+            with compiled.open("rb") as handle:
+                catalogues.append(Translations(handle, domain=DOMAIN))
+    return DocumentTranslations(catalogues, locale.language)
 
 
 @dataclass(frozen=True)
 class Formatter:
-    """Writes values the way the document's locale writes them."""
+    """Writes text, values and plurals the way the document's locale writes them."""
 
     locale: Locale
     currency: str
+    translations: DocumentTranslations | BilingualTranslations = field(
+        default_factory=DocumentTranslations
+    )
+
+    @property
+    def right_to_left(self) -> bool:
+        return self.locale.character_order == "right-to-left"
+
+    def gettext(self, message: str, **values: object) -> str:
+        return _interpolate(self.translations.gettext(message), message, values)
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        source = singular if n == 1 else plural
+        return _interpolate(self.translations.ngettext(singular, plural, n), source, values)
 
     def money(self, amount: Decimal) -> str:
         return format_currency(amount, self.currency, locale=self.locale)
 
-    def decimal(self, number: Decimal) -> str:
+    def decimal(self, number: Decimal | int) -> str:
         return format_decimal(number, locale=self.locale)
 
     def percent(self, percent: Decimal) -> str:
@@ -52,5 +183,19 @@ class Formatter:
     def date(self, day: dt.date) -> str:
         return format_date(day, format="long", locale=self.locale)
 
+    def duration(self, days: int) -> str:
+        return format_timedelta(dt.timedelta(days=days), threshold=2, locale=self.locale)
+
     def list(self, items: Sequence[str]) -> str:
         return format_list(list(items), locale=self.locale)
+
+
+def _interpolate(text: str, source: str, values: dict[str, object]) -> str:
+    """Fill %(name)s placeholders; a translation with broken placeholders falls back to the
+    source text rather than failing a patient's document."""
+    if not values:
+        return text
+    try:
+        return text % values
+    except (KeyError, ValueError, TypeError):
+        return source % values

@@ -180,7 +180,7 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
 
-def _normalise(header: Any) -> str:
+def normalise_header(header: Any) -> str:
     return " ".join(str(header).replace("_", " ").replace("%", " ").split()).lower()
 
 
@@ -309,7 +309,7 @@ class _WorkbookReader:
         for cell in values_ws[1]:
             if cell.value is None or not str(cell.value).strip():
                 continue
-            name = _normalise(cell.value)
+            name = normalise_header(cell.value)
             if name in headers and name in columns:
                 first = values_ws.cell(row=1, column=headers[name]).coordinate
                 self.problem(
@@ -476,7 +476,7 @@ class _WorkbookReader:
         found: dict[str, _Cell] = {}
         for row in range(1, values_ws.max_row + 1):
             key = self.cells(values_ws, formulas_ws, row, 1)
-            name = "" if key.blank else _normalise(key.value)
+            name = "" if key.blank else normalise_header(key.value)
             if name in {"", "key", "setting"}:
                 continue
             if name in found:

@@ -10,6 +10,7 @@ from docgen.exceptions import WorkspaceError
 
 TEMPLATE_NAMES = ("estimate.docx", "consent.docx", "price_sheet.docx")
 WORKSPACE_FOLDERS = ("templates", "pricing")
+OPTIONAL_FOLDERS = ("locales",)  # without it, documents are in the source language only
 
 
 def default_workspace_root() -> Path:
@@ -44,6 +45,10 @@ class Workspace:
     @property
     def pricing_dir(self) -> Path:
         return self.root / "pricing"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
 
     def template(self, name: str) -> Path:
         path = self.templates_dir / name
@@ -85,7 +90,9 @@ def init_workspace(destination: str | Path) -> Workspace:
         raise WorkspaceError(f"{destination} already exists and is not empty; choose a new folder")
     source = Workspace.open()
     destination.mkdir(parents=True, exist_ok=True)
-    for folder in WORKSPACE_FOLDERS:
+    for folder in WORKSPACE_FOLDERS + OPTIONAL_FOLDERS:
+        if not (source.root / folder).is_dir():
+            continue
         shutil.copytree(
             source.root / folder,
             destination / folder,

@@ -34,6 +34,11 @@ def _(text: str) -> str:
     return "{{ _(" + quote + text + quote + ") }}"
 
 
+def _p(context: str, text: str) -> str:
+    """Translatable text with a context, for words whose translation depends on where they are."""
+    return "{{ pgettext(" + repr(context) + ", " + repr(text) + ") }}"
+
+
 def _format(text: str, **values: str) -> str:
     """Translatable text with named placeholders, e.g. 'Valid until %(date)s.'"""
     arguments = ", ".join(f"{key!r}: {value}" for key, value in values.items())
@@ -489,7 +494,7 @@ def yes_no_table(doc, question_header: str, rows: list[str] | None = None, loop:
     """Questions with a Yes and a No box each; rows are fixed text or one looped row."""
     widths = [13.6, 1.7, 1.7]
     table = new_table(doc, widths)
-    header_row(table, [question_header, _("Yes"), _("No")], right_from=3)
+    header_row(table, [question_header, _p("tick box", "Yes"), _p("tick box", "No")], right_from=3)
     for cell in table.rows[0].cells[1:]:
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     if loop:

@@ -1,0 +1,165 @@
+"""`docgen i18n`: the gettext workflow for a workspace, on Babel's catalogue machinery.
+
+extract  templates + workbook + docgen's own text → locales/docgen.pot
+init     a new language's locales/<lang>/LC_MESSAGES/docgen.po
+update   merge the .pot into every .po (changed text becomes fuzzy)
+compile  .po → .mo, without fuzzy entries, refusing broken placeholders
+status   per language: translated, fuzzy and missing, against a fresh extraction
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from babel.support import Translations
+
+from docgen.exceptions import DocgenError, LocaleError
+from docgen.i18n import DOMAIN, catalogue_locales
+from docgen.workspace import Workspace
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+WORKSPACE_METHODS = [("templates/**.docx", "docx"), ("pricing/**.xlsx", "xlsx")]
+
+
+@dataclass(frozen=True)
+class LocaleStatus:
+    locale: str
+    translated: int
+    fuzzy: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    compiled: bool = True  # the .mo holds exactly the .po's reviewed translations
+
+    @property
+    def complete(self) -> bool:
+        return not self.fuzzy and not self.missing and self.compiled
+
+
+def template_path(workspace: Workspace) -> Path:
+    return workspace.locales_dir / f"{DOMAIN}.pot"
+
+
+def po_path(workspace: Workspace, locale: str) -> Path:
+    return workspace.locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def extract_messages(workspace: Workspace) -> Catalog:
+    """Every translatable string: the workspace's templates and workbooks, and docgen's own
+    text (notices, plurals, frequency bands) from its Python source."""
+    catalog = Catalog(project="docgen", domain=DOMAIN, fuzzy=False)
+    sources = [
+        (workspace.root, WORKSPACE_METHODS, ""),
+        (PACKAGE_DIR, [("**.py", "python")], "docgen/"),
+    ]
+    for directory, methods, prefix in sources:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(directory), methods, keywords=DEFAULT_KEYWORDS
+        ):
+            msgid = message if isinstance(message, str) else tuple(message)
+            catalog.add(
+                msgid,
+                locations=[(prefix + filename, lineno)],
+                auto_comments=comments,
+                context=context,
+            )
+    return catalog
+
+
+def write_catalogue_template(workspace: Workspace) -> Path:
+    path = template_path(workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, extract_messages(workspace), width=100)
+    return path
+
+
+def init_locale(workspace: Workspace, locale: str) -> Path:
+    parsed = Locale.parse(locale.replace("-", "_"))
+    path = po_path(workspace, str(parsed))
+    if path.exists():
+        raise DocgenError(f"{path} already exists; use 'docgen i18n update' to refresh it")
+    catalog = Catalog(locale=parsed, project="docgen", domain=DOMAIN)
+    catalog.update(extract_messages(workspace))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100)
+    return path
+
+
+def _read(path: Path, locale: str) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale, domain=DOMAIN)
+
+
+def update_catalogues(workspace: Workspace) -> list[Path]:
+    template = extract_messages(workspace)
+    updated = []
+    for locale in catalogue_locales(workspace.locales_dir):
+        path = po_path(workspace, locale)
+        catalog = _read(path, locale)
+        catalog.update(template)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=100, ignore_obsolete=True)
+        updated.append(path)
+    return updated
+
+
+def _compiled_bytes(catalog: Catalog, path: Path) -> bytes:
+    errors = [
+        f"{path}: {message.id!r}: {'; '.join(str(e) for e in problems)}"
+        for message, problems in catalog.check()
+    ]
+    if errors:
+        raise LocaleError("translations with broken placeholders:\n  " + "\n  ".join(errors))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)  # a fuzzy entry is never used on a document
+    return buffer.getvalue()
+
+
+def compile_catalogues(workspace: Workspace) -> list[Path]:
+    written = []
+    for locale in catalogue_locales(workspace.locales_dir):
+        path = po_path(workspace, locale)
+        data = _compiled_bytes(_read(path, locale), path)
+        target = path.with_suffix(".mo")
+        target.write_bytes(data)
+        written.append(target)
+    return written
+
+
+def _translations(data: bytes) -> dict:
+    return dict(Translations(io.BytesIO(data), domain=DOMAIN)._catalog)
+
+
+def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
+    template = extract_messages(workspace)
+    statuses = []
+    for locale in catalogue_locales(workspace.locales_dir):
+        path = po_path(workspace, locale)
+        catalog = _read(path, locale)
+        translated, fuzzy, missing = 0, [], []
+        for message in template:
+            if not message.id:
+                continue
+            label = message.id if isinstance(message.id, str) else message.id[0]
+            found = catalog.get(message.id, context=message.context)
+            strings = found.string if found else None
+            filled = all(strings) if isinstance(strings, tuple | list) else bool(strings)
+            if not filled:
+                missing.append(label)
+            elif found.fuzzy:
+                fuzzy.append(label)
+            else:
+                translated += 1
+        compiled_path = path.with_suffix(".mo")
+        compiled = compiled_path.is_file() and _translations(
+            compiled_path.read_bytes()
+        ) == _translations(_compiled_bytes(catalog, path))
+        statuses.append(LocaleStatus(locale, translated, fuzzy, missing, compiled))
+    return statuses

@@ -1,0 +1,75 @@
+"""Babel extraction methods for docgen's own file types, registered as the `docx` and `xlsx`
+entries of Babel's `babel.extractors` entry-point group, so that plain
+`pybabel extract -F babel.cfg -o docgen.pot .` finds every translatable string.
+
+- `.docx` templates: body, headers and footers, after docxtpl re-joins the runs Word splits a
+  tag into; the Jinja source is then read by Jinja's own Babel extractor, so `_()`, `gettext`,
+  `ngettext` and `pgettext` calls are found exactly as they are rendered.
+- `.xlsx` price lists: the workbook's translatable columns (treatment, area, risk and
+  contraindication names and descriptions), each with its cell as a comment for translators.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import IO, Any
+
+import openpyxl
+from docxtpl import DocxTemplate
+from jinja2.ext import babel_extract
+
+from docgen.pricing import normalise_header
+
+TRANSLATABLE_COLUMNS = {
+    "Treatments": ("name", "description", "ingredients", "alternatives"),
+    "Areas": ("name",),
+    "Risks": ("name", "description"),
+    "Contraindications": ("name",),
+}
+
+Extracted = Iterator[tuple[int, str | None, Any, list[str]]]
+
+
+def extract_docx(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Extracted:
+    template = DocxTemplate(io.BytesIO(fileobj.read()))
+    template.init_docx()
+    parts = [("body", template.patch_xml(template.get_xml()))]
+    for kind, uri in (("header", template.HEADER_URI), ("footer", template.FOOTER_URI)):
+        for _key, part in template.get_headers_footers(uri):
+            parts.append((kind, template.patch_xml(template.get_part_xml(part))))
+    jinja_options = {"extensions": "jinja2.ext.i18n", "silent": "false", **options}
+    for name, xml in parts:
+        for lineno, funcname, message, comments in babel_extract(
+            io.BytesIO(xml.encode("utf-8")), keywords, comment_tags, jinja_options
+        ):
+            yield lineno, funcname, message, [*comments, f"Word template, {name}"]
+
+
+def extract_xlsx(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Extracted:
+    workbook = openpyxl.load_workbook(io.BytesIO(fileobj.read()), read_only=True, data_only=True)
+    sheets = {name.strip().lower(): name for name in workbook.sheetnames}
+    for wanted, columns in TRANSLATABLE_COLUMNS.items():
+        if wanted.lower() not in sheets:
+            continue
+        sheet = workbook[sheets[wanted.lower()]]
+        rows = sheet.iter_rows()
+        header = next(rows, ())
+        positions = {
+            normalise_header(cell.value): index
+            for index, cell in enumerate(header)
+            if cell.value is not None
+        }
+        for row in rows:
+            for column in columns:
+                index = positions.get(column)
+                if index is None or index >= len(row):
+                    continue
+                cell = row[index]
+                if isinstance(cell.value, str) and cell.value.strip():
+                    yield cell.row, None, cell.value.strip(), [f"{sheet.title}!{cell.coordinate}"]
+    workbook.close()
