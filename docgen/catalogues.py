@@ -9,6 +9,7 @@ status   per language: translated, fuzzy and missing, against a fresh extraction
 
 from __future__ import annotations
 
+import copy
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +104,7 @@ def update_catalogues(workspace: Workspace) -> list[Path]:
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
         catalog = _read(path, locale)
-        catalog.update(template)
+        catalog.update(copy.deepcopy(template))  # update() adopts the template's messages
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, ignore_obsolete=True)
         updated.append(path)

@@ -21,6 +21,7 @@ from docgen.generate import (
     create_consent,
     create_estimate,
     create_price_sheet,
+    create_price_sheets_for_all_locales,
     run_demo,
 )
 from docgen.workspace import Workspace, init_workspace
@@ -41,6 +42,16 @@ def report(documents: list[GeneratedDocument]) -> None:
         click.echo(f"wrote {document.docx}")
         if document.pdf:
             click.echo(f"wrote {document.pdf}")
+        if document.untranslated:
+            shown = "; ".join(repr(text[:60]) for text in document.untranslated[:5])
+            more = len(document.untranslated) - 5
+            click.echo(
+                f"warning: {document.docx.name}: {len(document.untranslated)} text(s) have no "
+                f"reviewed translation and are printed in English: {shown}"
+                + (f" … and {more} more" if more > 0 else "")
+                + " (see 'docgen i18n status')",
+                err=True,
+            )
 
 
 workspace_option = click.option(
@@ -55,6 +66,9 @@ prices_option = click.option(
 locale_option = click.option(
     "--locale", metavar="LOCALE", help="Language and region, e.g. en_GB, fr_FR, de-DE, pt_BR."
 )
+bilingual_option = click.option(
+    "--bilingual", is_flag=True, help="Also print the clinic's language under every text."
+)
 pdf_option = click.option("--pdf", is_flag=True, help="Also write a PDF (needs LibreOffice).")
 output_option = click.option(
     "-o", "--output", type=click.Path(), help="Output .docx file, or folder ending in /."
@@ -67,8 +81,8 @@ force_option = click.option("--force", is_flag=True, help="Replace documents tha
 @click.version_option(__version__, prog_name="docgen")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path | None) -> None:
-    """Printable patient documents for aesthetic clinics: cost estimates and price sheets,
-    from an Excel price list and Word templates."""
+    """Printable patient documents for aesthetic clinics: consent forms, cost estimates and
+    price sheets, in the patient's language, from an Excel price list and Word templates."""
     ctx.obj = workspace
 
 
@@ -126,14 +140,15 @@ def check() -> None:
 )  # fmt: skip
 @prices_option
 @locale_option
+@bilingual_option
 @pdf_option
 @output_option
 @force_option
-def estimate(patient, items, prices, locale, pdf, output, force) -> None:
+def estimate(patient, items, prices, locale, bilingual, pdf, output, force) -> None:
     """Write a cost estimate for a patient's treatment plan."""
     document = create_estimate(
-        open_workspace(), patient, items, locale=locale, prices=prices, output=output, pdf=pdf,
-        force=force,
+        open_workspace(), patient, items, locale=locale, bilingual=bilingual, prices=prices,
+        output=output, pdf=pdf, force=force,
     )  # fmt: skip
     report([document])
 
@@ -155,18 +170,20 @@ def estimate(patient, items, prices, locale, pdf, output, force) -> None:
 @click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
 @prices_option
 @locale_option
+@bilingual_option
 @pdf_option
 @output_option
 @force_option
 def consent(
     patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor, prices,
-    locale, pdf, output, force,
+    locale, bilingual, pdf, output, force,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     document = create_consent(
         open_workspace(), patient, treatment, areas, date_of_birth=dob, reference=ref,
         sessions=sessions, practitioner=practitioner, interpreter=interpreter,
-        allow_minor=allow_minor, locale=locale, prices=prices, output=output, pdf=pdf, force=force,
+        allow_minor=allow_minor, locale=locale, bilingual=bilingual, prices=prices, output=output,
+        pdf=pdf, force=force,
     )  # fmt: skip
     report([document])
 
@@ -174,13 +191,25 @@ def consent(
 @main.command("price-sheet")
 @prices_option
 @locale_option
+@click.option(
+    "--all-locales", is_flag=True, help="One sheet per language docgen has, into the -o folder."
+)
 @pdf_option
 @output_option
 @force_option
-def price_sheet(prices, locale, pdf, output, force) -> None:
+def price_sheet(prices, locale, all_locales, pdf, output, force) -> None:
     """Write the clinic's price list: every treatment and area, per session and per course."""
+    workspace = open_workspace()
+    if all_locales:
+        if locale:
+            raise click.UsageError("--all-locales and --locale cannot be used together")
+        documents = create_price_sheets_for_all_locales(
+            workspace, output or ".", prices=prices, pdf=pdf, force=force
+        )
+        report(documents)
+        return
     document = create_price_sheet(
-        open_workspace(), locale=locale, prices=prices, output=output, pdf=pdf, force=force
+        workspace, locale=locale, prices=prices, output=output, pdf=pdf, force=force
     )
     report([document])
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docgen.consent import plan_consent
@@ -20,7 +20,13 @@ from docgen.documents import (
 )
 from docgen.estimate import PlanItem, new_document_id, plan_estimate
 from docgen.exceptions import PlanError
-from docgen.i18n import Formatter, parse_locale
+from docgen.i18n import (
+    BilingualTranslations,
+    Formatter,
+    available_locales,
+    load_translations,
+    parse_locale,
+)
 from docgen.output import ensure_can_write, safe_filename_part, write_atomically
 from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
@@ -34,6 +40,7 @@ class GeneratedDocument:
     docx: Path
     pdf: Path | None
     document_id: str
+    untranslated: tuple[str, ...] = ()  # printed in the source language: no reviewed translation
 
     @property
     def printable(self) -> Path:
@@ -44,9 +51,18 @@ def load_workspace_prices(workspace: Workspace, prices: str | None = None) -> Pr
     return load_price_list(workspace.workbook(prices))
 
 
-def formatter_for(price_list: PriceList, locale: str | None) -> Formatter:
-    chosen = price_list.clinic.locale if locale is None else locale
-    return Formatter(parse_locale(chosen), price_list.clinic.currency)
+def formatter_for(
+    workspace: Workspace, price_list: PriceList, locale: str | None, bilingual: bool = False
+) -> Formatter:
+    """Formatting for the document's locale (default: the clinic's), text from the workspace's
+    catalogues; bilingual adds the clinic's language under every text."""
+    clinic_locale = parse_locale(price_list.clinic.locale, workspace.locales_dir)
+    chosen = clinic_locale if locale is None else parse_locale(locale, workspace.locales_dir)
+    translations = load_translations(workspace.locales_dir, chosen)
+    if bilingual and chosen.language != clinic_locale.language:
+        clinic_text = load_translations(workspace.locales_dir, clinic_locale)
+        translations = BilingualTranslations(translations, clinic_text)
+    return Formatter(chosen, price_list.clinic.currency, translations)
 
 
 def _target(output: str | Path | None, default_name: str) -> Path:
@@ -66,21 +82,23 @@ def _target(output: str | Path | None, default_name: str) -> Path:
 def _write(
     template: DocumentTemplate,
     context: dict,
+    fmt: Formatter,
     target: Path,
     document_id: str,
     pdf: bool,
     force: bool,
 ) -> GeneratedDocument:
-    data = template.render(context)
+    data = template.render(context, fmt.translations, right_to_left=fmt.right_to_left)
     write_atomically(target, data, force)
+    untranslated = tuple(sorted(fmt.translations.missing))
     if not pdf:
-        return GeneratedDocument(target, None, document_id)
+        return GeneratedDocument(target, None, document_id, untranslated)
     try:
         pdf_path = convert_to_pdf([target], force=force)[0]
     except Exception:
         target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
         raise
-    return GeneratedDocument(target, pdf_path, document_id)
+    return GeneratedDocument(target, pdf_path, document_id, untranslated)
 
 
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
@@ -98,6 +116,7 @@ def create_estimate(
     items: Sequence[PlanItem | str],
     *,
     locale: str | None = None,
+    bilingual: bool = False,
     prices: str | None = None,
     output: str | Path | None = None,
     pdf: bool = False,
@@ -106,7 +125,7 @@ def create_estimate(
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
     price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(price_list, locale)
+    fmt = formatter_for(workspace, price_list, locale, bilingual)
     issued = issued or dt.date.today()
     problems = name_problems(patient)
     try:
@@ -120,7 +139,7 @@ def create_estimate(
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(estimate.number, template.version, issued)
     context = estimate_context(estimate, fmt, patient=patient, info=info)
-    return _write(template, context, target, estimate.number, pdf, force)
+    return _write(template, context, fmt, target, estimate.number, pdf, force)
 
 
 def create_price_sheet(
@@ -135,14 +154,14 @@ def create_price_sheet(
 ) -> GeneratedDocument:
     """Write the clinic's whole price list as a printable sheet."""
     price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(price_list, locale)
+    fmt = formatter_for(workspace, price_list, locale)
     issued = issued or dt.date.today()
     template = DocumentTemplate(workspace.template("price_sheet.docx"))
     document_id = f"PS-{safe_filename_part(price_list.name)}-{issued:%Y%m%d}-{fmt.locale}"
     target = _prepare_target(output, f"price-sheet-{price_list.name}-{fmt.locale}.docx", pdf, force)
     info = DocumentInfo(document_id, template.version, issued)
     context = price_sheet_context(price_list, fmt, info=info)
-    return _write(template, context, target, document_id, pdf, force)
+    return _write(template, context, fmt, target, document_id, pdf, force)
 
 
 def create_consent(
@@ -158,6 +177,7 @@ def create_consent(
     interpreter: str = "",
     allow_minor: bool = False,
     locale: str | None = None,
+    bilingual: bool = False,
     prices: str | None = None,
     output: str | Path | None = None,
     pdf: bool = False,
@@ -166,7 +186,7 @@ def create_consent(
 ) -> GeneratedDocument:
     """Write a consent form for one treatment on one or more body areas."""
     price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(price_list, locale)
+    fmt = formatter_for(workspace, price_list, locale, bilingual)
     issued = issued or dt.date.today()
     plan = plan_consent(
         price_list,
@@ -187,7 +207,65 @@ def create_consent(
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(document_id, template.version, issued)
     context = consent_context(plan, fmt, info=info, clinic_locale=price_list.clinic.locale)
-    return _write(template, context, target, document_id, pdf, force)
+    return _write(template, context, fmt, target, document_id, pdf, force)
+
+
+def _write_set(
+    targets: list[Path],
+    make: Callable[[], list[GeneratedDocument]],
+    pdf: bool,
+    force: bool,
+) -> list[GeneratedDocument]:
+    """Write several documents as one: every target is checked first, the PDFs are made in one
+    LibreOffice run, and if anything fails every file of the set is removed again."""
+    for target in targets:
+        ensure_can_write(target, force)
+        if pdf:
+            ensure_can_write(target.with_suffix(".pdf"), force)
+    if pdf:
+        find_soffice()
+    try:
+        documents = make()
+        if pdf:
+            pdfs = convert_to_pdf([d.docx for d in documents], force=force)
+            documents = [replace(d, pdf=p) for d, p in zip(documents, pdfs, strict=True)]
+    except Exception:
+        for target in targets:
+            target.unlink(missing_ok=True)
+            target.with_suffix(".pdf").unlink(missing_ok=True)
+        raise
+    return documents
+
+
+def create_price_sheets_for_all_locales(
+    workspace: Workspace,
+    output_dir: str | Path,
+    *,
+    prices: str | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> list[GeneratedDocument]:
+    """One price sheet per language the workspace has a catalogue for, and the source language
+    (in the clinic's own locale when the clinic writes it)."""
+    price_list = load_workspace_prices(workspace, prices)
+    clinic_locale = parse_locale(price_list.clinic.locale)
+    locales = [
+        str(clinic_locale) if clinic_locale.language == language else language
+        for language in available_locales(workspace.locales_dir)
+    ]
+    output_dir = Path(output_dir)
+    targets = [output_dir / f"price-sheet-{price_list.name}-{locale}.docx" for locale in locales]
+
+    def make() -> list[GeneratedDocument]:
+        return [
+            create_price_sheet(
+                workspace, locale=locale, prices=prices, output=target, force=force, issued=issued
+            )
+            for locale, target in zip(locales, targets, strict=True)
+        ]
+
+    return _write_set(targets, make, pdf, force)
 
 
 DEMO_PATIENT = "Amélie Laurent-O'Brien"
@@ -201,52 +279,46 @@ def run_demo(
     pdf: bool | None = None,
     force: bool = False,
 ) -> list[GeneratedDocument]:
-    """Generate sample documents from the workspace: an estimate in the clinic's language and in
-    French formatting, a consent form and the price sheet. PDFs are made when LibreOffice is
-    installed."""
+    """Generate sample documents from the workspace: an estimate in the clinic's language, a
+    bilingual French one, consent forms in English and Arabic, and the price sheet. PDFs are
+    made when LibreOffice is installed."""
     workspace = workspace or Workspace.open()
     output_dir = Path(output_dir)
-    if pdf is None:
-        pdf = libreoffice_available()
-    names = ("estimate", "estimate-fr_FR", "consent", "price-sheet")
+    names = ("estimate", "estimate-fr", "consent", "consent-ar", "price-sheet")
     targets = [output_dir / f"{name}.docx" for name in names]
-    for target in targets:
-        ensure_can_write(target, force)
-        if pdf:
-            ensure_can_write(target.with_suffix(".pdf"), force)
-    try:
-        documents = _demo_documents(workspace, targets, force)
-        if not pdf:
-            return documents
-        pdfs = convert_to_pdf([d.docx for d in documents], force=force)
-    except Exception:
-        for target in targets:  # all or nothing
-            target.unlink(missing_ok=True)
-            target.with_suffix(".pdf").unlink(missing_ok=True)
-        raise
-    return [
-        GeneratedDocument(d.docx, p, d.document_id) for d, p in zip(documents, pdfs, strict=True)
-    ]
 
-
-def _demo_documents(
-    workspace: Workspace, targets: list[Path], force: bool
-) -> list[GeneratedDocument]:
-    return [
-        create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force),
-        create_estimate(
-            workspace, DEMO_PATIENT, DEMO_PLAN, locale="fr_FR", output=targets[1], force=force
-        ),
-        create_consent(
-            workspace,
-            DEMO_PATIENT,
-            "REJUV",
-            ["FACE", "NECK"],
+    def make() -> list[GeneratedDocument]:
+        consent = dict(
             date_of_birth="1986-04-12",
             reference="LUM-004127",
             practitioner="Dr Sarah Whitfield",
-            output=targets[2],
             force=force,
-        ),
-        create_price_sheet(workspace, output=targets[3], force=force),
-    ]
+        )
+        return [
+            create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force),
+            create_estimate(
+                workspace,
+                DEMO_PATIENT,
+                DEMO_PLAN,
+                locale="fr_FR",
+                bilingual=True,
+                output=targets[1],
+                force=force,
+            ),
+            create_consent(
+                workspace, DEMO_PATIENT, "REJUV", ["FACE", "NECK"], output=targets[2], **consent
+            ),
+            create_consent(
+                workspace,
+                "ليلى حداد",
+                "REJUV",
+                ["FACE", "NECK"],
+                locale="ar",
+                interpreter="Karim Haddad",
+                output=targets[3],
+                **consent,
+            ),
+            create_price_sheet(workspace, output=targets[4], force=force),
+        ]
+
+    return _write_set(targets, make, libreoffice_available() if pdf is None else pdf, force)

@@ -24,6 +24,9 @@ from docgen.exceptions import LocaleError
 
 SOURCE_LANGUAGE = "en"
 DOMAIN = "docgen"
+# Words inside a line (the footer, the form's subtitle) stay in the patient's language on
+# bilingual documents: doubling them would break the line apart.
+ONE_LANGUAGE_CONTEXTS = frozenset({"footer", "subtitle"})
 
 
 def catalogue_locales(locales_dir: Path) -> list[str]:
@@ -50,10 +53,10 @@ def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:
     available = available_locales(locales_dir) if locales_dir is not None else None
     # Babel maps an unknown region to a likely one (en_ZZ → en_US); a typo must not pass.
     if locale is None or str(locale).lower() != wanted.lower():
-        examples = available or ["en_GB", "fr_FR", "de_DE", "pt_BR", "ar"]
+        languages = f"available languages: {', '.join(available)}; " if available else ""
         raise LocaleError(
-            f"unknown locale {value!r}; use a language code with an optional region, such as "
-            + ", ".join(examples)
+            f"unknown locale {value!r}; {languages}write a language code with an optional "
+            "region, such as fr, fr_FR, fr-CA or pt_BR"
         )
     if available is not None and locale.language not in {
         Locale.parse(a).language for a in available
@@ -130,6 +133,8 @@ class BilingualTranslations:
         return self._both("ngettext", singular, plural, n)
 
     def pgettext(self, context: str, message: str) -> str:
+        if context in ONE_LANGUAGE_CONTEXTS:
+            return self.patient.pgettext(context, message)
         return self._both("pgettext", context, message)
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:

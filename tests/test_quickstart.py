@@ -11,6 +11,7 @@ import sys
 import venv
 from pathlib import Path
 
+from babel.messages.pofile import read_po
 from conftest import pdf_text
 
 from docgen.generate import DEMO_PATIENT
@@ -57,14 +58,20 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
 
     demo = project / "docgen-demo"
     assert sorted(p.name for p in demo.iterdir()) == [
-        "consent.docx", "consent.pdf", "estimate-fr_FR.docx", "estimate-fr_FR.pdf",
-        "estimate.docx", "estimate.pdf", "price-sheet.docx", "price-sheet.pdf",
+        "consent-ar.docx", "consent-ar.pdf", "consent.docx", "consent.pdf",
+        "estimate-fr.docx", "estimate-fr.pdf", "estimate.docx", "estimate.pdf",
+        "price-sheet.docx", "price-sheet.pdf",
     ]  # fmt: skip
+    assert "warning" not in result.stderr  # every text translated
     assert f"wrote {Path('docgen-demo') / 'estimate.pdf'}" in result.stdout
     estimate = pdf_text(demo / "estimate.pdf")
     assert DEMO_PATIENT in estimate and "£3,920.00" in estimate
     # pdftotext writes Babel's narrow no-break spaces as plain spaces
-    assert "3 920,00 £" in " ".join(pdf_text(demo / "estimate-fr_FR.pdf").split())
+    french = " ".join(pdf_text(demo / "estimate-fr.pdf").split())
+    assert "3 920,00 £GB" in french and "Cost estimate" in french  # bilingual
+    with (project / "locales/fr/LC_MESSAGES/docgen.po").open("rb") as handle:
+        assert read_po(handle).get("Cost estimate").string in french
+    assert "ليلى حداد" in pdf_text(demo / "consent-ar.pdf")
     assert "Skin rejuvenation" in pdf_text(demo / "price-sheet.pdf")
     assert "Consent to mesotherapy treatment" in pdf_text(demo / "consent.pdf")
 

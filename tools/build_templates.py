@@ -148,18 +148,20 @@ def add_field(p, instruction: str, size: float = 8) -> None:
 
 
 def footer(doc, document_label: str) -> None:
+    """Document id, template version, language, price list and page X of Y. Its words carry the
+    context "footer": they stay in one language on bilingual documents."""
     p = doc.sections[0].footer.paragraphs[0]
     rule(p, color="BFBFBF", size=4, edge="top")
     tabs = p.paragraph_format.tab_stops
     tabs.add_tab_stop(Cm(17), alignment=2)  # right-aligned at the right margin
     small = {"size": 8, "color": GREY}
-    add_run(p, document_label + " {{ document.id }} · ", **small)
-    add_run(p, _("Template") + " {{ document.template_version }} · ", **small)
-    add_run(p, _("Language") + " {{ document.locale }} · ", **small)
-    add_run(p, _("Price list") + " {{ document.price_list }}", **small)
-    add_run(p, "\t" + _("Page") + " ", **small)
+    add_run(p, _p("footer", document_label) + " {{ document.id }} · ", **small)
+    add_run(p, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
+    add_run(p, _p("footer", "Language") + " {{ document.locale }} · ", **small)
+    add_run(p, _p("footer", "Price list") + " {{ document.price_list }}", **small)
+    add_run(p, "\t" + _p("footer", "Page") + " ", **small)
     add_field(p, "PAGE")
-    add_run(p, " " + _("of") + " ", **small)
+    add_run(p, " " + _p("footer", "of") + " ", **small)
     add_field(p, "NUMPAGES")
 
 
@@ -389,7 +391,7 @@ def build_estimate(path: Path) -> None:
         write_cell(cell, label, size=8, color=GREY)
     set_widths(signatures, [8.5, 8.5])
 
-    footer(doc, _("Estimate"))
+    footer(doc, "Estimate")
     doc.save(path)
 
 
@@ -452,7 +454,7 @@ def build_price_sheet(path: Path) -> None:
     notice.add_run("{{ notice }}")
     paragraph(doc, "{%p endfor %}", space_after=0)
 
-    footer(doc, _("Price sheet"))
+    footer(doc, "Price sheet")
     doc.save(path)
 
 
@@ -555,10 +557,13 @@ def bullets(doc, texts: list[str], keep_with_next: bool = False) -> None:
 def build_consent(path: Path) -> None:
     doc = new_document("Consent to mesotherapy treatment")
     clinic_header(doc, _("Consent to mesotherapy treatment"))
-    subtitle = paragraph(doc, "{{ treatment.name }} · ", size=9, color=GREY, space_after=6)
-    add_run(subtitle, _("Form version") + " {{ document.template_version }} · ", size=9, color=GREY)
-    add_run(subtitle, _("Language") + ": {{ patient.language }} · ", size=9, color=GREY)
-    add_run(subtitle, _("Date") + ": {{ document.date }}", size=9, color=GREY)
+    subtitle = paragraph(doc, space_after=6)
+    for text in (
+        _p("subtitle", "Form version") + " {{ document.template_version }} · ",
+        _p("subtitle", "Language:") + " {{ patient.language }} · ",
+        _p("subtitle", "Date:") + " {{ document.date }}",
+    ):
+        add_run(subtitle, text, size=9, color=GREY)
     paragraph(doc, _(
         "Please read this form carefully, ask about anything that is not clear, and sign it only "
         "when you have had all the information you want. You may change your mind at any time."
@@ -732,9 +737,9 @@ def build_consent(path: Path) -> None:
     box.font.name = BOX_FONT
     box.font.size = Pt(13)
     add_run(copy, _("The patient received a copy of this signed form."), bold=True)
-    add_run(copy, "     " + _("Initials") + ": ____________")
+    add_run(copy, "     " + _("Initials:") + " ____________")
 
-    footer(doc, _("Consent form"))
+    footer(doc, "Consent form")
     doc.save(path)
 
 

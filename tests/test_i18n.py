@@ -1,0 +1,265 @@
+"""Documents in the patient's language: real catalogues compiled from the shipped .po files, the
+real `pybabel` command, locale formatting by Babel, right-to-left Arabic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import docx
+import pytest
+from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_currency
+from click.testing import CliRunner
+from conftest import docx_paragraphs, docx_text, pdf_text
+
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path
+from docgen.cli import main
+from docgen.exceptions import LocaleError
+from docgen.generate import (
+    create_consent,
+    create_estimate,
+    create_price_sheet,
+    create_price_sheets_for_all_locales,
+)
+from docgen.i18n import catalogue_locales
+from docgen.workspace import Workspace
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SHIPPED = ["ar", "de", "es", "fr", "it", "pt"]
+ISSUED = dt.date(2026, 3, 2)
+PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
+
+
+def catalogue(workspace: Workspace, language: str):
+    with po_path(workspace, language).open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def translated(workspace: Workspace, language: str, message: str, context=None) -> str:
+    found = catalogue(workspace, language).get(message, context=context)
+    assert found is not None and found.string and not found.fuzzy, message
+    return found.string
+
+
+def test_every_language_is_shipped(workspace):
+    assert catalogue_locales(workspace.locales_dir) == SHIPPED
+
+
+@pytest.mark.parametrize("locale", ["fr_FR", "de_DE", "en_GB", "ar", "pt_BR"])
+def test_estimate_totals_are_written_by_babel(workspace, tmp_path, locale):
+    document = create_estimate(
+        workspace, "Ana", PLAN, locale=locale, output=tmp_path / "e.docx", issued=ISSUED
+    )
+    expected = format_currency(Decimal("3920.00"), "GBP", locale=locale)
+    assert expected in docx_paragraphs(document.docx)
+    assert document.untranslated == ()
+
+
+def test_french_consent_names_every_risk_in_french(workspace, tmp_path, price_list):
+    form = create_consent(
+        workspace, "Jeanne Martin", "LIPO", ["ABDO", "FLANKS"], locale="fr_FR",
+        output=tmp_path / "c.docx", issued=ISSUED,
+    )  # fmt: skip
+    text = docx_text(form.docx)
+    for code in price_list.treatments["LIPO"].risk_codes:
+        risk = price_list.risks[code]
+        assert translated(workspace, "fr", risk.name) in text, risk.name
+        assert translated(workspace, "fr", risk.description) in text
+        assert risk.description not in text
+    for heading in ["Consent to mesotherapy treatment", "5. Risks and side effects"]:
+        assert translated(workspace, "fr", heading) in text
+        assert heading not in text
+    assert "2 mars 2026" in text  # the date in French
+    # Babel's list formatting and French plural rules
+    abdomen, flanks = (translated(workspace, "fr", a) for a in ("Abdomen", "Flanks"))
+    assert f"{abdomen} et {flanks}" in text
+    sessions = catalogue(workspace, "fr").get("%(count)s session").string[1] % {"count": "3"}
+    assert sessions in text
+    assert form.untranslated == ()
+
+
+def test_plural_rules_follow_the_language(workspace, tmp_path, edit_workbook):
+    shutil.move(edit_workbook({"Treatments!E10": 1}), workspace.pricing_dir / "london.xlsx")
+    fr = catalogue(workspace, "fr").get("%(count)s session").string
+    one = create_consent(
+        workspace, "A", "PAINR", ["KNEES"], sessions=1, locale="fr", output=tmp_path / "1.docx"
+    )
+    six = create_consent(
+        workspace, "A", "PAINR", ["KNEES"], sessions=6, locale="fr", output=tmp_path / "6.docx"
+    )
+    assert fr[0] % {"count": "1"} in docx_paragraphs(one.docx)
+    assert fr[1] % {"count": "6"} in docx_paragraphs(six.docx)
+
+
+def test_text_falls_back_along_the_chain_and_is_reported(workspace, tmp_path):
+    # fr_CA has its own catalogue with one entry; everything else comes from fr.
+    quebec = catalogue(workspace, "fr")
+    for message in list(quebec):
+        if message.id and message.id != "Cost estimate":
+            quebec.delete(message.id, context=message.context)
+    quebec["Cost estimate"].string = "Soumission"
+    quebec.locale = "fr_CA"
+    path = po_path(workspace, "fr_CA")
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as handle:
+        write_po(handle, quebec)
+    # One French entry is made fuzzy: it must not be used, and is reported.
+    french = catalogue(workspace, "fr")
+    french["Treatment plan"].flags.add("fuzzy")
+    with po_path(workspace, "fr").open("wb") as handle:
+        write_po(handle, french)
+    compile_catalogues(workspace)
+
+    document = create_estimate(
+        workspace, "A", ["REJUV:FACE"], locale="fr-CA", output=tmp_path / "e.docx"
+    )
+    paragraphs = docx_paragraphs(document.docx)
+    assert "Soumission" in paragraphs  # fr_CA
+    assert translated(workspace, "fr", "Valid until") in paragraphs  # fr
+    assert "Treatment plan" in paragraphs  # fuzzy in fr: the source text
+    assert document.untranslated == ("Treatment plan",)
+    fr_ca = format_currency(Decimal("1250"), "GBP", locale="fr_CA")  # formatting from fr_CA
+    assert fr_ca in docx_text(document.docx) and fr_ca != format_currency(1250, "GBP", locale="fr")
+
+    result = CliRunner().invoke(
+        main,
+        ["--workspace", str(workspace.root), "estimate", "--patient", "A", "--item",
+         "REJUV:FACE", "--locale", "fr_CA", "-o", str(tmp_path / "cli.docx")],
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert "1 text(s) have no reviewed translation and are printed in English: " in result.output
+    assert "'Treatment plan'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("xx", "unknown locale 'xx'; available languages: ar, de, en, es, fr, it, pt"),
+        ("ja_JP", "docgen has no translation for Japanese (Japan) (ja_JP); available languages"),
+    ],
+)
+def test_unknown_or_unsupported_locale(workspace, tmp_path, locale, message):
+    with pytest.raises(LocaleError) as raised:
+        create_estimate(workspace, "A", ["REJUV:FACE"], locale=locale, output=tmp_path / "e")
+    assert message in str(raised.value)
+    assert list(tmp_path.glob("e*")) == []
+
+
+def test_pybabel_extract_finds_templates_workbook_and_code(tmp_path):
+    pot = tmp_path / "docgen.pot"
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run(
+        [str(pybabel), "extract", "-F", "babel.cfg", "-o", str(pot), "."],
+        cwd=REPOSITORY, check=True, capture_output=True,
+    )  # fmt: skip
+    with pot.open("rb") as handle:
+        template = read_po(handle)
+    sources = {
+        location.split(":")[0] if isinstance(location, str) else location[0]
+        for message in template
+        for location in message.locations
+    }
+    for source in [
+        "templates/consent.docx", "templates/estimate.docx", "templates/price_sheet.docx",
+        "pricing/london.xlsx", "docgen/documents.py",
+    ]:  # fmt: skip
+        assert source in sources, source
+    assert template.get("Consent to mesotherapy treatment") is not None  # consent body
+    assert template.get("Page", context="footer") is not None  # a footer
+    assert template.get("Yes", context="tick box") is not None  # pgettext in a template
+    assert template.get("Pain at the injection sites").auto_comments == ["Risks!B2"]
+    assert template.get("%(count)s session").id == ("%(count)s session", "%(count)s sessions")
+
+
+def test_every_shipped_language_is_complete_and_compiled(workspace):
+    statuses = catalogue_status(workspace)
+    assert [s.locale for s in statuses] == SHIPPED
+    for status in statuses:
+        assert status.complete, (status.locale, status.missing[:5], status.fuzzy[:5])
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "i18n", "status"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("✓") == len(SHIPPED)
+
+
+def test_status_reports_what_is_missing(workspace):
+    french = catalogue(workspace, "fr")
+    french["Witness"].string = ""
+    with po_path(workspace, "fr").open("wb") as handle:
+        write_po(handle, french)
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "i18n", "status"])
+    assert result.exit_code == 1
+    assert "✗ fr: " in result.output and "1 missing" in result.output
+    assert "missing: Witness" in result.output
+    assert ".mo out of date" in result.output
+
+
+def test_arabic_documents_are_right_to_left(workspace, tmp_path):
+    form = create_consent(
+        workspace, "ليلى حداد", "REJUV", ["FACE"], locale="ar", output=tmp_path / "c.docx",
+        issued=ISSUED, pdf=True,
+    )  # fmt: skip
+    with zipfile.ZipFile(form.docx) as package:
+        body = package.read("word/document.xml").decode()
+        footers = [package.read(n).decode() for n in package.namelist() if "footer" in n]
+    paragraphs = body.count("<w:p>") + body.count("<w:p ")
+    assert body.count("<w:bidi/>") >= paragraphs
+    assert body.count("<w:tbl>") == body.count("<w:bidiVisual/>")
+    runs = re.findall(r"<w:r>.*?</w:r>", body)
+    arabic = [run for run in runs if re.search("[\u0600-\u06ff]", run)]
+    assert arabic and all("<w:rtl/>" in run for run in arabic)
+    # left-to-right text (the clinic's English address) is kept in reading order
+    assert "\u200e12 Wimpole Street, London W1G 9SX, United Kingdom\u200e" in body
+    assert all("<w:bidi/>" in footer for footer in footers)
+    text = docx_text(form.docx)
+    assert translated(workspace, "ar", "Consent to mesotherapy treatment") in text
+    cost = format_currency(Decimal("1250.00"), "GBP", locale="ar")
+    assert cost in text  # amounts stay correct
+    assert "ليلى حداد" in pdf_text(form.pdf)
+
+
+def test_bilingual_consent_shows_both_languages(workspace, tmp_path):
+    form = create_consent(
+        workspace, "Jeanne", "REJUV", ["FACE"], locale="fr_FR", bilingual=True,
+        output=tmp_path / "c.docx",
+    )  # fmt: skip
+    paragraphs = docx_paragraphs(form.docx)
+    french = translated(workspace, "fr", "Consent to mesotherapy treatment")
+    assert f"{french}Consent to mesotherapy treatment" in paragraphs  # a line break between
+    body = zipfile.ZipFile(form.docx).read("word/document.xml").decode()
+    assert re.search(re.escape(french) + r"</w:t><w:br/><w:t[^>]*>Consent to", body)
+    risk = translated(workspace, "fr", "Bruising")
+    assert any(p == f"{risk}Bruising" for p in paragraphs)
+
+
+def test_price_sheet_in_every_language_at_once(workspace, tmp_path):
+    documents = create_price_sheets_for_all_locales(workspace, tmp_path / "sheets", pdf=True)
+    names = sorted(d.docx.name for d in documents)
+    assert names == [f"price-sheet-london-{code}.docx" for code in
+                     ["ar", "de", "en_GB", "es", "fr", "it", "pt"]]  # fmt: skip
+    for document in documents:
+        code = document.docx.stem.rsplit("-", 1)[1]
+        heading = "Price list" if code == "en_GB" else translated(workspace, code, "Price list")
+        assert heading in docx_paragraphs(document.docx)
+        assert document.pdf.is_file() and document.untranslated == ()
+
+
+def test_single_price_sheet_in_german(workspace, tmp_path):
+    sheet = create_price_sheet(workspace, locale="de_DE", output=tmp_path / "s.docx")
+    text = docx_text(sheet.docx)
+    assert translated(workspace, "de", "Skin rejuvenation") in text
+    assert "1.250,00\u00a0£" in text
+
+
+def test_documents_open_in_word(workspace, tmp_path):
+    """The right-to-left edits keep the XML valid for Word's schema order."""
+    form = create_consent(workspace, "A", "REJUV", ["FACE"], locale="ar", output=tmp_path / "c")
+    document = docx.Document(str(form.docx))
+    assert document.paragraphs[0].text
+    shutil.copy(form.docx, tmp_path / "copy.docx")
