@@ -16,14 +16,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml import OxmlElement
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from docgen.exceptions import TemplateError
 
@@ -70,7 +71,14 @@ def translation_callables(translations: Translator) -> dict[str, Any]:
 
 
 class DocumentTemplate:
-    """A Word template read once and rendered for any number of documents."""
+    """A Word template prepared once and rendered for any number of documents.
+
+    Preparing does the work docxtpl repeats for every document: re-joining the tags Word splits
+    across runs, compiling the Jinja of the body, headers, footers and footnotes, and
+    compressing the package members a document never changes. Rendering then only runs the
+    compiled templates and the same docxtpl steps that follow (listing, tables, drawing ids),
+    so a document is the one plain docxtpl renders from the same template and context.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -81,13 +89,16 @@ class DocumentTemplate:
             raise TemplateError(self.name, f"cannot read it: {error.strerror}") from None
         self.checksum = hashlib.sha256(self._data).hexdigest()
         try:
-            template = DocxTemplate(io.BytesIO(self._data))
-            template.init_docx()
+            self._docxtpl = DocxTemplate(io.BytesIO(self._data))
+            self._docxtpl.render_init()
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
             raise TemplateError(
                 self.name, f"is not a Word document (.docx) that can be opened ({error})"
             ) from None
-        self.version = template.docx.core_properties.version or "unversioned"
+        self.version = self._docxtpl.docx.core_properties.version or "unversioned"
+        self._compiled: list[tuple[str, str, Template]] | None = None
+        self._packages: dict[bool, bytes] = {}
+        self._document_ends: tuple[bytes, bytes] | None = None
 
     def variables(self) -> set[str]:
         """Top-level variables the template uses, other than the translation functions."""
@@ -98,6 +109,75 @@ class DocumentTemplate:
         except TemplateSyntaxError as error:
             raise TemplateError(self.name, _syntax_message(error)) from None
         return found - TRANSLATION_CALLABLES
+
+    # Preparing, once -----------------------------------------------------------------------
+
+    def _parts(self) -> list[tuple[str, str, Template]]:
+        """(member name, kind, compiled Jinja) for every part that holds template tags."""
+        if self._compiled is not None:
+            return self._compiled
+        tpl = self._docxtpl
+        sources = [("word/document.xml", "body", tpl.get_xml())]
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            for _key, part in tpl.get_headers_footers(uri):
+                sources.append((part.partname.lstrip("/"), "part", tpl.get_part_xml(part)))
+        for part in tpl.docx.part.package.parts:
+            if part.content_type == FOOTNOTES_CONTENT_TYPE:
+                sources.append((part.partname.lstrip("/"), "footnotes", part.blob.decode()))
+        environment = make_environment()
+        compiled = []
+        for member, kind, xml in sources:
+            source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
+            try:
+                compiled.append((member, kind, environment.from_string(source)))
+            except TemplateSyntaxError as error:
+                raise TemplateError(self.name, _syntax_message(error)) from None
+        self._compiled = compiled
+        return compiled
+
+    def _package(self, right_to_left: bool) -> bytes:
+        """The template's package, saved once as docxtpl would save it, without the members
+        each document rewrites (and with right-to-left styles for a right-to-left document)."""
+        if right_to_left not in self._packages:
+            document = DocxTemplate(io.BytesIO(self._data))
+            document.init_docx()
+            if right_to_left:
+                _mirror(document.docx.styles.element)
+            saved = io.BytesIO()
+            document.docx.save(saved)
+            rewritten = {member for member, _kind, _template in self._parts()}
+            package = io.BytesIO()
+            with (
+                zipfile.ZipFile(saved) as source,
+                zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as target,
+            ):
+                for item in source.infolist():
+                    if item.filename not in rewritten:
+                        target.writestr(_member(item.filename), source.read(item))
+            self._packages[right_to_left] = package.getvalue()
+        return self._packages[right_to_left]
+
+    def _document_xml(self, body) -> bytes:
+        """word/document.xml with this body, as python-docx serializes it once docxtpl has put
+        the body in the document. Moving the body into the document element makes lxml
+        reconcile every namespace of every node, the slowest step of a render; when the body
+        declares only the document's own namespaces, splicing its serialization gives the
+        same bytes."""
+        document = self._docxtpl.docx.element
+        inner = etree.tostring(body, encoding="UTF-8")
+        inner = inner[inner.index(b">") + 1 : -len(b"</w:body>")]
+        if b"xmlns" in inner or not body.nsmap.items() <= document.nsmap.items():
+            document.replace(document.body, body)
+            return serialize_part_xml(document)
+        if self._document_ends is None:
+            document.replace(document.body, OxmlElement("w:body"))
+            serialized = serialize_part_xml(document)
+            start = serialized.index(b"<w:body/>")
+            self._document_ends = (serialized[:start], serialized[start + len(b"<w:body/>") :])
+        head, tail = self._document_ends
+        return head + b"<w:body>" + inner + b"</w:body>" + tail
+
+    # Rendering, per document ---------------------------------------------------------------
 
     def render(
         self,
@@ -110,26 +190,66 @@ class DocumentTemplate:
         full_context.update(
             translation_callables(translations or gettext_module.NullTranslations())
         )
-        template = DocxTemplate(io.BytesIO(self._data))
-        try:
-            template.render(full_context, make_environment(), autoescape=True)
-        except UndefinedError as error:
-            raise TemplateError(
-                self.name,
-                f"uses a value docgen does not provide ({error}); check the spelling of the "
-                "{{ … }} tags against the variables listed in README",
-            ) from None
-        except SecurityError as error:
-            raise TemplateError(
-                self.name, f"tried something unsafe and was stopped: {error}"
-            ) from None
-        except TemplateSyntaxError as error:
-            raise TemplateError(self.name, _syntax_message(error)) from None
-        if right_to_left:
-            mirror_right_to_left(template.docx)
-        buffer = io.BytesIO()
-        template.save(buffer)
-        return buffer.getvalue()
+        tpl = self._docxtpl
+        tpl.docx_ids_index = 1000  # docxtpl numbers drawings from here for every document
+        members = {}
+        for member, kind, template in self._parts():
+            try:
+                xml = template.render(full_context)
+            except UndefinedError as error:
+                raise TemplateError(
+                    self.name,
+                    f"uses a value docgen does not provide ({error}); check the spelling of "
+                    "the {{ … }} tags against the variables listed in README",
+                ) from None
+            except SecurityError as error:
+                raise TemplateError(
+                    self.name, f"tried something unsafe and was stopped: {error}"
+                ) from None
+            xml = _UNESCAPED_TAGS.sub(_unescape_tag, _joined(xml))
+            if _LISTING_TEXT.search(xml):  # otherwise docxtpl's listing pass changes nothing
+                xml = tpl.resolve_listing(xml)
+            if kind == "footnotes":
+                members[member] = xml.encode("utf-8")
+                continue
+            if kind == "body":
+                body = tpl.fix_tables(xml)
+                tpl.fix_docpr_ids(body)
+                if right_to_left:
+                    _mirror(body)
+                members[member] = self._document_xml(body)
+                continue
+            element = parse_xml(xml.encode("utf-8"))
+            if right_to_left:
+                _mirror(element)
+            members[member] = serialize_part_xml(element)
+        package = io.BytesIO(self._package(right_to_left))
+        with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED) as target:
+            for member, data in members.items():
+                target.writestr(_member(member), data)
+        return package.getvalue()
+
+
+_LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
+FOOTNOTES_CONTENT_TYPE = (
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+)
+_UNESCAPED_TAGS = re.compile(r"\{_\{|\}_\}|\{_%|%_\}")
+
+
+def _unescape_tag(match: re.Match) -> str:
+    return match.group(0).replace("_", "")
+
+
+def _joined(xml: str) -> str:
+    return re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A package member with a fixed timestamp: the same document gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def _syntax_message(error: TemplateSyntaxError) -> str:
@@ -209,15 +329,3 @@ def _mirror(root) -> None:
             value = properties.find(qn(f"w:{name}"))
             if value is not None:
                 _set_child(properties, twin, _RPR_ORDER, dict(value.attrib))
-
-
-def mirror_right_to_left(document) -> None:
-    """Make a rendered document right-to-left: every paragraph bidi (and its alignment mirrored),
-    every table's columns mirrored, every run of right-to-left text marked rtl and every run
-    drawn with the complex-script size and weight — in the body, headers, footers and styles."""
-    roots = [document.element.body, document.styles.element]
-    for relationship in document.part.rels.values():
-        if relationship.reltype in (RT.HEADER, RT.FOOTER):
-            roots.append(relationship.target_part.element)
-    for root in roots:
-        _mirror(root)
