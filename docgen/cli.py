@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from docgen import __version__
+from docgen.batch import count_documents, rows_summary, run_batch
 from docgen.catalogues import (
     catalogue_status,
     compile_catalogues,
@@ -265,4 +266,34 @@ def i18n_status(show_all: bool) -> None:
             if len(messages) > len(shown):
                 click.echo(f"    … and {len(messages) - len(shown)} more (--all lists them)")
     if not all(status.complete for status in statuses):
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("appointments", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default="batch",
+    show_default=True, help="Folder for the documents and the manifest.",
+)  # fmt: skip
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
+@prices_option
+@pdf_option
+@force_option
+def batch(appointments, output, jobs, prices, pdf, force) -> None:
+    """Make the documents of every appointment in APPOINTMENTS (.xlsx or .csv)."""
+    workspace = open_workspace()
+    with click.progressbar(length=count_documents(appointments), label="documents") as bar:
+        result = run_batch(
+            workspace, appointments, output, prices=prices, jobs=jobs, pdf=pdf, force=force,
+            progress=bar.update,
+        )  # fmt: skip
+    summary = rows_summary(result)
+    click.echo(
+        f"{summary['made']} document(s) made, {summary['skipped']} unchanged and skipped, "
+        f"{len(result.pdfs)} PDF(s); manifest: {result.manifest}"
+    )
+    if result.failures:
+        click.echo(f"✗ {summary['failed rows']} row(s) failed:", err=True)
+        for failure in result.failures:
+            click.echo(f"  row {failure.row}: {failure.reason}", err=True)
         raise SystemExit(1)

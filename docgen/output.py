@@ -43,8 +43,11 @@ def ensure_can_write(path: Path, force: bool) -> None:
         raise OutputExistsError(str(path))
 
 
-def write_atomically(path: Path, data: bytes, force: bool) -> Path:
-    """Write via a temporary file in the same folder, so a reader never sees half a document."""
+def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True) -> Path:
+    """Write via a temporary file in the same folder, so a reader never sees half a document.
+    Documents hold patient data: like the temporary file, they are readable by their owner only.
+
+    durable flushes it to disk before the rename; a batch instead syncs once at its end."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
@@ -53,8 +56,9 @@ def write_atomically(path: Path, data: bytes, force: bool) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         move_into_place(Path(temporary), path, force)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
@@ -64,10 +68,7 @@ def write_atomically(path: Path, data: bytes, force: bool) -> Path:
 
 
 def move_into_place(source: Path, path: Path, force: bool) -> None:
-    """Rename source to path; without force this fails rather than replace an existing file.
-
-    Documents hold patient data, so they are made readable by their owner only."""
-    source.chmod(0o600)
+    """Rename source to path; without force this fails rather than replace an existing file."""
     if force:
         os.replace(source, path)
         return

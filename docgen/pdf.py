@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,44 +59,69 @@ def libreoffice_available() -> bool:
 
 
 def convert_to_pdf(
-    documents: Sequence[Path], *, force: bool = False, timeout: int = 600
+    documents: Sequence[Path], *, force: bool = False, jobs: int = 1, timeout: int = 1800
 ) -> list[Path]:
-    """Write a PDF beside each .docx, starting LibreOffice once per folder; return the PDFs."""
+    """Write a PDF beside each .docx and return the PDFs.
+
+    LibreOffice starts once per job, never once per document: the documents are linked into
+    one staging folder under unique names (many are called consent.docx), split between `jobs`
+    LibreOffice processes with their own profiles, and each PDF is moved next to its .docx."""
+    if not documents:
+        return []
     soffice = find_soffice()
-    by_folder: dict[Path, list[Path]] = defaultdict(list)
-    for document in documents:
-        by_folder[document.parent].append(document)
-    written = []
-    for folder, group in by_folder.items():
-        with (
-            tempfile.TemporaryDirectory(prefix=".docgen-pdf-", dir=folder) as staging,
-            tempfile.TemporaryDirectory(prefix="docgen-lo-profile-") as profile,
-        ):
-            command = [
-                soffice,
-                f"-env:UserInstallation={Path(profile).as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf:writer_pdf_Export",
-                "--outdir",
-                staging,
-                *[str(d) for d in group],
-            ]
+    staging_parent = documents[0].parent
+    with tempfile.TemporaryDirectory(prefix=".docgen-pdf-", dir=staging_parent) as staging:
+        staged = []
+        for index, document in enumerate(documents):
+            name = Path(staging) / f"{index:06d}.docx"
             try:
-                result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                raise PdfError(
-                    f"LibreOffice did not finish converting within {timeout} s"
-                ) from None
-            for document in group:
-                produced = Path(staging) / (document.stem + ".pdf")
-                if not produced.is_file() or produced.stat().st_size == 0:
-                    raise PdfError(
-                        f"LibreOffice could not convert {document} to PDF "
-                        f"(exit {result.returncode}): {(result.stderr or result.stdout).strip()}"
+                os.link(document, name)
+            except OSError:  # another file system, or no hard links
+                shutil.copyfile(document, name)
+            staged.append(name)
+        groups = [staged[i::jobs] for i in range(max(1, min(jobs, len(staged))))]
+        with contextlib.ExitStack() as stack:
+            running = []
+            for group in groups:
+                profile = stack.enter_context(tempfile.TemporaryDirectory(prefix="docgen-lo-"))
+                command = [
+                    soffice,
+                    f"-env:UserInstallation={Path(profile).as_uri()}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf:writer_pdf_Export",
+                    "--outdir",
+                    str(Path(staging) / "out"),
+                    *[str(name) for name in group],
+                ]
+                running.append(
+                    subprocess.Popen(
+                        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
                     )
-                target = document.with_suffix(".pdf")
-                move_into_place(produced, target, force)
-                written.append(target)
+                )
+            outputs = []
+            for process in running:
+                try:
+                    outputs.append(process.communicate(timeout=timeout))
+                except subprocess.TimeoutExpired:
+                    for other in running:
+                        other.kill()
+                    raise PdfError(
+                        f"LibreOffice did not finish converting within {timeout} s"
+                    ) from None
+        written = []
+        for name, document in zip(staged, documents, strict=True):
+            produced = Path(staging) / "out" / (name.stem + ".pdf")
+            if not produced.is_file() or produced.stat().st_size == 0:
+                detail = " ".join(out.strip() + " " + err.strip() for out, err in outputs)
+                codes = ", ".join(str(process.returncode) for process in running)
+                raise PdfError(
+                    f"LibreOffice could not convert {document} to PDF (exit {codes}): "
+                    f"{detail.strip()}"
+                )
+            target = document.with_suffix(".pdf")
+            produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
+            move_into_place(produced, target, force)
+            written.append(target)
     return written

@@ -6,6 +6,7 @@ variables (a misspelt variable is an error, never a silent blank)."""
 
 from __future__ import annotations
 
+import functools
 import gettext as gettext_module
 import hashlib
 import io
@@ -19,7 +20,6 @@ from typing import Any, Protocol
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -206,14 +206,18 @@ class DocumentTemplate:
                 raise TemplateError(
                     self.name, f"tried something unsafe and was stopped: {error}"
                 ) from None
-            xml = _UNESCAPED_TAGS.sub(_unescape_tag, _joined(xml))
+            xml = _joined(xml)
+            if "{_" in xml or "_}" in xml:
+                xml = _UNESCAPED_TAGS.sub(_unescape_tag, xml)
             if _LISTING_TEXT.search(xml):  # otherwise docxtpl's listing pass changes nothing
                 xml = tpl.resolve_listing(xml)
             if kind == "footnotes":
                 members[member] = xml.encode("utf-8")
                 continue
             if kind == "body":
-                body = tpl.fix_tables(xml)
+                body = etree.fromstring(xml, parser=_RECOVERING_PARSER)  # as fix_tables parses
+                if _tables_need_fixing(body):
+                    body = tpl.fix_tables(xml)
                 tpl.fix_docpr_ids(body)
                 if right_to_left:
                     _mirror(body)
@@ -224,7 +228,7 @@ class DocumentTemplate:
                 _mirror(element)
             members[member] = serialize_part_xml(element)
         package = io.BytesIO(self._package(right_to_left))
-        with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED) as target:
+        with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
             for member, data in members.items():
                 target.writestr(_member(member), data)
         return package.getvalue()
@@ -237,12 +241,28 @@ FOOTNOTES_CONTENT_TYPE = (
 _UNESCAPED_TAGS = re.compile(r"\{_\{|\}_\}|\{_%|%_\}")
 
 
+_RECOVERING_PARSER = etree.XMLParser(recover=True)
+
+
+def _tables_need_fixing(body) -> bool:
+    """Whether docxtpl's fix_tables would change anything: only when a row's cells do not
+    match its table's grid (cells made by loops, merged cells)."""
+    if body.find(f".//{_W}gridSpan") is not None:
+        return True
+    for table in body.iter(_W + "tbl"):
+        columns = len(table.find(_W + "tblGrid").findall(_W + "gridCol"))
+        if any(len(row.findall(_W + "tc")) != columns for row in table.iter(_W + "tr")):
+            return True
+    return False
+
+
 def _unescape_tag(match: re.Match) -> str:
     return match.group(0).replace("_", "")
 
 
 def _joined(xml: str) -> str:
-    return re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    """Undo the line breaks put before each paragraph for Jinja's line-based tags."""
+    return xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
 
 
 def _member(name: str) -> zipfile.ZipInfo:
@@ -258,42 +278,58 @@ def _syntax_message(error: TemplateSyntaxError) -> str:
 
 
 # Child order that Word requires inside paragraph, run and table properties (ECMA-376 §17).
-_PPR_ORDER = (  # noqa: SIM905
-    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
-    "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
-    "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
-    "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
-    "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
-).split()
-_RPR_ORDER = (  # noqa: SIM905
-    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
-    "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
-    "effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
-).split()
-_TBLPR_ORDER = (  # noqa: SIM905
-    "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
-    "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
-    "tblDescription"
-).split()
+_PPR_ORDER = tuple(
+    (  # noqa: SIM905
+        "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+        "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
+        "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
+        "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+        "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange"
+    ).split()
+)
+_RPR_ORDER = tuple(
+    (  # noqa: SIM905
+        "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint "
+        "noProof snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u "
+        "effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
+    ).split()
+)
+_TBLPR_ORDER = tuple(
+    (  # noqa: SIM905
+        "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
+        "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
+        "tblDescription"
+    ).split()
+)
 # Right-to-left runs are drawn with the complex-script size, weight and slant.
 _COMPLEX_SCRIPT_TWINS = {"sz": "szCs", "b": "bCs", "i": "iCs"}
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RIGHT_TO_LEFT_CLASSES = frozenset({"R", "AL"})
+_LEFT_TO_RIGHT_CLASSES = frozenset({"L", "EN", "AN"})
+
+
 def _properties(element, name: str):
-    found = element.find(qn(f"w:{name}"))
+    """The element's <w:name> properties child (pPr, rPr, tblPr), made if missing."""
+    found = element.find(_W + name)
     if found is None:
-        found = OxmlElement(f"w:{name}")
+        found = etree.Element(_W + name)
         element.insert(0, found)
     return found
 
 
-def _set_child(properties, name: str, order: list[str], attributes: dict | None = None) -> None:
+@functools.cache
+def _later_children(name: str, order: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_W + tag for tag in order[order.index(name) + 1 :])
+
+
+def _set_child(properties, name: str, order: tuple[str, ...], attributes: dict | None = None):
     """Add <w:name> in the position Word's schema requires, unless it is already there."""
-    if properties.find(qn(f"w:{name}")) is not None:
+    if properties.find(_W + name) is not None:
         return
-    child = OxmlElement(f"w:{name}")
-    child.attrib.update(attributes or {})
-    later = {qn(f"w:{tag}") for tag in order[order.index(name) + 1 :]}
+    child = etree.Element(_W + name, attributes or {})
+    later = _later_children(name, order)
     for index, existing in enumerate(properties):
         if existing.tag in later:
             properties.insert(index, child)
@@ -302,30 +338,29 @@ def _set_child(properties, name: str, order: list[str], attributes: dict | None 
 
 
 def _mirror(root) -> None:
-    for paragraph in root.iter(qn("w:p")):
-        _properties(paragraph, "pPr")
-    for run in root.iter(qn("w:r")):
-        _properties(run, "rPr")
-    for table in root.iter(qn("w:tbl")):
+    for table in root.iter(_W + "tbl"):
         _set_child(_properties(table, "tblPr"), "bidiVisual", _TBLPR_ORDER)
-    for properties in root.iter(qn("w:pPr")):
+    for paragraph in root.iter(_W + "p"):
+        _properties(paragraph, "pPr")
+    for properties in root.iter(_W + "pPr"):
         _set_child(properties, "bidi", _PPR_ORDER)
-        justification = properties.find(qn("w:jc"))
+        justification = properties.find(_W + "jc")
         if justification is not None:
-            value = justification.get(qn("w:val"))
-            justification.set(qn("w:val"), {"left": "right", "right": "left"}.get(value, value))
-    for run in root.iter(qn("w:r")):
-        texts = list(run.iter(qn("w:t")))
+            value = justification.get(_W + "val")
+            justification.set(_W + "val", {"left": "right", "right": "left"}.get(value, value))
+    for run in root.iter(_W + "r"):
+        properties = _properties(run, "rPr")
+        texts = run.findall(_W + "t")
         classes = {unicodedata.bidirectional(ch) for t in texts for ch in (t.text or "")}
-        if classes & {"R", "AL"}:
-            _set_child(run.find(qn("w:rPr")), "rtl", _RPR_ORDER)
-        elif classes & {"L", "EN", "AN"}:
+        if classes & _RIGHT_TO_LEFT_CLASSES:
+            _set_child(properties, "rtl", _RPR_ORDER)
+        elif classes & _LEFT_TO_RIGHT_CLASSES:
             # Left-to-right text in a right-to-left paragraph (an English address, a phone
             # number): left-to-right marks keep its words and digit groups in reading order.
             texts[0].text = "\u200e" + texts[0].text
             texts[-1].text = texts[-1].text + "\u200e"
-    for properties in root.iter(qn("w:rPr")):
+    for properties in root.iter(_W + "rPr"):
         for name, twin in _COMPLEX_SCRIPT_TWINS.items():
-            value = properties.find(qn(f"w:{name}"))
+            value = properties.find(_W + name)
             if value is not None:
                 _set_child(properties, twin, _RPR_ORDER, dict(value.attrib))

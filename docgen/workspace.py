@@ -10,7 +10,8 @@ from docgen.exceptions import WorkspaceError
 
 TEMPLATE_NAMES = ("estimate.docx", "consent.docx", "price_sheet.docx")
 WORKSPACE_FOLDERS = ("templates", "pricing")
-OPTIONAL_FOLDERS = ("locales",)  # without it, documents are in the source language only
+# locales: without it, documents are in the source language only; appointments: examples
+OPTIONAL_FOLDERS = ("locales", "appointments")
 
 
 def default_workspace_root() -> Path:

@@ -1,0 +1,190 @@
+"""Batch speed, measured: python benchmarks/bench_batch.py
+
+Generates consent forms from the sample workspace with `docgen batch`'s own code and prints:
+documents per second (all cores); the same for the naive approach (a new DocxTemplate per
+document, render, save) on the same template and contexts; their ratio; PDFs per second for
+100 forms against one soffice call per file; and peak memory for 1,000 and 10,000 documents
+(each size in a fresh process, so the peaks do not mix).
+
+Targets (issue 5): >= 400 .docx/s, >= 15x naive, >= 12 PDF/s, peak memory < 200 MB that does
+not grow with the batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gettext
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+
+from docgen.batch import _Renderer, read_appointments, run_batch
+from docgen.documents import DocumentInfo, consent_context
+from docgen.pdf import convert_to_pdf, find_soffice
+from docgen.pricing import load_price_list
+from docgen.render import make_environment, translation_callables, xml_safe
+from docgen.workspace import Workspace
+
+SAMPLE = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
+ISSUED = dt.date(2026, 3, 2)
+
+
+def write_appointments(folder: Path, count: int) -> Path:
+    """count consent forms, cycling through the sample's patients (every language, RTL too)."""
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    path = folder / f"appointments-{count}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for index in range(count):
+            row = list(rows[index % len(rows)])
+            row[2] = f"B-{index:06d}"
+            row[9] = "consent"
+            writer.writerow(row)
+    return path
+
+
+def peak_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest finished worker, in MB.
+
+    This process's own peak is read from /proc (VmHWM): Linux's ru_maxrss would carry over
+    the peak of the process that started it."""
+    with open("/proc/self/status") as status:
+        own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def measure(count: int, jobs: int) -> dict:
+    """One batch of count forms in this process; prints JSON for the parent to read."""
+    with tempfile.TemporaryDirectory() as folder:
+        appointments = write_appointments(Path(folder), count)
+        start = time.perf_counter()
+        result = run_batch(
+            Workspace.open(), appointments, Path(folder) / "out", jobs=jobs, issued=ISSUED
+        )
+        seconds = time.perf_counter() - start
+        assert result.ok and len(result.documents) == count, result.failures[:3]
+    own, children = peak_mb()
+    return {"count": count, "seconds": seconds, "peak_parent_mb": own, "peak_worker_mb": children}
+
+
+def naive(count: int) -> float:
+    """Seconds for count forms the naive way, with the same contexts and writes."""
+    workspace = Workspace.open()
+    renderer = _Renderer(workspace, load_price_list(workspace.workbook()), ISSUED, Path())
+    with tempfile.TemporaryDirectory() as folder:
+        appointments, _ = read_appointments(write_appointments(Path(folder), count))
+        path = workspace.template("consent.docx")
+        start = time.perf_counter()
+        for appointment in appointments:
+            fmt = renderer.formatter(appointment.locale)
+            info = DocumentInfo("C-NAIVE", "1.0", ISSUED)
+            context = consent_context(
+                renderer.plan(appointment), fmt, info=info,
+                clinic_locale=renderer.price_list.clinic.locale,
+            )  # fmt: skip
+            full = xml_safe(context)
+            full.update(translation_callables(fmt.translations or gettext.NullTranslations()))
+            template = DocxTemplate(str(path))
+            template.render(full, make_environment(), autoescape=True)
+            saved = io.BytesIO()
+            template.save(saved)
+            (Path(folder) / f"{appointment.ref}.docx").write_bytes(saved.getvalue())
+        return time.perf_counter() - start
+
+
+def pdf_speeds(count: int, single_calls: int, jobs: int) -> tuple[float, float]:
+    """PDFs per second: docgen's conversion of count forms, and one soffice call per file."""
+    with tempfile.TemporaryDirectory() as folder:
+        appointments = write_appointments(Path(folder), count)
+        out = Path(folder) / "out"
+        result = run_batch(Workspace.open(), appointments, out, jobs=jobs, issued=ISSUED)
+        documents = [out / d.path for d in result.documents]
+        start = time.perf_counter()
+        convert_to_pdf(documents, jobs=jobs)
+        batch_rate = count / (time.perf_counter() - start)
+        soffice = find_soffice()
+        start = time.perf_counter()
+        for document in documents[:single_calls]:
+            with tempfile.TemporaryDirectory() as profile:
+                subprocess.run(
+                    [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                     "--convert-to", "pdf", "--outdir", str(Path(folder) / "single"),
+                     str(document)],
+                    check=True, capture_output=True,
+                )  # fmt: skip
+        single_rate = single_calls / (time.perf_counter() - start)
+    return batch_rate, single_rate
+
+
+def in_fresh_process(count: int, jobs: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--measure", str(count), "--jobs", str(jobs)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10000)
+    parser.add_argument("--naive", type=int, default=200, help="forms for the naive rate")
+    parser.add_argument("--pdfs", type=int, default=100)
+    parser.add_argument("--single-calls", type=int, default=10, help="one soffice call each")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.measure:
+        print(json.dumps(measure(options.measure, options.jobs)))
+        return
+
+    print(f"docgen batch benchmark: {os.cpu_count()} cores, --jobs {options.jobs}")
+    small = in_fresh_process(options.documents, options.jobs)
+    large = in_fresh_process(options.large, options.jobs)
+    rate = small["count"] / small["seconds"]
+    naive_rate = options.naive / naive(options.naive)
+    batch_pdf, single_pdf = pdf_speeds(options.pdfs, options.single_calls, options.jobs)
+    large_rate = large["count"] / large["seconds"]
+    rows = [
+        (f"consent forms, {small['count']}", f"{rate:,.0f} .docx/s", ">= 400", rate >= 400),
+        (f"naive docxtpl, {options.naive}", f"{naive_rate:,.1f} .docx/s", "", None),
+        ("ratio", f"{rate / naive_rate:,.1f}x", ">= 15x", rate / naive_rate >= 15),
+        (f"consent forms, {large['count']}", f"{large_rate:,.0f} .docx/s", "", None),
+        (f"PDF, {options.pdfs} forms", f"{batch_pdf:,.1f} PDF/s", ">= 12", batch_pdf >= 12),
+        (f"PDF, one soffice per file ({options.single_calls})", f"{single_pdf:,.2f} PDF/s",
+         "", None),
+    ]  # fmt: skip
+    for count, result in ((small["count"], small), (large["count"], large)):
+        peak = max(result["peak_parent_mb"], result["peak_worker_mb"])
+        rows.append(
+            (f"peak memory, {count} forms",
+             f"{result['peak_parent_mb']:.0f} MB main, {result['peak_worker_mb']:.0f} MB worker",
+             "< 200 MB", peak < 200)
+        )  # fmt: skip
+    growth = max(large["peak_parent_mb"], large["peak_worker_mb"]) - max(
+        small["peak_parent_mb"], small["peak_worker_mb"]
+    )
+    rows.append(("memory growth 1k -> 10k", f"{growth:+.0f} MB", "flat", abs(growth) < 20))
+    width = max(len(r[0]) for r in rows)
+    for label, value, target, ok in rows:
+        verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"  {label:<{width}}  {value:<30} {target:<9}{verdict}")
+    shutil.rmtree(Path(tempfile.gettempdir()) / "docgen-bench", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,488 @@
+"""`docgen batch`: tomorrow's appointments from a spreadsheet, every document at once.
+
+Every row is validated first; a bad row is reported with its number and reason and does not
+stop the others. Good rows are rendered by `jobs` worker processes, each preparing the
+templates once. Documents go to OUTPUT/<reference or row>-<patient>/<document>.docx, and a
+manifest records, for each document, its row, patient reference, locale, the checksums of
+its template and price list, the checksum of the inputs it was made from and its own SHA-256.
+Running the same batch again skips every document that is present and unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import openpyxl
+
+from docgen import __version__
+from docgen.consent import plan_consent
+from docgen.documents import DocumentInfo, consent_context, estimate_context
+from docgen.estimate import new_document_id
+from docgen.exceptions import DocgenError, PlanError
+from docgen.generate import formatter_for
+from docgen.i18n import Formatter
+from docgen.output import safe_filename_part, write_atomically
+from docgen.pdf import convert_to_pdf, find_soffice
+from docgen.pricing import PriceList, load_price_list, normalise_header
+from docgen.render import DocumentTemplate
+from docgen.workspace import Workspace
+
+DOCUMENT_KINDS = ("consent", "estimate")
+COLUMNS = {  # header → required
+    "patient": True,
+    "dob": False,
+    "ref": False,
+    "locale": False,
+    "treatment": True,
+    "areas": True,
+    "sessions": False,
+    "practitioner": False,
+    "interpreter": False,
+    "documents": False,
+}
+MANIFEST = "manifest.csv"
+MANIFEST_FIELDS = [
+    "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
+    "price_list_sha256", "inputs_sha256", "generated",
+]  # fmt: skip
+CHUNK = 25
+
+
+class BatchError(DocgenError):
+    """Raised when the appointments file as a whole cannot be used (unreadable, no rows,
+    missing columns); problems with single rows are reported per row instead."""
+
+
+@dataclass(frozen=True)
+class Appointment:
+    row: int
+    patient: str
+    treatment: str
+    areas: tuple[str, ...]
+    dob: str = ""
+    ref: str = ""
+    locale: str = ""
+    sessions: int | None = None
+    practitioner: str = ""
+    interpreter: str = ""
+    documents: tuple[str, ...] = DOCUMENT_KINDS
+
+    @property
+    def folder(self) -> str:
+        label = self.ref or f"row{self.row:04d}"
+        return safe_filename_part(f"{label}-{self.patient}", fallback=label, max_length=80)
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class BatchDocument:
+    row: int
+    document: str
+    patient_ref: str
+    locale: str
+    path: str  # relative to the batch's output folder
+    sha256: str
+    template_sha256: str
+    price_list_sha256: str
+    inputs_sha256: str
+    generated: str
+    skipped: bool = False
+
+
+@dataclass
+class BatchResult:
+    output_dir: Path
+    documents: list[BatchDocument] = field(default_factory=list)
+    failures: list[RowFailure] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def manifest(self) -> Path:
+        return self.output_dir / MANIFEST
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, {normalised header: text}) for every non-blank row of a .xlsx or .csv."""
+    if path.suffix.lower() == ".csv":
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise BatchError(
+                f"{path.name} is not UTF-8 text (byte {error.start}); save it as "
+                "'CSV UTF-8' from Excel or LibreOffice"
+            ) from None
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else "excel"
+        rows = list(csv.reader(io.StringIO(text), dialect))
+        values = [[cell.strip() for cell in row] for row in rows]
+    else:
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises whatever its parsers meet
+            raise BatchError(
+                f"{path.name} is neither a .csv file nor an Excel workbook that can be opened "
+                f"({type(error).__name__})"
+            ) from None
+        sheet = workbook.worksheets[0]
+        values = [
+            ["" if cell is None else _cell_text(cell) for cell in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        workbook.close()
+    if not values or not any(values[0]):
+        raise BatchError(f"{path.name} is empty: expected a header row and one row per patient")
+    headers = [normalise_header(h) for h in values[0]]
+    missing = [name for name, required in COLUMNS.items() if required and name not in headers]
+    if missing:
+        raise BatchError(
+            f"{path.name}: missing column(s) {', '.join(missing)} in the header row "
+            f"(found: {', '.join(h for h in headers if h) or 'nothing'})"
+        )
+    for number, row in enumerate(values[1:], start=2):
+        if any(row):
+            yield number, {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
+
+
+def read_appointments(path: str | Path) -> tuple[list[Appointment], list[RowFailure]]:
+    """The appointments of a .xlsx (first sheet) or .csv file, and the rows that are not
+    even well-formed (sessions that are not a number, an unknown document kind)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BatchError(f"{path} not found")
+    appointments, failures = [], []
+    for row, record in _records(path):
+        problems = []
+        sessions = record.get("sessions", "")
+        if sessions and not (sessions.isascii() and sessions.isdigit() and int(sessions) > 0):
+            problems.append(f"sessions {sessions!r} is not a whole number of at least 1")
+        documents = tuple(d.lower() for d in _split(record.get("documents", "")))
+        unknown = [d for d in documents if d not in DOCUMENT_KINDS]
+        if unknown:
+            problems.append(
+                f"documents {', '.join(unknown)} unknown; use {' and/or '.join(DOCUMENT_KINDS)}"
+            )
+        if problems:
+            failures.append(RowFailure(row, "; ".join(problems)))
+            continue
+        appointments.append(
+            Appointment(
+                row=row,
+                patient=record.get("patient", ""),
+                treatment=record.get("treatment", ""),
+                areas=_split(record.get("areas", "")),
+                dob=record.get("dob", ""),
+                ref=record.get("ref", ""),
+                locale=record.get("locale", ""),
+                sessions=int(sessions) if sessions else None,
+                practitioner=record.get("practitioner", ""),
+                interpreter=record.get("interpreter", ""),
+                documents=documents or DOCUMENT_KINDS,
+            )
+        )
+    if not appointments and not failures:
+        raise BatchError(f"{path.name} has a header row but no appointments")
+    return appointments, failures
+
+
+# --- one worker's state ----------------------------------------------------------------------
+
+
+class _Renderer:
+    """What one process needs to make documents: the price list, prepared templates and the
+    formatting of each locale, each loaded once."""
+
+    def __init__(
+        self, workspace: Workspace, price_list: PriceList, issued: dt.date, output_dir: Path
+    ):
+        self.workspace = workspace
+        self.price_list = price_list
+        self.issued = issued
+        self.output_dir = output_dir
+        self.templates = {
+            k: DocumentTemplate(workspace.template(f"{k}.docx")) for k in DOCUMENT_KINDS
+        }
+        self.catalogues = catalogues_checksum(workspace)
+        self._formatters: dict[str, Formatter] = {}
+
+    def formatter(self, locale: str) -> Formatter:
+        if locale not in self._formatters:
+            self._formatters[locale] = formatter_for(
+                self.workspace, self.price_list, locale or None
+            )
+        fmt = self._formatters[locale]
+        fmt.translations.missing.clear()
+        return fmt
+
+    def plan(self, appointment: Appointment):
+        return plan_consent(
+            self.price_list,
+            patient=appointment.patient,
+            treatment=appointment.treatment,
+            areas=appointment.areas,
+            date_of_birth=appointment.dob or None,
+            reference=appointment.ref,
+            sessions=appointment.sessions,
+            practitioner=appointment.practitioner,
+            interpreter=appointment.interpreter,
+            issued=self.issued,
+        )
+
+    def inputs_checksum(self, appointment: Appointment, kind: str) -> str:
+        fields = {**asdict(appointment), "row": None, "document": kind}
+        fields["template"] = self.templates[kind].checksum
+        fields["price_list"] = self.price_list.checksum
+        fields["catalogues"] = self.catalogues
+        fields["docgen"] = __version__
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+    def render(self, appointment: Appointment, kind: str) -> bytes:
+        fmt = self.formatter(appointment.locale)
+        plan = self.plan(appointment)
+        template = self.templates[kind]
+        if kind == "consent":
+            info = DocumentInfo(new_document_id(self.issued, "C"), template.version, self.issued)
+            context = consent_context(
+                plan, fmt, info=info, clinic_locale=self.price_list.clinic.locale
+            )
+        else:
+            estimate = plan.estimate
+            info = DocumentInfo(estimate.number, template.version, self.issued)
+            context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
+        return template.render(context, fmt.translations, right_to_left=fmt.right_to_left)
+
+
+def catalogues_checksum(workspace: Workspace) -> str:
+    digest = hashlib.sha256()
+    for compiled in sorted(workspace.locales_dir.glob("*/LC_MESSAGES/*.mo")):
+        digest.update(compiled.read_bytes())
+    return digest.hexdigest()
+
+
+_worker: _Renderer | None = None  # this process's renderer, made once by _initialise
+
+
+def _initialise(
+    workspace: Workspace, price_list: PriceList, issued: dt.date, output_dir: Path
+) -> None:
+    global _worker
+    _worker = _Renderer(workspace, price_list, issued, output_dir)
+
+
+def _make_documents(
+    jobs: list[tuple[Appointment, str, str, str]], force: bool
+) -> list[BatchDocument | RowFailure]:
+    """Render and write (appointment, kind, relative path, inputs checksum) jobs."""
+    assert _worker is not None
+    done: list[BatchDocument | RowFailure] = []
+    for appointment, kind, relative, inputs in jobs:
+        try:
+            data = _worker.render(appointment, kind)
+            write_atomically(_worker.output_dir / relative, data, force, durable=False)
+        except DocgenError as error:
+            done.append(RowFailure(appointment.row, f"{kind}: {error}"))
+            continue
+        done.append(
+            BatchDocument(
+                row=appointment.row,
+                document=kind,
+                patient_ref=appointment.ref,
+                locale=appointment.locale or _worker.price_list.clinic.locale,
+                path=relative,
+                sha256=hashlib.sha256(data).hexdigest(),
+                template_sha256=_worker.templates[kind].checksum,
+                price_list_sha256=_worker.price_list.checksum,
+                inputs_sha256=inputs,
+                generated=_worker.issued.isoformat(),
+            )
+        )
+    return done
+
+
+# --- the batch --------------------------------------------------------------------------------
+
+
+def read_manifest(output_dir: Path) -> dict[str, dict[str, str]]:
+    path = output_dir / MANIFEST
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {record["path"]: record for record in csv.DictReader(handle)}
+
+
+def write_manifest(output_dir: Path, documents: Sequence[BatchDocument]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for document in sorted(documents, key=lambda d: (d.row, d.document)):
+        writer.writerow({name: getattr(document, name) for name in MANIFEST_FIELDS})
+    return write_atomically(output_dir / MANIFEST, buffer.getvalue().encode("utf-8"), force=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def count_documents(appointments_file: str | Path) -> int:
+    """How many documents a batch asks for (for a progress bar); 0 if it cannot be read."""
+    try:
+        appointments, _failures = read_appointments(appointments_file)
+    except DocgenError:
+        return 0
+    return sum(len(a.documents) for a in appointments)
+
+
+def run_batch(
+    workspace: Workspace,
+    appointments_file: str | Path,
+    output_dir: str | Path,
+    *,
+    prices: str | None = None,
+    jobs: int | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Make every document of every valid appointment; report the others by row.
+
+    progress, if given, is called with the number of documents finished since its last call.
+    """
+    output_dir = Path(output_dir)
+    issued = issued or dt.date.today()
+    jobs = jobs or os.cpu_count() or 1
+    price_list = load_price_list(workspace.workbook(prices))
+    if pdf:
+        find_soffice()
+    appointments, failures = read_appointments(appointments_file)
+    result = BatchResult(output_dir, failures=list(failures))
+
+    checker = _Renderer(workspace, price_list, issued, output_dir)
+    previous = read_manifest(output_dir)
+    folders: dict[str, int] = {}
+    work: list[tuple[Appointment, str, str, str]] = []
+    for appointment in appointments:
+        try:
+            checker.formatter(appointment.locale)
+            checker.plan(appointment)
+        except (PlanError, DocgenError) as error:
+            reasons = getattr(error, "problems", None) or [str(error)]
+            result.failures.append(RowFailure(appointment.row, "; ".join(map(str, reasons))))
+            continue
+        if appointment.folder in folders:
+            result.failures.append(
+                RowFailure(
+                    appointment.row,
+                    f"same patient and reference as row {folders[appointment.folder]}",
+                )
+            )
+            continue
+        folders[appointment.folder] = appointment.row
+        for kind in appointment.documents:
+            relative = f"{appointment.folder}/{kind}.docx"
+            inputs = checker.inputs_checksum(appointment, kind)
+            target = output_dir / relative
+            if target.exists() and not force:
+                recorded = previous.get(relative)
+                if (
+                    recorded
+                    and recorded["inputs_sha256"] == inputs
+                    and (recorded["sha256"] == _sha256(target))
+                ):
+                    kept = {k: recorded[k] for k in MANIFEST_FIELDS}
+                    kept["row"] = appointment.row
+                    result.documents.append(BatchDocument(**kept, skipped=True))
+                    continue
+                result.failures.append(
+                    RowFailure(
+                        appointment.row,
+                        f"{relative} already exists and was made from other inputs "
+                        "(or changed since); --force replaces it",
+                    )
+                )
+                continue
+            work.append((appointment, kind, relative, inputs))
+
+    chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
+    if jobs == 1 or len(chunks) <= 1:
+        _initialise(workspace, price_list, issued, output_dir)
+        finished = (_make_documents(chunk, force) for chunk in chunks)
+        _collect(finished, result, progress)
+    else:
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            initializer=_initialise,
+            initargs=(workspace, price_list, issued, output_dir),
+        ) as pool:
+            finished = pool.map(_make_documents, chunks, [force] * len(chunks))
+            _collect(finished, result, progress)
+
+    if pdf:
+        wanted = [
+            output_dir / d.path
+            for d in result.documents
+            if not d.skipped or not (output_dir / d.path).with_suffix(".pdf").exists()
+        ]
+        result.pdfs = convert_to_pdf(wanted, force=force, jobs=jobs)
+    result.failures.sort(key=lambda f: f.row)
+    os.sync()  # one flush for the whole batch rather than one per document
+    if result.documents or previous:
+        write_manifest(output_dir, result.documents)
+    return result
+
+
+def _collect(
+    finished: Iterator[list[BatchDocument | RowFailure]],
+    result: BatchResult,
+    progress: Callable[[int], None] | None,
+) -> None:
+    for chunk in finished:
+        for item in chunk:
+            if isinstance(item, RowFailure):
+                result.failures.append(item)
+            else:
+                result.documents.append(item)
+        if progress:
+            progress(len(chunk))
+
+
+def rows_summary(result: BatchResult) -> dict[str, int]:
+    made = sum(1 for d in result.documents if not d.skipped)
+    return {
+        "made": made,
+        "skipped": len(result.documents) - made,
+        "failed rows": len({f.row for f in result.failures}),
+    }

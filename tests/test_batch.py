@@ -1,0 +1,159 @@
+"""docgen batch: every good row made, every bad row named, a manifest that matches the files,
+and a second run that changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import docx_paragraphs, pdf_text
+
+from docgen.batch import BatchError, read_appointments, run_batch
+from docgen.cli import main
+from docgen.workspace import Workspace
+
+SAMPLE = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
+
+
+def sample_rows() -> tuple[list[str], list[list[str]]]:
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return path
+
+
+@pytest.fixture
+def fifty(tmp_path) -> Path:
+    """50 appointments from the sample, each with its own reference; rows 13 and 40 are bad."""
+    header, rows = sample_rows()
+    many = []
+    for index in range(50):
+        row = list(rows[index % len(rows)])
+        row[2] = f"REF-{index:03d}"
+        many.append(row)
+    many[11][5] = "FACE, EARS"  # file row 13: an unknown area
+    many[38][1] = "1990-02-30"  # file row 40: a date that does not exist
+    return write_csv(tmp_path / "tomorrow.csv", header, many)
+
+
+def manifest(folder: Path) -> list[dict[str, str]]:
+    with (folder / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_fifty_rows_with_two_bad_ones(fifty, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["batch", str(fifty), "-o", "out", "--jobs", "2"])
+    assert result.exit_code == 1
+    assert "✗ 2 row(s) failed:" in result.output
+    assert "row 13: " in result.output and "unknown area 'EARS'" in result.output
+    assert "row 40: date of birth '1990-02-30' is not a date written as YYYY-MM-DD" in (
+        result.output
+    )
+    _header, rows = sample_rows()
+    documents_per_row = [len(r[9].split(",")) for r in rows]
+    expected = sum(documents_per_row[i % len(rows)] for i in range(50) if i not in (11, 38))
+    assert f"{expected} document(s) made" in result.output
+
+    records = manifest(tmp_path / "out")
+    assert len(records) == expected
+    assert {r["row"] for r in records}.isdisjoint({"13", "40"})
+    for record in records:
+        path = tmp_path / "out" / record["path"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == record["sha256"]
+        assert record["patient_ref"].startswith("REF-")
+        assert len(record["template_sha256"]) == len(record["price_list_sha256"]) == 64
+    # the patient's name is in the document, exactly
+    first = next(r for r in records if r["row"] == "2" and r["document"] == "consent")
+    assert "Amélie Laurent-O'Brien" in docx_paragraphs(tmp_path / "out" / first["path"])
+    arabic = next(r for r in records if r["locale"] == "ar")
+    assert arabic["path"].startswith("REF-002-ليلى-حداد/")
+
+    again = CliRunner().invoke(main, ["batch", str(fifty), "-o", "out", "--jobs", "2"])
+    assert f"0 document(s) made, {expected} unchanged and skipped" in again.output
+    assert manifest(tmp_path / "out") == records
+
+
+def test_changed_row_needs_force(tmp_path):
+    header, rows = sample_rows()
+    appointments = write_csv(tmp_path / "a.csv", header, rows[:2])
+    workspace = Workspace.open()
+    first = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
+    assert first.ok and len(first.documents) == 4
+    rows[1][6] = "4"  # Jeanne Martin now has 4 sessions
+    write_csv(appointments, header, rows[:2])
+    second = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
+    assert [f.row for f in second.failures] == [3, 3]
+    assert "made from other inputs" in second.failures[0].reason
+    assert sum(d.skipped for d in second.documents) == 2
+    forced = run_batch(workspace, appointments, tmp_path / "out", jobs=1, force=True)
+    assert forced.ok and not any(d.skipped for d in forced.documents)
+    text = "\n".join(docx_paragraphs(tmp_path / "out" / forced.documents[2].path))
+    assert "4" in text
+
+
+def test_pdf_batch_makes_one_pdf_per_document(tmp_path):
+    result = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2, pdf=True)
+    assert result.ok
+    assert len(result.pdfs) == len(result.documents) == 17
+    _header, rows = sample_rows()
+    for document in result.documents:
+        pdf = (tmp_path / "out" / document.path).with_suffix(".pdf")
+        patient = rows[document.row - 2][0]
+        assert pdf.read_bytes().startswith(b"%PDF")
+        assert patient in pdf_text(pdf), (patient, pdf)
+
+
+def test_xlsx_and_csv_read_the_same(tmp_path):
+    from_xlsx, _ = read_appointments(SAMPLE.with_suffix(".xlsx"))
+    from_csv, _ = read_appointments(SAMPLE)
+    assert from_xlsx == from_csv
+    assert from_csv[2].areas == ("FACE",) and from_csv[1].sessions == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"Name,Treatment\nAnn,REJUV\n", "missing column(s) patient, areas"),
+        ("Patient,Treatment,Areas\nZoë,REJUV,FACE\n".encode("latin-1"), "is not UTF-8 text"),
+        (b"Patient,Treatment,Areas\n", "has a header row but no appointments"),
+    ],
+)
+def test_unusable_appointment_files(tmp_path, content, message):
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    with pytest.raises(BatchError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_appointments(path)
+    result = CliRunner().invoke(main, ["batch", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_rows_with_malformed_cells(tmp_path):
+    path = write_csv(
+        tmp_path / "a.csv",
+        ["Patient", "Treatment", "Areas", "Sessions", "Documents"],
+        [["Ann", "REJUV", "FACE", "six", ""], ["Bob", "REJUV", "FACE", "", "invoice"]],
+    )
+    appointments, failures = read_appointments(path)
+    assert appointments == []
+    assert failures[0].row == 2 and "sessions 'six' is not a whole number" in failures[0].reason
+    assert failures[1].row == 3 and "documents invoice unknown" in failures[1].reason
+
+
+def test_same_patient_twice(tmp_path):
+    header, rows = sample_rows()
+    path = write_csv(tmp_path / "a.csv", header, [rows[0], rows[0]])
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
+    assert [(f.row, f.reason) for f in result.failures] == [
+        (3, "same patient and reference as row 2")
+    ]
