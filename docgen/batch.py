@@ -54,7 +54,7 @@ MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
     "price_list_sha256", "inputs_sha256", "generated",
 ]  # fmt: skip
-CHUNK = 25
+CHUNK = 50
 
 
 class BatchError(DocgenError):
@@ -292,14 +292,17 @@ def catalogues_checksum(workspace: Workspace) -> str:
     return digest.hexdigest()
 
 
-_worker: _Renderer | None = None  # this process's renderer, made once by _initialise
+_worker: _Renderer | None = None  # this process's renderer
 
 
 def _initialise(
     workspace: Workspace, price_list: PriceList, issued: dt.date, output_dir: Path
 ) -> None:
+    """Give a worker its renderer. A forked worker already has the batch's, with the templates
+    prepared; a spawned one (Windows, macOS) prepares its own."""
     global _worker
-    _worker = _Renderer(workspace, price_list, issued, output_dir)
+    if _worker is None:
+        _worker = _Renderer(workspace, price_list, issued, output_dir)
 
 
 def _make_documents(
@@ -437,18 +440,23 @@ def run_batch(
             work.append((appointment, kind, relative, inputs))
 
     chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
-    if jobs == 1 or len(chunks) <= 1:
-        _initialise(workspace, price_list, issued, output_dir)
-        finished = (_make_documents(chunk, force) for chunk in chunks)
-        _collect(finished, result, progress)
-    else:
-        with ProcessPoolExecutor(
-            max_workers=jobs,
-            initializer=_initialise,
-            initargs=(workspace, price_list, issued, output_dir),
-        ) as pool:
-            finished = pool.map(_make_documents, chunks, [force] * len(chunks))
-            _collect(finished, result, progress)
+    global _worker
+    _worker = checker
+    try:
+        for template in checker.templates.values():
+            template.prepare()
+        if jobs == 1 or len(chunks) <= 1:
+            _collect((_make_documents(chunk, force) for chunk in chunks), result, progress)
+        else:
+            with ProcessPoolExecutor(
+                max_workers=jobs,
+                initializer=_initialise,
+                initargs=(workspace, price_list, issued, output_dir),
+            ) as pool:
+                finished = pool.map(_make_documents, chunks, [force] * len(chunks))
+                _collect(finished, result, progress)
+    finally:
+        _worker = None
 
     if pdf:
         wanted = [

@@ -177,6 +177,12 @@ class DocumentTemplate:
         head, tail = self._document_ends
         return head + b"<w:body>" + inner + b"</w:body>" + tail
 
+    def prepare(self) -> None:
+        """Do the once-per-template work now (before worker processes are forked)."""
+        self._parts()
+        for right_to_left in (False, True):
+            self._package(right_to_left)
+
     # Rendering, per document ---------------------------------------------------------------
 
     def render(
