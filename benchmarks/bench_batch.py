@@ -76,7 +76,7 @@ def measure(count: int, jobs: int) -> dict:
             Workspace.open(), appointments, Path(folder) / "out", jobs=jobs, issued=ISSUED
         )
         seconds = time.perf_counter() - start
-        assert result.ok and len(result.documents) == count, result.failures[:3]
+        assert result.ok and result.made == count, result.failures[:3]
     own, children = peak_mb()
     return {"count": count, "seconds": seconds, "peak_parent_mb": own, "peak_worker_mb": children}
 
@@ -112,7 +112,7 @@ def pdf_speeds(count: int, single_calls: int, jobs: int) -> tuple[float, float]:
         appointments = write_appointments(Path(folder), count)
         out = Path(folder) / "out"
         result = run_batch(Workspace.open(), appointments, out, jobs=jobs, issued=ISSUED)
-        documents = [out / d.path for d in result.documents]
+        documents = [out / d.path for d in result.documents()]
         start = time.perf_counter()
         convert_to_pdf(documents, jobs=jobs)
         batch_rate = count / (time.perf_counter() - start)

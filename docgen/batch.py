@@ -14,11 +14,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import openpyxl
@@ -27,7 +29,7 @@ from docgen import __version__
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id
-from docgen.exceptions import DocgenError, PlanError
+from docgen.exceptions import DocgenError
 from docgen.generate import formatter_for
 from docgen.i18n import Formatter
 from docgen.output import safe_filename_part, write_atomically
@@ -88,7 +90,7 @@ class RowFailure:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchDocument:
     row: int
     document: str
@@ -106,17 +108,26 @@ class BatchDocument:
 @dataclass
 class BatchResult:
     output_dir: Path
-    documents: list[BatchDocument] = field(default_factory=list)
+    made: int = 0
+    skipped: int = 0  # present and unchanged since the last run
     failures: list[RowFailure] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
+    to_convert: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     @property
+    def failed_rows(self) -> int:
+        return len({failure.row for failure in self.failures})
+
+    @property
     def manifest(self) -> Path:
         return self.output_dir / MANIFEST
+
+    def documents(self) -> list[BatchDocument]:
+        return read_manifest(self.output_dir)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -133,8 +144,8 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 "'CSV UTF-8' from Excel or LibreOffice"
             ) from None
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else "excel"
-        rows = list(csv.reader(io.StringIO(text), dialect))
-        values = [[cell.strip() for cell in row] for row in rows]
+        values = ([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect))
+        yield from _rows(path, values)
     else:
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -143,22 +154,28 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 f"{path.name} is neither a .csv file nor an Excel workbook that can be opened "
                 f"({type(error).__name__})"
             ) from None
-        sheet = workbook.worksheets[0]
-        values = [
-            ["" if cell is None else _cell_text(cell) for cell in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-        workbook.close()
-    if not values or not any(values[0]):
+        try:
+            values = (
+                ["" if cell is None else _cell_text(cell) for cell in row]
+                for row in workbook.worksheets[0].iter_rows(values_only=True)
+            )
+            yield from _rows(path, values)
+        finally:
+            workbook.close()
+
+
+def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[tuple[int, dict[str, str]]]:
+    header = next(values, None)
+    if not header or not any(header):
         raise BatchError(f"{path.name} is empty: expected a header row and one row per patient")
-    headers = [normalise_header(h) for h in values[0]]
+    headers = [normalise_header(h) for h in header]
     missing = [name for name, required in COLUMNS.items() if required and name not in headers]
     if missing:
         raise BatchError(
             f"{path.name}: missing column(s) {', '.join(missing)} in the header row "
             f"(found: {', '.join(h for h in headers if h) or 'nothing'})"
         )
-    for number, row in enumerate(values[1:], start=2):
+    for number, row in enumerate(values, start=2):
         if any(row):
             yield number, {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
 
@@ -180,11 +197,20 @@ def _split(text: str) -> tuple[str, ...]:
 def read_appointments(path: str | Path) -> tuple[list[Appointment], list[RowFailure]]:
     """The appointments of a .xlsx (first sheet) or .csv file, and the rows that are not
     even well-formed (sessions that are not a number, an unknown document kind)."""
+    appointments, failures = [], []
+    for item in iter_appointments(path):
+        (failures if isinstance(item, RowFailure) else appointments).append(item)
+    return appointments, failures
+
+
+def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
+    """One appointment, or the reason its row is not well-formed, per row, read as needed."""
     path = Path(path)
     if not path.is_file():
         raise BatchError(f"{path} not found")
-    appointments, failures = [], []
+    empty = True
     for row, record in _records(path):
+        empty = False
         problems = []
         sessions = record.get("sessions", "")
         if sessions and not (sessions.isascii() and sessions.isdigit() and int(sessions) > 0):
@@ -196,26 +222,23 @@ def read_appointments(path: str | Path) -> tuple[list[Appointment], list[RowFail
                 f"documents {', '.join(unknown)} unknown; use {' and/or '.join(DOCUMENT_KINDS)}"
             )
         if problems:
-            failures.append(RowFailure(row, "; ".join(problems)))
+            yield RowFailure(row, "; ".join(problems))
             continue
-        appointments.append(
-            Appointment(
-                row=row,
-                patient=record.get("patient", ""),
-                treatment=record.get("treatment", ""),
-                areas=_split(record.get("areas", "")),
-                dob=record.get("dob", ""),
-                ref=record.get("ref", ""),
-                locale=record.get("locale", ""),
-                sessions=int(sessions) if sessions else None,
-                practitioner=record.get("practitioner", ""),
-                interpreter=record.get("interpreter", ""),
-                documents=documents or DOCUMENT_KINDS,
-            )
+        yield Appointment(
+            row=row,
+            patient=record.get("patient", ""),
+            treatment=record.get("treatment", ""),
+            areas=_split(record.get("areas", "")),
+            dob=record.get("dob", ""),
+            ref=record.get("ref", ""),
+            locale=record.get("locale", ""),
+            sessions=int(sessions) if sessions else None,
+            practitioner=record.get("practitioner", ""),
+            interpreter=record.get("interpreter", ""),
+            documents=documents or DOCUMENT_KINDS,
         )
-    if not appointments and not failures:
+    if empty:
         raise BatchError(f"{path.name} has a header row but no appointments")
-    return appointments, failures
 
 
 # --- one worker's state ----------------------------------------------------------------------
@@ -338,21 +361,16 @@ def _make_documents(
 # --- the batch --------------------------------------------------------------------------------
 
 
-def read_manifest(output_dir: Path) -> dict[str, dict[str, str]]:
-    path = output_dir / MANIFEST
+def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
+    """The documents a batch's manifest records, in its order."""
+    path = Path(output_dir) / MANIFEST
     if not path.is_file():
-        return {}
+        return []
     with path.open(newline="", encoding="utf-8") as handle:
-        return {record["path"]: record for record in csv.DictReader(handle)}
-
-
-def write_manifest(output_dir: Path, documents: Sequence[BatchDocument]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for document in sorted(documents, key=lambda d: (d.row, d.document)):
-        writer.writerow({name: getattr(document, name) for name in MANIFEST_FIELDS})
-    return write_atomically(output_dir / MANIFEST, buffer.getvalue().encode("utf-8"), force=True)
+        return [
+            BatchDocument(**{**record, "row": int(record["row"])})
+            for record in csv.DictReader(handle)
+        ]
 
 
 def _sha256(path: Path) -> str:
@@ -362,10 +380,50 @@ def _sha256(path: Path) -> str:
 def count_documents(appointments_file: str | Path) -> int:
     """How many documents a batch asks for (for a progress bar); 0 if it cannot be read."""
     try:
-        appointments, _failures = read_appointments(appointments_file)
+        return sum(
+            len(item.documents)
+            for item in iter_appointments(appointments_file)
+            if isinstance(item, Appointment)
+        )
     except DocgenError:
         return 0
-    return sum(len(a.documents) for a in appointments)
+
+
+class _Manifest:
+    """The manifest, written row by row as documents are made (so a batch of any size holds
+    none of them in memory) and put in place when the batch ends."""
+
+    def __init__(self, output_dir: Path):
+        output_dir.mkdir(parents=True, exist_ok=True)
+        self.path = output_dir / MANIFEST
+        self.partial = output_dir / f".{MANIFEST}.partial"
+        self.handle = self.partial.open("w", newline="", encoding="utf-8")
+        self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+        self.writer.writeheader()
+        self.rows = 0
+
+    def add(self, document: BatchDocument) -> None:
+        self.writer.writerow({name: getattr(document, name) for name in MANIFEST_FIELDS})
+        self.rows += 1
+
+    def close(self, keep: bool) -> None:
+        self.handle.close()
+        if keep:
+            self.partial.chmod(0o600)
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
+
+
+def _batched(items: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def run_batch(
@@ -382,6 +440,8 @@ def run_batch(
 ) -> BatchResult:
     """Make every document of every valid appointment; report the others by row.
 
+    Rows are read, checked and handed to the workers as the batch goes, and the manifest is
+    written as documents come back, so memory stays the same for 100 rows or 100,000.
     progress, if given, is called with the number of documents finished since its last call.
     """
     output_dir = Path(output_dir)
@@ -390,44 +450,47 @@ def run_batch(
     price_list = load_price_list(workspace.workbook(prices))
     if pdf:
         find_soffice()
-    appointments, failures = read_appointments(appointments_file)
-    result = BatchResult(output_dir, failures=list(failures))
-
+    appointments = iter_appointments(appointments_file)
+    first = next(appointments)  # a file that cannot be used fails here, before anything is made
+    previous = {document.path: document for document in read_manifest(output_dir)}
     checker = _Renderer(workspace, price_list, issued, output_dir)
-    previous = read_manifest(output_dir)
+    result = BatchResult(output_dir)
+    manifest = _Manifest(output_dir)
     folders: dict[str, int] = {}
-    work: list[tuple[Appointment, str, str, str]] = []
-    for appointment in appointments:
-        try:
-            checker.formatter(appointment.locale)
-            checker.plan(appointment)
-        except (PlanError, DocgenError) as error:
-            reasons = getattr(error, "problems", None) or [str(error)]
-            result.failures.append(RowFailure(appointment.row, "; ".join(map(str, reasons))))
-            continue
-        if appointment.folder in folders:
-            result.failures.append(
-                RowFailure(
-                    appointment.row,
-                    f"same patient and reference as row {folders[appointment.folder]}",
+
+    def work() -> Iterator[tuple[Appointment, str, str, str]]:
+        for appointment in itertools.chain([first], appointments):
+            if isinstance(appointment, RowFailure):
+                result.failures.append(appointment)
+                continue
+            try:
+                checker.formatter(appointment.locale)
+                checker.plan(appointment)
+            except DocgenError as error:
+                reasons = getattr(error, "problems", None) or [str(error)]
+                result.failures.append(RowFailure(appointment.row, "; ".join(map(str, reasons))))
+                continue
+            if appointment.folder in folders:
+                row = folders[appointment.folder]
+                result.failures.append(
+                    RowFailure(appointment.row, f"same patient and reference as row {row}")
                 )
-            )
-            continue
-        folders[appointment.folder] = appointment.row
-        for kind in appointment.documents:
-            relative = f"{appointment.folder}/{kind}.docx"
-            inputs = checker.inputs_checksum(appointment, kind)
-            target = output_dir / relative
-            if target.exists() and not force:
+                continue
+            folders[appointment.folder] = appointment.row
+            for kind in appointment.documents:
+                relative = f"{appointment.folder}/{kind}.docx"
+                inputs = checker.inputs_checksum(appointment, kind)
+                target = output_dir / relative
+                if force or not target.exists():
+                    yield appointment, kind, relative, inputs
+                    continue
                 recorded = previous.get(relative)
                 if (
                     recorded
-                    and recorded["inputs_sha256"] == inputs
-                    and (recorded["sha256"] == _sha256(target))
+                    and recorded.inputs_sha256 == inputs
+                    and (recorded.sha256 == _sha256(target))
                 ):
-                    kept = {k: recorded[k] for k in MANIFEST_FIELDS}
-                    kept["row"] = appointment.row
-                    result.documents.append(BatchDocument(**kept, skipped=True))
+                    finished([replace(recorded, row=appointment.row, skipped=True)])
                     continue
                 result.failures.append(
                     RowFailure(
@@ -436,61 +499,49 @@ def run_batch(
                         "(or changed since); --force replaces it",
                     )
                 )
-                continue
-            work.append((appointment, kind, relative, inputs))
 
-    chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
+    def finished(items: list[BatchDocument | RowFailure]) -> None:
+        for item in items:
+            if isinstance(item, RowFailure):
+                result.failures.append(item)
+                continue
+            manifest.add(item)
+            if item.skipped:
+                result.skipped += 1
+            else:
+                result.made += 1
+            if pdf and not (item.skipped and (output_dir / item.path).with_suffix(".pdf").exists()):
+                result.to_convert.append(output_dir / item.path)
+        if progress:
+            progress(len(items))
+
     global _worker
     _worker = checker
     try:
         for template in checker.templates.values():
             template.prepare()
-        if jobs == 1 or len(chunks) <= 1:
-            _collect((_make_documents(chunk, force) for chunk in chunks), result, progress)
+        chunks = _batched(work(), CHUNK)
+        if jobs == 1:
+            for chunk in chunks:
+                finished(_make_documents(chunk, force))
         else:
             with ProcessPoolExecutor(
                 max_workers=jobs,
                 initializer=_initialise,
                 initargs=(workspace, price_list, issued, output_dir),
             ) as pool:
-                finished = pool.map(_make_documents, chunks, [force] * len(chunks))
-                _collect(finished, result, progress)
+                in_flight: deque = deque()
+                for chunk in chunks:
+                    in_flight.append(pool.submit(_make_documents, chunk, force))
+                    if len(in_flight) > 2 * jobs:
+                        finished(in_flight.popleft().result())
+                while in_flight:
+                    finished(in_flight.popleft().result())
+        if result.to_convert:
+            result.pdfs = convert_to_pdf(result.to_convert, force=force, jobs=jobs)
     finally:
         _worker = None
-
-    if pdf:
-        wanted = [
-            output_dir / d.path
-            for d in result.documents
-            if not d.skipped or not (output_dir / d.path).with_suffix(".pdf").exists()
-        ]
-        result.pdfs = convert_to_pdf(wanted, force=force, jobs=jobs)
+        os.sync()  # one flush for the whole batch rather than one per document
+        manifest.close(keep=manifest.rows > 0 or bool(previous))
     result.failures.sort(key=lambda f: f.row)
-    os.sync()  # one flush for the whole batch rather than one per document
-    if result.documents or previous:
-        write_manifest(output_dir, result.documents)
     return result
-
-
-def _collect(
-    finished: Iterator[list[BatchDocument | RowFailure]],
-    result: BatchResult,
-    progress: Callable[[int], None] | None,
-) -> None:
-    for chunk in finished:
-        for item in chunk:
-            if isinstance(item, RowFailure):
-                result.failures.append(item)
-            else:
-                result.documents.append(item)
-        if progress:
-            progress(len(chunk))
-
-
-def rows_summary(result: BatchResult) -> dict[str, int]:
-    made = sum(1 for d in result.documents if not d.skipped)
-    return {
-        "made": made,
-        "skipped": len(result.documents) - made,
-        "failed rows": len({f.row for f in result.failures}),
-    }

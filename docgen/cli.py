@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from docgen import __version__
-from docgen.batch import count_documents, rows_summary, run_batch
+from docgen.batch import count_documents, run_batch
 from docgen.catalogues import (
     catalogue_status,
     compile_catalogues,
@@ -287,13 +287,12 @@ def batch(appointments, output, jobs, prices, pdf, force) -> None:
             workspace, appointments, output, prices=prices, jobs=jobs, pdf=pdf, force=force,
             progress=bar.update,
         )  # fmt: skip
-    summary = rows_summary(result)
     click.echo(
-        f"{summary['made']} document(s) made, {summary['skipped']} unchanged and skipped, "
+        f"{result.made} document(s) made, {result.skipped} unchanged and skipped, "
         f"{len(result.pdfs)} PDF(s); manifest: {result.manifest}"
     )
     if result.failures:
-        click.echo(f"✗ {summary['failed rows']} row(s) failed:", err=True)
+        click.echo(f"✗ {result.failed_rows} row(s) failed:", err=True)
         for failure in result.failures:
             click.echo(f"  row {failure.row}: {failure.reason}", err=True)
         raise SystemExit(1)

@@ -87,25 +87,25 @@ def test_changed_row_needs_force(tmp_path):
     appointments = write_csv(tmp_path / "a.csv", header, rows[:2])
     workspace = Workspace.open()
     first = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
-    assert first.ok and len(first.documents) == 4
+    assert first.ok and first.made == 4
     rows[1][6] = "4"  # Jeanne Martin now has 4 sessions
     write_csv(appointments, header, rows[:2])
     second = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
     assert [f.row for f in second.failures] == [3, 3]
     assert "made from other inputs" in second.failures[0].reason
-    assert sum(d.skipped for d in second.documents) == 2
+    assert (second.made, second.skipped) == (0, 2)
     forced = run_batch(workspace, appointments, tmp_path / "out", jobs=1, force=True)
-    assert forced.ok and not any(d.skipped for d in forced.documents)
-    text = "\n".join(docx_paragraphs(tmp_path / "out" / forced.documents[2].path))
+    assert forced.ok and (forced.made, forced.skipped) == (4, 0)
+    text = "\n".join(docx_paragraphs(tmp_path / "out" / forced.documents()[2].path))
     assert "4" in text
 
 
 def test_pdf_batch_makes_one_pdf_per_document(tmp_path):
     result = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2, pdf=True)
     assert result.ok
-    assert len(result.pdfs) == len(result.documents) == 17
+    assert len(result.pdfs) == result.made == 17
     _header, rows = sample_rows()
-    for document in result.documents:
+    for document in result.documents():
         pdf = (tmp_path / "out" / document.path).with_suffix(".pdf")
         patient = rows[document.row - 2][0]
         assert pdf.read_bytes().startswith(b"%PDF")
