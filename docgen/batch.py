@@ -255,11 +255,17 @@ class _Renderer:
         self.price_list = price_list
         self.issued = issued
         self.output_dir = output_dir
-        self.templates = {
-            k: DocumentTemplate(workspace.template(f"{k}.docx")) for k in DOCUMENT_KINDS
-        }
+        self._templates: dict[str, DocumentTemplate] = {}
         self.catalogues = catalogues_checksum(workspace)
         self._formatters: dict[str, Formatter] = {}
+
+    def template(self, kind: str) -> DocumentTemplate:
+        """The prepared template for a kind of document, read and prepared on first use."""
+        if kind not in self._templates:
+            template = DocumentTemplate(self.workspace.template(f"{kind}.docx"))
+            template.prepare()
+            self._templates[kind] = template
+        return self._templates[kind]
 
     def formatter(self, locale: str) -> Formatter:
         if locale not in self._formatters:
@@ -286,7 +292,7 @@ class _Renderer:
 
     def inputs_checksum(self, appointment: Appointment, kind: str) -> str:
         fields = {**asdict(appointment), "row": None, "document": kind}
-        fields["template"] = self.templates[kind].checksum
+        fields["template"] = self.template(kind).checksum
         fields["price_list"] = self.price_list.checksum
         fields["catalogues"] = self.catalogues
         fields["docgen"] = __version__
@@ -295,7 +301,7 @@ class _Renderer:
     def render(self, appointment: Appointment, kind: str) -> bytes:
         fmt = self.formatter(appointment.locale)
         plan = self.plan(appointment)
-        template = self.templates[kind]
+        template = self.template(kind)
         if kind == "consent":
             info = DocumentInfo(new_document_id(self.issued, "C"), template.version, self.issued)
             context = consent_context(
@@ -349,7 +355,7 @@ def _make_documents(
                 locale=appointment.locale or _worker.price_list.clinic.locale,
                 path=relative,
                 sha256=hashlib.sha256(data).hexdigest(),
-                template_sha256=_worker.templates[kind].checksum,
+                template_sha256=_worker.template(kind).checksum,
                 price_list_sha256=_worker.price_list.checksum,
                 inputs_sha256=inputs,
                 generated=_worker.issued.isoformat(),
@@ -518,8 +524,6 @@ def run_batch(
     global _worker
     _worker = checker
     try:
-        for template in checker.templates.values():
-            template.prepare()
         chunks = _batched(work(), CHUNK)
         if jobs == 1:
             for chunk in chunks:

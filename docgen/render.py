@@ -180,8 +180,7 @@ class DocumentTemplate:
     def prepare(self) -> None:
         """Do the once-per-template work now (before worker processes are forked)."""
         self._parts()
-        for right_to_left in (False, True):
-            self._package(right_to_left)
+        self._package(right_to_left=False)
 
     # Rendering, per document ---------------------------------------------------------------
 
