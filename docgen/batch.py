@@ -56,7 +56,7 @@ MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
     "price_list_sha256", "inputs_sha256", "generated",
 ]  # fmt: skip
-CHUNK = 50
+CHUNK = 25  # appointments per task
 
 
 class BatchError(DocgenError):
@@ -298,9 +298,7 @@ class _Renderer:
         fields["docgen"] = __version__
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
-    def render(self, appointment: Appointment, kind: str) -> bytes:
-        fmt = self.formatter(appointment.locale)
-        plan = self.plan(appointment)
+    def render(self, appointment: Appointment, kind: str, plan, fmt: Formatter) -> bytes:
         template = self.template(kind)
         if kind == "consent":
             info = DocumentInfo(new_document_id(self.issued, "C"), template.version, self.issued)
@@ -334,33 +332,43 @@ def _initialise(
         _worker = _Renderer(workspace, price_list, issued, output_dir)
 
 
-def _make_documents(
-    jobs: list[tuple[Appointment, str, str, str]], force: bool
-) -> list[BatchDocument | RowFailure]:
-    """Render and write (appointment, kind, relative path, inputs checksum) jobs."""
+Job = tuple[Appointment, list[tuple[str, str, str]]]  # (kind, relative path, inputs checksum)
+
+
+def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFailure]:
+    """Check each appointment and make its documents: one plan per appointment, shared by its
+    consent form and estimate. A row that cannot be planned is one failure, with every reason."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
-    for appointment, kind, relative, inputs in jobs:
+    for appointment, documents in jobs:
         try:
-            data = _worker.render(appointment, kind)
-            write_atomically(_worker.output_dir / relative, data, force, durable=False)
+            fmt = _worker.formatter(appointment.locale)
+            plan = _worker.plan(appointment)
         except DocgenError as error:
-            done.append(RowFailure(appointment.row, f"{kind}: {error}"))
+            reasons = getattr(error, "problems", None) or [str(error)]
+            done.append(RowFailure(appointment.row, "; ".join(map(str, reasons))))
             continue
-        done.append(
-            BatchDocument(
-                row=appointment.row,
-                document=kind,
-                patient_ref=appointment.ref,
-                locale=appointment.locale or _worker.price_list.clinic.locale,
-                path=relative,
-                sha256=hashlib.sha256(data).hexdigest(),
-                template_sha256=_worker.template(kind).checksum,
-                price_list_sha256=_worker.price_list.checksum,
-                inputs_sha256=inputs,
-                generated=_worker.issued.isoformat(),
+        for kind, relative, inputs in documents:
+            try:
+                data = _worker.render(appointment, kind, plan, fmt)
+                write_atomically(_worker.output_dir / relative, data, force, durable=False)
+            except DocgenError as error:
+                done.append(RowFailure(appointment.row, f"{kind}: {error}"))
+                continue
+            done.append(
+                BatchDocument(
+                    row=appointment.row,
+                    document=kind,
+                    patient_ref=appointment.ref,
+                    locale=appointment.locale or _worker.price_list.clinic.locale,
+                    path=relative,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    template_sha256=_worker.template(kind).checksum,
+                    price_list_sha256=_worker.price_list.checksum,
+                    inputs_sha256=inputs,
+                    generated=_worker.issued.isoformat(),
+                )
             )
-        )
     return done
 
 
@@ -383,14 +391,10 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def count_documents(appointments_file: str | Path) -> int:
-    """How many documents a batch asks for (for a progress bar); 0 if it cannot be read."""
+def count_appointments(appointments_file: str | Path) -> int:
+    """How many appointments a batch holds (for a progress bar); 0 if it cannot be read."""
     try:
-        return sum(
-            len(item.documents)
-            for item in iter_appointments(appointments_file)
-            if isinstance(item, Appointment)
-        )
+        return sum(1 for item in iter_appointments(appointments_file))
     except DocgenError:
         return 0
 
@@ -464,31 +468,27 @@ def run_batch(
     manifest = _Manifest(output_dir)
     folders: dict[str, int] = {}
 
-    def work() -> Iterator[tuple[Appointment, str, str, str]]:
+    def work() -> Iterator[Job]:
         for appointment in itertools.chain([first], appointments):
             if isinstance(appointment, RowFailure):
                 result.failures.append(appointment)
-                continue
-            try:
-                checker.formatter(appointment.locale)
-                checker.plan(appointment)
-            except DocgenError as error:
-                reasons = getattr(error, "problems", None) or [str(error)]
-                result.failures.append(RowFailure(appointment.row, "; ".join(map(str, reasons))))
+                advance(1)
                 continue
             if appointment.folder in folders:
                 row = folders[appointment.folder]
                 result.failures.append(
                     RowFailure(appointment.row, f"same patient and reference as row {row}")
                 )
+                advance(1)
                 continue
             folders[appointment.folder] = appointment.row
+            documents = []
             for kind in appointment.documents:
                 relative = f"{appointment.folder}/{kind}.docx"
                 inputs = checker.inputs_checksum(appointment, kind)
                 target = output_dir / relative
                 if force or not target.exists():
-                    yield appointment, kind, relative, inputs
+                    documents.append((kind, relative, inputs))
                     continue
                 recorded = previous.get(relative)
                 if (
@@ -505,8 +505,12 @@ def run_batch(
                         "(or changed since); --force replaces it",
                     )
                 )
+            if documents:
+                yield appointment, documents
+            else:
+                advance(1)
 
-    def finished(items: list[BatchDocument | RowFailure]) -> None:
+    def finished(items: list[BatchDocument | RowFailure], appointments: int = 0) -> None:
         for item in items:
             if isinstance(item, RowFailure):
                 result.failures.append(item)
@@ -518,8 +522,11 @@ def run_batch(
                 result.made += 1
             if pdf and not (item.skipped and (output_dir / item.path).with_suffix(".pdf").exists()):
                 result.to_convert.append(output_dir / item.path)
-        if progress:
-            progress(len(items))
+        advance(appointments)
+
+    def advance(appointments: int) -> None:
+        if progress and appointments:
+            progress(appointments)
 
     global _worker
     _worker = checker
@@ -527,7 +534,7 @@ def run_batch(
         chunks = _batched(work(), CHUNK)
         if jobs == 1:
             for chunk in chunks:
-                finished(_make_documents(chunk, force))
+                finished(_make_documents(chunk, force), len(chunk))
         else:
             with ProcessPoolExecutor(
                 max_workers=jobs,
@@ -536,11 +543,13 @@ def run_batch(
             ) as pool:
                 in_flight: deque = deque()
                 for chunk in chunks:
-                    in_flight.append(pool.submit(_make_documents, chunk, force))
+                    in_flight.append((pool.submit(_make_documents, chunk, force), len(chunk)))
                     if len(in_flight) > 2 * jobs:
-                        finished(in_flight.popleft().result())
+                        future, size = in_flight.popleft()
+                        finished(future.result(), size)
                 while in_flight:
-                    finished(in_flight.popleft().result())
+                    future, size = in_flight.popleft()
+                    finished(future.result(), size)
         if result.to_convert:
             result.pdfs = convert_to_pdf(result.to_convert, force=force, jobs=jobs)
     finally:

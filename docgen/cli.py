@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from docgen import __version__
-from docgen.batch import count_documents, run_batch
+from docgen.batch import count_appointments, run_batch
 from docgen.catalogues import (
     catalogue_status,
     compile_catalogues,
@@ -282,7 +282,7 @@ def i18n_status(show_all: bool) -> None:
 def batch(appointments, output, jobs, prices, pdf, force) -> None:
     """Make the documents of every appointment in APPOINTMENTS (.xlsx or .csv)."""
     workspace = open_workspace()
-    with click.progressbar(length=count_documents(appointments), label="documents") as bar:
+    with click.progressbar(length=count_appointments(appointments), label="appointments") as bar:
         result = run_batch(
             workspace, appointments, output, prices=prices, jobs=jobs, pdf=pdf, force=force,
             progress=bar.update,
