@@ -30,7 +30,7 @@ from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id
 from docgen.exceptions import DocgenError
-from docgen.generate import formatter_for
+from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import Formatter
 from docgen.output import safe_filename_part, write_atomically
 from docgen.pdf import convert_to_pdf, find_soffice
@@ -249,11 +249,11 @@ class _Renderer:
     formatting of each locale, each loaded once."""
 
     def __init__(
-        self, workspace: Workspace, price_list: PriceList, issued: dt.date, output_dir: Path
+        self, workspace: Workspace, price_list: PriceList, issued: dt.date | None, output_dir: Path
     ):
         self.workspace = workspace
         self.price_list = price_list
-        self.issued = issued
+        self.issued, self.generated, self.reproducible = when_issued(issued)
         self.output_dir = output_dir
         self._templates: dict[str, DocumentTemplate] = {}
         self.catalogues = catalogues_checksum(workspace)
@@ -276,6 +276,11 @@ class _Renderer:
         fmt.translations.missing.clear()
         return fmt
 
+    def seed(self, appointment: Appointment) -> str | None:
+        """Ids derived from the row (not its number), for reproducible documents."""
+        fields = {**asdict(appointment), "row": None}
+        return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
+
     def plan(self, appointment: Appointment):
         return plan_consent(
             self.price_list,
@@ -288,6 +293,7 @@ class _Renderer:
             practitioner=appointment.practitioner,
             interpreter=appointment.interpreter,
             issued=self.issued,
+            number=new_document_id(self.issued, "Q", self.seed(appointment)),
         )
 
     def inputs_checksum(self, appointment: Appointment, kind: str) -> str:
@@ -301,15 +307,21 @@ class _Renderer:
     def render(self, appointment: Appointment, kind: str, plan, fmt: Formatter) -> bytes:
         template = self.template(kind)
         if kind == "consent":
-            info = DocumentInfo(new_document_id(self.issued, "C"), template.version, self.issued)
+            document_id = new_document_id(self.issued, "C", self.seed(appointment))
+            info = DocumentInfo(document_id, template.version, self.issued, self.generated)
             context = consent_context(
                 plan, fmt, info=info, clinic_locale=self.price_list.clinic.locale
             )
         else:
             estimate = plan.estimate
-            info = DocumentInfo(estimate.number, template.version, self.issued)
+            info = DocumentInfo(estimate.number, template.version, self.issued, self.generated)
             context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
-        return template.render(context, fmt.translations, right_to_left=fmt.right_to_left)
+        return template.render(
+            context,
+            info.properties(self.price_list, fmt),
+            fmt.translations,
+            right_to_left=fmt.right_to_left,
+        )
 
 
 def catalogues_checksum(workspace: Workspace) -> str:
@@ -323,7 +335,7 @@ _worker: _Renderer | None = None  # this process's renderer
 
 
 def _initialise(
-    workspace: Workspace, price_list: PriceList, issued: dt.date, output_dir: Path
+    workspace: Workspace, price_list: PriceList, issued: dt.date | None, output_dir: Path
 ) -> None:
     """Give a worker its renderer. A forked worker already has the batch's, with the templates
     prepared; a spawned one (Windows, macOS) prepares its own."""
@@ -455,7 +467,6 @@ def run_batch(
     progress, if given, is called with the number of documents finished since its last call.
     """
     output_dir = Path(output_dir)
-    issued = issued or dt.date.today()
     jobs = jobs or os.cpu_count() or 1
     price_list = load_price_list(workspace.workbook(prices))
     if pdf:

@@ -12,7 +12,7 @@ from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
 from docgen.i18n import Formatter, parse_locale
 from docgen.pricing import PriceList, load_price_list
-from docgen.render import DocumentTemplate
+from docgen.render import DocumentProperties, DocumentTemplate
 from docgen.workspace import TEMPLATE_NAMES, Workspace
 
 
@@ -24,6 +24,11 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+SAMPLE_PROPERTIES = DocumentProperties(
+    "CHECK", "check", "en", "0" * 64, dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+)
 
 
 def sample_contexts(price_list: PriceList) -> dict[str, dict]:
@@ -88,7 +93,8 @@ def check_workspace(workspace: Workspace) -> CheckReport:
                     f"provide (available: {known})"
                 )
             elif name in contexts:
-                template.render(contexts[name])  # finds misspelt attributes such as line.totl
+                # a real render finds misspelt attributes such as line.totl
+                template.render(contexts[name], SAMPLE_PROPERTIES)
         except TemplateError as error:
             report.problems.append(str(error))
         except DocgenError as error:

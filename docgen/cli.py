@@ -25,6 +25,7 @@ from docgen.generate import (
     create_price_sheets_for_all_locales,
     run_demo,
 )
+from docgen.verify import verify_document
 from docgen.workspace import Workspace, init_workspace
 
 
@@ -75,6 +76,10 @@ output_option = click.option(
     "-o", "--output", type=click.Path(), help="Output .docx file, or folder ending in /."
 )
 force_option = click.option("--force", is_flag=True, help="Replace documents that already exist.")
+date_option = click.option(
+    "--date", "issued", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+    help="Issue date; the same inputs and date give a byte-identical document.",
+)  # fmt: skip
 
 
 @click.group(cls=DocgenGroup)
@@ -145,11 +150,12 @@ def check() -> None:
 @pdf_option
 @output_option
 @force_option
-def estimate(patient, items, prices, locale, bilingual, pdf, output, force) -> None:
+@date_option
+def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issued) -> None:
     """Write a cost estimate for a patient's treatment plan."""
     document = create_estimate(
         open_workspace(), patient, items, locale=locale, bilingual=bilingual, prices=prices,
-        output=output, pdf=pdf, force=force,
+        output=output, pdf=pdf, force=force, issued=issued and issued.date(),
     )  # fmt: skip
     report([document])
 
@@ -175,16 +181,17 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force) -> N
 @pdf_option
 @output_option
 @force_option
+@date_option
 def consent(
     patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor, prices,
-    locale, bilingual, pdf, output, force,
+    locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     document = create_consent(
         open_workspace(), patient, treatment, areas, date_of_birth=dob, reference=ref,
         sessions=sessions, practitioner=practitioner, interpreter=interpreter,
         allow_minor=allow_minor, locale=locale, bilingual=bilingual, prices=prices, output=output,
-        pdf=pdf, force=force,
+        pdf=pdf, force=force, issued=issued and issued.date(),
     )  # fmt: skip
     report([document])
 
@@ -198,20 +205,23 @@ def consent(
 @pdf_option
 @output_option
 @force_option
-def price_sheet(prices, locale, all_locales, pdf, output, force) -> None:
+@date_option
+def price_sheet(prices, locale, all_locales, pdf, output, force, issued) -> None:
     """Write the clinic's price list: every treatment and area, per session and per course."""
     workspace = open_workspace()
     if all_locales:
         if locale:
             raise click.UsageError("--all-locales and --locale cannot be used together")
         documents = create_price_sheets_for_all_locales(
-            workspace, output or ".", prices=prices, pdf=pdf, force=force
-        )
+            workspace, output or ".", prices=prices, pdf=pdf, force=force,
+            issued=issued and issued.date(),
+        )  # fmt: skip
         report(documents)
         return
     document = create_price_sheet(
-        workspace, locale=locale, prices=prices, output=output, pdf=pdf, force=force
-    )
+        workspace, locale=locale, prices=prices, output=output, pdf=pdf, force=force,
+        issued=issued and issued.date(),
+    )  # fmt: skip
     report([document])
 
 
@@ -279,13 +289,14 @@ def i18n_status(show_all: bool) -> None:
 @prices_option
 @pdf_option
 @force_option
-def batch(appointments, output, jobs, prices, pdf, force) -> None:
+@date_option
+def batch(appointments, output, jobs, prices, pdf, force, issued) -> None:
     """Make the documents of every appointment in APPOINTMENTS (.xlsx or .csv)."""
     workspace = open_workspace()
     with click.progressbar(length=count_appointments(appointments), label="appointments") as bar:
         result = run_batch(
             workspace, appointments, output, prices=prices, jobs=jobs, pdf=pdf, force=force,
-            progress=bar.update,
+            issued=issued and issued.date(), progress=bar.update,
         )  # fmt: skip
     click.echo(
         f"{result.made} document(s) made, {result.skipped} unchanged and skipped, "
@@ -295,4 +306,17 @@ def batch(appointments, output, jobs, prices, pdf, force) -> None:
         click.echo(f"✗ {result.failed_rows} row(s) failed:", err=True)
         for failure in result.failures:
             click.echo(f"  row {failure.row}: {failure.reason}", err=True)
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def verify(files: tuple[Path, ...]) -> None:
+    """Check that documents are unchanged since docgen generated them; exit 1 if any is not."""
+    results = [verify_document(path) for path in files]
+    for result in results:
+        mark = "✓" if result.unchanged else "✗"
+        label = f" [{result.document_id}]" if result.document_id else ""
+        click.echo(f"{mark} {result.path}{label}: {result.message}")
+    if not all(result.unchanged for result in results):
         raise SystemExit(1)

@@ -39,6 +39,7 @@ def plan_consent(
     interpreter: str = "",
     allow_minor: bool = False,
     issued: dt.date | None = None,
+    number: str | None = None,
 ) -> ConsentPlan:
     """Validate everything the form needs; raise PlanError listing every problem at once."""
     issued = issued or dt.date.today()
@@ -59,7 +60,7 @@ def plan_consent(
     if chosen is not None and areas:
         items = [PlanItem(code, area.strip().upper(), sessions) for area in areas]
         try:
-            estimate = plan_estimate(price_list, items, issued=issued)
+            estimate = plan_estimate(price_list, items, issued=issued, number=number)
         except PlanError as error:
             problems.extend(error.problems)
     if problems:

@@ -16,6 +16,7 @@ from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
 from docgen.i18n import Formatter
 from docgen.pricing import Clinic, Frequency, Kind, PriceList, Treatment
+from docgen.render import DocumentProperties
 
 
 def N_(message: str) -> str:
@@ -61,6 +62,16 @@ class DocumentInfo:
     document_id: str
     template_version: str
     issued: dt.date
+    generated: dt.datetime | None = None  # default: midnight (UTC) of the issue date
+
+    def properties(self, price_list: PriceList, fmt: Formatter) -> DocumentProperties:
+        return DocumentProperties(
+            document_id=self.document_id,
+            template_version=self.template_version,
+            locale=str(fmt.locale),
+            price_list_checksum=price_list.checksum,
+            generated=self.generated or dt.datetime.combine(self.issued, dt.time(), dt.UTC),
+        )
 
 
 def clinic_context(clinic: Clinic) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -90,9 +91,11 @@ class Estimate:
         return {line.treatment.kind for line in self.lines}
 
 
-def new_document_id(issued: dt.date, prefix: str = "Q") -> str:
-    """A unique, sortable id such as Q-20260302-3F9A1C (Q: quote, C: consent form)."""
-    return f"{prefix}-{issued:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+def new_document_id(issued: dt.date, prefix: str = "Q", seed: str | None = None) -> str:
+    """A sortable id such as Q-20260302-3F9A1C (Q: quote, C: consent form): random, or, for a
+    reproducible document, derived from a seed describing its inputs."""
+    suffix = hashlib.sha256(seed.encode()).hexdigest() if seed is not None else uuid.uuid4().hex
+    return f"{prefix}-{issued:%Y%m%d}-{suffix[:6].upper()}"
 
 
 def plan_estimate(

@@ -6,6 +6,7 @@ anything, so a failed command leaves no document behind."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -79,16 +80,37 @@ def _target(output: str | Path | None, default_name: str) -> Path:
     return path if path.suffix.lower() == ".docx" else path.with_name(path.name + ".docx")
 
 
+def when_issued(issued: dt.date | None) -> tuple[dt.date, dt.datetime | None, bool]:
+    """(issue date, generation time, reproducible). A date given (--date) makes a document
+    reproducible: generated at that date's midnight, with ids derived from its inputs, so the
+    same inputs give a byte-identical file. Otherwise it is stamped now, with random ids."""
+    if issued is not None:
+        return issued, None, True
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return now.date(), now, False
+
+
+def reproducible_seed(reproducible: bool, *inputs: object) -> str | None:
+    return json.dumps(inputs, sort_keys=True, default=str) if reproducible else None
+
+
 def _write(
     template: DocumentTemplate,
     context: dict,
     fmt: Formatter,
+    info: DocumentInfo,
+    price_list: PriceList,
     target: Path,
-    document_id: str,
     pdf: bool,
     force: bool,
 ) -> GeneratedDocument:
-    data = template.render(context, fmt.translations, right_to_left=fmt.right_to_left)
+    document_id = info.document_id
+    data = template.render(
+        context,
+        info.properties(price_list, fmt),
+        fmt.translations,
+        right_to_left=fmt.right_to_left,
+    )
     write_atomically(target, data, force)
     untranslated = tuple(sorted(fmt.translations.missing))
     if not pdf:
@@ -126,10 +148,15 @@ def create_estimate(
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale, bilingual)
-    issued = issued or dt.date.today()
+    issued, generated, reproducible = when_issued(issued)
+    seed = reproducible_seed(
+        reproducible, patient, list(map(str, items)), str(fmt.locale), bilingual,
+        price_list.checksum,
+    )  # fmt: skip
+    number = new_document_id(issued, "Q", seed)
     problems = name_problems(patient)
     try:
-        estimate = plan_estimate(price_list, items, issued=issued)
+        estimate = plan_estimate(price_list, items, issued=issued, number=number)
     except PlanError as error:
         problems.extend(error.problems)
     if problems:
@@ -137,9 +164,9 @@ def create_estimate(
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
-    info = DocumentInfo(estimate.number, template.version, issued)
+    info = DocumentInfo(estimate.number, template.version, issued, generated)
     context = estimate_context(estimate, fmt, patient=patient, info=info)
-    return _write(template, context, fmt, target, estimate.number, pdf, force)
+    return _write(template, context, fmt, info, price_list, target, pdf, force)
 
 
 def create_price_sheet(
@@ -155,13 +182,13 @@ def create_price_sheet(
     """Write the clinic's whole price list as a printable sheet."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale)
-    issued = issued or dt.date.today()
+    issued, generated, _reproducible = when_issued(issued)
     template = DocumentTemplate(workspace.template("price_sheet.docx"))
     document_id = f"PS-{safe_filename_part(price_list.name)}-{issued:%Y%m%d}-{fmt.locale}"
     target = _prepare_target(output, f"price-sheet-{price_list.name}-{fmt.locale}.docx", pdf, force)
-    info = DocumentInfo(document_id, template.version, issued)
+    info = DocumentInfo(document_id, template.version, issued, generated)
     context = price_sheet_context(price_list, fmt, info=info)
-    return _write(template, context, fmt, target, document_id, pdf, force)
+    return _write(template, context, fmt, info, price_list, target, pdf, force)
 
 
 def create_consent(
@@ -187,7 +214,11 @@ def create_consent(
     """Write a consent form for one treatment on one or more body areas."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale, bilingual)
-    issued = issued or dt.date.today()
+    issued, generated, reproducible = when_issued(issued)
+    seed = reproducible_seed(
+        reproducible, patient, treatment, list(areas), date_of_birth, reference, sessions,
+        practitioner, interpreter, str(fmt.locale), bilingual, price_list.checksum,
+    )  # fmt: skip
     plan = plan_consent(
         price_list,
         patient=patient,
@@ -200,14 +231,15 @@ def create_consent(
         interpreter=interpreter,
         allow_minor=allow_minor,
         issued=issued,
+        number=new_document_id(issued, "Q", seed),
     )
     template = DocumentTemplate(workspace.template("consent.docx"))
-    document_id = new_document_id(issued, prefix="C")
+    document_id = new_document_id(issued, "C", seed)
     default_name = f"consent-{safe_filename_part(patient)}-{document_id}.docx"
     target = _prepare_target(output, default_name, pdf, force)
-    info = DocumentInfo(document_id, template.version, issued)
+    info = DocumentInfo(document_id, template.version, issued, generated)
     context = consent_context(plan, fmt, info=info, clinic_locale=price_list.clinic.locale)
-    return _write(template, context, fmt, target, document_id, pdf, force)
+    return _write(template, context, fmt, info, price_list, target, pdf, force)
 
 
 def _write_set(

@@ -6,6 +6,7 @@ variables (a misspelt variable is an error, never a silent blank)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gettext as gettext_module
 import hashlib
@@ -14,6 +15,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,6 +53,121 @@ def make_environment() -> SandboxedEnvironment:
     )
     env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
     return env
+
+
+@dataclass(frozen=True)
+class DocumentProperties:
+    """What a document records about itself in its package properties, to be traced years later:
+    Word shows them under File › Properties, and `docgen verify` checks the content checksum."""
+
+    document_id: str
+    template_version: str
+    locale: str
+    price_list_checksum: str
+    generated: dt.datetime
+
+
+CUSTOM_PROPERTIES = "docProps/custom.xml"
+CONTENT_CHECKSUM = "docgen.content-sha256"
+_CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_CUSTOM_RELATIONSHIP = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+)
+_NS = {
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+    "custom": "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
+    "vt": "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+}
+
+
+def content_checksum(member_digests: Mapping[str, str]) -> str:
+    """SHA-256 over every package member but the custom properties that hold it, so that any
+    change to a document's text, layout or properties shows."""
+    lines = "".join(
+        f"{name}\0{digest}\n"
+        for name, digest in sorted(member_digests.items())
+        if name != CUSTOM_PROPERTIES
+    )
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _core_properties_xml(title: str, properties: DocumentProperties) -> bytes:
+    root = etree.Element(
+        f"{{{_NS['cp']}}}coreProperties", nsmap={k: _NS[k] for k in ("cp", "dc", "dcterms", "xsi")}
+    )
+    stamp = properties.generated.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for tag, text in (
+        ("dc:title", title),
+        ("dc:creator", "docgen"),
+        ("dc:identifier", properties.document_id),
+        ("dc:language", properties.locale),
+        ("cp:version", properties.template_version),
+        ("dcterms:created", stamp),
+        ("dcterms:modified", stamp),
+    ):
+        prefix, name = tag.split(":")
+        element = etree.SubElement(root, f"{{{_NS[prefix]}}}{name}")
+        element.text = text
+        if prefix == "dcterms":
+            element.set(f"{{{_NS['xsi']}}}type", "dcterms:W3CDTF")
+    return serialize_part_xml(root)
+
+
+def _custom_properties_xml(properties: DocumentProperties, checksum: str) -> bytes:
+    root = etree.Element(
+        f"{{{_NS['custom']}}}Properties", nsmap={None: _NS["custom"], "vt": _NS["vt"]}
+    )
+    values = {
+        "docgen.document-id": properties.document_id,
+        "docgen.template-version": properties.template_version,
+        "docgen.locale": properties.locale,
+        "docgen.price-list-sha256": properties.price_list_checksum,
+        "docgen.generated": properties.generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        CONTENT_CHECKSUM: checksum,
+    }
+    for pid, (name, value) in enumerate(values.items(), start=2):
+        element = etree.SubElement(
+            root,
+            f"{{{_NS['custom']}}}property",
+            fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}",
+            pid=str(pid),
+            name=name,
+        )
+        etree.SubElement(element, f"{{{_NS['vt']}}}lpwstr").text = value
+    return serialize_part_xml(root)
+
+
+def read_custom_properties(data: bytes) -> dict[str, str]:
+    root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False))
+    return {
+        element.get("name"): element.findtext(f"{{{_NS['vt']}}}lpwstr") or ""
+        for element in root.iter(f"{{{_NS['custom']}}}property")
+    }
+
+
+def _declare_custom_properties(name: str, data: bytes) -> bytes:
+    """[Content_Types].xml and _rels/.rels, extended to know docProps/custom.xml."""
+    root = etree.fromstring(data)
+    if name == "[Content_Types].xml":
+        namespace = root.nsmap[None]
+        if not any(o.get("PartName") == "/" + CUSTOM_PROPERTIES for o in root):
+            etree.SubElement(
+                root, f"{{{namespace}}}Override", PartName="/" + CUSTOM_PROPERTIES,
+                ContentType=_CUSTOM_TYPE,
+            )  # fmt: skip
+    else:
+        namespace = root.nsmap[None]
+        if not any(r.get("Type") == _CUSTOM_RELATIONSHIP for r in root):
+            ids = {r.get("Id") for r in root}
+            new_id = next(f"rId{n}" for n in range(1, len(ids) + 2) if f"rId{n}" not in ids)
+            etree.SubElement(
+                root, f"{{{namespace}}}Relationship", Id=new_id, Type=_CUSTOM_RELATIONSHIP,
+                Target=CUSTOM_PROPERTIES,
+            )  # fmt: skip
+    return serialize_part_xml(root)
 
 
 class Translator(Protocol):
@@ -96,8 +213,9 @@ class DocumentTemplate:
                 self.name, f"is not a Word document (.docx) that can be opened ({error})"
             ) from None
         self.version = self._docxtpl.docx.core_properties.version or "unversioned"
+        self.title = self._docxtpl.docx.core_properties.title or self.path.stem
         self._compiled: list[tuple[str, str, Template]] | None = None
-        self._packages: dict[bool, bytes] = {}
+        self._packages: dict[bool, tuple[bytes, dict[str, str]]] = {}
         self._document_ends: tuple[bytes, bytes] | None = None
 
     def variables(self) -> set[str]:
@@ -135,7 +253,7 @@ class DocumentTemplate:
         self._compiled = compiled
         return compiled
 
-    def _package(self, right_to_left: bool) -> bytes:
+    def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, str]]:
         """The template's package, saved once as docxtpl would save it, without the members
         each document rewrites (and with right-to-left styles for a right-to-left document)."""
         if right_to_left not in self._packages:
@@ -146,15 +264,22 @@ class DocumentTemplate:
             saved = io.BytesIO()
             document.docx.save(saved)
             rewritten = {member for member, _kind, _template in self._parts()}
+            rewritten |= {"docProps/core.xml", CUSTOM_PROPERTIES}
             package = io.BytesIO()
+            digests = {}
             with (
                 zipfile.ZipFile(saved) as source,
                 zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as target,
             ):
                 for item in source.infolist():
-                    if item.filename not in rewritten:
-                        target.writestr(_member(item.filename), source.read(item))
-            self._packages[right_to_left] = package.getvalue()
+                    if item.filename in rewritten:
+                        continue
+                    data = source.read(item)
+                    if item.filename in ("[Content_Types].xml", "_rels/.rels"):
+                        data = _declare_custom_properties(item.filename, data)
+                    target.writestr(_member(item.filename), data)
+                    digests[item.filename] = hashlib.sha256(data).hexdigest()
+            self._packages[right_to_left] = (package.getvalue(), digests)
         return self._packages[right_to_left]
 
     def _document_xml(self, body) -> bytes:
@@ -187,10 +312,12 @@ class DocumentTemplate:
     def render(
         self,
         context: Mapping[str, Any],
+        properties: DocumentProperties,
         translations: Translator | None = None,
         right_to_left: bool = False,
     ) -> bytes:
-        """Render to the bytes of a .docx file; right_to_left mirrors it for Arabic or Hebrew."""
+        """Render to the bytes of a .docx file that records its properties and a checksum of its
+        content; right_to_left mirrors it for Arabic or Hebrew."""
         full_context = xml_safe(dict(context))
         full_context.update(
             translation_callables(translations or gettext_module.NullTranslations())
@@ -232,7 +359,11 @@ class DocumentTemplate:
             if right_to_left:
                 _mirror(element)
             members[member] = serialize_part_xml(element)
-        package = io.BytesIO(self._package(right_to_left))
+        base, digests = self._package(right_to_left)
+        members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
+        digests = {**digests, **{m: hashlib.sha256(d).hexdigest() for m, d in members.items()}}
+        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, content_checksum(digests))
+        package = io.BytesIO(base)
         with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
             for member, data in members.items():
                 target.writestr(_member(member), data)

@@ -1,0 +1,77 @@
+"""`docgen verify`: is a document still the one docgen generated?
+
+Every document carries, in its custom properties, a SHA-256 over all its package members
+(text, layout, properties). Verifying recomputes it; a document from a batch is also checked
+against the batch's manifest (the SHA-256 of the whole file), found next to it or one folder up.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.batch import MANIFEST
+from docgen.render import (
+    CONTENT_CHECKSUM,
+    CUSTOM_PROPERTIES,
+    content_checksum,
+    read_custom_properties,
+)
+
+MAX_MEMBER_BYTES = 50_000_000  # a document member larger than this is not one docgen made
+
+
+@dataclass(frozen=True)
+class Verification:
+    path: Path
+    unchanged: bool
+    message: str
+    document_id: str = ""
+
+
+def _manifest_entry(path: Path) -> dict[str, str] | None:
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / MANIFEST
+        if manifest.is_file():
+            relative = path.resolve().relative_to(folder.resolve()).as_posix()
+            with manifest.open(newline="", encoding="utf-8") as handle:
+                for record in csv.DictReader(handle):
+                    if record["path"] == relative:
+                        return record
+    return None
+
+
+def verify_document(path: str | Path) -> Verification:
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = [i for i in package.infolist() if not i.is_dir()]
+            if any(i.file_size > MAX_MEMBER_BYTES for i in members):
+                return Verification(path, False, "has a member too large for a docgen document")
+            data = {i.filename: package.read(i) for i in members}
+    except (OSError, zipfile.BadZipFile) as error:
+        return Verification(path, False, f"cannot be read as a .docx ({error})")
+    if CUSTOM_PROPERTIES not in data:
+        return Verification(path, False, "has no docgen properties: not made by docgen")
+    try:
+        properties = read_custom_properties(data[CUSTOM_PROPERTIES])
+    except Exception:  # lxml raises several kinds for a damaged part
+        return Verification(path, False, "has damaged docgen properties")
+    document_id = properties.get("docgen.document-id", "")
+    recorded = properties.get(CONTENT_CHECKSUM)
+    if not recorded:
+        return Verification(path, False, "has no content checksum", document_id)
+    digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in data.items()}
+    if content_checksum(digests) != recorded:
+        return Verification(path, False, "CHANGED since docgen generated it", document_id)
+    entry = _manifest_entry(path)
+    if entry is not None and entry["sha256"] != hashlib.sha256(path.read_bytes()).hexdigest():
+        return Verification(path, False, "differs from its batch manifest", document_id)
+    generated = properties.get("docgen.generated", "")
+    where = " and its batch manifest" if entry is not None else ""
+    return Verification(
+        path, True, f"unchanged since {generated} (content checksum{where})", document_id
+    )

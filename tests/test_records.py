@@ -1,0 +1,111 @@
+"""Documents are records: reproducible with --date, traceable through their properties, and
+verifiable years later with docgen verify."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+
+import docx
+from click.testing import CliRunner
+
+from docgen.batch import run_batch
+from docgen.cli import main
+from docgen.generate import create_consent, create_estimate
+from docgen.render import read_custom_properties
+from docgen.verify import verify_document
+from docgen.workspace import Workspace
+
+ISSUED = dt.date(2026, 3, 2)
+
+
+def test_same_inputs_and_date_give_identical_bytes(workspace, tmp_path):
+    for name in ("a", "b"):
+        create_consent(
+            workspace, "Zoë & <Ltd>", "REJUV", ["FACE"], locale="ar", issued=ISSUED,
+            output=tmp_path / f"consent-{name}.docx",
+        )  # fmt: skip
+        create_estimate(
+            workspace, "Zoë", ["REJUV:FACE", "PAINR:KNEES:5"], issued=ISSUED,
+            output=tmp_path / f"estimate-{name}.docx",
+        )  # fmt: skip
+    for kind in ("consent", "estimate"):
+        first = (tmp_path / f"{kind}-a.docx").read_bytes()
+        assert first == (tmp_path / f"{kind}-b.docx").read_bytes()
+    other = create_estimate(workspace, "Zoë", ["REJUV:FACE"], issued=ISSUED, output=tmp_path / "o")
+    assert (
+        other.document_id
+        != create_estimate(workspace, "Zoë", ["REJUV:FACE"], output=tmp_path / "p").document_id
+    )  # without --date: a fresh id every time
+
+
+def test_batches_are_reproducible(tmp_path):
+    sample = Workspace.open().root / "appointments" / "example.csv"
+    for name in ("one", "two"):
+        assert run_batch(Workspace.open(), sample, tmp_path / name, jobs=2, issued=ISSUED).ok
+    for document in run_batch(
+        Workspace.open(), sample, tmp_path / "one", issued=ISSUED
+    ).documents():
+        assert (tmp_path / "one" / document.path).read_bytes() == (
+            tmp_path / "two" / document.path
+        ).read_bytes()
+
+
+def test_documents_record_their_properties(workspace, tmp_path, price_list):
+    form = create_consent(
+        workspace, "Ann", "REJUV", ["FACE"], locale="fr_FR", issued=ISSUED,
+        output=tmp_path / "c.docx",
+    )  # fmt: skip
+    core = docx.Document(str(form.docx)).core_properties  # what Word shows in File › Properties
+    assert core.identifier == form.document_id
+    assert core.language == "fr_FR"
+    assert core.version == "1.0"
+    assert core.created == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    with zipfile.ZipFile(form.docx) as package:
+        custom = read_custom_properties(package.read("docProps/custom.xml"))
+    assert custom["docgen.document-id"] == form.document_id
+    assert custom["docgen.template-version"] == "1.0"
+    assert custom["docgen.price-list-sha256"] == price_list.checksum
+    assert custom["docgen.generated"] == "2026-03-02T00:00:00Z"
+    assert len(custom["docgen.content-sha256"]) == 64
+
+
+def test_verify_finds_any_change(workspace, tmp_path):
+    form = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "c.docx")
+    assert verify_document(form.docx).unchanged
+    edited = docx.Document(str(form.docx))
+    for paragraph in edited.paragraphs:
+        for run in paragraph.runs:
+            run.text = run.text.replace("Ann Lee", "Anne Lee")
+    for table in edited.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    for run in paragraph.runs:
+                        run.text = run.text.replace("Ann Lee", "Anne Lee")
+    edited.save(str(tmp_path / "edited.docx"))
+    check = verify_document(tmp_path / "edited.docx")
+    assert not check.unchanged and "CHANGED" in check.message
+
+    plain = docx.Document()
+    plain.add_paragraph("hello")
+    plain.save(str(tmp_path / "plain.docx"))
+    assert "not made by docgen" in verify_document(tmp_path / "plain.docx").message
+    (tmp_path / "text.docx").write_text("not a zip")
+    assert "cannot be read as a .docx" in verify_document(tmp_path / "text.docx").message
+
+    result = CliRunner().invoke(main, ["verify", str(form.docx), str(tmp_path / "edited.docx")])
+    assert result.exit_code == 1
+    assert f"✓ {form.docx} [{form.document_id}]: unchanged since" in result.output
+    assert "✗ " in result.output and "edited.docx" in result.output
+
+
+def test_verify_checks_the_batch_manifest(tmp_path):
+    sample = Workspace.open().root / "appointments" / "example.csv"
+    result = run_batch(Workspace.open(), sample, tmp_path / "out", jobs=1)
+    path = tmp_path / "out" / result.documents()[0].path
+    check = verify_document(path)
+    assert check.unchanged and "batch manifest" in check.message
+    manifest = tmp_path / "out" / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace(result.documents()[0].sha256, "0" * 64))
+    assert "differs from its batch manifest" in verify_document(path).message
