@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -147,6 +148,24 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+MAX_UNPACKED_BYTES = 20_000_000  # a price list is a few hundred kB; this is 100,000s of rows
+
+
+def _oversized(path: Path) -> str | None:
+    """Why a workbook is too large to read, judged from its zip directory before unpacking."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked = sum(item.file_size for item in package.infolist())
+    except (OSError, zipfile.BadZipFile):
+        return None  # openpyxl's own error says what is wrong
+    if unpacked > MAX_UNPACKED_BYTES:
+        return (
+            f"unpacks to {unpacked / 1e6:.0f} MB, far more than a price list holds (at most "
+            f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB); is it the right file?"
+        )
+    return None
+
+
 def load_price_list(path: str | Path) -> PriceList:
     """Read and validate a workbook; raise WorkbookError listing every problem found."""
     return _WorkbookReader(Path(path)).read()
@@ -235,6 +254,9 @@ class _WorkbookReader:
             raise WorkbookError(
                 [Problem(self.path.name, f"cannot read: {error.strerror}")]
             ) from None
+        too_big = _oversized(self.path)
+        if too_big:
+            raise WorkbookError([Problem(self.path.name, too_big)])
         try:
             values = openpyxl.load_workbook(self.path, data_only=True)
             formulas = openpyxl.load_workbook(self.path, data_only=False)
@@ -261,6 +283,13 @@ class _WorkbookReader:
                 self.problem(
                     None,
                     f"missing sheet {wanted!r} (sheets found: {', '.join(values.sheetnames)})",
+                )
+            elif values[found].sheet_state != "visible":
+                self.problem(
+                    None,
+                    "is hidden in the workbook, so an admin editing it cannot see it; unhide it "
+                    "(Excel: right-click a sheet tab > Unhide) or delete it",
+                    sheet=found,
                 )
             else:
                 sheets[wanted] = (values[found], formulas[found])

@@ -47,8 +47,28 @@ def xml_safe(value: Any) -> Any:
     return value
 
 
+MAX_LOOP_ITEMS = 100_000  # over all range() calls of one document
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """Jinja's sandbox, with range() bounded over a whole document, so that nested loops in a
+    hostile template cannot run for hours."""
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.globals["range"] = self._range
+        self.loop_items = 0
+
+    def _range(self, *args: int) -> range:
+        items = range(*args)
+        self.loop_items += len(items)
+        if self.loop_items > MAX_LOOP_ITEMS:
+            raise SecurityError(f"the template's loops run over more than {MAX_LOOP_ITEMS} items")
+        return items
+
+
 def make_environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _BoundedEnvironment(
         autoescape=True, undefined=StrictUndefined, extensions=["jinja2.ext.i18n"]
     )
     env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
@@ -215,6 +235,7 @@ class DocumentTemplate:
         self.version = self._docxtpl.docx.core_properties.version or "unversioned"
         self.title = self._docxtpl.docx.core_properties.title or self.path.stem
         self._compiled: list[tuple[str, str, Template]] | None = None
+        self._environment = make_environment()
         self._packages: dict[bool, tuple[bytes, dict[str, str]]] = {}
         self._document_ends: tuple[bytes, bytes] | None = None
 
@@ -242,7 +263,7 @@ class DocumentTemplate:
         for part in tpl.docx.part.package.parts:
             if part.content_type == FOOTNOTES_CONTENT_TYPE:
                 sources.append((part.partname.lstrip("/"), "footnotes", part.blob.decode()))
-        environment = make_environment()
+        environment = self._environment
         compiled = []
         for member, kind, xml in sources:
             source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
@@ -324,6 +345,7 @@ class DocumentTemplate:
         )
         tpl = self._docxtpl
         tpl.docx_ids_index = 1000  # docxtpl numbers drawings from here for every document
+        self._environment.loop_items = 0
         members = {}
         for member, kind, template in self._parts():
             try:
