@@ -26,6 +26,9 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+MAX_LISTED = 50  # problems printed; a wrong file can have thousands
+
+
 class ProblemsError(DocgenError):
     """Base for errors that carry every problem found, so that all are reported at once."""
 
@@ -35,7 +38,10 @@ class ProblemsError(DocgenError):
         self.problems = tuple(problems)
         headline = headline or self.headline
         lines = [f"{len(self.problems)} {headline}:"] if len(self.problems) > 1 else []
-        lines += [f"  - {p}" if len(self.problems) > 1 else str(p) for p in self.problems]
+        shown = self.problems[:MAX_LISTED]
+        lines += [f"  - {p}" if len(self.problems) > 1 else str(p) for p in shown]
+        if len(self.problems) > MAX_LISTED:
+            lines.append(f"  … and {len(self.problems) - MAX_LISTED} more")
         super().__init__("\n".join(lines))
 
 

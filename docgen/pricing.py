@@ -148,7 +148,7 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
-MAX_UNPACKED_BYTES = 20_000_000  # a price list is a few hundred kB; this is 100,000s of rows
+MAX_UNPACKED_BYTES = 10_000_000  # a price list unpacks to a few hundred kB
 
 
 def _oversized(path: Path) -> str | None:

@@ -1,0 +1,127 @@
+"""Every file in tests/data/bad/ is refused through the real command line: a clear error of one
+paragraph naming the problem, no traceback, a non-zero exit, and no document written."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from docgen.cli import main
+
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+
+WORKBOOKS = {
+    "not-a-zip.xlsx": "london.xlsx: is not an Excel workbook (.xlsx) that can be opened",
+    "empty.xlsx": "london.xlsx: is not an Excel workbook (.xlsx) that can be opened",
+    "truncated.xlsx": "london.xlsx: is not an Excel workbook (.xlsx) that can be opened",
+    "zip-not-workbook.xlsx": "london.xlsx: is not an Excel workbook (.xlsx) that can be opened",
+    "entity-bomb.xlsx": "london.xlsx: is not an Excel workbook (.xlsx) that can be opened",
+    "wrong-sheets.xlsx": "missing sheet 'Prices' (sheets found: Clinic, Treatments, Areas,",
+    "merged-header.xlsx": "london.xlsx, sheet 'Prices': missing column 'area' in the header row",
+    "formula-no-cache.xlsx": "london.xlsx, Prices!C5: formula =C4*1.1 has no saved value",
+    "text-in-price.xlsx": "london.xlsx, Prices!C7: found 'two hundred', expected a number",
+    "date-as-text.xlsx": "london.xlsx, Clinic!B15: found 'next Monday', expected a date",
+    "hidden-sheet.xlsx": "london.xlsx, sheet 'Prices': is hidden in the workbook",
+    "negative-price.xlsx": "london.xlsx, Prices!C3: found -180, expected an amount of zero",
+    "unknown-currency.xlsx": "london.xlsx, Clinic!B7: found 'POUNDS', expected an ISO 4217",
+    "duplicate-rows.xlsx": "london.xlsx, Prices!A3: duplicate price row for ('REJUV', 'FACE')",
+}
+TEMPLATES = {
+    "not-a-docx.docx": "template consent.docx: is not a Word document (.docx)",
+    "unbalanced-tags.docx": "template consent.docx: has a broken tag",
+    "split-braces.docx": "template consent.docx: has a broken tag",
+    "unknown-variable.docx": "template consent.docx: uses a value docgen does not provide",
+    "reach-python-class.docx": "template consent.docx: tried something unsafe and was stopped",
+    "reach-python-globals.docx": "template consent.docx: tried something unsafe and was stopped",
+    "endless-loop.docx": "loops run over more than 100000 items",
+}
+APPOINTMENTS = {
+    "empty.csv": "empty.csv is empty: expected a header row and one row per patient",
+    "header-only.csv": "header-only.csv has a header row but no appointments",
+    "missing-columns.csv": "missing-columns.csv: missing column(s) patient, areas",
+    "missing-columns.xlsx": "missing-columns.xlsx: missing column(s) treatment",
+    "latin-1.csv": "latin-1.csv is not UTF-8 text",
+    "binary.csv": "binary.csv is not UTF-8 text",
+    "not-a-workbook.xlsx": "is neither a .csv file nor an Excel workbook that can be opened",
+}
+
+
+def test_the_corpus_is_complete():
+    found = {path.name for path in BAD.rglob("*") if path.is_file()}
+    assert found == set(WORKBOOKS) | set(TEMPLATES) | set(APPOINTMENTS)
+    assert len(found) >= 25
+
+
+def assert_refused(result, expected: str, output: Path) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    message = result.output.strip()
+    assert expected in message, message
+    assert "\n\n" not in message  # one paragraph
+    assert not any(output.rglob("*.docx")) if output.exists() else True
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    return invoke
+
+
+@pytest.mark.parametrize("name", sorted(WORKBOOKS))
+def test_bad_workbook(run, workspace, tmp_path, name):
+    shutil.copy(BAD / "workbooks" / name, workspace.pricing_dir / "london.xlsx")
+    out = tmp_path / "out"
+    result = run("--workspace", workspace.root, "estimate", "--patient", "A",
+                 "--item", "REJUV:FACE", "-o", out / "e.docx")  # fmt: skip
+    assert_refused(result, WORKBOOKS[name], out)
+
+
+def test_workbook_with_100000_rows(run, workspace, tmp_path):
+    sample = workspace.pricing_dir / "london.xlsx"
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>T{n}</t></is></c>'
+        f'<c r="B{n}" t="inlineStr"><is><t>FACE</t></is></c><c r="C{n}"><v>250</v></c></row>'
+        for n in range(2, 100_002)
+    )
+    huge = tmp_path / "huge.xlsx"
+    with (
+        zipfile.ZipFile(sample) as original,
+        zipfile.ZipFile(huge, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "xl/worksheets/sheet4.xml":  # Prices
+                data = data.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+            copy.writestr(item, data)
+    shutil.copy(huge, sample)
+    out = tmp_path / "out"
+    result = run("--workspace", workspace.root, "estimate", "--patient", "A",
+                 "--item", "REJUV:FACE", "-o", out / "e.docx")  # fmt: skip
+    assert_refused(result, "far more than a price list holds", out)
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_bad_template(run, workspace, tmp_path, name):
+    shutil.copy(BAD / "templates" / name, workspace.template("consent.docx"))
+    out = tmp_path / "out"
+    result = run("--workspace", workspace.root, "consent", "--patient", "A",
+                 "--treatment", "REJUV", "--area", "FACE", "-o", out / "c.docx")  # fmt: skip
+    assert_refused(result, TEMPLATES[name], out)
+    check = run("--workspace", workspace.root, "check")
+    assert check.exit_code == 1 and "consent.docx" in check.output
+
+
+@pytest.mark.parametrize("name", sorted(APPOINTMENTS))
+def test_bad_appointments(run, tmp_path, name):
+    out = tmp_path / "out"
+    result = run("batch", BAD / "appointments" / name, "-o", out)
+    assert_refused(result, APPOINTMENTS[name], out)
+    assert not out.exists()
