@@ -37,9 +37,10 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udff
 
 
 def xml_safe(value: Any) -> Any:
-    """Remove characters XML forbids from every string in a (nested) context."""
+    """Remove characters XML forbids from every string in a (nested) context, and write line
+    ends as XML reads them back (a carriage return would silently become a line feed)."""
     if isinstance(value, str):
-        return _XML_FORBIDDEN.sub("", value)
+        return _XML_FORBIDDEN.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, Mapping):
         return {key: xml_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -1,0 +1,113 @@
+"""Property tests: any name, any valid price list, any locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from babel import Locale, localedata
+from conftest import docx_paragraphs
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from docgen.check import SAMPLE_PROPERTIES
+from docgen.documents import DocumentInfo, estimate_context
+from docgen.estimate import PlanItem, plan_estimate
+from docgen.i18n import Formatter
+from docgen.patient import name_problems
+from docgen.pricing import Area, Clinic, Course, Kind, Price, PriceList, Treatment, round_money
+from docgen.render import DocumentTemplate
+from docgen.workspace import Workspace
+
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+TEMPLATE = DocumentTemplate(Workspace.open().template("estimate.docx"))
+
+
+def price_list(currency: str, include_vat: bool, prices: list[tuple[Decimal, int, Decimal]]):
+    clinic = Clinic(
+        name="C", address="A", phone="", email="", registration="", currency=currency,
+        locale="en_GB", vat_rates={Kind.COSMETIC: Decimal(20), Kind.THERAPEUTIC: Decimal(0)},
+        prices_include_vat=include_vat, quote_validity_days=30, deposit_percent=Decimal(20),
+        consultation_fee=None, effective_date=None, price_list_version="",
+    )  # fmt: skip
+    treatments = {
+        f"T{i}": Treatment(f"T{i}", f"T{i}", "d", kind, 1, 20, 7, "", "", ("R",), ())
+        for i, kind in enumerate(Kind)
+    }
+    areas = {f"A{i}": Area(f"A{i}", f"Area {i}") for i in range(len(prices))}
+    table = {}
+    for i, (unit, course_sessions, discount) in enumerate(prices):
+        treatment = f"T{i % 2}"
+        course = None
+        if course_sessions:
+            course_price = round_money(unit * course_sessions * (100 - discount) / 100, currency)
+            course = Course(course_sessions, course_price)
+        table[(treatment, f"A{i}")] = Price(treatment, f"A{i}", unit, course)
+    return PriceList(Path("p.xlsx"), "0" * 64, clinic, treatments, areas, table, {}, {})
+
+
+money = st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    currency=st.sampled_from(["GBP", "EUR", "CHF", "JPY", "KWD"]),
+    include_vat=st.booleans(),
+    rows=st.lists(
+        st.tuples(money, st.integers(0, 10), st.decimals(0, 50, places=1)), min_size=1, max_size=6
+    ),
+    sessions=st.lists(st.integers(1, 20), min_size=6, max_size=6),
+)
+def test_totals_are_the_sum_of_lines_rounded_once(currency, include_vat, rows, sessions):
+    digits = 0 if currency == "JPY" else (3 if currency == "KWD" else 2)
+    rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
+    prices = price_list(currency, include_vat, rows)
+    items = [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
+    estimate = plan_estimate(prices, items, issued=dt.date(2026, 3, 2), number="Q")
+    quantum = Decimal(1).scaleb(-digits)
+    for line in estimate.lines:
+        assert line.amount == line.amount.quantize(quantum)
+        assert line.vat == line.vat.quantize(quantum)
+    assert estimate.total == sum(line.amount for line in estimate.lines) + (
+        0 if include_vat else sum(line.vat for line in estimate.lines)
+    )
+    assert estimate.net + estimate.vat == estimate.total
+    assert estimate.deposit == round_money(estimate.total * Decimal(20) / 100, currency)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=st.text(min_size=1, max_size=60))
+def test_any_name_comes_out_exactly(tmp_path, name):
+    assume(not name_problems(name))  # names docgen refuses are tested elsewhere
+    prices = price_list("GBP", True, [(Decimal("250.00"), 0, Decimal(0))])
+    estimate = plan_estimate(prices, [PlanItem("T0", "A0", 1)], number="Q")
+    fmt = Formatter(Locale.parse("en_GB"), "GBP")
+    context = estimate_context(
+        estimate, fmt, patient=name, info=DocumentInfo("Q", "1.0", dt.date(2026, 3, 2))
+    )
+    path = tmp_path / "e.docx"
+    path.write_bytes(TEMPLATE.render(context, SAMPLE_PROPERTIES))
+    # docx_paragraphs joins a paragraph's text runs; a tab or line break in a name becomes
+    # Word's own tab or break element, so those two are not part of the joined text.
+    expected = XML_FORBIDDEN.sub("", name).replace("\r", "").replace("\t", "").replace("\n", "")
+    assert expected in docx_paragraphs(path)
+
+
+LOCALES = sorted(localedata.locale_identifiers())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    locale=st.sampled_from(LOCALES),
+    amount=st.decimals(min_value=0, max_value=10**9 - 1, places=2, allow_nan=False),
+    currency=st.sampled_from(["GBP", "EUR", "USD", "CHF", "JPY"]),
+)
+def test_every_locale_formats_every_amount(locale, amount, currency):
+    fmt = Formatter(Locale.parse(locale), currency)
+    assert fmt.money(amount)
+    assert fmt.percent(Decimal("12.5"))
+    assert fmt.date(dt.date(2026, 3, 2))
