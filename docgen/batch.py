@@ -29,13 +29,14 @@ from docgen import __version__
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id
-from docgen.exceptions import DocgenError
+from docgen.exceptions import DocgenError, OutputError
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import Formatter
 from docgen.output import safe_filename_part, write_atomically
 from docgen.pdf import convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list, normalise_header
 from docgen.render import DocumentTemplate
+from docgen.verify import MANIFEST, verify_content
 from docgen.workspace import Workspace
 
 DOCUMENT_KINDS = ("consent", "estimate")
@@ -51,7 +52,6 @@ COLUMNS = {  # header → required
     "interpreter": False,
     "documents": False,
 }
-MANIFEST = "manifest.csv"
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
     "price_list_sha256", "inputs_sha256", "generated",
@@ -80,8 +80,11 @@ class Appointment:
 
     @property
     def folder(self) -> str:
-        label = self.ref or f"row{self.row:04d}"
-        return safe_filename_part(f"{label}-{self.patient}", fallback=label, max_length=80)
+        """OUTPUT/<folder>: the reference and name, or the name and date of birth, so that a
+        row moving in the file (or a copy of a row) does not give the patient a new folder."""
+        label = self.ref or self.dob
+        name = f"{label}-{self.patient}" if label else self.patient
+        return safe_filename_part(name, fallback=f"row{self.row:04d}", max_length=80)
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,10 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 f"{path.name} is not UTF-8 text (byte {error.start}); save it as "
                 "'CSV UTF-8' from Excel or LibreOffice"
             ) from None
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else "excel"
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:  # a single column, or too little text to tell: plain commas
+            dialect = csv.excel
         values = ([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect))
         yield from _rows(path, values)
     else:
@@ -304,7 +310,9 @@ class _Renderer:
         fields["docgen"] = __version__
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
-    def render(self, appointment: Appointment, kind: str, plan, fmt: Formatter) -> bytes:
+    def render(
+        self, appointment: Appointment, kind: str, plan, fmt: Formatter, inputs: str
+    ) -> bytes:
         template = self.template(kind)
         if kind == "consent":
             document_id = new_document_id(self.issued, "C", self.seed(appointment))
@@ -318,7 +326,7 @@ class _Renderer:
             context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
         return template.render(
             context,
-            info.properties(self.price_list, fmt),
+            info.properties(self.price_list, fmt, inputs),
             fmt.translations,
             right_to_left=fmt.right_to_left,
         )
@@ -362,7 +370,7 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             continue
         for kind, relative, inputs in documents:
             try:
-                data = _worker.render(appointment, kind, plan, fmt)
+                data = _worker.render(appointment, kind, plan, fmt, inputs)
                 write_atomically(_worker.output_dir / relative, data, force, durable=False)
             except DocgenError as error:
                 done.append(RowFailure(appointment.row, f"{kind}: {error}"))
@@ -416,10 +424,13 @@ class _Manifest:
     none of them in memory) and put in place when the batch ends."""
 
     def __init__(self, output_dir: Path):
-        output_dir.mkdir(parents=True, exist_ok=True)
         self.path = output_dir / MANIFEST
         self.partial = output_dir / f".{MANIFEST}.partial"
-        self.handle = self.partial.open("w", newline="", encoding="utf-8")
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            self.handle = self.partial.open("w", newline="", encoding="utf-8")
+        except OSError as error:
+            raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
         self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
         self.writer.writeheader()
         self.rows = 0
@@ -478,6 +489,29 @@ def run_batch(
     result = BatchResult(output_dir)
     manifest = _Manifest(output_dir)
     folders: dict[str, int] = {}
+    recorded_paths: set[str] = set()
+
+    def unchanged(relative: str, inputs: str) -> BatchDocument | None:
+        """The record of a present document made from these very inputs and not changed since:
+        from the manifest, or, for a document an interrupted run made but did not record, from
+        the properties the document carries."""
+        target = output_dir / relative
+        recorded = previous.get(relative)
+        if recorded is not None:
+            if recorded.inputs_sha256 == inputs and recorded.sha256 == _sha256(target):
+                return recorded
+            return None
+        check = verify_content(target)
+        if not check.unchanged or check.properties.get("docgen.inputs-sha256") != inputs:
+            return None
+        kind = Path(relative).stem
+        return BatchDocument(
+            row=0, document=kind, patient_ref="", locale=check.properties["docgen.locale"],
+            path=relative, sha256=_sha256(target),
+            template_sha256=checker.template(kind).checksum,
+            price_list_sha256=check.properties["docgen.price-list-sha256"],
+            inputs_sha256=inputs, generated=check.properties["docgen.generated"][:10],
+        )  # fmt: skip
 
     def work() -> Iterator[Job]:
         for appointment in itertools.chain([first], appointments):
@@ -499,15 +533,23 @@ def run_batch(
                 inputs = checker.inputs_checksum(appointment, kind)
                 target = output_dir / relative
                 if force or not target.exists():
+                    if pdf and not force and target.with_suffix(".pdf").exists():
+                        result.failures.append(
+                            RowFailure(
+                                appointment.row,
+                                f"{target.with_suffix('.pdf')} already exists without its "
+                                ".docx; --force replaces it",
+                            )
+                        )
+                        continue
                     documents.append((kind, relative, inputs))
                     continue
-                recorded = previous.get(relative)
-                if (
-                    recorded
-                    and recorded.inputs_sha256 == inputs
-                    and (recorded.sha256 == _sha256(target))
-                ):
-                    finished([replace(recorded, row=appointment.row, skipped=True)])
+                recorded = unchanged(relative, inputs)
+                if recorded is not None:
+                    kept = replace(
+                        recorded, row=appointment.row, patient_ref=appointment.ref, skipped=True
+                    )
+                    finished([kept])
                     continue
                 result.failures.append(
                     RowFailure(
@@ -527,6 +569,7 @@ def run_batch(
                 result.failures.append(item)
                 continue
             manifest.add(item)
+            recorded_paths.add(item.path)
             if item.skipped:
                 result.skipped += 1
             else:
@@ -565,7 +608,11 @@ def run_batch(
             result.pdfs = convert_to_pdf(result.to_convert, force=force, jobs=jobs)
     finally:
         _worker = None
+        # Documents of the last run that this run did not remake stay on disk: keep them listed.
+        for path, document in previous.items():
+            if path not in recorded_paths and (output_dir / path).exists():
+                manifest.add(document)
         os.sync()  # one flush for the whole batch rather than one per document
-        manifest.close(keep=manifest.rows > 0 or bool(previous))
+        manifest.close(keep=manifest.rows > 0)
     result.failures.sort(key=lambda f: f.row)
     return result

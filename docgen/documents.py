@@ -64,13 +64,16 @@ class DocumentInfo:
     issued: dt.date
     generated: dt.datetime | None = None  # default: midnight (UTC) of the issue date
 
-    def properties(self, price_list: PriceList, fmt: Formatter) -> DocumentProperties:
+    def properties(
+        self, price_list: PriceList, fmt: Formatter, inputs_checksum: str = ""
+    ) -> DocumentProperties:
         return DocumentProperties(
             document_id=self.document_id,
             template_version=self.template_version,
             locale=str(fmt.locale),
             price_list_checksum=price_list.checksum,
             generated=self.generated or dt.datetime.combine(self.issued, dt.time(), dt.UTC),
+            inputs_checksum=inputs_checksum,
         )
 
 

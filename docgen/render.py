@@ -86,6 +86,7 @@ class DocumentProperties:
     locale: str
     price_list_checksum: str
     generated: dt.datetime
+    inputs_checksum: str = ""  # what a batch made the document from, to recognise it later
 
 
 CUSTOM_PROPERTIES = "docProps/custom.xml"
@@ -149,6 +150,8 @@ def _custom_properties_xml(properties: DocumentProperties, checksum: str) -> byt
         "docgen.generated": properties.generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
         CONTENT_CHECKSUM: checksum,
     }
+    if properties.inputs_checksum:
+        values["docgen.inputs-sha256"] = properties.inputs_checksum
     for pid, (name, value) in enumerate(values.items(), start=2):
         element = etree.SubElement(
             root,

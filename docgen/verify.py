@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from docgen.batch import MANIFEST
 from docgen.render import (
     CONTENT_CHECKSUM,
     CUSTOM_PROPERTIES,
@@ -21,6 +20,7 @@ from docgen.render import (
     read_custom_properties,
 )
 
+MANIFEST = "manifest.csv"
 MAX_MEMBER_BYTES = 50_000_000  # a document member larger than this is not one docgen made
 
 
@@ -29,22 +29,15 @@ class Verification:
     path: Path
     unchanged: bool
     message: str
-    document_id: str = ""
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def document_id(self) -> str:
+        return self.properties.get("docgen.document-id", "")
 
 
-def _manifest_entry(path: Path) -> dict[str, str] | None:
-    for folder in (path.parent, path.parent.parent):
-        manifest = folder / MANIFEST
-        if manifest.is_file():
-            relative = path.resolve().relative_to(folder.resolve()).as_posix()
-            with manifest.open(newline="", encoding="utf-8") as handle:
-                for record in csv.DictReader(handle):
-                    if record["path"] == relative:
-                        return record
-    return None
-
-
-def verify_document(path: str | Path) -> Verification:
+def verify_content(path: str | Path) -> Verification:
+    """Recompute the document's content checksum and compare it with the one it records."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as package:
@@ -60,18 +53,39 @@ def verify_document(path: str | Path) -> Verification:
         properties = read_custom_properties(data[CUSTOM_PROPERTIES])
     except Exception:  # lxml raises several kinds for a damaged part
         return Verification(path, False, "has damaged docgen properties")
-    document_id = properties.get("docgen.document-id", "")
-    recorded = properties.get(CONTENT_CHECKSUM)
-    if not recorded:
-        return Verification(path, False, "has no content checksum", document_id)
+    if not properties.get(CONTENT_CHECKSUM):
+        return Verification(path, False, "has no content checksum", properties)
     digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in data.items()}
-    if content_checksum(digests) != recorded:
-        return Verification(path, False, "CHANGED since docgen generated it", document_id)
-    entry = _manifest_entry(path)
-    if entry is not None and entry["sha256"] != hashlib.sha256(path.read_bytes()).hexdigest():
-        return Verification(path, False, "differs from its batch manifest", document_id)
+    if content_checksum(digests) != properties[CONTENT_CHECKSUM]:
+        return Verification(path, False, "CHANGED since docgen generated it", properties)
     generated = properties.get("docgen.generated", "")
-    where = " and its batch manifest" if entry is not None else ""
+    return Verification(path, True, f"unchanged since {generated} (content checksum", properties)
+
+
+def _manifest_entry(path: Path) -> dict[str, str] | None:
+    for folder in (path.parent, path.parent.parent):
+        manifest = folder / MANIFEST
+        if manifest.is_file():
+            relative = path.resolve().relative_to(folder.resolve()).as_posix()
+            with manifest.open(newline="", encoding="utf-8") as handle:
+                for record in csv.DictReader(handle):
+                    if record["path"] == relative:
+                        return record
+    return None
+
+
+def verify_document(path: str | Path) -> Verification:
+    """verify_content, and for a batch document the whole file against the batch manifest."""
+    result = verify_content(path)
+    if not result.unchanged:
+        return result
+    entry = _manifest_entry(result.path)
+    if entry is None:
+        return Verification(result.path, True, result.message + ")", result.properties)
+    if entry["sha256"] != hashlib.sha256(result.path.read_bytes()).hexdigest():
+        return Verification(
+            result.path, False, "differs from its batch manifest", result.properties
+        )
     return Verification(
-        path, True, f"unchanged since {generated} (content checksum{where})", document_id
+        result.path, True, result.message + " and its batch manifest)", result.properties
     )

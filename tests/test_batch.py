@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import docx_paragraphs, pdf_text
 
-from docgen.batch import BatchError, read_appointments, run_batch
+from docgen.batch import BatchError, read_appointments, read_manifest, run_batch
 from docgen.cli import main
 from docgen.workspace import Workspace
 
@@ -157,3 +157,67 @@ def test_same_patient_twice(tmp_path):
     assert [(f.row, f.reason) for f in result.failures] == [
         (3, "same patient and reference as row 2")
     ]
+
+
+def test_a_failed_rerun_does_not_forget_documents(tmp_path, workspace, edit_workbook):
+    header, rows = sample_rows()
+    appointments = write_csv(tmp_path / "a.csv", header, rows[:3])
+    original = workspace.pricing_dir / "london.xlsx"
+    saved = tmp_path / "saved.xlsx"
+    saved.write_bytes(original.read_bytes())
+    assert run_batch(workspace, appointments, tmp_path / "out", jobs=1).made == 6
+    original.write_bytes(edit_workbook({"Prices!C2": 251}).read_bytes())  # a price changes
+    changed = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
+    assert changed.failed_rows == 3 and changed.made == 0
+    assert len(read_manifest(tmp_path / "out")) == 6  # the documents on disk stay listed
+    original.write_bytes(saved.read_bytes())  # the price is put back
+    again = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
+    assert again.ok and (again.made, again.skipped) == (0, 6)
+
+
+def test_documents_of_an_interrupted_run_are_recognised(tmp_path):
+    first = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2)
+    assert first.made == 17
+    (tmp_path / "out" / "manifest.csv").unlink()  # as if the run stopped before writing it
+    again = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2)
+    assert again.ok and (again.made, again.skipped) == (0, 17)
+    assert len(read_manifest(tmp_path / "out")) == 17
+
+
+def test_rows_without_reference_keep_their_folder(tmp_path):
+    header = ["Patient", "DOB", "Treatment", "Areas", "Documents"]
+    ann = ["Ann Lee", "1980-01-01", "REJUV", "FACE", "consent"]
+    bob = ["Bob Ray", "", "REJUV", "FACE", "consent"]
+    path = write_csv(tmp_path / "a.csv", header, [ann, bob])
+    assert run_batch(Workspace.open(), path, tmp_path / "out", jobs=1).made == 2
+    assert (tmp_path / "out" / "1980-01-01-Ann-Lee" / "consent.docx").is_file()
+    assert (tmp_path / "out" / "Bob-Ray" / "consent.docx").is_file()
+    carl = ["Carl Sun", "", "REJUV", "FACE", "consent"]
+    write_csv(path, header, [carl, ann, bob, bob])  # a row inserted above, a row copied
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
+    assert (result.made, result.skipped) == (1, 2)
+    assert [(f.row, f.reason) for f in result.failures] == [
+        (5, "same patient and reference as row 4")
+    ]
+
+
+def test_a_pdf_left_without_its_docx_is_not_replaced(tmp_path):
+    header, rows = sample_rows()
+    path = write_csv(tmp_path / "a.csv", header, rows[:1])
+    assert run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, pdf=True).ok
+    folder = tmp_path / "out" / "LUM-004127-Amélie-Laurent-O-Brien"
+    (folder / "consent.docx").unlink()
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, pdf=True)
+    assert "consent.pdf already exists without its .docx" in result.failures[0].reason
+    assert not (folder / "consent.docx").exists()
+
+
+def test_single_column_file_and_unwritable_output(tmp_path):
+    single = tmp_path / "one.csv"
+    single.write_text("Patient\nAnn\n")
+    result = CliRunner().invoke(main, ["batch", str(single), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "missing column(s) treatment, areas" in result.output
+    (tmp_path / "file").write_text("x")
+    result = CliRunner().invoke(main, ["batch", str(SAMPLE), "-o", str(tmp_path / "file" / "o")])
+    assert result.exit_code == 1 and "cannot write to" in result.output
+    assert "Traceback" not in result.output
