@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
@@ -81,7 +81,12 @@ def write_catalogue_template(workspace: Workspace) -> Path:
 
 
 def init_locale(workspace: Workspace, locale: str) -> Path:
-    parsed = Locale.parse(locale.replace("-", "_"))
+    try:
+        parsed = Locale.parse(locale.strip().replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise LocaleError(
+            f"unknown locale {locale!r}; write a code such as nl, nl_BE or pt_BR"
+        ) from None
     path = po_path(workspace, str(parsed))
     if path.exists():
         raise DocgenError(f"{path} already exists; use 'docgen i18n update' to refresh it")
@@ -106,7 +111,8 @@ def update_catalogues(workspace: Workspace) -> list[Path]:
         catalog = _read(path, locale)
         catalog.update(copy.deepcopy(template))  # update() adopts the template's messages
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=100, ignore_obsolete=True)
+            # entries no longer used stay as #~ comments, for a translator to reuse
+            write_po(handle, catalog, width=100)
         updated.append(path)
     return updated
 
@@ -118,6 +124,11 @@ def _compiled_bytes(catalog: Catalog, path: Path) -> bytes:
     ]
     if errors:
         raise LocaleError("translations with broken placeholders:\n  " + "\n  ".join(errors))
+    # Babel writes a plural entry with an empty form as its English msgid, which would then
+    # shadow the parent language's translation (fr_CA -> fr): leave such entries out.
+    for message in list(catalog):
+        if message.id and isinstance(message.string, tuple) and not all(message.string):
+            catalog.delete(message.id, context=message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)  # a fuzzy entry is never used on a document
     return buffer.getvalue()

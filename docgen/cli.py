@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -293,7 +294,10 @@ def i18n_status(show_all: bool) -> None:
 def batch(appointments, output, jobs, prices, pdf, force, issued) -> None:
     """Make the documents of every appointment in APPOINTMENTS (.xlsx or .csv)."""
     workspace = open_workspace()
-    with click.progressbar(length=count_appointments(appointments), label="appointments") as bar:
+    with click.progressbar(
+        length=count_appointments(appointments), label="appointments",
+        hidden=not sys.stdout.isatty(),  # no bar, and no stray label, in logs and pipes
+    ) as bar:  # fmt: skip
         result = run_batch(
             workspace, appointments, output, prices=prices, jobs=jobs, pdf=pdf, force=force,
             issued=issued and issued.date(), progress=bar.update,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
     if not text:
         return None
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         problems.append(f"date of birth {text!r} is not a date written as YYYY-MM-DD")

@@ -198,6 +198,8 @@ def test_every_bad_detail_is_reported_at_once(workspace, tmp_path):
         consent(workspace, tmp_path, treatment="LIPOO", date_of_birth="1990-02-30")
     problems = raised.value.problems
     assert problems[0] == "date of birth '1990-02-30' is not a date written as YYYY-MM-DD"
+    with pytest.raises(PlanError, match="'1986-W15-6' is not a date written as YYYY-MM-DD"):
+        consent(workspace, tmp_path, date_of_birth="1986-W15-6")
     assert problems[1].startswith("unknown treatment 'LIPOO' (did you mean LIPO?); known")
     assert "REJUV, HAIR, CELL, LIPO" in problems[1]
 

@@ -263,3 +263,31 @@ def test_documents_open_in_word(workspace, tmp_path):
     document = docx.Document(str(form.docx))
     assert document.paragraphs[0].text
     shutil.copy(form.docx, tmp_path / "copy.docx")
+
+
+def test_an_untranslated_plural_falls_back_to_the_parent_language(workspace, tmp_path):
+    """A regional catalogue with an empty plural must not answer in English before fr does."""
+    quebec = catalogue(workspace, "fr")
+    for message in list(quebec):
+        if message.id and message.id != "Witness":
+            message.string = ("", "") if isinstance(message.id, tuple) else ""
+    quebec["Witness"].string = "Témoin (Québec)"
+    quebec.locale = "fr_CA"
+    path = po_path(workspace, "fr_CA")
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as handle:
+        write_po(handle, quebec)
+    compile_catalogues(workspace)
+    form = create_consent(
+        workspace, "A", "REJUV", ["FACE"], sessions=4, locale="fr_CA", output=tmp_path / "c"
+    )
+    paragraphs = docx_paragraphs(form.docx)
+    assert "Témoin (Québec)" in paragraphs
+    french = catalogue(workspace, "fr").get("%(count)s session").string[1] % {"count": "4"}
+    assert french in paragraphs and "4 sessions" not in paragraphs
+
+
+def test_i18n_init_refuses_an_unknown_language(workspace):
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "i18n", "init", "xx"])
+    assert result.exit_code == 1 and "unknown locale 'xx'" in result.output
+    assert "Traceback" not in result.output
