@@ -258,6 +258,31 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
     }
 
 
+# Texts printed on their own (a cell, a paragraph) that a bilingual document shows in both
+# languages. Amounts, dates and texts placed inside a sentence stay in the patient's form.
+BILINGUAL_KEYS = frozenset({
+    "treatment", "area", "areas", "insurance", "course_note", "notices", "vat_note", "name",
+    "description", "sessions", "usual_course", "ingredients", "alternatives", "band", "odds",
+    "insurance_notice", "interpreter_needed",
+})  # fmt: skip
+
+
+def bilingual_context(patient: Any, clinic: Any, key: str | None = None) -> Any:
+    """The patient's context with, on a new line under each translated text, the clinic's."""
+    if isinstance(patient, dict):
+        return {k: bilingual_context(v, clinic[k], k) for k, v in patient.items()}
+    if isinstance(patient, list):
+        return [bilingual_context(p, c, key) for p, c in zip(patient, clinic, strict=True)]
+    if isinstance(patient, str) and key in BILINGUAL_KEYS and patient != clinic:
+        return f"{patient}\n{clinic}"
+    return patient
+
+
+def bilingual_language_name(fmt: Formatter, clinic: Formatter) -> str:
+    """'Français (France) – French (France)': the language named for both readers."""
+    return f"{language_name(fmt)} – {fmt.locale.get_display_name(clinic.locale)}"
+
+
 def language_name(fmt: Formatter) -> str:
     """The document's language, written in that language: 'English', 'français', 'العربية'."""
     name = fmt.locale.get_display_name(fmt.locale) or str(fmt.locale)
@@ -265,8 +290,15 @@ def language_name(fmt: Formatter) -> str:
 
 
 def consent_context(
-    plan: ConsentPlan, fmt: Formatter, *, info: DocumentInfo, clinic_locale: str
+    plan: ConsentPlan,
+    fmt: Formatter,
+    *,
+    info: DocumentInfo,
+    clinic_locale: str,
+    patient_language: str | None = None,
 ) -> dict[str, Any]:
+    """The consent form's values, written for fmt; patient_language (default: fmt's) is the
+    language the patient reads, which decides whether an interpreter is needed."""
     estimate = plan.estimate
     price_list = estimate.price_list
     treatment = plan.treatment
@@ -278,9 +310,8 @@ def consent_context(
         planned = "; ".join(
             f"{fmt.gettext(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
         )
-    needs_interpreter = bool(plan.interpreter) or (
-        fmt.locale.language != clinic_locale.split("_")[0]
-    )
+    language = patient_language or fmt.locale.language
+    needs_interpreter = bool(plan.interpreter) or language != clinic_locale.split("_")[0]
     return {
         "clinic": clinic_context(price_list.clinic),
         "document": document_context(info, price_list, fmt),

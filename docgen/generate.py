@@ -15,6 +15,8 @@ from pathlib import Path
 from docgen.consent import plan_consent
 from docgen.documents import (
     DocumentInfo,
+    bilingual_context,
+    bilingual_language_name,
     consent_context,
     estimate_context,
     price_sheet_context,
@@ -52,18 +54,32 @@ def load_workspace_prices(workspace: Workspace, prices: str | None = None) -> Pr
     return load_price_list(workspace.workbook(prices))
 
 
-def formatter_for(
-    workspace: Workspace, price_list: PriceList, locale: str | None, bilingual: bool = False
-) -> Formatter:
+def formatter_for(workspace: Workspace, price_list: PriceList, locale: str | None) -> Formatter:
     """Formatting for the document's locale (default: the clinic's), text from the workspace's
-    catalogues; bilingual adds the clinic's language under every text."""
+    catalogues."""
     clinic_locale = parse_locale(price_list.clinic.locale, workspace.locales_dir)
     chosen = clinic_locale if locale is None else parse_locale(locale, workspace.locales_dir)
     translations = load_translations(workspace.locales_dir, chosen)
-    if bilingual and chosen.language != clinic_locale.language:
-        clinic_text = load_translations(workspace.locales_dir, clinic_locale)
-        translations = BilingualTranslations(translations, clinic_text)
     return Formatter(chosen, price_list.clinic.currency, translations)
+
+
+def _clinic_formatter(
+    workspace: Workspace, price_list: PriceList, fmt: Formatter, bilingual: bool
+) -> Formatter | None:
+    """For a bilingual document in another language than the clinic's: the clinic's."""
+    if not bilingual:
+        return None
+    clinic = formatter_for(workspace, price_list, None)
+    return clinic if clinic.locale.language != fmt.locale.language else None
+
+
+def _bilingual(
+    context: dict, clinic_context: dict, fmt: Formatter, clinic: Formatter
+) -> tuple[dict, BilingualTranslations]:
+    merged = bilingual_context(context, clinic_context)
+    if "language" in merged.get("patient", {}):
+        merged["patient"]["language"] = bilingual_language_name(fmt, clinic)
+    return merged, BilingualTranslations(fmt.translations, clinic.translations)
 
 
 def _target(output: str | Path | None, default_name: str) -> Path:
@@ -103,16 +119,18 @@ def _write(
     target: Path,
     pdf: bool,
     force: bool,
+    translations: BilingualTranslations | None = None,
 ) -> GeneratedDocument:
     document_id = info.document_id
+    translations = translations or fmt.translations
     data = template.render(
         context,
         info.properties(price_list, fmt),
-        fmt.translations,
+        translations,
         right_to_left=fmt.right_to_left,
     )
     write_atomically(target, data, force)
-    untranslated = tuple(sorted(fmt.translations.missing))
+    untranslated = tuple(sorted(translations.missing))
     if not pdf:
         return GeneratedDocument(target, None, document_id, untranslated)
     try:
@@ -147,7 +165,8 @@ def create_estimate(
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
     price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(workspace, price_list, locale, bilingual)
+    fmt = formatter_for(workspace, price_list, locale)
+    clinic = _clinic_formatter(workspace, price_list, fmt, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, list(map(str, items)), str(fmt.locale), bilingual,
@@ -166,7 +185,11 @@ def create_estimate(
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(estimate.number, template.version, issued, generated)
     context = estimate_context(estimate, fmt, patient=patient, info=info)
-    return _write(template, context, fmt, info, price_list, target, pdf, force)
+    translations = None
+    if clinic is not None:
+        clinic_context = estimate_context(estimate, clinic, patient=patient, info=info)
+        context, translations = _bilingual(context, clinic_context, fmt, clinic)
+    return _write(template, context, fmt, info, price_list, target, pdf, force, translations)
 
 
 def create_price_sheet(
@@ -213,7 +236,8 @@ def create_consent(
 ) -> GeneratedDocument:
     """Write a consent form for one treatment on one or more body areas."""
     price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(workspace, price_list, locale, bilingual)
+    fmt = formatter_for(workspace, price_list, locale)
+    clinic = _clinic_formatter(workspace, price_list, fmt, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, treatment, list(areas), date_of_birth, reference, sessions,
@@ -239,7 +263,14 @@ def create_consent(
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
     context = consent_context(plan, fmt, info=info, clinic_locale=price_list.clinic.locale)
-    return _write(template, context, fmt, info, price_list, target, pdf, force)
+    translations = None
+    if clinic is not None:
+        clinic_context = consent_context(
+            plan, clinic, info=info, clinic_locale=price_list.clinic.locale,
+            patient_language=fmt.locale.language,
+        )  # fmt: skip
+        context, translations = _bilingual(context, clinic_context, fmt, clinic)
+    return _write(template, context, fmt, info, price_list, target, pdf, force, translations)
 
 
 def _write_set(

@@ -512,15 +512,17 @@ def _mirror(root) -> None:
             justification.set(_W + "val", {"left": "right", "right": "left"}.get(value, value))
     for run in root.iter(_W + "r"):
         properties = _properties(run, "rPr")
-        texts = run.findall(_W + "t")
-        classes = {unicodedata.bidirectional(ch) for t in texts for ch in (t.text or "")}
-        if classes & _RIGHT_TO_LEFT_CLASSES:
+        right_to_left = False
+        for text in run.findall(_W + "t"):  # a bilingual run holds one <w:t> per language
+            classes = {unicodedata.bidirectional(ch) for ch in (text.text or "")}
+            if classes & _RIGHT_TO_LEFT_CLASSES:
+                right_to_left = True
+            elif classes & _LEFT_TO_RIGHT_CLASSES:
+                # Left-to-right text in a right-to-left paragraph (an English address, a phone
+                # number): left-to-right marks keep its words and digit groups in order.
+                text.text = "\u200e" + text.text + "\u200e"
+        if right_to_left:
             _set_child(properties, "rtl", _RPR_ORDER)
-        elif classes & _LEFT_TO_RIGHT_CLASSES:
-            # Left-to-right text in a right-to-left paragraph (an English address, a phone
-            # number): left-to-right marks keep its words and digit groups in reading order.
-            texts[0].text = "\u200e" + texts[0].text
-            texts[-1].text = texts[-1].text + "\u200e"
     for properties in root.iter(_W + "rPr"):
         for name, twin in _COMPLEX_SCRIPT_TWINS.items():
             value = properties.find(_W + name)

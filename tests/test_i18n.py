@@ -291,3 +291,20 @@ def test_i18n_init_refuses_an_unknown_language(workspace):
     result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "i18n", "init", "xx"])
     assert result.exit_code == 1 and "unknown locale 'xx'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_bilingual_lines_are_each_in_their_own_language(workspace, tmp_path):
+    form = create_consent(
+        workspace, "Jeanne", "LIPO", ["ABDO", "FLANKS"], locale="fr_FR", bilingual=True,
+        output=tmp_path / "c.docx", issued=ISSUED,
+    )  # fmt: skip
+    paragraphs = docx_paragraphs(form.docx)
+    _ = lambda message: translated(workspace, "fr", message)  # noqa: E731
+    # lists, course lengths and yes/no are composed per language, not translated word by word
+    assert f"{_('Abdomen')} et {_('Flanks')}Abdomen and Flanks" in paragraphs
+    assert any(p.endswith("Usually 2 to 6 sessions, 4 weeks apart.") for p in paragraphs)
+    assert f"{_('Yes')}Yes" in paragraphs  # an interpreter is needed, in both languages
+    assert "Français (France) – French (France)" in paragraphs
+    # amounts and dates inside sentences stay as the patient reads them
+    text = docx_text(form.docx)
+    assert "2\u202f280,00\u00a0£GB" in text and "£2,280.00" not in text
