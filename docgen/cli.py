@@ -23,7 +23,7 @@ from docgen.generate import (
     create_consent,
     create_estimate,
     create_price_sheet,
-    create_price_sheets_for_all_locales,
+    create_price_sheets,
     run_demo,
 )
 from docgen.verify import verify_document
@@ -203,19 +203,22 @@ def consent(
 @click.option(
     "--all-locales", is_flag=True, help="One sheet per language docgen has, into the -o folder."
 )
+@click.option(
+    "--all-prices", is_flag=True, help="One sheet per workbook in pricing/, into the -o folder."
+)
 @pdf_option
 @output_option
 @force_option
 @date_option
-def price_sheet(prices, locale, all_locales, pdf, output, force, issued) -> None:
+def price_sheet(prices, locale, all_locales, all_prices, pdf, output, force, issued) -> None:
     """Write the clinic's price list: every treatment and area, per session and per course."""
     workspace = open_workspace()
-    if all_locales:
-        if locale:
-            raise click.UsageError("--all-locales and --locale cannot be used together")
-        documents = create_price_sheets_for_all_locales(
-            workspace, output or ".", prices=prices, pdf=pdf, force=force,
-            issued=issued and issued.date(),
+    if all_locales or all_prices:
+        if locale or (prices and all_prices):
+            raise click.UsageError("--all-locales/--all-prices choose the locales and workbooks")
+        documents = create_price_sheets(
+            workspace, output or ".", all_locales=all_locales, all_prices=all_prices,
+            prices=prices, pdf=pdf, force=force, issued=issued and issued.date(),
         )  # fmt: skip
         report(documents)
         return

@@ -300,32 +300,47 @@ def _write_set(
     return documents
 
 
-def create_price_sheets_for_all_locales(
+def create_price_sheets(
     workspace: Workspace,
     output_dir: str | Path,
     *,
+    all_locales: bool = True,
+    all_prices: bool = False,
     prices: str | None = None,
     pdf: bool = False,
     force: bool = False,
     issued: dt.date | None = None,
 ) -> list[GeneratedDocument]:
-    """One price sheet per language the workspace has a catalogue for, and the source language
-    (in the clinic's own locale when the clinic writes it)."""
-    price_list = load_workspace_prices(workspace, prices)
-    clinic_locale = parse_locale(price_list.clinic.locale)
-    locales = [
-        str(clinic_locale) if clinic_locale.language == language else language
-        for language in available_locales(workspace.locales_dir)
-    ]
+    """Price sheets for several workbooks and languages at once, the PDFs in one LibreOffice run.
+
+    all_locales: one sheet per language the workspace has a catalogue for, and the source
+    language (in the clinic's own locale when the clinic writes it); otherwise the clinic's.
+    all_prices: every workbook in pricing/ (one per clinic location or currency)."""
+    workbooks = [p.stem for p in workspace.workbooks()] if all_prices else [prices]
+    jobs = []
+    for workbook in workbooks:
+        price_list = load_workspace_prices(workspace, workbook)
+        clinic_locale = parse_locale(price_list.clinic.locale)
+        languages = available_locales(workspace.locales_dir) if all_locales else []
+        locales = [
+            str(clinic_locale) if clinic_locale.language == language else language
+            for language in languages
+        ] or [str(clinic_locale)]
+        jobs += [(workbook, price_list.name, locale) for locale in locales]
     output_dir = Path(output_dir)
-    targets = [output_dir / f"price-sheet-{price_list.name}-{locale}.docx" for locale in locales]
+    targets = [output_dir / f"price-sheet-{name}-{locale}.docx" for _w, name, locale in jobs]
 
     def make() -> list[GeneratedDocument]:
         return [
             create_price_sheet(
-                workspace, locale=locale, prices=prices, output=target, force=force, issued=issued
+                workspace,
+                locale=locale,
+                prices=workbook,
+                output=target,
+                force=force,
+                issued=issued,
             )
-            for locale, target in zip(locales, targets, strict=True)
+            for (workbook, _name, locale), target in zip(jobs, targets, strict=True)
         ]
 
     return _write_set(targets, make, pdf, force)

@@ -266,3 +266,18 @@ def test_demo_is_all_or_nothing(run, workspace):
     result = run("--workspace", workspace.root, "demo", "--no-pdf", "-o", "out")
     assert result.exit_code == 1 and "nmae" in result.output
     assert list((workspace.root.parent / "out").iterdir()) == []
+
+
+def test_price_sheets_for_every_workbook_and_language(run, workspace, edit_workbook, tmp_path):
+    geneva = edit_workbook({"Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}, name="geneva.xlsx")
+    shutil.move(geneva, workspace.pricing_dir / "geneva.xlsx")
+    result = run("--workspace", workspace.root, "price-sheet", "--all-locales", "--all-prices",
+                 "-o", "sheets")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "sheets").iterdir())
+    assert len(names) == 14  # 2 workbooks x 7 languages
+    assert "price-sheet-geneva-fr_CH.docx" in names and "price-sheet-london-en_GB.docx" in names
+    assert "price-sheet-geneva-en.docx" in names
+    assert "1\u202f250,00\u00a0CHF" in docx_text(
+        tmp_path / "sheets" / "price-sheet-geneva-fr_CH.docx"
+    )

@@ -26,7 +26,7 @@ from docgen.generate import (
     create_consent,
     create_estimate,
     create_price_sheet,
-    create_price_sheets_for_all_locales,
+    create_price_sheets,
 )
 from docgen.i18n import catalogue_locales
 from docgen.workspace import Workspace
@@ -239,7 +239,7 @@ def test_bilingual_consent_shows_both_languages(workspace, tmp_path):
 
 
 def test_price_sheet_in_every_language_at_once(workspace, tmp_path):
-    documents = create_price_sheets_for_all_locales(workspace, tmp_path / "sheets", pdf=True)
+    documents = create_price_sheets(workspace, tmp_path / "sheets", pdf=True)
     names = sorted(d.docx.name for d in documents)
     assert names == [f"price-sheet-london-{code}.docx" for code in
                      ["ar", "de", "en_GB", "es", "fr", "it", "pt"]]  # fmt: skip
