@@ -51,6 +51,7 @@ COLUMNS = {  # header → required
     "practitioner": False,
     "interpreter": False,
     "documents": False,
+    "allow minor": False,
 }
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
@@ -77,6 +78,7 @@ class Appointment:
     practitioner: str = ""
     interpreter: str = ""
     documents: tuple[str, ...] = DOCUMENT_KINDS
+    allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
 
     @property
     def folder(self) -> str:
@@ -227,6 +229,9 @@ def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
             problems.append(
                 f"documents {', '.join(unknown)} unknown; use {' and/or '.join(DOCUMENT_KINDS)}"
             )
+        allow_minor = record.get("allow minor", "").strip().lower()
+        if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
+            problems.append(f"allow minor {allow_minor!r} is not yes or no")
         if problems:
             yield RowFailure(row, "; ".join(problems))
             continue
@@ -242,6 +247,7 @@ def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
             practitioner=record.get("practitioner", ""),
             interpreter=record.get("interpreter", ""),
             documents=documents or DOCUMENT_KINDS,
+            allow_minor=allow_minor in ("yes", "y", "true", "1"),
         )
     if empty:
         raise BatchError(f"{path.name} has a header row but no appointments")
@@ -298,6 +304,7 @@ class _Renderer:
             sessions=appointment.sessions,
             practitioner=appointment.practitioner,
             interpreter=appointment.interpreter,
+            allow_minor=appointment.allow_minor,
             issued=self.issued,
             number=new_document_id(self.issued, "Q", self.seed(appointment)),
         )

@@ -66,6 +66,7 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
     elif age < ADULT_AGE and not allow_minor:
         problems.append(
             f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
-            "--allow-minor, and a parent or guardian signs it too"
+            "--allow-minor (in a batch: yes in an Allow minor column), and a parent or guardian "
+            "signs it too"
         )
     return age < ADULT_AGE

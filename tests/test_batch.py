@@ -4,6 +4,7 @@ and a second run that changes nothing."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -221,3 +222,19 @@ def test_single_column_file_and_unwritable_output(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(SAMPLE), "-o", str(tmp_path / "file" / "o")])
     assert result.exit_code == 1 and "cannot write to" in result.output
     assert "Traceback" not in result.output
+
+
+def test_minors_need_allow_minor(tmp_path):
+    header = ["Patient", "DOB", "Treatment", "Areas", "Documents", "Allow minor"]
+    rows = [
+        ["Teen One", "2010-05-01", "ACNE", "FACE", "consent", ""],
+        ["Teen Two", "2010-06-01", "ACNE", "FACE", "consent", "yes"],
+        ["Teen Three", "2010-07-01", "ACNE", "FACE", "consent", "perhaps"],
+    ]
+    path = write_csv(tmp_path / "a.csv", header, rows)
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, issued=dt.date(2026, 3, 2))
+    assert result.made == 1
+    reasons = {f.row: f.reason for f in result.failures}
+    assert "--allow-minor" in reasons[2] and "'perhaps' is not yes or no" in reasons[4]
+    form = tmp_path / "out" / "2010-06-01-Teen-Two" / "consent.docx"
+    assert "Parent or guardian" in docx_paragraphs(form)
