@@ -63,14 +63,17 @@ def formatter_for(workspace: Workspace, price_list: PriceList, locale: str | Non
     return Formatter(chosen, price_list.clinic.currency, translations)
 
 
-def _clinic_formatter(
-    workspace: Workspace, price_list: PriceList, fmt: Formatter, bilingual: bool
-) -> Formatter | None:
-    """For a bilingual document in another language than the clinic's: the clinic's."""
-    if not bilingual:
-        return None
-    clinic = formatter_for(workspace, price_list, None)
-    return clinic if clinic.locale.language != fmt.locale.language else None
+def _languages(
+    workspace: Workspace, prices: str | None, locale: str | None, bilingual: bool
+) -> tuple[PriceList, Formatter, Formatter | None]:
+    """The price list, the document's formatting, and for a bilingual document in another
+    language than the clinic's, the clinic's formatting too."""
+    price_list = load_workspace_prices(workspace, prices)
+    fmt = formatter_for(workspace, price_list, locale)
+    clinic = formatter_for(workspace, price_list, None) if bilingual else None
+    if clinic is not None and clinic.locale.language == fmt.locale.language:
+        clinic = None
+    return price_list, fmt, clinic
 
 
 def _bilingual(
@@ -164,9 +167,7 @@ def create_estimate(
     issued: dt.date | None = None,
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
-    price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(workspace, price_list, locale)
-    clinic = _clinic_formatter(workspace, price_list, fmt, bilingual)
+    price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, list(map(str, items)), str(fmt.locale), bilingual,
@@ -235,9 +236,7 @@ def create_consent(
     issued: dt.date | None = None,
 ) -> GeneratedDocument:
     """Write a consent form for one treatment on one or more body areas."""
-    price_list = load_workspace_prices(workspace, prices)
-    fmt = formatter_for(workspace, price_list, locale)
-    clinic = _clinic_formatter(workspace, price_list, fmt, bilingual)
+    price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, treatment, list(areas), date_of_birth, reference, sessions,
