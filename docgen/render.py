@@ -286,6 +286,8 @@ class DocumentTemplate:
             document.init_docx()
             if right_to_left:
                 _mirror(document.docx.styles.element)
+                # bullets and numbers: their levels' paragraph properties live in numbering.xml
+                _mirror(document.docx.part.numbering_part.element)
             saved = io.BytesIO()
             document.docx.save(saved)
             rewritten = {member for member, _kind, _template in self._parts()}
@@ -506,10 +508,9 @@ def _mirror(root) -> None:
         _properties(paragraph, "pPr")
     for properties in root.iter(_W + "pPr"):
         _set_child(properties, "bidi", _PPR_ORDER)
-        justification = properties.find(_W + "jc")
-        if justification is not None:
-            value = justification.get(_W + "val")
-            justification.set(_W + "val", {"left": "right", "right": "left"}.get(value, value))
+    for justification in root.iter(_W + "jc", _W + "lvlJc"):  # paragraphs; list labels
+        value = justification.get(_W + "val")
+        justification.set(_W + "val", {"left": "right", "right": "left"}.get(value, value))
     for run in root.iter(_W + "r"):
         properties = _properties(run, "rPr")
         right_to_left = False
