@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -176,6 +177,10 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 @click.option("--practitioner", default="", metavar="NAME", help="Who will treat the patient.")
 @click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if one is present.")
 @click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
+@click.option(
+    "--estimate", "with_estimate", is_flag=True,
+    help="Also write the estimate whose number and total the form cites.",
+)  # fmt: skip
 @prices_option
 @locale_option
 @bilingual_option
@@ -184,8 +189,8 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 @force_option
 @date_option
 def consent(
-    patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor, prices,
-    locale, bilingual, pdf, output, force, issued,
+    patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor,
+    with_estimate, prices, locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     document = create_consent(
@@ -194,7 +199,15 @@ def consent(
         allow_minor=allow_minor, locale=locale, bilingual=bilingual, prices=prices, output=output,
         pdf=pdf, force=force, issued=issued and issued.date(),
     )  # fmt: skip
-    report([document])
+    documents = [document]
+    if with_estimate:
+        items = [f"{treatment}:{area}" + (f":{sessions}" if sessions else "") for area in areas]
+        documents.append(create_estimate(
+            open_workspace(), patient, items, locale=locale, bilingual=bilingual, prices=prices,
+            output=f"{document.docx.parent}{os.sep}", pdf=pdf, force=force,
+            issued=issued and issued.date(), number=document.estimate_number,
+        ))  # fmt: skip
+    report(documents)
 
 
 @main.command("price-sheet")

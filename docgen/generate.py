@@ -44,6 +44,7 @@ class GeneratedDocument:
     pdf: Path | None
     document_id: str
     untranslated: tuple[str, ...] = ()  # printed in the source language: no reviewed translation
+    estimate_number: str = ""  # the quote a consent form's cost refers to
 
     @property
     def printable(self) -> Path:
@@ -165,15 +166,17 @@ def create_estimate(
     pdf: bool = False,
     force: bool = False,
     issued: dt.date | None = None,
+    number: str | None = None,
 ) -> GeneratedDocument:
-    """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True)."""
+    """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True).
+    number: the quote number a consent form already cites (default: a new one)."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, list(map(str, items)), str(fmt.locale), bilingual,
         price_list.checksum,
     )  # fmt: skip
-    number = new_document_id(issued, "Q", seed)
+    number = number or new_document_id(issued, "Q", seed)
     problems = name_problems(patient)
     try:
         estimate = plan_estimate(price_list, items, issued=issued, number=number)
@@ -269,7 +272,8 @@ def create_consent(
             patient_language=fmt.locale.language,
         )  # fmt: skip
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
-    return _write(template, context, fmt, info, price_list, target, pdf, force, translations)
+    written = _write(template, context, fmt, info, price_list, target, pdf, force, translations)
+    return replace(written, estimate_number=plan.estimate.number)
 
 
 def _write_set(

@@ -232,3 +232,19 @@ def test_consent_command(workspace, tmp_path, monkeypatch):
     assert bad.exit_code == 1
     assert "date of birth '30/11/1979' is not a date written as YYYY-MM-DD" in bad.output
     assert not (tmp_path / "x.docx").exists()
+
+
+def test_consent_with_the_estimate_it_cites(workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [
+        "--workspace", str(workspace.root), "consent", "--patient", "Ann Lee", "--treatment",
+        "LIPO", "--area", "ABDO", "--area", "FLANKS", "--estimate", "-o", "forms/",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (form,) = (tmp_path / "forms").glob("consent-*.docx")
+    (estimate,) = (tmp_path / "forms").glob("estimate-*.docx")
+    number = estimate.stem.split("-", 3)[-1]  # estimate-Ann-Lee-Q-...
+    number = estimate.stem[estimate.stem.index("Q-") :]
+    assert number in docx_text(form)  # the form cites the estimate that exists
+    total = next(r for r in table_rows(estimate, "Subtotal excluding VAT") if r[0] == "Total")[1]
+    assert table_rows(form, "Body area")[-1][-1] == total == "£2,280.00"
