@@ -49,7 +49,9 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
-        problems.append(f"date of birth {text!r} is not a date written as YYYY-MM-DD")
+        # The value is not repeated: messages may end up in logs, and a date of birth is
+        # patient data. The row or the command line shows where it is.
+        problems.append("the date of birth is not a date written as YYYY-MM-DD")
         return None
 
 
@@ -60,9 +62,9 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
     if age is None:
         return False
     if patient.date_of_birth > today:
-        problems.append(f"date of birth {patient.date_of_birth} is in the future")
+        problems.append("the date of birth is in the future")
     elif age > OLDEST_PLAUSIBLE_AGE:
-        problems.append(f"date of birth {patient.date_of_birth} would make the patient {age}")
+        problems.append(f"the date of birth would make the patient {age}")
     elif age < ADULT_AGE and not allow_minor:
         problems.append(
             f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
