@@ -32,6 +32,7 @@ from docgen.estimate import new_document_id
 from docgen.exceptions import DocgenError, OutputError
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import Formatter
+from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
 from docgen.output import safe_filename_part, write_atomically
 from docgen.pdf import convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list, normalise_header
@@ -216,6 +217,11 @@ def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
     path = Path(path)
     if not path.is_file():
         raise BatchError(f"{path} not found")
+    too_big = oversized_file(path, MAX_APPOINTMENTS_BYTES, "a list of appointments") or (
+        oversized_package(path, MAX_APPOINTMENTS_BYTES, "a list of appointments")
+    )
+    if too_big:
+        raise BatchError(f"{path.name} {too_big}")
     empty = True
     for row, record in _records(path):
         empty = False

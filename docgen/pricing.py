@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -22,6 +21,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
 
 from docgen.exceptions import Problem, WorkbookError
+from docgen.limits import MAX_WORKBOOK_BYTES, oversized_package
 
 
 class Kind(StrEnum):
@@ -148,24 +148,6 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
-MAX_UNPACKED_BYTES = 10_000_000  # a price list unpacks to a few hundred kB
-
-
-def _oversized(path: Path) -> str | None:
-    """Why a workbook is too large to read, judged from its zip directory before unpacking."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            unpacked = sum(item.file_size for item in package.infolist())
-    except (OSError, zipfile.BadZipFile):
-        return None  # openpyxl's own error says what is wrong
-    if unpacked > MAX_UNPACKED_BYTES:
-        return (
-            f"unpacks to {unpacked / 1e6:.0f} MB, far more than a price list holds (at most "
-            f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB); is it the right file?"
-        )
-    return None
-
-
 def load_price_list(path: str | Path) -> PriceList:
     """Read and validate a workbook; raise WorkbookError listing every problem found."""
     return _WorkbookReader(Path(path)).read()
@@ -254,7 +236,7 @@ class _WorkbookReader:
             raise WorkbookError(
                 [Problem(self.path.name, f"cannot read: {error.strerror}")]
             ) from None
-        too_big = _oversized(self.path)
+        too_big = oversized_package(self.path, MAX_WORKBOOK_BYTES, "a price list")
         if too_big:
             raise WorkbookError([Problem(self.path.name, too_big)])
         try:

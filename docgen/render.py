@@ -29,6 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from docgen.exceptions import TemplateError
+from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 
 TRANSLATION_CALLABLES = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"})
 
@@ -229,6 +230,9 @@ class DocumentTemplate:
         except OSError as error:
             raise TemplateError(self.name, f"cannot read it: {error.strerror}") from None
         self.checksum = hashlib.sha256(self._data).hexdigest()
+        too_big = oversized_package(self.path, MAX_TEMPLATE_BYTES, "a Word template")
+        if too_big:
+            raise TemplateError(self.name, too_big)
         try:
             self._docxtpl = DocxTemplate(io.BytesIO(self._data))
             self._docxtpl.render_init()

@@ -125,3 +125,24 @@ def test_bad_appointments(run, tmp_path, name):
     result = run("batch", BAD / "appointments" / name, "-o", out)
     assert_refused(result, APPOINTMENTS[name], out)
     assert not out.exists()
+
+
+def test_template_that_unpacks_to_gigabytes(run, workspace, tmp_path):
+    bomb = workspace.template("consent.docx")
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("word/media/padding.bin", b"\0" * 60_000_000)  # 60 MB of zeros: ~60 kB
+    out = tmp_path / "out"
+    result = run("--workspace", workspace.root, "consent", "--patient", "A",
+                 "--treatment", "REJUV", "--area", "FACE", "-o", out / "c.docx")  # fmt: skip
+    assert_refused(result, "consent.docx: unpacks to 61 MB, far more than a Word template", out)
+
+
+def test_appointments_file_far_too_large(run, tmp_path):
+    huge = tmp_path / "huge.csv"
+    with huge.open("w") as handle:
+        handle.write("Patient,Treatment,Areas\n")
+        handle.write("Ann Lee,REJUV,FACE\n" * 3_000_000)  # 57 MB
+    result = run("batch", huge, "-o", tmp_path / "out")
+    assert_refused(
+        result, "huge.csv is 57 MB, far more than a list of appointments holds", tmp_path
+    )
