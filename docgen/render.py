@@ -61,6 +61,23 @@ class _BoundedEnvironment(SandboxedEnvironment):
         self.globals["range"] = self._range
         self.loop_items = 0
 
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_BUILT_LENGTH = 1_000_000
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """'x' * 10**9 and 10**10**10 would exhaust memory or time: bound what they build."""
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError("the template raises a number to too high a power")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, str | list | tuple)
+                    and isinstance(count, int)
+                    and len(sequence) * count > self.MAX_BUILT_LENGTH
+                ):
+                    raise SecurityError("the template builds a text or list far too long")
+        return super().call_binop(context, operator, left, right)
+
     def _range(self, *args: int) -> range:
         items = range(*args)
         self.loop_items += len(items)

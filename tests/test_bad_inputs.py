@@ -38,6 +38,7 @@ TEMPLATES = {
     "reach-python-class.docx": "template consent.docx: tried something unsafe and was stopped",
     "reach-python-globals.docx": "template consent.docx: tried something unsafe and was stopped",
     "endless-loop.docx": "loops run over more than 100000 items",
+    "huge-text.docx": "tried something unsafe and was stopped: the template builds a text",
 }
 APPOINTMENTS = {
     "empty.csv": "empty.csv is empty: expected a header row and one row per patient",

@@ -103,6 +103,7 @@ def build() -> None:
     edited_template(
         "reach-python-globals.docx", "{{ patient.name }}", "{{ self.__init__.__globals__ }}"
     )
+    edited_template("huge-text.docx", "{{ patient.name }}", "{{ 'x' * 10**9 }}")
     edited_template(
         "endless-loop.docx", "{{ patient.name }}",
         "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
