@@ -46,10 +46,6 @@ class GeneratedDocument:
     untranslated: tuple[str, ...] = ()  # printed in the source language: no reviewed translation
     estimate_number: str = ""  # the quote a consent form's cost refers to
 
-    @property
-    def printable(self) -> Path:
-        return self.pdf or self.docx
-
 
 def load_workspace_prices(workspace: Workspace, prices: str | None = None) -> PriceList:
     return load_price_list(workspace.workbook(prices))

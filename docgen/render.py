@@ -301,7 +301,8 @@ class DocumentTemplate:
 
     def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, str]]:
         """The template's package, saved once as docxtpl would save it, without the members
-        each document rewrites (and with right-to-left styles for a right-to-left document)."""
+        each document rewrites (with right-to-left styles and numbering for a right-to-left
+        document, and declaring docgen's custom properties), and the SHA-256 of each member."""
         if right_to_left not in self._packages:
             document = DocxTemplate(io.BytesIO(self._data))
             document.init_docx()
