@@ -18,7 +18,16 @@ from docgen.generate import DEMO_PATIENT
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "docgen-demo"
+    ".git",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    "docgen-demo",
+    ".hypothesis",
 )
 
 
