@@ -180,9 +180,10 @@ def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[tuple[int, dict[s
     headers = [normalise_header(h) for h in header]
     missing = [name for name, required in COLUMNS.items() if required and name not in headers]
     if missing:
+        # The cells found are not repeated: without a header row they would be a patient's.
         raise BatchError(
-            f"{path.name}: missing column(s) {', '.join(missing)} in the header row "
-            f"(found: {', '.join(h for h in headers if h) or 'nothing'})"
+            f"{path.name}: missing column(s) {', '.join(missing)} in the first row, which must "
+            "name the columns (Patient, Treatment, Areas, …)"
         )
     for number, row in enumerate(values, start=2):
         if any(row):
@@ -214,7 +215,18 @@ def read_appointments(path: str | Path) -> tuple[list[Appointment], list[RowFail
 
 def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
     """One appointment, or the reason its row is not well-formed, per row, read as needed."""
-    path = Path(path)
+    try:
+        yield from _appointments(Path(path))
+    except BatchError:
+        raise
+    except Exception as error:  # csv and openpyxl raise many kinds on a damaged file
+        raise BatchError(
+            f"{Path(path).name} could not be read to the end ({type(error).__name__}); save it "
+            "again from Excel or LibreOffice"
+        ) from None
+
+
+def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
     if not path.is_file():
         raise BatchError(f"{path} not found")
     too_big = oversized_file(path, MAX_APPOINTMENTS_BYTES, "a list of appointments") or (
@@ -441,7 +453,8 @@ class _Manifest:
         self.partial = output_dir / f".{MANIFEST}.partial"
         try:
             output_dir.mkdir(parents=True, exist_ok=True)
-            self.handle = self.partial.open("w", newline="", encoding="utf-8")
+            descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as error:
             raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
         self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")

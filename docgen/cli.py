@@ -318,9 +318,10 @@ def batch(appointments, output, jobs, prices, pdf, force, issued) -> None:
             workspace, appointments, output, prices=prices, jobs=jobs, pdf=pdf, force=force,
             issued=issued and issued.date(), progress=bar.update,
         )  # fmt: skip
+    manifest = result.manifest if result.manifest.exists() else "none (nothing was made)"
     click.echo(
         f"{result.made} document(s) made, {result.skipped} unchanged and skipped, "
-        f"{len(result.pdfs)} PDF(s); manifest: {result.manifest}"
+        f"{len(result.pdfs)} PDF(s); manifest: {manifest}"
     )
     if result.failures:
         click.echo(f"✗ {result.failed_rows} row(s) failed:", err=True)

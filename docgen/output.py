@@ -49,7 +49,7 @@ def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True)
 
     durable flushes it to disk before the rename; a batch instead syncs once at its end."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # names tell who is treated
         fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from None

@@ -6,12 +6,16 @@ variables (a misspelt variable is an error, never a silent blank)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gettext as gettext_module
 import hashlib
 import io
+import math
 import re
+import signal
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Mapping
@@ -59,6 +63,10 @@ class _BoundedEnvironment(SandboxedEnvironment):
     def __init__(self, **options: Any):
         super().__init__(**options)
         self.globals["range"] = self._range
+        for unneeded in ("lipsum", "cycler", "joiner", "dict", "namespace"):
+            self.globals.pop(unneeded, None)
+        for name in ("center", "indent", "wordwrap", "truncate", "format"):
+            self.filters[name] = _refused_filter(name)
         self.loop_items = 0
 
     intercepted_binops = frozenset({"*", "**"})
@@ -66,7 +74,12 @@ class _BoundedEnvironment(SandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """'x' * 10**9 and 10**10**10 would exhaust memory or time: bound what they build."""
-        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+        if (
+            operator == "**"
+            and isinstance(left, int | float)
+            and isinstance(right, int | float)
+            and math.log10(abs(left) + 2) * abs(right) > 1000
+        ):
             raise SecurityError("the template raises a number to too high a power")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
@@ -78,12 +91,53 @@ class _BoundedEnvironment(SandboxedEnvironment):
                     raise SecurityError("the template builds a text or list far too long")
         return super().call_binop(context, operator, left, right)
 
+    def wrap_str_format(self, value: Any) -> Any:
+        """str.format takes widths like {:1000000000}: templates use % with names instead."""
+        if super().wrap_str_format(value) is None:  # not a str.format method
+            return None
+        return _refused_filter("str.format")
+
     def _range(self, *args: int) -> range:
         items = range(*args)
         self.loop_items += len(items)
         if self.loop_items > MAX_LOOP_ITEMS:
             raise SecurityError(f"the template's loops run over more than {MAX_LOOP_ITEMS} items")
         return items
+
+
+def _refused_filter(name: str):
+    def refuse(*_args: Any, **_kwargs: Any) -> str:
+        raise SecurityError(f"the {name} filter is not available in docgen templates")
+
+    return refuse
+
+
+class TemplateTimeout(Exception):
+    """A template took longer than RENDER_SECONDS to fill in."""
+
+
+RENDER_SECONDS = 20
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int):
+    """Stop a render that runs for too long (a hostile or broken template). Uses SIGALRM, so only
+    in the main thread of a process on Unix; elsewhere the render is unbounded in time."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise TemplateTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def make_environment() -> SandboxedEnvironment:
@@ -123,15 +177,20 @@ _NS = {
 }
 
 
-def content_checksum(member_digests: Mapping[str, str]) -> str:
-    """SHA-256 over every package member but the custom properties that hold it, so that any
-    change to a document's text, layout or properties shows."""
-    lines = "".join(
-        f"{name}\0{digest}\n"
-        for name, digest in sorted(member_digests.items())
-        if name != CUSTOM_PROPERTIES
-    )
-    return hashlib.sha256(lines.encode()).hexdigest()
+UNSET_CHECKSUM = "0" * 64
+
+
+def content_checksum(members: Mapping[str, bytes]) -> str:
+    """SHA-256 over every package member, the custom properties included with this checksum's
+    own value blanked, so that any change to text, layout or properties shows."""
+    lines = []
+    for name in sorted(members):
+        data = members[name]
+        if name == CUSTOM_PROPERTIES:
+            recorded = read_custom_properties(data).get(CONTENT_CHECKSUM, "")
+            data = data.replace(recorded.encode(), UNSET_CHECKSUM.encode()) if recorded else data
+        lines.append(f"{name}\0{hashlib.sha256(data).hexdigest()}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def _core_properties_xml(title: str, properties: DocumentProperties) -> bytes:
@@ -261,7 +320,7 @@ class DocumentTemplate:
         self.title = self._docxtpl.docx.core_properties.title or self.path.stem
         self._compiled: list[tuple[str, str, Template]] | None = None
         self._environment = make_environment()
-        self._packages: dict[bool, tuple[bytes, dict[str, str]]] = {}
+        self._packages: dict[bool, tuple[bytes, dict[str, bytes]]] = {}
         self._document_ends: tuple[bytes, bytes] | None = None
 
     def variables(self) -> set[str]:
@@ -299,10 +358,10 @@ class DocumentTemplate:
         self._compiled = compiled
         return compiled
 
-    def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, str]]:
+    def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, bytes]]:
         """The template's package, saved once as docxtpl would save it, without the members
         each document rewrites (with right-to-left styles and numbering for a right-to-left
-        document, and declaring docgen's custom properties), and the SHA-256 of each member."""
+        document, and declaring docgen's custom properties), and the members it keeps."""
         if right_to_left not in self._packages:
             document = DocxTemplate(io.BytesIO(self._data))
             document.init_docx()
@@ -315,7 +374,7 @@ class DocumentTemplate:
             rewritten = {member for member, _kind, _template in self._parts()}
             rewritten |= {"docProps/core.xml", CUSTOM_PROPERTIES}
             package = io.BytesIO()
-            digests = {}
+            kept = {}
             with (
                 zipfile.ZipFile(saved) as source,
                 zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as target,
@@ -327,8 +386,8 @@ class DocumentTemplate:
                     if item.filename in ("[Content_Types].xml", "_rels/.rels"):
                         data = _declare_custom_properties(item.filename, data)
                     target.writestr(_member(item.filename), data)
-                    digests[item.filename] = hashlib.sha256(data).hexdigest()
-            self._packages[right_to_left] = (package.getvalue(), digests)
+                    kept[item.filename] = data
+            self._packages[right_to_left] = (package.getvalue(), kept)
         return self._packages[right_to_left]
 
     def _document_xml(self, body) -> bytes:
@@ -377,7 +436,8 @@ class DocumentTemplate:
         members = {}
         for member, kind, template in self._parts():
             try:
-                xml = template.render(full_context)
+                with _time_limit(RENDER_SECONDS):
+                    xml = template.render(full_context)
             except UndefinedError as error:
                 raise TemplateError(
                     self.name,
@@ -387,6 +447,15 @@ class DocumentTemplate:
             except SecurityError as error:
                 raise TemplateError(
                     self.name, f"tried something unsafe and was stopped: {error}"
+                ) from None
+            except TemplateTimeout:
+                raise TemplateError(
+                    self.name, f"took more than {RENDER_SECONDS} s to fill in and was stopped"
+                ) from None
+            except (ArithmeticError, TypeError, ValueError, RecursionError, MemoryError) as error:
+                # a template is a file anyone can edit: its own mistakes are its own errors
+                raise TemplateError(
+                    self.name, f"failed while being filled in: {type(error).__name__}: {error}"
                 ) from None
             xml = _joined(xml)
             if "{_" in xml or "_}" in xml:
@@ -409,10 +478,11 @@ class DocumentTemplate:
             if right_to_left:
                 _mirror(element)
             members[member] = serialize_part_xml(element)
-        base, digests = self._package(right_to_left)
+        base, kept = self._package(right_to_left)
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
-        digests = {**digests, **{m: hashlib.sha256(d).hexdigest() for m, d in members.items()}}
-        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, content_checksum(digests))
+        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
+        checksum = content_checksum({**kept, **members})
+        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, checksum)
         package = io.BytesIO(base)
         with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
             for member, data in members.items():

@@ -44,6 +44,8 @@ def verify_content(path: str | Path) -> Verification:
             members = [i for i in package.infolist() if not i.is_dir()]
             if any(i.file_size > MAX_MEMBER_BYTES for i in members):
                 return Verification(path, False, "has a member too large for a docgen document")
+            if len({i.filename for i in members}) != len(members):
+                return Verification(path, False, "holds two parts of the same name: altered")
             data = {i.filename: package.read(i) for i in members}
     except (OSError, zipfile.BadZipFile) as error:
         return Verification(path, False, f"cannot be read as a .docx ({error})")
@@ -55,22 +57,27 @@ def verify_content(path: str | Path) -> Verification:
         return Verification(path, False, "has damaged docgen properties")
     if not properties.get(CONTENT_CHECKSUM):
         return Verification(path, False, "has no content checksum", properties)
-    digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in data.items()}
-    if content_checksum(digests) != properties[CONTENT_CHECKSUM]:
+    if content_checksum(data) != properties[CONTENT_CHECKSUM]:
         return Verification(path, False, "CHANGED since docgen generated it", properties)
     generated = properties.get("docgen.generated", "")
     return Verification(path, True, f"unchanged since {generated} (content checksum", properties)
 
 
 def _manifest_entry(path: Path) -> dict[str, str] | None:
+    """The document's record in a batch manifest next to it or one folder up; a manifest that
+    cannot be read is no evidence either way."""
     for folder in (path.parent, path.parent.parent):
         manifest = folder / MANIFEST
-        if manifest.is_file():
-            relative = path.resolve().relative_to(folder.resolve()).as_posix()
+        if not manifest.is_file():
+            continue
+        try:
+            relative = path.absolute().relative_to(folder.absolute()).as_posix()
             with manifest.open(newline="", encoding="utf-8") as handle:
                 for record in csv.DictReader(handle):
-                    if record["path"] == relative:
+                    if record.get("path") == relative:
                         return record
+        except (ValueError, UnicodeDecodeError, csv.Error, OSError):
+            continue
     return None
 
 

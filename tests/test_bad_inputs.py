@@ -147,3 +147,46 @@ def test_appointments_file_far_too_large(run, tmp_path):
     assert_refused(
         result, "huge.csv is 57 MB, far more than a list of appointments holds", tmp_path
     )
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("{{ 1/0 }}", "failed while being filled in: ZeroDivisionError"),
+        ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "RecursionError"),
+        ("{{ 'x'|center(300000000) }}", "the center filter is not available"),
+        ("{{ '{:1000000000}'.format(1) }}", "str.format filter is not available"),
+        ("{{ ((10**64)**64)**64 }}", "raises a number to too high a power"),
+    ],
+)
+def test_template_mistakes_are_template_errors(run, workspace, tmp_path, tag, expected):
+    from test_documents import replace_in_template
+
+    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", tag)
+    result = run("--workspace", workspace.root, "consent", "--patient", "A",
+                 "--treatment", "REJUV", "--area", "FACE",
+                 "-o", tmp_path / "out" / "c.docx")  # fmt: skip
+    assert_refused(result, expected, tmp_path / "out")
+    assert "template consent.docx" in result.output
+
+
+def test_a_template_that_runs_too_long_is_stopped(run, workspace, tmp_path, monkeypatch):
+    from test_documents import replace_in_template
+
+    import docgen.render
+
+    monkeypatch.setattr(docgen.render, "RENDER_SECONDS", 1)
+    loops = "{% for a in 'x' * 1000000 %}{% for b in 'x' * 1000000 %}{% endfor %}{% endfor %}"
+    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", loops)
+    result = run("--workspace", workspace.root, "consent", "--patient", "A",
+                 "--treatment", "REJUV", "--area", "FACE",
+                 "-o", tmp_path / "out" / "c.docx")  # fmt: skip
+    assert_refused(result, "took more than 1 s to fill in and was stopped", tmp_path / "out")
+
+
+def test_appointments_without_header_do_not_leak_patient_data(run, tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_text("Jane Secret,1986-04-12,LUM-1,en_GB,REJUV,FACE\n")
+    result = run("batch", path, "-o", tmp_path / "out")
+    assert_refused(result, "missing column(s)", tmp_path)
+    assert "secret" not in result.output.lower() and "1986" not in result.output

@@ -109,3 +109,28 @@ def test_verify_checks_the_batch_manifest(tmp_path):
     manifest = tmp_path / "out" / "manifest.csv"
     manifest.write_text(manifest.read_text().replace(result.documents()[0].sha256, "0" * 64))
     assert "differs from its batch manifest" in verify_document(path).message
+
+
+def test_verify_sees_edited_properties(workspace, tmp_path):
+    form = create_consent(
+        workspace, "Jane Doe", "REJUV", ["FACE"], issued=ISSUED, output=tmp_path / "a.docx"
+    )
+    edited = tmp_path / "b.docx"
+    with zipfile.ZipFile(form.docx) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "docProps/custom.xml":
+                data = data.replace(b"2026-03-02T00:00:00Z", b"2031-01-01T00:00:00Z")
+            target.writestr(item, data)
+    check = verify_document(edited)
+    assert not check.unchanged and "CHANGED" in check.message
+
+
+def test_batch_folders_and_files_are_private(tmp_path):
+    sample = Workspace.open().root / "appointments" / "example.csv"
+    result = run_batch(Workspace.open(), sample, tmp_path / "out", jobs=1)
+    for document in result.documents():
+        path = tmp_path / "out" / document.path
+        assert path.parent.stat().st_mode & 0o777 == 0o700  # folder names are patients' names
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "out" / "manifest.csv").stat().st_mode & 0o777 == 0o600
