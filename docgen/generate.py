@@ -204,9 +204,22 @@ def create_price_sheet(
 ) -> GeneratedDocument:
     """Write the clinic's whole price list as a printable sheet."""
     price_list = load_workspace_prices(workspace, prices)
+    template = DocumentTemplate(workspace.template("price_sheet.docx"))
+    return _price_sheet(workspace, price_list, template, locale, output, pdf, force, issued)
+
+
+def _price_sheet(
+    workspace: Workspace,
+    price_list: PriceList,
+    template: DocumentTemplate,
+    locale: str | None,
+    output: str | Path | None,
+    pdf: bool,
+    force: bool,
+    issued: dt.date | None,
+) -> GeneratedDocument:
     fmt = formatter_for(workspace, price_list, locale)
     issued, generated, _reproducible = when_issued(issued)
-    template = DocumentTemplate(workspace.template("price_sheet.docx"))
     document_id = f"PS-{safe_filename_part(price_list.name)}-{issued:%Y%m%d}-{fmt.locale}"
     target = _prepare_target(output, f"price-sheet-{price_list.name}-{fmt.locale}.docx", pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
@@ -316,30 +329,24 @@ def create_price_sheets(
     language (in the clinic's own locale when the clinic writes it); otherwise the clinic's.
     all_prices: every workbook in pricing/ (one per clinic location or currency)."""
     workbooks = [p.stem for p in workspace.workbooks()] if all_prices else [prices]
+    template = DocumentTemplate(workspace.template("price_sheet.docx"))  # read once, for all
     jobs = []
     for workbook in workbooks:
-        price_list = load_workspace_prices(workspace, workbook)
+        price_list = load_workspace_prices(workspace, workbook)  # read once, for its languages
         clinic_locale = parse_locale(price_list.clinic.locale)
         languages = available_locales(workspace.locales_dir) if all_locales else []
         locales = [
             str(clinic_locale) if clinic_locale.language == language else language
             for language in languages
         ] or [str(clinic_locale)]
-        jobs += [(workbook, price_list.name, locale) for locale in locales]
+        jobs += [(price_list, locale) for locale in locales]
     output_dir = Path(output_dir)
-    targets = [output_dir / f"price-sheet-{name}-{locale}.docx" for _w, name, locale in jobs]
+    targets = [output_dir / f"price-sheet-{p.name}-{locale}.docx" for p, locale in jobs]
 
     def make() -> list[GeneratedDocument]:
         return [
-            create_price_sheet(
-                workspace,
-                locale=locale,
-                prices=workbook,
-                output=target,
-                force=force,
-                issued=issued,
-            )
-            for (workbook, _name, locale), target in zip(jobs, targets, strict=True)
+            _price_sheet(workspace, price_list, template, locale, target, False, force, issued)
+            for (price_list, locale), target in zip(jobs, targets, strict=True)
         ]
 
     return _write_set(targets, make, pdf, force)
