@@ -30,7 +30,7 @@ from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id
 from docgen.exceptions import DocgenError, OutputError
-from docgen.generate import formatter_for, reproducible_seed, when_issued
+from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import Formatter
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
 from docgen.output import safe_filename_part, write_atomically
@@ -40,7 +40,6 @@ from docgen.render import DocumentTemplate
 from docgen.verify import MANIFEST, verify_content
 from docgen.workspace import Workspace
 
-DOCUMENT_KINDS = ("consent", "estimate")
 COLUMNS = {  # header → required
     "patient": True,
     "dob": False,

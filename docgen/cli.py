@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from docgen.check import check_workspace
 from docgen.exceptions import DocgenError
 from docgen.generate import (
     GeneratedDocument,
-    create_consent,
     create_estimate,
+    create_patient_documents,
     create_price_sheet,
     create_price_sheets,
     run_demo,
@@ -193,20 +192,13 @@ def consent(
     with_estimate, prices, locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
-    document = create_consent(
+    documents = create_patient_documents(
         open_workspace(), patient, treatment, areas, date_of_birth=dob, reference=ref,
         sessions=sessions, practitioner=practitioner, interpreter=interpreter,
         allow_minor=allow_minor, locale=locale, bilingual=bilingual, prices=prices, output=output,
         pdf=pdf, force=force, issued=issued and issued.date(),
+        kinds=("consent", "estimate") if with_estimate else ("consent",),
     )  # fmt: skip
-    documents = [document]
-    if with_estimate:
-        items = [f"{treatment}:{area}" + (f":{sessions}" if sessions else "") for area in areas]
-        documents.append(create_estimate(
-            open_workspace(), patient, items, locale=locale, bilingual=bilingual, prices=prices,
-            output=f"{document.docx.parent}{os.sep}", pdf=pdf, force=force,
-            issued=issued and issued.date(), number=document.estimate_number,
-        ))  # fmt: skip
     report(documents)
 
 

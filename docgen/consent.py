@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docgen.estimate import Estimate, PlanItem, closest, plan_estimate
-from docgen.exceptions import PlanError
+from docgen.exceptions import FieldProblem, PlanError
 from docgen.patient import Patient, check_patient, parse_date_of_birth
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
 
@@ -51,11 +51,14 @@ def plan_consent(
     chosen = price_list.treatments.get(code)
     if chosen is None:
         problems.append(
-            f"unknown treatment {treatment!r}{closest(code, price_list.treatments)}; "
-            f"known treatments: {', '.join(price_list.treatments)}"
+            FieldProblem(
+                f"unknown treatment {treatment!r}{closest(code, price_list.treatments)}; "
+                f"known treatments: {', '.join(price_list.treatments)}",
+                "treatment",
+            )
         )
     if not areas:
-        problems.append("no body area given: name at least one with --area")
+        problems.append(FieldProblem("no body area given: name at least one with --area", "area"))
     estimate = None
     if chosen is not None and areas:
         items = [PlanItem(code, area.strip().upper(), sessions) for area in areas]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from docgen.exceptions import PlanError
+from docgen.exceptions import FieldProblem, PlanError
 from docgen.pricing import Area, Course, Kind, PriceList, Treatment
 
 
@@ -120,7 +120,8 @@ def plan_estimate(
     lines = []
     for item in parsed:
         if (item.treatment, item.area) in seen:
-            problems.append(f"{item.treatment}:{item.area} is in the plan twice")
+            twice = f"{item.treatment}:{item.area} is in the plan twice"
+            problems.append(FieldProblem(twice, "area"))
             continue
         seen.add((item.treatment, item.area))
         line = _price_line(price_list, item, problems)
@@ -175,13 +176,19 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
     if treatment is None:
         hint = closest(item.treatment, price_list.treatments)
         problems.append(
-            f"{label}: unknown treatment {item.treatment!r}{hint}; "
-            f"known treatments: {', '.join(price_list.treatments)}"
+            FieldProblem(
+                f"{label}: unknown treatment {item.treatment!r}{hint}; "
+                f"known treatments: {', '.join(price_list.treatments)}",
+                "treatment",
+            )
         )
     if area is None:
         problems.append(
-            f"{label}: unknown area {item.area!r}{closest(item.area, price_list.areas)}; "
-            f"known areas: {', '.join(price_list.areas)}"
+            FieldProblem(
+                f"{label}: unknown area {item.area!r}{closest(item.area, price_list.areas)}; "
+                f"known areas: {', '.join(price_list.areas)}",
+                "area",
+            )
         )
     if treatment is None or area is None:
         return None
@@ -189,16 +196,22 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
     if price is None:
         priced = ", ".join(a.code for a in price_list.areas_priced_for(treatment.code))
         problems.append(
-            f"{label}: {treatment.name} has no price for {area.name} in {price_list.path.name}; "
-            f"priced areas for {treatment.code}: {priced or 'none'}"
+            FieldProblem(
+                f"{label}: {treatment.name} has no price for {area.name} in "
+                f"{price_list.path.name}; priced areas for {treatment.code}: {priced or 'none'}",
+                "area",
+            )
         )
         return None
     course = price.course
     sessions = item.sessions or (course.sessions if course else treatment.sessions_min)
     if not treatment.sessions_min <= sessions <= treatment.sessions_max:
         problems.append(
-            f"{label}: {sessions} sessions is outside the usual course for {treatment.name} "
-            f"({treatment.sessions_min} to {treatment.sessions_max})"
+            FieldProblem(
+                f"{label}: {sessions} sessions is outside the usual course for {treatment.name} "
+                f"({treatment.sessions_min} to {treatment.sessions_max})",
+                "sessions",
+            )
         )
         return None
 

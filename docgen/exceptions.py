@@ -12,18 +12,34 @@ class DocgenError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input file, located as precisely as the file allows."""
+    """One thing wrong with an input file, located as precisely as the file allows; for a
+    wrong value, also the value found and what was expected (both are in the message too)."""
 
     file: str
     message: str
     sheet: str | None = None
     cell: str | None = None
+    found: str | None = None
+    expected: str | None = None
 
     def __str__(self) -> str:
         where = self.file
         if self.sheet:
             where += f", {self.sheet}!{self.cell}" if self.cell else f", sheet {self.sheet!r}"
         return f"{where}: {self.message}"
+
+
+class FieldProblem(str):
+    """A problem with one input of a document request — patient, dob, treatment, area,
+    sessions or locale, the CLI's option names — so that a form can show it next to that
+    input. Everywhere else it is the plain message it reads as."""
+
+    field: str
+
+    def __new__(cls, message: str, field: str) -> FieldProblem:
+        problem = super().__new__(cls, message)
+        problem.field = field
+        return problem
 
 
 MAX_LISTED = 50  # problems printed; a wrong file can have thousands

@@ -73,6 +73,16 @@ def _languages(
     return price_list, fmt, clinic
 
 
+def document_locales(workspace: Workspace, price_list: PriceList) -> list[str]:
+    """The locales docgen can write a document in: one per language with a catalogue, and the
+    source language; the clinic's own language in the clinic's locale (en_GB, not en)."""
+    clinic_locale = parse_locale(price_list.clinic.locale)
+    return [
+        str(clinic_locale) if clinic_locale.language == language else language
+        for language in available_locales(workspace.locales_dir)
+    ]
+
+
 def _bilingual(
     context: dict, clinic_context: dict, fmt: Formatter, clinic: Formatter
 ) -> tuple[dict, BilingualTranslations]:
@@ -285,6 +295,90 @@ def create_consent(
     return replace(written, estimate_number=plan.estimate.number)
 
 
+DOCUMENT_KINDS = ("consent", "estimate")
+
+
+def plan_items(treatment: str, areas: Sequence[str], sessions: int | None) -> list[PlanItem]:
+    """The estimate's lines for one treatment on several areas, as a consent form plans them."""
+    code = treatment.strip().upper()
+    return [PlanItem(code, area.strip().upper(), sessions) for area in areas]
+
+
+def estimate_preview(
+    workspace: Workspace,
+    treatment: str,
+    areas: Sequence[str],
+    *,
+    sessions: int | None = None,
+    locale: str | None = None,
+    prices: str | None = None,
+) -> dict:
+    """What the estimate for this plan will print — lines, total, notices, formatted in the
+    patient's language — to show before anything is written. Raises PlanError like
+    create_estimate."""
+    price_list = load_workspace_prices(workspace, prices)
+    fmt = formatter_for(workspace, price_list, locale)
+    estimate = plan_estimate(price_list, plan_items(treatment, areas, sessions))
+    info = DocumentInfo(estimate.number, "", estimate.issued)
+    return estimate_context(estimate, fmt, patient="", info=info)
+
+
+def create_patient_documents(
+    workspace: Workspace,
+    patient: str,
+    treatment: str,
+    areas: Sequence[str],
+    *,
+    kinds: Sequence[str] = DOCUMENT_KINDS,
+    date_of_birth: str | dt.date | None = None,
+    reference: str = "",
+    sessions: int | None = None,
+    practitioner: str = "",
+    interpreter: str = "",
+    allow_minor: bool = False,
+    locale: str | None = None,
+    bilingual: bool = False,
+    prices: str | None = None,
+    output: str | Path | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> list[GeneratedDocument]:
+    """A patient's consent form, estimate, or both, as `docgen consent --estimate` writes them:
+    the estimate beside the form, with the quote number the form cites. All or nothing: if the
+    second document fails, the first is removed again."""
+    unknown = [kind for kind in kinds if kind not in DOCUMENT_KINDS]
+    if unknown or not kinds:
+        raise PlanError([f"documents must be one or both of {', '.join(DOCUMENT_KINDS)}"])
+    common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)
+    documents: list[GeneratedDocument] = []
+    number = None
+    if "consent" in kinds:
+        consent = create_consent(
+            workspace, patient, treatment, areas, date_of_birth=date_of_birth,
+            reference=reference, sessions=sessions, practitioner=practitioner,
+            interpreter=interpreter, allow_minor=allow_minor, output=output, issued=issued,
+            **common,
+        )  # fmt: skip
+        documents.append(consent)
+        number = consent.estimate_number
+        output = f"{consent.docx.parent}{os.sep}"
+    if "estimate" in kinds:
+        try:
+            items = plan_items(treatment, areas, sessions)
+            estimate = create_estimate(
+                workspace, patient, items, output=output, issued=issued, number=number, **common
+            )
+            documents.append(estimate)
+        except Exception:
+            for document in documents:
+                document.docx.unlink(missing_ok=True)
+                if document.pdf:
+                    document.pdf.unlink(missing_ok=True)
+            raise
+    return documents
+
+
 def _write_set(
     targets: list[Path],
     make: Callable[[], list[GeneratedDocument]],
@@ -319,27 +413,28 @@ def create_price_sheets(
     all_locales: bool = True,
     all_prices: bool = False,
     prices: str | None = None,
+    locales: Sequence[str] = (),
     pdf: bool = False,
     force: bool = False,
     issued: dt.date | None = None,
 ) -> list[GeneratedDocument]:
     """Price sheets for several workbooks and languages at once, the PDFs in one LibreOffice run.
 
-    all_locales: one sheet per language the workspace has a catalogue for, and the source
-    language (in the clinic's own locale when the clinic writes it); otherwise the clinic's.
+    locales: the languages wanted; otherwise with all_locales every language docgen can write
+    (document_locales), otherwise the clinic's.
     all_prices: every workbook in pricing/ (one per clinic location or currency)."""
     workbooks = [p.stem for p in workspace.workbooks()] if all_prices else [prices]
     template = DocumentTemplate(workspace.template("price_sheet.docx"))  # read once, for all
     jobs = []
     for workbook in workbooks:
         price_list = load_workspace_prices(workspace, workbook)  # read once, for its languages
-        clinic_locale = parse_locale(price_list.clinic.locale)
-        languages = available_locales(workspace.locales_dir) if all_locales else []
-        locales = [
-            str(clinic_locale) if clinic_locale.language == language else language
-            for language in languages
-        ] or [str(clinic_locale)]
-        jobs += [(price_list, locale) for locale in locales]
+        if locales:
+            chosen = [str(parse_locale(locale, workspace.locales_dir)) for locale in locales]
+        elif all_locales:
+            chosen = document_locales(workspace, price_list)
+        else:
+            chosen = [str(parse_locale(price_list.clinic.locale))]
+        jobs += [(price_list, locale) for locale in dict.fromkeys(chosen)]
     output_dir = Path(output_dir)
     targets = [output_dir / f"price-sheet-{p.name}-{locale}.docx" for p, locale in jobs]
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from docgen.exceptions import FieldProblem
 from docgen.render import xml_safe
 
 ADULT_AGE = 18
@@ -32,9 +33,14 @@ def name_problems(name: str) -> list[str]:
     survives on paper, and must fit on the page."""
     printable = xml_safe(name)
     if not any(unicodedata.category(ch)[0] in "LN" for ch in printable):
-        return ["the patient's name is empty or has no letters"]
+        return [FieldProblem("the patient's name is empty or has no letters", "patient")]
     if len(printable) > LONGEST_NAME:
-        return [f"the patient's name is {len(printable)} characters long; at most {LONGEST_NAME}"]
+        return [
+            FieldProblem(
+                f"the patient's name is {len(printable)} characters long; at most {LONGEST_NAME}",
+                "patient",
+            )
+        ]
     return []
 
 
@@ -51,7 +57,8 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
     except ValueError:
         # The value is not repeated: messages may end up in logs, and a date of birth is
         # patient data. The row or the command line shows where it is.
-        problems.append("the date of birth is not a date written as YYYY-MM-DD")
+        message = "the date of birth is not a date written as YYYY-MM-DD"
+        problems.append(FieldProblem(message, "dob"))
         return None
 
 
@@ -62,13 +69,16 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
     if age is None:
         return False
     if patient.date_of_birth > today:
-        problems.append("the date of birth is in the future")
+        problems.append(FieldProblem("the date of birth is in the future", "dob"))
     elif age > OLDEST_PLAUSIBLE_AGE:
-        problems.append(f"the date of birth would make the patient {age}")
+        problems.append(FieldProblem(f"the date of birth would make the patient {age}", "dob"))
     elif age < ADULT_AGE and not allow_minor:
         problems.append(
-            f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
-            "--allow-minor (in a batch: yes in an Allow minor column), and a parent or guardian "
-            "signs it too"
+            FieldProblem(
+                f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
+                "--allow-minor (in a batch: yes in an Allow minor column; on the desk page: "
+                "the minor box), and a parent or guardian signs it too",
+                "dob",
+            )
         )
     return age < ADULT_AGE

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from docgen.exceptions import PdfError
@@ -63,22 +65,17 @@ def convert_to_pdf(
 ) -> list[Path]:
     """Write a PDF beside each .docx and return the PDFs.
 
-    LibreOffice starts once per job, never once per document: the documents are linked into
-    one staging folder under unique names (many are called consent.docx), split between `jobs`
-    LibreOffice processes with their own profiles, and each PDF is moved next to its .docx."""
+    Inside `warm_libreoffice()`, the LibreOffice kept running there converts them. Otherwise
+    LibreOffice starts once per job, never once per document: the documents are split between
+    `jobs` LibreOffice processes with their own profiles."""
     if not documents:
         return []
     soffice = find_soffice()
-    staging_parent = documents[0].parent
-    with tempfile.TemporaryDirectory(prefix=".docgen-pdf-", dir=staging_parent) as staging:
-        staged = []
-        for index, document in enumerate(documents):
-            name = Path(staging) / f"{index:06d}.docx"
-            try:
-                os.link(document, name)
-            except OSError:  # another file system, or no hard links
-                shutil.copyfile(document, name)
-            staged.append(name)
+    with _staging(documents) as (staged, out):
+        if _warm is not None:
+            for name, document in zip(staged, documents, strict=True):
+                _warm.convert(name, out / (name.stem + ".pdf"), shown_as=document)
+            return _place(staged, documents, out, force, "")
         groups = [staged[i::jobs] for i in range(max(1, min(jobs, len(staged))))]
         with contextlib.ExitStack() as stack:
             running = []
@@ -92,7 +89,7 @@ def convert_to_pdf(
                     "--convert-to",
                     "pdf:writer_pdf_Export",
                     "--outdir",
-                    str(Path(staging) / "out"),
+                    str(out),
                     *[str(name) for name in group],
                 ]
                 running.append(
@@ -110,18 +107,170 @@ def convert_to_pdf(
                     raise PdfError(
                         f"LibreOffice did not finish converting within {timeout} s"
                     ) from None
-        written = []
-        for name, document in zip(staged, documents, strict=True):
-            produced = Path(staging) / "out" / (name.stem + ".pdf")
-            if not produced.is_file() or produced.stat().st_size == 0:
-                detail = " ".join(out.strip() + " " + err.strip() for out, err in outputs)
-                codes = ", ".join(str(process.returncode) for process in running)
-                raise PdfError(
-                    f"LibreOffice could not convert {document} to PDF (exit {codes}): "
-                    f"{detail.strip()}"
-                )
-            target = document.with_suffix(".pdf")
-            produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
-            move_into_place(produced, target, force)
-            written.append(target)
+        detail = " ".join(out.strip() + " " + err.strip() for out, err in outputs)
+        codes = ", ".join(str(process.returncode) for process in running)
+        return _place(staged, documents, out, force, f"(exit {codes}): {detail.strip()}")
+
+
+@contextlib.contextmanager
+def _staging(documents: Sequence[Path]) -> Iterator[tuple[list[Path], Path]]:
+    """The documents linked into one private folder under plain unique names (many are called
+    consent.docx, and a path may hold any character), and the folder for the PDFs."""
+    with tempfile.TemporaryDirectory(prefix=".docgen-pdf-", dir=documents[0].parent) as staging:
+        staged = []
+        for index, document in enumerate(documents):
+            name = Path(staging) / f"{index:06d}.docx"
+            try:
+                os.link(document, name)
+            except OSError:  # another file system, or no hard links
+                shutil.copyfile(document, name)
+            staged.append(name)
+        out = Path(staging) / "out"
+        out.mkdir()
+        yield staged, out
+
+
+def _place(
+    staged: list[Path], documents: Sequence[Path], out: Path, force: bool, detail: str
+) -> list[Path]:
+    """Move each PDF made in the staging folder next to its .docx."""
+    written = []
+    for name, document in zip(staged, documents, strict=True):
+        produced = out / (name.stem + ".pdf")
+        if not produced.is_file() or produced.stat().st_size == 0:
+            raise PdfError(f"LibreOffice could not convert {document} to PDF {detail}".strip())
+        target = document.with_suffix(".pdf")
+        produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
+        move_into_place(produced, target, force)
+        written.append(target)
     return written
+
+
+def find_uno_python(soffice: str) -> str | None:
+    """A Python that can talk to LibreOffice (has its `uno` module): DOCGEN_UNO_PYTHON, the one
+    bundled with LibreOffice (Windows, macOS), or the system's (Debian's python3-uno)."""
+    program = Path(soffice).resolve().parent
+    candidates = [
+        os.environ.get("DOCGEN_UNO_PYTHON"),
+        str(program / "python.exe"),
+        str(program / "python"),
+        shutil.which("python3"),
+        "/usr/bin/python3",
+    ]
+    for candidate in dict.fromkeys(c for c in candidates if c and Path(c).is_file()):
+        try:
+            probe = subprocess.run(
+                [candidate, "-c", "import uno"], capture_output=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+class WarmLibreOffice:
+    """One LibreOffice kept running, fed documents one at a time through its UNO bridge by
+    libreoffice_worker.py. A conversion takes a tenth of a second instead of a cold start's
+    one or two seconds. Thread-safe: conversions take turns."""
+
+    def __init__(self, soffice: str, python: str, timeout: float = 120):
+        self._command = [soffice, python]
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._profile = tempfile.TemporaryDirectory(prefix="docgen-lo-")
+        self._process: subprocess.Popen | None = None
+        self._replies: queue.Queue[str] = queue.Queue()
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        soffice, python = self._command
+        worker = Path(__file__).with_name("libreoffice_worker.py")
+        self._process = subprocess.Popen(
+            [python, str(worker), soffice, Path(self._profile.name).as_uri()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+        )
+        self._replies = queue.Queue()
+        threading.Thread(
+            target=self._read, args=(self._process.stdout, self._replies), daemon=True
+        ).start()
+        if self._reply() != "ready":
+            self._stop()
+            raise PdfError("LibreOffice could not be started for docgen")
+
+    @staticmethod
+    def _read(stream, replies: queue.Queue) -> None:
+        for line in stream:
+            replies.put(line.rstrip("\n"))
+        replies.put("error LibreOffice stopped")
+
+    def _reply(self) -> str:
+        try:
+            return self._replies.get(timeout=self._timeout)
+        except queue.Empty:
+            return f"error LibreOffice did not answer within {self._timeout:.0f} s"
+
+    def convert(self, document: Path, pdf: Path, shown_as: Path | None = None) -> None:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()  # it stopped (crashed, or was killed): start a new one
+            assert self._process is not None and self._process.stdin is not None
+            self._process.stdin.write(f"{document.resolve()}\t{pdf.resolve()}\n")
+            self._process.stdin.flush()
+            reply = self._reply()
+            if reply != "ok":
+                self._stop()  # in an unknown state: the next conversion starts afresh
+                raise PdfError(
+                    f"LibreOffice could not convert {shown_as or document} to PDF: {reply[6:]}"
+                )
+
+    def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+        self._profile.cleanup()
+
+
+_warm: WarmLibreOffice | None = None
+
+
+@contextlib.contextmanager
+def warm_libreoffice() -> Iterator[bool]:
+    """Keep one LibreOffice running for every convert_to_pdf() inside the block (a server
+    answering many requests), and stop it at the end. Yields whether it could: without
+    LibreOffice's Python bridge, or without LibreOffice, conversions start LibreOffice cold."""
+    global _warm
+    if _warm is not None:
+        yield True
+        return
+    try:
+        soffice = find_soffice()
+    except PdfError:
+        yield False
+        return
+    python = find_uno_python(soffice)
+    if python is None:
+        yield False
+        return
+    _warm = WarmLibreOffice(soffice, python)
+    try:
+        yield True
+    finally:
+        warm, _warm = _warm, None
+        warm.close()

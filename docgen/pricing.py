@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -135,6 +136,18 @@ class PriceList:
     def areas_priced_for(self, treatment_code: str) -> list[Area]:
         return [self.areas[a] for (t, a) in self.prices if t == treatment_code]
 
+    def usual_sessions(self, treatment_code: str) -> int:
+        """The sessions a plan gets when none are given: the course most of the treatment's
+        prices offer, else its shortest course."""
+        courses = Counter(
+            price.course.sessions
+            for (t, _a), price in self.prices.items()
+            if t == treatment_code and price.course
+        )
+        if courses:
+            return courses.most_common(1)[0][0]
+        return self.treatments[treatment_code].sessions_min
+
     def contraindications_for(self, treatment: Treatment) -> list[Contraindication]:
         """The standard contraindications, then those the treatment adds."""
         standard = [c for c in self.contraindications.values() if c.standard]
@@ -225,7 +238,16 @@ class _WorkbookReader:
         )
 
     def bad(self, cell: _Cell, expected: str) -> None:
-        self.problem(cell, f"found {cell.value!r}, expected {expected}")
+        self.problems.append(
+            Problem(
+                file=self.path.name,
+                sheet=cell.sheet,
+                cell=cell.coordinate,
+                message=f"found {cell.value!r}, expected {expected}",
+                found=repr(cell.value),
+                expected=expected,
+            )
+        )
 
     # Entry --------------------------------------------------------------------------------------
 

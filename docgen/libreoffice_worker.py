@@ -1,0 +1,98 @@
+"""Keeps one LibreOffice running and converts .docx files to PDF on request.
+
+This file is run as a script by a Python that has LibreOffice's `uno` module (Debian's
+python3-uno, or the Python bundled with LibreOffice on Windows and macOS), not by docgen's own
+interpreter, so it imports nothing from docgen. Protocol, one line each way per document:
+stdin `<docx path>\\t<pdf path>`, stdout `ok` or `error <message>`; end of input stops it and
+LibreOffice with it.
+
+usage: python libreoffice_worker.py SOFFICE PROFILE_URL
+"""
+
+import contextlib
+import subprocess
+import sys
+import time
+import uuid
+
+
+def main(soffice: str, profile_url: str) -> int:
+    # only this interpreter has LibreOffice's modules
+    import uno
+    from com.sun.star.beans import PropertyValue
+    from com.sun.star.connection import NoConnectException
+
+    def properties(**values):
+        result = []
+        for name, value in values.items():
+            item = PropertyValue()
+            item.Name, item.Value = name, value
+            result.append(item)
+        return tuple(result)
+
+    pipe = f"docgen-{uuid.uuid4().hex}"
+    office = subprocess.Popen(
+        [
+            soffice,
+            f"-env:UserInstallation={profile_url}",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext(
+            "com.sun.star.bridge.UnoUrlResolver", local
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                context = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+                break
+            except NoConnectException:
+                if office.poll() is not None or time.monotonic() > deadline:
+                    print(f"error LibreOffice did not start (exit {office.poll()})", flush=True)
+                    return 1
+                time.sleep(0.1)
+        desktop = context.ServiceManager.createInstanceWithContext(
+            "com.sun.star.frame.Desktop", context
+        )
+        print("ready", flush=True)
+        for line in sys.stdin:
+            source, _, target = line.rstrip("\n").partition("\t")
+            try:
+                document = desktop.loadComponentFromURL(
+                    uno.systemPathToFileUrl(source), "_blank", 0, properties(Hidden=True)
+                )
+                if document is None:
+                    raise RuntimeError("LibreOffice could not open the document")
+                try:
+                    document.storeToURL(
+                        uno.systemPathToFileUrl(target),
+                        properties(FilterName="writer_pdf_Export"),
+                    )
+                finally:
+                    document.close(True)
+                print("ok", flush=True)
+            except Exception as error:  # reported to docgen, which raises PdfError
+                message = " ".join(str(error).split()) or type(error).__name__
+                print(f"error {message}", flush=True)
+        with contextlib.suppress(Exception):  # LibreOffice closes the bridge as it exits
+            desktop.terminate()
+    finally:
+        try:
+            office.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            office.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
