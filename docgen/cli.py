@@ -323,6 +323,29 @@ def batch(appointments, output, jobs, prices, pdf, force, issued) -> None:
 
 
 @main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True,
+    help="Listen on another address to serve other computers; then every request needs the "
+    "access token printed at start.",
+)  # fmt: skip
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the web browser.")
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=".",
+    show_default=True, help="Folder for the documents (as the other commands write them).",
+)  # fmt: skip
+def serve(port: int, host: str, open_browser: bool, output: Path) -> None:
+    """Start the desk page: patient documents, price sheets, batches and workspace health in a
+    web browser, on this computer only unless --host is given."""
+    from docgen.web.server import serve as run_server  # Flask loads only for this command
+
+    run_server(
+        open_workspace(), output, host=host, port=port, open_browser=open_browser,
+        announce=lambda line: click.echo(line),
+    )  # fmt: skip
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def verify(files: tuple[Path, ...]) -> None:
     """Check that documents are unchanged since docgen generated them; exit 1 if any is not."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
-from docgen.i18n import Formatter
+from docgen.i18n import Formatter, native_language_name
 from docgen.pricing import Clinic, Frequency, Kind, PriceList, Treatment
 from docgen.render import DocumentProperties
 
@@ -285,8 +285,7 @@ def bilingual_language_name(fmt: Formatter, clinic: Formatter) -> str:
 
 def language_name(fmt: Formatter) -> str:
     """The document's language, written in that language: 'English', 'français', 'العربية'."""
-    name = fmt.locale.get_display_name(fmt.locale) or str(fmt.locale)
-    return name[:1].upper() + name[1:]
+    return native_language_name(fmt.locale)
 
 
 def consent_context(

@@ -22,7 +22,7 @@ from docgen.documents import (
     price_sheet_context,
 )
 from docgen.estimate import PlanItem, new_document_id, plan_estimate
-from docgen.exceptions import PlanError
+from docgen.exceptions import FieldProblem, LocaleError, PlanError
 from docgen.i18n import (
     BilingualTranslations,
     Formatter,
@@ -321,6 +321,43 @@ def estimate_preview(
     estimate = plan_estimate(price_list, plan_items(treatment, areas, sessions))
     info = DocumentInfo(estimate.number, "", estimate.issued)
     return estimate_context(estimate, fmt, patient="", info=info)
+
+
+def check_patient_documents(
+    workspace: Workspace,
+    patient: str,
+    treatment: str,
+    areas: Sequence[str],
+    *,
+    kinds: Sequence[str] = DOCUMENT_KINDS,
+    date_of_birth: str | dt.date | None = None,
+    sessions: int | None = None,
+    allow_minor: bool = False,
+    locale: str | None = None,
+    prices: str | None = None,
+) -> None:
+    """Raise PlanError with every problem create_patient_documents would find in these
+    details, writing nothing."""
+    price_list = load_workspace_prices(workspace, prices)
+    problems: list[str] = []
+    if locale:
+        try:
+            parse_locale(locale, workspace.locales_dir)
+        except LocaleError as error:
+            problems.append(FieldProblem(str(error), "locale"))
+    try:
+        if "consent" in kinds:
+            plan_consent(
+                price_list, patient=patient, treatment=treatment, areas=areas,
+                date_of_birth=date_of_birth, sessions=sessions, allow_minor=allow_minor,
+            )  # fmt: skip
+        else:
+            problems.extend(name_problems(patient))
+            plan_estimate(price_list, plan_items(treatment, areas, sessions))
+    except PlanError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise PlanError(problems)
 
 
 def create_patient_documents(

@@ -42,6 +42,12 @@ def available_locales(locales_dir: Path) -> list[str]:
     return sorted({SOURCE_LANGUAGE, *catalogue_locales(locales_dir)})
 
 
+def native_language_name(locale: Locale) -> str:
+    """A language written in itself: 'Français', 'العربية', 'English (United Kingdom)'."""
+    name = locale.get_display_name(locale) or str(locale)
+    return name[:1].upper() + name[1:]
+
+
 def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:
     """Accept `fr`, `fr_FR`, `fr-CA` or `pt_BR`. With locales_dir, the language must also be
     one docgen can write (the source language or one with a catalogue)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import docx_text, pdf_text
 
 from docgen.exceptions import (
     FieldProblem,
@@ -17,7 +18,6 @@ from docgen.exceptions import (
 from docgen.generate import create_patient_documents, document_locales, estimate_preview
 from docgen.pdf import convert_to_pdf, warm_libreoffice
 from docgen.pricing import load_price_list
-from tests.conftest import docx_text, pdf_text
 
 
 def test_warm_libreoffice_converts_many_documents_with_one_start(workspace, tmp_path):

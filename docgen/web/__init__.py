@@ -1,0 +1,566 @@
+"""`docgen serve`: the desk page, a thin Flask layer over the same functions the CLI calls.
+
+Pages: patient documents (home), price sheets, batch, workspace health. Nothing here plans,
+prices, formats or translates: it reads a form, calls the library, and shows what came back —
+a problem next to the input it is about, documents by an id the server issued."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import secrets
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel import Locale
+from flask import (
+    Flask,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from docgen import __version__
+from docgen.batch import BatchResult, count_appointments, run_batch
+from docgen.catalogues import catalogue_status
+from docgen.check import check_workspace
+from docgen.exceptions import DocgenError, LocaleError, Problem, ProblemsError
+from docgen.generate import (
+    DOCUMENT_KINDS,
+    GeneratedDocument,
+    check_patient_documents,
+    create_patient_documents,
+    create_price_sheets,
+    document_locales,
+    estimate_preview,
+    load_workspace_prices,
+)
+from docgen.i18n import load_translations, native_language_name, parse_locale
+from docgen.limits import MAX_APPOINTMENTS_BYTES
+from docgen.output import safe_filename_part
+from docgen.pdf import libreoffice_available
+from docgen.pricing import PriceList
+from docgen.workspace import Workspace
+
+FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
+          "interpreter")  # fmt: skip
+UPLOAD_SUFFIXES = (".xlsx", ".csv")
+TOKEN_COOKIE = "docgen_token"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+log = logging.getLogger("docgen.web")
+
+
+@dataclass
+class BatchJob:
+    """One uploaded appointments file being made into documents, in a thread of its own."""
+
+    id: str
+    name: str
+    output_dir: Path
+    total: int = 0
+    done: int = 0
+    finished: bool = False
+    result: BatchResult | None = None
+    problems: list[Problem | str] = field(default_factory=list)
+    zip_id: str | None = None
+    rows: list[tuple[int, bool, str]] = field(default_factory=list)  # (row, made, what or why)
+
+
+class Desk:
+    """The server's state: the workspace, where documents go, and the files and batches it has
+    issued ids for. Requests never name a path; they name one of these ids."""
+
+    def __init__(self, workspace: Workspace, output_dir: Path, token: str | None):
+        self.workspace = workspace
+        self.output_dir = output_dir
+        self.token = token
+        self._files: dict[str, Path] = {}
+        self.batches: dict[str, BatchJob] = {}
+        self._lock = threading.Lock()
+        self.gettext: Callable[[str], str] = str
+
+    def issue(self, path: Path) -> str:
+        file_id = secrets.token_urlsafe(16)
+        with self._lock:
+            self._files[file_id] = path
+        return file_id
+
+    def file(self, file_id: str) -> Path:
+        with self._lock:
+            path = self._files.get(file_id)
+        if path is None or not path.is_file():
+            abort(404)
+        return path
+
+
+def create_app(
+    workspace: Workspace | None = None,
+    output_dir: str | Path = ".",
+    *,
+    token: str | None = None,
+) -> Flask:
+    """The desk web application. output_dir: where documents are written, as the CLI writes
+    them there. token: when set, every request must carry it (serving beyond this computer)."""
+    workspace = workspace or Workspace.open()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),
+        MAX_CONTENT_LENGTH=MAX_APPOINTMENTS_BYTES + 1_000_000,
+        WTF_CSRF_TIME_LIMIT=None,  # a form may stay open all day at the desk
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+    )
+    CSRFProtect(app)
+    desk = Desk(workspace, Path(output_dir), token)
+    app.extensions["docgen"] = desk
+    desk.gettext = _install_page_language(app, workspace)
+    _register_routes(app, desk)
+    return app
+
+
+def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], str]:
+    """The page's own words, in the clinic's language, from the same catalogues as documents."""
+    try:
+        clinic_locale = parse_locale(load_workspace_prices(workspace).clinic.locale)
+    except DocgenError:  # the health page says what is wrong; the page itself stays readable
+        clinic_locale = Locale("en")
+    translations = load_translations(workspace.locales_dir, clinic_locale)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(
+        translations.gettext, translations.ngettext, newstyle=True
+    )
+    app.jinja_env.globals.update(
+        page_language=str(clinic_locale).replace("_", "-"),
+        page_direction="rtl" if clinic_locale.character_order == "right-to-left" else "ltr",
+        version=__version__,
+    )
+    return translations.gettext
+
+
+def _register_routes(app: Flask, desk: Desk) -> None:
+    workspace = desk.workspace
+
+    @app.before_request
+    def require_token():
+        if desk.token is None or request.endpoint == "static":
+            return None
+        given = request.args.get("token")
+        if given is not None and secrets.compare_digest(given, desk.token):
+            response = redirect(request.path)
+            response.set_cookie(TOKEN_COOKIE, desk.token, httponly=True, samesite="Strict")
+            return response
+        if secrets.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), desk.token):
+            return None
+        return _error_page(403, "This page needs the access link printed when docgen started.")
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _error_page(
+            400,
+            "This form was not sent by this page (or the page had been open since docgen "
+            "restarted). Nothing was made. Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = MAX_APPOINTMENTS_BYTES // 1_000_000
+        return _error_page(413, f"The file is too large: at most {limit} MB. Nothing was made.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _error_page(error.code or 500, error.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        # only the kind of error: its message may hold a patient's name or date of birth
+        log.error("request to %s failed: %s", request.endpoint, type(error).__name__)
+        return _error_page(
+            500,
+            "Something went wrong and nothing was made. The server is still running: go back "
+            "and try again.",
+        )
+
+    # --- patient documents --------------------------------------------------------------------
+
+    @app.get("/")
+    def home():
+        values = _form_values(request.args)
+        return _patient_page(values, {})
+
+    @app.post("/")
+    def make_documents():
+        values = _form_values(request.form)
+        action = request.form.get("action", "")
+        if action not in ("preview", "refresh", *_KINDS_BY_ACTION):
+            abort(400)
+        if action == "refresh":  # the treatment changed with script off: show its areas
+            return _patient_page(values, {})
+        errors, sessions = _sessions(values)
+        if action == "preview":
+            preview, preview_errors = _preview(values, sessions)
+            return _patient_page(values, {**preview_errors, **errors}, preview=preview)
+        kinds = _KINDS_BY_ACTION[action]
+        if not values["area"]:
+            errors["area"] = ["Choose at least one body area."]
+        if errors:  # the library's findings too, so that every problem shows at once
+            try:
+                check_patient_documents(
+                    workspace, values["patient"], values["treatment"], values["area"],
+                    kinds=kinds, date_of_birth=values["dob"], allow_minor=values["allow_minor"],
+                    locale=values["locale"] or None,
+                )  # fmt: skip
+            except DocgenError as error:
+                errors = {**_errors_by_field(error), **errors}
+            return _patient_page(values, errors), 422
+        pdf = libreoffice_available()
+        try:
+            documents = create_patient_documents(
+                workspace, values["patient"], values["treatment"], values["area"],
+                kinds=kinds, date_of_birth=values["dob"],
+                reference=values["ref"], sessions=sessions, practitioner=values["practitioner"],
+                interpreter=values["interpreter"], allow_minor=values["allow_minor"],
+                locale=values["locale"] or None, bilingual=values["bilingual"],
+                output=f"{desk.output_dir}/", pdf=pdf,
+            )  # fmt: skip
+        except DocgenError as error:
+            return _patient_page(values, _errors_by_field(error)), 422
+        return render_template(
+            "result.html",
+            documents=[_document_links(desk, document) for document in documents],
+            pdf=pdf,
+            output_dir=desk.output_dir.resolve(),
+        )
+
+    @app.get("/preview")
+    def preview_json():
+        values = _form_values(request.args)
+        errors, sessions = _sessions(values)
+        preview, preview_errors = _preview(values, sessions)
+        errors = {**preview_errors, **errors}
+        if errors:
+            return jsonify(errors=errors), 422
+        return jsonify(preview)
+
+    def _preview(values: dict, sessions: int | None) -> tuple[dict | None, dict]:
+        if not values["area"]:
+            return None, {"area": ["Choose at least one body area."]}
+        try:
+            preview = estimate_preview(
+                workspace, values["treatment"], values["area"], sessions=sessions,
+                locale=values["locale"] or None,
+            )  # fmt: skip
+        except DocgenError as error:
+            return None, _errors_by_field(error)
+        return {
+            "lines": preview["lines"],
+            "total": preview["estimate"]["total"],
+            "deposit": preview["estimate"]["deposit"],
+            "vat_note": preview["estimate"]["vat_note"],
+            "notices": preview["notices"],
+        }, {}
+
+    def _patient_page(values: dict, errors: dict, preview: dict | None = None):
+        try:
+            price_list = load_workspace_prices(workspace)
+        except DocgenError as error:
+            return render_template("unavailable.html", problems=_problems(error)), 503
+        treatments = _treatment_choices(price_list, desk.gettext)
+        chosen = values["treatment"] or next(iter(treatments), "")
+        if not values["locale"]:
+            values["locale"] = str(parse_locale(price_list.clinic.locale))
+        return render_template(
+            "patient.html",
+            values={**values, "treatment": chosen},
+            errors=errors,
+            general_errors=errors.get("", []),
+            treatments=treatments,
+            chosen=treatments.get(chosen),
+            languages=[
+                (code, native_language_name(Locale.parse(code)))
+                for code in document_locales(workspace, price_list)
+            ],
+            preview=preview,
+            pdf=libreoffice_available(),
+        )
+
+    @app.get("/files/<file_id>")
+    def download(file_id: str):
+        path = desk.file(file_id)
+        return send_file(
+            path,
+            as_attachment=path.suffix != ".pdf",
+            download_name=path.name,
+            max_age=0,
+        )
+
+    # --- price sheets -------------------------------------------------------------------------
+
+    @app.route("/price-sheets", methods=["GET", "POST"])
+    def price_sheets():
+        workbooks = [path.stem for path in workspace.workbooks()]
+        chosen_workbook = request.form.get("prices") or (workbooks[0] if workbooks else "")
+        if chosen_workbook not in workbooks and workbooks:
+            abort(400)  # only a name from the list: never a path
+        chosen_locales = request.form.getlist("locale")
+        problems: list[Problem | str] = []
+        languages: list[tuple[str, str]] = []
+        try:
+            price_list = load_workspace_prices(workspace, chosen_workbook or None)
+            languages = [
+                (code, native_language_name(Locale.parse(code)))
+                for code in document_locales(workspace, price_list)
+            ]
+        except DocgenError as error:
+            problems = _problems(error)
+        if request.method == "POST" and not problems:
+            if not chosen_locales:
+                problems = ["Choose at least one language."]
+            else:
+                try:
+                    return _price_sheets_zip(chosen_workbook, chosen_locales)
+                except DocgenError as error:
+                    problems = _problems(error)
+        return render_template(
+            "price_sheets.html",
+            workbooks=workbooks,
+            chosen_workbook=chosen_workbook,
+            languages=languages,
+            chosen_locales=chosen_locales or [code for code, _name in languages],
+            problems=problems,
+            pdf=libreoffice_available(),
+        ), (422 if problems and request.method == "POST" else 200)
+
+    def _price_sheets_zip(workbook: str, locales: list[str]):
+        with tempfile.TemporaryDirectory(prefix="docgen-sheets-") as folder:
+            documents = create_price_sheets(
+                workspace, folder, prices=workbook, locales=locales, pdf=libreoffice_available()
+            )
+            files = [p for d in documents for p in (d.docx, d.pdf) if p]
+            data = _zip_bytes((path.name, path) for path in files)
+        name = f"price-sheets-{workbook}-{dt.date.today():%Y-%m-%d}.zip"
+        return send_file(data, as_attachment=True, download_name=name, mimetype="application/zip")
+
+    # --- batch --------------------------------------------------------------------------------
+
+    @app.get("/batch")
+    def batch_form():
+        return render_template("batch.html", problems=[], pdf=libreoffice_available())
+
+    @app.post("/batch")
+    def batch_upload():
+        upload = request.files.get("appointments")
+        suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+        if upload is None or not upload.filename:
+            problems = ["Choose the appointments file (.xlsx or .csv) to upload."]
+        elif suffix not in UPLOAD_SUFFIXES:
+            problems = ["The appointments file must be an Excel workbook (.xlsx) or a .csv file."]
+        else:
+            problems = []
+        if problems:
+            return render_template(
+                "batch.html", problems=problems, pdf=libreoffice_available()
+            ), 422
+        folder = Path(tempfile.mkdtemp(prefix="docgen-upload-"))  # private: 0700
+        # the uploaded name, made one safe file name, so that messages name the file sent
+        stem = safe_filename_part(Path(upload.filename).stem, fallback="appointments")
+        saved = folder / f"{stem}{suffix}"
+        upload.save(saved)
+        saved.chmod(0o600)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        job = BatchJob(
+            id=secrets.token_urlsafe(12),
+            name=Path(upload.filename).name,
+            output_dir=desk.output_dir / f"batch-{stamp}-{secrets.token_hex(2)}",
+        )
+        desk.batches[job.id] = job
+        pdf = request.form.get("pdf") == "yes" and libreoffice_available()
+        threading.Thread(target=_run_job, args=(job, saved, pdf), daemon=True).start()
+        return redirect(url_for("batch_status", job_id=job.id), 303)
+
+    def _run_job(job: BatchJob, appointments: Path, pdf: bool) -> None:
+        try:
+            job.total = count_appointments(appointments)
+
+            def progress(finished: int) -> None:
+                job.done += finished
+
+            job.result = run_batch(
+                workspace, appointments, job.output_dir, pdf=pdf, progress=progress
+            )
+            made = job.result.documents()
+            by_row: dict[int, list[str]] = {}
+            for document in made:
+                by_row.setdefault(document.row, []).append(document.path)
+            job.rows = sorted(
+                [(row, True, ", ".join(paths)) for row, paths in by_row.items()]
+                + [(failure.row, False, failure.reason) for failure in job.result.failures]
+            )
+            files = [job.output_dir / d.path for d in made] + job.result.pdfs
+            if job.result.manifest.exists():
+                files.append(job.result.manifest)
+            zip_path = job.output_dir.with_suffix(".zip")
+            with zip_path.open("wb") as handle:
+                handle.write(
+                    _zip_bytes(
+                        (str(path.relative_to(job.output_dir)), path) for path in files
+                    ).getvalue()
+                )
+            zip_path.chmod(0o600)
+            job.zip_id = desk.issue(zip_path)
+        except DocgenError as error:
+            job.problems = _problems(error)
+        except Exception as error:  # the server keeps serving; the page says it failed
+            log.error("batch failed: %s", type(error).__name__)
+            job.problems = ["Something went wrong; some documents may not have been made."]
+        finally:
+            shutil.rmtree(appointments.parent, ignore_errors=True)
+            job.finished = True
+
+    @app.get("/batch/<job_id>")
+    def batch_status(job_id: str):
+        job = desk.batches.get(job_id)
+        if job is None:
+            abort(404)
+        return render_template("batch_job.html", job=job)
+
+    # --- workspace health ---------------------------------------------------------------------
+
+    @app.get("/health")
+    def health():
+        report = check_workspace(workspace)
+        rows = [_problem_row(problem) for problem in report.problems]
+        return render_template(
+            "health.html",
+            report=report,
+            rows=rows,
+            statuses=[
+                (native_language_name(Locale.parse(status.locale)), status)
+                for status in catalogue_status(workspace)
+            ],
+            pdf=libreoffice_available(),
+            workspace=workspace.root,
+        )
+
+
+_KINDS_BY_ACTION = {
+    "consent": ("consent",),
+    "estimate": ("estimate",),
+    "both": DOCUMENT_KINDS,
+}
+
+
+def _form_values(source) -> dict:
+    values: dict = {name: source.get(name, "").strip() for name in FIELDS if name != "area"}
+    values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
+    values["allow_minor"] = source.get("allow_minor") == "yes"
+    values["bilingual"] = source.get("bilingual") == "yes"
+    return values
+
+
+def _sessions(values: dict) -> tuple[dict, int | None]:
+    text = values["sessions"]
+    if not text:
+        return {}, None
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        return {"sessions": ["Sessions must be a whole number, such as 4."]}, None
+    return {}, int(text)
+
+
+def _errors_by_field(error: DocgenError) -> dict[str, list[str]]:
+    """Each problem under the input it is about ('' for the form as a whole)."""
+    if isinstance(error, LocaleError):
+        return {"locale": [str(error)]}
+    problems = error.problems if isinstance(error, ProblemsError) else (str(error),)
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        errors.setdefault(getattr(problem, "field", ""), []).append(str(problem))
+    return errors
+
+
+def _problems(error: DocgenError) -> list[Problem | str]:
+    return list(error.problems) if isinstance(error, ProblemsError) else [str(error)]
+
+
+def _problem_row(problem: Problem | str) -> dict:
+    if isinstance(problem, Problem):
+        return {
+            "file": problem.file,
+            "sheet": problem.sheet or "",
+            "cell": problem.cell or "",
+            "found": problem.found or "",
+            "expected": problem.expected or ("" if problem.found else problem.message),
+        }
+    file, _, message = str(problem).partition(": ")
+    return {"file": file, "sheet": "", "cell": "", "found": "", "expected": message or file}
+
+
+def _treatment_choices(price_list: PriceList, gettext: Callable[[str], str]) -> dict[str, dict]:
+    """Each treatment with its priced areas and session range, named in the page's language."""
+    return {
+        code: {
+            "code": code,
+            "name": gettext(treatment.name),
+            "min": treatment.sessions_min,
+            "max": treatment.sessions_max,
+            "usual": price_list.usual_sessions(code),
+            "areas": [
+                {"code": area.code, "name": gettext(area.name)}
+                for area in price_list.areas_priced_for(code)
+            ],
+        }
+        for code, treatment in price_list.treatments.items()
+    }
+
+
+def _document_links(desk: Desk, document: GeneratedDocument) -> dict:
+    kind = "consent" if document.document_id.startswith("C-") else "estimate"
+    return {
+        "kind": kind,
+        "name": document.docx.stem,
+        "id": document.document_id,
+        "docx": desk.issue(document.docx),
+        "pdf": desk.issue(document.pdf) if document.pdf else None,
+        "untranslated": len(document.untranslated),
+    }
+
+
+def _zip_bytes(members: Iterable[tuple[str, Path]]) -> io.BytesIO:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in members:
+            archive.write(path, name)
+    data.seek(0)
+    return data
+
+
+def _error_page(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status

@@ -1,0 +1,64 @@
+"""Run the desk page with waitress (a production WSGI server that also runs on Windows), with
+one LibreOffice kept warm for PDFs, until Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import threading
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+
+from waitress.server import create_server
+
+from docgen.pdf import warm_libreoffice
+from docgen.web import create_app
+from docgen.workspace import Workspace
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    workspace: Workspace,
+    output_dir: str | Path = ".",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    open_browser: bool = False,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Serve the desk page until interrupted. Beyond this computer (a host that is not
+    loopback), every request must carry an access token, announced in the URL."""
+    token = None if is_loopback(host) else secrets.token_urlsafe(24)
+    app = create_app(workspace, output_dir, token=token)
+    with warm_libreoffice() as warm:
+        server = create_server(app, host=host, port=port, threads=4, ident="docgen")
+        shown_host = f"[{host}]" if ":" in host else host
+        url = f"http://{shown_host}:{server.effective_port}/"
+        announce(f"docgen desk: {url + (f'?token={token}' if token else '')}")
+        if token:
+            announce("Anyone with this link can make documents: share it only with the desk.")
+        announce(
+            "PDFs: LibreOffice kept running"
+            if warm
+            else "PDFs: LibreOffice starts for each request (or .docx only without LibreOffice)"
+        )
+        announce("Press Ctrl-C to stop.")
+        if open_browser:
+            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            announce("stopped")
+        finally:
+            server.close()

@@ -1,0 +1,96 @@
+// Niceties only: every page works without this file. Areas follow the chosen treatment, and the
+// estimate's lines and total update as the form changes. Text is set with textContent: nothing
+// typed or received is ever parsed as HTML.
+"use strict";
+document.documentElement.classList.add("js");
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("patient-form");
+  const data = document.getElementById("treatment-data");
+  if (!form || !data) return;
+  const treatments = JSON.parse(data.textContent);
+  const labels = JSON.parse(document.getElementById("preview-labels").textContent);
+  const treatment = form.elements.treatment;
+  const choices = document.getElementById("area-choices");
+  const sessions = form.elements.sessions;
+  const body = document.getElementById("preview-body");
+
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function showAreas() {
+    const chosen = treatments[treatment.value];
+    const checked = new Set(Array.from(form.querySelectorAll('input[name="area"]:checked'), (box) => box.value));
+    choices.replaceChildren();
+    for (const area of chosen ? chosen.areas : []) {
+      const wrapper = element("div", undefined, "check");
+      const box = element("input");
+      box.type = "checkbox"; box.name = "area"; box.value = area.code; box.id = "area-" + area.code;
+      box.checked = checked.has(area.code);
+      const label = element("label", area.name);
+      label.htmlFor = box.id;
+      wrapper.append(box, label);
+      choices.append(wrapper);
+    }
+    if (chosen) {
+      sessions.min = chosen.min; sessions.max = chosen.max; sessions.value = chosen.usual;
+    }
+  }
+
+  function showEstimate(preview) {
+    body.replaceChildren();
+    if (!preview) { body.append(element("p", labels.empty, "empty")); return; }
+    if (preview.errors) {
+      for (const messages of Object.values(preview.errors)) {
+        for (const message of messages) body.append(element("p", message, "field-error"));
+      }
+      return;
+    }
+    const table = element("table");
+    const head = table.createTHead().insertRow();
+    for (const [key, numeric] of [["treatment"], ["area"], ["sessions", true], ["amount", true]]) {
+      const cell = element("th", labels[key], numeric ? "number" : "");
+      cell.scope = "col"; head.append(cell);
+    }
+    const rows = table.createTBody();
+    for (const line of preview.lines) {
+      const row = rows.insertRow();
+      row.append(element("td", line.treatment));
+      const area = element("td", line.area);
+      if (line.course_note) area.append(element("span", line.course_note, "note"));
+      row.append(area, element("td", line.sessions, "number"), element("td", line.amount, "number"));
+    }
+    const foot = table.createTFoot().insertRow();
+    const label = element("th", labels.total); label.scope = "row"; label.colSpan = 3;
+    const total = element("td", preview.total, "number total"); total.id = "preview-total";
+    foot.append(label, total);
+    body.append(table, element("p", preview.vat_note, "note"));
+    for (const notice of preview.notices) body.append(element("p", notice, "note"));
+  }
+
+  let pending = 0;
+  async function refreshEstimate() {
+    const query = new URLSearchParams();
+    for (const name of ["treatment", "sessions", "locale"]) query.append(name, form.elements[name].value);
+    const areas = form.querySelectorAll('input[name="area"]:checked');
+    if (areas.length === 0) { showEstimate(null); return; }
+    for (const box of areas) query.append("area", box.value);
+    const ticket = ++pending;
+    try {
+      const response = await fetch("preview?" + query, { headers: { Accept: "application/json" } });
+      const preview = await response.json();
+      if (ticket === pending) showEstimate(preview);
+    } catch (error) {
+      // the buttons still work; the total is shown again on the next change
+    }
+  }
+
+  treatment.addEventListener("change", () => { showAreas(); refreshEstimate(); });
+  form.addEventListener("change", (event) => { if (event.target !== treatment) refreshEstimate(); });
+  sessions.addEventListener("input", refreshEstimate);
+  refreshEstimate();
+});

@@ -1,0 +1,297 @@
+"""The desk page through Flask's test client: every route, every error, and the safety rules
+(CSRF, token, headers, ids instead of paths, no patient data in the log)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import HOSTILE_NAME, docx_text
+
+from docgen.generate import estimate_preview
+from docgen.web import create_app
+
+APPOINTMENTS = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Path:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def app(workspace, output):
+    return create_app(workspace, output)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def patient_form(client, **changes) -> dict:
+    form = {
+        "csrf_token": csrf_token(client),
+        "patient": HOSTILE_NAME,
+        "dob": "1985-06-15",
+        "ref": "LUM-1",
+        "locale": "fr",
+        "treatment": "REJUV",
+        "area": ["FACE", "NECK"],
+        "sessions": "",
+        "practitioner": "Dr Sarah Whitfield",
+        "interpreter": "",
+        "action": "both",
+    }
+    form.update(changes)
+    return form
+
+
+def file_links(page: str) -> list[str]:
+    return re.findall(r'href="(/files/[^"]+)"', page)
+
+
+def test_home_page_lists_languages_in_their_own_language_and_areas_for_the_treatment(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en-GB"' in page
+    for name in ("Français", "العربية", "Deutsch", "English (United Kingdom)"):
+        assert name in page
+    areas = re.findall(r'name="area" value="(\w+)"', page)
+    assert areas == ["FACE", "NECK", "DECO", "HANDS", "EYES"]  # REJUV's priced areas only
+    page = client.get("/?treatment=HAIR").get_data(as_text=True)
+    assert re.findall(r'name="area" value="(\w+)"', page) == ["SCALP"]
+    for name in ("patient", "dob", "ref", "locale", "treatment", "sessions", "practitioner",
+                 "interpreter"):  # fmt: skip
+        assert f'name="{name}"' in page and f'<label for="{name}"' in page
+
+
+def test_sessions_default_to_the_usual_course_within_the_treatments_range(client):
+    page = client.get("/").get_data(as_text=True)
+    sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
+    assert 'value="6"' in sessions and 'min="3"' in sessions and 'max="6"' in sessions
+
+
+def test_both_documents_are_written_where_the_cli_writes_them(client, output):
+    response = client.post("/", data=patient_form(client))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    names = sorted(p.name for p in output.iterdir())
+    assert [n.split("-")[0] for n in names if n.endswith(".docx")] == ["consent", "estimate"]
+    links = file_links(page)
+    assert len(links) == (4 if any(n.endswith(".pdf") for n in names) else 2)
+    downloads = [client.get(link) for link in links]
+    assert all(d.status_code == 200 for d in downloads)
+    consent = next(output.glob("consent-*.docx"))
+    assert HOSTILE_NAME in docx_text(consent)
+    assert '<p class="filename">consent-Zoë-O-Brien-Sons-Ltd-VIP' in page
+
+
+def test_the_form_is_kept_when_the_documents_cannot_be_written(workspace, tmp_path):
+    in_the_way = tmp_path / "documents"
+    in_the_way.write_text("a file where the documents folder should be")
+    client = create_app(workspace, in_the_way).test_client()
+    response = client.post("/", data=patient_form(client))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Nothing was made yet" in page and "documents" in page
+    assert 'value="Dr Sarah Whitfield"' in page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic", "documents"]
+
+
+def test_a_wrong_date_of_birth_is_named_next_to_its_field_and_everything_typed_is_kept(
+    client, output
+):
+    response = client.post("/", data=patient_form(client, dob="2090-01-01"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="dob-error">([^<]+)</p>', page).group(1)
+    assert error == "the date of birth is in the future"
+    dob_input = re.search(r'<input id="dob"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in dob_input and 'value="2090-01-01"' in dob_input
+    assert 'value="Zoë O&#39;Brien &amp; Sons &lt;Ltd&gt; &#34;VIP&#34; 😀"' in page
+    assert 'value="FACE" checked' in page and 'value="NECK" checked' in page
+    assert '<option value="fr" lang="fr" selected>' in page
+    assert list(output.iterdir()) == []
+
+
+def test_several_wrong_fields_are_each_named(client):
+    form = patient_form(client, patient=" ", sessions="lots", area=[])
+    page = client.post("/", data=form).get_data(as_text=True)
+    assert 'id="patient-error"' in page
+    assert 'id="sessions-error">Sessions must be a whole number' in page
+    form = patient_form(client, sessions="9")
+    page = client.post("/", data=form).get_data(as_text=True)
+    assert re.search(r'id="sessions-error">[^<]*9 sessions is outside the usual course', page)
+
+
+def test_preview_shows_the_estimate_as_the_patient_reads_it(client, workspace):
+    expected = estimate_preview(workspace, "REJUV", ["FACE", "NECK"], locale="fr")
+    response = client.get("/preview?treatment=REJUV&area=FACE&area=NECK&locale=fr")
+    assert response.get_json()["total"] == expected["estimate"]["total"]
+    assert [line["area"] for line in response.get_json()["lines"]] == ["Visage", "Cou"]
+    page = client.post("/", data=patient_form(client, action="preview")).get_data(as_text=True)
+    assert f'id="preview-total">{expected["estimate"]["total"]}<' in page
+    bad = client.get("/preview?treatment=REJUV&area=KNEES")
+    assert bad.status_code == 422 and "KNEES" in bad.get_json()["errors"]["area"][0]
+
+
+def test_refresh_without_script_shows_the_new_treatments_areas_and_keeps_the_rest(client):
+    form = patient_form(client, treatment="HAIR", action="refresh")
+    page = client.post("/", data=form).get_data(as_text=True)
+    assert re.findall(r'name="area" value="(\w+)"', page) == ["SCALP"]
+    assert 'value="Dr Sarah Whitfield"' in page
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_makes_nothing(client, output):
+    form = patient_form(client)
+    del form["csrf_token"]
+    response = client.post("/", data=form)
+    assert response.status_code == 400
+    assert "Nothing was made" in response.get_data(as_text=True)
+    assert list(output.iterdir()) == []
+    form = patient_form(client, csrf_token="forged")
+    assert client.post("/", data=form).status_code == 400
+
+
+def test_every_page_has_the_security_headers(client):
+    for path in ("/", "/price-sheets", "/batch", "/health", "/no-such-page", "/static/desk.css"):
+        response = client.get(path)
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        if not path.startswith("/static"):
+            assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_documents_are_served_only_by_the_ids_the_server_issued(client):
+    for path in ("/files/../../etc/passwd", "/files/%2e%2e%2fpyproject.toml", "/files/abc"):
+        assert client.get(path).status_code == 404
+    assert "Traceback" not in client.get("/files/abc").get_data(as_text=True)
+
+
+def test_a_token_is_needed_for_every_request_when_serving_other_computers(workspace, output):
+    client = create_app(workspace, output, token="s3cret").test_client()
+    assert client.get("/").status_code == 403
+    assert client.get("/health").status_code == 403
+    response = client.get("/?token=wrong")
+    assert response.status_code == 403
+    response = client.get("/?token=s3cret")
+    assert response.status_code == 302 and "token" not in response.headers["Location"]
+    assert client.get("/").status_code == 200  # the cookie carries it from now on
+
+
+def test_price_sheets_download_as_one_zip_with_one_sheet_per_language(client):
+    token = csrf_token(client, "/price-sheets")
+    response = client.post(
+        "/price-sheets", data={"csrf_token": token, "prices": "london", "locale": ["fr", "ar"]}
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    docx_names = sorted(n for n in names if n.endswith(".docx"))
+    assert docx_names == ["price-sheet-london-ar.docx", "price-sheet-london-fr.docx"]
+    none = client.post("/price-sheets", data={"csrf_token": token, "prices": "london"})
+    assert none.status_code == 422 and "Choose at least one language" in none.get_data(True)
+    unknown = client.post(
+        "/price-sheets", data={"csrf_token": token, "prices": "../x", "locale": ["fr"]}
+    )
+    assert unknown.status_code == 400
+
+
+def upload(client, name: str, data: bytes, pdf: bool = False):
+    form = {"csrf_token": csrf_token(client, "/batch"), "appointments": (io.BytesIO(data), name)}
+    if pdf:
+        form["pdf"] = "yes"
+    return client.post("/batch", data=form, content_type="multipart/form-data")
+
+
+def finished_job_page(client, location: str) -> str:
+    for _ in range(600):
+        page = client.get(location).get_data(as_text=True)
+        if 'http-equiv="refresh"' not in page:
+            return page
+        time.sleep(0.1)
+    raise AssertionError("the batch did not finish")
+
+
+def test_a_batch_upload_shows_each_rows_result_and_zips_documents_and_manifest(client, tmp_path):
+    rows = APPOINTMENTS.read_text(encoding="utf-8").splitlines()
+    rows[1] = rows[1].replace("REJUV", "REJUVX", 1)  # file row 2: unknown treatment
+    response = upload(client, "tomorrow.csv", "\n".join(rows).encode())
+    assert response.status_code == 303
+    page = finished_job_page(client, response.headers["Location"])
+    assert re.search(r"<td class=\"number\">2</td><td>Not made: [^<]*unknown treatment", page)
+    done = re.findall(r'<td class="number">(\d+)</td><td>Done:', page)
+    assert len(done) == len(rows) - 2
+    (zip_link,) = re.findall(r'href="(/files/[^"]+)"', page)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(zip_link).data))
+    assert "manifest.csv" in archive.namelist()
+    assert sum(n.endswith(".docx") for n in archive.namelist()) >= len(done)
+
+
+def test_a_broken_upload_is_reported_and_the_server_keeps_serving(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where uploads are held
+    response = upload(client, "tomorrow.xlsx", b"this is not a workbook")
+    page = finished_job_page(client, response.headers["Location"])
+    assert "tomorrow.xlsx is neither a .csv file nor an Excel workbook" in page
+    book = openpyxl.Workbook()
+    book.active.append(["Patient", "Treatment", "Areas", "Sessions"])
+    book.active.append(["Ana", "REJUV", "FACE", "many"])
+    data = io.BytesIO()
+    book.save(data)
+    response = upload(client, "tomorrow.xlsx", data.getvalue())
+    page = finished_job_page(client, response.headers["Location"])
+    assert re.search(r"<td class=\"number\">2</td><td>Not made: sessions &#39;many&#39;", page)
+    wrong_kind = upload(client, "tomorrow.pdf", b"%PDF")
+    assert wrong_kind.status_code == 422 and ".xlsx" in wrong_kind.get_data(as_text=True)
+    assert client.get("/").status_code == 200
+    assert list(tmp_path.glob("docgen-upload-*")) == []  # each upload removed after its batch
+
+
+def test_an_upload_that_is_too_large_is_refused(app):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    client = app.test_client()
+    response = upload(client, "big.csv", b"x" * 5000)
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+def test_health_shows_cells_found_and_expected_and_translation_status(
+    workspace, output, edit_workbook
+):
+    edited = edit_workbook({"Prices!C3": "abc"})
+    shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
+    client = create_app(workspace, output).test_client()
+    page = client.get("/health").get_data(as_text=True)
+    assert re.search(r"<td>london.xlsx</td><td>Prices</td><td>C3</td><td>&#39;abc&#39;</td>", page)
+    assert "Français" in page and "Complete" in page
+
+
+def test_an_unexpected_error_shows_a_plain_page_and_logs_no_patient_data(
+    client, monkeypatch, caplog
+):
+    def explode(*args, **kwargs):
+        raise RuntimeError(f"boom for {HOSTILE_NAME}")
+
+    monkeypatch.setattr("docgen.web.create_patient_documents", explode)
+    with caplog.at_level(logging.DEBUG):
+        response = client.post("/", data=patient_form(client))
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Traceback" not in page and "boom" not in page
+    assert "Zoë" not in caplog.text and "RuntimeError" in caplog.text
+    assert client.get("/").status_code == 200
