@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from docgen import __version__
 from docgen.consent import plan_consent
@@ -138,8 +139,12 @@ class BatchResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, {normalised header: text}) for every non-blank row of a .xlsx or .csv."""
+Record = tuple[int, dict[str, str], dict[str, str]]  # row, {header: text}, {header: cell}
+
+
+def _records(path: Path) -> Iterator[Record]:
+    """(row number, {normalised header: text}, {header: cell such as G3}) for every non-blank
+    row of a .xlsx or .csv."""
     if path.suffix.lower() == ".csv":
         try:
             text = path.read_bytes().decode("utf-8-sig")
@@ -172,7 +177,7 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             workbook.close()
 
 
-def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[Record]:
     header = next(values, None)
     if not header or not any(header):
         raise BatchError(f"{path.name} is empty: expected a header row and one row per patient")
@@ -184,9 +189,11 @@ def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[tuple[int, dict[s
             f"{path.name}: missing column(s) {', '.join(missing)} in the first row, which must "
             "name the columns (Patient, Treatment, Areas, …)"
         )
+    columns = {h: get_column_letter(i) for i, h in enumerate(headers, start=1) if h in COLUMNS}
     for number, row in enumerate(values, start=2):
         if any(row):
-            yield number, {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
+            record = {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
+            yield number, record, {h: f"{letter}{number}" for h, letter in columns.items()}
 
 
 def _cell_text(value: object) -> str:
@@ -234,21 +241,27 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
     if too_big:
         raise BatchError(f"{path.name} {too_big}")
     empty = True
-    for row, record in _records(path):
+    for row, record, cells in _records(path):
         empty = False
         problems = []
         sessions = record.get("sessions", "")
         if sessions and not (sessions.isascii() and sessions.isdigit() and int(sessions) > 0):
-            problems.append(f"sessions {sessions!r} is not a whole number of at least 1")
+            problems.append(
+                f"cell {cells['sessions']}: sessions {sessions!r} is not a whole number of at "
+                "least 1"
+            )
         documents = tuple(d.lower() for d in _split(record.get("documents", "")))
         unknown = [d for d in documents if d not in DOCUMENT_KINDS]
         if unknown:
             problems.append(
-                f"documents {', '.join(unknown)} unknown; use {' and/or '.join(DOCUMENT_KINDS)}"
+                f"cell {cells['documents']}: documents {', '.join(unknown)} unknown; use "
+                f"{' and/or '.join(DOCUMENT_KINDS)}"
             )
         allow_minor = record.get("allow minor", "").strip().lower()
         if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
-            problems.append(f"allow minor {allow_minor!r} is not yes or no")
+            problems.append(
+                f"cell {cells['allow minor']}: allow minor {allow_minor!r} is not yes or no"
+            )
         if problems:
             yield RowFailure(row, "; ".join(problems))
             continue

@@ -255,7 +255,7 @@ def test_a_broken_upload_is_reported_and_the_server_keeps_serving(client, tmp_pa
     book.save(data)
     response = upload(client, "tomorrow.xlsx", data.getvalue())
     page = finished_job_page(client, response.headers["Location"])
-    assert re.search(r"<td class=\"number\">2</td><td>Not made: sessions &#39;many&#39;", page)
+    assert re.search(r"<td class=\"number\">2</td><td>Not made: cell D2: sessions &#39;many", page)
     wrong_kind = upload(client, "tomorrow.pdf", b"%PDF")
     assert wrong_kind.status_code == 422 and ".xlsx" in wrong_kind.get_data(as_text=True)
     assert client.get("/").status_code == 200

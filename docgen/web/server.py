@@ -57,8 +57,9 @@ def serve(
         if open_browser:
             threading.Timer(0.5, webbrowser.open, args=(url,)).start()
         try:
-            server.run()
+            server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt itself
         except KeyboardInterrupt:
-            announce("stopped")
+            pass
         finally:
             server.close()
+        announce("stopped; LibreOffice stopped with it" if warm else "stopped")

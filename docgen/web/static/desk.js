@@ -59,10 +59,16 @@ document.addEventListener("DOMContentLoaded", () => {
     const rows = table.createTBody();
     for (const line of preview.lines) {
       const row = rows.insertRow();
-      row.append(element("td", line.treatment));
-      const area = element("td", line.area);
-      if (line.course_note) area.append(element("span", line.course_note, "note"));
-      row.append(area, element("td", line.sessions, "number"), element("td", line.amount, "number"));
+      row.append(element("td", line.treatment), element("td", line.area),
+        element("td", line.sessions, "number"), element("td", line.amount, "number"));
+      if (line.course_note) {
+        row.className = "has-note";
+        const note = element("td", line.course_note);
+        note.colSpan = 4;
+        const noteRow = rows.insertRow();
+        noteRow.className = "course-note";
+        noteRow.append(note);
+      }
     }
     const foot = table.createTFoot().insertRow();
     const label = element("th", labels.total); label.scope = "row"; label.colSpan = 3;

@@ -1,0 +1,231 @@
+"""The desk page in a real browser: `docgen serve` started as a user starts it, on a free
+loopback port, driven by Debian's Chromium through Selenium (the driver's path is given, so
+nothing is downloaded). Each page is saved as a 1280×800 screenshot into docs/ for README."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import pdf_text
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from docgen.generate import estimate_preview
+from docgen.workspace import init_workspace
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+CHROMIUM = os.environ.get("DOCGEN_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("DOCGEN_CHROMEDRIVER", "/usr/bin/chromedriver")
+PATIENT = 'Zoë O\'Brien & Sons <Ltd> "VIP"'
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """`docgen serve` on a free port, in a workspace of its own; stopped with Ctrl-C (SIGINT)."""
+    root = tmp_path_factory.mktemp("desk")
+    workspace = init_workspace(root / "clinic")
+    output = root / "documents"
+    output.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "serve",
+         "--port", "0", "-o", str(output)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=root,
+    )  # fmt: skip
+    lines = []
+    for line in server.stdout:
+        lines.append(line)
+        if line.startswith("Press Ctrl-C"):
+            break
+    started = "".join(lines)
+    url = re.search(r"docgen desk: (http://127\.0\.0\.1:\d+/)", started)
+    assert url, started
+    assert "LibreOffice kept running" in started
+    yield url.group(1), workspace, output
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=60) == 0
+    assert "stopped; LibreOffice stopped with it" in server.stdout.read()
+    leftover = subprocess.run(
+        ["pgrep", "-f", "accept=pipe,name=docgen-"], capture_output=True, text=True
+    )
+    assert leftover.stdout == "", "LibreOffice outlived the server"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    for program in (CHROMIUM, CHROMEDRIVER):
+        assert Path(program).is_file(), (
+            f"{program} is needed for the browser tests: apt-get install chromium chromium-driver"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1280,800",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def screenshot(browser, name: str) -> None:
+    DOCS.mkdir(exist_ok=True)
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(DOCS / f"desk-{name}.png"))
+
+
+def wait(browser, condition, seconds: float = 30):
+    return WebDriverWait(browser, seconds).until(condition)
+
+
+def fill_patient(browser, url: str, dob: str = "1985-06-15") -> None:
+    browser.get(url)
+    browser.find_element(By.ID, "patient").send_keys(PATIENT)
+    year, month, day = dob.split("-")
+    field = browser.find_element(By.ID, "dob")
+    field.send_keys(month + day + year)  # typed as in headless Chromium's date field: mm/dd/yyyy
+    assert field.get_attribute("value") == dob
+    browser.find_element(By.ID, "ref").send_keys("LUM-2001")
+    Select(browser.find_element(By.ID, "locale")).select_by_value("fr")
+    Select(browser.find_element(By.ID, "treatment")).select_by_value("REJUV")
+    for area in ("FACE", "NECK"):
+        browser.find_element(By.ID, f"area-{area}").click()
+    browser.find_element(By.ID, "practitioner").send_keys("Dr Sarah Whitfield")
+
+
+def plain(text: str) -> str:
+    """Text with every kind of space as one plain space, as pdftotext's lines are compared."""
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def test_a_patients_documents_from_the_form_to_the_pdfs(desk, browser):
+    url, workspace, output = desk
+    fill_patient(browser, url)
+    expected = estimate_preview(workspace, "REJUV", ["FACE", "NECK"], locale="fr")
+    total = expected["estimate"]["total"]
+    wait(browser, lambda b: plain(b.find_element(By.ID, "preview-total").text) == plain(total))
+    screenshot(browser, "patient")
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    wait(browser, expected_conditions.title_contains("Documents made"))
+    screenshot(browser, "result")
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a.button")]
+    pdf_links = [link for link in links if link and "/files/" in link]
+    texts = []
+    for link in pdf_links:
+        with urllib.request.urlopen(link) as response:
+            if response.headers["Content-Type"] == "application/pdf":
+                path = output / "downloaded.pdf"
+                path.write_bytes(response.read())
+                texts.append(pdf_text(path))
+                path.unlink()
+    assert len(texts) == 2  # the consent form and the estimate, as PDF
+    for text in texts:
+        assert PATIENT in text
+    # the form cites the estimate's number and total; only the form carries its own C- id
+    (estimate,) = [text for text in texts if "C-20" not in text]
+    assert plain(total) in plain(estimate)
+    assert "ne sont pas pris en charge par l'assurance maladie" in plain(estimate)
+    assert len(list(output.glob("*.pdf"))) == 2 and len(list(output.glob("*.docx"))) == 2
+
+
+def test_an_impossible_date_of_birth_is_named_next_to_it_and_nothing_is_written(desk, browser):
+    url, _workspace, output = desk
+    before = sorted(output.iterdir())
+    fill_patient(browser, url, dob="2090-01-01")
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    error = wait(browser, expected_conditions.presence_of_element_located((By.ID, "dob-error")))
+    assert error.text == "⚠ the date of birth is in the future" or (
+        "the date of birth is in the future" in error.text
+    )
+    field = browser.find_element(By.ID, "dob")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "dob-error" in field.get_attribute("aria-describedby")
+    assert browser.find_element(By.ID, "patient").get_attribute("value") == PATIENT
+    assert browser.find_element(By.ID, "ref").get_attribute("value") == "LUM-2001"
+    assert (
+        Select(browser.find_element(By.ID, "locale")).first_selected_option.get_attribute("value")
+        == "fr"
+    )
+    assert browser.find_element(By.ID, "area-FACE").is_selected()
+    assert browser.find_element(By.ID, "area-NECK").is_selected()
+    assert sorted(output.iterdir()) == before
+    screenshot(browser, "error")
+
+
+def test_a_form_without_its_csrf_token_is_refused(desk, browser):
+    url, _workspace, output = desk
+    before = sorted(output.iterdir())
+    fill_patient(browser, url)
+    browser.execute_script("document.querySelector('input[name=csrf_token]').remove()")
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    wait(browser, expected_conditions.title_contains("Something needs attention"))
+    assert "Nothing was made" in browser.find_element(By.TAG_NAME, "main").text
+    assert sorted(output.iterdir()) == before
+
+
+def test_a_broken_appointments_workbook_on_the_batch_page(desk, browser, tmp_path):
+    url, _workspace, _output = desk
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Patient", "DOB", "Treatment", "Areas", "Sessions"])
+    book.active.append(["Ana Souza", "1990-02-03", "REJUV", "FACE", "4"])
+    book.active.append(["Hans Müller", "1975-07-08", "REJUV", "FACE", "lots"])
+    workbook = tmp_path / "tomorrow.xlsx"
+    book.save(workbook)
+    browser.get(url + "batch")
+    screenshot(browser, "batch")
+    browser.find_element(By.ID, "appointments").send_keys(str(workbook))
+    browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+    table = wait(
+        browser,
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "table.results")),
+        120,
+    )
+    rows = [row.text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert rows[0].startswith("2 Done:")
+    assert rows[1].startswith("3 Not made: cell E3: sessions 'lots' is not a whole number")
+    screenshot(browser, "batch-result")
+
+
+def test_price_sheets_and_health_pages(desk, browser):
+    url = desk[0]
+    browser.get(url + "price-sheets")
+    labels = [label.text for label in browser.find_elements(By.CSS_SELECTOR, ".choices label")]
+    assert "Français" in labels and "العربية" in labels
+    screenshot(browser, "price-sheets")
+    browser.get(url + "health")
+    assert "Everything is ready" in browser.find_element(By.TAG_NAME, "main").text
+    screenshot(browser, "health")
+
+
+def test_the_page_works_with_the_keyboard_alone(desk, browser):
+    url, _workspace, _output = desk
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(url)
+    actions = ActionChains(browser)
+    actions.send_keys(Keys.TAB).perform()  # the skip link comes first
+    assert browser.switch_to.active_element.text == "Skip to the page"
+    focused = []
+    for _ in range(12):
+        actions.send_keys(Keys.TAB).perform()
+        focused.append(browser.switch_to.active_element.get_attribute("id") or "")
+    assert "patient" in focused and "dob" in focused and "locale" in focused
