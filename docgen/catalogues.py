@@ -56,7 +56,7 @@ def extract_messages(workspace: Workspace) -> Catalog:
     catalog = Catalog(project="docgen", domain=DOMAIN, fuzzy=False)
     sources = [
         (workspace.root, WORKSPACE_METHODS, ""),
-        (PACKAGE_DIR, [("**.py", "python")], "docgen/"),
+        (PACKAGE_DIR, [("**.py", "python"), ("web/templates/**.html", "jinja2")], "docgen/"),
     ]
     for directory, methods, prefix in sources:
         for filename, lineno, message, comments, context in extract_from_dir(

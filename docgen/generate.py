@@ -6,6 +6,7 @@ anything, so a failed command leaves no document behind."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -48,7 +49,16 @@ class GeneratedDocument:
 
 
 def load_workspace_prices(workspace: Workspace, prices: str | None = None) -> PriceList:
-    return load_price_list(workspace.workbook(prices))
+    """The workbook's price list, read again only when the file changes (a server reads it on
+    every request; a price list is immutable once read)."""
+    path = workspace.workbook(prices)
+    stat = path.stat()
+    return _load_price_list(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_price_list(path: Path, _mtime_ns: int, _size: int) -> PriceList:
+    return load_price_list(path)
 
 
 def formatter_for(workspace: Workspace, price_list: PriceList, locale: str | None) -> Formatter:

@@ -229,3 +229,39 @@ def test_the_page_works_with_the_keyboard_alone(desk, browser):
         actions.send_keys(Keys.TAB).perform()
         focused.append(browser.switch_to.active_element.get_attribute("id") or "")
     assert "patient" in focused and "dob" in focused and "locale" in focused
+
+
+def test_the_core_flow_works_with_javascript_off(desk):
+    url, _workspace, output = desk
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,800"):  # fmt: skip
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2}
+    )
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        browser.get(url)
+        assert "js" not in (browser.find_element(By.TAG_NAME, "html").get_attribute("class") or "")
+        browser.find_element(By.ID, "patient").send_keys("Ana Souza")
+        Select(browser.find_element(By.ID, "treatment")).select_by_value("HAIR")
+        browser.find_element(By.CSS_SELECTOR, 'button[value="refresh"]').click()
+        wait(browser, expected_conditions.presence_of_element_located((By.ID, "area-SCALP")))
+        areas = [box.get_attribute("value") for box in browser.find_elements(By.NAME, "area")]
+        assert areas == ["SCALP"]  # the new treatment's areas, by the server
+        assert browser.find_element(By.ID, "patient").get_attribute("value") == "Ana Souza"
+        browser.find_element(By.ID, "area-SCALP").click()
+        browser.find_element(By.CSS_SELECTOR, '.actions button[value="preview"]').click()
+        total = wait(
+            browser, expected_conditions.presence_of_element_located((By.ID, "preview-total"))
+        )
+        assert total.text.startswith("£")
+        before = len(list(output.glob("estimate-Ana-Souza-*.docx")))
+        browser.find_element(By.CSS_SELECTOR, 'button[value="estimate"]').click()
+        wait(browser, expected_conditions.title_contains("Documents made"))
+        assert len(list(output.glob("estimate-Ana-Souza-*.docx"))) == before + 1
+    finally:
+        browser.quit()

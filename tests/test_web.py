@@ -295,3 +295,19 @@ def test_an_unexpected_error_shows_a_plain_page_and_logs_no_patient_data(
     assert "Traceback" not in page and "boom" not in page
     assert "Zoë" not in caplog.text and "RuntimeError" in caplog.text
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("clinic_locale", "lang", "direction", "heading"),
+    [("fr_FR", "fr-FR", "ltr", "Documents patient"), ("ar", "ar", "rtl", "مستندات المريض")],
+)
+def test_the_page_speaks_the_clinics_language(
+    workspace, output, edit_workbook, clinic_locale, lang, direction, heading
+):
+    edited = edit_workbook({f"Clinic!B{8}": clinic_locale})
+    shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
+    client = create_app(workspace, output).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="{direction}">' in page
+    assert f"<h1>{heading}</h1>" in page
+    assert "Patient documents" not in page

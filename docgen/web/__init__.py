@@ -23,6 +23,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -35,8 +36,8 @@ from werkzeug.exceptions import HTTPException
 
 from docgen import __version__
 from docgen.batch import BatchResult, count_appointments, run_batch
-from docgen.catalogues import catalogue_status
-from docgen.check import check_workspace
+from docgen.catalogues import LocaleStatus, catalogue_status
+from docgen.check import CheckReport, check_workspace
 from docgen.exceptions import DocgenError, LocaleError, Problem, ProblemsError
 from docgen.generate import (
     DOCUMENT_KINDS,
@@ -100,6 +101,23 @@ class Desk:
         self.batches: dict[str, BatchJob] = {}
         self._lock = threading.Lock()
         self.gettext: Callable[[str], str] = str
+        self._health: tuple[tuple, tuple[CheckReport, list[LocaleStatus], list]] | None = None
+
+    def health(self) -> tuple[CheckReport, list[LocaleStatus], list[Problem | str]]:
+        """`docgen check` and the translation status, worked out again only when a file of
+        the workspace changes: both read every workbook, template and catalogue."""
+        stamp = workspace_stamp(self.workspace)
+        with self._lock:
+            if self._health is not None and self._health[0] == stamp:
+                return self._health[1]
+        report = check_workspace(self.workspace)
+        try:
+            statuses, problems = catalogue_status(self.workspace), []
+        except DocgenError as error:  # a catalogue that cannot be read or compiled
+            statuses, problems = [], _problems(error)
+        with self._lock:
+            self._health = (stamp, (report, statuses, problems))
+        return report, statuses, problems
 
     def issue(self, path: Path) -> str:
         file_id = secrets.token_urlsafe(16)
@@ -173,7 +191,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             return response
         if secrets.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), desk.token):
             return None
-        return _error_page(403, "This page needs the access link printed when docgen started.")
+        return _error_page(403, _("This page needs the access link printed when docgen started."))
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -186,14 +204,17 @@ def _register_routes(app: Flask, desk: Desk) -> None:
     def csrf_error(error: CSRFError):
         return _error_page(
             400,
-            "This form was not sent by this page (or the page had been open since docgen "
-            "restarted). Nothing was made. Go back, reload the page and try again.",
+            _(
+                "This form was not sent by this page (or the page had been open since docgen "
+                "restarted). Nothing was made. Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(413)
     def too_large(error):
         limit = MAX_APPOINTMENTS_BYTES // 1_000_000
-        return _error_page(413, f"The file is too large: at most {limit} MB. Nothing was made.")
+        message = _("The file is too large: at most %(limit)s MB. Nothing was made.", limit=limit)
+        return _error_page(413, message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -205,8 +226,10 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         log.error("request to %s failed: %s", request.endpoint, type(error).__name__)
         return _error_page(
             500,
-            "Something went wrong and nothing was made. The server is still running: go back "
-            "and try again.",
+            _(
+                "Something went wrong and nothing was made. The server is still running: go "
+                "back and try again."
+            ),
         )
 
     # --- patient documents --------------------------------------------------------------------
@@ -230,7 +253,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             return _patient_page(values, {**preview_errors, **errors}, preview=preview)
         kinds = _KINDS_BY_ACTION[action]
         if not values["area"]:
-            errors["area"] = ["Choose at least one body area."]
+            errors["area"] = [_("Choose at least one body area.")]
         if errors:  # the library's findings too, so that every problem shows at once
             try:
                 check_patient_documents(
@@ -272,7 +295,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
 
     def _preview(values: dict, sessions: int | None) -> tuple[dict | None, dict]:
         if not values["area"]:
-            return None, {"area": ["Choose at least one body area."]}
+            return None, {"area": [_("Choose at least one body area.")]}
         try:
             preview = estimate_preview(
                 workspace, values["treatment"], values["area"], sessions=sessions,
@@ -343,7 +366,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             problems = _problems(error)
         if request.method == "POST" and not problems:
             if not chosen_locales:
-                problems = ["Choose at least one language."]
+                problems = [_("Choose at least one language.")]
             else:
                 try:
                     return _price_sheets_zip(chosen_workbook, chosen_locales)
@@ -380,9 +403,11 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         upload = request.files.get("appointments")
         suffix = Path(upload.filename or "").suffix.lower() if upload else ""
         if upload is None or not upload.filename:
-            problems = ["Choose the appointments file (.xlsx or .csv) to upload."]
+            problems = [_("Choose the appointments file (.xlsx or .csv) to upload.")]
         elif suffix not in UPLOAD_SUFFIXES:
-            problems = ["The appointments file must be an Excel workbook (.xlsx) or a .csv file."]
+            problems = [
+                _("The appointments file must be an Excel workbook (.xlsx) or a .csv file.")
+            ]
         else:
             problems = []
         if problems:
@@ -440,7 +465,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             job.problems = _problems(error)
         except Exception as error:  # the server keeps serving; the page says it failed
             log.error("batch failed: %s", type(error).__name__)
-            job.problems = ["Something went wrong; some documents may not have been made."]
+            job.problems = [_("Something went wrong; some documents may not have been made.")]
         finally:
             shutil.rmtree(appointments.parent, ignore_errors=True)
             job.finished = True
@@ -456,16 +481,16 @@ def _register_routes(app: Flask, desk: Desk) -> None:
 
     @app.get("/health")
     def health():
-        report = check_workspace(workspace)
+        report, statuses, translation_problems = desk.health()
         rows = [_problem_row(problem) for problem in report.problems]
         return render_template(
             "health.html",
             report=report,
             rows=rows,
             statuses=[
-                (native_language_name(Locale.parse(status.locale)), status)
-                for status in catalogue_status(workspace)
+                (native_language_name(Locale.parse(status.locale)), status) for status in statuses
             ],
+            translation_problems=translation_problems,
             pdf=libreoffice_available(),
             workspace=workspace.root,
         )
@@ -476,6 +501,19 @@ _KINDS_BY_ACTION = {
     "estimate": ("estimate",),
     "both": DOCUMENT_KINDS,
 }
+
+
+def workspace_stamp(workspace: Workspace) -> tuple:
+    """Every file of the workspace with its size and modification time: equal stamps, equal
+    files."""
+    folders = (workspace.templates_dir, workspace.pricing_dir, workspace.locales_dir)
+    return tuple(
+        (str(path), stat.st_mtime_ns, stat.st_size)
+        for folder in folders
+        if folder.is_dir()
+        for path in sorted(folder.rglob("*"))
+        if (stat := path.stat()) and path.is_file()
+    )
 
 
 def _form_values(source) -> dict:
@@ -491,7 +529,7 @@ def _sessions(values: dict) -> tuple[dict, int | None]:
     if not text:
         return {}, None
     if not (text.isascii() and text.isdigit() and int(text) >= 1):
-        return {"sessions": ["Sessions must be a whole number, such as 4."]}, None
+        return {"sessions": [_("Sessions must be a whole number, such as 4.")]}, None
     return {}, int(text)
 
 
@@ -560,6 +598,12 @@ def _zip_bytes(members: Iterable[tuple[str, Path]]) -> io.BytesIO:
             archive.write(path, name)
     data.seek(0)
     return data
+
+
+def _(message: str, **values: object) -> str:
+    """The page's own words in the clinic's language (extracted into the catalogues)."""
+    text = current_app.extensions["docgen"].gettext(message)
+    return text % values if values else text
 
 
 def _error_page(status: int, message: str):
