@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import io
 import logging
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -311,3 +317,34 @@ def test_the_page_speaks_the_clinics_language(
     assert f'<html lang="{lang}" dir="{direction}">' in page
     assert f"<h1>{heading}</h1>" in page
     assert "Patient documents" not in page
+
+
+def test_serving_other_computers_needs_the_printed_token(workspace, output):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "serve",
+         "--host", "0.0.0.0", "--port", "0", "-o", str(output)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        announced = ""
+        for line in server.stdout:
+            announced += line
+            if line.startswith("Press Ctrl-C"):
+                break
+        found = re.search(r"docgen desk: http://0\.0\.0\.0:(\d+)/\?token=(\S+)", announced)
+        assert found, announced
+        port, token = found.groups()
+        page = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(page)
+        assert refused.value.code == 403
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        with opener.open(f"{page}?token={token}") as response:  # sets the cookie, redirects
+            assert response.status == 200 and response.url == page
+        with opener.open(page + "health") as response:
+            assert response.status == 200
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0
