@@ -16,6 +16,7 @@ import hashlib
 import io
 import itertools
 import json
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -508,12 +509,17 @@ def run_batch(
     force: bool = False,
     issued: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    start_method: str | None = None,
 ) -> BatchResult:
     """Make every document of every valid appointment; report the others by row.
 
     Rows are read, checked and handed to the workers as the batch goes, and the manifest is
     written as documents come back, so memory stays the same for 100 rows or 100,000.
     progress, if given, is called with the number of documents finished since its last call.
+    start_method: how worker processes start (multiprocessing's "fork", "spawn", …; default:
+    the platform's). A program with threads of its own, such as `docgen serve`, passes "spawn":
+    forking a threaded process can copy a lock another thread holds. One batch at a time per
+    process: the batch's renderer is the process's.
     """
     output_dir = Path(output_dir)
     jobs = jobs or os.cpu_count() or 1
@@ -630,6 +636,7 @@ def run_batch(
         else:
             with ProcessPoolExecutor(
                 max_workers=jobs,
+                mp_context=multiprocessing.get_context(start_method),
                 initializer=_initialise,
                 initargs=(workspace, price_list, issued, output_dir),
             ) as pool:

@@ -38,14 +38,31 @@ def catalogue_locales(locales_dir: Path) -> list[str]:
     )
 
 
+def is_locale_code(code: str) -> bool:
+    try:
+        Locale.parse(code)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return True
+
+
 def available_locales(locales_dir: Path) -> list[str]:
-    return sorted({SOURCE_LANGUAGE, *catalogue_locales(locales_dir)})
+    """The languages docgen can write: the source language and every catalogue whose folder
+    names a locale (`docgen check` reports a folder that does not)."""
+    codes = filter(is_locale_code, catalogue_locales(locales_dir))
+    return sorted({SOURCE_LANGUAGE, *codes})
 
 
 def native_language_name(locale: Locale) -> str:
     """A language written in itself: 'Français', 'العربية', 'English (United Kingdom)'."""
     name = locale.get_display_name(locale) or str(locale)
     return name[:1].upper() + name[1:]
+
+
+def language_label(code: str) -> str:
+    """native_language_name for a locale code such as 'fr' or 'en_GB'; the code itself when it
+    names no language (a stray folder under locales/)."""
+    return native_language_name(Locale.parse(code)) if is_locale_code(code) else code
 
 
 def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:

@@ -125,7 +125,7 @@ def test_a_wrong_date_of_birth_is_named_next_to_its_field_and_everything_typed_i
     response = client.post("/", data=patient_form(client, dob="2090-01-01"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    error = re.search(r'<p class="field-error" id="dob-error">([^<]+)</p>', page).group(1)
+    error = re.search(r'<div class="field-error" id="dob-error"><p>([^<]+)</p>', page).group(1)
     assert error == "the date of birth is in the future"
     dob_input = re.search(r'<input id="dob"[^>]*>', page).group(0)
     assert 'aria-invalid="true"' in dob_input and 'value="2090-01-01"' in dob_input
@@ -139,10 +139,56 @@ def test_several_wrong_fields_are_each_named(client):
     form = patient_form(client, patient=" ", sessions="lots", area=[])
     page = client.post("/", data=form).get_data(as_text=True)
     assert 'id="patient-error"' in page
-    assert 'id="sessions-error">Sessions must be a whole number' in page
+    assert 'id="sessions-error"><p>Sessions must be a whole number' in page
     form = patient_form(client, sessions="9")
     page = client.post("/", data=form).get_data(as_text=True)
-    assert re.search(r'id="sessions-error">[^<]*9 sessions is outside the usual course', page)
+    sessions = re.search(r'id="sessions-error">(.*?)</div>', page).group(1)
+    assert sessions.count("9 sessions is outside the usual course") == 2  # FACE and NECK
+    assert page.count('id="sessions-error"') == 1
+
+
+def test_out_of_range_sessions_are_reported_with_the_other_problems_at_once(client):
+    page = client.post("/", data=patient_form(client, sessions="99", area=[])).get_data(True)
+    assert 'id="area-error"><p>Choose at least one body area.' in page
+    assert "99 sessions is outside" not in page or 'id="sessions-error"' in page
+    page = client.post("/", data=patient_form(client, sessions="99", dob="2090-01-01")).get_data(
+        True
+    )
+    assert 'id="dob-error"' in page and 'id="sessions-error"' in page
+
+
+def test_a_stray_folder_under_locales_is_reported_not_fatal(workspace, output):
+    stray = workspace.locales_dir / "foo" / "LC_MESSAGES"
+    stray.mkdir(parents=True)
+    shutil.copy(workspace.locales_dir / "fr" / "LC_MESSAGES" / "docgen.po", stray)
+    client = create_app(workspace, output).test_client()
+    for path in ("/", "/price-sheets", "/health"):
+        assert client.get(path).status_code == 200, path
+    page = client.get("/health").get_data(as_text=True)
+    assert "<td>locales/foo</td>" in page and "not a language code" in page
+
+
+def test_a_workspace_with_two_price_lists_offers_both(workspace, output):
+    shutil.copy(workspace.pricing_dir / "london.xlsx", workspace.pricing_dir / "paris.xlsx")
+    client = create_app(workspace, output).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert '<option value="paris">paris</option>' in page
+    response = client.post("/", data=patient_form(client, prices="paris", action="estimate"))
+    assert response.status_code == 200
+    assert client.get("/?prices=../pricing/london").status_code == 400
+    assert 'name="prices"' in client.get("/batch").get_data(as_text=True)
+
+
+def test_only_this_computers_names_are_answered_on_loopback(client):
+    assert client.get("/", headers={"Host": "attacker.example:8765"}).status_code == 400
+    assert client.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+
+
+def test_refresh_without_script_resets_sessions_to_the_new_treatments_course(client):
+    form = patient_form(client, treatment="LIPO", sessions="6", action="refresh")
+    page = client.post("/", data=form).get_data(as_text=True)
+    sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
+    assert 'value="3"' in sessions and 'min="2"' in sessions
 
 
 def test_preview_shows_the_estimate_as_the_patient_reads_it(client, workspace):
@@ -195,6 +241,7 @@ def test_a_token_is_needed_for_every_request_when_serving_other_computers(worksp
     assert client.get("/health").status_code == 403
     response = client.get("/?token=wrong")
     assert response.status_code == 403
+    assert client.get("/?token=%C3%A9").status_code == 403
     response = client.get("/?token=s3cret")
     assert response.status_code == 302 and "token" not in response.headers["Location"]
     assert client.get("/").status_code == 200  # the cookie carries it from now on
@@ -348,3 +395,28 @@ def test_serving_other_computers_needs_the_printed_token(workspace, output):
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=60) == 0
+
+
+def test_two_batches_at_once_keep_their_patients_apart(client):
+    header, *rows = APPOINTMENTS.read_text(encoding="utf-8").splitlines()
+    first = upload(client, "monday.csv", "\n".join([header, *rows[:4]]).encode())
+    second = upload(client, "tuesday.csv", "\n".join([header, *rows[4:8]]).encode())
+    pages = [finished_job_page(client, r.headers["Location"]) for r in (first, second)]
+    for page, mine, theirs in ((pages[0], rows[:4], rows[4:8]), (pages[1], rows[4:8], rows[:4])):
+        (zip_link,) = re.findall(r'href="(/files/[^"]+)"', page)
+        names = " ".join(zipfile.ZipFile(io.BytesIO(client.get(zip_link).data)).namelist())
+        for row in mine:
+            assert row.split(",")[2] in names  # each patient's reference, in its own batch
+        for row in theirs:
+            assert row.split(",")[2] not in names
+
+
+def test_a_batch_that_fails_unexpectedly_says_so(client, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("docgen.web.run_batch", explode)
+    response = upload(client, "tomorrow.csv", APPOINTMENTS.read_bytes())
+    page = finished_job_page(client, response.headers["Location"])
+    assert "Something went wrong; some documents may not have been made." in page
+    assert "document(s) made" not in page

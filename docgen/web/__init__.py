@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from babel import Locale
 from flask import (
@@ -32,7 +33,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from docgen import __version__
 from docgen.batch import BatchResult, count_appointments, run_batch
@@ -49,7 +50,7 @@ from docgen.generate import (
     estimate_preview,
     load_workspace_prices,
 )
-from docgen.i18n import load_translations, native_language_name, parse_locale
+from docgen.i18n import language_label, load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.output import safe_filename_part
 from docgen.pdf import libreoffice_available
@@ -60,6 +61,7 @@ FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "p
           "interpreter")  # fmt: skip
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 TOKEN_COOKIE = "docgen_token"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -100,6 +102,8 @@ class Desk:
         self._files: dict[str, Path] = {}
         self.batches: dict[str, BatchJob] = {}
         self._lock = threading.Lock()
+        self.batch_lock = threading.Lock()
+        self.uploads: set[Path] = set()  # upload folders of batches still running
         self.gettext: Callable[[str], str] = str
         self._health: tuple[tuple, tuple[CheckReport, list[LocaleStatus], list]] | None = None
 
@@ -118,6 +122,13 @@ class Desk:
         with self._lock:
             self._health = (stamp, (report, statuses, problems))
         return report, statuses, problems
+
+    def close(self) -> None:
+        """Remove what is left of uploads when the server stops in the middle of a batch: the
+        files hold patients' details."""
+        for folder in list(self.uploads):
+            shutil.rmtree(folder, ignore_errors=True)
+        self.uploads.clear()
 
     def issue(self, path: Path) -> str:
         file_id = secrets.token_urlsafe(16)
@@ -150,6 +161,10 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
     )
+    if token is None:
+        # On this computer only: answer only to its own names, so that a web page whose name
+        # was made to point at 127.0.0.1 (DNS rebinding) cannot read or use the desk.
+        app.config["TRUSTED_HOSTS"] = list(LOOPBACK_HOSTS)
     CSRFProtect(app)
     desk = Desk(workspace, Path(output_dir), token)
     app.extensions["docgen"] = desk
@@ -161,7 +176,8 @@ def create_app(
 def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], str]:
     """The page's own words, in the clinic's language, from the same catalogues as documents."""
     try:
-        clinic_locale = parse_locale(load_workspace_prices(workspace).clinic.locale)
+        first = workspace.workbooks()[0].stem if workspace.workbooks() else None
+        clinic_locale = parse_locale(load_workspace_prices(workspace, first).clinic.locale)
     except DocgenError:  # the health page says what is wrong; the page itself stays readable
         clinic_locale = Locale("en")
     translations = load_translations(workspace.locales_dir, clinic_locale)
@@ -185,11 +201,11 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         if desk.token is None or request.endpoint == "static":
             return None
         given = request.args.get("token")
-        if given is not None and secrets.compare_digest(given, desk.token):
+        if given is not None and _same(given, desk.token):
             response = redirect(request.path)
             response.set_cookie(TOKEN_COOKIE, desk.token, httponly=True, samesite="Strict")
             return response
-        if secrets.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), desk.token):
+        if _same(request.cookies.get(TOKEN_COOKIE, ""), desk.token):
             return None
         return _error_page(403, _("This page needs the access link printed when docgen started."))
 
@@ -216,6 +232,12 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         message = _("The file is too large: at most %(limit)s MB. Nothing was made.", limit=limit)
         return _error_page(413, message)
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # no URLs can be built for a host this server does not answer to: plain text only
+        message = "docgen answers only at this computer's own address, such as 127.0.0.1."
+        return Response(message, 400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return _error_page(error.code or 500, error.description or "")
@@ -234,19 +256,23 @@ def _register_routes(app: Flask, desk: Desk) -> None:
 
     # --- patient documents --------------------------------------------------------------------
 
+    def _values(source) -> dict:
+        values = _form_values(source)
+        values["prices"] = _workbook(values["prices"])
+        return values
+
     @app.get("/")
     def home():
-        values = _form_values(request.args)
-        return _patient_page(values, {})
+        return _patient_page(_values(request.args), {})
 
     @app.post("/")
     def make_documents():
-        values = _form_values(request.form)
+        values = _values(request.form)
         action = request.form.get("action", "")
         if action not in ("preview", "refresh", *_KINDS_BY_ACTION):
             abort(400)
-        if action == "refresh":  # the treatment changed with script off: show its areas
-            return _patient_page(values, {})
+        if action == "refresh":  # treatment or price list changed with script off
+            return _patient_page({**values, "sessions": ""}, {})  # its usual course again
         errors, sessions = _sessions(values)
         if action == "preview":
             preview, preview_errors = _preview(values, sessions)
@@ -258,8 +284,9 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             try:
                 check_patient_documents(
                     workspace, values["patient"], values["treatment"], values["area"],
-                    kinds=kinds, date_of_birth=values["dob"], allow_minor=values["allow_minor"],
-                    locale=values["locale"] or None,
+                    kinds=kinds, date_of_birth=values["dob"], sessions=sessions,
+                    allow_minor=values["allow_minor"], locale=values["locale"] or None,
+                    prices=values["prices"],
                 )  # fmt: skip
             except DocgenError as error:
                 errors = {**_errors_by_field(error), **errors}
@@ -272,7 +299,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
                 reference=values["ref"], sessions=sessions, practitioner=values["practitioner"],
                 interpreter=values["interpreter"], allow_minor=values["allow_minor"],
                 locale=values["locale"] or None, bilingual=values["bilingual"],
-                output=f"{desk.output_dir}/", pdf=pdf,
+                prices=values["prices"], output=f"{desk.output_dir}/", pdf=pdf,
             )  # fmt: skip
         except DocgenError as error:
             return _patient_page(values, _errors_by_field(error)), 422
@@ -285,7 +312,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
 
     @app.get("/preview")
     def preview_json():
-        values = _form_values(request.args)
+        values = _values(request.args)
         errors, sessions = _sessions(values)
         preview, preview_errors = _preview(values, sessions)
         errors = {**preview_errors, **errors}
@@ -299,7 +326,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         try:
             preview = estimate_preview(
                 workspace, values["treatment"], values["area"], sessions=sessions,
-                locale=values["locale"] or None,
+                locale=values["locale"] or None, prices=values["prices"],
             )  # fmt: skip
         except DocgenError as error:
             return None, _errors_by_field(error)
@@ -313,7 +340,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
 
     def _patient_page(values: dict, errors: dict, preview: dict | None = None):
         try:
-            price_list = load_workspace_prices(workspace)
+            price_list = load_workspace_prices(workspace, values["prices"])
         except DocgenError as error:
             return render_template("unavailable.html", problems=_problems(error)), 503
         treatments = _treatment_choices(price_list, desk.gettext)
@@ -327,13 +354,24 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             general_errors=errors.get("", []),
             treatments=treatments,
             chosen=treatments.get(chosen),
-            languages=[
-                (code, native_language_name(Locale.parse(code)))
-                for code in document_locales(workspace, price_list)
-            ],
+            languages=_languages(price_list),
+            workbooks=[path.stem for path in workspace.workbooks()],
             preview=preview,
             pdf=libreoffice_available(),
         )
+
+    def _languages(price_list: PriceList) -> list[tuple[str, str]]:
+        return [(code, language_label(code)) for code in document_locales(workspace, price_list)]
+
+    def _workbook(name: str) -> str | None:
+        """The price list a request names: one of the workspace's workbooks (never a path),
+        or the first when it names none."""
+        workbooks = [path.stem for path in workspace.workbooks()]
+        if not name:
+            return workbooks[0] if workbooks else None
+        if name not in workbooks:
+            abort(400)
+        return name
 
     @app.get("/files/<file_id>")
     def download(file_id: str):
@@ -350,18 +388,13 @@ def _register_routes(app: Flask, desk: Desk) -> None:
     @app.route("/price-sheets", methods=["GET", "POST"])
     def price_sheets():
         workbooks = [path.stem for path in workspace.workbooks()]
-        chosen_workbook = request.form.get("prices") or (workbooks[0] if workbooks else "")
-        if chosen_workbook not in workbooks and workbooks:
-            abort(400)  # only a name from the list: never a path
+        chosen_workbook = _workbook(request.form.get("prices", "")) or ""
         chosen_locales = request.form.getlist("locale")
         problems: list[Problem | str] = []
         languages: list[tuple[str, str]] = []
         try:
             price_list = load_workspace_prices(workspace, chosen_workbook or None)
-            languages = [
-                (code, native_language_name(Locale.parse(code)))
-                for code in document_locales(workspace, price_list)
-            ]
+            languages = _languages(price_list)
         except DocgenError as error:
             problems = _problems(error)
         if request.method == "POST" and not problems:
@@ -388,15 +421,25 @@ def _register_routes(app: Flask, desk: Desk) -> None:
                 workspace, folder, prices=workbook, locales=locales, pdf=libreoffice_available()
             )
             files = [p for d in documents for p in (d.docx, d.pdf) if p]
-            data = _zip_bytes((path.name, path) for path in files)
+            data = io.BytesIO()  # a few sheets: small enough to hold
+            _write_zip(data, ((path.name, path) for path in files))
+            data.seek(0)
         name = f"price-sheets-{workbook}-{dt.date.today():%Y-%m-%d}.zip"
         return send_file(data, as_attachment=True, download_name=name, mimetype="application/zip")
 
     # --- batch --------------------------------------------------------------------------------
 
+    def _batch_page(problems: list[str]) -> str:
+        return render_template(
+            "batch.html",
+            problems=problems,
+            pdf=libreoffice_available(),
+            workbooks=[path.stem for path in workspace.workbooks()],
+        )
+
     @app.get("/batch")
     def batch_form():
-        return render_template("batch.html", problems=[], pdf=libreoffice_available())
+        return _batch_page([])
 
     @app.post("/batch")
     def batch_upload():
@@ -410,11 +453,11 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             ]
         else:
             problems = []
+        prices = _workbook(request.form.get("prices", ""))
         if problems:
-            return render_template(
-                "batch.html", problems=problems, pdf=libreoffice_available()
-            ), 422
+            return _batch_page(problems), 422
         folder = Path(tempfile.mkdtemp(prefix="docgen-upload-"))  # private: 0700
+        desk.uploads.add(folder)
         # the uploaded name, made one safe file name, so that messages name the file sent
         stem = safe_filename_part(Path(upload.filename).stem, fallback="appointments")
         saved = folder / f"{stem}{suffix}"
@@ -428,19 +471,21 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         )
         desk.batches[job.id] = job
         pdf = request.form.get("pdf") == "yes" and libreoffice_available()
-        threading.Thread(target=_run_job, args=(job, saved, pdf), daemon=True).start()
+        threading.Thread(target=_run_job, args=(job, saved, prices, pdf), daemon=True).start()
         return redirect(url_for("batch_status", job_id=job.id), 303)
 
-    def _run_job(job: BatchJob, appointments: Path, pdf: bool) -> None:
+    def _run_job(job: BatchJob, appointments: Path, prices: str | None, pdf: bool) -> None:
         try:
             job.total = count_appointments(appointments)
 
             def progress(finished: int) -> None:
                 job.done += finished
 
-            job.result = run_batch(
-                workspace, appointments, job.output_dir, pdf=pdf, progress=progress
-            )
+            with desk.batch_lock:  # one batch at a time: a batch's workers are the process's
+                job.result = run_batch(
+                    workspace, appointments, job.output_dir, prices=prices, pdf=pdf,
+                    progress=progress, start_method="spawn",  # never fork a threaded server
+                )  # fmt: skip
             made = job.result.documents()
             by_row: dict[int, list[str]] = {}
             for document in made:
@@ -453,21 +498,20 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             if job.result.manifest.exists():
                 files.append(job.result.manifest)
             zip_path = job.output_dir.with_suffix(".zip")
-            with zip_path.open("wb") as handle:
-                handle.write(
-                    _zip_bytes(
-                        (str(path.relative_to(job.output_dir)), path) for path in files
-                    ).getvalue()
-                )
-            zip_path.chmod(0o600)
+            with zip_path.open("wb") as handle:  # written as it goes: a batch may be large
+                zip_path.chmod(0o600)
+                _write_zip(handle, ((str(p.relative_to(job.output_dir)), p) for p in files))
             job.zip_id = desk.issue(zip_path)
         except DocgenError as error:
             job.problems = _problems(error)
         except Exception as error:  # the server keeps serving; the page says it failed
             log.error("batch failed: %s", type(error).__name__)
-            job.problems = [_("Something went wrong; some documents may not have been made.")]
+            # no request here, so the catalogue directly
+            message = "Something went wrong; some documents may not have been made."
+            job.problems = [desk.gettext(message)]
         finally:
             shutil.rmtree(appointments.parent, ignore_errors=True)
+            desk.uploads.discard(appointments.parent)
             job.finished = True
 
     @app.get("/batch/<job_id>")
@@ -487,9 +531,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             "health.html",
             report=report,
             rows=rows,
-            statuses=[
-                (native_language_name(Locale.parse(status.locale)), status) for status in statuses
-            ],
+            statuses=[(language_label(status.locale), status) for status in statuses],
             translation_problems=translation_problems,
             pdf=libreoffice_available(),
             workspace=workspace.root,
@@ -518,6 +560,7 @@ def workspace_stamp(workspace: Workspace) -> tuple:
 
 def _form_values(source) -> dict:
     values: dict = {name: source.get(name, "").strip() for name in FIELDS if name != "area"}
+    values["prices"] = source.get("prices", "").strip()
     values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
     values["allow_minor"] = source.get("allow_minor") == "yes"
     values["bilingual"] = source.get("bilingual") == "yes"
@@ -591,19 +634,20 @@ def _document_links(desk: Desk, document: GeneratedDocument) -> dict:
     }
 
 
-def _zip_bytes(members: Iterable[tuple[str, Path]]) -> io.BytesIO:
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+def _write_zip(target: BinaryIO, members: Iterable[tuple[str, Path]]) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, path in members:
             archive.write(path, name)
-    data.seek(0)
-    return data
 
 
 def _(message: str, **values: object) -> str:
     """The page's own words in the clinic's language (extracted into the catalogues)."""
     text = current_app.extensions["docgen"].gettext(message)
     return text % values if values else text
+
+
+def _same(given: str, token: str) -> bool:
+    return secrets.compare_digest(given.encode(), token.encode())
 
 
 def _error_page(status: int, message: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import signal
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -26,6 +27,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def serve(
@@ -55,11 +60,15 @@ def serve(
         )
         announce("Press Ctrl-C to stop.")
         if open_browser:
-            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+            opened = url + (f"?token={token}" if token else "")
+            threading.Timer(0.5, webbrowser.open, args=(opened,)).start()
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C
         try:
             server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt itself
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             server.close()
+            app.extensions["docgen"].close()
         announce("stopped; LibreOffice stopped with it" if warm else "stopped")

@@ -46,7 +46,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!preview) { body.append(element("p", labels.empty, "empty")); return; }
     if (preview.errors) {
       for (const messages of Object.values(preview.errors)) {
-        for (const message of messages) body.append(element("p", message, "field-error"));
+        const box = element("div", undefined, "field-error");
+        for (const message of messages) box.append(element("p", message));
+        body.append(box);
       }
       return;
     }
@@ -81,7 +83,9 @@ document.addEventListener("DOMContentLoaded", () => {
   let pending = 0;
   async function refreshEstimate() {
     const query = new URLSearchParams();
-    for (const name of ["treatment", "sessions", "locale"]) query.append(name, form.elements[name].value);
+    for (const name of ["treatment", "sessions", "locale", "prices"]) {
+      if (form.elements[name]) query.append(name, form.elements[name].value);
+    }
     const areas = form.querySelectorAll('input[name="area"]:checked');
     if (areas.length === 0) { showEstimate(null); return; }
     for (const box of areas) query.append("area", box.value);
@@ -95,8 +99,14 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  const prices = form.elements.prices;
+  const refresh = form.querySelector('button[value="refresh"]');
+  // another price list has other treatments: the server lays the form out again
+  if (prices) prices.addEventListener("change", () => form.requestSubmit(refresh));
   treatment.addEventListener("change", () => { showAreas(); refreshEstimate(); });
-  form.addEventListener("change", (event) => { if (event.target !== treatment) refreshEstimate(); });
+  form.addEventListener("change", (event) => {
+    if (event.target !== treatment && event.target !== prices) refreshEstimate();
+  });
   sessions.addEventListener("input", refreshEstimate);
   refreshEstimate();
 });
