@@ -180,11 +180,19 @@ _NS = {
 UNSET_CHECKSUM = "0" * 64
 
 
-def content_checksum(members: Mapping[str, bytes]) -> str:
+def content_checksum(
+    members: Mapping[str, bytes], known_digests: Mapping[str, str] | None = None
+) -> str:
     """SHA-256 over every package member, the custom properties included with this checksum's
-    own value blanked, so that any change to text, layout or properties shows."""
+    own value blanked, so that any change to text, layout or properties shows.
+    known_digests: the SHA-256 of members not passed in members (a template's unchanged ones,
+    hashed once rather than for every document)."""
+    known_digests = known_digests or {}
     lines = []
-    for name in sorted(members):
+    for name in sorted({*members, *known_digests}):
+        if name not in members:
+            lines.append(f"{name}\0{known_digests[name]}\n")
+            continue
         data = members[name]
         if name == CUSTOM_PROPERTIES:
             recorded = read_custom_properties(data).get(CONTENT_CHECKSUM, "")
@@ -320,7 +328,7 @@ class DocumentTemplate:
         self.title = self._docxtpl.docx.core_properties.title or self.path.stem
         self._compiled: list[tuple[str, str, Template]] | None = None
         self._environment = make_environment()
-        self._packages: dict[bool, tuple[bytes, dict[str, bytes]]] = {}
+        self._packages: dict[bool, tuple[bytes, dict[str, str]]] = {}
         self._document_ends: tuple[bytes, bytes] | None = None
 
     def variables(self) -> set[str]:
@@ -358,10 +366,11 @@ class DocumentTemplate:
         self._compiled = compiled
         return compiled
 
-    def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, bytes]]:
+    def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, str]]:
         """The template's package, saved once as docxtpl would save it, without the members
         each document rewrites (with right-to-left styles and numbering for a right-to-left
-        document, and declaring docgen's custom properties), and the members it keeps."""
+        document, and declaring docgen's custom properties), and the SHA-256 of each member it
+        keeps."""
         if right_to_left not in self._packages:
             document = DocxTemplate(io.BytesIO(self._data))
             document.init_docx()
@@ -386,7 +395,7 @@ class DocumentTemplate:
                     if item.filename in ("[Content_Types].xml", "_rels/.rels"):
                         data = _declare_custom_properties(item.filename, data)
                     target.writestr(_member(item.filename), data)
-                    kept[item.filename] = data
+                    kept[item.filename] = hashlib.sha256(data).hexdigest()
             self._packages[right_to_left] = (package.getvalue(), kept)
         return self._packages[right_to_left]
 
@@ -481,7 +490,7 @@ class DocumentTemplate:
         base, kept = self._package(right_to_left)
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
-        checksum = content_checksum({**kept, **members})
+        checksum = content_checksum(members, kept)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, checksum)
         package = io.BytesIO(base)
         with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
@@ -593,6 +602,16 @@ def _set_child(properties, name: str, order: tuple[str, ...], attributes: dict |
     properties.append(child)
 
 
+@functools.lru_cache(maxsize=8192)  # the same texts come back in every document
+def _direction(text: str) -> str | None:
+    """'rtl' if the text has right-to-left letters, else 'ltr' if it has left-to-right letters
+    or digits, else None (spaces, punctuation)."""
+    classes = {unicodedata.bidirectional(ch) for ch in text}
+    if classes & _RIGHT_TO_LEFT_CLASSES:
+        return "rtl"
+    return "ltr" if classes & _LEFT_TO_RIGHT_CLASSES else None
+
+
 def _mirror(root) -> None:
     for table in root.iter(_W + "tbl"):
         _set_child(_properties(table, "tblPr"), "bidiVisual", _TBLPR_ORDER)
@@ -607,10 +626,10 @@ def _mirror(root) -> None:
         properties = _properties(run, "rPr")
         right_to_left = False
         for text in run.findall(_W + "t"):  # a bilingual run holds one <w:t> per language
-            classes = {unicodedata.bidirectional(ch) for ch in (text.text or "")}
-            if classes & _RIGHT_TO_LEFT_CLASSES:
+            direction = _direction(text.text or "")
+            if direction == "rtl":
                 right_to_left = True
-            elif classes & _LEFT_TO_RIGHT_CLASSES:
+            elif direction == "ltr":
                 # Left-to-right text in a right-to-left paragraph (an English address, a phone
                 # number): left-to-right marks keep its words and digit groups in order.
                 text.text = "\u200e" + text.text + "\u200e"
