@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from docgen.estimate import Estimate, PlanItem, closest, plan_estimate
 from docgen.exceptions import FieldProblem, PlanError
+from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
 
@@ -52,13 +53,16 @@ def plan_consent(
     if chosen is None:
         problems.append(
             FieldProblem(
-                f"unknown treatment {treatment!r}{closest(code, price_list.treatments)}; "
-                f"known treatments: {', '.join(price_list.treatments)}",
                 "treatment",
+                N_("unknown treatment %(code)s%(hint)s; known treatments: %(known)s"),
+                code=repr(treatment),
+                hint=closest(code, price_list.treatments),
+                known=", ".join(price_list.treatments),
             )
         )
     if not areas:
-        problems.append(FieldProblem("no body area given: name at least one with --area", "area"))
+        message = N_("no body area given: name at least one with --area")
+        problems.append(FieldProblem("area", message))
     estimate = None
     if chosen is not None and areas:
         items = [PlanItem(code, area.strip().upper(), sessions) for area in areas]

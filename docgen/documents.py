@@ -14,15 +14,9 @@ from typing import Any
 
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
-from docgen.i18n import Formatter, native_language_name
+from docgen.i18n import N_, Formatter, native_language_name
 from docgen.pricing import Clinic, Frequency, Kind, PriceList, Treatment
 from docgen.render import DocumentProperties
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is used."""
-    return message
-
 
 INSURANCE_NOTICES = {
     Kind.COSMETIC: N_(

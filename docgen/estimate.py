@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from docgen.exceptions import FieldProblem, PlanError
+from docgen.i18n import N_
 from docgen.pricing import Area, Course, Kind, PriceList, Treatment
 
 
@@ -120,8 +121,8 @@ def plan_estimate(
     lines = []
     for item in parsed:
         if (item.treatment, item.area) in seen:
-            twice = f"{item.treatment}:{item.area} is in the plan twice"
-            problems.append(FieldProblem(twice, "area"))
+            label = f"{item.treatment}:{item.area}"
+            problems.append(FieldProblem("area", N_("%(label)s is in the plan twice"), label=label))
             continue
         seen.add((item.treatment, item.area))
         line = _price_line(price_list, item, problems)
@@ -177,17 +178,23 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
         hint = closest(item.treatment, price_list.treatments)
         problems.append(
             FieldProblem(
-                f"{label}: unknown treatment {item.treatment!r}{hint}; "
-                f"known treatments: {', '.join(price_list.treatments)}",
                 "treatment",
+                N_("%(label)s: unknown treatment %(code)s%(hint)s; known treatments: %(known)s"),
+                label=label,
+                code=repr(item.treatment),
+                hint=hint,
+                known=", ".join(price_list.treatments),
             )
         )
     if area is None:
         problems.append(
             FieldProblem(
-                f"{label}: unknown area {item.area!r}{closest(item.area, price_list.areas)}; "
-                f"known areas: {', '.join(price_list.areas)}",
                 "area",
+                N_("%(label)s: unknown area %(code)s%(hint)s; known areas: %(known)s"),
+                label=label,
+                code=repr(item.area),
+                hint=closest(item.area, price_list.areas),
+                known=", ".join(price_list.areas),
             )
         )
     if treatment is None or area is None:
@@ -197,9 +204,17 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
         priced = ", ".join(a.code for a in price_list.areas_priced_for(treatment.code))
         problems.append(
             FieldProblem(
-                f"{label}: {treatment.name} has no price for {area.name} in "
-                f"{price_list.path.name}; priced areas for {treatment.code}: {priced or 'none'}",
                 "area",
+                N_(
+                    "%(label)s: %(treatment)s has no price for %(area)s in %(workbook)s; "
+                    "priced areas for %(code)s: %(priced)s"
+                ),
+                label=label,
+                treatment=treatment.name,
+                area=area.name,
+                workbook=price_list.path.name,
+                code=treatment.code,
+                priced=priced or "none",
             )
         )
         return None
@@ -208,9 +223,16 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
     if not treatment.sessions_min <= sessions <= treatment.sessions_max:
         problems.append(
             FieldProblem(
-                f"{label}: {sessions} sessions is outside the usual course for {treatment.name} "
-                f"({treatment.sessions_min} to {treatment.sessions_max})",
                 "sessions",
+                N_(
+                    "%(label)s: %(sessions)s sessions is outside the usual course for "
+                    "%(treatment)s (%(min)s to %(max)s)"
+                ),
+                label=label,
+                sessions=sessions,
+                treatment=treatment.name,
+                min=treatment.sessions_min,
+                max=treatment.sessions_max,
             )
         )
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -32,14 +32,23 @@ class Problem:
 class FieldProblem(str):
     """A problem with one input of a document request — patient, dob, treatment, area,
     sessions or locale, the CLI's option names — so that a form can show it next to that
-    input. Everywhere else it is the plain message it reads as."""
+    input, in the form's language. Everywhere else it is the plain message it reads as."""
 
     field: str
+    msgid: str
+    values: dict[str, object]
 
-    def __new__(cls, message: str, field: str) -> FieldProblem:
-        problem = super().__new__(cls, message)
-        problem.field = field
+    def __new__(cls, field: str, msgid: str, **values: object) -> FieldProblem:
+        problem = super().__new__(cls, msgid % values if values else msgid)
+        problem.field, problem.msgid, problem.values = field, msgid, values
         return problem
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The message in another language; as it is when its translation is broken."""
+        try:
+            return gettext(self.msgid) % self.values if self.values else gettext(self.msgid)
+        except (KeyError, ValueError, TypeError):
+            return str(self)
 
 
 MAX_LISTED = 50  # problems printed; a wrong file can have thousands

@@ -354,7 +354,7 @@ def check_patient_documents(
         try:
             parse_locale(locale, workspace.locales_dir)
         except LocaleError as error:
-            problems.append(FieldProblem(str(error), "locale"))
+            problems.append(FieldProblem("locale", str(error)))
     try:
         if "consent" in kinds:
             plan_consent(

@@ -29,6 +29,11 @@ DOMAIN = "docgen"
 ONE_LANGUAGE_CONTEXTS = frozenset({"footer", "subtitle"})
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is used."""
+    return message
+
+
 def catalogue_locales(locales_dir: Path) -> list[str]:
     """The locales that have a catalogue (.po) in a workspace, e.g. ['ar', 'de', 'fr']."""
     if not locales_dir.is_dir():

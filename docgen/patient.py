@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from docgen.exceptions import FieldProblem
+from docgen.i18n import N_
 from docgen.render import xml_safe
 
 ADULT_AGE = 18
@@ -33,14 +34,10 @@ def name_problems(name: str) -> list[str]:
     survives on paper, and must fit on the page."""
     printable = xml_safe(name)
     if not any(unicodedata.category(ch)[0] in "LN" for ch in printable):
-        return [FieldProblem("the patient's name is empty or has no letters", "patient")]
+        return [FieldProblem("patient", N_("the patient's name is empty or has no letters"))]
     if len(printable) > LONGEST_NAME:
-        return [
-            FieldProblem(
-                f"the patient's name is {len(printable)} characters long; at most {LONGEST_NAME}",
-                "patient",
-            )
-        ]
+        message = N_("the patient's name is %(length)s characters long; at most %(longest)s")
+        return [FieldProblem("patient", message, length=len(printable), longest=LONGEST_NAME)]
     return []
 
 
@@ -57,8 +54,8 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
     except ValueError:
         # The value is not repeated: messages may end up in logs, and a date of birth is
         # patient data. The row or the command line shows where it is.
-        message = "the date of birth is not a date written as YYYY-MM-DD"
-        problems.append(FieldProblem(message, "dob"))
+        message = N_("the date of birth is not a date written as YYYY-MM-DD")
+        problems.append(FieldProblem("dob", message))
         return None
 
 
@@ -69,16 +66,15 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
     if age is None:
         return False
     if patient.date_of_birth > today:
-        problems.append(FieldProblem("the date of birth is in the future", "dob"))
+        problems.append(FieldProblem("dob", N_("the date of birth is in the future")))
     elif age > OLDEST_PLAUSIBLE_AGE:
-        problems.append(FieldProblem(f"the date of birth would make the patient {age}", "dob"))
+        message = N_("the date of birth would make the patient %(age)s")
+        problems.append(FieldProblem("dob", message, age=age))
     elif age < ADULT_AGE and not allow_minor:
-        problems.append(
-            FieldProblem(
-                f"the patient is {age}, under {ADULT_AGE}: a minor's consent form needs "
-                "--allow-minor (in a batch: yes in an Allow minor column; on the desk page: "
-                "the minor box), and a parent or guardian signs it too",
-                "dob",
-            )
+        message = N_(
+            "the patient is %(age)s, under %(adult)s: a minor's consent form needs "
+            "--allow-minor (in a batch: yes in an Allow minor column; on the desk page: the "
+            "under-18 box), and a parent or guardian signs it too"
         )
+        problems.append(FieldProblem("dob", message, age=age, adult=ADULT_AGE))
     return age < ADULT_AGE

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import http.cookiejar
 import io
 import logging
@@ -20,9 +21,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from babel import Locale
 from conftest import HOSTILE_NAME, docx_text
 
 from docgen.generate import estimate_preview
+from docgen.i18n import load_translations
 from docgen.web import create_app
 
 APPOINTMENTS = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
@@ -420,3 +423,17 @@ def test_a_batch_that_fails_unexpectedly_says_so(client, monkeypatch):
     page = finished_job_page(client, response.headers["Location"])
     assert "Something went wrong; some documents may not have been made." in page
     assert "document(s) made" not in page
+
+
+def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbook):
+    edited = edit_workbook({"Clinic!B8": "fr_FR"})
+    shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
+    french = load_translations(workspace.locales_dir, Locale.parse("fr"))
+    expected = french.gettext("the date of birth is in the future")
+    assert expected != "the date of birth is in the future"
+    client = create_app(workspace, output).test_client()
+    page = client.post("/", data=patient_form(client, dob="2090-01-01", sessions="9"))
+    page = page.get_data(as_text=True)
+    assert f'id="dob-error"><p>{html.escape(expected)}</p>' in page
+    sessions = re.search(r'id="sessions-error"><p>([^<]+)</p>', page).group(1)
+    assert "sessions is outside the usual course" not in sessions and "REJUV:FACE" in sessions

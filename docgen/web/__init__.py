@@ -39,7 +39,7 @@ from docgen import __version__
 from docgen.batch import BatchResult, count_appointments, run_batch
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
-from docgen.exceptions import DocgenError, LocaleError, Problem, ProblemsError
+from docgen.exceptions import DocgenError, FieldProblem, LocaleError, Problem, ProblemsError
 from docgen.generate import (
     DOCUMENT_KINDS,
     GeneratedDocument,
@@ -582,8 +582,12 @@ def _errors_by_field(error: DocgenError) -> dict[str, list[str]]:
         return {"locale": [str(error)]}
     problems = error.problems if isinstance(error, ProblemsError) else (str(error),)
     errors: dict[str, list[str]] = {}
+    gettext = current_app.extensions["docgen"].gettext
     for problem in problems:
-        errors.setdefault(getattr(problem, "field", ""), []).append(str(problem))
+        if isinstance(problem, FieldProblem):
+            errors.setdefault(problem.field, []).append(problem.translated(gettext))
+        else:
+            errors.setdefault("", []).append(str(problem))
     return errors
 
 
