@@ -437,3 +437,27 @@ def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbo
     assert f'id="dob-error"><p>{html.escape(expected)}</p>' in page
     sessions = re.search(r'id="sessions-error"><p>([^<]+)</p>', page).group(1)
     assert "sessions is outside the usual course" not in sessions and "REJUV:FACE" in sessions
+
+
+def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
+    client, output, monkeypatch
+):
+    monkeypatch.setenv("DOCGEN_SOFFICE", str(output / "no-such-soffice"))
+    assert "LibreOffice is not installed" in client.get("/").get_data(as_text=True)
+    response = client.post("/", data=patient_form(client))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "so these are Word files (.docx), not PDF" in page
+    assert "Open the PDF" not in page and page.count("Download the Word file") == 2
+    assert sorted(p.suffix for p in output.iterdir()) == [".docx", ".docx"]
+
+
+def test_unknown_pages_methods_and_batches_get_plain_error_pages(client):
+    for response, status in (
+        (client.get("/batch/no-such-batch"), 404),
+        (client.put("/"), 405),
+        (client.post("/", data={"csrf_token": csrf_token(client), "action": "print"}), 400),
+    ):
+        page = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert "Something needs attention" in page and "Traceback" not in page
