@@ -62,13 +62,19 @@ def serve(
         if open_browser:
             opened = url + (f"?token={token}" if token else "")
             threading.Timer(0.5, webbrowser.open, args=(opened,)).start()
-        previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C
+        # Ctrl-C, and `kill`, stop it cleanly, even when started where SIGINT is ignored (a
+        # background job of a script)
+        previous = {
+            signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+            signal.SIGTERM: signal.signal(signal.SIGTERM, _interrupt),
+        }
         try:
             server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt itself
         except KeyboardInterrupt:
             pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             server.close()
             app.extensions["docgen"].close()
         announce("stopped; LibreOffice stopped with it" if warm else "stopped")
