@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from docgen import __version__
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
-from docgen.estimate import new_document_id
+from docgen.estimate import new_document_id, parse_sessions
 from docgen.exceptions import DocgenError, OutputError
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import Formatter
@@ -140,12 +140,12 @@ class BatchResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
-Record = tuple[int, dict[str, str], dict[str, str]]  # row, {header: text}, {header: cell}
+Record = tuple[int, dict[str, str], dict[str, str]]  # row, {header: text}, {header: column}
 
 
 def _records(path: Path) -> Iterator[Record]:
-    """(row number, {normalised header: text}, {header: cell such as G3}) for every non-blank
-    row of a .xlsx or .csv."""
+    """(row number, {normalised header: text}, {header: column letter}) for every non-blank
+    row of a .xlsx or .csv; the letters are the same dict for every row."""
     if path.suffix.lower() == ".csv":
         try:
             text = path.read_bytes().decode("utf-8-sig")
@@ -194,7 +194,7 @@ def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[Record]:
     for number, row in enumerate(values, start=2):
         if any(row):
             record = {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
-            yield number, record, {h: f"{letter}{number}" for h, letter in columns.items()}
+            yield number, record, columns
 
 
 def _cell_text(value: object) -> str:
@@ -242,26 +242,26 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
     if too_big:
         raise BatchError(f"{path.name} {too_big}")
     empty = True
-    for row, record, cells in _records(path):
+    for row, record, columns in _records(path):
         empty = False
         problems = []
         sessions = record.get("sessions", "")
-        if sessions and not (sessions.isascii() and sessions.isdigit() and int(sessions) > 0):
+        if sessions and parse_sessions(sessions) is None:
             problems.append(
-                f"cell {cells['sessions']}: sessions {sessions!r} is not a whole number of at "
-                "least 1"
+                f"cell {columns['sessions']}{row}: sessions {sessions!r} is not a whole number "
+                "of at least 1"
             )
         documents = tuple(d.lower() for d in _split(record.get("documents", "")))
         unknown = [d for d in documents if d not in DOCUMENT_KINDS]
         if unknown:
             problems.append(
-                f"cell {cells['documents']}: documents {', '.join(unknown)} unknown; use "
+                f"cell {columns['documents']}{row}: documents {', '.join(unknown)} unknown; use "
                 f"{' and/or '.join(DOCUMENT_KINDS)}"
             )
         allow_minor = record.get("allow minor", "").strip().lower()
         if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
             problems.append(
-                f"cell {cells['allow minor']}: allow minor {allow_minor!r} is not yes or no"
+                f"cell {columns['allow minor']}{row}: allow minor {allow_minor!r} is not yes or no"
             )
         if problems:
             yield RowFailure(row, "; ".join(problems))
@@ -274,7 +274,7 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             dob=record.get("dob", ""),
             ref=record.get("ref", ""),
             locale=record.get("locale", ""),
-            sessions=int(sessions) if sessions else None,
+            sessions=parse_sessions(sessions),
             practitioner=record.get("practitioner", ""),
             interpreter=record.get("interpreter", ""),
             documents=documents or DOCUMENT_KINDS,

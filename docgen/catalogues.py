@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
 from docgen.exceptions import DocgenError, LocaleError
-from docgen.i18n import DOMAIN, catalogue_locales, is_locale_code
+from docgen.i18n import DOMAIN, catalogue_locales
 from docgen.workspace import Workspace
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -152,7 +152,7 @@ def _translations(data: bytes) -> dict:
 def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
     template = extract_messages(workspace)
     statuses = []
-    for locale in filter(is_locale_code, catalogue_locales(workspace.locales_dir)):
+    for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
         catalog = _read(path, locale)
         translated, fuzzy, missing = 0, [], []

@@ -10,7 +10,7 @@ from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
-from docgen.i18n import Formatter, catalogue_locales, is_locale_code, parse_locale
+from docgen.i18n import Formatter, misnamed_catalogue_folders, parse_locale
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentProperties, DocumentTemplate
 from docgen.workspace import TEMPLATE_NAMES, Workspace
@@ -71,12 +71,11 @@ def check_workspace(workspace: Workspace) -> CheckReport:
         except WorkbookError as error:
             report.problems.extend(error.problems)
 
-    for code in catalogue_locales(workspace.locales_dir):
-        if not is_locale_code(code):
-            report.problems.append(
-                f"locales/{code}: not a language code (such as fr, pt_BR), so docgen ignores "
-                "this catalogue; rename the folder"
-            )
+    for code in misnamed_catalogue_folders(workspace.locales_dir):
+        report.problems.append(
+            f"locales/{code}: not a language code (such as fr, pt_BR), so docgen ignores "
+            "this catalogue; rename the folder"
+        )
 
     contexts = {}
     if price_lists:

@@ -139,19 +139,23 @@ def check() -> None:
     raise SystemExit(1)
 
 
+def document_options(command):
+    """The options every patient document takes: workbook, language, output and date."""
+    for option in reversed(
+        (prices_option, locale_option, bilingual_option, pdf_option, output_option,
+         force_option, date_option)
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
 @click.option(
     "--item", "items", required=True, multiple=True, metavar="TREATMENT:AREA[:SESSIONS]",
     help="A line of the plan, e.g. REJUV:FACE or REJUV:FACE:6. Repeat for several lines.",
 )  # fmt: skip
-@prices_option
-@locale_option
-@bilingual_option
-@pdf_option
-@output_option
-@force_option
-@date_option
+@document_options
 def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issued) -> None:
     """Write a cost estimate for a patient's treatment plan."""
     document = create_estimate(
@@ -180,13 +184,7 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
     "--estimate", "with_estimate", is_flag=True,
     help="Also write the estimate whose number and total the form cites.",
 )  # fmt: skip
-@prices_option
-@locale_option
-@bilingual_option
-@pdf_option
-@output_option
-@force_option
-@date_option
+@document_options
 def consent(
     patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor,
     with_estimate, prices, locale, bilingual, pdf, output, force, issued,

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docgen.estimate import Estimate, PlanItem, closest, plan_estimate
+from docgen.estimate import Estimate, closest, plan_estimate, plan_items
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth
@@ -65,7 +65,7 @@ def plan_consent(
         problems.append(FieldProblem("area", message))
     estimate = None
     if chosen is not None and areas:
-        items = [PlanItem(code, area.strip().upper(), sessions) for area in areas]
+        items = plan_items(code, areas, sessions)
         try:
             estimate = plan_estimate(price_list, items, issued=issued, number=number)
         except PlanError as error:

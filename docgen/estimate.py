@@ -36,10 +36,25 @@ class PlanItem:
             raise PlanError([f"{spec!r} is not TREATMENT:AREA or TREATMENT:AREA:SESSIONS"])
         sessions = None
         if len(parts) == 3:
-            if not re.fullmatch("[0-9]{1,4}", parts[2]) or int(parts[2]) < 1:
+            sessions = parse_sessions(parts[2])
+            if sessions is None:
                 raise PlanError([f"{spec!r}: sessions must be a whole number of at least 1"])
-            sessions = int(parts[2])
         return cls(parts[0].upper(), parts[1].upper(), sessions)
+
+
+def parse_sessions(text: str) -> int | None:
+    """A number of sessions as typed (a command line, a batch cell, a form): a whole number from
+    1 to 9999, else None. Four digits at most, so a pasted string of digits is not a number
+    Python refuses to convert."""
+    if not re.fullmatch("[0-9]{1,4}", text) or int(text) < 1:
+        return None
+    return int(text)
+
+
+def plan_items(treatment: str, areas: Iterable[str], sessions: int | None) -> list[PlanItem]:
+    """The lines for one treatment on several areas, as a consent form plans them."""
+    code = treatment.strip().upper()
+    return [PlanItem(code, area.strip().upper(), sessions) for area in areas]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from docgen.documents import (
     estimate_context,
     price_sheet_context,
 )
-from docgen.estimate import PlanItem, new_document_id, plan_estimate
+from docgen.estimate import Estimate, PlanItem, new_document_id, plan_estimate, plan_items
 from docgen.exceptions import FieldProblem, LocaleError, PlanError
 from docgen.i18n import (
     BilingualTranslations,
@@ -161,6 +161,24 @@ def _write(
     return GeneratedDocument(target, pdf_path, document_id, untranslated)
 
 
+def _plan_patient_estimate(
+    price_list: PriceList,
+    patient: str,
+    items: Sequence[PlanItem | str],
+    issued: dt.date | None = None,
+    number: str | None = None,
+) -> Estimate:
+    """The estimate for a patient's plan; PlanError lists every problem, the name's too."""
+    problems = name_problems(patient)
+    try:
+        estimate = plan_estimate(price_list, items, issued=issued, number=number)
+    except PlanError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise PlanError(problems)
+    return estimate
+
+
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
     target = _target(output, default_name)
     ensure_can_write(target, force)
@@ -193,13 +211,7 @@ def create_estimate(
         price_list.checksum,
     )  # fmt: skip
     number = number or new_document_id(issued, "Q", seed)
-    problems = name_problems(patient)
-    try:
-        estimate = plan_estimate(price_list, items, issued=issued, number=number)
-    except PlanError as error:
-        problems.extend(error.problems)
-    if problems:
-        raise PlanError(problems)
+    estimate = _plan_patient_estimate(price_list, patient, items, issued, number)
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
@@ -308,12 +320,6 @@ def create_consent(
 DOCUMENT_KINDS = ("consent", "estimate")
 
 
-def plan_items(treatment: str, areas: Sequence[str], sessions: int | None) -> list[PlanItem]:
-    """The estimate's lines for one treatment on several areas, as a consent form plans them."""
-    code = treatment.strip().upper()
-    return [PlanItem(code, area.strip().upper(), sessions) for area in areas]
-
-
 def estimate_preview(
     workspace: Workspace,
     treatment: str,
@@ -362,8 +368,7 @@ def check_patient_documents(
                 date_of_birth=date_of_birth, sessions=sessions, allow_minor=allow_minor,
             )  # fmt: skip
         else:
-            problems.extend(name_problems(patient))
-            plan_estimate(price_list, plan_items(treatment, areas, sessions))
+            _plan_patient_estimate(price_list, patient, plan_items(treatment, areas, sessions))
     except PlanError as error:
         problems.extend(error.problems)
     if problems:

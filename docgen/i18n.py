@@ -34,13 +34,23 @@ def N_(message: str) -> str:
     return message
 
 
-def catalogue_locales(locales_dir: Path) -> list[str]:
-    """The locales that have a catalogue (.po) in a workspace, e.g. ['ar', 'de', 'fr']."""
+def _catalogue_folders(locales_dir: Path) -> list[str]:
     if not locales_dir.is_dir():
         return []
     return sorted(
         path.parent.parent.name for path in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
     )
+
+
+def catalogue_locales(locales_dir: Path) -> list[str]:
+    """The locales that have a catalogue (.po) in a workspace, e.g. ['ar', 'de', 'fr']. A
+    folder that names no locale is left out of everything (`docgen check` reports it)."""
+    return [code for code in _catalogue_folders(locales_dir) if is_locale_code(code)]
+
+
+def misnamed_catalogue_folders(locales_dir: Path) -> list[str]:
+    """Folders under locales/ holding a catalogue but named after no locale, e.g. 'french'."""
+    return [code for code in _catalogue_folders(locales_dir) if not is_locale_code(code)]
 
 
 def is_locale_code(code: str) -> bool:
@@ -52,10 +62,8 @@ def is_locale_code(code: str) -> bool:
 
 
 def available_locales(locales_dir: Path) -> list[str]:
-    """The languages docgen can write: the source language and every catalogue whose folder
-    names a locale (`docgen check` reports a folder that does not)."""
-    codes = filter(is_locale_code, catalogue_locales(locales_dir))
-    return sorted({SOURCE_LANGUAGE, *codes})
+    """The languages docgen can write: the source language and every catalogue."""
+    return sorted({SOURCE_LANGUAGE, *catalogue_locales(locales_dir)})
 
 
 def native_language_name(locale: Locale) -> str:
@@ -65,9 +73,8 @@ def native_language_name(locale: Locale) -> str:
 
 
 def language_label(code: str) -> str:
-    """native_language_name for a locale code such as 'fr' or 'en_GB'; the code itself when it
-    names no language (a stray folder under locales/)."""
-    return native_language_name(Locale.parse(code)) if is_locale_code(code) else code
+    """native_language_name for a locale code such as 'fr' or 'en_GB'."""
+    return native_language_name(Locale.parse(code))
 
 
 def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:

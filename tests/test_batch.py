@@ -236,3 +236,14 @@ def test_minors_need_allow_minor(tmp_path):
     assert "--allow-minor" in reasons[2] and "'perhaps' is not yes or no" in reasons[4]
     form = tmp_path / "out" / "2010-06-01-Teen-Two" / "consent.docx"
     assert "Parent or guardian" in docx_paragraphs(form)
+
+
+def test_a_pasted_run_of_digits_as_sessions_fails_its_row_only(tmp_path):
+    header, rows = sample_rows()
+    rows = [list(rows[0]), list(rows[1])]
+    rows[1][6] = "9" * 5000  # more digits than Python converts to a number
+    path = write_csv(tmp_path / "tomorrow.csv", header, rows)
+    appointments, failures = read_appointments(path)
+    assert [a.row for a in appointments] == [2]
+    (failure,) = failures
+    assert failure.row == 3 and failure.reason.startswith("cell G3: sessions '999")

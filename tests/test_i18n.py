@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from conftest import docx_paragraphs, docx_text, pdf_text
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
+from docgen.check import check_workspace
 from docgen.cli import main
 from docgen.exceptions import LocaleError
 from docgen.generate import (
@@ -308,3 +309,13 @@ def test_bilingual_lines_are_each_in_their_own_language(workspace, tmp_path):
     # amounts and dates inside sentences stay as the patient reads them
     text = docx_text(form.docx)
     assert "2\u202f280,00\u00a0£GB" in text and "£2,280.00" not in text
+
+
+def test_a_catalogue_folder_named_after_no_language_is_skipped_and_reported(workspace):
+    stray = workspace.locales_dir / "french" / "LC_MESSAGES"
+    stray.mkdir(parents=True)
+    shutil.copy(workspace.locales_dir / "fr" / "LC_MESSAGES" / "docgen.po", stray)
+    assert "french" not in [status.locale for status in catalogue_status(workspace)]
+    assert all("french" not in str(path) for path in compile_catalogues(workspace))
+    problems = [str(p) for p in check_workspace(workspace).problems]
+    assert any(p.startswith("locales/french: not a language code") for p in problems)

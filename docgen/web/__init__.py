@@ -39,6 +39,7 @@ from docgen import __version__
 from docgen.batch import BatchResult, count_appointments, run_batch
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
+from docgen.estimate import parse_sessions
 from docgen.exceptions import DocgenError, FieldProblem, LocaleError, Problem, ProblemsError
 from docgen.generate import (
     DOCUMENT_KINDS,
@@ -277,29 +278,26 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         if action == "preview":
             preview, preview_errors = _preview(values, sessions)
             return _patient_page(values, {**preview_errors, **errors}, preview=preview)
-        kinds = _KINDS_BY_ACTION[action]
         if not values["area"]:
             errors["area"] = [_("Choose at least one body area.")]
+        plan = (workspace, values["patient"], values["treatment"], values["area"])
+        checked = dict(
+            kinds=_KINDS_BY_ACTION[action], date_of_birth=values["dob"], sessions=sessions,
+            allow_minor=values["allow_minor"], locale=values["locale"] or None,
+            prices=values["prices"],
+        )  # fmt: skip
         if errors:  # the library's findings too, so that every problem shows at once
             try:
-                check_patient_documents(
-                    workspace, values["patient"], values["treatment"], values["area"],
-                    kinds=kinds, date_of_birth=values["dob"], sessions=sessions,
-                    allow_minor=values["allow_minor"], locale=values["locale"] or None,
-                    prices=values["prices"],
-                )  # fmt: skip
+                check_patient_documents(*plan, **checked)
             except DocgenError as error:
                 errors = {**_errors_by_field(error), **errors}
             return _patient_page(values, errors), 422
         pdf = libreoffice_available()
         try:
             documents = create_patient_documents(
-                workspace, values["patient"], values["treatment"], values["area"],
-                kinds=kinds, date_of_birth=values["dob"],
-                reference=values["ref"], sessions=sessions, practitioner=values["practitioner"],
-                interpreter=values["interpreter"], allow_minor=values["allow_minor"],
-                locale=values["locale"] or None, bilingual=values["bilingual"],
-                prices=values["prices"], output=f"{desk.output_dir}/", pdf=pdf,
+                *plan, **checked, reference=values["ref"], practitioner=values["practitioner"],
+                interpreter=values["interpreter"], bilingual=values["bilingual"],
+                output=f"{desk.output_dir}/", pdf=pdf,
             )  # fmt: skip
         except DocgenError as error:
             return _patient_page(values, _errors_by_field(error)), 422
@@ -571,9 +569,10 @@ def _sessions(values: dict) -> tuple[dict, int | None]:
     text = values["sessions"]
     if not text:
         return {}, None
-    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+    sessions = parse_sessions(text)
+    if sessions is None:
         return {"sessions": [_("Sessions must be a whole number, such as 4.")]}, None
-    return {}, int(text)
+    return {}, sessions
 
 
 def _errors_by_field(error: DocgenError) -> dict[str, list[str]]:
