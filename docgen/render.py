@@ -296,6 +296,55 @@ def translation_callables(translations: Translator) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    parts: list[tuple[str, str, Template]]  # (member, kind, compiled Jinja)
+    package: bytes  # the members no document rewrites, compressed
+    digests: dict[str, str]  # their SHA-256, for the content checksum
+
+
+def _tagged_parts(document: DocxTemplate, mirrored: bool) -> list[tuple[str, str, str]]:
+    """(member, kind, XML) of every part that may hold template tags: the body, headers,
+    footers and footnotes; mirrored lays the body, headers and footers out right to left."""
+    if mirrored:
+        _mirror_layout(document.docx.element.body)
+    parts = [("word/document.xml", "body", document.get_xml())]
+    for uri in (document.HEADER_URI, document.FOOTER_URI):
+        for _key, part in document.get_headers_footers(uri):
+            element = parse_xml(part.blob)
+            if mirrored:
+                _mirror_layout(element)
+            xml = etree.tostring(element, encoding="unicode")  # as docxtpl's get_part_xml
+            parts.append((part.partname.lstrip("/"), "part", xml))
+    for part in document.docx.part.package.parts:
+        if part.content_type == FOOTNOTES_CONTENT_TYPE:
+            parts.append((part.partname.lstrip("/"), "footnotes", part.blob.decode()))
+    return parts
+
+
+def _kept_members(document: DocxTemplate, rewritten: set[str]) -> tuple[bytes, dict[str, str]]:
+    """The package as docxtpl would save it, without the members each document rewrites (and
+    declaring docgen's custom properties), and the SHA-256 of each member it keeps."""
+    saved = io.BytesIO()
+    document.docx.save(saved)
+    rewritten = rewritten | {"docProps/core.xml", CUSTOM_PROPERTIES}
+    package = io.BytesIO()
+    digests = {}
+    with (
+        zipfile.ZipFile(saved) as source,
+        zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            if item.filename in rewritten:
+                continue
+            data = source.read(item)
+            if item.filename in ("[Content_Types].xml", "_rels/.rels"):
+                data = _declare_custom_properties(item.filename, data)
+            target.writestr(_member(item.filename), data)
+            digests[item.filename] = hashlib.sha256(data).hexdigest()
+    return package.getvalue(), digests
+
+
 class DocumentTemplate:
     """A Word template prepared once and rendered for any number of documents.
 
@@ -326,9 +375,8 @@ class DocumentTemplate:
             ) from None
         self.version = self._docxtpl.docx.core_properties.version or "unversioned"
         self.title = self._docxtpl.docx.core_properties.title or self.path.stem
-        self._compiled: list[tuple[str, str, Template]] | None = None
         self._environment = make_environment()
-        self._packages: dict[bool, tuple[bytes, dict[str, str]]] = {}
+        self._by_direction: dict[bool, _Prepared] = {}
         self._document_ends: tuple[bytes, bytes] | None = None
 
     def variables(self) -> set[str]:
@@ -341,63 +389,33 @@ class DocumentTemplate:
             raise TemplateError(self.name, _syntax_message(error)) from None
         return found - TRANSLATION_CALLABLES
 
-    # Preparing, once -----------------------------------------------------------------------
+    # Preparing, once per writing direction ------------------------------------------------
 
-    def _parts(self) -> list[tuple[str, str, Template]]:
-        """(member name, kind, compiled Jinja) for every part that holds template tags."""
-        if self._compiled is not None:
-            return self._compiled
-        tpl = self._docxtpl
-        sources = [("word/document.xml", "body", tpl.get_xml())]
-        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-            for _key, part in tpl.get_headers_footers(uri):
-                sources.append((part.partname.lstrip("/"), "part", tpl.get_part_xml(part)))
-        for part in tpl.docx.part.package.parts:
-            if part.content_type == FOOTNOTES_CONTENT_TYPE:
-                sources.append((part.partname.lstrip("/"), "footnotes", part.blob.decode()))
-        environment = self._environment
-        compiled = []
-        for member, kind, xml in sources:
-            source = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
-            try:
-                compiled.append((member, kind, environment.from_string(source)))
-            except TemplateSyntaxError as error:
-                raise TemplateError(self.name, _syntax_message(error)) from None
-        self._compiled = compiled
-        return compiled
+    def _prepared(self, right_to_left: bool) -> _Prepared:
+        """The template prepared for one writing direction: the compiled Jinja of every part that
+        holds tags, and the rest of the package saved as docxtpl saves it.
 
-    def _package(self, right_to_left: bool) -> tuple[bytes, dict[str, str]]:
-        """The template's package, saved once as docxtpl would save it, without the members
-        each document rewrites (with right-to-left styles and numbering for a right-to-left
-        document, and declaring docgen's custom properties), and the SHA-256 of each member it
-        keeps."""
-        if right_to_left not in self._packages:
+        For right to left, the template's own layout is mirrored here, once: its tables,
+        paragraphs, alignment and run properties, styles and numbering. Each render is left
+        only the direction of each text, which is known once the text is filled in."""
+        if right_to_left not in self._by_direction:
             document = DocxTemplate(io.BytesIO(self._data))
             document.init_docx()
+            parts = []
+            for member, kind, xml in _tagged_parts(document, mirrored=right_to_left):
+                try:
+                    template = self._environment.from_string(document.patch_xml(xml))
+                except TemplateSyntaxError as error:
+                    raise TemplateError(self.name, _syntax_message(error)) from None
+                parts.append((member, kind, template))
             if right_to_left:
-                _mirror(document.docx.styles.element)
+                _mirror_layout(document.docx.styles.element)
                 # bullets and numbers: their levels' paragraph properties live in numbering.xml
-                _mirror(document.docx.part.numbering_part.element)
-            saved = io.BytesIO()
-            document.docx.save(saved)
-            rewritten = {member for member, _kind, _template in self._parts()}
-            rewritten |= {"docProps/core.xml", CUSTOM_PROPERTIES}
-            package = io.BytesIO()
-            kept = {}
-            with (
-                zipfile.ZipFile(saved) as source,
-                zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as target,
-            ):
-                for item in source.infolist():
-                    if item.filename in rewritten:
-                        continue
-                    data = source.read(item)
-                    if item.filename in ("[Content_Types].xml", "_rels/.rels"):
-                        data = _declare_custom_properties(item.filename, data)
-                    target.writestr(_member(item.filename), data)
-                    kept[item.filename] = hashlib.sha256(data).hexdigest()
-            self._packages[right_to_left] = (package.getvalue(), kept)
-        return self._packages[right_to_left]
+                _mirror_layout(document.docx.part.numbering_part.element)
+            rewritten = {member for member, _kind, _template in parts}
+            package, digests = _kept_members(document, rewritten)
+            self._by_direction[right_to_left] = _Prepared(parts, package, digests)
+        return self._by_direction[right_to_left]
 
     def _document_xml(self, body) -> bytes:
         """word/document.xml with this body, as python-docx serializes it once docxtpl has put
@@ -421,8 +439,7 @@ class DocumentTemplate:
 
     def prepare(self) -> None:
         """Do the once-per-template work now (before worker processes are forked)."""
-        self._parts()
-        self._package(right_to_left=False)
+        self._prepared(right_to_left=False)
 
     # Rendering, per document ---------------------------------------------------------------
 
@@ -442,8 +459,9 @@ class DocumentTemplate:
         tpl = self._docxtpl
         tpl.docx_ids_index = 1000  # docxtpl numbers drawings from here for every document
         self._environment.loop_items = 0
+        prepared = self._prepared(right_to_left)
         members = {}
-        for member, kind, template in self._parts():
+        for member, kind, template in prepared.parts:
             try:
                 with _time_limit(RENDER_SECONDS):
                     xml = template.render(full_context)
@@ -466,7 +484,6 @@ class DocumentTemplate:
                 raise TemplateError(
                     self.name, f"failed while being filled in: {type(error).__name__}: {error}"
                 ) from None
-            xml = _joined(xml)
             if "{_" in xml or "_}" in xml:
                 xml = _UNESCAPED_TAGS.sub(_unescape_tag, xml)
             if _LISTING_TEXT.search(xml):  # otherwise docxtpl's listing pass changes nothing
@@ -480,25 +497,26 @@ class DocumentTemplate:
                     body = tpl.fix_tables(xml)
                 tpl.fix_docpr_ids(body)
                 if right_to_left:
-                    _mirror(body)
+                    _mirror_text(body)
                 members[member] = self._document_xml(body)
                 continue
             element = parse_xml(xml.encode("utf-8"))
             if right_to_left:
-                _mirror(element)
+                _mirror_text(element)
             members[member] = serialize_part_xml(element)
-        base, kept = self._package(right_to_left)
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
-        checksum = content_checksum(members, kept)
+        checksum = content_checksum(members, prepared.digests)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, checksum)
-        package = io.BytesIO(base)
-        with zipfile.ZipFile(package, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        package = io.BytesIO(prepared.package)
+        with zipfile.ZipFile(package, "a") as target:
             for member, data in members.items():
-                target.writestr(_member(member), data)
+                # the level must be given here: a ZipInfo ignores the archive's compresslevel
+                target.writestr(_member(member), data, compresslevel=FAST_COMPRESSION)
         return package.getvalue()
 
 
+FAST_COMPRESSION = 1  # a few KB larger than zlib's default level, and four times as fast
 _LISTING_TEXT = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\n\a\f]")
 FOOTNOTES_CONTENT_TYPE = (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -512,7 +530,7 @@ _RECOVERING_PARSER = etree.XMLParser(recover=True)
 def _tables_need_fixing(body) -> bool:
     """Whether docxtpl's fix_tables would change anything: only when a row's cells do not
     match its table's grid (cells made by loops, merged cells)."""
-    if body.find(f".//{_W}gridSpan") is not None:
+    if next(body.iter(_W + "gridSpan"), None) is not None:
         return True
     for table in body.iter(_W + "tbl"):
         columns = len(table.find(_W + "tblGrid").findall(_W + "gridCol"))
@@ -523,11 +541,6 @@ def _tables_need_fixing(body) -> bool:
 
 def _unescape_tag(match: re.Match) -> str:
     return match.group(0).replace("_", "")
-
-
-def _joined(xml: str) -> str:
-    """Undo the line breaks put before each paragraph for Jinja's line-based tags."""
-    return xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
 
 
 def _member(name: str) -> zipfile.ZipInfo:
@@ -612,7 +625,10 @@ def _direction(text: str) -> str | None:
     return "ltr" if classes & _LEFT_TO_RIGHT_CLASSES else None
 
 
-def _mirror(root) -> None:
+def _mirror_layout(root) -> None:
+    """Lay a part out right to left: tables, paragraphs and alignment; run properties for every
+    run, with the complex-script twins of size, bold and italic that right-to-left text is
+    drawn with."""
     for table in root.iter(_W + "tbl"):
         _set_child(_properties(table, "tblPr"), "bidiVisual", _TBLPR_ORDER)
     for paragraph in root.iter(_W + "p"):
@@ -623,7 +639,18 @@ def _mirror(root) -> None:
         value = justification.get(_W + "val")
         justification.set(_W + "val", {"left": "right", "right": "left"}.get(value, value))
     for run in root.iter(_W + "r"):
-        properties = _properties(run, "rPr")
+        _properties(run, "rPr")
+    for properties in root.iter(_W + "rPr"):
+        for name, twin in _COMPLEX_SCRIPT_TWINS.items():
+            value = properties.find(_W + name)
+            if value is not None:
+                _set_child(properties, twin, _RPR_ORDER, dict(value.attrib))
+
+
+def _mirror_text(root) -> None:
+    """Mark each run of a filled-in, mirrored part by the direction of its text."""
+    for run in root.iter(_W + "r"):
+        properties = _properties(run, "rPr")  # runs docxtpl adds when filling in (tabs) have none
         right_to_left = False
         for text in run.findall(_W + "t"):  # a bilingual run holds one <w:t> per language
             direction = _direction(text.text or "")
@@ -635,8 +662,3 @@ def _mirror(root) -> None:
                 text.text = "\u200e" + text.text + "\u200e"
         if right_to_left:
             _set_child(properties, "rtl", _RPR_ORDER)
-    for properties in root.iter(_W + "rPr"):
-        for name, twin in _COMPLEX_SCRIPT_TWINS.items():
-            value = properties.find(_W + name)
-            if value is not None:
-                _set_child(properties, twin, _RPR_ORDER, dict(value.attrib))

@@ -8,10 +8,19 @@ import io
 import zipfile
 
 import pytest
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 
 from docgen.check import SAMPLE_PROPERTIES, sample_contexts
-from docgen.render import DocumentTemplate, make_environment, translation_callables, xml_safe
+from docgen.render import (
+    DocumentTemplate,
+    _mirror_layout,
+    _mirror_text,
+    make_environment,
+    translation_callables,
+    xml_safe,
+)
 from docgen.workspace import TEMPLATE_NAMES
 
 
@@ -46,6 +55,44 @@ def test_prepared_rendering_equals_plain_docxtpl(workspace, price_list, name):
         assert b"Zo\xc3\xab &amp; &lt;Other&gt; Clinic" in prepared["word/document.xml"] or (
             current is not other
         )
+
+
+def mirrored_after_filling_in(member: str, data: bytes) -> bytes:
+    """A member of a plain docxtpl document, laid out right to left once it is filled in."""
+    root = parse_xml(data)
+    if member in ("word/styles.xml", "word/numbering.xml"):
+        _mirror_layout(root)
+    elif member == "word/document.xml" or member.startswith(("word/header", "word/footer")):
+        _mirror_layout(root)
+        _mirror_text(root)
+    else:
+        return data
+    return serialize_part_xml(root)
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_right_to_left_rendering_equals_plain_docxtpl_mirrored(workspace, price_list, name):
+    """The layout is mirrored once, in the template; the text's direction after filling in. The
+    document is the one got by mirroring a plain docxtpl document after filling it in, with
+    Arabic and English text, a tab and a line break (docxtpl adds runs for those)."""
+    context = sample_contexts(price_list)[name]
+    clinic = {**context["clinic"], "name": "عيادة Zoë & <Sons>\tLondon\nSW1"}
+    arabic = {**context, "clinic": clinic}
+    template = DocumentTemplate(workspace.template(name))
+    for current in (arabic, context):
+        prepared = members(template.render(current, SAMPLE_PROPERTIES, right_to_left=True))
+        plain = members(plain_docxtpl(workspace.template(name), current))
+        for member in plain:
+            if member.startswith("word/"):
+                expected = mirrored_after_filling_in(member, plain[member])
+                assert prepared[member] == expected, member
+        if current is arabic:
+            document = prepared["word/document.xml"].decode()
+            assert "<w:bidi/>" in document and "<w:bidiVisual/>" in document
+            assert "<w:rtl/>" in document
+            # the clinic's name after its tab and line break: English kept in order
+            line_break = '</w:t><w:br/><w:t xml:space="preserve">'
+            assert f"\u200eLondon\u200e{line_break}\u200eSW1\u200e" in document
 
 
 def test_rendering_is_reproducible(workspace, price_list):
