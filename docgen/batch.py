@@ -21,7 +21,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import openpyxl
@@ -321,7 +321,7 @@ class _Renderer:
 
     def seed(self, appointment: Appointment) -> str | None:
         """Ids derived from the row (not its number), for reproducible documents."""
-        fields = {**asdict(appointment), "row": None}
+        fields = _row_free(appointment)
         return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
 
     def plan(self, appointment: Appointment):
@@ -341,7 +341,7 @@ class _Renderer:
         )
 
     def inputs_checksum(self, appointment: Appointment, kind: str) -> str:
-        fields = {**asdict(appointment), "row": None, "document": kind}
+        fields = {**_row_free(appointment), "document": kind}
         fields["template"] = self.template(kind).checksum
         fields["price_list"] = self.price_list.checksum
         fields["catalogues"] = self.catalogues
@@ -368,6 +368,12 @@ class _Renderer:
             fmt.translations,
             right_to_left=fmt.right_to_left,
         )
+
+
+def _row_free(appointment: Appointment) -> dict:
+    """The appointment's fields without its row number, which may change between runs.
+    (dataclasses.asdict gives the same, but copies every value deeply, for every document.)"""
+    return {**vars(appointment), "row": None}
 
 
 def catalogues_checksum(workspace: Workspace) -> str:
