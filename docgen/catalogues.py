@@ -146,7 +146,11 @@ def compile_catalogues(workspace: Workspace) -> list[Path]:
 
 
 def _translations(data: bytes) -> dict:
-    return dict(Translations(io.BytesIO(data), domain=DOMAIN)._catalog)
+    """The translations a compiled catalogue holds, without its header: `update` rewrites the
+    header's date, which no document reads."""
+    translations = dict(Translations(io.BytesIO(data), domain=DOMAIN)._catalog)
+    translations.pop("", None)
+    return translations
 
 
 def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:

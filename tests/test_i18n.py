@@ -189,6 +189,17 @@ def test_every_shipped_language_is_complete_and_compiled(workspace):
     assert result.output.count("✓") == len(SHIPPED)
 
 
+def test_update_alone_leaves_the_compiled_catalogues_current(workspace):
+    """Extracting and merging again changes only the catalogues' header dates: nothing for a
+    document, so status does not ask for a compile (it did, for every language)."""
+    runner = CliRunner()
+    for command in ("extract", "update", "status"):
+        result = runner.invoke(main, ["--workspace", str(workspace.root), "i18n", command])
+        assert result.exit_code == 0, (command, result.output)
+    assert "out of date" not in result.output
+    assert result.output.count("✓") == len(SHIPPED)
+
+
 def test_status_reports_what_is_missing(workspace):
     french = catalogue(workspace, "fr")
     french["Witness"].string = ""
