@@ -1,0 +1,130 @@
+"""README's command lines, run as written and in README's order, the way a clinic admin follows
+them: in a clone of the repository (README's paths start there), with a workspace of their own
+made by `docgen init ~/clinic` and exported as DOCGEN_WORKSPACE, as README says. Where README
+shows what a command prints, the command must print that, ids and times aside; where the
+output shows a failure (an `Error:` or a ✗), the command must fail."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+from conftest import pdf_text
+
+from docgen.generate import create_estimate
+from docgen.i18n import catalogue_locales
+from docgen.workspace import Workspace
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# installing is what test_quickstart runs; the server and the benchmark do not end by themselves
+NOT_RUN_HERE = ("pip install", "docgen serve", "python benchmarks/")
+# what differs from run to run: document ids and generation times
+VARYING = r"[QC]-\d{8}-[0-9A-F]{6}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+@dataclass(frozen=True)
+class Example:
+    commands: tuple[str, ...]  # one block's command lines, run one after the other
+    shown: tuple[str, ...]  # what README shows them printing; empty if README shows nothing
+
+
+def readme_examples() -> list[Example]:
+    """Every ```sh block of README, and every `$ ` line of its output blocks, with the output
+    block that follows it."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^ *```(\w*)\n(.*?)^ *```", readme, re.MULTILINE | re.DOTALL)
+    examples = []
+    for index, (language, text) in enumerate(blocks):
+        if language == "sh":
+            following = blocks[index + 1] if index + 1 < len(blocks) else ("sh", "")
+            shown = following[1] if following[0] == "" else ""
+            commands = text.replace("\\\n", " ").splitlines()
+        elif language == "" and text.startswith("$ "):
+            command, _, shown = text.partition("\n")
+            commands = [command[2:]]
+        else:
+            continue
+        commands = tuple(c.strip() for c in commands if not c.startswith(NOT_RUN_HERE))
+        if commands:
+            examples.append(Example(commands, _lines(shown)))
+    return examples
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    # the progress bar is drawn only on a terminal; "…" stands for lines left out
+    return tuple(
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and line.strip() != "…" and not line.startswith("appointments  [")
+    )
+
+
+def _pattern(line: str) -> re.Pattern:
+    literal = [re.escape(part) for part in re.split(VARYING, line)]
+    return re.compile(f"(?:{VARYING})".join(literal))
+
+
+def test_readme_commands_work_as_written(tmp_path):
+    examples = readme_examples()
+    commands = [command for example in examples for command in example.commands]
+    assert "docgen init ~/clinic" in commands and any("docgen batch" in c for c in commands)
+    home, clone = tmp_path / "home", tmp_path / "clone"
+    home.mkdir()
+    shutil.copytree(REPOSITORY / "appointments", clone / "appointments")
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "DOCGEN_WORKSPACE": str(home / "clinic"),
+        "LC_ALL": "C.UTF-8",
+    }
+
+    def run(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
+            timeout=600,
+        )  # fmt: skip
+
+    # README's order has `check` on ~/clinic before `init` makes it: a reader makes it first.
+    made = run("docgen init ~/clinic")
+    assert made.returncode == 0, made.stderr
+    # the folder of signed documents that README's `verify` example reads: one altered since
+    (clone / "signed").mkdir()
+    signed = create_estimate(
+        Workspace.open(home / "clinic"), "Ann Lee", ["REJUV:FACE"], output=clone / "signed"
+    ).docx
+    altered = docx.Document(signed)
+    altered.paragraphs[0].add_run(" (amended)")
+    altered.save(signed)
+
+    for example in examples:
+        if example.commands == ("docgen init ~/clinic",):
+            continue
+        fails = any(line.startswith(("Error:", "✗")) for line in example.shown)
+        printed = ""
+        for command in example.commands:
+            result = run(command)
+            printed += result.stdout + result.stderr
+            assert (result.returncode != 0) == fails, (command, printed[-2000:])
+        for line in example.shown:
+            assert _pattern(line).search(printed), (example.commands, line, printed[-2000:])
+
+    # what the admin then opens
+    estimate = next(clone.glob("estimate-Amélie-Laurent-Q-*.pdf"))
+    assert "Amélie Laurent" in pdf_text(estimate) and "Knees" in pdf_text(estimate)
+    consent = pdf_text(next(clone.glob("consent-Amélie-Laurent-C-*.pdf")))
+    assert "LUM-004127" in consent and "Dr Sarah Whitfield" in consent
+    assert "Skin rejuvenation" in pdf_text(clone / "price-sheet.pdf")
+    assert sorted(p.name for p in (clone / "sheets").glob("*.pdf")) == [
+        f"price-sheet-london-{language}.pdf"
+        for language in ("ar", "de", "en_GB", "es", "fr", "it", "pt")
+    ]
+    assert "nl" in catalogue_locales(home / "clinic" / "locales")  # README's last i18n line
+    assert "Jeanne Martin" in pdf_text(clone / "tomorrow/LUM-004128-Jeanne-Martin/consent.pdf")
+    assert len(list((clone / "docgen-demo").glob("*.pdf"))) == 5
