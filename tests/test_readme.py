@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +71,9 @@ def _pattern(line: str) -> re.Pattern:
     return re.compile(f"(?:{VARYING})".join(literal))
 
 
-def test_readme_commands_work_as_written(tmp_path):
-    examples = readme_examples()
-    commands = [command for example in examples for command in example.commands]
-    assert "docgen init ~/clinic" in commands and any("docgen batch" in c for c in commands)
+def admin(tmp_path: Path) -> tuple[Path, Path, Callable[..., subprocess.CompletedProcess]]:
+    """A home folder, a clone of the repository (its sample appointments), and a way to run
+    a command there as the admin's shell would, with ~/clinic as their workspace."""
     home, clone = tmp_path / "home", tmp_path / "clone"
     home.mkdir()
     shutil.copytree(REPOSITORY / "appointments", clone / "appointments")
@@ -85,11 +85,20 @@ def test_readme_commands_work_as_written(tmp_path):
         "LC_ALL": "C.UTF-8",
     }
 
-    def run(command: str) -> subprocess.CompletedProcess:
+    def run(*command: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
-            timeout=600,
+            command if len(command) > 1 else ["bash", "-c", *command], cwd=clone, env=env,
+            capture_output=True, text=True, timeout=600,
         )  # fmt: skip
+
+    return home, clone, run
+
+
+def test_readme_commands_work_as_written(tmp_path):
+    examples = readme_examples()
+    commands = [command for example in examples for command in example.commands]
+    assert "docgen init ~/clinic" in commands and any("docgen batch" in c for c in commands)
+    home, clone, run = admin(tmp_path)
 
     # README's order has `check` on ~/clinic before `init` makes it: a reader makes it first.
     made = run("docgen init ~/clinic")
@@ -128,3 +137,21 @@ def test_readme_commands_work_as_written(tmp_path):
     assert "nl" in catalogue_locales(home / "clinic" / "locales")  # README's last i18n line
     assert "Jeanne Martin" in pdf_text(clone / "tomorrow/LUM-004128-Jeanne-Martin/consent.pdf")
     assert len(list((clone / "docgen-demo").glob("*.pdf"))) == 5
+
+
+def test_readme_python_api_runs_as_written(tmp_path):
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    _home, clone, run = admin(tmp_path)
+    assert run("docgen init ~/clinic").returncode == 0
+    result = run(sys.executable, "-c", code)
+    assert result.returncode == 0, result.stderr[-3000:]
+    estimate, batch, problems, french_total = result.stdout.splitlines()
+    docx_path, pdf_path = (clone / name for name in estimate.split())
+    assert "Ann Lee" in pdf_text(pdf_path) and docx_path.is_file()
+    assert batch == "17 []" and problems == "[]"
+    assert " ".join(french_total.split()) == "2 168,00 £GB"  # Babel's narrow no-break spaces
+    # create_consent's form, then the desk's pair: a form and the estimate it cites
+    assert len(list(clone.glob("consent-Ann-Lee-C-*.docx"))) == 2
+    assert len(list(clone.glob("estimate-Ann-Lee-Q-*.docx"))) == 2
