@@ -263,5 +263,18 @@ def test_the_core_flow_works_with_javascript_off(desk):
         browser.find_element(By.CSS_SELECTOR, 'button[value="estimate"]').click()
         wait(browser, expected_conditions.title_contains("Documents made"))
         assert len(list(output.glob("estimate-Ana-Souza-*.docx"))) == before + 1
+
+        # a batch's page reloads itself (a refresh in <noscript>) until the batch is done
+        browser.get(url + "batch")
+        sample = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
+        browser.find_element(By.ID, "appointments").send_keys(str(sample))
+        browser.find_element(By.ID, "pdf").click()  # .docx only: quicker
+        browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+        table = wait(
+            browser,
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "table.results")),
+            120,
+        )
+        assert "Done: LUM-004128-Jeanne-Martin/consent.docx" in table.text
     finally:
         browser.quit()

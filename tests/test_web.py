@@ -289,7 +289,11 @@ def test_a_batch_upload_shows_each_rows_result_and_zips_documents_and_manifest(c
     rows[1] = rows[1].replace("REJUV", "REJUVX", 1)  # file row 2: unknown treatment
     response = upload(client, "tomorrow.csv", "\n".join(rows).encode())
     assert response.status_code == 303
+    progress = client.get(response.headers["Location"] + "/progress").json
+    assert progress["text"] == f"Making documents… {progress['done']} of {progress['total']}"
     page = finished_job_page(client, response.headers["Location"])
+    finished = client.get(response.headers["Location"] + "/progress").json
+    assert finished["finished"] and finished["done"] == finished["total"] == len(rows) - 1
     assert re.search(r"<td class=\"number\">2</td><td>Not made: [^<]*unknown treatment", page)
     done = re.findall(r'<td class="number">(\d+)</td><td>Done:', page)
     assert len(done) == len(rows) - 2
@@ -455,6 +459,7 @@ def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
 def test_unknown_pages_methods_and_batches_get_plain_error_pages(client):
     for response, status in (
         (client.get("/batch/no-such-batch"), 404),
+        (client.get("/batch/no-such-batch/progress"), 404),
         (client.put("/"), 405),
         (client.post("/", data={"csrf_token": csrf_token(client), "action": "print"}), 400),
     ):

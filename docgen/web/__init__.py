@@ -519,6 +519,19 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             abort(404)
         return render_template("batch_job.html", job=job)
 
+    @app.get("/batch/<job_id>/progress")
+    def batch_progress(job_id: str):
+        """How far a batch has got, for the page's script to show in place (without script,
+        the page reloads itself)."""
+        job = desk.batches.get(job_id)
+        if job is None:
+            abort(404)
+        text = desk.gettext("Making documents… %(done)s of %(total)s")
+        return jsonify(
+            done=job.done, total=job.total, finished=job.finished,
+            text=text % {"done": job.done, "total": job.total},
+        )  # fmt: skip
+
     # --- workspace health ---------------------------------------------------------------------
 
     @app.get("/health")

@@ -1,8 +1,34 @@
-// Niceties only: every page works without this file. Areas follow the chosen treatment, and the
-// estimate's lines and total update as the form changes. Text is set with textContent: nothing
-// typed or received is ever parsed as HTML.
+// Niceties only: every page works without this file. Areas follow the chosen treatment, the
+// estimate's lines and total update as the form changes, and a running batch's count moves in
+// place. Text is set with textContent: nothing typed or received is ever parsed as HTML.
 "use strict";
 document.documentElement.classList.add("js");
+
+// A running batch: its count and bar are updated where they are, rather than the whole page
+// reloaded every two seconds (which sends a screen reader back to the top each time); the page
+// is loaded again once, when the batch has finished.
+document.addEventListener("DOMContentLoaded", () => {
+  const progress = document.getElementById("batch-progress");
+  if (!progress) return;
+  const bar = progress.querySelector("progress");
+  const count = document.getElementById("batch-count");
+  async function poll() {
+    try {
+      const response = await fetch(progress.dataset.progress, { headers: { Accept: "application/json" } });
+      if (!response.ok) { location.reload(); return; }
+      const state = await response.json();
+      if (state.finished) { location.reload(); return; }
+      bar.max = Math.max(state.total, 1);
+      bar.value = state.done;
+      bar.textContent = state.done + " / " + state.total;
+      count.textContent = state.text;
+    } catch (error) {
+      // the server is busy or restarting: ask again
+    }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+});
 
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("patient-form");
