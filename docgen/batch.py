@@ -31,9 +31,9 @@ from docgen import __version__
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id, parse_sessions
-from docgen.exceptions import DocgenError, OutputError
+from docgen.exceptions import DocgenError, FieldProblem, OutputError, Problem
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
-from docgen.i18n import Formatter
+from docgen.i18n import N_, Formatter
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
 from docgen.output import safe_filename_part, write_atomically
 from docgen.pdf import convert_to_pdf, find_soffice
@@ -94,7 +94,11 @@ class Appointment:
 @dataclass(frozen=True)
 class RowFailure:
     row: int
-    reason: str
+    problems: tuple[str, ...]  # plain messages, or FieldProblems that a page can translate
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,24 +251,26 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
         problems = []
         sessions = record.get("sessions", "")
         if sessions and parse_sessions(sessions) is None:
-            problems.append(
-                f"cell {columns['sessions']}{row}: sessions {sessions!r} is not a whole number "
-                "of at least 1"
-            )
+            message = N_("cell %(cell)s: sessions '%(value)s' is not a whole number of at least 1")
+            cell = f"{columns['sessions']}{row}"
+            problems.append(FieldProblem("sessions", message, cell=cell, value=sessions))
         documents = tuple(d.lower() for d in _split(record.get("documents", "")))
         unknown = [d for d in documents if d not in DOCUMENT_KINDS]
         if unknown:
+            message = N_(
+                "cell %(cell)s: documents %(unknown)s unknown; use consent and/or estimate"
+            )
+            cell = f"{columns['documents']}{row}"
             problems.append(
-                f"cell {columns['documents']}{row}: documents {', '.join(unknown)} unknown; use "
-                f"{' and/or '.join(DOCUMENT_KINDS)}"
+                FieldProblem("documents", message, cell=cell, unknown=", ".join(unknown))
             )
         allow_minor = record.get("allow minor", "").strip().lower()
         if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
-            problems.append(
-                f"cell {columns['allow minor']}{row}: allow minor {allow_minor!r} is not yes or no"
-            )
+            message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
+            cell = f"{columns['allow minor']}{row}"
+            problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
         if problems:
-            yield RowFailure(row, "; ".join(problems))
+            yield RowFailure(row, tuple(problems))
             continue
         yield Appointment(
             row=row,
@@ -396,6 +402,10 @@ def _initialise(
         _worker = _Renderer(workspace, price_list, issued, output_dir)
 
 
+def _message(problem: Problem | str) -> str:
+    return problem if isinstance(problem, str) else str(problem)
+
+
 Job = tuple[Appointment, list[tuple[str, str, str]]]  # (kind, relative path, inputs checksum)
 
 
@@ -409,15 +419,15 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             fmt = _worker.formatter(appointment.locale)
             plan = _worker.plan(appointment)
         except DocgenError as error:
-            reasons = getattr(error, "problems", None) or [str(error)]
-            done.append(RowFailure(appointment.row, "; ".join(map(str, reasons))))
+            problems = getattr(error, "problems", None) or (str(error),)
+            done.append(RowFailure(appointment.row, tuple(map(_message, problems))))
             continue
         for kind, relative, inputs in documents:
             try:
                 data = _worker.render(appointment, kind, plan, fmt, inputs)
                 write_atomically(_worker.output_dir / relative, data, force, durable=False)
             except DocgenError as error:
-                done.append(RowFailure(appointment.row, f"{kind}: {error}"))
+                done.append(RowFailure(appointment.row, (f"{kind}: {error}",)))
                 continue
             done.append(
                 BatchDocument(
@@ -571,8 +581,9 @@ def run_batch(
                 continue
             if appointment.folder in folders:
                 row = folders[appointment.folder]
+                message = N_("same patient and reference as row %(row)s")
                 result.failures.append(
-                    RowFailure(appointment.row, f"same patient and reference as row {row}")
+                    RowFailure(appointment.row, (FieldProblem("ref", message, row=row),))
                 )
                 advance(1)
                 continue
@@ -587,8 +598,10 @@ def run_batch(
                         result.failures.append(
                             RowFailure(
                                 appointment.row,
-                                f"{target.with_suffix('.pdf')} already exists without its "
-                                ".docx; --force replaces it",
+                                (
+                                    f"{target.with_suffix('.pdf')} already exists without its "
+                                    ".docx; --force replaces it",
+                                ),
                             )
                         )
                         continue
@@ -604,8 +617,10 @@ def run_batch(
                 result.failures.append(
                     RowFailure(
                         appointment.row,
-                        f"{relative} already exists and was made from other inputs "
-                        "(or changed since); --force replaces it",
+                        (
+                            f"{relative} already exists and was made from other inputs "
+                            "(or changed since); --force replaces it",
+                        ),
                     )
                 )
             if documents:

@@ -50,6 +50,19 @@ class FieldProblem(str):
         except (KeyError, ValueError, TypeError):
             return str(self)
 
+    def __reduce__(self):
+        # a batch's workers send their rows' problems back pickled, still translatable
+        return _field_problem, (self.field, self.msgid, self.values)
+
+
+def _field_problem(field: str, msgid: str, values: dict[str, object]) -> FieldProblem:
+    return FieldProblem(field, msgid, **values)
+
+
+def translated(message: str, gettext: Callable[[str], str]) -> str:
+    """A message in a page's language: a FieldProblem translated, other text as it is."""
+    return message.translated(gettext) if isinstance(message, FieldProblem) else message
+
 
 MAX_LISTED = 50  # problems printed; a wrong file can have thousands
 

@@ -9,11 +9,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from click.testing import CliRunner
 from conftest import docx_paragraphs, pdf_text
 
 from docgen.batch import BatchError, read_appointments, read_manifest, run_batch
 from docgen.cli import main
+from docgen.i18n import load_translations
 from docgen.workspace import Workspace
 
 SAMPLE = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
@@ -247,3 +249,28 @@ def test_a_pasted_run_of_digits_as_sessions_fails_its_row_only(tmp_path):
     assert [a.row for a in appointments] == [2]
     (failure,) = failures
     assert failure.row == 3 and failure.reason.startswith("cell G3: sessions '999")
+
+
+def test_row_problems_come_back_from_the_workers_translatable(workspace, tmp_path):
+    """A worker sends a row's problems back as they were raised, so that the desk page can
+    show them in the clinic's language; the CLI joins them in English."""
+    appointments = tmp_path / "day.csv"
+    appointments.write_text(
+        "Patient,DOB,Treatment,Areas,Sessions,Documents\n"
+        "Ana Souza,2090-01-01,REJUV,FACE,4,consent\n"
+        "Hans Müller,1975-07-08,REJUV,FACE,lots,invoice\n",
+        encoding="utf-8",
+    )
+    result = run_batch(workspace, appointments, tmp_path / "out", jobs=2)
+    planned, read = result.failures
+    assert planned.reason == "the date of birth is in the future"
+    assert read.reason == (
+        "cell E3: sessions 'lots' is not a whole number of at least 1; "
+        "cell F3: documents invoice unknown; use consent and/or estimate"
+    )
+    german = load_translations(workspace.locales_dir, Locale.parse("de"))
+    assert [p.translated(german.gettext) for p in planned.problems + read.problems] == [
+        "das Geburtsdatum liegt in der Zukunft",
+        "Zelle E3: die Anzahl der Sitzungen „lots“ ist keine ganze Zahl von mindestens 1",
+        "Zelle F3: Dokumente invoice unbekannt; verwenden Sie consent und/oder estimate",
+    ]

@@ -443,6 +443,26 @@ def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbo
     assert "sessions is outside the usual course" not in sessions and "REJUV:FACE" in sessions
 
 
+def test_batch_row_problems_are_in_the_clinics_language(workspace, output, edit_workbook):
+    edited = edit_workbook({"Clinic!B8": "fr_FR"})
+    shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
+    client = create_app(workspace, output).test_client()
+    data = (
+        "Patient,DOB,Treatment,Areas,Sessions\n"
+        "Ana Souza,2090-01-01,REJUV,FACE,4\n"  # a plan problem, found by a worker
+        "Hans Müller,1975-07-08,REJUV,FACE,lots\n"  # a cell problem, found when reading
+        "Ana Souza,2090-01-01,REJUV,FACE,4\n"  # the same patient twice
+    )
+    response = upload(client, "tomorrow.csv", data.encode())
+    page = finished_job_page(client, response.headers["Location"])
+    page = html.unescape(page).replace("\xa0", " ")  # French puts a no-break space before ':'
+    assert "<td>Non fait : la date de naissance est dans le futur</td>" in page
+    expected = "cellule E3 : le nombre de séances « lots » n'est pas un nombre entier d'au moins 1"
+    assert f"<td>Non fait : {expected}</td>" in page
+    assert "même patient et même référence qu'à la ligne 2" in page
+    assert "date of birth" not in page and "whole number" not in page
+
+
 def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
     client, output, monkeypatch
 ):

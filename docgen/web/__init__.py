@@ -36,11 +36,18 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from docgen import __version__
-from docgen.batch import BatchResult, count_appointments, run_batch
+from docgen.batch import BatchResult, RowFailure, count_appointments, run_batch
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
 from docgen.estimate import parse_sessions
-from docgen.exceptions import DocgenError, FieldProblem, LocaleError, Problem, ProblemsError
+from docgen.exceptions import (
+    DocgenError,
+    FieldProblem,
+    LocaleError,
+    Problem,
+    ProblemsError,
+    translated,
+)
 from docgen.generate import (
     DOCUMENT_KINDS,
     GeneratedDocument,
@@ -488,9 +495,13 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             by_row: dict[int, list[str]] = {}
             for document in made:
                 by_row.setdefault(document.row, []).append(document.path)
+
+            def reason(failure: RowFailure) -> str:
+                return "; ".join(translated(p, desk.gettext) for p in failure.problems)
+
             job.rows = sorted(
                 [(row, True, ", ".join(paths)) for row, paths in by_row.items()]
-                + [(failure.row, False, failure.reason) for failure in job.result.failures]
+                + [(failure.row, False, reason(failure)) for failure in job.result.failures]
             )
             files = [job.output_dir / d.path for d in made] + job.result.pdfs
             if job.result.manifest.exists():
