@@ -6,7 +6,6 @@ variables (a misspelt variable is an error, never a silent blank)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import gettext as gettext_module
@@ -14,11 +13,10 @@ import hashlib
 import io
 import math
 import re
-import signal
-import threading
+import time
 import unicodedata
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +25,8 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement, parse_xml
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
@@ -56,9 +55,31 @@ def xml_safe(value: Any) -> Any:
 MAX_LOOP_ITEMS = 100_000  # over all range() calls of one document
 
 
+class TemplateTimeout(Exception):
+    """A template took longer than RENDER_SECONDS to fill in."""
+
+
+RENDER_SECONDS = 20
+
+
+class _CheckedLoops(CodeGenerator):
+    """Compiles every {% for %} loop of a template to take its items through the environment's
+    checked_items, so that a render can be stopped between any two iterations: in any thread,
+    which a signal cannot do (the desk page renders in its server's threads)."""
+
+    def visit_Template(self, node: nodes.Template, frame: Any = None) -> None:
+        for loop in node.find_all(nodes.For):
+            loop.iter = nodes.Call(
+                nodes.EnvironmentAttribute("checked_items"), [loop.iter], [], None, None
+            )
+        super().visit_Template(node, frame)
+
+
 class _BoundedEnvironment(SandboxedEnvironment):
-    """Jinja's sandbox, with range() bounded over a whole document, so that nested loops in a
-    hostile template cannot run for hours."""
+    """Jinja's sandbox, bounded for a hostile template: range() over a whole document, the size
+    of what * builds, and the time a render takes (checked at every loop iteration and call)."""
+
+    code_generator_class = _CheckedLoops
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -68,6 +89,26 @@ class _BoundedEnvironment(SandboxedEnvironment):
         for name in ("center", "indent", "wordwrap", "truncate", "format"):
             self.filters[name] = _refused_filter(name)
         self.loop_items = 0
+        self.deadline: float | None = None  # time.monotonic() by which a render must end
+
+    def start_render(self) -> None:
+        self.loop_items = 0
+        self.deadline = time.monotonic() + RENDER_SECONDS
+
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TemplateTimeout
+
+    def checked_items(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            self._check_time()
+            yield item
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Every call of a template (a macro calling itself twice runs for ever without a
+        loop) is also a point where a render that has run too long stops."""
+        self._check_time()
+        return super().call(context, obj, *args, **kwargs)
 
     intercepted_binops = frozenset({"*", "**"})
     MAX_BUILT_LENGTH = 1_000_000
@@ -110,34 +151,6 @@ def _refused_filter(name: str):
         raise SecurityError(f"the {name} filter is not available in docgen templates")
 
     return refuse
-
-
-class TemplateTimeout(Exception):
-    """A template took longer than RENDER_SECONDS to fill in."""
-
-
-RENDER_SECONDS = 20
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: int):
-    """Stop a render that runs for too long (a hostile or broken template). Uses SIGALRM, so only
-    in the main thread of a process on Unix; elsewhere the render is unbounded in time."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def expire(_signum, _frame):
-        raise TemplateTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def make_environment() -> SandboxedEnvironment:
@@ -458,13 +471,12 @@ class DocumentTemplate:
         )
         tpl = self._docxtpl
         tpl.docx_ids_index = 1000  # docxtpl numbers drawings from here for every document
-        self._environment.loop_items = 0
+        self._environment.start_render()
         prepared = self._prepared(right_to_left)
         members = {}
         for member, kind, template in prepared.parts:
             try:
-                with _time_limit(RENDER_SECONDS):
-                    xml = template.render(full_context)
+                xml = template.render(full_context)
             except UndefinedError as error:
                 raise TemplateError(
                     self.name,

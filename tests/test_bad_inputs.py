@@ -4,6 +4,8 @@ paragraph naming the problem, no traceback, a non-zero exit, and no document wri
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from docgen.cli import main
+from docgen.exceptions import TemplateError
+from docgen.generate import create_consent
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 
@@ -182,6 +186,42 @@ def test_a_template_that_runs_too_long_is_stopped(run, workspace, tmp_path, monk
                  "--treatment", "REJUV", "--area", "FACE",
                  "-o", tmp_path / "out" / "c.docx")  # fmt: skip
     assert_refused(result, "took more than 1 s to fill in and was stopped", tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    "endless",
+    [
+        "{% for a in 'x' * 1000000 %}{% for b in 'x' * 1000000 %}{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(60) }}",
+    ],
+)
+def test_a_template_that_runs_too_long_is_stopped_in_any_thread(
+    workspace, tmp_path, monkeypatch, endless
+):
+    """The desk page renders in its server's threads, which no signal reaches: the time limit
+    is checked at the template's loops and calls."""
+    from test_documents import replace_in_template
+
+    import docgen.render
+
+    monkeypatch.setattr(docgen.render, "RENDER_SECONDS", 1)
+    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", endless)
+    outcome = {}
+
+    def make_form() -> None:
+        started = time.monotonic()
+        try:
+            create_consent(workspace, "A", "REJUV", ["FACE"], output=tmp_path / "c.docx")
+        except TemplateError as error:
+            outcome["error"], outcome["seconds"] = str(error), time.monotonic() - started
+
+    thread = threading.Thread(target=make_form, daemon=True)  # never outlives a failed test
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the render was not stopped"
+    assert "took more than 1 s to fill in and was stopped" in outcome["error"]
+    assert outcome["seconds"] < 5
+    assert not (tmp_path / "c.docx").exists()
 
 
 def test_appointments_without_header_do_not_leak_patient_data(run, tmp_path):
