@@ -16,7 +16,7 @@ class Problem:
     wrong value, also the value found and what was expected (both are in the message too)."""
 
     file: str
-    message: str
+    message: str  # a Message where a page can translate it; so may expected be
     sheet: str | None = None
     cell: str | None = None
     found: str | None = None
@@ -29,19 +29,17 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class FieldProblem(str):
-    """A problem with one input of a document request — patient, dob, treatment, area,
-    sessions or locale, the CLI's option names — so that a form can show it next to that
-    input, in the form's language. Everywhere else it is the plain message it reads as."""
+class Message(str):
+    """A message that a page can show in its own language: it reads as its English text, and
+    carries its catalogue msgid and values for translating."""
 
-    field: str
     msgid: str
     values: dict[str, object]
 
-    def __new__(cls, field: str, msgid: str, **values: object) -> FieldProblem:
-        problem = super().__new__(cls, msgid % values if values else msgid)
-        problem.field, problem.msgid, problem.values = field, msgid, values
-        return problem
+    def __new__(cls, msgid: str, **values: object) -> Message:
+        message = super().__new__(cls, msgid % values if values else msgid)
+        message.msgid, message.values = msgid, values
+        return message
 
     def translated(self, gettext: Callable[[str], str]) -> str:
         """The message in another language; as it is when its translation is broken."""
@@ -52,7 +50,27 @@ class FieldProblem(str):
 
     def __reduce__(self):
         # a batch's workers send their rows' problems back pickled, still translatable
+        return _message, (self.msgid, self.values)
+
+
+class FieldProblem(Message):
+    """A problem with one input of a document request — patient, dob, treatment, area,
+    sessions or locale, the CLI's option names — so that a form can show it next to that
+    input, in the form's language. Everywhere else it is the plain message it reads as."""
+
+    field: str
+
+    def __new__(cls, field: str, msgid: str, **values: object) -> FieldProblem:
+        problem = super().__new__(cls, msgid, **values)
+        problem.field = field
+        return problem
+
+    def __reduce__(self):
         return _field_problem, (self.field, self.msgid, self.values)
+
+
+def _message(msgid: str, values: dict[str, object]) -> Message:
+    return Message(msgid, **values)
 
 
 def _field_problem(field: str, msgid: str, values: dict[str, object]) -> FieldProblem:
@@ -60,8 +78,8 @@ def _field_problem(field: str, msgid: str, values: dict[str, object]) -> FieldPr
 
 
 def translated(message: str, gettext: Callable[[str], str]) -> str:
-    """A message in a page's language: a FieldProblem translated, other text as it is."""
-    return message.translated(gettext) if isinstance(message, FieldProblem) else message
+    """A message in a page's language: a Message translated, other text as it is."""
+    return message.translated(gettext) if isinstance(message, Message) else message
 
 
 MAX_LISTED = 50  # problems printed; a wrong file can have thousands

@@ -21,7 +21,8 @@ import openpyxl
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
 
-from docgen.exceptions import Problem, WorkbookError
+from docgen.exceptions import Message, Problem, WorkbookError
+from docgen.i18n import N_
 from docgen.limits import MAX_WORKBOOK_BYTES, oversized_package
 
 
@@ -166,6 +167,23 @@ def load_price_list(path: str | Path) -> PriceList:
     return _WorkbookReader(Path(path)).read()
 
 
+def read_clinic_locale(path: str | Path) -> str | None:
+    """The locale on a workbook's Clinic sheet, read even when other cells are wrong (a page
+    listing what to fix speaks the clinic's language); None when there is none to read."""
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # an unreadable workbook: its problems are reported by load_price_list
+        return None
+    try:
+        sheet = next((s for s in workbook.worksheets if s.title.strip().lower() == "clinic"), None)
+        for key, value, *_ in sheet.iter_rows(max_col=2, values_only=True) if sheet else ():
+            if key is not None and normalise_header(key) == "locale" and value:
+                return str(value).strip()
+        return None
+    finally:
+        workbook.close()
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications")
@@ -212,6 +230,22 @@ class _Cell:
     @property
     def blank(self) -> bool:
         return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+_DUPLICATE = {  # what was defined twice: a message for each, as languages word them differently
+    "risk": N_("duplicate risk '%(key)s' (first defined in row %(row)s)"),
+    "contraindication": N_("duplicate contraindication '%(key)s' (first defined in row %(row)s)"),
+    "area": N_("duplicate area '%(key)s' (first defined in row %(row)s)"),
+    "treatment": N_("duplicate treatment '%(key)s' (first defined in row %(row)s)"),
+    "price row for": N_("duplicate price row for %(key)s (first defined in row %(row)s)"),
+}
+_UNKNOWN_CODES = {
+    "risk": N_("risk codes from the Risks sheet (unknown: %(unknown)s; known: %(known)s)"),
+    "contraindication": N_(
+        "contraindication codes from the Contraindications sheet (unknown: %(unknown)s; "
+        "known: %(known)s)"
+    ),
+}
 
 
 class _WorkbookReader:
@@ -284,17 +318,15 @@ class _WorkbookReader:
                 (n for n in values.sheetnames if n.strip().lower() == wanted.lower()), None
             )
             if found is None:
-                self.problem(
-                    None,
-                    f"missing sheet {wanted!r} (sheets found: {', '.join(values.sheetnames)})",
-                )
+                message = N_("missing sheet '%(sheet)s' (sheets found: %(found)s)")
+                found_sheets = ", ".join(values.sheetnames)
+                self.problem(None, Message(message, sheet=wanted, found=found_sheets))
             elif values[found].sheet_state != "visible":
-                self.problem(
-                    None,
-                    "is hidden in the workbook, so an admin editing it cannot see it; unhide it "
-                    "(Excel: right-click a sheet tab > Unhide) or delete it",
-                    sheet=found,
+                message = N_(
+                    "is hidden in the workbook, so an admin editing it cannot see it; unhide "
+                    "it (Excel: right-click a sheet tab > Unhide) or delete it"
                 )
+                self.problem(None, Message(message), sheet=found)
             else:
                 sheets[wanted] = (values[found], formulas[found])
         if self.problems:
@@ -345,19 +377,22 @@ class _WorkbookReader:
             name = normalise_header(cell.value)
             if name in headers and name in columns:
                 first = values_ws.cell(row=1, column=headers[name]).coordinate
+                message = N_("a second '%(name)s' column (the first is %(first)s); keep only one")
                 self.problem(
                     _Cell(values_ws.title, cell.coordinate, cell.value),
-                    f"a second {name!r} column (the first is {first}); keep only one",
+                    Message(message, name=name, first=first),
                 )
             headers.setdefault(name, cell.column)
         missing = [name for name, required in columns.items() if required and name not in headers]
         for name in missing:
-            self.problem(
-                None,
-                f"missing column {name!r} in the header row "
-                f"(found: {', '.join(repr(h) for h in headers) or 'nothing'})",
-                sheet=values_ws.title,
-            )
+            if headers:
+                message = N_("missing column '%(name)s' in the header row (found: %(found)s)")
+                found_headers = ", ".join(repr(h) for h in headers)
+                missing_column = Message(message, name=name, found=found_headers)
+            else:
+                message = N_("missing column '%(name)s' in the header row (found: nothing)")
+                missing_column = Message(message, name=name)
+            self.problem(None, missing_column, sheet=values_ws.title)
         if missing:
             self.unreadable.add(values_ws.title)
             return None
@@ -374,17 +409,18 @@ class _WorkbookReader:
                 self.check_formula(cell)
             rows.append(record)
         if not rows:
-            self.problem(None, "has a header row but no rows below it", sheet=values_ws.title)
+            message = N_("has a header row but no rows below it")
+            self.problem(None, Message(message), sheet=values_ws.title)
             self.unreadable.add(values_ws.title)
         return rows
 
     def check_formula(self, cell: _Cell) -> None:
         if cell.formula and cell.value is None:
-            self.problem(
-                cell,
-                f"formula {cell.formula} has no saved value; open the workbook in "
-                "Excel or LibreOffice and save it so the result is stored",
+            message = N_(
+                "formula %(formula)s has no saved value; open the workbook in Excel or "
+                "LibreOffice and save it so the result is stored"
             )
+            self.problem(cell, Message(message, formula=cell.formula))
             cell.reported = True
 
     # Value parsers: each reports a problem and returns None on a bad cell ---------------------
@@ -392,7 +428,7 @@ class _WorkbookReader:
     def text(self, cell: _Cell | None, required: bool = True) -> str | None:
         if cell is None or cell.blank:
             if required and cell is not None and not cell.reported:
-                self.problem(cell, "is empty, expected a value")
+                self.problem(cell, Message(N_("is empty, expected a value")))
             return None if required else ""
         if isinstance(cell.value, dt.datetime | dt.date):
             return cell.value.isoformat()
@@ -405,26 +441,26 @@ class _WorkbookReader:
         if value is None:
             return None
         if not value.replace("-", "").replace("_", "").isalnum() or " " in value:
-            self.bad(cell, "a code of letters, digits, '-' or '_' (no spaces)")
+            self.bad(cell, Message(N_("a code of letters, digits, '-' or '_' (no spaces)")))
             return None
         return value.upper()
 
     def number(self, cell: _Cell, required: bool = True) -> Decimal | None:
         if cell.blank:
             if required and not cell.reported:
-                self.problem(cell, "is empty, expected a number")
+                self.problem(cell, Message(N_("is empty, expected a number")))
             return None
         value = cell.value
         if isinstance(value, bool | dt.date | dt.datetime | dt.time):
-            self.bad(cell, "a number")
+            self.bad(cell, Message(N_("a number")))
             return None
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
-            self.bad(cell, "a number written with a decimal point, such as 250.50")
+            self.bad(cell, Message(N_("a number written with a decimal point, such as 250.50")))
             return None
         if not number.is_finite() or abs(number) >= MAX_NUMBER:
-            self.bad(cell, "a number below 1,000,000,000")
+            self.bad(cell, Message(N_("a number below 1,000,000,000")))
             return None
         return number
 
@@ -433,10 +469,11 @@ class _WorkbookReader:
         if amount is None:
             return None
         if amount < 0:
-            self.bad(cell, "an amount of zero or more")
+            self.bad(cell, Message(N_("an amount of zero or more")))
             return None
         if amount.as_tuple().exponent < -self.digits:
-            self.bad(cell, f"an amount with at most {self.digits} decimal places")
+            message = N_("an amount with at most %(digits)s decimal places")
+            self.bad(cell, Message(message, digits=self.digits))
             return None
         return amount.quantize(Decimal(1).scaleb(-self.digits))
 
@@ -445,7 +482,8 @@ class _WorkbookReader:
         if number is None:
             return None
         if number != number.to_integral_value() or not minimum <= number <= maximum:
-            self.bad(cell, f"a whole number from {minimum} to {maximum}")
+            message = N_("a whole number from %(minimum)s to %(maximum)s")
+            self.bad(cell, Message(message, minimum=minimum, maximum=maximum))
             return None
         return int(number)
 
@@ -460,7 +498,7 @@ class _WorkbookReader:
         if number is None:
             return None
         if not 0 <= number <= 100:
-            self.bad(cell, "a percentage between 0 and 100")
+            self.bad(cell, Message(N_("a percentage between 0 and 100")))
             return None
         return (
             number.to_integral_value()
@@ -476,7 +514,8 @@ class _WorkbookReader:
         try:
             return enum(normalised)
         except ValueError:
-            self.bad(cell, "one of " + ", ".join(repr(m.value) for m in enum))
+            choices = ", ".join(repr(m.value) for m in enum)
+            self.bad(cell, Message(N_("one of %(choices)s"), choices=choices))
             return None
 
     def yes_no(self, cell: _Cell) -> bool | None:
@@ -486,7 +525,7 @@ class _WorkbookReader:
         if value is None:
             return None
         if value.lower() not in _YES | _NO:
-            self.bad(cell, "yes or no")
+            self.bad(cell, Message(N_("yes or no")))
             return None
         return value.lower() in _YES
 
@@ -500,7 +539,7 @@ class _WorkbookReader:
         try:
             return dt.date.fromisoformat(str(cell.value).strip())
         except ValueError:
-            self.bad(cell, "a date such as 2026-01-31")
+            self.bad(cell, Message(N_("a date such as 2026-01-31")))
             return None
 
     # Sheets -------------------------------------------------------------------------------------
@@ -514,13 +553,15 @@ class _WorkbookReader:
                 continue
             if name in found:
                 first = found[name].coordinate.replace("B", "A")
-                self.problem(key, f"a second {name!r} setting (the first is {first}); keep one")
+                message = N_("a second '%(name)s' setting (the first is %(first)s); keep one")
+                self.problem(key, Message(message, name=name, first=first))
                 continue
             found[name] = self.cells(values_ws, formulas_ws, row, 2)
             self.check_formula(found[name])
         for key, required in CLINIC_KEYS.items():
             if required and key not in found:
-                self.problem(None, f"missing setting {key!r} in column A", sheet=values_ws.title)
+                message = Message(N_("missing setting '%(key)s' in column A"), key=key)
+                self.problem(None, message, sheet=values_ws.title)
         if any(required and key not in found for key, required in CLINIC_KEYS.items()):
             return None
 
@@ -531,7 +572,8 @@ class _WorkbookReader:
         if currency is not None:
             currency = currency.upper()
             if currency not in list_currencies():
-                self.bad(found["currency"], "an ISO 4217 currency code such as GBP, EUR or CHF")
+                message = N_("an ISO 4217 currency code such as GBP, EUR or CHF")
+                self.bad(found["currency"], Message(message))
                 currency = None
             else:
                 self.currency = currency
@@ -541,7 +583,7 @@ class _WorkbookReader:
             try:
                 locale = str(Locale.parse(locale.replace("-", "_")))
             except (ValueError, UnknownLocaleError):
-                self.bad(found["locale"], "a locale such as en_GB, fr_FR or de_CH")
+                self.bad(found["locale"], Message(N_("a locale such as en_GB, fr_FR or de_CH")))
                 locale = None
         values = dict(
             name=self.text(found["name"]),
@@ -575,7 +617,9 @@ class _WorkbookReader:
         """Record a code as defined; report it when it was defined before."""
         seen = self.defined.setdefault(what, {})
         if key in seen:
-            self.problem(cell, f"duplicate {what} {key!r} (first defined in row {seen[key]})")
+            message = _DUPLICATE[what]
+            shown = key if isinstance(key, str) else repr(key)  # a price row's (treatment, area)
+            self.problem(cell, Message(message, key=shown, row=seen[key]))
             return False
         seen[key] = cell.coordinate.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         return True
@@ -662,7 +706,8 @@ class _WorkbookReader:
         code = self.code(cell)
         defined = self.defined.get(what, {})
         if code and sheet not in self.unreadable and code not in defined:
-            self.bad(cell, f"a code from the {sheet} sheet ({', '.join(defined)})")
+            message = N_("a code from the %(sheet)s sheet (%(codes)s)")
+            self.bad(cell, Message(message, sheet=sheet, codes=", ".join(defined)))
             return None
         return code
 
@@ -676,14 +721,11 @@ class _WorkbookReader:
         codes = tuple(c.strip().upper() for c in value.replace(";", ",").split(",") if c.strip())
         unknown = [c for c in codes if c not in defined and sheet not in self.unreadable]
         if required and not codes:
-            self.bad(cell, f"at least one {what} code from the {sheet} sheet")
+            self.bad(cell, Message(N_("at least one risk code from the Risks sheet")))
             return None
         if unknown:
-            self.bad(
-                cell,
-                f"{what} codes from the {sheet} sheet (unknown: {', '.join(unknown)}; "
-                f"known: {', '.join(defined)})",
-            )
+            message = _UNKNOWN_CODES[what]
+            self.bad(cell, Message(message, unknown=", ".join(unknown), known=", ".join(defined)))
             return None
         return codes
 
@@ -706,10 +748,12 @@ class _WorkbookReader:
             course = self.course(row, per_session)
             longest = treatments[treatment].sessions_max if treatment in treatments else None
             if course and longest and course.sessions > longest:
+                message = N_(
+                    "a course of at most %(longest)s sessions, the most %(treatment)s allows "
+                    "(Treatments sheet, sessions max)"
+                )
                 self.bad(
-                    row["course sessions"],
-                    f"a course of at most {longest} sessions, the most {treatment} allows "
-                    "(Treatments sheet, sessions max)",
+                    row["course sessions"], Message(message, longest=longest, treatment=treatment)
                 )
                 course = False
             if (
@@ -730,17 +774,16 @@ class _WorkbookReader:
         given = [c for c in (price_cell, discount_cell) if c is not None and not c.blank]
         if sessions_cell is None or sessions_cell.blank:
             if given:
-                self.problem(given[0], "a course price or discount needs 'course sessions' too")
+                message = N_("a course price or discount needs 'course sessions' too")
+                self.problem(given[0], Message(message))
                 return False
             return None
         sessions = self.integer(sessions_cell, 1, MAX_SESSIONS)
         if sessions is None:
             return False
         if len(given) != 1:
-            self.bad(
-                sessions_cell if not given else given[1],
-                "exactly one of 'course price' or 'course discount' for this course",
-            )
+            message = N_("exactly one of 'course price' or 'course discount' for this course")
+            self.bad(sessions_cell if not given else given[1], Message(message))
             return False
         if given[0] is price_cell:
             price = self.money(price_cell)
@@ -752,10 +795,10 @@ class _WorkbookReader:
         if price is None or per_session is None:
             return False
         if price > per_session * sessions:
-            self.bad(
-                given[0],
-                f"a course price no higher than {sessions} sessions at "
-                f"{per_session} ({per_session * sessions})",
+            message = N_(
+                "a course price no higher than %(sessions)s sessions at %(price)s (%(total)s)"
             )
+            total = per_session * sessions
+            self.bad(given[0], Message(message, sessions=sessions, price=per_session, total=total))
             return False
         return Course(sessions, price)

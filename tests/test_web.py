@@ -341,6 +341,23 @@ def test_health_shows_cells_found_and_expected_and_translation_status(
     assert "Français" in page and "Complete" in page
 
 
+def test_workbook_problems_are_listed_in_the_clinics_language(workspace, output, edit_workbook):
+    """A workbook with a wrong cell cannot be loaded, yet its Clinic sheet still says the
+    clinic works in French: the health page is French, its problems too."""
+    edited = edit_workbook({"Clinic!B8": "fr_FR", "Prices!C3": "abc", "Prices!C4": -5})
+    shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
+    french = load_translations(workspace.locales_dir, Locale.parse("fr"))
+    client = create_app(workspace, output).test_client()
+    page = html.unescape(client.get("/health").get_data(as_text=True))
+    assert '<html lang="fr-FR"' in page
+    for english in ("a number written with a decimal point, such as 250.50",
+                    "an amount of zero or more"):  # fmt: skip
+        translation = french.gettext(english)
+        assert translation != english and english not in page
+        assert f"<td>{translation}</td>" in page
+    assert "<td>Prices</td><td>C4</td><td>-5</td>" in page
+
+
 def test_an_unexpected_error_shows_a_plain_page_and_logs_no_patient_data(
     client, monkeypatch, caplog
 ):

@@ -62,7 +62,7 @@ from docgen.i18n import language_label, load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.output import safe_filename_part
 from docgen.pdf import libreoffice_available
-from docgen.pricing import PriceList
+from docgen.pricing import PriceList, read_clinic_locale
 from docgen.workspace import Workspace
 
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
@@ -181,13 +181,25 @@ def create_app(
     return app
 
 
+def _clinic_locale(workspace: Workspace) -> Locale:
+    """The locale of the clinic's (first) workbook. When the workbook has wrong cells, the
+    health page lists them in the language its Clinic sheet names, if that can be read."""
+    workbooks = workspace.workbooks()
+    if not workbooks:
+        return Locale("en")
+    try:
+        code = load_workspace_prices(workspace, workbooks[0].stem).clinic.locale
+    except DocgenError:
+        code = read_clinic_locale(workbooks[0]) or "en"
+    try:
+        return parse_locale(code)
+    except DocgenError:
+        return Locale("en")
+
+
 def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], str]:
     """The page's own words, in the clinic's language, from the same catalogues as documents."""
-    try:
-        first = workspace.workbooks()[0].stem if workspace.workbooks() else None
-        clinic_locale = parse_locale(load_workspace_prices(workspace, first).clinic.locale)
-    except DocgenError:  # the health page says what is wrong; the page itself stays readable
-        clinic_locale = Locale("en")
+    clinic_locale = _clinic_locale(workspace)
     translations = load_translations(workspace.locales_dir, clinic_locale)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(
@@ -548,7 +560,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
     @app.get("/health")
     def health():
         report, statuses, translation_problems = desk.health()
-        rows = [_problem_row(problem) for problem in report.problems]
+        rows = [_problem_row(problem, desk.gettext) for problem in report.problems]
         return render_template(
             "health.html",
             report=report,
@@ -618,14 +630,15 @@ def _problems(error: DocgenError) -> list[Problem | str]:
     return list(error.problems) if isinstance(error, ProblemsError) else [str(error)]
 
 
-def _problem_row(problem: Problem | str) -> dict:
+def _problem_row(problem: Problem | str, gettext: Callable[[str], str]) -> dict:
     if isinstance(problem, Problem):
+        expected = problem.expected or ("" if problem.found else problem.message)
         return {
             "file": problem.file,
             "sheet": problem.sheet or "",
             "cell": problem.cell or "",
             "found": problem.found or "",
-            "expected": problem.expected or ("" if problem.found else problem.message),
+            "expected": translated(expected, gettext),
         }
     file, _, message = str(problem).partition(": ")
     return {"file": file, "sheet": "", "cell": "", "found": "", "expected": message or file}
