@@ -311,28 +311,36 @@ def translation_callables(translations: Translator) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Prepared:
-    parts: list[tuple[str, str, Template]]  # (member, kind, compiled Jinja)
+    parts: list[tuple[str, str, Template, bool]]  # (member, kind, compiled Jinja, laid out)
     package: bytes  # the members no document rewrites, compressed
     digests: dict[str, str]  # their SHA-256, for the content checksum
 
 
-def _tagged_parts(document: DocxTemplate, mirrored: bool) -> list[tuple[str, str, str]]:
-    """(member, kind, XML) of every part that may hold template tags: the body, headers,
-    footers and footnotes; mirrored lays the body, headers and footers out right to left."""
-    if mirrored:
-        _mirror_layout(document.docx.element.body)
-    parts = [("word/document.xml", "body", document.get_xml())]
+def _tagged_parts(document: DocxTemplate, mirrored: bool) -> list[tuple[str, str, str, bool]]:
+    """(member, kind, XML, laid out) for every part that may hold template tags: the body,
+    headers, footers and footnotes. mirrored lays the body, headers and footers out right to
+    left now (laid out), except a part with {% trans %} blocks: a block's text, Word's runs
+    included, is its catalogue key, which laying it out would change. Such a part is laid
+    out once filled in."""
+    elements = [("word/document.xml", "body", document.docx.element.body)]
     for uri in (document.HEADER_URI, document.FOOTER_URI):
         for _key, part in document.get_headers_footers(uri):
-            element = parse_xml(part.blob)
-            if mirrored:
-                _mirror_layout(element)
-            xml = etree.tostring(element, encoding="unicode")  # as docxtpl's get_part_xml
-            parts.append((part.partname.lstrip("/"), "part", xml))
+            elements.append((part.partname.lstrip("/"), "part", parse_xml(part.blob)))
+    parts = []
+    for member, kind, element in elements:
+        xml = etree.tostring(element, encoding="unicode")  # as docxtpl's get_xml, get_part_xml
+        laid_out = mirrored and not _TRANSLATION_BLOCK.search(document.patch_xml(xml))
+        if laid_out:
+            _mirror_layout(element)
+            xml = etree.tostring(element, encoding="unicode")
+        parts.append((member, kind, xml, laid_out))
     for part in document.docx.part.package.parts:
         if part.content_type == FOOTNOTES_CONTENT_TYPE:
-            parts.append((part.partname.lstrip("/"), "footnotes", part.blob.decode()))
+            parts.append((part.partname.lstrip("/"), "footnotes", part.blob.decode(), False))
     return parts
+
+
+_TRANSLATION_BLOCK = re.compile(r"\{%-?\s*trans\b")
 
 
 def _kept_members(document: DocxTemplate, rewritten: set[str]) -> tuple[bytes, dict[str, str]]:
@@ -415,17 +423,17 @@ class DocumentTemplate:
             document = DocxTemplate(io.BytesIO(self._data))
             document.init_docx()
             parts = []
-            for member, kind, xml in _tagged_parts(document, mirrored=right_to_left):
+            for member, kind, xml, laid_out in _tagged_parts(document, mirrored=right_to_left):
                 try:
                     template = self._environment.from_string(document.patch_xml(xml))
                 except TemplateSyntaxError as error:
                     raise TemplateError(self.name, _syntax_message(error)) from None
-                parts.append((member, kind, template))
+                parts.append((member, kind, template, laid_out))
             if right_to_left:
                 _mirror_layout(document.docx.styles.element)
                 # bullets and numbers: their levels' paragraph properties live in numbering.xml
                 _mirror_layout(document.docx.part.numbering_part.element)
-            rewritten = {member for member, _kind, _template in parts}
+            rewritten = {member for member, *_ in parts}
             package, digests = _kept_members(document, rewritten)
             self._by_direction[right_to_left] = _Prepared(parts, package, digests)
         return self._by_direction[right_to_left]
@@ -474,7 +482,7 @@ class DocumentTemplate:
         self._environment.start_render()
         prepared = self._prepared(right_to_left)
         members = {}
-        for member, kind, template in prepared.parts:
+        for member, kind, template, laid_out in prepared.parts:
             try:
                 xml = template.render(full_context)
             except UndefinedError as error:
@@ -509,12 +517,12 @@ class DocumentTemplate:
                     body = tpl.fix_tables(xml)
                 tpl.fix_docpr_ids(body)
                 if right_to_left:
-                    _mirror_text(body)
+                    _mirror_filled_in(body, laid_out)
                 members[member] = self._document_xml(body)
                 continue
             element = parse_xml(xml.encode("utf-8"))
             if right_to_left:
-                _mirror_text(element)
+                _mirror_filled_in(element, laid_out)
             members[member] = serialize_part_xml(element)
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
@@ -659,8 +667,20 @@ def _mirror_layout(root) -> None:
                 _set_child(properties, twin, _RPR_ORDER, dict(value.attrib))
 
 
+def _mirror_filled_in(root, laid_out: bool) -> None:
+    if not laid_out:
+        _mirror_layout(root)
+    _mirror_text(root)
+
+
+_UNMARKED_PARAGRAPHS = etree.XPath(".//w:p[not(w:pPr/w:bidi)]", namespaces={"w": _W[1:-1]})
+
+
 def _mirror_text(root) -> None:
-    """Mark each run of a filled-in, mirrored part by the direction of its text."""
+    """Mark each run of a filled-in, laid-out part by the direction of its text; and as right to
+    left the paragraphs docxtpl adds while filling in (a page break, written \\f)."""
+    for paragraph in _UNMARKED_PARAGRAPHS(root):
+        _set_child(_properties(paragraph, "pPr"), "bidi", _PPR_ORDER)
     for run in root.iter(_W + "r"):
         properties = _properties(run, "rPr")  # runs docxtpl adds when filling in (tabs) have none
         right_to_left = False

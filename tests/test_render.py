@@ -7,12 +7,15 @@ import gettext
 import io
 import zipfile
 
+import docx
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 
 from docgen.check import SAMPLE_PROPERTIES, sample_contexts
+from docgen.extract import extract_docx
 from docgen.render import (
     DocumentTemplate,
     _mirror_layout,
@@ -93,6 +96,60 @@ def test_right_to_left_rendering_equals_plain_docxtpl_mirrored(workspace, price_
             # the clinic's name after its tab and line break: English kept in order
             line_break = '</w:t><w:br/><w:t xml:space="preserve">'
             assert f"\u200eLondon\u200e{line_break}\u200eSW1\u200e" in document
+
+
+class Catalogue:
+    """Translations from a dict, as gettext gives them."""
+
+    def __init__(self, translations: dict[str, str]):
+        self.translations = translations
+
+    def gettext(self, message: str) -> str:
+        return self.translations.get(message, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.gettext(message)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.ngettext(singular, plural, n)
+
+
+def test_a_trans_block_split_over_runs_is_translated_right_to_left(tmp_path):
+    """A {% trans %} block's text, Word's runs included, is its catalogue key: a part holding
+    one is laid out right to left only once filled in, so the key still matches."""
+    document = docx.Document()
+    paragraph = document.add_paragraph("{% trans %}I consent to the ")
+    paragraph.add_run("treatment").bold = True
+    paragraph.add_run(" described above.{% endtrans %}")
+    path = tmp_path / "consent.docx"
+    document.save(path)
+    with path.open("rb") as handle:
+        (key,) = [message for _line, _function, message, _comments in extract_docx(
+            handle, DEFAULT_KEYWORDS, [], {}
+        )]  # fmt: skip
+    arabic = Catalogue({key: "أوافق على العلاج الموصوف أعلاه."})
+    filled = DocumentTemplate(path).render({}, SAMPLE_PROPERTIES, arabic, right_to_left=True)
+    body = members(filled)["word/document.xml"].decode()
+    assert "أوافق على العلاج الموصوف أعلاه." in body and "I consent" not in body
+    assert body.count("<w:bidi/>") == body.count("<w:p>") + body.count("<w:p ")
+
+
+def test_a_page_break_written_in_a_template_is_right_to_left(tmp_path):
+    """docxtpl makes a new paragraph for a \\f; mirroring afterwards marks it right to left."""
+    document = docx.Document()
+    document.add_paragraph("{{ clinic }}{{ '\\f' }}Page two")
+    path = tmp_path / "sheet.docx"
+    document.save(path)
+    context = {"clinic": "عيادة"}
+    filled = DocumentTemplate(path).render(context, SAMPLE_PROPERTIES, right_to_left=True)
+    plain = members(plain_docxtpl(path, context))["word/document.xml"]
+    body = members(filled)["word/document.xml"]
+    assert body == mirrored_after_filling_in("word/document.xml", plain)
+    paragraphs = body.count(b"<w:p>") + body.count(b"<w:p ")
+    assert body.count(b'<w:br w:type="page"/>') == 1 and body.count(b"<w:bidi/>") == paragraphs
 
 
 def test_rendering_is_reproducible(workspace, price_list):
