@@ -145,11 +145,15 @@ def compile_catalogues(workspace: Workspace) -> list[Path]:
     return written
 
 
+_HEADER_DATES = ("POT-Creation-Date:", "PO-Revision-Date:")
+
+
 def _translations(data: bytes) -> dict:
-    """The translations a compiled catalogue holds, without its header: `update` rewrites the
-    header's date, which no document reads."""
+    """The translations a compiled catalogue holds, and its header (the plural rule is there)
+    without the dates that `update` rewrites and no document reads."""
     translations = dict(Translations(io.BytesIO(data), domain=DOMAIN)._catalog)
-    translations.pop("", None)
+    header = translations.get("", "").splitlines()
+    translations[""] = [line for line in header if not line.startswith(_HEADER_DATES)]
     return translations
 
 

@@ -200,6 +200,19 @@ def test_update_alone_leaves_the_compiled_catalogues_current(workspace):
     assert result.output.count("✓") == len(SHIPPED)
 
 
+def test_status_notices_a_changed_plural_rule_until_compiled(workspace):
+    path = po_path(workspace, "fr")
+    text = path.read_text(encoding="utf-8")
+    rule = re.search(r'"Plural-Forms: [^"]*"', text).group(0)
+    path.write_text(text.replace(rule, '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"'))
+    runner = CliRunner()
+    status = runner.invoke(main, ["--workspace", str(workspace.root), "i18n", "status"])
+    assert status.exit_code == 1 and "✗ fr: " in status.output and "out of date" in status.output
+    runner.invoke(main, ["--workspace", str(workspace.root), "i18n", "compile"])
+    status = runner.invoke(main, ["--workspace", str(workspace.root), "i18n", "status"])
+    assert status.exit_code == 0, status.output
+
+
 def test_status_reports_what_is_missing(workspace):
     french = catalogue(workspace, "fr")
     french["Witness"].string = ""
