@@ -204,6 +204,32 @@ def test_a_broken_appointments_workbook_on_the_batch_page(desk, browser, tmp_pat
     screenshot(browser, "batch-result")
 
 
+def test_a_running_batch_says_when_docgen_stops_answering(desk, browser):
+    url, _workspace, _output = desk
+    browser.get(url + "batch")
+    sample = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
+    browser.find_element(By.ID, "appointments").send_keys(str(sample))
+    browser.find_element(By.CSS_SELECTOR, "button.primary").click()  # with PDFs: a while
+    count = wait(browser, expected_conditions.presence_of_element_located((By.ID, "batch-count")))
+    assert count.get_attribute("role") == "status"
+    lost = browser.find_element(By.ID, "batch-progress").get_attribute("data-lost")
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    try:
+        wait(browser, lambda _: browser.find_element(By.ID, "batch-count").text == lost, 20)
+        assert browser.find_elements(By.CSS_SELECTOR, "table.results") == []  # not reloaded
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {**offline, "offline": False})
+    # answered again: the page is loaded once more when the batch is done
+    table = wait(
+        browser,
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "table.results")),
+        120,
+    )
+    assert "Done: LUM-004128-Jeanne-Martin/consent.docx" in table.text
+
+
 def test_price_sheets_and_health_pages(desk, browser):
     url = desk[0]
     browser.get(url + "price-sheets")

@@ -81,6 +81,7 @@ def admin(tmp_path: Path) -> tuple[Path, Path, Callable[..., subprocess.Complete
         **os.environ,
         "HOME": str(home),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(REPOSITORY),  # this checkout's docgen, whichever copy is installed
         "DOCGEN_WORKSPACE": str(home / "clinic"),
         "LC_ALL": "C.UTF-8",
     }

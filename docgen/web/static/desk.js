@@ -6,28 +6,31 @@ document.documentElement.classList.add("js");
 
 // A running batch: its count and bar are updated where they are, rather than the whole page
 // reloaded every two seconds (which sends a screen reader back to the top each time); the page
-// is loaded again once, when the batch has finished.
+// is loaded again once, when the batch has finished. If docgen stops answering, the page says so.
 document.addEventListener("DOMContentLoaded", () => {
   const progress = document.getElementById("batch-progress");
   if (!progress) return;
   const bar = progress.querySelector("progress");
   const count = document.getElementById("batch-count");
+  let unanswered = 0;
   async function poll() {
     try {
       const response = await fetch(progress.dataset.progress, { headers: { Accept: "application/json" } });
       if (!response.ok) { location.reload(); return; }
       const state = await response.json();
       if (state.finished) { location.reload(); return; }
+      unanswered = 0;
       bar.max = Math.max(state.total, 1);
       bar.value = state.done;
       bar.textContent = state.done + " / " + state.total;
       count.textContent = state.text;
     } catch (error) {
-      // the server is busy or restarting: ask again
+      unanswered += 1;
+      if (unanswered === 3) count.textContent = progress.dataset.lost;
     }
-    setTimeout(poll, 1000);
+    setTimeout(poll, 2000);
   }
-  setTimeout(poll, 1000);
+  setTimeout(poll, 2000);
 });
 
 document.addEventListener("DOMContentLoaded", () => {
