@@ -26,7 +26,7 @@ from conftest import HOSTILE_NAME, docx_text
 
 from docgen.generate import estimate_preview
 from docgen.i18n import load_translations
-from docgen.web import create_app
+from docgen.web import BatchJob, create_app
 
 APPOINTMENTS = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
 
@@ -491,6 +491,23 @@ def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
     assert "so these are Word files (.docx), not PDF" in page
     assert "Open the PDF" not in page and page.count("Download the Word file") == 2
     assert sorted(p.suffix for p in output.iterdir()) == [".docx", ".docx"]
+
+
+def test_a_long_running_server_forgets_its_oldest_links_and_batches(app, tmp_path, monkeypatch):
+    monkeypatch.setattr("docgen.web.KEPT_FILE_IDS", 3)
+    monkeypatch.setattr("docgen.web.KEPT_BATCHES", 2)
+    desk = app.extensions["docgen"]
+    client = app.test_client()
+    document = tmp_path / "estimate.docx"
+    document.write_bytes(b"PK")
+    ids = [desk.issue(document) for _ in range(4)]
+    assert client.get(f"/files/{ids[0]}").status_code == 404
+    assert all(client.get(f"/files/{i}").status_code == 200 for i in ids[1:])
+    running = BatchJob("running", "a.csv", tmp_path)
+    desk.add_batch(running)
+    for number in range(3):
+        desk.add_batch(BatchJob(f"done{number}", "b.csv", tmp_path, finished=True))
+    assert sorted(desk.batches) == ["done1", "done2", "running"]  # never a running one
 
 
 def test_unknown_pages_methods_and_batches_get_plain_error_pages(client):

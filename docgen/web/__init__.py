@@ -99,6 +99,10 @@ class BatchJob:
     rows: list[tuple[int, bool, str]] = field(default_factory=list)  # (row, made, what or why)
 
 
+KEPT_FILE_IDS = 10_000  # links to documents stay valid for this many documents made since
+KEPT_BATCHES = 50  # and the pages of this many finished batches
+
+
 class Desk:
     """The server's state: the workspace, where documents go, and the files and batches it has
     issued ids for. Requests never name a path; they name one of these ids."""
@@ -142,7 +146,17 @@ class Desk:
         file_id = secrets.token_urlsafe(16)
         with self._lock:
             self._files[file_id] = path
+            while len(self._files) > KEPT_FILE_IDS:  # a server may run for months
+                del self._files[next(iter(self._files))]
         return file_id
+
+    def add_batch(self, job: BatchJob) -> None:
+        """Remember a batch for its page; the oldest finished ones are forgotten."""
+        with self._lock:
+            self.batches[job.id] = job
+            finished = [key for key, batch in self.batches.items() if batch.finished]
+            for key in finished[: max(0, len(finished) - KEPT_BATCHES)]:
+                del self.batches[key]
 
     def file(self, file_id: str) -> Path:
         with self._lock:
@@ -486,7 +500,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             name=Path(upload.filename).name,
             output_dir=desk.output_dir / f"batch-{stamp}-{secrets.token_hex(2)}",
         )
-        desk.batches[job.id] = job
+        desk.add_batch(job)
         pdf = request.form.get("pdf") == "yes" and libreoffice_available()
         threading.Thread(target=_run_job, args=(job, saved, prices, pdf), daemon=True).start()
         return redirect(url_for("batch_status", job_id=job.id), 303)
