@@ -110,6 +110,17 @@ def test_both_documents_are_written_where_the_cli_writes_them(client, output):
     assert '<p class="filename">consent-Zoë-O-Brien-Sons-Ltd-VIP' in page
 
 
+def test_documents_download_when_the_output_folder_is_relative(workspace, tmp_path, monkeypatch):
+    """`docgen serve` writes to '.' by default: the links must still find the files (Flask
+    would look for a relative path inside the installed package)."""
+    monkeypatch.chdir(tmp_path)
+    client = create_app(workspace, ".").test_client()
+    page = client.post("/", data=patient_form(client, action="estimate")).get_data(as_text=True)
+    downloads = [client.get(link) for link in file_links(page)]
+    assert downloads and all(d.status_code == 200 for d in downloads)
+    assert {d.data[:4] for d in downloads} <= {b"PK\x03\x04", b"%PDF"}
+
+
 def test_the_form_is_kept_when_the_documents_cannot_be_written(workspace, tmp_path):
     in_the_way = tmp_path / "documents"
     in_the_way.write_text("a file where the documents folder should be")

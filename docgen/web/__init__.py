@@ -145,7 +145,7 @@ class Desk:
     def issue(self, path: Path) -> str:
         file_id = secrets.token_urlsafe(16)
         with self._lock:
-            self._files[file_id] = path
+            self._files[file_id] = path.resolve()
             while len(self._files) > KEPT_FILE_IDS:  # a server may run for months
                 del self._files[next(iter(self._files))]
         return file_id
@@ -188,7 +188,8 @@ def create_app(
         # was made to point at 127.0.0.1 (DNS rebinding) cannot read or use the desk.
         app.config["TRUSTED_HOSTS"] = list(LOOPBACK_HOSTS)
     CSRFProtect(app)
-    desk = Desk(workspace, Path(output_dir), token)
+    # Absolute: Flask would look for a relative path to send inside the installed package.
+    desk = Desk(workspace, Path(output_dir).resolve(), token)
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
     _register_routes(app, desk)
