@@ -594,7 +594,7 @@ def run_batch(
                 inputs = checker.inputs_checksum(appointment, kind)
                 target = output_dir / relative
                 if force or not target.exists():
-                    if pdf and not force and target.with_suffix(".pdf").exists():
+                    if not force and target.with_suffix(".pdf").exists():
                         result.failures.append(
                             RowFailure(
                                 appointment.row,
@@ -641,6 +641,9 @@ def run_batch(
                 result.made += 1
             if pdf and not (item.skipped and (output_dir / item.path).with_suffix(".pdf").exists()):
                 result.to_convert.append(output_dir / item.path)
+            elif not pdf and not item.skipped:
+                # the PDF of the document --force replaced would no longer match it
+                (output_dir / item.path).with_suffix(".pdf").unlink(missing_ok=True)
         advance(appointments)
 
     def advance(appointments: int) -> None:

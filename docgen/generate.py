@@ -23,7 +23,7 @@ from docgen.documents import (
     price_sheet_context,
 )
 from docgen.estimate import Estimate, PlanItem, new_document_id, plan_estimate, plan_items
-from docgen.exceptions import FieldProblem, LocaleError, PlanError
+from docgen.exceptions import FieldProblem, LocaleError, OutputError, PlanError
 from docgen.i18n import (
     BilingualTranslations,
     Formatter,
@@ -152,6 +152,7 @@ def _write(
     write_atomically(target, data, force)
     untranslated = tuple(sorted(translations.missing))
     if not pdf:
+        _remove_replaced_pdf(target)
         return GeneratedDocument(target, None, document_id, untranslated)
     try:
         pdf_path = convert_to_pdf([target], force=force)[0]
@@ -159,6 +160,12 @@ def _write(
         target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
         raise
     return GeneratedDocument(target, pdf_path, document_id, untranslated)
+
+
+def _remove_replaced_pdf(document: Path) -> None:
+    """Remove the PDF of the document that --force replaced: it no longer matches. (Without
+    --force there is none: a .docx is not written beside another document's PDF.)"""
+    document.with_suffix(".pdf").unlink(missing_ok=True)
 
 
 def _plan_patient_estimate(
@@ -181,10 +188,16 @@ def _plan_patient_estimate(
 
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
     target = _target(output, default_name)
+    if Path(str(output)).suffix.lower() == ".pdf" and not pdf:
+        raise OutputError(
+            f"{output}: docgen writes a Word document, and with --pdf its PDF beside it; "
+            f"add --pdf to get {target.with_suffix('.pdf')} (and {target})"
+        )
     ensure_can_write(target, force)
+    # even without --pdf: a new .docx beside another document's PDF would make a false pair
+    ensure_can_write(target.with_suffix(".pdf"), force)
     if pdf:
         find_soffice()
-        ensure_can_write(target.with_suffix(".pdf"), force)
     return target
 
 
@@ -441,8 +454,7 @@ def _write_set(
     LibreOffice run, and if anything fails every file of the set is removed again."""
     for target in targets:
         ensure_can_write(target, force)
-        if pdf:
-            ensure_can_write(target.with_suffix(".pdf"), force)
+        ensure_can_write(target.with_suffix(".pdf"), force)
     if pdf:
         find_soffice()
     try:

@@ -226,7 +226,6 @@ def test_unprintable_patient_names(run, tmp_path, name, message):
     [
         ("quote v1.2", "quote v1.2.docx"),
         ("Dr.Smith", "Dr.Smith.docx"),
-        ("ann.pdf", "ann.docx"),
         ("newdir/", "newdir/estimate-A-Q-"),
     ],
 )
@@ -234,6 +233,21 @@ def test_output_names_are_kept(run, tmp_path, output, written):
     result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", output)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"wrote {written}")
+
+
+def test_a_pdf_name_asks_for_pdf_and_a_forced_docx_takes_its_old_pdf_away(run, tmp_path):
+    args = ["estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", "ann.pdf"]
+    refused = run(*args)
+    assert refused.exit_code == 1 and "add --pdf to get ann.pdf (and ann.docx)" in refused.output
+    assert list(tmp_path.iterdir()) == []
+    made = run(*args, "--pdf")
+    assert made.output == "wrote ann.docx\nwrote ann.pdf\n"
+    # replaced without --pdf, the old PDF would no longer be of this document
+    again = run("estimate", "--patient", "B", "--item", "REJUV:FACE", "-o", "ann.docx", "--force")
+    assert again.exit_code == 0 and not (tmp_path / "ann.pdf").exists()
+    (tmp_path / "ann.docx").rename(tmp_path / "ann.pdf")  # a PDF, and no .docx beside it
+    beside = run("estimate", "--patient", "C", "--item", "REJUV:FACE", "-o", "ann.docx")
+    assert beside.exit_code == 1 and "ann.pdf already exists" in beside.output
 
 
 def test_output_that_cannot_be_written(run, tmp_path):
