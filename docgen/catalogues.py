@@ -23,9 +23,8 @@ from babel.support import Translations
 
 from docgen.exceptions import DocgenError, LocaleError
 from docgen.i18n import DOMAIN, catalogue_locales
-from docgen.workspace import Workspace
+from docgen.workspace import PACKAGE_DIR, Workspace
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 WORKSPACE_METHODS = [("templates/**.docx", "docx"), ("pricing/**.xlsx", "xlsx")]
 
 
@@ -73,6 +72,7 @@ def extract_messages(workspace: Workspace) -> Catalog:
 
 
 def write_catalogue_template(workspace: Workspace) -> Path:
+    workspace.ensure_editable("docgen i18n extract")
     path = template_path(workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
@@ -81,6 +81,7 @@ def write_catalogue_template(workspace: Workspace) -> Path:
 
 
 def init_locale(workspace: Workspace, locale: str) -> Path:
+    workspace.ensure_editable("'docgen i18n init'")
     try:
         parsed = Locale.parse(locale.strip().replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
@@ -104,6 +105,7 @@ def _read(path: Path, locale: str) -> Catalog:
 
 
 def update_catalogues(workspace: Workspace) -> list[Path]:
+    workspace.ensure_editable("docgen i18n update")
     template = extract_messages(workspace)
     updated = []
     for locale in catalogue_locales(workspace.locales_dir):
@@ -135,6 +137,7 @@ def _compiled_bytes(catalog: Catalog, path: Path) -> bytes:
 
 
 def compile_catalogues(workspace: Workspace) -> list[Path]:
+    workspace.ensure_editable("docgen i18n compile")
     written = []
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)

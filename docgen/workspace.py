@@ -14,11 +14,13 @@ WORKSPACE_FOLDERS = ("templates", "pricing")
 OPTIONAL_FOLDERS = ("locales", "appointments")
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+INSTALLED_WORKSPACE = PACKAGE_DIR / "default_workspace"
+
+
 def default_workspace_root() -> Path:
     """The workspace shipped with docgen: inside the installed package, or the source checkout."""
-    package = Path(__file__).resolve().parent
-    installed = package / "default_workspace"
-    return installed if installed.is_dir() else package.parent
+    return INSTALLED_WORKSPACE if INSTALLED_WORKSPACE.is_dir() else PACKAGE_DIR.parent
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,16 @@ class Workspace:
                 "create one with 'docgen init DIR'"
             )
         return cls(path.resolve())
+
+    def ensure_editable(self, action: str) -> None:
+        """Refuse to change the copy of the built-in workspace inside the installed package:
+        a reinstall or upgrade of docgen would silently undo the change."""
+        if self.root == INSTALLED_WORKSPACE.resolve():
+            raise WorkspaceError(
+                f"{action} would change the built-in workspace, which is part of the installed "
+                "docgen and is replaced when docgen is upgraded; make your own with "
+                "'docgen init DIR', then use 'docgen --workspace DIR …' (or DOCGEN_WORKSPACE)"
+            )
 
     @property
     def templates_dir(self) -> Path:

@@ -213,6 +213,23 @@ def test_status_notices_a_changed_plural_rule_until_compiled(workspace):
     assert status.exit_code == 0, status.output
 
 
+def test_the_installed_built_in_workspace_is_not_changed(workspace, monkeypatch):
+    """An upgrade of docgen replaces its built-in workspace: translations made there would
+    be lost, so the commands that write catalogues say to make a workspace of one's own."""
+    monkeypatch.setattr("docgen.workspace.INSTALLED_WORKSPACE", workspace.root)
+    before = {p: p.stat().st_mtime_ns for p in workspace.locales_dir.rglob("*") if p.is_file()}
+    runner = CliRunner()
+    for command in (["extract"], ["update"], ["compile"], ["init", "nl"]):
+        result = runner.invoke(main, ["--workspace", str(workspace.root), "i18n", *command])
+        assert result.exit_code == 1, (command, result.output)
+        assert "part of the installed docgen" in result.output
+        assert "make your own with 'docgen init DIR'" in result.output
+    after = {p: p.stat().st_mtime_ns for p in workspace.locales_dir.rglob("*") if p.is_file()}
+    assert after == before
+    status = runner.invoke(main, ["--workspace", str(workspace.root), "i18n", "status"])
+    assert status.exit_code == 0  # reading is fine
+
+
 def test_status_reports_what_is_missing(workspace):
     french = catalogue(workspace, "fr")
     french["Witness"].string = ""
