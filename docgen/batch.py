@@ -573,6 +573,28 @@ def run_batch(
             inputs_sha256=inputs, generated=check.properties["docgen.generated"][:10],
         )  # fmt: skip
 
+    def kept_back(relative: str, kind: str) -> str:
+        """Why a present document is not remade without --force: what changed since."""
+        recorded = previous.get(relative)
+        target = output_dir / relative
+        if recorded is None:
+            check = verify_content(target)
+            changed = not check.unchanged
+            price_list_then = check.properties.get("docgen.price-list-sha256")
+            template_then = None  # not recorded in the document
+        else:
+            changed = recorded.sha256 != _sha256(target)
+            price_list_then, template_then = recorded.price_list_sha256, recorded.template_sha256
+        if changed:
+            reason = "was changed after docgen made it"
+        elif price_list_then and price_list_then != price_list.checksum:
+            reason = f"was made with an earlier version of {price_list.path.name}"
+        elif template_then and template_then != checker.template(kind).checksum:
+            reason = f"was made with an earlier version of the template {kind}.docx"
+        else:
+            reason = "was made from other details of this row (or other translations)"
+        return f"{relative} already exists and {reason}; --force replaces it"
+
     def work() -> Iterator[Job]:
         for appointment in itertools.chain([first], appointments):
             if isinstance(appointment, RowFailure):
@@ -614,15 +636,7 @@ def run_batch(
                     )
                     finished([kept])
                     continue
-                result.failures.append(
-                    RowFailure(
-                        appointment.row,
-                        (
-                            f"{relative} already exists and was made from other inputs "
-                            "(or changed since); --force replaces it",
-                        ),
-                    )
-                )
+                result.failures.append(RowFailure(appointment.row, (kept_back(relative, kind),)))
             if documents:
                 yield appointment, documents
             else:

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import docx
 import pytest
 from babel import Locale
 from click.testing import CliRunner
@@ -93,7 +94,10 @@ def test_changed_row_needs_force(tmp_path):
     write_csv(appointments, header, rows[:2])
     second = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
     assert [f.row for f in second.failures] == [3, 3]
-    assert "made from other inputs" in second.failures[0].reason
+    assert second.failures[0].reason == (
+        "LUM-004128-Jeanne-Martin/consent.docx already exists and was made from other details "
+        "of this row (or other translations); --force replaces it"
+    )
     assert (second.made, second.skipped) == (0, 2)
     forced = run_batch(workspace, appointments, tmp_path / "out", jobs=1, force=True)
     assert forced.ok and (forced.made, forced.skipped) == (4, 0)
@@ -170,10 +174,28 @@ def test_a_failed_rerun_does_not_forget_documents(tmp_path, workspace, edit_work
     original.write_bytes(edit_workbook({"Prices!C2": 251}).read_bytes())  # a price changes
     changed = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
     assert changed.failed_rows == 3 and changed.made == 0
+    assert "already exists and was made with an earlier version of london.xlsx; --force" in (
+        changed.failures[0].reason
+    )  # what changed, so that the admin knows --force is what they want
     assert len(read_manifest(tmp_path / "out")) == 6  # the documents on disk stay listed
     original.write_bytes(saved.read_bytes())  # the price is put back
     again = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
     assert again.ok and (again.made, again.skipped) == (0, 6)
+
+
+def test_a_document_edited_after_the_batch_is_kept_back_and_said_so(tmp_path):
+    header, rows = sample_rows()
+    appointments = write_csv(tmp_path / "a.csv", header, rows[:1])
+    assert run_batch(Workspace.open(), appointments, tmp_path / "out", jobs=1).ok
+    form = tmp_path / "out" / "LUM-004127-Amélie-Laurent-O-Brien" / "consent.docx"
+    edited = docx.Document(form)
+    edited.add_paragraph("Signed on paper, see scan.")
+    edited.save(form)
+    again = run_batch(Workspace.open(), appointments, tmp_path / "out", jobs=1)
+    (failure,) = again.failures
+    assert failure.reason.endswith("consent.docx already exists and was changed after docgen "
+                                   "made it; --force replaces it")  # fmt: skip
+    assert "Signed on paper" in "\n".join(docx_paragraphs(form))
 
 
 def test_documents_of_an_interrupted_run_are_recognised(tmp_path):
