@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from docgen import __version__
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
-from docgen.estimate import new_document_id, parse_sessions
+from docgen.estimate import MOST_SESSIONS, new_document_id, parse_sessions
 from docgen.exceptions import DocgenError, FieldProblem, OutputError, Problem
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
@@ -251,9 +251,13 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
         problems = []
         sessions = record.get("sessions", "")
         if sessions and parse_sessions(sessions) is None:
-            message = N_("cell %(cell)s: sessions '%(value)s' is not a whole number of at least 1")
+            message = N_(
+                "cell %(cell)s: sessions '%(value)s' is not a whole number from 1 to %(most)s"
+            )
             cell = f"{columns['sessions']}{row}"
-            problems.append(FieldProblem("sessions", message, cell=cell, value=sessions))
+            problems.append(
+                FieldProblem("sessions", message, cell=cell, value=sessions, most=MOST_SESSIONS)
+            )
         documents = tuple(d.lower() for d in _split(record.get("documents", "")))
         unknown = [d for d in documents if d not in DOCUMENT_KINDS]
         if unknown:

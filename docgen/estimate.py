@@ -38,14 +38,19 @@ class PlanItem:
         if len(parts) == 3:
             sessions = parse_sessions(parts[2])
             if sessions is None:
-                raise PlanError([f"{spec!r}: sessions must be a whole number of at least 1"])
+                raise PlanError(
+                    [f"{spec!r}: sessions must be a whole number from 1 to {MOST_SESSIONS}"]
+                )
         return cls(parts[0].upper(), parts[1].upper(), sessions)
+
+
+MOST_SESSIONS = 9999  # as typed; a treatment's own range (Treatments sheet) is far smaller
 
 
 def parse_sessions(text: str) -> int | None:
     """A number of sessions as typed (a command line, a batch cell, a form): a whole number from
-    1 to 9999, else None. Four digits at most, so a pasted string of digits is not a number
-    Python refuses to convert."""
+    1 to MOST_SESSIONS, else None. Four digits at most, so a pasted string of digits is not a
+    number Python refuses to convert."""
     if not re.fullmatch("[0-9]{1,4}", text) or int(text) < 1:
         return None
     return int(text)

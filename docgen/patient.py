@@ -47,14 +47,17 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
     text = value.strip()
     if not text:
         return None
+    # The value is not repeated in these messages: they may end up in logs, and a date of
+    # birth is patient data. The row or the command line shows where it is.
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        problems.append(
+            FieldProblem("dob", N_("the date of birth is not a date written as YYYY-MM-DD"))
+        )
+        return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(text)
         return dt.date.fromisoformat(text)
-    except ValueError:
-        # The value is not repeated: messages may end up in logs, and a date of birth is
-        # patient data. The row or the command line shows where it is.
-        message = N_("the date of birth is not a date written as YYYY-MM-DD")
+    except ValueError:  # 1990-02-30
+        message = N_("the date of birth is not a day of the calendar: check its month and day")
         problems.append(FieldProblem("dob", message))
         return None
 

@@ -618,7 +618,7 @@ class _WorkbookReader:
         seen = self.defined.setdefault(what, {})
         if key in seen:
             message = _DUPLICATE[what]
-            shown = key if isinstance(key, str) else repr(key)  # a price row's (treatment, area)
+            shown = key if isinstance(key, str) else " / ".join(key)  # price rows: TREATMENT / AREA
             self.problem(cell, Message(message, key=shown, row=seen[key]))
             return False
         seen[key] = cell.coordinate.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

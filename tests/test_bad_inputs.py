@@ -32,7 +32,7 @@ WORKBOOKS = {
     "hidden-sheet.xlsx": "london.xlsx, sheet 'Prices': is hidden in the workbook",
     "negative-price.xlsx": "london.xlsx, Prices!C3: found -180, expected an amount of zero",
     "unknown-currency.xlsx": "london.xlsx, Clinic!B7: found 'POUNDS', expected an ISO 4217",
-    "duplicate-rows.xlsx": "london.xlsx, Prices!A3: duplicate price row for ('REJUV', 'FACE')",
+    "duplicate-rows.xlsx": "london.xlsx, Prices!A3: duplicate price row for REJUV / FACE",
 }
 TEMPLATES = {
     "not-a-docx.docx": "template consent.docx: is not a Word document (.docx)",

@@ -59,7 +59,9 @@ def test_fifty_rows_with_two_bad_ones(fifty, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "✗ 2 row(s) failed:" in result.output
     assert "row 13: " in result.output and "unknown area 'EARS'" in result.output
-    assert "row 40: the date of birth is not a date written as YYYY-MM-DD" in (result.output)
+    assert "row 40: the date of birth is not a day of the calendar: check its month" in (
+        result.output
+    )
     _header, rows = sample_rows()
     documents_per_row = [len(r[9].split(",")) for r in rows]
     expected = sum(documents_per_row[i % len(rows)] for i in range(50) if i not in (11, 38))
@@ -306,12 +308,12 @@ def test_row_problems_come_back_from_the_workers_translatable(workspace, tmp_pat
     planned, read = result.failures
     assert planned.reason == "the date of birth is in the future"
     assert read.reason == (
-        "cell E3: sessions 'lots' is not a whole number of at least 1; "
+        "cell E3: sessions 'lots' is not a whole number from 1 to 9999; "
         "cell F3: documents invoice unknown; use consent and/or estimate"
     )
     german = load_translations(workspace.locales_dir, Locale.parse("de"))
     assert [p.translated(german.gettext) for p in planned.problems + read.problems] == [
         "das Geburtsdatum liegt in der Zukunft",
-        "Zelle E3: die Anzahl der Sitzungen „lots“ ist keine ganze Zahl von mindestens 1",
+        "Zelle E3: die Anzahl der Sitzungen „lots“ ist keine ganze Zahl von 1 bis 9999",
         "Zelle F3: Dokumente invoice unbekannt; verwenden Sie consent und/oder estimate",
     ]

@@ -197,7 +197,7 @@ def test_every_bad_item_at_once(run, tmp_path):
         "--item", "X", "--item", "REJUV:FACE:²", "--item", "HAIR:SCALP", "--item", "hair:scalp",
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "'REJUV:FACE:0': sessions must be a whole number of at least 1" in result.output
+    assert "'REJUV:FACE:0': sessions must be a whole number from 1 to 9999" in result.output
     assert "'X' is not TREATMENT:AREA or TREATMENT:AREA:SESSIONS" in result.output
     assert "'REJUV:FACE:²': sessions must be" in result.output
     assert "FOO:BAR: unknown treatment 'FOO'" in result.output

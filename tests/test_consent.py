@@ -197,7 +197,7 @@ def test_every_bad_detail_is_reported_at_once(workspace, tmp_path):
     with pytest.raises(PlanError) as raised:
         consent(workspace, tmp_path, treatment="LIPOO", date_of_birth="1990-02-30")
     problems = raised.value.problems
-    assert problems[0] == "the date of birth is not a date written as YYYY-MM-DD"
+    assert problems[0] == "the date of birth is not a day of the calendar: check its month and day"
     with pytest.raises(PlanError, match="the date of birth is not a date written as YYYY-MM-DD"):
         consent(workspace, tmp_path, date_of_birth="1986-W15-6")
     assert problems[1].startswith("unknown treatment 'LIPOO' (did you mean LIPO?); known")

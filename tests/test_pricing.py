@@ -150,7 +150,7 @@ def test_price_row_naming_unknown_treatment_and_area(edit_workbook):
 def test_duplicate_treatment_and_area(edit_workbook):
     path = edit_workbook({"Prices!A3": "REJUV", "Prices!B3": "FACE"})
     assert only_problem(path) == (
-        "edited.xlsx, Prices!A3: duplicate price row for ('REJUV', 'FACE') (first defined in row 2)"
+        "edited.xlsx, Prices!A3: duplicate price row for REJUV / FACE (first defined in row 2)"
     )
 
 
