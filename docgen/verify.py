@@ -39,6 +39,12 @@ class Verification:
 def verify_content(path: str | Path) -> Verification:
     """Recompute the document's content checksum and compare it with the one it records."""
     path = Path(path)
+    if path.suffix.lower() == ".pdf":
+        return Verification(
+            path, False,
+            f"is a PDF, which carries no docgen checksum: verify {path.with_suffix('.docx').name}, "
+            "the Word document it was made from",
+        )  # fmt: skip
     try:
         with zipfile.ZipFile(path) as package:
             members = [i for i in package.infolist() if not i.is_dir()]

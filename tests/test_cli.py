@@ -295,3 +295,11 @@ def test_price_sheets_for_every_workbook_and_language(run, workspace, edit_workb
     assert "1\u202f250,00\u00a0CHF" in docx_text(
         tmp_path / "sheets" / "price-sheet-geneva-fr_CH.docx"
     )
+
+
+def test_untranslated_texts_in_a_warning_are_cut_between_words():
+    from docgen.cli import _shortened
+
+    text = "A short course before a wedding to brighten and even the skin tone of the face"
+    assert _shortened(text) == "A short course before a wedding to brighten and even the …"
+    assert _shortened("Witness") == "Witness"

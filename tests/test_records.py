@@ -93,6 +93,11 @@ def test_verify_finds_any_change(workspace, tmp_path):
     assert "not made by docgen" in verify_document(tmp_path / "plain.docx").message
     (tmp_path / "text.docx").write_text("not a zip")
     assert "cannot be read as a .docx" in verify_document(tmp_path / "text.docx").message
+    (tmp_path / "c.pdf").write_bytes(b"%PDF-1.7")
+    assert verify_document(tmp_path / "c.pdf").message == (
+        "is a PDF, which carries no docgen checksum: verify c.docx, the Word document it was "
+        "made from"
+    )
 
     result = CliRunner().invoke(main, ["verify", str(form.docx), str(tmp_path / "edited.docx")])
     assert result.exit_code == 1
