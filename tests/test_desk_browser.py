@@ -168,6 +168,23 @@ def test_an_impossible_date_of_birth_is_named_next_to_it_and_nothing_is_written(
     screenshot(browser, "error")
 
 
+def test_a_half_typed_date_of_birth_is_named_and_nothing_is_made(desk, browser):
+    """Chromium sends a date field typed only in part as empty: the documents would carry a
+    blank date of birth."""
+    url, _workspace, output = desk
+    before = sorted(output.iterdir())
+    fill_patient(browser, url)
+    field = browser.find_element(By.ID, "dob")
+    field.clear()
+    field.send_keys("1204")  # day and month, no year
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    error = wait(browser, expected_conditions.presence_of_element_located((By.ID, "dob-error")))
+    assert "The date of birth is not complete" in error.text
+    assert field.get_attribute("aria-invalid") == "true"
+    assert browser.switch_to.active_element == field
+    assert sorted(output.iterdir()) == before
+
+
 def test_a_form_without_its_csrf_token_is_refused(desk, browser):
     url, _workspace, output = desk
     before = sorted(output.iterdir())

@@ -128,6 +128,26 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  // A half-typed date reaches the server as no date at all, and the documents would be made
+  // with a blank line for it: say so next to the field instead of making them.
+  const dob = form.elements.dob;
+  form.addEventListener("submit", (event) => {
+    const action = event.submitter ? event.submitter.value : "";
+    if (!dob.validity.badInput || action === "refresh" || action === "preview") return;
+    event.preventDefault();
+    let box = document.getElementById("dob-error");
+    if (!box) {
+      box = element("div", undefined, "field-error");
+      box.id = "dob-error";
+      dob.before(box);
+    }
+    box.replaceChildren(element("p", labels.dob_incomplete));
+    dob.setAttribute("aria-invalid", "true");
+    dob.setAttribute("aria-describedby", "dob-error dob-hint");
+    dob.closest(".field").classList.add("invalid");
+    dob.focus();
+  });
+
   const prices = form.elements.prices;
   const refresh = form.querySelector('button[value="refresh"]');
   // another price list has other treatments: the server lays the form out again
