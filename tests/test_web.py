@@ -413,10 +413,11 @@ def test_serving_other_computers_needs_the_printed_token(workspace, output):
             announced += line
             if line.startswith("Press Ctrl-C"):
                 break
-        found = re.search(r"docgen desk: http://0\.0\.0\.0:(\d+)/\?token=(\S+)", announced)
-        assert found, announced
-        port, token = found.groups()
-        page = f"http://127.0.0.1:{port}/"
+        # an address other computers can open (not 0.0.0.0), with the token
+        found = re.search(r"docgen desk: http://([^:/]+):(\d+)/\?token=(\S+)", announced)
+        assert found and found.group(1) != "0.0.0.0", announced
+        address, port, token = found.groups()
+        page = f"http://{address}:{port}/"
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(page)
         assert refused.value.code == 403

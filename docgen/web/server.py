@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import signal
+import socket
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -33,6 +34,24 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+
+
+def _address_for_others(host: str) -> str:
+    """The address other computers reach this one at, for a server listening on all of its
+    addresses (0.0.0.0 is not one they can open); else the host as given."""
+    if host not in ANY_ADDRESS:
+        return host
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # a UDP connect sends nothing: it only picks a route
+        return probe.getsockname()[0]
+    except OSError:  # no network route: the computer's name may still be known to others
+        return socket.gethostname()
+    finally:
+        probe.close()
+
+
 def serve(
     workspace: Workspace,
     output_dir: str | Path = ".",
@@ -48,7 +67,8 @@ def serve(
     app = create_app(workspace, output_dir, token=token)
     with warm_libreoffice() as warm:
         server = create_server(app, host=host, port=port, threads=4, ident="docgen")
-        shown_host = f"[{host}]" if ":" in host else host
+        shown_host = _address_for_others(host)
+        shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         url = f"http://{shown_host}:{server.effective_port}/"
         announce(f"docgen desk: {url + (f'?token={token}' if token else '')}")
         if token:
@@ -60,7 +80,8 @@ def serve(
         )
         announce("Press Ctrl-C to stop.")
         if open_browser:
-            opened = url + (f"?token={token}" if token else "")
+            here = f"http://127.0.0.1:{server.effective_port}/" if host in ANY_ADDRESS else url
+            opened = here + (f"?token={token}" if token else "")
             threading.Timer(0.5, webbrowser.open, args=(opened,)).start()
         # Ctrl-C, and `kill`, stop it cleanly, even when started where SIGINT is ignored (a
         # background job of a script)
