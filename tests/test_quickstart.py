@@ -31,6 +31,10 @@ IGNORED = shutil.ignore_patterns(
 )
 
 
+def plain_spaces(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
 def quick_start_commands() -> list[str]:
     readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
@@ -78,6 +82,11 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
     # pdftotext writes Babel's narrow no-break spaces as plain spaces
     french = " ".join(pdf_text(demo / "estimate-fr.pdf").split())
     assert "3 920,00 £GB" in french and "Cost estimate" in french  # bilingual
+    # the totals stay together on one page, the deposit with the total (they were split)
+    pages = pdf_text(demo / "estimate-fr.pdf").split("\f")
+    (totals,) = [page for page in pages if "Acompte" in page]
+    assert "Sous-total HT" in totals and "TVA 20" in totals
+    assert re.search(r"^ +Total +3 920,00", plain_spaces(totals), re.MULTILINE)
     with (project / "locales/fr/LC_MESSAGES/docgen.po").open("rb") as handle:
         assert read_po(handle).get("Cost estimate").string in french
     assert "ليلى حداد" in pdf_text(demo / "consent-ar.pdf")

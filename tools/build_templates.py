@@ -352,6 +352,7 @@ def build_estimate(path: Path) -> None:
     write_cell(row.cells[0], deposit, align=right)
     write_cell(row.cells[1], "{{ estimate.deposit }}", align=right)
     set_widths(totals, [11.0, 6.0])
+    keep_rows_together(totals, with_next=True)  # the total, deposit and VAT note on one page
     paragraph(doc, "{{ estimate.vat_note }}", size=8, color=GREY, align=right, space_after=6)
 
     doc.add_heading(_("Health insurance"), level=2)
@@ -731,13 +732,16 @@ def build_consent(path: Path) -> None:
     signature_table(doc, [(_("Interpreter"), "{{ interpreter.name }}")])
     paragraph(doc, "{%p endif %}", space_after=0)
 
-    copy = paragraph(doc, space_after=0)  # kept with the signatures above it
+    copy = paragraph(doc, space_after=0, keep_with_next=True)  # kept with the signatures
     copy.paragraph_format.space_before = Pt(12)
     box = copy.add_run(BOX + " ")
     box.font.name = BOX_FONT
     box.font.size = Pt(13)
     add_run(copy, _("The patient received a copy of this signed form."), bold=True)
-    add_run(copy, "     " + _("Initials:") + " ____________")
+    # a line of its own: in a bilingual form the label takes two lines, the blank after both
+    initials = paragraph(doc, _("Initials:") + " ____________", space_after=0)
+    initials.paragraph_format.space_before = Pt(6)
+    initials.paragraph_format.left_indent = Cm(0.6)  # under the text, past the box
 
     footer(doc, "Consent form")
     doc.save(path)
