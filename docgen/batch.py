@@ -35,7 +35,7 @@ from docgen.exceptions import DocgenError, FieldProblem, OutputError, Problem
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
-from docgen.output import safe_filename_part, write_atomically
+from docgen.output import pdf_beside, safe_filename_part, write_atomically
 from docgen.pdf import convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list, normalise_header
 from docgen.render import DocumentTemplate
@@ -620,16 +620,15 @@ def run_batch(
                 inputs = checker.inputs_checksum(appointment, kind)
                 target = output_dir / relative
                 if force or not target.exists():
-                    if not force and target.with_suffix(".pdf").exists():
-                        result.failures.append(
-                            RowFailure(
-                                appointment.row,
-                                (
-                                    f"{target.with_suffix('.pdf')} already exists without its "
-                                    ".docx; --force replaces it",
-                                ),
-                            )
+                    if pdf and not force and target.with_suffix(".pdf").exists():
+                        blocked = (
+                            f"{target.with_suffix('.pdf')} already exists without its .docx; "
+                            "--force replaces it"
                         )
+                    else:
+                        blocked = None if pdf else pdf_beside(target)
+                    if blocked:
+                        result.failures.append(RowFailure(appointment.row, (blocked,)))
                         continue
                     documents.append((kind, relative, inputs))
                     continue
@@ -659,9 +658,6 @@ def run_batch(
                 result.made += 1
             if pdf and not (item.skipped and (output_dir / item.path).with_suffix(".pdf").exists()):
                 result.to_convert.append(output_dir / item.path)
-            elif not pdf and not item.skipped:
-                # the PDF of the document --force replaced would no longer match it
-                (output_dir / item.path).with_suffix(".pdf").unlink(missing_ok=True)
         advance(appointments)
 
     def advance(appointments: int) -> None:

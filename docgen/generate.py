@@ -31,7 +31,7 @@ from docgen.i18n import (
     load_translations,
     parse_locale,
 )
-from docgen.output import ensure_can_write, safe_filename_part, write_atomically
+from docgen.output import ensure_can_write, pdf_beside, safe_filename_part, write_atomically
 from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import PriceList, load_price_list
@@ -107,13 +107,17 @@ def _target(output: str | Path | None, default_name: str) -> Path:
     default name in the current folder. 'quote v1.2' becomes 'quote v1.2.docx'."""
     if output is None:
         return Path(default_name)
-    text = str(output)
-    path = Path(text).expanduser()
-    if path.is_dir() or text.endswith(("/", os.sep)):
+    path = Path(str(output)).expanduser()
+    if _names_a_folder(output):
         return path / default_name
     if path.suffix.lower() == ".pdf":
         return path.with_suffix(".docx")
     return path if path.suffix.lower() == ".docx" else path.with_name(path.name + ".docx")
+
+
+def _names_a_folder(output: str | Path) -> bool:
+    text = str(output)
+    return Path(text).expanduser().is_dir() or text.endswith(("/", os.sep))
 
 
 def when_issued(issued: dt.date | None) -> tuple[dt.date, dt.datetime | None, bool]:
@@ -152,7 +156,6 @@ def _write(
     write_atomically(target, data, force)
     untranslated = tuple(sorted(translations.missing))
     if not pdf:
-        _remove_replaced_pdf(target)
         return GeneratedDocument(target, None, document_id, untranslated)
     try:
         pdf_path = convert_to_pdf([target], force=force)[0]
@@ -160,12 +163,6 @@ def _write(
         target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
         raise
     return GeneratedDocument(target, pdf_path, document_id, untranslated)
-
-
-def _remove_replaced_pdf(document: Path) -> None:
-    """Remove the PDF of the document that --force replaced: it no longer matches. (Without
-    --force there is none: a .docx is not written beside another document's PDF.)"""
-    document.with_suffix(".pdf").unlink(missing_ok=True)
 
 
 def _plan_patient_estimate(
@@ -188,16 +185,18 @@ def _plan_patient_estimate(
 
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
     target = _target(output, default_name)
-    if Path(str(output)).suffix.lower() == ".pdf" and not pdf:
+    names_a_file = output is not None and not _names_a_folder(output)
+    if names_a_file and Path(str(output)).suffix.lower() == ".pdf" and not pdf:
         raise OutputError(
             f"{output}: docgen writes a Word document, and with --pdf its PDF beside it; "
             f"add --pdf to get {target.with_suffix('.pdf')} (and {target})"
         )
     ensure_can_write(target, force)
-    # even without --pdf: a new .docx beside another document's PDF would make a false pair
-    ensure_can_write(target.with_suffix(".pdf"), force)
     if pdf:
         find_soffice()
+        ensure_can_write(target.with_suffix(".pdf"), force)
+    elif problem := pdf_beside(target):
+        raise OutputError(problem)
     return target
 
 
@@ -454,7 +453,10 @@ def _write_set(
     LibreOffice run, and if anything fails every file of the set is removed again."""
     for target in targets:
         ensure_can_write(target, force)
-        ensure_can_write(target.with_suffix(".pdf"), force)
+        if pdf:
+            ensure_can_write(target.with_suffix(".pdf"), force)
+        elif problem := pdf_beside(target):
+            raise OutputError(problem)
     if pdf:
         find_soffice()
     try:

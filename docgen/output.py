@@ -43,6 +43,18 @@ def ensure_can_write(path: Path, force: bool) -> None:
         raise OutputExistsError(str(path))
 
 
+def pdf_beside(document: Path) -> str | None:
+    """Why document may not be written without its PDF: a PDF of its name is there, which
+    would no longer match it. docgen never removes it (it may be a signed copy)."""
+    companion = document.with_suffix(".pdf")
+    if not companion.exists():
+        return None
+    return (
+        f"{companion} is there and would not match a new {document.name}: add --pdf to make "
+        "it again from the new document, or move it away (it may be a signed copy)"
+    )
+
+
 def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True) -> Path:
     """Write via a temporary file in the same folder, so a reader never sees half a document.
     Documents hold patient data: like the temporary file, they are readable by their owner only.

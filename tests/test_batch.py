@@ -237,23 +237,26 @@ def test_a_pdf_left_without_its_docx_is_not_replaced(tmp_path):
     assert not (folder / "consent.docx").exists()
 
 
-def test_a_forced_rerun_without_pdfs_leaves_no_pdf_of_a_replaced_document(tmp_path):
-    """The admin would print the old form: a PDF must always be of the .docx beside it."""
+def test_a_document_is_never_left_beside_a_pdf_it_does_not_match(tmp_path):
+    """The admin would print the old form; and a PDF there may be the signed copy, which
+    docgen never removes. Without --pdf such a document is not remade."""
     header, rows = sample_rows()
     path = write_csv(tmp_path / "a.csv", header, rows[:2])
     out = tmp_path / "out"
     assert run_batch(Workspace.open(), path, out, jobs=1, pdf=True).ok
     folder = out / "LUM-004127-Amélie-Laurent-O-Brien"
-    assert (folder / "consent.pdf").is_file()
-    sessions = header.index("Sessions")
-    rows[0][sessions] = "4"
-    write_csv(path, header, rows[:2])
-    result = run_batch(Workspace.open(), path, out, jobs=1, force=True)
-    assert result.ok and result.made == len(list(out.glob("*/*.docx")))
-    assert list(out.glob("*/*.pdf")) == []
-    (folder / "consent.docx").rename(folder / "consent.pdf")  # a PDF without its .docx
+    signed = (folder / "consent.pdf").read_bytes()
+    result = run_batch(Workspace.open(), path, out, jobs=1, force=True)  # no --pdf
+    assert result.made == 0 and result.failed_rows == 2
+    assert "consent.pdf is there and would not match a new consent.docx: add --pdf" in (
+        result.failures[0].reason
+    )
+    assert (folder / "consent.pdf").read_bytes() == signed
+    again = run_batch(Workspace.open(), path, out, jobs=1, force=True, pdf=True)
+    assert again.ok and again.made == 4 and len(again.pdfs) == 4
+    (folder / "consent.docx").unlink()  # a PDF without its .docx
     result = run_batch(Workspace.open(), path, out, jobs=1)  # without --pdf too
-    assert "consent.pdf already exists without its .docx" in result.failures[0].reason
+    assert "consent.pdf is there and would not match" in result.failures[0].reason
 
 
 def test_single_column_file_and_unwritable_output(tmp_path):

@@ -235,19 +235,30 @@ def test_output_names_are_kept(run, tmp_path, output, written):
     assert result.output.startswith(f"wrote {written}")
 
 
-def test_a_pdf_name_asks_for_pdf_and_a_forced_docx_takes_its_old_pdf_away(run, tmp_path):
+def test_a_pdf_name_asks_for_pdf_and_a_pdf_beside_is_never_left_unmatched(run, tmp_path):
     args = ["estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", "ann.pdf"]
     refused = run(*args)
     assert refused.exit_code == 1 and "add --pdf to get ann.pdf (and ann.docx)" in refused.output
     assert list(tmp_path.iterdir()) == []
     made = run(*args, "--pdf")
     assert made.output == "wrote ann.docx\nwrote ann.pdf\n"
-    # replaced without --pdf, the old PDF would no longer be of this document
+    pdf = (tmp_path / "ann.pdf").read_bytes()
+    # replaced without --pdf, the PDF would no longer be of this document: refused, and the
+    # PDF (it may be the signed copy) kept
     again = run("estimate", "--patient", "B", "--item", "REJUV:FACE", "-o", "ann.docx", "--force")
-    assert again.exit_code == 0 and not (tmp_path / "ann.pdf").exists()
-    (tmp_path / "ann.docx").rename(tmp_path / "ann.pdf")  # a PDF, and no .docx beside it
-    beside = run("estimate", "--patient", "C", "--item", "REJUV:FACE", "-o", "ann.docx")
-    assert beside.exit_code == 1 and "ann.pdf already exists" in beside.output
+    assert again.exit_code == 1
+    assert "ann.pdf is there and would not match a new ann.docx: add --pdf" in again.output
+    assert (tmp_path / "ann.pdf").read_bytes() == pdf and "A" in docx_text(tmp_path / "ann.docx")
+    forced = run("estimate", "--patient", "B", "--item", "REJUV:FACE", "-o", "ann.docx",
+                 "--force", "--pdf")  # fmt: skip
+    assert forced.exit_code == 0 and (tmp_path / "ann.pdf").read_bytes() != pdf
+
+
+def test_an_output_folder_named_like_a_pdf_is_a_folder(run, tmp_path):
+    (tmp_path / "out.pdf").mkdir()
+    result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "-o", "out.pdf/")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("wrote out.pdf/estimate-A-Q-")
 
 
 def test_output_that_cannot_be_written(run, tmp_path):
