@@ -6,6 +6,7 @@ variables (a misspelt variable is an error, never a silent blank)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gettext as gettext_module
@@ -13,10 +14,12 @@ import hashlib
 import io
 import math
 import re
+import signal
+import threading
 import time
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +28,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement, parse_xml
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -62,6 +65,27 @@ class TemplateTimeout(Exception):
 RENDER_SECONDS = 20
 
 
+@contextlib.contextmanager
+def _signal_backstop(seconds: int):
+    """In a program's main thread, also stop the render by SIGALRM: it interrupts even work
+    that no check of the sandbox sees. Other threads rely on those checks alone."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not hasattr(signal, "setitimer") or not in_main_thread:
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise TemplateTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class _CheckedLoops(CodeGenerator):
     """Compiles every {% for %} loop of a template to take its items through the environment's
     checked_items, so that a render can be stopped between any two iterations: in any thread,
@@ -76,8 +100,9 @@ class _CheckedLoops(CodeGenerator):
 
 
 class _BoundedEnvironment(SandboxedEnvironment):
-    """Jinja's sandbox, bounded for a hostile template: range() over a whole document, the size
-    of what * builds, and the time a render takes (checked at every loop iteration and call)."""
+    """Jinja's sandbox, bounded for a hostile template: range() over a whole document, what a
+    template builds (with *, % or as an argument), and the time a render takes: checked at
+    every loop iteration, call, and item a filter goes through, in any thread."""
 
     code_generator_class = _CheckedLoops
 
@@ -86,13 +111,17 @@ class _BoundedEnvironment(SandboxedEnvironment):
         self.globals["range"] = self._range
         for unneeded in ("lipsum", "cycler", "joiner", "dict", "namespace"):
             self.globals.pop(unneeded, None)
-        for name in ("center", "indent", "wordwrap", "truncate", "format"):
+        for name in ("center", "indent", "wordwrap", "truncate", "format", "slice", "batch"):
             self.filters[name] = _refused_filter(name)
+        for name in _ITERATING_FILTERS:
+            self.filters[name] = self._checked_filter(self.filters[name])
         self.loop_items = 0
+        self.built = 0  # characters or items built with * in this render
         self.deadline: float | None = None  # time.monotonic() by which a render must end
 
     def start_render(self) -> None:
         self.loop_items = 0
+        self.built = 0
         self.deadline = time.monotonic() + RENDER_SECONDS
 
     def _check_time(self) -> None:
@@ -104,17 +133,35 @@ class _BoundedEnvironment(SandboxedEnvironment):
             self._check_time()
             yield item
 
+    def _checked_filter(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """The filter, taking the items it goes through one by one via checked_items (its
+        value comes after the context or environment that Jinja passes some filters)."""
+        position = 1 if hasattr(original, "jinja_pass_arg") else 0
+
+        @functools.wraps(original)  # keeps jinja_pass_arg
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > position and not isinstance(args[position], Undefined):
+                args = (*args[:position], self.checked_items(args[position]), *args[position + 1 :])
+            return original(*args, **kwargs)
+
+        return checked
+
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        """Every call of a template (a macro calling itself twice runs for ever without a
-        loop) is also a point where a render that has run too long stops."""
+        """Every call of a template is also a point where a render that has run too long stops
+        (a macro calling itself twice runs for ever without a loop); and no call takes a text
+        far too long (one doubling it at each call would fill the memory first)."""
         self._check_time()
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, str) and len(value) > self.MAX_BUILT_LENGTH:
+                raise SecurityError("the template builds a text far too long")
         return super().call(context, obj, *args, **kwargs)
 
-    intercepted_binops = frozenset({"*", "**"})
-    MAX_BUILT_LENGTH = 1_000_000
+    intercepted_binops = frozenset({"*", "**", "%"})
+    MAX_BUILT_LENGTH = 1_000_000  # over all the * of one render, and for one % or argument
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        """'x' * 10**9 and 10**10**10 would exhaust memory or time: bound what they build."""
+        """'x' * 10**9, '%999999999s' % x and 10**10**10 would exhaust memory or time: bound
+        what they build."""
         if (
             operator == "**"
             and isinstance(left, int | float)
@@ -122,14 +169,19 @@ class _BoundedEnvironment(SandboxedEnvironment):
             and math.log10(abs(left) + 2) * abs(right) > 1000
         ):
             raise SecurityError("the template raises a number to too high a power")
+        if operator == "%" and isinstance(left, str):
+            widths = (int(width) for width in _FORMAT_WIDTHS.findall(left))
+            if max(widths, default=0) > self.MAX_BUILT_LENGTH:
+                raise SecurityError("the template builds a text far too long")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
-                if (
-                    isinstance(sequence, str | list | tuple)
-                    and isinstance(count, int)
-                    and len(sequence) * count > self.MAX_BUILT_LENGTH
-                ):
-                    raise SecurityError("the template builds a text or list far too long")
+                if isinstance(sequence, str | list | tuple) and isinstance(count, int):
+                    size = len(sequence)
+                    if not isinstance(sequence, str):  # a list of texts: the texts too
+                        size += sum(len(item) for item in sequence if isinstance(item, str))
+                    self.built += size * max(count, 0)
+                    if self.built > self.MAX_BUILT_LENGTH:
+                        raise SecurityError("the template builds a text or list far too long")
         return super().call_binop(context, operator, left, right)
 
     def wrap_str_format(self, value: Any) -> Any:
@@ -144,6 +196,14 @@ class _BoundedEnvironment(SandboxedEnvironment):
         if self.loop_items > MAX_LOOP_ITEMS:
             raise SecurityError(f"the template's loops run over more than {MAX_LOOP_ITEMS} items")
         return items
+
+
+# Filters that go through every item of their value, each item then checked for time.
+_ITERATING_FILTERS = (
+    "select", "reject", "selectattr", "rejectattr", "map", "join", "sum", "list", "unique",
+    "sort", "groupby", "min", "max",
+)  # fmt: skip
+_FORMAT_WIDTHS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+)")
 
 
 def _refused_filter(name: str):
@@ -484,7 +544,8 @@ class DocumentTemplate:
         members = {}
         for member, kind, template, laid_out in prepared.parts:
             try:
-                xml = template.render(full_context)
+                with _signal_backstop(RENDER_SECONDS):
+                    xml = template.render(full_context)
             except UndefinedError as error:
                 raise TemplateError(
                     self.name,
