@@ -170,6 +170,8 @@ def load_price_list(path: str | Path) -> PriceList:
 def read_clinic_locale(path: str | Path) -> str | None:
     """The locale on a workbook's Clinic sheet, read even when other cells are wrong (a page
     listing what to fix speaks the clinic's language); None when there is none to read."""
+    if oversized_package(Path(path), MAX_WORKBOOK_BYTES, "a price list"):
+        return None  # load_price_list says so; unpacking it here could fill the memory
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:  # an unreadable workbook: its problems are reported by load_price_list

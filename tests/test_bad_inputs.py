@@ -142,6 +142,20 @@ def test_template_that_unpacks_to_gigabytes(run, workspace, tmp_path):
     assert_refused(result, "consent.docx: unpacks to 61 MB, far more than a Word template", out)
 
 
+def test_the_desk_does_not_unpack_a_workbook_bomb_to_find_its_language(workspace, tmp_path):
+    """The page's language is read from the Clinic sheet even of a workbook with wrong cells,
+    but not from one that unpacks to far more than a price list: load_price_list refuses it."""
+    from docgen.limits import MAX_WORKBOOK_BYTES
+    from docgen.pricing import read_clinic_locale
+
+    bomb = tmp_path / "bomb.xlsx"
+    bomb.write_bytes(workspace.workbook().read_bytes())
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/media/padding.bin", b"\0" * (MAX_WORKBOOK_BYTES + 1_000_000))
+    assert read_clinic_locale(workspace.workbook()) == "en_GB"
+    assert read_clinic_locale(bomb) is None
+
+
 def test_appointments_file_far_too_large(run, tmp_path):
     huge = tmp_path / "huge.csv"
     with huge.open("w") as handle:

@@ -39,12 +39,16 @@ ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 def _address_for_others(host: str) -> str:
     """The address other computers reach this one at, for a server listening on all of its
-    addresses (0.0.0.0 is not one they can open); else the host as given."""
+    addresses (0.0.0.0 is not one they can open); else the host as given. For '::' an IPv6
+    address: waitress then listens on IPv6 only."""
     if host not in ANY_ADDRESS:
         return host
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    family, documentation_address = (
+        (socket.AF_INET6, "2001:db8::1") if host == "::" else (socket.AF_INET, "192.0.2.1")
+    )
+    probe = socket.socket(family, socket.SOCK_DGRAM)
     try:
-        probe.connect(("192.0.2.1", 9))  # a UDP connect sends nothing: it only picks a route
+        probe.connect((documentation_address, 9))  # a UDP connect sends nothing: it picks a route
         return probe.getsockname()[0]
     except OSError:  # no network route: the computer's name may still be known to others
         return socket.gethostname()
@@ -80,7 +84,8 @@ def serve(
         )
         announce("Press Ctrl-C to stop.")
         if open_browser:
-            here = f"http://127.0.0.1:{server.effective_port}/" if host in ANY_ADDRESS else url
+            loopback = "[::1]" if host == "::" else "127.0.0.1"
+            here = f"http://{loopback}:{server.effective_port}/" if host in ANY_ADDRESS else url
             opened = here + (f"?token={token}" if token else "")
             threading.Timer(0.5, webbrowser.open, args=(opened,)).start()
         # Ctrl-C, and `kill`, stop it cleanly, even when started where SIGINT is ignored (a

@@ -15,7 +15,11 @@ document.addEventListener("DOMContentLoaded", () => {
   let unanswered = 0;
   async function poll() {
     try {
-      const response = await fetch(progress.dataset.progress, { headers: { Accept: "application/json" } });
+      // a server that takes the request but never answers (asleep, every thread busy)
+      // counts as not answering too
+      const response = await fetch(progress.dataset.progress, {
+        headers: { Accept: "application/json" }, signal: AbortSignal.timeout(5000),
+      });
       if (!response.ok) { location.reload(); return; }
       const state = await response.json();
       if (state.finished) { location.reload(); return; }
