@@ -115,6 +115,7 @@ class _BoundedEnvironment(SandboxedEnvironment):
             self.filters[name] = _refused_filter(name)
         for name in _ITERATING_FILTERS:
             self.filters[name] = self._checked_filter(self.filters[name])
+        self.filters["replace"] = self._bounded_replace(self.filters["replace"])
         self.loop_items = 0
         self.built = 0  # characters or items built with * in this render
         self.deadline: float | None = None  # time.monotonic() by which a render must end
@@ -145,6 +146,19 @@ class _BoundedEnvironment(SandboxedEnvironment):
             return original(*args, **kwargs)
 
         return checked
+
+    def _bounded_replace(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """replace multiplies a text as * does: bound what it would build, before building it."""
+
+        @functools.wraps(original)  # keeps jinja_pass_arg
+        def bounded(eval_ctx: Any, text: Any, old: Any, new: Any, count: Any = None) -> Any:
+            if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+                growth = text.count(old) * max(len(new) - len(old), 0) if old else len(new)
+                if len(text) + growth > self.MAX_BUILT_LENGTH:
+                    raise SecurityError("the template builds a text far too long")
+            return original(eval_ctx, text, old, new, count)
+
+        return bounded
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Every call of a template is also a point where a render that has run too long stops

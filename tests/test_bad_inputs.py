@@ -180,6 +180,7 @@ def test_appointments_file_far_too_large(run, tmp_path):
         ("{{ [0]|batch(100000000, 0)|list }}", "the batch filter is not available"),
         ("{% for i in range(100) %}{{ 'x' * 999999 }}{% endfor %}", "far too long"),
         ("{% macro d(s) %}{{ d(s ~ s) }}{% endmacro %}{{ d('x') }}", "a text far too long"),
+        ("{{ ('x' * 1000)|replace('x', 'y' * 900000) }}", "builds a text far too long"),
     ],
 )
 def test_template_mistakes_are_template_errors(run, workspace, tmp_path, tag, expected):

@@ -168,6 +168,7 @@ def test_a_page_break_written_in_a_template_is_right_to_left(tmp_path):
         "{% for n in numbers %}{{ loop.index }}/{{ loop.length }}{% if loop.last %}!{% endif %}"
         "{% else %}none{% endfor %}",
         "{% for row in rows recursive %}{{ row.name }}{% endfor %}",
+        "{{ items|join|replace('b', 'B') }} {{ 'a-b'|replace('-', ', ', 1) }}",
     ],
 )
 def test_bounded_filters_and_loops_give_jinjas_results(source):
