@@ -31,7 +31,7 @@ from docgen import __version__
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import MOST_SESSIONS, new_document_id, parse_sessions
-from docgen.exceptions import DocgenError, FieldProblem, OutputError, Problem
+from docgen.exceptions import DocgenError, FieldProblem, Message, OutputError, Problem
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
@@ -406,6 +406,31 @@ def _initialise(
         _worker = _Renderer(workspace, price_list, issued, output_dir)
 
 
+# The column of a file that each input a problem is about (FieldProblem.field) comes from.
+FIELD_COLUMNS = {
+    "patient": "patient", "dob": "dob", "ref": "ref", "locale": "locale",
+    "treatment": "treatment", "area": "areas", "sessions": "sessions",
+}  # fmt: skip
+
+
+def _located(failure: RowFailure, columns: dict[str, str]) -> RowFailure:
+    """A row's problems with the cell each is about, where the file has that column."""
+
+    def locate(problem: str) -> str:
+        header = FIELD_COLUMNS.get(getattr(problem, "field", ""))
+        if header not in columns:
+            return problem
+        cell = f"{columns[header]}{failure.row}"
+        return Message(N_("cell %(cell)s: %(problem)s"), cell=cell, problem=problem)
+
+    return replace(failure, problems=tuple(map(locate, failure.problems)))
+
+
+def _columns(path: Path) -> dict[str, str]:
+    """{header: column letter} of an appointments file already read once without error."""
+    return next(_records(path), (0, {}, {}))[2]
+
+
 def _message(problem: Problem | str) -> str:
     return problem if isinstance(problem, str) else str(problem)
 
@@ -548,6 +573,7 @@ def run_batch(
         find_soffice()
     appointments = iter_appointments(appointments_file)
     first = next(appointments)  # a file that cannot be used fails here, before anything is made
+    columns = _columns(Path(appointments_file))
     previous = {document.path: document for document in read_manifest(output_dir)}
     checker = _Renderer(workspace, price_list, issued, output_dir)
     result = BatchResult(output_dir)
@@ -648,7 +674,7 @@ def run_batch(
     def finished(items: list[BatchDocument | RowFailure], appointments: int = 0) -> None:
         for item in items:
             if isinstance(item, RowFailure):
-                result.failures.append(item)
+                result.failures.append(_located(item, columns))
                 continue
             manifest.add(item)
             recorded_paths.add(item.path)

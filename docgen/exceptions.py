@@ -42,9 +42,14 @@ class Message(str):
         return message
 
     def translated(self, gettext: Callable[[str], str]) -> str:
-        """The message in another language; as it is when its translation is broken."""
+        """The message in another language, with any Message among its values translated
+        too; as it is when its translation is broken."""
+        values = {
+            name: value.translated(gettext) if isinstance(value, Message) else value
+            for name, value in self.values.items()
+        }
         try:
-            return gettext(self.msgid) % self.values if self.values else gettext(self.msgid)
+            return gettext(self.msgid) % values if values else gettext(self.msgid)
         except (KeyError, ValueError, TypeError):
             return str(self)
 

@@ -58,8 +58,9 @@ def test_fifty_rows_with_two_bad_ones(fifty, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["batch", str(fifty), "-o", "out", "--jobs", "2"])
     assert result.exit_code == 1
     assert "✗ 2 row(s) failed:" in result.output
-    assert "row 13: " in result.output and "unknown area 'EARS'" in result.output
-    assert "row 40: the date of birth is not a day of the calendar: check its month" in (
+    # each row names the cell its problem is in
+    assert "row 13: cell F13: LIPO:" in result.output and "unknown area 'EARS'" in result.output
+    assert "row 40: cell B40: the date of birth is not a day of the calendar: check its" in (
         result.output
     )
     _header, rows = sample_rows()
@@ -309,14 +310,15 @@ def test_row_problems_come_back_from_the_workers_translatable(workspace, tmp_pat
     )
     result = run_batch(workspace, appointments, tmp_path / "out", jobs=2)
     planned, read = result.failures
-    assert planned.reason == "the date of birth is in the future"
+    assert planned.reason == "cell B2: the date of birth is in the future"
     assert read.reason == (
         "cell E3: sessions 'lots' is not a whole number from 1 to 9999; "
         "cell F3: documents invoice unknown; use consent and/or estimate"
     )
     german = load_translations(workspace.locales_dir, Locale.parse("de"))
     assert [p.translated(german.gettext) for p in planned.problems + read.problems] == [
-        "das Geburtsdatum liegt in der Zukunft",
+        german.gettext("cell %(cell)s: %(problem)s")
+        % {"cell": "B2", "problem": "das Geburtsdatum liegt in der Zukunft"},
         "Zelle E3: die Anzahl der Sitzungen „lots“ ist keine ganze Zahl von 1 bis 9999",
         "Zelle F3: Dokumente invoice unbekannt; verwenden Sie consent und/oder estimate",
     ]

@@ -485,7 +485,7 @@ def test_batch_row_problems_are_in_the_clinics_language(workspace, output, edit_
     response = upload(client, "tomorrow.csv", data.encode())
     page = finished_job_page(client, response.headers["Location"])
     page = html.unescape(page).replace("\xa0", " ")  # French puts a no-break space before ':'
-    assert "<td>Non fait : la date de naissance est dans le futur</td>" in page
+    assert "<td>Non fait : cellule B2 : la date de naissance est dans le futur</td>" in page
     expected = "cellule E3 : le nombre de séances « lots » n'est pas un nombre entier de 1 à 9999"
     assert f"<td>Non fait : {expected}</td>" in page
     assert "même patient et même référence qu'à la ligne 2" in page
