@@ -428,7 +428,11 @@ def _located(failure: RowFailure, columns: dict[str, str]) -> RowFailure:
 
 def _columns(path: Path) -> dict[str, str]:
     """{header: column letter} of an appointments file already read once without error."""
-    return next(_records(path), (0, {}, {}))[2]
+    records = _records(path)
+    try:
+        return next(records, (0, {}, {}))[2]
+    finally:
+        records.close()  # closes the workbook now (an open file cannot be removed on Windows)
 
 
 def _message(problem: Problem | str) -> str:
