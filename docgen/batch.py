@@ -585,40 +585,30 @@ def run_batch(
     folders: dict[str, int] = {}
     recorded_paths: set[str] = set()
 
-    def unchanged(relative: str, inputs: str) -> BatchDocument | None:
-        """The record of a present document made from these very inputs and not changed since:
-        from the manifest, or, for a document an interrupted run made but did not record, from
-        the properties the document carries."""
+    def present(relative: str, inputs: str, kind: str) -> BatchDocument | str:
+        """A present document's record, when it was made from these very inputs and not
+        changed since (from the manifest; for a document an interrupted run made but did not
+        record, from the properties it carries). Otherwise why it is kept back: what changed."""
         target = output_dir / relative
         recorded = previous.get(relative)
         if recorded is not None:
-            if recorded.inputs_sha256 == inputs and recorded.sha256 == _sha256(target):
+            changed = recorded.sha256 != _sha256(target)
+            if not changed and recorded.inputs_sha256 == inputs:
                 return recorded
-            return None
-        check = verify_content(target)
-        if not check.unchanged or check.properties.get("docgen.inputs-sha256") != inputs:
-            return None
-        kind = Path(relative).stem
-        return BatchDocument(
-            row=0, document=kind, patient_ref="", locale=check.properties["docgen.locale"],
-            path=relative, sha256=_sha256(target),
-            template_sha256=checker.template(kind).checksum,
-            price_list_sha256=check.properties["docgen.price-list-sha256"],
-            inputs_sha256=inputs, generated=check.properties["docgen.generated"][:10],
-        )  # fmt: skip
-
-    def kept_back(relative: str, kind: str) -> str:
-        """Why a present document is not remade without --force: what changed since."""
-        recorded = previous.get(relative)
-        target = output_dir / relative
-        if recorded is None:
+            price_list_then, template_then = recorded.price_list_sha256, recorded.template_sha256
+        else:
             check = verify_content(target)
             changed = not check.unchanged
+            if not changed and check.properties.get("docgen.inputs-sha256") == inputs:
+                return BatchDocument(
+                    row=0, document=kind, patient_ref="", locale=check.properties["docgen.locale"],
+                    path=relative, sha256=_sha256(target),
+                    template_sha256=checker.template(kind).checksum,
+                    price_list_sha256=check.properties["docgen.price-list-sha256"],
+                    inputs_sha256=inputs, generated=check.properties["docgen.generated"][:10],
+                )  # fmt: skip
             price_list_then = check.properties.get("docgen.price-list-sha256")
-            template_then = None  # not recorded in the document
-        else:
-            changed = recorded.sha256 != _sha256(target)
-            price_list_then, template_then = recorded.price_list_sha256, recorded.template_sha256
+            template_then = None  # a document does not record its template's checksum
         if changed:
             reason = "was changed after docgen made it"
         elif price_list_then and price_list_then != price_list.checksum:
@@ -662,14 +652,14 @@ def run_batch(
                         continue
                     documents.append((kind, relative, inputs))
                     continue
-                recorded = unchanged(relative, inputs)
-                if recorded is not None:
-                    kept = replace(
-                        recorded, row=appointment.row, patient_ref=appointment.ref, skipped=True
-                    )
-                    finished([kept])
+                found = present(relative, inputs, kind)
+                if isinstance(found, str):
+                    result.failures.append(RowFailure(appointment.row, (found,)))
                     continue
-                result.failures.append(RowFailure(appointment.row, (kept_back(relative, kind),)))
+                kept = replace(
+                    found, row=appointment.row, patient_ref=appointment.ref, skipped=True
+                )
+                finished([kept])
             if documents:
                 yield appointment, documents
             else:

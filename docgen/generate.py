@@ -31,7 +31,7 @@ from docgen.i18n import (
     load_translations,
     parse_locale,
 )
-from docgen.output import ensure_can_write, pdf_beside, safe_filename_part, write_atomically
+from docgen.output import ensure_can_write_with_pdf, safe_filename_part, write_atomically
 from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import PriceList, load_price_list
@@ -191,12 +191,9 @@ def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, for
             f"{output}: docgen writes a Word document, and with --pdf its PDF beside it; "
             f"add --pdf to get {target.with_suffix('.pdf')} (and {target})"
         )
-    ensure_can_write(target, force)
+    ensure_can_write_with_pdf(target, pdf, force)
     if pdf:
         find_soffice()
-        ensure_can_write(target.with_suffix(".pdf"), force)
-    elif problem := pdf_beside(target):
-        raise OutputError(problem)
     return target
 
 
@@ -452,11 +449,7 @@ def _write_set(
     """Write several documents as one: every target is checked first, the PDFs are made in one
     LibreOffice run, and if anything fails every file of the set is removed again."""
     for target in targets:
-        ensure_can_write(target, force)
-        if pdf:
-            ensure_can_write(target.with_suffix(".pdf"), force)
-        elif problem := pdf_beside(target):
-            raise OutputError(problem)
+        ensure_can_write_with_pdf(target, pdf, force)
     if pdf:
         find_soffice()
     try:

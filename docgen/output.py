@@ -55,6 +55,16 @@ def pdf_beside(document: Path) -> str | None:
     )
 
 
+def ensure_can_write_with_pdf(document: Path, pdf: bool, force: bool) -> None:
+    """ensure_can_write for a .docx and, with pdf, the PDF made beside it; without pdf, a PDF
+    of its name there is a reason not to write it (pdf_beside)."""
+    ensure_can_write(document, force)
+    if pdf:
+        ensure_can_write(document.with_suffix(".pdf"), force)
+    elif problem := pdf_beside(document):
+        raise OutputError(problem)
+
+
 def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True) -> Path:
     """Write via a temporary file in the same folder, so a reader never sees half a document.
     Documents hold patient data: like the temporary file, they are readable by their owner only.
