@@ -148,16 +148,13 @@ def compile_catalogues(workspace: Workspace) -> list[Path]:
     return written
 
 
-_HEADER_DATES = ("POT-Creation-Date:", "PO-Revision-Date:")
-
-
-def _translations(data: bytes) -> dict:
-    """The translations a compiled catalogue holds, and its header (the plural rule is there)
-    without the dates that `update` rewrites and no document reads."""
-    translations = dict(Translations(io.BytesIO(data), domain=DOMAIN)._catalog)
-    header = translations.get("", "").splitlines()
-    translations[""] = [line for line in header if not line.startswith(_HEADER_DATES)]
-    return translations
+def _what_documents_read(data: bytes) -> tuple[dict, str | None]:
+    """A compiled catalogue's translations and its plural rule: all a document reads from it.
+    The rest of the header (dates, the version of the tool that wrote it) changes with every
+    update or Babel release and never makes a catalogue stale."""
+    compiled = Translations(io.BytesIO(data), domain=DOMAIN)
+    translations = {key: text for key, text in compiled._catalog.items() if key != ""}
+    return translations, compiled._info.get("plural-forms")
 
 
 def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
@@ -181,8 +178,8 @@ def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
             else:
                 translated += 1
         compiled_path = path.with_suffix(".mo")
-        compiled = compiled_path.is_file() and _translations(
+        compiled = compiled_path.is_file() and _what_documents_read(
             compiled_path.read_bytes()
-        ) == _translations(_compiled_bytes(catalog, path))
+        ) == _what_documents_read(_compiled_bytes(catalog, path))
         statuses.append(LocaleStatus(locale, translated, fuzzy, missing, compiled))
     return statuses

@@ -3,11 +3,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
+from babel.numbers import format_currency
 from docx.oxml.ns import qn
 
 from docgen.pricing import PriceList, load_price_list
@@ -30,6 +32,12 @@ def docx_paragraphs(path: Path) -> list[str]:
 
 def docx_text(path: Path) -> str:
     return "\n".join(docx_paragraphs(path))
+
+
+def money(amount: str | int, currency: str, locale: str) -> str:
+    """An amount as Babel's CLDR writes it. Tests ask Babel for a currency pattern or grouping
+    sign instead of copying one CLDR release's output, which changes between Babel releases."""
+    return format_currency(Decimal(amount), currency, locale=locale)
 
 
 def pdf_text(path: Path) -> str:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import docx_paragraphs, docx_text
+from conftest import docx_paragraphs, docx_text, money
 
 from docgen.cli import main
 from docgen.workspace import Workspace
@@ -43,7 +43,7 @@ def test_estimate_with_pdf_and_locale(run, tmp_path):
     assert result.exit_code == 0, result.output
     pdfs = list(tmp_path.glob("estimate-Hans-Q-*.pdf"))
     assert len(pdfs) == 1
-    assert "1.530,00\u00a0£" in docx_text(pdfs[0].with_suffix(".docx"))
+    assert money(1530, "GBP", "de_DE") in docx_text(pdfs[0].with_suffix(".docx"))
 
 
 def test_plan_errors_are_listed_with_exit_1(run, tmp_path):
@@ -157,7 +157,7 @@ def test_several_workbooks_need_prices(run, workspace, edit_workbook):
     assert ambiguous.exit_code == 1
     assert "several workbooks (geneva, london); choose one with --prices" in ambiguous.output
     assert run(*args, "--prices", "geneva", "-o", "g.docx").exit_code == 0
-    assert "1\u202f250,00\u00a0CHF" in docx_text("g.docx")
+    assert money(1250, "CHF", "fr_CH") in docx_text("g.docx")
     missing = run(*args, "--prices", "paris")
     assert "no workbook 'paris'" in missing.output and "geneva, london" in missing.output
 
@@ -303,7 +303,7 @@ def test_price_sheets_for_every_workbook_and_language(run, workspace, edit_workb
     assert len(names) == 14  # 2 workbooks x 7 languages
     assert "price-sheet-geneva-fr_CH.docx" in names and "price-sheet-london-en_GB.docx" in names
     assert "price-sheet-geneva-en.docx" in names
-    assert "1\u202f250,00\u00a0CHF" in docx_text(
+    assert money(1250, "CHF", "fr_CH") in docx_text(
         tmp_path / "sheets" / "price-sheet-geneva-fr_CH.docx"
     )
 

@@ -97,21 +97,23 @@ def test_totals_equal_the_sum_of_their_lines(price_list):
 
 
 @pytest.mark.parametrize(
-    ("currency", "locale", "expected_total"),
-    [
-        ("GBP", "en_GB", "£3,920.00"),
-        ("EUR", "fr_FR", "3\u202f920,00\u00a0€"),
-        ("EUR", "de_DE", "3.920,00\u00a0€"),
-        ("CHF", "de_CH", "CHF\u00a03’920.00"),
-        ("USD", "en_US", "$3,920.00"),
-    ],
+    ("currency", "locale"),
+    [("GBP", "en_GB"), ("EUR", "fr_FR"), ("EUR", "de_DE"), ("CHF", "de_CH"), ("USD", "en_US")],
 )
-def test_currencies_are_written_by_babel(edit_workbook, currency, locale, expected_total):
+def test_currencies_are_written_by_babel(edit_workbook, currency, locale):
     price_list = load_price_list(edit_workbook({"Clinic!B7": currency, "Clinic!B8": locale}))
     estimate = plan(price_list, "REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
     fmt = Formatter(parse_locale(locale), currency)
-    assert fmt.money(estimate.total) == expected_total
+    assert estimate.total == Decimal("3920")
     assert fmt.money(estimate.total) == format_currency(Decimal("3920"), currency, locale=locale)
+
+
+def test_english_amounts_keep_their_familiar_form(edit_workbook):
+    """Literal checks where CLDR has long been settled: the sign before the amount, a comma
+    for thousands, a point for pence."""
+    estimate = plan(load_price_list(edit_workbook()), "REJUV:FACE", "HAIR:SCALP:8")
+    assert Formatter(parse_locale("en_GB"), "GBP").money(estimate.total) == "£3,380.00"
+    assert Formatter(parse_locale("en_US"), "USD").money(estimate.total) == "$3,380.00"
 
 
 def test_currency_without_minor_units(edit_workbook):
