@@ -36,6 +36,7 @@ from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, wh
 from docgen.i18n import N_, Formatter
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
 from docgen.output import pdf_beside, safe_filename_part, write_atomically
+from docgen.patient import LONGEST_TEXT, length_problems
 from docgen.pdf import convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list, normalise_header
 from docgen.render import DocumentTemplate
@@ -273,6 +274,15 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
             cell = f"{columns['allow minor']}{row}"
             problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
+        problems.extend(
+            length_problems(
+                **{
+                    field: record.get(field, "").strip()
+                    for field in LONGEST_TEXT
+                    if field != "patient"
+                }
+            )
+        )
         if problems:
             yield RowFailure(row, tuple(problems))
             continue

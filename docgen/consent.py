@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from docgen.estimate import Estimate, closest, plan_estimate, plan_items
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
-from docgen.patient import Patient, check_patient, parse_date_of_birth
+from docgen.patient import Patient, check_patient, length_problems, parse_date_of_birth
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
 
 
@@ -47,6 +47,9 @@ def plan_consent(
     problems: list[str] = []
     person = Patient(patient, parse_date_of_birth(date_of_birth, problems), reference.strip())
     minor = check_patient(person, issued, allow_minor, problems)
+    problems.extend(
+        length_problems(practitioner=practitioner.strip(), interpreter=interpreter.strip())
+    )
 
     code = treatment.strip().upper()
     chosen = price_list.treatments.get(code)

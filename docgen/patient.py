@@ -13,7 +13,17 @@ from docgen.render import xml_safe
 
 ADULT_AGE = 18
 OLDEST_PLAUSIBLE_AGE = 120
-LONGEST_NAME = 200
+# Every text typed for a document has a bound: it must fit where the form prints it, and a
+# field pasted full by mistake (or on purpose) must not make a hundred-page document.
+LONGEST_TEXT = {"patient": 200, "ref": 64, "practitioner": 200, "interpreter": 200}
+_TOO_LONG = {
+    "patient": N_("the patient's name is %(length)s characters long; at most %(longest)s"),
+    "ref": N_("the patient reference is %(length)s characters long; at most %(longest)s"),
+    "practitioner": N_(
+        "the practitioner's name is %(length)s characters long; at most %(longest)s"
+    ),
+    "interpreter": N_("the interpreter's name is %(length)s characters long; at most %(longest)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -35,10 +45,16 @@ def name_problems(name: str) -> list[str]:
     printable = xml_safe(name)
     if not any(unicodedata.category(ch)[0] in "LN" for ch in printable):
         return [FieldProblem("patient", N_("the patient's name is empty or has no letters"))]
-    if len(printable) > LONGEST_NAME:
-        message = N_("the patient's name is %(length)s characters long; at most %(longest)s")
-        return [FieldProblem("patient", message, length=len(printable), longest=LONGEST_NAME)]
-    return []
+    return length_problems(patient=printable)
+
+
+def length_problems(**texts: str) -> list[str]:
+    """A problem for each text longer than its field allows (fields: LONGEST_TEXT's keys)."""
+    return [
+        FieldProblem(field, _TOO_LONG[field], length=len(text), longest=LONGEST_TEXT[field])
+        for field, text in texts.items()
+        if len(text) > LONGEST_TEXT[field]
+    ]
 
 
 def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:
@@ -65,6 +81,7 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
 def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems: list[str]) -> bool:
     """Add a problem for anything impossible about the patient; return whether they are a minor."""
     problems.extend(name_problems(patient.name))
+    problems.extend(length_problems(ref=patient.reference))
     age = patient.age_on(today)
     if age is None:
         return False

@@ -6,6 +6,7 @@ import contextlib
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -60,14 +61,19 @@ def libreoffice_available() -> bool:
     return True
 
 
+# LibreOffice 7.4 converts only the first 246 files one command names, and still exits 0.
+FILES_PER_RUN = 200
+
+
 def convert_to_pdf(
-    documents: Sequence[Path], *, force: bool = False, jobs: int = 1, timeout: int = 1800
+    documents: Sequence[Path], *, force: bool = False, jobs: int = 1, timeout: int = 600
 ) -> list[Path]:
     """Write a PDF beside each .docx and return the PDFs.
 
     Inside `warm_libreoffice()`, the LibreOffice kept running there converts them. Otherwise
-    LibreOffice starts once per job, never once per document: the documents are split between
-    `jobs` LibreOffice processes with their own profiles."""
+    LibreOffice starts once per job and FILES_PER_RUN documents, never once per document: the
+    documents are split between `jobs` LibreOffice processes with their own profiles. A
+    LibreOffice that takes more than `timeout` seconds for one run is stopped."""
     if not documents:
         return []
     soffice = find_soffice()
@@ -75,41 +81,104 @@ def convert_to_pdf(
         if _warm is not None:
             for name, document in zip(staged, documents, strict=True):
                 _warm.convert(name, out / (name.stem + ".pdf"), shown_as=document)
-            return _place(staged, documents, out, force, "")
-        groups = [staged[i::jobs] for i in range(max(1, min(jobs, len(staged))))]
-        with contextlib.ExitStack() as stack:
-            running = []
-            for group in groups:
-                profile = stack.enter_context(tempfile.TemporaryDirectory(prefix="docgen-lo-"))
-                command = [
-                    soffice,
-                    f"-env:UserInstallation={Path(profile).as_uri()}",
-                    "--headless",
-                    "--norestore",
-                    "--convert-to",
-                    "pdf:writer_pdf_Export",
-                    "--outdir",
-                    str(out),
-                    *[str(name) for name in group],
+        else:
+            shown_as = dict(zip(staged, documents, strict=True))
+            lanes = [staged[i::jobs] for i in range(max(1, min(jobs, len(staged))))]
+            with contextlib.ExitStack() as stack:
+                profiles = [
+                    Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="docgen-lo-")))
+                    for _ in lanes
                 ]
-                running.append(
-                    subprocess.Popen(
-                        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-                    )
+                for first in range(0, max(map(len, lanes)), FILES_PER_RUN):
+                    runs = [
+                        (lane[first : first + FILES_PER_RUN], profile)
+                        for lane, profile in zip(lanes, profiles, strict=True)
+                        if lane[first : first + FILES_PER_RUN]
+                    ]
+                    _run_cold(soffice, runs, out, timeout, shown_as)
+        return _place(staged, documents, out, force)
+
+
+def _run_cold(
+    soffice: str,
+    runs: list[tuple[list[Path], Path]],
+    out: Path,
+    timeout: int,
+    shown_as: dict[Path, Path],
+) -> None:
+    """One LibreOffice per (documents, profile), side by side; PdfError unless every document
+    got its PDF. Each runs in a process group of its own, stopped whole on any way out."""
+    running = []
+    try:
+        for names, profile in runs:
+            command = [
+                soffice,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf:writer_pdf_Export",
+                "--outdir",
+                str(out),
+                *[str(name) for name in names],
+            ]
+            running.append(
+                subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    errors="replace",
+                    start_new_session=True,
                 )
-            outputs = []
-            for process in running:
-                try:
-                    outputs.append(process.communicate(timeout=timeout))
-                except subprocess.TimeoutExpired:
-                    for other in running:
-                        other.kill()
-                    raise PdfError(
-                        f"LibreOffice did not finish converting within {timeout} s"
-                    ) from None
-        detail = " ".join(out.strip() + " " + err.strip() for out, err in outputs)
-        codes = ", ".join(str(process.returncode) for process in running)
-        return _place(staged, documents, out, force, f"(exit {codes}): {detail.strip()}")
+            )
+        complaints = []
+        for process in running:
+            try:
+                _, errors = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise PdfError(
+                    f"LibreOffice did not finish converting {len(runs[0][0])} documents within "
+                    f"{timeout} s; it was stopped"
+                ) from None
+            if process.returncode or errors.strip():
+                complaints.append(f"exit {process.returncode}: {_last_words(errors)}")
+    finally:
+        for process in running:
+            stop_process_group(process)
+    missing = [
+        shown_as[name]
+        for names, _ in runs
+        for name in names
+        if not (out / (name.stem + ".pdf")).is_file()
+        or not (out / (name.stem + ".pdf")).stat().st_size
+    ]
+    if missing:
+        shown = ", ".join(map(str, missing[:3])) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        said = f" (LibreOffice said: {'; '.join(complaints)})" if complaints else ""
+        raise PdfError(f"LibreOffice could not convert {shown} to PDF{said}")
+
+
+def _last_words(output: str, most: int = 300) -> str:
+    """The end of what a program printed, on one line and short: the error is usually there,
+    and a message quoting all of it would bury it."""
+    text = " ".join(output.split())
+    return text if len(text) <= most else "…" + text[-most:]
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Kill a process started with start_new_session=True and everything it started (soffice
+    runs soffice.bin, which would otherwise keep running and hold its profile)."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    elif process.poll() is None:
+        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -130,16 +199,12 @@ def _staging(documents: Sequence[Path]) -> Iterator[tuple[list[Path], Path]]:
         yield staged, out
 
 
-def _place(
-    staged: list[Path], documents: Sequence[Path], out: Path, force: bool, detail: str
-) -> list[Path]:
+def _place(staged: list[Path], documents: Sequence[Path], out: Path, force: bool) -> list[Path]:
     """Move each PDF made in the staging folder next to its .docx."""
     written = []
     for name, document in zip(staged, documents, strict=True):
-        produced = out / (name.stem + ".pdf")
-        if not produced.is_file() or produced.stat().st_size == 0:
-            raise PdfError(f"LibreOffice could not convert {document} to PDF {detail}".strip())
         target = document.with_suffix(".pdf")
+        produced = out / (name.stem + ".pdf")
         produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
         move_into_place(produced, target, force)
         written.append(target)
@@ -174,11 +239,11 @@ class WarmLibreOffice:
     libreoffice_worker.py. A conversion takes a tenth of a second instead of a cold start's
     one or two seconds. Thread-safe: conversions take turns."""
 
-    def __init__(self, soffice: str, python: str, timeout: float = 120):
+    def __init__(self, soffice: str, python: str, timeout: float = 60):
         self._command = [soffice, python]
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._profile = tempfile.TemporaryDirectory(prefix="docgen-lo-")
+        self._profile: tempfile.TemporaryDirectory | None = None
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue[str] = queue.Queue()
         with self._lock:
@@ -187,6 +252,8 @@ class WarmLibreOffice:
     def _start(self) -> None:
         soffice, python = self._command
         worker = Path(__file__).with_name("libreoffice_worker.py")
+        # a profile of its own each start: one a killed LibreOffice left may be locked
+        self._profile = tempfile.TemporaryDirectory(prefix="docgen-lo-")
         self._process = subprocess.Popen(
             [python, str(worker), soffice, Path(self._profile.name).as_uri()],
             stdin=subprocess.PIPE,
@@ -194,14 +261,16 @@ class WarmLibreOffice:
             stderr=subprocess.DEVNULL,
             text=True,
             encoding="utf-8",
+            start_new_session=True,  # Ctrl-C reaches docgen, which stops LibreOffice in turn
         )
         self._replies = queue.Queue()
         threading.Thread(
             target=self._read, args=(self._process.stdout, self._replies), daemon=True
         ).start()
-        if self._reply() != "ready":
-            self._stop()
-            raise PdfError("LibreOffice could not be started for docgen")
+        reply = self._reply()
+        if reply != "ready":
+            self._stop(graceful=False)
+            raise PdfError(f"LibreOffice could not be started for docgen: {reply[6:]}")
 
     @staticmethod
     def _read(stream, replies: queue.Queue) -> None:
@@ -224,27 +293,30 @@ class WarmLibreOffice:
             self._process.stdin.flush()
             reply = self._reply()
             if reply != "ok":
-                self._stop()  # in an unknown state: the next conversion starts afresh
+                # stuck or in an unknown state: stopped now, the next conversion starts afresh
+                self._stop(graceful=False)
                 raise PdfError(
                     f"LibreOffice could not convert {shown_as or document} to PDF: {reply[6:]}"
                 )
 
-    def _stop(self) -> None:
+    def _stop(self, graceful: bool = True) -> None:
+        """End of input asks the worker to close LibreOffice; whatever is left of its process
+        group after that (or at once, when not graceful) is killed."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        profile, self._profile = self._profile, None
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+            if graceful:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=30)
+            stop_process_group(process)
+        if profile is not None:
+            profile.cleanup()
 
     def close(self) -> None:
         with self._lock:
             self._stop()
-        self._profile.cleanup()
 
 
 _warm: WarmLibreOffice | None = None

@@ -10,8 +10,10 @@ import docx
 import openpyxl
 import pytest
 from babel.numbers import format_currency
+from click.testing import CliRunner, Result
 from docx.oxml.ns import qn
 
+from docgen.cli import main
 from docgen.pricing import PriceList, load_price_list
 from docgen.workspace import Workspace, init_workspace
 
@@ -44,6 +46,19 @@ def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """The docgen command as an admin runs it, in tmp_path, with no workspace set."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCGEN_WORKSPACE", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+    return invoke
 
 
 @pytest.fixture

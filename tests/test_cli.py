@@ -5,23 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from click.testing import CliRunner
 from conftest import docx_paragraphs, docx_text, money
 
-from docgen.cli import main
 from docgen.workspace import Workspace
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DOCGEN_WORKSPACE", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args, **kwargs):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
-
-    return invoke
 
 
 def test_estimate_from_the_built_in_workspace(run, tmp_path):

@@ -33,6 +33,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from docgen import __version__
@@ -65,6 +66,7 @@ from docgen.pdf import libreoffice_available
 from docgen.pricing import PriceList, read_clinic_locale
 from docgen.workspace import Workspace
 
+LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
           "interpreter")  # fmt: skip
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
@@ -296,12 +298,27 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         values["prices"] = _workbook(values["prices"])
         return values
 
+    def _overlong(source) -> dict[str, list[str]]:
+        """An error for each field far longer than anything typed there, found before anything
+        reads it: a name, a code or a reference pasted a hundred thousand times over."""
+        return {
+            name: [_("This is far too long (%(length)s characters).", length=len(value))]
+            for name in (*FIELDS, "prices")
+            for value in source.getlist(name)
+            if len(value) > LONGEST_FIELD
+        }
+
     @app.get("/")
     def home():
+        if _overlong(request.args):
+            abort(400)
         return _patient_page(_values(request.args), {})
 
     @app.post("/")
     def make_documents():
+        overlong = _overlong(request.form)
+        if overlong:  # nothing of it is read, nor shown again
+            return _patient_page(_values(MultiDict()), overlong), 422
         values = _values(request.form)
         action = request.form.get("action", "")
         if action not in ("preview", "refresh", *_KINDS_BY_ACTION):
@@ -344,6 +361,9 @@ def _register_routes(app: Flask, desk: Desk) -> None:
 
     @app.get("/preview")
     def preview_json():
+        overlong = _overlong(request.args)
+        if overlong:
+            return jsonify(errors=overlong), 422
         values = _values(request.args)
         errors, sessions = _sessions(values)
         preview, preview_errors = _preview(values, sessions)

@@ -1,0 +1,264 @@
+"""Reliability under load and faults: a large batch gets every PDF, a stuck or killed
+LibreOffice is stopped with everything it started, and no field is long enough to make a
+document run away."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import HOSTILE_NAME, docx_text, pdf_text
+from test_batch import sample_rows, write_csv
+
+from docgen.batch import read_manifest
+from docgen.cli import main
+from docgen.exceptions import PdfError, PlanError
+from docgen.generate import create_consent
+from docgen.patient import LONGEST_TEXT
+from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
+from docgen.web import create_app
+
+
+def group_members(group: int) -> list[int]:
+    """The processes still alive in a process group (zombies are dead already)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) == group and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path):
+    """LibreOffice 7.4 converts only the first 246 files named on one command line; a batch
+    of 130 rows (260 documents) on one job once ended with 246 PDFs and exit 1."""
+    header, rows = sample_rows()
+    documents = header.index("Documents")
+    reference = header.index("Ref")
+    day = [
+        [*row[:reference], f"D-{index:04d}", *row[reference + 1 : documents], "consent, estimate"]
+        for index, row in enumerate(rows[i % len(rows)] for i in range(130))
+    ]
+    appointments = write_csv(tmp_path / "day.csv", header, day)
+    result = CliRunner().invoke(
+        main, ["batch", str(appointments), "-o", str(tmp_path / "out"), "--pdf", "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output[-2000:]
+    made = read_manifest(tmp_path / "out")
+    assert len(made) == 260 > FILES_PER_RUN
+    pdfs = sorted((tmp_path / "out").rglob("*.pdf"))
+    assert len(pdfs) == 260
+    last = (tmp_path / "out" / made[-1].path).with_suffix(".pdf")
+    assert day[-1][0] in pdf_text(last)
+    assert not list((tmp_path / "out").rglob(".docgen-*"))
+
+
+@pytest.fixture
+def stuck_soffice(tmp_path, monkeypatch) -> Path:
+    """A LibreOffice that never finishes: its launcher starts a child (as soffice starts
+    soffice.bin) and both wait for ever. The child writes its process id to a file."""
+    script = tmp_path / "soffice"
+    pid_file = tmp_path / "child.pid"
+    script.write_text(f"#!/bin/sh\nsh -c 'echo $$ > {pid_file}; exec sleep 600' &\nsleep 600\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("DOCGEN_SOFFICE", str(script))
+    return pid_file
+
+
+def test_a_stuck_libreoffice_is_stopped_with_what_it_started(workspace, tmp_path, stuck_soffice):
+    form = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "form.docx")
+    started = time.monotonic()
+    with pytest.raises(PdfError, match=r"within 3 s; it was stopped"):
+        convert_to_pdf([form.docx], timeout=3)
+    assert time.monotonic() - started < 20
+    child = int(stuck_soffice.read_text())
+    time.sleep(0.2)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text()
+    assert form.docx.is_file() and not form.docx.with_suffix(".pdf").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".docgen")] == []
+
+
+@pytest.fixture
+def warm(workspace, tmp_path):
+    soffice = find_soffice()
+    python = find_uno_python(soffice)
+    assert python, "LibreOffice's Python bridge (python3-uno) is needed"
+    office = WarmLibreOffice(soffice, python, timeout=8)
+    yield office
+    office.close()
+
+
+def test_a_stuck_warm_libreoffice_is_killed_and_the_next_document_converts(
+    workspace, tmp_path, warm
+):
+    forms = [
+        create_consent(workspace, name, "REJUV", ["FACE"], output=tmp_path / f"{name}.docx").docx
+        for name in ("Ann Lee", HOSTILE_NAME)
+    ]
+    warm.convert(forms[0], tmp_path / "first.pdf")
+    group = warm._process.pid
+    office = [pid for pid in group_members(group) if pid != group]
+    assert office, "LibreOffice runs in the worker's process group"
+    for pid in office:
+        os.kill(pid, signal.SIGSTOP)  # LibreOffice hangs, at full CPU or not at all
+    with pytest.raises(PdfError, match="did not answer within 8 s"):
+        warm.convert(forms[1], tmp_path / "stuck.pdf")
+    time.sleep(0.5)
+    assert group_members(group) == []  # soffice.bin too: it held the profile before
+    warm.convert(forms[1], tmp_path / "second.pdf")  # a new LibreOffice, a new profile
+    assert HOSTILE_NAME in pdf_text(tmp_path / "second.pdf")
+
+
+def test_closing_warm_libreoffice_leaves_no_process(workspace, tmp_path, warm):
+    form = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "a.docx")
+    warm.convert(form.docx, tmp_path / "a.pdf")
+    group = warm._process.pid
+    assert len(group_members(group)) >= 2
+    warm.close()
+    assert group_members(group) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "field"),
+    [("--ref", "ref"), ("--practitioner", "practitioner"), ("--interpreter", "interpreter"),
+     ("--patient", "patient")],
+)  # fmt: skip
+def test_every_text_of_a_consent_form_has_a_length_limit(run, tmp_path, option, field):
+    args = {"--patient": "Ann Lee", "--ref": "LUM-1", "--practitioner": "Dr Whitfield",
+            "--interpreter": ""}  # fmt: skip
+    longest = LONGEST_TEXT[field]
+    args[option] = "x" * longest
+    command = ["consent", "--treatment", "REJUV", "--area", "FACE", "-o", "ok.docx"]
+    fits = run(*command, *(part for pair in args.items() for part in pair))
+    assert fits.exit_code == 0, fits.output
+    assert "x" * longest in docx_text(tmp_path / "ok.docx")
+    args[option] = "x" * 100_000
+    started = time.monotonic()
+    command[-1] = "long.docx"
+    result = run(*command, *(part for pair in args.items() for part in pair))
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 1
+    assert f"is 100000 characters long; at most {longest}" in result.output
+    assert "x" * 1000 not in result.output  # the value itself is not echoed back
+    assert not (tmp_path / "long.docx").exists()
+
+
+def test_a_batch_row_with_an_overlong_reference_is_named_and_the_rest_made(tmp_path):
+    header, rows = sample_rows()
+    reference = header.index("Ref")
+    rows = [list(row) for row in rows[:3]]
+    rows[1][reference] = "R" * 5000
+    appointments = write_csv(tmp_path / "day.csv", header, rows)
+    result = CliRunner().invoke(main, ["batch", str(appointments), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "row 3" in result.output
+    assert "the patient reference is 5000 characters long; at most 64" in result.output
+    assert {m.row for m in read_manifest(tmp_path / "out")} == {2, 4}
+
+
+def test_library_refuses_an_overlong_practitioner_before_writing(workspace, tmp_path):
+    with pytest.raises(PlanError, match="the practitioner's name is 201 characters long"):
+        create_consent(
+            workspace, "Ann Lee", "REJUV", ["FACE"], practitioner="P" * 201,
+            output=tmp_path / "a.docx",
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == [workspace.root]
+
+
+def processes() -> dict[int, tuple[int, str]]:
+    """Every live process: its parent and its program's name (zombies are dead already)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat:
+            name, rest = stat.split(" (", 1)[1].rsplit(")", 1)
+            state, parent = rest.split()[:2]
+            if state != "Z":
+                found[int(entry.name)] = (int(parent), name)
+    return found
+
+
+def descendants(root: int) -> dict[int, str]:
+    table = processes()
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+        found.update((pid, table[pid][1]) for pid in children)
+        frontier += children
+    return found
+
+
+def test_ctrl_c_of_the_desk_stops_its_libreoffice(workspace, tmp_path):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "serve",
+         "--port", "0", "-o", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        for line in server.stdout:
+            if line.startswith("Press Ctrl-C"):
+                break
+        started = descendants(server.pid)
+        assert "soffice.bin" in started.values(), "the desk keeps a LibreOffice running"
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=60) == 0
+    assert "LibreOffice stopped with it" in server.stdout.read()
+    assert set(started) & set(processes()) == set()
+
+
+@pytest.fixture
+def desk(workspace, tmp_path):
+    output = tmp_path / "documents"
+    output.mkdir()
+    client = create_app(workspace, output).test_client()
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {
+        "csrf_token": token, "patient": "Ann Lee", "dob": "1985-06-15", "ref": "LUM-1",
+        "locale": "en_GB", "treatment": "REJUV", "area": ["FACE"], "sessions": "",
+        "practitioner": "Dr Sarah Whitfield", "interpreter": "", "action": "estimate",
+    }  # fmt: skip
+    return client, form, output
+
+
+@pytest.mark.parametrize("field", ["ref", "patient", "locale", "treatment", "practitioner"])
+def test_a_desk_field_pasted_full_is_refused_at_once_and_the_desk_serves_on(desk, field):
+    client, form, output = desk
+    started = time.monotonic()
+    response = client.post("/", data={**form, field: "9" * 400_000})
+    assert time.monotonic() - started < 5
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"><p>This is far too long (400000 characters).' in page
+    assert "9" * 1000 not in page  # not shown again
+    assert list(output.iterdir()) == []
+    response = client.post("/", data=form)
+    assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
+    assert sorted(p.suffix for p in output.iterdir()) == [".docx", ".pdf"]
+
+
+def test_a_desk_reference_longer_than_a_reference_is_named_next_to_it(desk):
+    client, form, output = desk
+    response = client.post("/", data={**form, "action": "consent", "ref": "R" * 65})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="ref-error"><p>the patient reference is 65 characters long; at most 64' in page
+    assert list(output.iterdir()) == []
