@@ -28,6 +28,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from docgen import __version__
+from docgen.catalogues import untranslated_error
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import MOST_SESSIONS, new_document_id, parse_sessions
@@ -335,9 +336,7 @@ class _Renderer:
             self._formatters[locale] = formatter_for(
                 self.workspace, self.price_list, locale or None
             )
-        fmt = self._formatters[locale]
-        fmt.translations.missing.clear()
-        return fmt
+        return self._formatters[locale]
 
     def seed(self, appointment: Appointment) -> str | None:
         """Ids derived from the row (not its number), for reproducible documents."""
@@ -372,6 +371,7 @@ class _Renderer:
         self, appointment: Appointment, kind: str, plan, fmt: Formatter, inputs: str
     ) -> bytes:
         template = self.template(kind)
+        fmt.missing.clear()
         if kind == "consent":
             document_id = new_document_id(self.issued, "C", self.seed(appointment))
             info = DocumentInfo(document_id, template.version, self.issued, self.generated)
@@ -382,12 +382,15 @@ class _Renderer:
             estimate = plan.estimate
             info = DocumentInfo(estimate.number, template.version, self.issued, self.generated)
             context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
-        return template.render(
+        data = template.render(
             context,
             info.properties(self.price_list, fmt, inputs),
             fmt.translations,
             right_to_left=fmt.right_to_left,
         )
+        if fmt.missing:
+            raise untranslated_error(self.workspace, fmt.locale, fmt.missing)
+        return data
 
 
 def _row_free(appointment: Appointment) -> dict:

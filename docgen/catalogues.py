@@ -10,19 +10,21 @@ status   per language: translated, fuzzy and missing, against a fresh extraction
 from __future__ import annotations
 
 import copy
+import functools
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
-from docgen.exceptions import DocgenError, LocaleError
-from docgen.i18n import DOMAIN, catalogue_locales
+from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
+from docgen.i18n import DOMAIN, SOURCE_LANGUAGE, catalogue_locales
+from docgen.pricing import load_price_list
 from docgen.workspace import PACKAGE_DIR, Workspace
 
 WORKSPACE_METHODS = [("templates/**.docx", "docx"), ("pricing/**.xlsx", "xlsx")]
@@ -71,6 +73,43 @@ def extract_messages(workspace: Workspace) -> Catalog:
     return catalog
 
 
+def text_sources(workspace: Workspace) -> dict[str, str]:
+    """Where each text of the workspace's templates and workbooks is written: 'pricing/
+    geneva.xlsx, Areas!B3' or 'templates/consent.docx'. Read again only when a file changes."""
+    files = sorted(
+        (str(path), path.stat().st_mtime_ns)
+        for pattern in ("templates/*.docx", "pricing/*.xlsx")
+        for path in workspace.root.glob(pattern)
+    )
+    return dict(_text_sources(workspace.root, tuple(files)))
+
+
+@functools.lru_cache(maxsize=8)
+def _text_sources(root: Path, _files: tuple) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for filename, _lineno, message, comments, _context in extract_from_dir(
+        str(root), WORKSPACE_METHODS, keywords=DEFAULT_KEYWORDS
+    ):
+        text = message if isinstance(message, str) else message[0]
+        cells = [c for c in comments if "!" in c and filename.endswith(".xlsx")]
+        found.setdefault(text, ", ".join([filename, *cells]))
+    return tuple(found.items())
+
+
+def untranslated_error(workspace: Workspace, locale: Locale, texts: set[str]) -> UntranslatedError:
+    """The refusal of a document whose texts have no reviewed translation into locale's
+    language: each text with where it is written, and the catalogue to translate it in."""
+    sources = text_sources(workspace)
+    own = "docgen's own text"
+    shown = [f"{text!r} ({sources.get(text, own)})" for text in sorted(texts)]
+    regional = po_path(workspace, str(locale))
+    path = regional if regional.is_file() else po_path(workspace, locale.language)
+    catalogue = str(path.relative_to(workspace.root))
+    if not path.is_file():
+        catalogue += f" (make it with 'docgen i18n init {locale.language}')"
+    return UntranslatedError(locale.get_display_name("en"), catalogue, shown)
+
+
 def write_catalogue_template(workspace: Workspace) -> Path:
     workspace.ensure_editable("docgen i18n extract")
     path = template_path(workspace)
@@ -111,7 +150,9 @@ def update_catalogues(workspace: Workspace) -> list[Path]:
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
         catalog = _read(path, locale)
-        catalog.update(copy.deepcopy(template))  # update() adopts the template's messages
+        # update() adopts the template's messages. No guesses by similarity: a fuzzy match
+        # once offered 'Seite' (page) for 'Visage', which an admin clearing the flag prints.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         with path.open("wb") as handle:
             # entries no longer used stay as #~ comments, for a translator to reuse
             write_po(handle, catalog, width=100)
@@ -157,15 +198,38 @@ def _what_documents_read(data: bytes) -> tuple[dict, str | None]:
     return translations, compiled._info.get("plural-forms")
 
 
+def workbook_languages(workspace: Workspace) -> dict[str, str]:
+    """{'pricing/geneva.xlsx': 'fr'}: the language each workbook's texts are written in, its
+    Clinic sheet's locale's. A workbook that cannot be read is left out (check reports it)."""
+    languages = {}
+    for path in workspace.workbooks():
+        try:
+            locale = Locale.parse(load_price_list(path).clinic.locale)
+        except (DocgenError, ValueError, TypeError, UnknownLocaleError):
+            continue
+        languages[f"{path.parent.name}/{path.name}"] = locale.language
+    return languages
+
+
+def written_in(message: Message, workbooks: dict[str, str]) -> set[str]:
+    """The languages a message's text is written in where it is used: a workbook's, or
+    English (docgen's and the templates' own text)."""
+    return {workbooks.get(filename, SOURCE_LANGUAGE) for filename, _line in message.locations}
+
+
 def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
+    """Per catalogue: the texts translated, fuzzy and missing among those its language needs
+    (a text is never translated into the language it is written in)."""
     template = extract_messages(workspace)
+    workbooks = workbook_languages(workspace)
     statuses = []
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
         catalog = _read(path, locale)
+        language = Locale.parse(locale).language
         translated, fuzzy, missing = 0, [], []
         for message in template:
-            if not message.id:
+            if not message.id or written_in(message, workbooks) == {language}:
                 continue
             label = message.id if isinstance(message.id, str) else message.id[0]
             found = catalog.get(message.id, context=message.context)

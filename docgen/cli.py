@@ -40,28 +40,11 @@ class DocgenGroup(click.Group):
             raise click.ClickException(str(error)) from None
 
 
-def _shortened(text: str, most: int = 60) -> str:
-    """At most about `most` characters, cut between words, with … where it was cut."""
-    if len(text) <= most:
-        return text
-    return text[:most].rsplit(" ", 1)[0] + " …"
-
-
 def report(documents: list[GeneratedDocument]) -> None:
     for document in documents:
         click.echo(f"wrote {document.docx}")
         if document.pdf:
             click.echo(f"wrote {document.pdf}")
-        if document.untranslated:
-            shown = "; ".join(repr(_shortened(text)) for text in document.untranslated[:5])
-            more = len(document.untranslated) - 5
-            click.echo(
-                f"warning: {document.docx.name}: {len(document.untranslated)} text(s) have no "
-                f"reviewed translation and are printed in English: {shown}"
-                + (f" … and {more} more" if more > 0 else "")
-                + " (see 'docgen i18n status')",
-                err=True,
-            )
 
 
 workspace_option = click.option(

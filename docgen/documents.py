@@ -3,7 +3,8 @@ template prints. Templates only place these strings; they do no arithmetic and n
 
 Text written here is marked for translation: fmt.gettext("…") is found by Babel's Python
 extractor, N_("…") marks text that is translated later, where it is used. Text from the workbook
-(treatment, area, risk and contraindication names) goes through the same catalogues."""
+(treatment, area, risk and contraindication names) goes through fmt.text: it is written in the
+clinic's language, and translated only into other languages."""
 
 from __future__ import annotations
 
@@ -183,8 +184,8 @@ def estimate_context(
         },
         "lines": [
             {
-                "treatment": fmt.gettext(line.treatment.name),
-                "area": fmt.gettext(line.area.name),
+                "treatment": fmt.text(line.treatment.name),
+                "area": fmt.text(line.area.name),
                 "sessions": fmt.decimal(line.sessions),
                 "unit_price": fmt.money(line.unit_price),
                 "amount": fmt.money(line.amount),
@@ -213,7 +214,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
     for treatment in price_list.treatments.values():
         rows = [
             {
-                "area": fmt.gettext(price_list.areas[price.area_code].name),
+                "area": fmt.text(price_list.areas[price.area_code].name),
                 "per_session": fmt.money(price.per_session),
                 "course": (
                     f"{sessions_text(price.course.sessions, fmt)}: {fmt.money(price.course.price)}"
@@ -228,8 +229,8 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
             continue
         treatments.append(
             {
-                "name": fmt.gettext(treatment.name),
-                "description": fmt.gettext(treatment.description),
+                "name": fmt.text(treatment.name),
+                "description": fmt.text(treatment.description),
                 "course": usual_course(treatment, fmt),
                 "insurance": fmt.gettext(SHORT_INSURANCE_NOTICES[treatment.kind]),
                 "vat_rate": fmt.percent(clinic.vat_rates[treatment.kind]),
@@ -301,7 +302,7 @@ def consent_context(
         planned = sessions_text(lines[0].sessions, fmt)
     else:
         planned = "; ".join(
-            f"{fmt.gettext(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
+            f"{fmt.text(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
         )
     language = patient_language or fmt.locale.language
     needs_interpreter = bool(plan.interpreter) or language != clinic_locale.split("_")[0]
@@ -317,24 +318,24 @@ def consent_context(
             "minor": plan.minor,
         },
         "treatment": {
-            "name": fmt.gettext(treatment.name),
-            "description": fmt.gettext(treatment.description),
-            "areas": fmt.list([fmt.gettext(area.name) for area in plan.areas]),
+            "name": fmt.text(treatment.name),
+            "description": fmt.text(treatment.description),
+            "areas": fmt.list([fmt.text(area.name) for area in plan.areas]),
             "sessions": planned,
             "usual_course": usual_course(treatment, fmt),
-            "ingredients": fmt.gettext(treatment.ingredients) if treatment.ingredients else FILL_IN,
-            "alternatives": fmt.gettext(treatment.alternatives),
+            "ingredients": fmt.text(treatment.ingredients) if treatment.ingredients else FILL_IN,
+            "alternatives": fmt.text(treatment.alternatives),
         },
         "risks": [
             {
-                "name": fmt.gettext(risk.name),
+                "name": fmt.text(risk.name),
                 "band": fmt.gettext(FREQUENCY_TEXT[risk.frequency][0]),
                 "odds": fmt.gettext(FREQUENCY_TEXT[risk.frequency][1]),
-                "description": fmt.gettext(risk.description),
+                "description": fmt.text(risk.description),
             }
             for risk in plan.risks
         ],
-        "contraindications": [{"name": fmt.gettext(c.name)} for c in plan.contraindications],
+        "contraindications": [{"name": fmt.text(c.name)} for c in plan.contraindications],
         "cost": {
             "estimate_number": estimate.number,
             "valid_until": fmt.date(estimate.valid_until),
@@ -344,7 +345,7 @@ def consent_context(
             "insurance_notice": fmt.gettext(INSURANCE_NOTICES[treatment.kind]),
             "lines": [
                 {
-                    "area": fmt.gettext(line.area.name),
+                    "area": fmt.text(line.area.name),
                     "sessions": fmt.decimal(line.sessions),
                     "amount": fmt.money(line.amount),
                 }

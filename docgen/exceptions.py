@@ -153,3 +153,24 @@ class OutputError(DocgenError):
 
 class PdfError(DocgenError):
     """Raised when LibreOffice is missing or fails to convert a document to PDF."""
+
+
+class UntranslatedError(DocgenError):
+    """Raised instead of writing a patient document some of whose text has no reviewed
+    translation into the document's language: a patient signs only what they can read."""
+
+    def __init__(self, language: str, catalogue: str, texts: Iterable[str]):
+        self.texts = tuple(texts)
+        shown = self.texts[:MAX_LISTED]
+        lines = [
+            f"not made: {len(self.texts)} text(s) have no reviewed {language} translation, and "
+            "a patient document is made only when all of it is in the patient's language:",
+            *(f"  - {text}" for text in shown),
+        ]
+        if len(self.texts) > MAX_LISTED:
+            lines.append(f"  … and {len(self.texts) - MAX_LISTED} more")
+        lines.append(
+            f"Translate them in {catalogue} ('docgen i18n update' adds new texts there), then "
+            "run 'docgen i18n compile'."
+        )
+        super().__init__("\n".join(lines))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from docgen.catalogues import untranslated_error
 from docgen.consent import plan_consent
 from docgen.documents import (
     DocumentInfo,
@@ -44,7 +45,6 @@ class GeneratedDocument:
     docx: Path
     pdf: Path | None
     document_id: str
-    untranslated: tuple[str, ...] = ()  # printed in the source language: no reviewed translation
     estimate_number: str = ""  # the quote a consent form's cost refers to
 
 
@@ -67,7 +67,7 @@ def formatter_for(workspace: Workspace, price_list: PriceList, locale: str | Non
     clinic_locale = parse_locale(price_list.clinic.locale, workspace.locales_dir)
     chosen = clinic_locale if locale is None else parse_locale(locale, workspace.locales_dir)
     translations = load_translations(workspace.locales_dir, chosen)
-    return Formatter(chosen, price_list.clinic.currency, translations)
+    return Formatter(chosen, price_list.clinic.currency, translations, clinic_locale.language)
 
 
 def _languages(
@@ -135,6 +135,7 @@ def reproducible_seed(reproducible: bool, *inputs: object) -> str | None:
 
 
 def _write(
+    workspace: Workspace,
     template: DocumentTemplate,
     context: dict,
     fmt: Formatter,
@@ -153,16 +154,17 @@ def _write(
         translations,
         right_to_left=fmt.right_to_left,
     )
+    if translations.missing:
+        raise untranslated_error(workspace, fmt.locale, translations.missing)
     write_atomically(target, data, force)
-    untranslated = tuple(sorted(translations.missing))
     if not pdf:
-        return GeneratedDocument(target, None, document_id, untranslated)
+        return GeneratedDocument(target, None, document_id)
     try:
         pdf_path = convert_to_pdf([target], force=force)[0]
     except Exception:
         target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
         raise
-    return GeneratedDocument(target, pdf_path, document_id, untranslated)
+    return GeneratedDocument(target, pdf_path, document_id)
 
 
 def _plan_patient_estimate(
@@ -230,7 +232,9 @@ def create_estimate(
     if clinic is not None:
         clinic_context = estimate_context(estimate, clinic, patient=patient, info=info)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
-    return _write(template, context, fmt, info, price_list, target, pdf, force, translations)
+    return _write(
+        workspace, template, context, fmt, info, price_list, target, pdf, force, translations
+    )
 
 
 def create_price_sheet(
@@ -265,7 +269,7 @@ def _price_sheet(
     target = _prepare_target(output, f"price-sheet-{price_list.name}-{fmt.locale}.docx", pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
     context = price_sheet_context(price_list, fmt, info=info)
-    return _write(template, context, fmt, info, price_list, target, pdf, force)
+    return _write(workspace, template, context, fmt, info, price_list, target, pdf, force)
 
 
 def create_consent(
@@ -322,7 +326,9 @@ def create_consent(
             patient_language=fmt.locale.language,
         )  # fmt: skip
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
-    written = _write(template, context, fmt, info, price_list, target, pdf, force, translations)
+    written = _write(
+        workspace, template, context, fmt, info, price_list, target, pdf, force, translations
+    )
     return replace(written, estimate_number=plan.estimate.number)
 
 

@@ -2,8 +2,10 @@
 
 Every number, amount, date and list is written by Babel (CLDR). Text comes from standard gettext
 catalogues in the workspace's `locales/<lang>/LC_MESSAGES/docgen.mo`, compiled from `.po` files
-without their fuzzy entries. A string with no reviewed translation falls back to the source
-language (English) and is recorded, so the caller can warn about it.
+without their fuzzy entries. Every text has a source language: docgen's own and the templates'
+text is English, a workbook's text is in the language of its Clinic sheet's locale. A text is
+never translated into its own language; in any other, a text with no reviewed translation is
+recorded, so that the document is refused rather than printed half translated.
 """
 
 from __future__ import annotations
@@ -112,17 +114,24 @@ class DocumentTranslations:
         self.language = language
         self.missing: set[str] = set()
 
-    def _lookup(self, key, fallback: str, record: str) -> str:
+    def _lookup(self, key, fallback: str, record: str, source: str = SOURCE_LANGUAGE) -> str:
         for catalogue in self.catalogues:
             found = catalogue._catalog.get(key)
             if found:
                 return found
-        if self.language != SOURCE_LANGUAGE and record.strip():
+        if self.language != source and record.strip():
             self.missing.add(record)
         return fallback
 
     def gettext(self, message: str) -> str:
         return self._lookup(message, message, message)
+
+    def text_from(self, source: str, message: str) -> str:
+        """A text written in the source language (a workbook's): itself in that language,
+        otherwise its reviewed translation."""
+        if self.language == source:
+            return message
+        return self._lookup(message, message, message, source)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         fallback = singular if n == 1 else plural
@@ -164,6 +173,9 @@ class BilingualTranslations:
     def gettext(self, message: str) -> str:
         return self._both("gettext", message)
 
+    def text_from(self, source: str, message: str) -> str:
+        return self._both("text_from", source, message)
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._both("ngettext", singular, plural, n)
 
@@ -199,6 +211,12 @@ class Formatter:
     translations: DocumentTranslations | BilingualTranslations = field(
         default_factory=DocumentTranslations
     )
+    source_language: str = SOURCE_LANGUAGE  # the workbook's texts' language
+
+    @property
+    def missing(self) -> set[str]:
+        """The texts this document needed that have no reviewed translation."""
+        return self.translations.missing
 
     @property
     def right_to_left(self) -> bool:
@@ -206,6 +224,10 @@ class Formatter:
 
     def gettext(self, message: str, **values: object) -> str:
         return _interpolate(self.translations.gettext(message), message, values)
+
+    def text(self, message: str) -> str:
+        """A workbook's text (a treatment's name, a risk's description) in this language."""
+        return self.translations.text_from(self.source_language, message)
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         source = singular if n == 1 else plural

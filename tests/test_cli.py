@@ -136,14 +136,15 @@ def test_workspace_from_environment(run, workspace, monkeypatch, edit_workbook):
 
 
 def test_several_workbooks_need_prices(run, workspace, edit_workbook):
-    geneva = edit_workbook({"Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}, name="geneva.xlsx")
+    # a Geneva clinic whose workbook is written in English (tests/test_languages.py: in French)
+    geneva = edit_workbook({"Clinic!B7": "CHF", "Clinic!B8": "en_CH"}, name="geneva.xlsx")
     shutil.move(geneva, workspace.pricing_dir / "geneva.xlsx")
     args = ["--workspace", workspace.root, "estimate", "--patient", "A", "--item", "REJUV:FACE"]
     ambiguous = run(*args)
     assert ambiguous.exit_code == 1
     assert "several workbooks (geneva, london); choose one with --prices" in ambiguous.output
     assert run(*args, "--prices", "geneva", "-o", "g.docx").exit_code == 0
-    assert money(1250, "CHF", "fr_CH") in docx_text("g.docx")
+    assert money(1250, "CHF", "en_CH") in docx_text("g.docx")
     missing = run(*args, "--prices", "paris")
     assert "no workbook 'paris'" in missing.output and "geneva, london" in missing.output
 
@@ -280,23 +281,13 @@ def test_demo_is_all_or_nothing(run, workspace):
 
 
 def test_price_sheets_for_every_workbook_and_language(run, workspace, edit_workbook, tmp_path):
-    geneva = edit_workbook({"Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}, name="geneva.xlsx")
+    # a Geneva clinic whose workbook is written in English (tests/test_languages.py: in French)
+    geneva = edit_workbook({"Clinic!B7": "CHF", "Clinic!B8": "en_CH"}, name="geneva.xlsx")
     shutil.move(geneva, workspace.pricing_dir / "geneva.xlsx")
     result = run("--workspace", workspace.root, "price-sheet", "--all-locales", "--all-prices",
                  "-o", "sheets")  # fmt: skip
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "sheets").iterdir())
     assert len(names) == 14  # 2 workbooks x 7 languages
-    assert "price-sheet-geneva-fr_CH.docx" in names and "price-sheet-london-en_GB.docx" in names
-    assert "price-sheet-geneva-en.docx" in names
-    assert money(1250, "CHF", "fr_CH") in docx_text(
-        tmp_path / "sheets" / "price-sheet-geneva-fr_CH.docx"
-    )
-
-
-def test_untranslated_texts_in_a_warning_are_cut_between_words():
-    from docgen.cli import _shortened
-
-    text = "A short course before a wedding to brighten and even the skin tone of the face"
-    assert _shortened(text) == "A short course before a wedding to brighten and even the …"
-    assert _shortened("Witness") == "Witness"
+    assert "price-sheet-geneva-en_CH.docx" in names and "price-sheet-london-en_GB.docx" in names
+    assert money(1250, "CHF", "fr") in docx_text(tmp_path / "sheets" / "price-sheet-geneva-fr.docx")

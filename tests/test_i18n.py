@@ -24,7 +24,7 @@ from conftest import docx_paragraphs, docx_text, money, pdf_text
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.check import check_workspace
 from docgen.cli import main
-from docgen.exceptions import LocaleError
+from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import (
     create_consent,
     create_estimate,
@@ -62,7 +62,6 @@ def test_estimate_totals_are_written_by_babel(workspace, tmp_path, locale):
     )
     expected = format_currency(Decimal("3920.00"), "GBP", locale=locale)
     assert expected in docx_paragraphs(document.docx)
-    assert document.untranslated == ()
 
 
 def test_french_consent_names_every_risk_in_french(workspace, tmp_path, price_list):
@@ -85,7 +84,6 @@ def test_french_consent_names_every_risk_in_french(workspace, tmp_path, price_li
     assert f"{abdomen} et {flanks}" in text
     sessions = catalogue(workspace, "fr").get("%(count)s session").string[1] % {"count": "3"}
     assert sessions in text
-    assert form.untranslated == ()
 
 
 def test_plural_rules_follow_the_language(workspace, tmp_path, edit_workbook):
@@ -101,7 +99,7 @@ def test_plural_rules_follow_the_language(workspace, tmp_path, edit_workbook):
     assert fr[1] % {"count": "6"} in docx_paragraphs(six.docx)
 
 
-def test_text_falls_back_along_the_chain_and_is_reported(workspace, tmp_path):
+def test_text_falls_back_along_the_chain_and_a_fuzzy_entry_refuses_it(workspace, tmp_path):
     # fr_CA has its own catalogue with one entry; everything else comes from fr.
     quebec = catalogue(workspace, "fr")
     for message in list(quebec):
@@ -120,25 +118,34 @@ def test_text_falls_back_along_the_chain_and_is_reported(workspace, tmp_path):
         write_po(handle, french)
     compile_catalogues(workspace)
 
+    # a fuzzy entry is never used: the document would be half French, so it is not made
+    with pytest.raises(UntranslatedError) as refused:
+        create_estimate(workspace, "A", ["REJUV:FACE"], locale="fr-CA", output=tmp_path / "e.docx")
+    assert refused.value.texts == ("'Treatment plan' (templates/estimate.docx)",)
+    assert "no reviewed French (Canada) translation" in str(refused.value)
+    assert "locales/fr_CA/LC_MESSAGES/docgen.po" in str(refused.value)
+    assert not (tmp_path / "e.docx").exists()
+    result = CliRunner().invoke(
+        main,
+        ["--workspace", str(workspace.root), "estimate", "--patient", "A", "--item",
+         "REJUV:FACE", "--locale", "fr_CA", "-o", str(tmp_path / "cli.docx")],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "'Treatment plan' (templates/estimate.docx)" in result.output
+    assert not (tmp_path / "cli.docx").exists()
+
+    french["Treatment plan"].flags.discard("fuzzy")  # reviewed
+    with po_path(workspace, "fr").open("wb") as handle:
+        write_po(handle, french)
+    compile_catalogues(workspace)
     document = create_estimate(
         workspace, "A", ["REJUV:FACE"], locale="fr-CA", output=tmp_path / "e.docx"
     )
     paragraphs = docx_paragraphs(document.docx)
     assert "Soumission" in paragraphs  # fr_CA
     assert translated(workspace, "fr", "Valid until") in paragraphs  # fr
-    assert "Treatment plan" in paragraphs  # fuzzy in fr: the source text
-    assert document.untranslated == ("Treatment plan",)
+    assert translated(workspace, "fr", "Treatment plan") in paragraphs
     fr_ca = format_currency(Decimal("1250"), "GBP", locale="fr_CA")  # formatting from fr_CA
     assert fr_ca in docx_text(document.docx) and fr_ca != format_currency(1250, "GBP", locale="fr")
-
-    result = CliRunner().invoke(
-        main,
-        ["--workspace", str(workspace.root), "estimate", "--patient", "A", "--item",
-         "REJUV:FACE", "--locale", "fr_CA", "-o", str(tmp_path / "cli.docx")],
-    )  # fmt: skip
-    assert result.exit_code == 0
-    assert "1 text(s) have no reviewed translation and are printed in English: " in result.output
-    assert "'Treatment plan'" in result.output
 
 
 @pytest.mark.parametrize(
@@ -305,7 +312,7 @@ def test_price_sheet_in_every_language_at_once(workspace, tmp_path):
         code = document.docx.stem.rsplit("-", 1)[1]
         heading = "Price list" if code == "en_GB" else translated(workspace, code, "Price list")
         assert heading in docx_paragraphs(document.docx)
-        assert document.pdf.is_file() and document.untranslated == ()
+        assert document.pdf.is_file()
 
 
 def test_single_price_sheet_in_german(workspace, tmp_path):

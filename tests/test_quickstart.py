@@ -8,11 +8,15 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 from conftest import money, pdf_text
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from docgen.generate import DEMO_PATIENT
 
@@ -108,3 +112,27 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "✓ workspace is ready" in check.stdout
+
+
+def test_constraints_pin_every_dependency_inside_its_declared_range():
+    """constraints.txt, written by tools/freeze_versions.py after a green run, is what README
+    offers a clinic that wants its install frozen: it must pin every declared dependency, and
+    each pin must be one pyproject.toml allows."""
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = [
+        Requirement(text)
+        for text in (*project["project"]["dependencies"],
+                     *project["project"]["optional-dependencies"]["test"])
+    ]  # fmt: skip
+    lines = (REPOSITORY / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# The exact versions of docgen's last green test run")
+    pins = {
+        canonicalize_name(name): Version(version)
+        for name, _, version in (line.partition("==") for line in lines)
+        if version
+    }
+    assert "docgen" not in pins
+    for requirement in declared:
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned is not None, f"{requirement.name} is not in constraints.txt"
+        assert requirement.specifier.contains(pinned), (str(requirement), str(pinned))

@@ -705,7 +705,6 @@ def _document_links(desk: Desk, document: GeneratedDocument) -> dict:
         "id": document.document_id,
         "docx": desk.issue(document.docx),
         "pdf": desk.issue(document.pdf) if document.pdf else None,
-        "untranslated": len(document.untranslated),
     }
 
 

@@ -1,0 +1,154 @@
+"""A clinic whose workbook is not in English: a Geneva clinic writing its treatments in French
+(fr_CH, CHF). Its own texts are never "translated" into French, every other language needs them
+translated, and a document with any text the patient cannot read is refused, naming the text,
+where it is written and the catalogue to translate it in."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import openpyxl
+import pytest
+from babel.messages.pofile import read_po, write_po
+from click.testing import CliRunner
+from conftest import docx_text, money
+
+from docgen.batch import read_manifest
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
+from docgen.cli import main
+from docgen.exceptions import UntranslatedError
+from docgen.generate import create_consent, create_patient_documents
+from docgen.workspace import Workspace
+
+# The texts of one treatment and two areas, as the Geneva clinic writes them.
+FRENCH = {
+    "Treatments!B2": "Rajeunissement de la peau",
+    "Treatments!C2": "Micro-injections qui hydratent la peau et lui rendent son éclat.",
+    "Treatments!H2": "Acide hyaluronique non réticulé, vitamines et acides aminés",
+    "Treatments!I2": "Soins à base de rétinol, peelings, ou aucun traitement",
+    "Areas!B2": "Visage",
+    "Areas!B3": "Cou",
+}
+GERMAN = {
+    "Rajeunissement de la peau": "Hautverjüngung",
+    "Micro-injections qui hydratent la peau et lui rendent son éclat.": (
+        "Mikroinjektionen, die die Haut mit Feuchtigkeit versorgen und ihr Strahlkraft geben."
+    ),
+    "Acide hyaluronique non réticulé, vitamines et acides aminés": (
+        "Nicht vernetzte Hyaluronsäure, Vitamine und Aminosäuren"
+    ),
+    "Soins à base de rétinol, peelings, ou aucun traitement": (
+        "Pflege mit Retinol, Peelings oder keine Behandlung"
+    ),
+    "Visage": "Gesicht",
+    "Cou": "Hals",
+}
+
+
+@pytest.fixture
+def geneva(workspace: Workspace) -> Workspace:
+    """The sample workspace turned into a Geneva clinic's: geneva.xlsx, in French, fr_CH, CHF;
+    its catalogues brought up to date with the workbook, as README's workflow does."""
+    path = workspace.pricing_dir / "geneva.xlsx"
+    shutil.move(workspace.pricing_dir / "london.xlsx", path)
+    workbook = openpyxl.load_workbook(path)
+    for address, text in {**FRENCH, "Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}.items():
+        sheet, cell = address.split("!")
+        workbook[sheet][cell] = text
+    workbook.save(path)
+    update_catalogues(workspace)
+    compile_catalogues(workspace)
+    return workspace
+
+
+def consent(workspace, tmp_path, locale, name="form.docx"):
+    return create_consent(
+        workspace, "Léa Muller", "REJUV", ["FACE", "NECK"], locale=locale,
+        output=tmp_path / name,
+    )  # fmt: skip
+
+
+def test_the_clinics_own_language_needs_no_translation_of_its_own_texts(geneva, tmp_path):
+    text = docx_text(consent(geneva, tmp_path, "fr_CH").docx)
+    assert "Rajeunissement de la peau" in text and "Visage et Cou" in text
+    with po_path(geneva, "fr").open("rb") as handle:
+        french = read_po(handle)
+    title = french.get("Consent to mesotherapy treatment").string
+    assert title and title in text  # the template's English, translated
+    assert "Consent to mesotherapy treatment" not in text
+
+
+def test_another_language_is_refused_naming_each_french_text_and_its_cell(geneva, tmp_path):
+    with pytest.raises(UntranslatedError) as refused:
+        consent(geneva, tmp_path, "de_CH")
+    texts = refused.value.texts
+    assert "'Visage' (pricing/geneva.xlsx, Areas!B2)" in texts
+    assert "'Rajeunissement de la peau' (pricing/geneva.xlsx, Treatments!B2)" in texts
+    assert len(texts) == len(FRENCH)  # the workbook's other texts have German translations
+    message = str(refused.value)
+    assert "no reviewed German (Switzerland) translation" in message
+    assert "locales/de/LC_MESSAGES/docgen.po" in message
+    assert list(tmp_path.glob("*.docx")) == []
+
+
+def test_english_is_a_language_like_any_other_for_a_french_clinic(geneva, tmp_path):
+    with pytest.raises(UntranslatedError) as refused:
+        consent(geneva, tmp_path, "en_GB")
+    assert "'Cou' (pricing/geneva.xlsx, Areas!B3)" in refused.value.texts
+    assert "make it with 'docgen i18n init en'" in str(refused.value)
+
+
+def test_translated_by_the_admin_the_german_form_has_no_french_left(geneva, tmp_path):
+    path = po_path(geneva, "de")
+    with path.open("rb") as handle:
+        german = read_po(handle, locale="de")
+    for source, translation in GERMAN.items():
+        german[source].string = translation
+    with path.open("wb") as handle:
+        write_po(handle, german)
+    compile_catalogues(geneva)
+    text = docx_text(consent(geneva, tmp_path, "de_CH").docx)
+    assert "Hautverjüngung" in text and "Gesicht und Hals" in text
+    for french in FRENCH.values():
+        assert french not in text
+    assert money(1250, "CHF", "de_CH") in docx_text(
+        create_patient_documents(
+            geneva, "Léa Muller", "REJUV", ["FACE"], kinds=("estimate",), locale="de_CH",
+            output=f"{tmp_path}/",
+        )[0].docx
+    )  # fmt: skip
+
+
+def test_status_counts_only_what_each_language_needs(geneva):
+    statuses = {status.locale: status for status in catalogue_status(geneva)}
+    assert statuses["fr"].complete  # the French texts are not "missing" in French
+    assert sorted(statuses["de"].missing) == sorted(FRENCH.values())
+    assert not statuses["de"].complete
+
+
+def test_update_makes_no_guesses_by_similarity(geneva):
+    with po_path(geneva, "de").open("rb") as handle:
+        german = read_po(handle, locale="de")
+    for text in FRENCH.values():
+        assert german[text].string == "" and not german[text].fuzzy
+
+
+def test_a_batch_refuses_the_row_it_cannot_write_in_the_patients_language(geneva, tmp_path):
+    appointments = tmp_path / "day.csv"
+    with appointments.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(
+            [["Patient", "Ref", "Locale", "Treatment", "Areas", "Documents"],
+             ["Léa Muller", "G-1", "fr_CH", "REJUV", "FACE, NECK", "consent, estimate"],
+             ["Jonas Meier", "G-2", "de_CH", "REJUV", "FACE", "consent"],
+             ["Ana Souza", "G-3", "pt", "HAIR", "SCALP", "estimate"]]
+        )  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["--workspace", str(geneva.root), "batch", str(appointments), "-o", str(tmp_path / "out"),
+         "--jobs", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "row 3" in result.output and "'Visage' (pricing/geneva.xlsx, Areas!B2)" in result.output
+    made = {(d.row, d.document) for d in read_manifest(tmp_path / "out")}
+    assert made == {(2, "consent"), (2, "estimate"), (4, "estimate")}
