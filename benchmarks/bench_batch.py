@@ -6,6 +6,10 @@ document, render, save) on the same template and contexts; their ratio; PDFs per
 100 forms against one soffice call per file; and peak memory for 1,000 and 10,000 documents
 (each size in a fresh process, so the peaks do not mix).
 
+Then a whole day with PDFs: 5,000 rows (a consent form and an estimate each, 10,000 PDFs) in one
+`docgen batch --pdf` run, which must make every PDF (LibreOffice 7.4 stops after 246 files per
+command: issue 18).
+
 Targets (issue 5): >= 400 .docx/s, >= 15x naive, >= 12 PDF/s, peak memory < 200 MB that does
 not grow with the batch size.
 """
@@ -40,8 +44,9 @@ SAMPLE = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
 ISSUED = dt.date(2026, 3, 2)
 
 
-def write_appointments(folder: Path, count: int) -> Path:
-    """count consent forms, cycling through the sample's patients (every language, RTL too)."""
+def write_appointments(folder: Path, count: int, documents: str = "consent") -> Path:
+    """count rows of the given documents, cycling through the sample's patients (every
+    language, RTL too)."""
     with SAMPLE.open(newline="", encoding="utf-8") as handle:
         header, *rows = list(csv.reader(handle))
     path = folder / f"appointments-{count}.csv"
@@ -51,7 +56,7 @@ def write_appointments(folder: Path, count: int) -> Path:
         for index in range(count):
             row = list(rows[index % len(rows)])
             row[2] = f"B-{index:06d}"
-            row[9] = "consent"
+            row[9] = documents
             writer.writerow(row)
     return path
 
@@ -130,6 +135,19 @@ def pdf_speeds(count: int, single_calls: int, jobs: int) -> tuple[float, float]:
     return batch_rate, single_rate
 
 
+def pdf_day(rows: int, jobs: int) -> tuple[int, float]:
+    """A day of rows appointments, each a consent form and an estimate, made by one
+    `docgen batch --pdf` run: (PDFs made, seconds)."""
+    with tempfile.TemporaryDirectory() as folder:
+        appointments = write_appointments(Path(folder), rows, documents="consent, estimate")
+        out = Path(folder) / "out"
+        start = time.perf_counter()
+        result = run_batch(Workspace.open(), appointments, out, jobs=jobs, issued=ISSUED, pdf=True)
+        seconds = time.perf_counter() - start
+        assert result.ok, result.failures[:3]
+        return len(list(out.rglob("*.pdf"))), seconds
+
+
 def in_fresh_process(count: int, jobs: int) -> dict:
     # Let the disk finish the previous run's writes and deletions first: on a small virtual
     # machine they otherwise slow the next run's file creation by a fifth.
@@ -150,6 +168,9 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=200, help="forms for the naive rate")
     parser.add_argument("--pdfs", type=int, default=100)
     parser.add_argument("--single-calls", type=int, default=10, help="one soffice call each")
+    parser.add_argument(
+        "--pdf-day", type=int, default=5000, help="rows of a day made with --pdf (0: skip)"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -180,6 +201,14 @@ def main() -> None:
         (f"PDF, one soffice per file ({options.single_calls})", f"{single_pdf:,.2f} PDF/s",
          "", None),
     ]  # fmt: skip
+    if options.pdf_day:
+        pdfs, seconds = pdf_day(options.pdf_day, options.jobs)
+        expected = 2 * options.pdf_day
+        rows.append(
+            (f"batch --pdf, a day of {options.pdf_day:,} rows",
+             f"{pdfs:,} of {expected:,} PDFs in {seconds / 60:.1f} min, {pdfs / seconds:.1f} PDF/s",
+             "all", pdfs == expected)
+        )  # fmt: skip
     for count, result in ((small["count"], small), (large["count"], large)):
         peak = max(result["peak_parent_mb"], result["peak_worker_mb"])
         rows.append(
