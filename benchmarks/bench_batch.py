@@ -97,10 +97,7 @@ def naive(count: int) -> float:
         for appointment in appointments:
             fmt = renderer.formatter(appointment.locale)
             info = DocumentInfo("C-NAIVE", "1.0", ISSUED)
-            context = consent_context(
-                renderer.plan(appointment), fmt, info=info,
-                clinic_locale=renderer.price_list.clinic.locale,
-            )  # fmt: skip
+            context = consent_context(renderer.plan(appointment), fmt, info=info)
             full = xml_safe(context)
             full.update(translation_callables(fmt.translations or gettext.NullTranslations()))
             template = DocxTemplate(str(path))

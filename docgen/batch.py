@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import openpyxl
+from babel import Locale
 from openpyxl.utils import get_column_letter
 
 from docgen import __version__
@@ -34,7 +35,7 @@ from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import MOST_SESSIONS, new_document_id, parse_sessions
 from docgen.exceptions import DocgenError, FieldProblem, Message, OutputError, Problem
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
-from docgen.i18n import N_, Formatter
+from docgen.i18n import N_, Formatter, is_locale_code
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
 from docgen.output import pdf_beside, safe_filename_part, write_atomically
 from docgen.patient import LONGEST_TEXT, length_problems
@@ -54,6 +55,7 @@ COLUMNS = {  # header → required
     "sessions": False,
     "practitioner": False,
     "interpreter": False,
+    "patient language": False,
     "documents": False,
     "allow minor": False,
 }
@@ -81,6 +83,7 @@ class Appointment:
     sessions: int | None = None
     practitioner: str = ""
     interpreter: str = ""
+    patient_language: str = ""  # when it is not the documents' language
     documents: tuple[str, ...] = DOCUMENT_KINDS
     allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
 
@@ -270,6 +273,16 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             problems.append(
                 FieldProblem("documents", message, cell=cell, unknown=", ".join(unknown))
             )
+        patient_language = record.get("patient language", "").strip().replace("-", "_")
+        if patient_language and not is_locale_code(patient_language):
+            message = N_(
+                "cell %(cell)s: patient language '%(value)s' is not a language code such as pl "
+                "or pt_BR"
+            )
+            cell = f"{columns['patient language']}{row}"
+            problems.append(
+                FieldProblem("patient_language", message, cell=cell, value=patient_language)
+            )
         allow_minor = record.get("allow minor", "").strip().lower()
         if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
             message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
@@ -298,6 +311,7 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             sessions=parse_sessions(sessions),
             practitioner=record.get("practitioner", ""),
             interpreter=record.get("interpreter", ""),
+            patient_language=patient_language,
             documents=documents or DOCUMENT_KINDS,
             allow_minor=allow_minor in ("yes", "y", "true", "1"),
         )
@@ -375,8 +389,9 @@ class _Renderer:
         if kind == "consent":
             document_id = new_document_id(self.issued, "C", self.seed(appointment))
             info = DocumentInfo(document_id, template.version, self.issued, self.generated)
+            reads = appointment.patient_language
             context = consent_context(
-                plan, fmt, info=info, clinic_locale=self.price_list.clinic.locale
+                plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None
             )
         else:
             estimate = plan.estimate

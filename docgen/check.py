@@ -50,10 +50,9 @@ def sample_contexts(price_list: PriceList) -> dict[str, dict]:
         interpreter="Check Interpreter",
         allow_minor=True,
     )
-    clinic_locale = price_list.clinic.locale
     return {
         "estimate.docx": estimate_context(estimate, fmt, patient="Check Patient", info=info),
-        "consent.docx": consent_context(consent, fmt, info=info, clinic_locale=clinic_locale),
+        "consent.docx": consent_context(consent, fmt, info=info),
         "price_sheet.docx": price_sheet_context(price_list, fmt, info=info),
     }
 

@@ -169,6 +169,10 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 )
 @click.option("--practitioner", default="", metavar="NAME", help="Who will treat the patient.")
 @click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if one is present.")
+@click.option(
+    "--patient-language", metavar="LOCALE",
+    help="The language the patient reads, when the form is in another (default: the form's).",
+)  # fmt: skip
 @click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
 @click.option(
     "--estimate", "with_estimate", is_flag=True,
@@ -176,14 +180,15 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 )  # fmt: skip
 @document_options
 def consent(
-    patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, allow_minor,
-    with_estimate, prices, locale, bilingual, pdf, output, force, issued,
+    patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, patient_language,
+    allow_minor, with_estimate, prices, locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     documents = create_patient_documents(
         open_workspace(), patient, treatment, areas, date_of_birth=dob, reference=ref,
         sessions=sessions, practitioner=practitioner, interpreter=interpreter,
-        allow_minor=allow_minor, locale=locale, bilingual=bilingual, prices=prices, output=output,
+        patient_language=patient_language, allow_minor=allow_minor, locale=locale,
+        bilingual=bilingual, prices=prices, output=output,
         pdf=pdf, force=force, issued=issued and issued.date(),
         kinds=("consent", "estimate") if with_estimate else ("consent",),
     )  # fmt: skip
@@ -194,7 +199,9 @@ def consent(
 @prices_option
 @locale_option
 @click.option(
-    "--all-locales", is_flag=True, help="One sheet per language docgen has, into the -o folder."
+    "--all-locales",
+    is_flag=True,
+    help="One sheet per language the clinic serves (its Languages setting), into the -o folder.",
 )
 @click.option(
     "--all-prices", is_flag=True, help="One sheet per workbook in pricing/, into the -o folder."

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
+
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
 from docgen.i18n import N_, Formatter, native_language_name
@@ -278,6 +280,13 @@ def bilingual_language_name(fmt: Formatter, clinic: Formatter) -> str:
     return f"{language_name(fmt)} – {fmt.locale.get_display_name(clinic.locale)}"
 
 
+def locale_name(locale: Locale, written_in: Locale) -> str:
+    """A language, without its region, as another writes it: 'Polish' in English, 'Polonais'
+    in French."""
+    name = Locale(locale.language).get_display_name(written_in) or locale.language
+    return name[:1].upper() + name[1:]
+
+
 def language_name(fmt: Formatter) -> str:
     """The document's language, written in that language: 'English', 'français', 'العربية'."""
     return native_language_name(fmt.locale)
@@ -288,11 +297,11 @@ def consent_context(
     fmt: Formatter,
     *,
     info: DocumentInfo,
-    clinic_locale: str,
-    patient_language: str | None = None,
+    patient_language: Locale | None = None,
 ) -> dict[str, Any]:
-    """The consent form's values, written for fmt; patient_language (default: fmt's) is the
-    language the patient reads, which decides whether an interpreter is needed."""
+    """The consent form's values, written for fmt. patient_language (default: the form's) is
+    the language the patient reads: the form names it, and an interpreter is needed when the
+    staff do not speak it (the clinic's Staff languages) or one is named."""
     estimate = plan.estimate
     price_list = estimate.price_list
     treatment = plan.treatment
@@ -304,8 +313,8 @@ def consent_context(
         planned = "; ".join(
             f"{fmt.text(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
         )
-    language = patient_language or fmt.locale.language
-    needs_interpreter = bool(plan.interpreter) or language != clinic_locale.split("_")[0]
+    reads = patient_language or fmt.locale
+    needs_interpreter = bool(plan.interpreter) or reads.language not in price_list.clinic.spoken
     return {
         "clinic": clinic_context(price_list.clinic),
         "document": document_context(info, price_list, fmt),
@@ -314,6 +323,7 @@ def consent_context(
             "date_of_birth": fmt.date(patient.date_of_birth) if patient.date_of_birth else FILL_IN,
             "reference": patient.reference or FILL_IN,
             "language": language_name(fmt),
+            "own_language": locale_name(reads, fmt.locale),
             "interpreter_needed": fmt.gettext("Yes") if needs_interpreter else fmt.gettext("No"),
             "minor": plan.minor,
         },

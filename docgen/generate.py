@@ -84,8 +84,11 @@ def _languages(
 
 
 def document_locales(workspace: Workspace, price_list: PriceList) -> list[str]:
-    """The locales docgen can write a document in: one per language with a catalogue, and the
-    source language; the clinic's own language in the clinic's locale (en_GB, not en)."""
+    """The locales documents are made in: the clinic's Languages setting (fr_CH, de_CH, …),
+    or without one, one per language with a catalogue and the source language, the clinic's
+    own language in the clinic's locale (en_GB, not en)."""
+    if price_list.clinic.languages:
+        return list(price_list.clinic.languages)
     clinic_locale = parse_locale(price_list.clinic.locale)
     return [
         str(clinic_locale) if clinic_locale.language == language else language
@@ -285,6 +288,7 @@ def create_consent(
     interpreter: str = "",
     allow_minor: bool = False,
     locale: str | None = None,
+    patient_language: str | None = None,
     bilingual: bool = False,
     prices: str | None = None,
     output: str | Path | None = None,
@@ -292,12 +296,14 @@ def create_consent(
     force: bool = False,
     issued: dt.date | None = None,
 ) -> GeneratedDocument:
-    """Write a consent form for one treatment on one or more body areas."""
+    """Write a consent form for one treatment on one or more body areas. patient_language: the
+    language the patient reads, when the form is in another (an interpreter translates it)."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, treatment, list(areas), date_of_birth, reference, sessions,
         practitioner, interpreter, str(fmt.locale), bilingual, price_list.checksum,
+        *([patient_language] if patient_language else []),
     )  # fmt: skip
     plan = plan_consent(
         price_list,
@@ -318,13 +324,11 @@ def create_consent(
     default_name = f"consent-{safe_filename_part(patient)}-{document_id}.docx"
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
-    context = consent_context(plan, fmt, info=info, clinic_locale=price_list.clinic.locale)
+    reads = parse_locale(patient_language) if patient_language else fmt.locale
+    context = consent_context(plan, fmt, info=info, patient_language=reads)
     translations = None
     if clinic is not None:
-        clinic_context = consent_context(
-            plan, clinic, info=info, clinic_locale=price_list.clinic.locale,
-            patient_language=fmt.locale.language,
-        )  # fmt: skip
+        clinic_context = consent_context(plan, clinic, info=info, patient_language=reads)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     written = _write(
         workspace, template, context, fmt, info, price_list, target, pdf, force, translations
@@ -402,6 +406,7 @@ def create_patient_documents(
     sessions: int | None = None,
     practitioner: str = "",
     interpreter: str = "",
+    patient_language: str | None = None,
     allow_minor: bool = False,
     locale: str | None = None,
     bilingual: bool = False,
@@ -424,8 +429,8 @@ def create_patient_documents(
         consent = create_consent(
             workspace, patient, treatment, areas, date_of_birth=date_of_birth,
             reference=reference, sessions=sessions, practitioner=practitioner,
-            interpreter=interpreter, allow_minor=allow_minor, output=output, issued=issued,
-            **common,
+            interpreter=interpreter, patient_language=patient_language, allow_minor=allow_minor,
+            output=output, issued=issued, **common,
         )  # fmt: skip
         documents.append(consent)
         number = consent.estimate_number
@@ -485,7 +490,7 @@ def create_price_sheets(
 ) -> list[GeneratedDocument]:
     """Price sheets for several workbooks and languages at once, the PDFs in one LibreOffice run.
 
-    locales: the languages wanted; otherwise with all_locales every language docgen can write
+    locales: the languages wanted; otherwise with all_locales every language the clinic serves
     (document_locales), otherwise the clinic's.
     all_prices: every workbook in pricing/ (one per clinic location or currency)."""
     workbooks = [p.stem for p in workspace.workbooks()] if all_prices else [prices]

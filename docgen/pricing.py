@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -56,6 +57,14 @@ class Clinic:
     consultation_fee: Decimal | None
     effective_date: dt.date | None
     price_list_version: str
+    # the locales documents are made in (empty: the clinic's and every catalogue's language)
+    languages: tuple[str, ...] = ()
+    staff_languages: tuple[str, ...] = ()  # languages the staff speak (empty: the clinic's)
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """The languages the staff speak: a patient reading another needs an interpreter."""
+        return self.staff_languages or (Locale.parse(self.locale).language,)
 
 
 @dataclass(frozen=True)
@@ -206,6 +215,8 @@ CLINIC_KEYS = {
     "consultation fee": False,
     "effective date": False,
     "version": False,
+    "languages": False,
+    "staff languages": False,
 }
 
 MAX_NUMBER = Decimal(1_000_000_000)
@@ -438,6 +449,24 @@ class _WorkbookReader:
             return str(int(cell.value))
         return str(cell.value).strip()
 
+    def locales(self, cell: _Cell) -> tuple[str, ...]:
+        """A list of locales such as 'fr_CH, de_CH, en_GB', each as Babel names it."""
+        found = []
+        for part in re.split(r"[,;]", self.text(cell) or ""):
+            wanted = part.strip().replace("-", "_")
+            if not wanted:
+                continue
+            try:
+                locale = Locale.parse(wanted)
+            except (ValueError, UnknownLocaleError):
+                locale = None
+            if locale is None or str(locale).lower() != wanted.lower():
+                message = N_("a list of locales such as fr_CH, de_CH, en_GB (not '%(part)s')")
+                self.bad(cell, Message(message, part=part.strip()))
+                return ()
+            found.append(str(locale))
+        return tuple(dict.fromkeys(found))
+
     def code(self, cell: _Cell) -> str | None:
         value = self.text(cell)
         if value is None:
@@ -603,6 +632,13 @@ class _WorkbookReader:
             consultation_fee=optional("consultation fee", self.money, None),
             effective_date=optional("effective date", self.date, None),
             price_list_version=optional("version", self.text, ""),
+            languages=optional("languages", self.locales, ()),
+            staff_languages=tuple(
+                dict.fromkeys(
+                    Locale.parse(code).language
+                    for code in optional("staff languages", self.locales, ())
+                )
+            ),
         )
         optional_settings = {"effective_date", "consultation_fee"}
         if any(v is None for k, v in values.items() if k not in optional_settings):

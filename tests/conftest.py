@@ -48,6 +48,33 @@ def pdf_text(path: Path) -> str:
     ).stdout
 
 
+def processes() -> dict[int, tuple[int, str]]:
+    """Every live process: its parent and its program's name (zombies are dead already)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat:
+            name, rest = stat.split(" (", 1)[1].rsplit(")", 1)
+            state, parent = rest.split()[:2]
+            if state != "Z":
+                found[int(entry.name)] = (int(parent), name)
+    return found
+
+
+def descendants(root: int) -> dict[int, str]:
+    table = processes()
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
+        found.update((pid, table[pid][1]) for pid in children)
+        frontier += children
+    return found
+
+
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """The docgen command as an admin runs it, in tmp_path, with no workspace set."""

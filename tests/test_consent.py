@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import docx
 import pytest
+from babel import Locale
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, pdf_text
@@ -70,7 +72,7 @@ def test_every_section_is_there(form):
     text = docx_text(form.docx)
     for expected in [
         "Localised fat reduction",
-        "Form version 1.0",
+        "Form version 1.1",
         "Language: English (United Kingdom)",
         "1 June 1985",  # date of birth
         "P-77",
@@ -94,7 +96,7 @@ def test_every_section_is_there(form):
     ]:
         assert expected in text, expected
     footer = paragraphs[-1]
-    assert form.document_id in footer and "Template 1.0" in footer and "Language en_GB" in footer
+    assert form.document_id in footer and "Template 1.1" in footer and "Language en_GB" in footer
     assert form.document_id.startswith("C-20260302-")
 
 
@@ -156,24 +158,45 @@ def test_pdf_prints_every_section_on_two_to_four_pages(form):
 
 
 @pytest.mark.parametrize(
-    ("options", "shown", "name"),
+    ("options", "staff", "shown", "reads"),
     [
-        ({}, False, None),
-        ({"interpreter": "Karim Haddad"}, True, "Karim Haddad"),
-        ({"locale": "fr_FR"}, True, None),  # the patient reads another language than the clinic
-        ({"locale": "en_US"}, False, None),  # same language, another region
+        ({}, None, False, "English"),
+        ({"interpreter": "Karim Haddad"}, None, True, "English"),
+        ({"locale": "fr_FR"}, None, True, None),  # the patient reads another language
+        ({"locale": "en_US"}, None, False, "English"),  # same language, another region
+        ({"locale": "fr_FR"}, "en_GB, fr_CH", False, None),  # the staff speak French too
+        # an English form for a Polish patient: the interpreter translates it into Polish
+        ({"patient_language": "pl"}, None, True, "Polish"),
+        ({"patient_language": "pl"}, "en, pl", False, "Polish"),
     ],
 )
-def test_interpreter_statement_exactly_when_needed(workspace, tmp_path, options, shown, name):
+def test_interpreter_statement_exactly_when_needed(
+    workspace, edit_workbook, tmp_path, options, staff, shown, reads
+):
+    if staff:
+        shutil.copy(
+            edit_workbook({"Clinic!A17": "Staff languages", "Clinic!B17": staff}),
+            workspace.workbook(),
+        )
     form = consent(workspace, tmp_path, **options)
     language = options.get("locale", "en")[:2]
     _ = in_language(workspace, language)
+    reads = reads or Locale(language).get_display_name(options["locale"])
+    reads = reads[:1].upper() + reads[1:]
     text = docx_text(form.docx)
-    assert (_("Interpreter's statement") in text) is shown
     patient_details = dict(table_rows(form.docx, _("Name")))  # rows after the name
+    assert patient_details[_("Patient's language")] == reads
     assert patient_details[_("Interpreter needed")] == (_("Yes") if shown else _("No"))
-    if name:
-        assert name in docx_paragraphs(form.docx)
+    assert (_("Interpreter's statement") in text) is shown
+    if shown:
+        statement = _(
+            "I have interpreted this form and the practitioner's explanations for the patient "
+            "into %(language)s, accurately and completely, and the patient told me that they "
+            "understood."
+        ) % {"language": reads}
+        assert statement in docx_paragraphs(form.docx)
+    if options.get("interpreter"):
+        assert options["interpreter"] in docx_paragraphs(form.docx)
 
 
 def test_names_come_out_exactly(workspace, tmp_path):

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import pdf_text
+from conftest import descendants, pdf_text, processes
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -50,14 +50,13 @@ def desk(tmp_path_factory):
     url = re.search(r"docgen desk: (http://127\.0\.0\.1:\d+/)", started)
     assert url, started
     assert "LibreOffice kept running" in started
+    children = descendants(server.pid)
     yield url.group(1), workspace, output
+    children.update(descendants(server.pid))
     server.send_signal(signal.SIGINT)
     assert server.wait(timeout=60) == 0
     assert "stopped; LibreOffice stopped with it" in server.stdout.read()
-    leftover = subprocess.run(
-        ["pgrep", "-f", "accept=pipe,name=docgen-"], capture_output=True, text=True
-    )
-    assert leftover.stdout == "", "LibreOffice outlived the server"
+    assert set(children) & set(processes()) == set(), "LibreOffice outlived the server"
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ where it is written and the catalogue to translate it in."""
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 
 import openpyxl
@@ -19,6 +20,7 @@ from docgen.catalogues import catalogue_status, compile_catalogues, po_path, upd
 from docgen.cli import main
 from docgen.exceptions import UntranslatedError
 from docgen.generate import create_consent, create_patient_documents
+from docgen.web import create_app
 from docgen.workspace import Workspace
 
 # The texts of one treatment and two areas, as the Geneva clinic writes them.
@@ -152,3 +154,52 @@ def test_a_batch_refuses_the_row_it_cannot_write_in_the_patients_language(geneva
     assert "row 3" in result.output and "'Visage' (pricing/geneva.xlsx, Areas!B2)" in result.output
     made = {(d.row, d.document) for d in read_manifest(tmp_path / "out")}
     assert made == {(2, "consent"), (2, "estimate"), (4, "estimate")}
+
+
+def served(edit_workbook, workspace, languages: str) -> None:
+    """The sample clinic with a Languages setting."""
+    edited = edit_workbook({"Clinic!A17": "Languages", "Clinic!B17": languages})
+    shutil.copy(edited, workspace.workbook())
+
+
+def test_the_languages_a_clinic_serves_are_the_ones_it_gets(workspace, edit_workbook, tmp_path):
+    served(edit_workbook, workspace, "en_GB, fr_CH, de_CH")
+    result = CliRunner().invoke(
+        main,
+        ["--workspace", str(workspace.root), "price-sheet", "--all-locales", "-o",
+         str(tmp_path / "sheets")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = sorted(path.name for path in (tmp_path / "sheets").iterdir())
+    assert names == [f"price-sheet-london-{code}.docx" for code in ("de_CH", "en_GB", "fr_CH")]
+    swiss = docx_text(tmp_path / "sheets" / "price-sheet-london-de_CH.docx")
+    assert money(1250, "GBP", "de_CH") in swiss
+
+    page = create_app(workspace, tmp_path).test_client().get("/").get_data(as_text=True)
+    select = re.search(r'<select id="locale".*?</select>', page, re.DOTALL).group(0)
+    assert re.findall(r'<option value="([^"]+)"', select) == ["en_GB", "fr_CH", "de_CH"]
+
+
+def test_a_wrong_language_setting_names_its_cell(workspace, edit_workbook, tmp_path):
+    served(edit_workbook, workspace, "fr_CH, german")
+    result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "check"])
+    assert result.exit_code == 1
+    assert "Clinic!B17" in result.output
+    assert "a list of locales such as fr_CH, de_CH, en_GB (not 'german')" in result.output
+
+
+def test_a_batch_row_names_a_patient_language_that_is_no_language(tmp_path):
+    appointments = tmp_path / "day.csv"
+    with appointments.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(
+            [["Patient", "Treatment", "Areas", "Patient language", "Documents"],
+             ["Jan Kowalski", "REJUV", "FACE", "pl", "consent"],
+             ["Ana Souza", "REJUV", "FACE", "portuguese", "consent"]]
+        )  # fmt: skip
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(appointments), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "cell D3: patient language 'portuguese' is not a language code" in result.output
+    (made,) = read_manifest(out)
+    text = docx_text(out / made.path)
+    assert "Polish" in text and "into Polish" in text  # the interpreter translates it

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import HOSTILE_NAME, docx_text, pdf_text
+from conftest import HOSTILE_NAME, descendants, docx_text, pdf_text, processes
 from test_batch import sample_rows, write_csv
 
 from docgen.batch import read_manifest
@@ -176,33 +176,6 @@ def test_library_refuses_an_overlong_practitioner_before_writing(workspace, tmp_
             output=tmp_path / "a.docx",
         )  # fmt: skip
     assert list(tmp_path.iterdir()) == [workspace.root]
-
-
-def processes() -> dict[int, tuple[int, str]]:
-    """Every live process: its parent and its program's name (zombies are dead already)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
-        except OSError:
-            continue
-        if stat:
-            name, rest = stat.split(" (", 1)[1].rsplit(")", 1)
-            state, parent = rest.split()[:2]
-            if state != "Z":
-                found[int(entry.name)] = (int(parent), name)
-    return found
-
-
-def descendants(root: int) -> dict[int, str]:
-    table = processes()
-    found, frontier = {}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
-        found.update((pid, table[pid][1]) for pid in children)
-        frontier += children
-    return found
 
 
 def test_ctrl_c_of_the_desk_stops_its_libreoffice(workspace, tmp_path):

@@ -20,7 +20,12 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-TEMPLATE_VERSION = "1.0"
+# A template's version is printed on every document made from it: raise it with any change.
+TEMPLATE_VERSIONS = {
+    "estimate": "1.0",
+    "price_sheet": "1.0",
+    "consent": "1.1",  # the patient's own language, named in the interpreter's statement
+}
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
 ACCENT_HEX = "1F5F5B"
@@ -49,7 +54,7 @@ def _format(text: str, **values: str) -> str:
 # --- document set-up -----------------------------------------------------------------------------
 
 
-def new_document(title: str) -> Document:
+def new_document(title: str, version: str) -> Document:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
@@ -79,7 +84,7 @@ def new_document(title: str) -> Document:
             rfonts.attrib.pop(qn(theme), None)
     properties = doc.core_properties
     properties.title = title
-    properties.version = TEMPLATE_VERSION
+    properties.version = version
     properties.author = "docgen"
     properties.created = properties.modified = dt.datetime(2026, 1, 5, 9, 0)
     properties.revision = 1
@@ -285,7 +290,7 @@ def loop_row(table, tag: str) -> None:
 
 
 def build_estimate(path: Path) -> None:
-    doc = new_document("Cost estimate")
+    doc = new_document("Cost estimate", TEMPLATE_VERSIONS["estimate"])
     clinic_header(doc, _("Cost estimate"))
 
     widths = [3.4, 5.1, 3.4, 5.1]
@@ -400,7 +405,7 @@ def build_estimate(path: Path) -> None:
 
 
 def build_price_sheet(path: Path) -> None:
-    doc = new_document("Price list")
+    doc = new_document("Price list", TEMPLATE_VERSIONS["price_sheet"])
     clinic_header(doc, _("Price list"))
     paragraph(doc, _format(
         "Prices valid from %(date)s. All prices in %(currency)s, per session unless a course is "
@@ -556,7 +561,7 @@ def bullets(doc, texts: list[str], keep_with_next: bool = False) -> None:
 
 
 def build_consent(path: Path) -> None:
-    doc = new_document("Consent to mesotherapy treatment")
+    doc = new_document("Consent to mesotherapy treatment", TEMPLATE_VERSIONS["consent"])
     clinic_header(doc, _("Consent to mesotherapy treatment"))
     subtitle = paragraph(doc, space_after=6)
     for text in (
@@ -576,6 +581,7 @@ def build_consent(path: Path) -> None:
         (_("Date of birth"), "{{ patient.date_of_birth }}"),
         (_("Patient reference"), "{{ patient.reference }}"),
         (_("Language of this form"), "{{ patient.language }}"),
+        (_("Patient's language"), "{{ patient.own_language }}"),
         (_("Interpreter needed"), "{{ patient.interpreter_needed }}"),
     ])  # fmt: skip
 
@@ -727,7 +733,7 @@ def build_consent(path: Path) -> None:
     paragraph(doc, _format(
         "I have interpreted this form and the practitioner's explanations for the patient into "
         "%(language)s, accurately and completely, and the patient told me that they understood.",
-        language="patient.language",
+        language="patient.own_language",
     ), keep_with_next=True)  # fmt: skip
     signature_table(doc, [(_("Interpreter"), "{{ interpreter.name }}")])
     paragraph(doc, "{%p endif %}", space_after=0)
