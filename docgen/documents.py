@@ -353,6 +353,12 @@ def consent_context(
             "deposit": fmt.money(estimate.deposit),
             "vat_note": vat_note(price_list, fmt),
             "insurance_notice": fmt.gettext(INSURANCE_NOTICES[treatment.kind]),
+            # on prices excluding VAT the lines add up to the total only with the VAT added
+            "added_vat": [
+                {"rate": fmt.percent(v.rate), "base": fmt.money(v.base), "amount": fmt.money(v.vat)}
+                for v in estimate.vat_lines
+                if v.vat and not price_list.clinic.prices_include_vat
+            ],
             "lines": [
                 {
                     "area": fmt.text(line.area.name),

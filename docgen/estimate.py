@@ -1,7 +1,8 @@
 """Plan step: price a treatment plan against a price list.
 
-Every line is rounded once, half-up, to the currency's digits; the VAT of a line is rounded once
-too; subtotals and totals are exact sums of rounded figures, so the printed numbers always add up.
+Every line is rounded once, half-up, to the currency's digits. VAT is computed once per rate, on
+that rate's total, as an invoice states it, and rounded once: every printed "VAT r% on B: V" is
+arithmetic a patient can check, and totals are exact sums of rounded figures.
 """
 
 from __future__ import annotations
@@ -72,7 +73,6 @@ class EstimateLine:
     courses: int  # how many whole courses the sessions contain
     amount: Decimal  # as listed: VAT-inclusive when the clinic's prices include VAT
     vat_rate: Decimal  # percent
-    vat: Decimal
 
     @property
     def single_sessions(self) -> int:
@@ -86,6 +86,9 @@ class EstimateLine:
 
 @dataclass(frozen=True)
 class VatLine:
+    """The VAT of one rate: on prices excluding VAT, base × rate, rounded; on prices including
+    it, the VAT part of the lines' gross, rounded, and the base is the gross less it."""
+
     rate: Decimal
     base: Decimal  # amount excluding VAT taxed at this rate
     vat: Decimal
@@ -153,13 +156,9 @@ def plan_estimate(
 
     issued = issued or dt.date.today()
     clinic = price_list.clinic
-    total = sum((line.amount for line in lines), Decimal(0))
-    if clinic.prices_include_vat:
-        vat_total = sum((line.vat for line in lines), Decimal(0))
-        net = total - vat_total
-    else:
-        net = total
-        total += sum((line.vat for line in lines), Decimal(0))
+    vat_lines = _vat_lines(price_list, lines)
+    net = sum((v.base for v in vat_lines), Decimal(0))
+    total = net + sum((v.vat for v in vat_lines), Decimal(0))
     return Estimate(
         price_list=price_list,
         number=number or new_document_id(issued),
@@ -167,21 +166,27 @@ def plan_estimate(
         valid_until=issued + dt.timedelta(days=clinic.quote_validity_days),
         lines=tuple(lines),
         net=net,
-        vat_lines=_vat_lines(lines, clinic.prices_include_vat),
+        vat_lines=vat_lines,
         total=total,
         deposit=price_list.round_money(total * clinic.deposit_percent / 100),
     )
 
 
-def _vat_lines(lines: Sequence[EstimateLine], prices_include_vat: bool) -> tuple[VatLine, ...]:
-    by_rate: dict[Decimal, VatLine] = {}
+def _vat_lines(price_list: PriceList, lines: Sequence[EstimateLine]) -> tuple[VatLine, ...]:
+    """One VAT line per rate, highest rate first."""
+    listed: dict[Decimal, Decimal] = {}
     for line in lines:
-        base = line.amount - line.vat if prices_include_vat else line.amount
-        previous = by_rate.get(line.vat_rate, VatLine(line.vat_rate, Decimal(0), Decimal(0)))
-        by_rate[line.vat_rate] = VatLine(
-            line.vat_rate, previous.base + base, previous.vat + line.vat
-        )
-    return tuple(by_rate[rate] for rate in sorted(by_rate, reverse=True))
+        listed[line.vat_rate] = listed.get(line.vat_rate, Decimal(0)) + line.amount
+    vat_lines = []
+    for rate in sorted(listed, reverse=True):
+        if price_list.clinic.prices_include_vat:
+            vat = price_list.round_money(listed[rate] * rate / (100 + rate))
+            vat_lines.append(VatLine(rate, listed[rate] - vat, vat))
+        else:
+            vat_lines.append(
+                VatLine(rate, listed[rate], price_list.round_money(listed[rate] * rate / 100))
+            )
+    return tuple(vat_lines)
 
 
 def closest(code: str, choices: Iterable[str]) -> str:
@@ -262,11 +267,6 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
         courses * (course.price if course else 0)
         + (sessions - courses * (course.sessions if course else 0)) * price.per_session
     )
-    rate = price_list.clinic.vat_rates[treatment.kind]
-    if price_list.clinic.prices_include_vat:
-        vat = price_list.round_money(amount * rate / (100 + rate))
-    else:
-        vat = price_list.round_money(amount * rate / 100)
     return EstimateLine(
         treatment=treatment,
         area=area,
@@ -275,6 +275,5 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
         course=course if courses else None,
         courses=courses,
         amount=amount,
-        vat_rate=rate,
-        vat=vat,
+        vat_rate=price_list.clinic.vat_rates[treatment.kind],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 
 import docx
 import pytest
@@ -128,6 +129,23 @@ def test_photography_consent_is_three_separate_choices(form):
     rows = table_rows(form.docx, "I agree that photographs of me may be used")
     assert len(rows) == 3
     assert all(row[1:] == ["☐", "☐"] for row in rows)
+
+
+def test_on_prices_without_vat_the_cost_table_adds_up_on_paper(workspace, edit_workbook, tmp_path):
+    """Face £1,250.00 + Neck £918.00 with 'Total £2,601.60' under them and no VAT line: the
+    form's own arithmetic did not add up."""
+    shutil.copy(edit_workbook({"Clinic!B11": "no"}), workspace.workbook())
+    form = consent(workspace, tmp_path, treatment="REJUV", areas=["FACE", "NECK"])
+    rows = table_rows(form.docx, "Body area")
+    face, neck, vat, total = rows
+    assert [face[0], neck[0], total[0]] == ["Face", "Neck", "Total"]
+    assert vat[0] == "VAT 20% on £2,168.00" and vat[2] == "£433.60"
+
+    def amount(text: str) -> Decimal:
+        return Decimal(text.lstrip("£").replace(",", ""))
+
+    assert amount(face[2]) + amount(neck[2]) == Decimal("2168.00")
+    assert amount(face[2]) + amount(neck[2]) + amount(vat[2]) == amount(total[2])
 
 
 def test_cost_equals_the_estimate_for_the_same_plan(form, workspace, tmp_path):

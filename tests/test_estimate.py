@@ -30,10 +30,8 @@ def test_sample_plan_with_courses_and_both_kinds(price_list):
     # 8 sessions: one course of 6 (1,530.00) and 2 single sessions at 300.00
     assert (scalp.courses, scalp.single_sessions, scalp.amount) == (1, 2, Decimal("2130.00"))
     assert scalp.saving == Decimal("270.00")
-    # prices include VAT: 20 % of a VAT-inclusive 1,250.00 is 1,250 × 20/120 = 208.333… → 208.33
-    assert face.vat == Decimal("208.33")
-    assert scalp.vat == Decimal("355.00")
-    assert knees.vat_rate == 0 and knees.vat == 0  # therapeutic: exempt
+    assert knees.vat_rate == 0  # therapeutic: exempt
+    # prices include VAT: the VAT in 1,250.00 + 2,130.00 is 3,380 × 20/120 = 563.333… → 563.33
     assert estimate.total == Decimal("3920.00")
     assert estimate.vat == Decimal("563.33")
     assert estimate.net == Decimal("3356.67")
@@ -76,7 +74,7 @@ def test_half_up_rounding_once_per_line(edit_workbook):
     assert price_list.prices[("REJUV", "NECK")].course.price == Decimal("5.03")  # not 5.02
     estimate = plan(price_list, "REJUV:FACE:1")
     # 10.30 × 15 % = 1.545: half-up gives 1.55 where banker's rounding would give 1.54
-    assert estimate.lines[0].vat == Decimal("1.55")
+    assert estimate.vat == Decimal("1.55")
     assert estimate.net == Decimal("10.30")
     assert estimate.total == Decimal("11.85")
 
@@ -93,7 +91,30 @@ def test_totals_equal_the_sum_of_their_lines(price_list):
     specs = [f"{t}:{a}" for (t, a) in price_list.prices]
     estimate = plan(price_list, *specs)
     assert estimate.total == sum(line.amount for line in estimate.lines)
-    assert estimate.vat == sum(line.vat for line in estimate.lines)
+    assert estimate.vat == sum(v.vat for v in estimate.vat_lines)
+
+
+PLAN_OF_FIVE = ("REJUV:FACE:3", "REJUV:EYES:5", "ACNE:FACE:6", "TIGHT:KNEES:4", "PAINR:WRIST:7")
+
+
+def test_vat_is_stated_once_per_rate_as_an_invoice_states_it(price_list):
+    """VAT taken out of each line and rounded there summed to £621.24 on £3,106.26, and 20 % of
+    £3,106.26 is £621.25: the document's own arithmetic looked wrong."""
+    estimate = plan(price_list, *PLAN_OF_FIVE)
+    cosmetic, exempt = estimate.vat_lines
+    gross = sum(line.amount for line in estimate.lines if line.vat_rate == 20)
+    assert cosmetic.rate == 20 and cosmetic.vat == (gross / 6).quantize(Decimal("0.01"))
+    assert cosmetic.base + cosmetic.vat == gross
+    assert abs(cosmetic.base * Decimal("0.2") - cosmetic.vat) < Decimal("0.01")
+    assert exempt.vat == 0 and estimate.net + estimate.vat == estimate.total
+
+
+def test_vat_on_prices_without_it_is_exact_to_the_cent(edit_workbook):
+    price_list = load_price_list(edit_workbook({"Clinic!B11": "no", "Clinic!B9": 8.1}))
+    estimate = plan(price_list, *PLAN_OF_FIVE)
+    cosmetic = estimate.vat_lines[0]
+    assert cosmetic.vat == (cosmetic.base * Decimal("0.081")).quantize(Decimal("0.01"))
+    assert estimate.total == estimate.net + cosmetic.vat
 
 
 @pytest.mark.parametrize(
@@ -128,9 +149,10 @@ def test_currency_without_minor_units(edit_workbook):
             }
         )
     )
-    (line,) = plan(price_list, "REJUV:FACE:5").lines
+    estimate = plan(price_list, "REJUV:FACE:5")
+    (line,) = estimate.lines
     assert line.amount == Decimal("166665")
-    assert line.vat == Decimal("27778")  # 166,665 / 6 = 27,777.5 → half-up to whole yen
+    assert estimate.vat == Decimal("27778")  # 166,665 / 6 = 27,777.5 → half-up to whole yen
     assert Formatter(parse_locale("ja_JP"), "JPY").money(line.amount) == "￥166,665"
 
 

@@ -69,11 +69,20 @@ def test_totals_are_the_sum_of_lines_rounded_once(currency, include_vat, rows, s
     quantum = Decimal(1).scaleb(-digits)
     for line in estimate.lines:
         assert line.amount == line.amount.quantize(quantum)
-        assert line.vat == line.vat.quantize(quantum)
-    assert estimate.total == sum(line.amount for line in estimate.lines) + (
-        0 if include_vat else sum(line.vat for line in estimate.lines)
-    )
+    listed = sum(line.amount for line in estimate.lines)
+    assert estimate.total == listed + (0 if include_vat else estimate.vat)
     assert estimate.net + estimate.vat == estimate.total
+    # every VAT line is arithmetic a patient can check on paper
+    for vat_line in estimate.vat_lines:
+        assert vat_line.vat == vat_line.vat.quantize(quantum)
+        gross = sum(line.amount for line in estimate.lines if line.vat_rate == vat_line.rate)
+        rate = vat_line.rate
+        if include_vat:
+            assert vat_line.base + vat_line.vat == gross
+            assert vat_line.vat == round_money(gross * rate / (100 + rate), currency)
+        else:
+            assert vat_line.base == gross
+            assert vat_line.vat == round_money(vat_line.base * rate / 100, currency)
     assert estimate.deposit == round_money(estimate.total * Decimal(20) / 100, currency)
 
 

@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.0",
     "price_sheet": "1.0",
-    "consent": "1.1",  # the patient's own language, named in the interpreter's statement
+    "consent": "1.1",  # the patient's own language; the VAT added to prices without it
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -681,6 +681,13 @@ def build_consent(path: Path) -> None:
     write_cell(row.cells[0], "{{ line.area }}")
     write_cell(row.cells[1], "{{ line.sessions }}", align=right)
     write_cell(row.cells[2], "{{ line.amount }}", align=right)
+    loop_row(cost, "{%tr endfor %}")
+    # prices excluding VAT: the VAT of each rate, so that the lines add up to the total
+    loop_row(cost, "{%tr for vat in cost.added_vat %}")
+    row = cost.add_row()
+    no_split(row)
+    write_cell(row.cells[0], _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base"))
+    write_cell(row.cells[2], "{{ vat.amount }}", align=right)
     loop_row(cost, "{%tr endfor %}")
     row = cost.add_row()
     no_split(row)
