@@ -103,8 +103,14 @@ class Estimate:
     lines: tuple[EstimateLine, ...]
     net: Decimal  # total excluding VAT
     vat_lines: tuple[VatLine, ...]
-    total: Decimal  # what the patient pays
+    total: Decimal  # net + VAT, to the cent
     deposit: Decimal
+    rounding: Decimal = Decimal(0)  # to the clinic's cash rounding (CHF: 5 centimes), or 0
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What the patient pays: the total with its cash rounding."""
+        return self.total + self.rounding
 
     @property
     def vat(self) -> Decimal:
@@ -159,6 +165,7 @@ def plan_estimate(
     vat_lines = _vat_lines(price_list, lines)
     net = sum((v.base for v in vat_lines), Decimal(0))
     total = net + sum((v.vat for v in vat_lines), Decimal(0))
+    to_pay = price_list.round_to_pay(total)
     return Estimate(
         price_list=price_list,
         number=number or new_document_id(issued),
@@ -168,7 +175,8 @@ def plan_estimate(
         net=net,
         vat_lines=vat_lines,
         total=total,
-        deposit=price_list.round_money(total * clinic.deposit_percent / 100),
+        deposit=price_list.round_to_pay(to_pay * clinic.deposit_percent / 100),
+        rounding=to_pay - total,
     )
 
 

@@ -8,6 +8,7 @@ of them are raised together in one WorkbookError.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 from collections import Counter
@@ -20,6 +21,7 @@ from typing import Any
 
 import openpyxl
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.numbers import get_currency_precision, list_currencies
 
 from docgen.exceptions import Message, Problem, WorkbookError
@@ -60,6 +62,7 @@ class Clinic:
     # the locales documents are made in (empty: the clinic's and every catalogue's language)
     languages: tuple[str, ...] = ()
     staff_languages: tuple[str, ...] = ()  # languages the staff speak (empty: the clinic's)
+    cash_rounding: Decimal | None = None  # amounts to pay are rounded to it (0.05 CHF), or not
 
     @property
     def spoken(self) -> tuple[str, ...]:
@@ -143,6 +146,13 @@ class PriceList:
     def round_money(self, amount: Decimal) -> Decimal:
         return round_money(amount, self.clinic.currency)
 
+    def round_to_pay(self, amount: Decimal) -> Decimal:
+        """An amount to pay, rounded half-up to the clinic's cash rounding (5 centimes), if any."""
+        step = self.clinic.cash_rounding
+        if step is None:
+            return self.round_money(amount)
+        return self.round_money((amount / step).quantize(Decimal(1), ROUND_HALF_UP) * step)
+
     def areas_priced_for(self, treatment_code: str) -> list[Area]:
         return [self.areas[a] for (t, a) in self.prices if t == treatment_code]
 
@@ -163,6 +173,15 @@ class PriceList:
         standard = [c for c in self.contraindications.values() if c.standard]
         extra = [self.contraindications[code] for code in treatment.contraindication_codes]
         return standard + [c for c in extra if not c.standard]
+
+
+def cash_rounding_step(currency: str) -> Decimal | None:
+    """The smallest amount a patient pays in cash, from CLDR's currency data through Babel
+    (0.05 CHF, 0.50 DKK, 1 SEK), when it is coarser than the currency's minor unit."""
+    fractions = get_global("currency_fractions")
+    digits, rounding, cash_digits, cash_rounding = fractions.get(currency, fractions["DEFAULT"])
+    step = Decimal(cash_rounding or 1).scaleb(-cash_digits)
+    return step if step > Decimal(rounding or 1).scaleb(-digits) else None
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -217,6 +236,7 @@ CLINIC_KEYS = {
     "version": False,
     "languages": False,
     "staff languages": False,
+    "cash rounding": False,
 }
 
 MAX_NUMBER = Decimal(1_000_000_000)
@@ -587,6 +607,12 @@ class _WorkbookReader:
                 message = N_("a second '%(name)s' setting (the first is %(first)s); keep one")
                 self.problem(key, Message(message, name=name, first=first))
                 continue
+            if name not in CLINIC_KEYS:
+                # a misnamed setting would silently lose its value (a fee, a rounding rule)
+                closest = difflib.get_close_matches(name, CLINIC_KEYS, n=1, cutoff=0)
+                message = N_("unknown setting '%(name)s'; the closest docgen knows is '%(known)s'")
+                self.problem(key, Message(message, name=key.value, known=closest[0].capitalize()))
+                continue
             found[name] = self.cells(values_ws, formulas_ws, row, 2)
             self.check_formula(found[name])
         for key, required in CLINIC_KEYS.items():
@@ -632,6 +658,11 @@ class _WorkbookReader:
             consultation_fee=optional("consultation fee", self.money, None),
             effective_date=optional("effective date", self.date, None),
             price_list_version=optional("version", self.text, ""),
+            cash_rounding=(
+                cash_rounding_step(currency)
+                if currency and optional("cash rounding", self.yes_no, True)
+                else None
+            ),
             languages=optional("languages", self.locales, ()),
             staff_languages=tuple(
                 dict.fromkeys(
@@ -640,7 +671,7 @@ class _WorkbookReader:
                 )
             ),
         )
-        optional_settings = {"effective_date", "consultation_fee"}
+        optional_settings = {"effective_date", "consultation_fee", "cash_rounding"}
         if any(v is None for k, v in values.items() if k not in optional_settings):
             return None
         return Clinic(

@@ -76,7 +76,7 @@ def test_no_template_tags_left(estimate_docx, workspace, tmp_path):
 def test_footer_traces_the_document(estimate_docx):
     footer = docx_paragraphs(estimate_docx.docx)[-1]
     assert estimate_docx.document_id in footer
-    assert "Template 1.0" in footer
+    assert "Template 1.1" in footer
     assert "Language en_GB" in footer
     assert "Price list london 2026.1" in footer
 

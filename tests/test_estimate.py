@@ -176,3 +176,37 @@ def test_malformed_items(spec):
 
 def test_items_are_case_insensitive():
     assert PlanItem.parse(" rejuv : face : 4 ") == PlanItem("REJUV", "FACE", 4)
+
+
+@pytest.fixture
+def geneva_prices(edit_workbook):
+    """CHF, prices excluding VAT, VAT 8.1 %, a deposit of 30 %: a Geneva clinic's settings."""
+    return edit_workbook(
+        {"Clinic!B7": "CHF", "Clinic!B8": "fr_CH", "Clinic!B9": 8.1, "Clinic!B11": "no",
+         "Clinic!B13": 30}
+    )  # fmt: skip
+
+
+def test_swiss_amounts_to_pay_are_rounded_to_five_centimes(geneva_prices):
+    """A total of CHF 3,956.46 and a deposit of CHF 1,186.94 cannot be paid in cash."""
+    price_list = load_price_list(geneva_prices)
+    assert price_list.clinic.cash_rounding == Decimal("0.05")  # CLDR's cash rounding for CHF
+    estimate = plan(price_list, *PLAN_OF_FIVE)
+    five_centimes = Decimal("0.05")
+    assert estimate.to_pay % five_centimes == 0 and estimate.deposit % five_centimes == 0
+    assert estimate.to_pay == estimate.total + estimate.rounding
+    assert abs(estimate.rounding) <= Decimal("0.025")
+    assert estimate.total == estimate.net + estimate.vat  # the rounding is not hidden in VAT
+    unrounded = estimate.to_pay * Decimal("0.30")
+    assert abs(estimate.deposit - unrounded) <= Decimal("0.025")
+
+
+def test_cash_rounding_can_be_turned_off_and_is_off_where_cldr_has_none(edit_workbook):
+    off = edit_workbook(
+        {"Clinic!B7": "CHF", "Clinic!A17": "Cash rounding", "Clinic!B17": "no"}, name="off.xlsx"
+    )
+    assert load_price_list(off).clinic.cash_rounding is None
+    pounds = load_price_list(edit_workbook())
+    assert pounds.clinic.cash_rounding is None
+    estimate = plan(pounds, *PLAN_OF_FIVE)
+    assert estimate.rounding == 0 and estimate.to_pay == estimate.total

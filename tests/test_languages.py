@@ -8,10 +8,13 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from decimal import Decimal
 
+import docx
 import openpyxl
 import pytest
 from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_percent
 from click.testing import CliRunner
 from conftest import docx_text, money
 
@@ -19,7 +22,7 @@ from docgen.batch import read_manifest
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
 from docgen.exceptions import UntranslatedError
-from docgen.generate import create_consent, create_patient_documents
+from docgen.generate import create_consent, create_patient_documents, estimate_preview
 from docgen.web import create_app
 from docgen.workspace import Workspace
 
@@ -203,3 +206,30 @@ def test_a_batch_row_names_a_patient_language_that_is_no_language(tmp_path):
     (made,) = read_manifest(out)
     text = docx_text(out / made.path)
     assert "Polish" in text and "into Polish" in text  # the interpreter translates it
+
+
+def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_path):
+    path = geneva.workbook()
+    workbook = openpyxl.load_workbook(path)
+    workbook["Clinic"]["B9"], workbook["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
+    workbook.save(path)
+    form, estimate = create_patient_documents(
+        geneva, "Léa Muller", "REJUV", ["FACE", "NECK"], locale="fr_CH", output=f"{tmp_path}/"
+    )
+    # 2,168.00 + 8.1 % VAT (175.61) = 2,343.61, paid as 2,343.60
+    total, rounding, to_pay = (money(a, "CHF", "fr_CH") for a in ("2343.61", "-0.01", "2343.60"))
+    rows = {row.cells[0].text: row.cells[-1].text for t in docx.Document(estimate.docx).tables
+            for row in t.rows}  # fmt: skip
+    with po_path(geneva, "fr").open("rb") as handle:
+        french = read_po(handle)
+    _ = lambda message: french.get(message).string  # noqa: E731
+    assert rows[_("Total")] == total and rows[_("Cash rounding")] == rounding
+    assert rows[_("Total to pay")] == to_pay
+    deposit = _("Deposit due when booking (%(percent)s)") % {
+        "percent": format_percent(Decimal("0.2"), locale="fr_CH")
+    }
+    assert rows[deposit] == money("468.70", "CHF", "fr_CH")  # 20 % of 2,343.60, to 5 centimes
+    form_text = docx_text(form.docx)
+    assert to_pay in form_text and rounding in form_text
+    preview = estimate_preview(geneva, "REJUV", ["FACE", "NECK"], locale="fr_CH")
+    assert preview["estimate"]["to_pay"] == to_pay

@@ -301,6 +301,23 @@ def test_duplicate_clinic_setting(edit_workbook):
     )
 
 
+def test_a_misnamed_setting_is_a_problem_not_a_silence(edit_workbook):
+    """'Consultation fee' renamed 'Frais de consultation' made the fee vanish from every
+    estimate while check said the workspace was ready."""
+    path = edit_workbook(
+        {"Clinic!A14": "Frais de consultation", "Clinic!A17": "Arrondi 0.05", "Clinic!B17": "oui"}
+    )
+    with pytest.raises(WorkbookError) as raised:
+        load_price_list(path)
+    problems = [str(p) for p in raised.value.problems]
+    assert problems == [
+        "edited.xlsx, Clinic!A14: unknown setting 'Frais de consultation'; the closest docgen "
+        "knows is 'Consultation fee'",
+        "edited.xlsx, Clinic!A17: unknown setting 'Arrondi 0.05'; the closest docgen knows is "
+        "'Cash rounding'",
+    ]
+
+
 def test_clinic_formula_without_cached_value(edit_workbook):
     path = edit_workbook({"Clinic!B14": "=25*2"})
     assert only_problem(path).startswith(

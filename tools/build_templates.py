@@ -22,9 +22,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.0",
+    "estimate": "1.1",  # cash rounding on a line of its own
     "price_sheet": "1.0",
-    "consent": "1.1",  # the patient's own language; the VAT added to prices without it
+    "consent": "1.1",  # the patient's language; VAT added to prices without it; cash rounding
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -351,6 +351,19 @@ def build_estimate(path: Path) -> None:
         set_cell_shading(cell, LIGHT_HEX)
     write_cell(row.cells[0], _("Total"), bold=True, size=12, align=right)
     write_cell(row.cells[1], "{{ estimate.total }}", bold=True, size=12, align=right)
+    # a currency paid to 5 centimes: the rounding on a line of its own, then what is paid
+    loop_row(totals, "{%tr if estimate.rounding %}")
+    row = totals.add_row()
+    no_split(row)
+    write_cell(row.cells[0], _("Cash rounding"), align=right)
+    write_cell(row.cells[1], "{{ estimate.rounding }}", align=right)
+    row = totals.add_row()
+    no_split(row)
+    for cell in row.cells:
+        set_cell_shading(cell, LIGHT_HEX)
+    write_cell(row.cells[0], _("Total to pay"), bold=True, size=12, align=right)
+    write_cell(row.cells[1], "{{ estimate.to_pay }}", bold=True, size=12, align=right)
+    loop_row(totals, "{%tr endif %}")
     row = totals.add_row()
     no_split(row)
     deposit = _format("Deposit due when booking (%(percent)s)", percent="estimate.deposit_percent")
@@ -668,7 +681,7 @@ def build_consent(path: Path) -> None:
     paragraph(doc, _format(
         "The estimated cost of the planned course is %(total)s (estimate %(number)s, valid until "
         "%(valid_until)s). A deposit of %(deposit)s is due when booking.",
-        total="cost.total", number="cost.estimate_number", valid_until="cost.valid_until",
+        total="cost.to_pay", number="cost.estimate_number", valid_until="cost.valid_until",
         deposit="cost.deposit",
     ), keep_with_next=True)  # fmt: skip
     widths = [8.0, 3.5, 5.5]
@@ -695,6 +708,18 @@ def build_consent(path: Path) -> None:
         set_cell_shading(cell, LIGHT_HEX)
     write_cell(row.cells[0], _("Total"), bold=True)
     write_cell(row.cells[2], "{{ cost.total }}", bold=True, align=right)
+    loop_row(cost, "{%tr if cost.rounding %}")
+    row = cost.add_row()
+    no_split(row)
+    write_cell(row.cells[0], _("Cash rounding"))
+    write_cell(row.cells[2], "{{ cost.rounding }}", align=right)
+    row = cost.add_row()
+    no_split(row)
+    for cell in row.cells:
+        set_cell_shading(cell, LIGHT_HEX)
+    write_cell(row.cells[0], _("Total to pay"), bold=True)
+    write_cell(row.cells[2], "{{ cost.to_pay }}", bold=True, align=right)
+    loop_row(cost, "{%tr endif %}")
     set_widths(cost, widths)
     keep_rows_together(cost)
     paragraph(doc, "{{ cost.vat_note }}", size=8, color=GREY, keep_with_next=True)

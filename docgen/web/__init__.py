@@ -384,7 +384,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
             return None, _errors_by_field(error)
         return {
             "lines": preview["lines"],
-            "total": preview["estimate"]["total"],
+            "total": preview["estimate"]["to_pay"],  # with its cash rounding, as the patient pays
             "deposit": preview["estimate"]["deposit"],
             "vat_note": preview["estimate"]["vat_note"],
             "notices": preview["notices"],
