@@ -195,7 +195,10 @@ def test_a_workspace_with_two_price_lists_offers_both(workspace, output):
 
 def test_only_this_computers_names_are_answered_on_loopback(client):
     assert client.get("/", headers={"Host": "attacker.example:8765"}).status_code == 400
-    assert client.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "127.0.0.1.attacker.example"}).status_code == 400
+    # every loopback address, IPv6 too: 'serve --host ::1' answered every request with 400
+    for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "127.0.0.2:8765", "[::1]"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
 
 
 def test_refresh_without_script_resets_sessions_to_the_new_treatments_course(client):
@@ -253,6 +256,9 @@ def test_a_token_is_needed_for_every_request_when_serving_other_computers(worksp
     client = create_app(workspace, output, token="s3cret").test_client()
     assert client.get("/").status_code == 403
     assert client.get("/health").status_code == 403
+    # a POST without the link is refused for the link, before its form is looked at
+    for path in ("/", "/batch", "/price-sheets"):
+        assert client.post(path, data={"patient": "A"}).status_code == 403, path
     response = client.get("/?token=wrong")
     assert response.status_code == 403
     assert client.get("/?token=%C3%A9").status_code == 403

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import ipaddress
 import logging
 import secrets
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from babel import Locale
 from flask import (
@@ -71,7 +73,6 @@ FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "p
           "interpreter")  # fmt: skip
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
 TOKEN_COOKIE = "docgen_token"
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -185,16 +186,14 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
     )
-    if token is None:
-        # On this computer only: answer only to its own names, so that a web page whose name
-        # was made to point at 127.0.0.1 (DNS rebinding) cannot read or use the desk.
-        app.config["TRUSTED_HOSTS"] = list(LOOPBACK_HOSTS)
-    CSRFProtect(app)
     # Absolute: Flask would look for a relative path to send inside the installed package.
     desk = Desk(workspace, Path(output_dir).resolve(), token)
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
     _register_routes(app, desk)
+    # after the routes' own checks: a request without the access token is told it needs the
+    # link (403), not that its form is stale (400)
+    CSRFProtect(app)
     return app
 
 
@@ -268,6 +267,14 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         limit = MAX_APPOINTMENTS_BYTES // 1_000_000
         message = _("The file is too large: at most %(limit)s MB. Nothing was made.", limit=limit)
         return _error_page(413, message)
+
+    @app.before_request
+    def only_this_computer():
+        # On this computer only: answer only to its own names, so that a web page whose name
+        # was made to point at 127.0.0.1 (DNS rebinding) cannot read or use the desk. (Flask's
+        # TRUSTED_HOSTS cannot name [::1], and the server may listen on 127.0.0.2.)
+        if desk.token is None and not is_loopback(urlsplit(f"//{request.host}").hostname or ""):
+            raise SecurityError("not this computer's address")
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error: SecurityError):
@@ -718,6 +725,17 @@ def _(message: str, **values: object) -> str:
     """The page's own words in the clinic's language (extracted into the catalogues)."""
     text = current_app.extensions["docgen"].gettext(message)
     return text % values if values else text
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this computer's own: localhost or a loopback address
+    (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _same(given: str, token: str) -> bool:

@@ -3,7 +3,6 @@ one LibreOffice kept warm for PDFs, until Ctrl-C stops both."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 import signal
 import socket
@@ -15,19 +14,8 @@ from pathlib import Path
 from waitress.server import create_server
 
 from docgen.pdf import warm_libreoffice
-from docgen.web import create_app
+from docgen.web import create_app, is_loopback
 from docgen.workspace import Workspace
-
-LOOPBACK_NAMES = ("localhost",)
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _interrupt(signum, frame) -> None:
@@ -70,7 +58,11 @@ def serve(
     token = None if is_loopback(host) else secrets.token_urlsafe(24)
     app = create_app(workspace, output_dir, token=token)
     with warm_libreoffice() as warm:
-        server = create_server(app, host=host, port=port, threads=4, ident="docgen")
+        server = create_server(
+            app, host=host, port=port, threads=4, ident="docgen",
+            # refused as it arrives, not after buffering up to waitress's default of 1 GB
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        )  # fmt: skip
         shown_host = _address_for_others(host)
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         url = f"http://{shown_host}:{server.effective_port}/"
