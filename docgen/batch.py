@@ -37,8 +37,15 @@ from docgen.exceptions import DocgenError, FieldProblem, Message, OutputError, P
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter, is_locale_code
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
-from docgen.output import pdf_beside, safe_filename_part, write_atomically
-from docgen.patient import LONGEST_TEXT, length_problems
+from docgen.output import (
+    csv_safe,
+    csv_value,
+    make_private_folder,
+    pdf_beside,
+    safe_filename_part,
+    write_atomically,
+)
+from docgen.patient import LONGEST_TEXT, text_problems
 from docgen.pdf import convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list, normalise_header
 from docgen.render import DocumentTemplate
@@ -289,7 +296,7 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             cell = f"{columns['allow minor']}{row}"
             problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
         problems.extend(
-            length_problems(
+            text_problems(
                 **{
                     field: record.get(field, "").strip()
                     for field in LONGEST_TEXT
@@ -516,10 +523,11 @@ def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            BatchDocument(**{**record, "row": int(record["row"])})
-            for record in csv.DictReader(handle)
-        ]
+        documents = []
+        for record in csv.DictReader(handle):
+            values = {name: csv_value(value) for name, value in record.items()}
+            documents.append(BatchDocument(**{**values, "row": int(values["row"])}))
+        return documents
 
 
 def _sha256(path: Path) -> str:
@@ -542,7 +550,7 @@ class _Manifest:
         self.path = output_dir / MANIFEST
         self.partial = output_dir / f".{MANIFEST}.partial"
         try:
-            output_dir.mkdir(parents=True, exist_ok=True)
+            make_private_folder(output_dir)
             descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as error:
@@ -552,7 +560,7 @@ class _Manifest:
         self.rows = 0
 
     def add(self, document: BatchDocument) -> None:
-        self.writer.writerow({name: getattr(document, name) for name in MANIFEST_FIELDS})
+        self.writer.writerow({name: csv_safe(getattr(document, name)) for name in MANIFEST_FIELDS})
         self.rows += 1
 
     def close(self, keep: bool) -> None:

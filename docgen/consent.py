@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from docgen.estimate import Estimate, closest, plan_estimate, plan_items
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
-from docgen.patient import Patient, check_patient, length_problems, parse_date_of_birth
+from docgen.patient import Patient, check_patient, parse_date_of_birth, text_problems
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
 
 
@@ -48,7 +48,7 @@ def plan_consent(
     person = Patient(patient, parse_date_of_birth(date_of_birth, problems), reference.strip())
     minor = check_patient(person, issued, allow_minor, problems)
     problems.extend(
-        length_problems(practitioner=practitioner.strip(), interpreter=interpreter.strip())
+        text_problems(practitioner=practitioner.strip(), interpreter=interpreter.strip())
     )
 
     code = treatment.strip().upper()

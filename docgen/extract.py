@@ -12,7 +12,9 @@ entries of Babel's `babel.extractors` entry-point group, so that plain
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
@@ -20,6 +22,7 @@ from docxtpl import DocxTemplate
 from jinja2.ext import babel_extract
 
 from docgen.pricing import normalise_header
+from docgen.render import DAMAGED_PACKAGE, damaged_template
 
 TRANSLATABLE_COLUMNS = {
     "Treatments": ("name", "description", "ingredients", "alternatives"),
@@ -34,8 +37,12 @@ Extracted = Iterator[tuple[int, str | None, Any, list[str]]]
 def extract_docx(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
 ) -> Extracted:
-    template = DocxTemplate(io.BytesIO(fileobj.read()))
-    template.init_docx()
+    name = Path(getattr(fileobj, "name", "template.docx")).name
+    try:
+        template = DocxTemplate(io.BytesIO(fileobj.read()))
+        template.init_docx()
+    except (*DAMAGED_PACKAGE, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise damaged_template(name, error) from None
     parts = [("body", template.patch_xml(template.get_xml()))]
     for kind, uri in (("header", template.HEADER_URI), ("footer", template.FOOTER_URI)):
         for _key, part in template.get_headers_footers(uri):

@@ -65,13 +65,25 @@ def ensure_can_write_with_pdf(document: Path, pdf: bool, force: bool) -> None:
         raise OutputError(problem)
 
 
+def make_private_folder(folder: Path) -> None:
+    """Make a folder and any missing parents readable by their owner only: the names of the
+    documents below tell who is treated. (mkdir(parents=True) gives parents the default mode.)"""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.is_dir():
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        candidate.mkdir(mode=0o700, exist_ok=True)
+
+
 def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True) -> Path:
     """Write via a temporary file in the same folder, so a reader never sees half a document.
     Documents hold patient data: like the temporary file, they are readable by their owner only.
 
     durable flushes it to disk before the rename; a batch instead syncs once at its end."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # names tell who is treated
+        make_private_folder(path.parent)
         fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
@@ -104,3 +116,19 @@ def move_into_place(source: Path, path: Path, force: bool) -> None:
         os.replace(source, path)
     else:
         source.unlink()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text and never runs as a formula (OWASP's CSV
+    injection guidance): one that starts like a formula, or with the quote that marks this,
+    gets a leading quote. A patient reference of =HYPERLINK(…) would otherwise open a link."""
+    text = str(value)
+    return "'" + text if text.startswith((*_FORMULA_STARTS, "'")) else text
+
+
+def csv_value(cell: str) -> str:
+    """The value csv_safe wrote."""
+    return cell[1:] if cell.startswith("'") else cell

@@ -24,6 +24,16 @@ _TOO_LONG = {
     ),
     "interpreter": N_("the interpreter's name is %(length)s characters long; at most %(longest)s"),
 }
+# Control characters (DEL, U+0085 …) and bidirectional overrides and isolates (U+202E …) are
+# invisible, and the latter reorder what follows: a name could read differently on paper.
+# The marks right-to-left text may need (U+200E, U+200F) are allowed.
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_IN = {
+    "patient": N_("the patient's name holds an invisible control character (%(code)s)"),
+    "ref": N_("the patient reference holds an invisible control character (%(code)s)"),
+    "practitioner": N_("the practitioner's name holds an invisible control character (%(code)s)"),
+    "interpreter": N_("the interpreter's name holds an invisible control character (%(code)s)"),
+}
 
 
 @dataclass(frozen=True)
@@ -42,19 +52,24 @@ class Patient:
 def name_problems(name: str) -> list[str]:
     """Why a patient's name cannot be printed, if it cannot: it needs a letter or digit that
     survives on paper, and must fit on the page."""
-    printable = xml_safe(name)
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in printable):
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in xml_safe(name)):
         return [FieldProblem("patient", N_("the patient's name is empty or has no letters"))]
-    return length_problems(patient=printable)
+    return text_problems(patient=name)
 
 
-def length_problems(**texts: str) -> list[str]:
-    """A problem for each text longer than its field allows (fields: LONGEST_TEXT's keys)."""
-    return [
-        FieldProblem(field, _TOO_LONG[field], length=len(text), longest=LONGEST_TEXT[field])
-        for field, text in texts.items()
-        if len(text) > LONGEST_TEXT[field]
-    ]
+def text_problems(**texts: str) -> list[str]:
+    """A problem for each text longer than its field allows or holding an invisible control
+    character (fields: LONGEST_TEXT's keys). Tabs and line ends are left to the caller."""
+    problems = []
+    for field, text in texts.items():
+        if len(text) > LONGEST_TEXT[field]:
+            problems.append(
+                FieldProblem(field, _TOO_LONG[field], length=len(text), longest=LONGEST_TEXT[field])
+            )
+        elif hidden := _HIDDEN.search(text):
+            code = f"U+{ord(hidden.group()):04X}"
+            problems.append(FieldProblem(field, _HIDDEN_IN[field], code=code))
+    return problems
 
 
 def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:
@@ -81,7 +96,7 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
 def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems: list[str]) -> bool:
     """Add a problem for anything impossible about the patient; return whether they are a minor."""
     problems.extend(name_problems(patient.name))
-    problems.extend(length_problems(ref=patient.reference))
+    problems.extend(text_problems(ref=patient.reference))
     age = patient.age_on(today)
     if age is None:
         return False

@@ -440,6 +440,19 @@ def _kept_members(document: DocxTemplate, rewritten: set[str]) -> tuple[bytes, d
     return package.getvalue(), digests
 
 
+# What python-docx raises on a damaged package, reading it as far as it can: truncated XML is
+# a syntax error, a [Content_Types].xml without its entries an AttributeError deep inside it.
+DAMAGED_PACKAGE = (etree.XMLSyntaxError, AttributeError)
+
+
+def damaged_template(name: str, error: Exception) -> TemplateError:
+    return TemplateError(
+        name,
+        f"is damaged: a part of it cannot be read ({type(error).__name__}: {error}); open it in "
+        "Word and save it again",
+    )
+
+
 class DocumentTemplate:
     """A Word template prepared once and rendered for any number of documents.
 
@@ -468,6 +481,8 @@ class DocumentTemplate:
             raise TemplateError(
                 self.name, f"is not a Word document (.docx) that can be opened ({error})"
             ) from None
+        except DAMAGED_PACKAGE as error:
+            raise damaged_template(self.name, error) from None
         self.version = self._docxtpl.docx.core_properties.version or "unversioned"
         self.title = self._docxtpl.docx.core_properties.title or self.path.stem
         self._environment = make_environment()

