@@ -18,7 +18,7 @@ from babel import Locale
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
 from docgen.i18n import N_, Formatter, native_language_name
-from docgen.pricing import Clinic, Frequency, Kind, PriceList, Treatment
+from docgen.pricing import Clinic, Frequency, Kind, PriceList, Risk, Severity, Treatment
 from docgen.render import DocumentProperties
 
 INSURANCE_NOTICES = {
@@ -48,6 +48,7 @@ FREQUENCY_TEXT = {
     Frequency.COMMON: (N_("Common"), N_("up to 1 in 10 people")),
     Frequency.UNCOMMON: (N_("Uncommon"), N_("up to 1 in 100 people")),
     Frequency.RARE: (N_("Rare"), N_("up to 1 in 1,000 people")),
+    Frequency.VERY_RARE: (N_("Very rare"), N_("up to 1 in 10,000 people")),
 }
 FILL_IN = "_" * 30  # a line to write on by hand
 
@@ -282,6 +283,20 @@ def bilingual_language_name(fmt: Formatter, clinic: Formatter) -> str:
     return f"{language_name(fmt)} – {fmt.locale.get_display_name(clinic.locale)}"
 
 
+def risk_rows(risks: list[Risk], fmt: Formatter) -> list[dict[str, str]]:
+    """Risks as the form lists them, most frequent first (the workbook's order within a band)."""
+    bands = list(Frequency)
+    return [
+        {
+            "name": fmt.text(risk.name),
+            "band": fmt.gettext(FREQUENCY_TEXT[risk.frequency][0]),
+            "odds": fmt.gettext(FREQUENCY_TEXT[risk.frequency][1]),
+            "description": fmt.text(risk.description),
+        }
+        for risk in sorted(risks, key=lambda risk: bands.index(risk.frequency))
+    ]
+
+
 def locale_name(locale: Locale, written_in: Locale) -> str:
     """A language, without its region, as another writes it: 'Polish' in English, 'Polonais'
     in French."""
@@ -338,15 +353,9 @@ def consent_context(
             "ingredients": fmt.text(treatment.ingredients) if treatment.ingredients else FILL_IN,
             "alternatives": fmt.text(treatment.alternatives),
         },
-        "risks": [
-            {
-                "name": fmt.text(risk.name),
-                "band": fmt.gettext(FREQUENCY_TEXT[risk.frequency][0]),
-                "odds": fmt.gettext(FREQUENCY_TEXT[risk.frequency][1]),
-                "description": fmt.text(risk.description),
-            }
-            for risk in plan.risks
-        ],
+        # mild effects and serious risks apart, each most frequent first; serious ones always
+        "common_risks": risk_rows([r for r in plan.risks if r.severity is Severity.MILD], fmt),
+        "serious_risks": risk_rows([r for r in plan.risks if r.severity is Severity.SERIOUS], fmt),
         "contraindications": [{"name": fmt.text(c.name)} for c in plan.contraindications],
         "cost": {
             "estimate_number": estimate.number,

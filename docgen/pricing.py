@@ -35,12 +35,21 @@ class Kind(StrEnum):
 
 
 class Frequency(StrEnum):
-    """Frequency bands used in patient information leaflets."""
+    """Frequency bands used in patient information leaflets, most frequent first."""
 
     VERY_COMMON = "very common"
     COMMON = "common"
     UNCOMMON = "uncommon"
     RARE = "rare"
+    VERY_RARE = "very rare"
+
+
+class Severity(StrEnum):
+    """A serious risk (necrosis, anaphylaxis) is material to a decision however rare it is
+    (Montgomery): the consent form lists serious risks apart from mild effects, always."""
+
+    MILD = "mild"
+    SERIOUS = "serious"
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,7 @@ class Risk:
     name: str
     description: str
     frequency: Frequency
+    severity: Severity = Severity.MILD
 
 
 @dataclass(frozen=True)
@@ -694,14 +704,20 @@ class _WorkbookReader:
         return True
 
     def read_risks(self, values_ws, formulas_ws) -> dict[str, Risk]:
-        columns = {"code": True, "name": True, "description": True, "frequency": True}
+        columns = {
+            "code": True, "name": True, "description": True, "frequency": True, "severity": False,
+        }  # fmt: skip
         risks: dict[str, Risk] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
             code = self.code(row["code"])
+            severity = row.get("severity")
             fields = (
                 self.text(row["name"]),
                 self.text(row["description"]),
                 self.choice(row["frequency"], Frequency),
+                Severity.MILD
+                if severity is None or severity.blank
+                else self.choice(severity, Severity),
             )
             if code and self.unique(code, row["code"], "risk") and None not in fields:
                 risks[code] = Risk(code, *fields)

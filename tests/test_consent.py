@@ -16,6 +16,7 @@ from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, pdf_text
 from docgen.cli import main
 from docgen.exceptions import PlanError
 from docgen.generate import create_consent, create_estimate
+from docgen.pricing import Frequency, Severity
 
 ISSUED = dt.date(2026, 3, 2)
 SECTIONS = [
@@ -101,17 +102,47 @@ def test_every_section_is_there(form):
     assert form.document_id.startswith("C-20260302-")
 
 
-def test_every_risk_appears_with_its_band(form, price_list):
-    rows = table_rows(form.docx, "Side effect")
-    expected_bands = {"very common": "Very common", "common": "Common",
-                      "uncommon": "Uncommon", "rare": "Rare"}  # fmt: skip
+BANDS = {"very common": "Very common", "common": "Common", "uncommon": "Uncommon",
+         "rare": "Rare", "very rare": "Very rare"}  # fmt: skip
+
+
+def test_mild_and_serious_risks_apart_each_most_frequent_first(form, price_list):
     lipo = price_list.treatments["LIPO"]
-    assert [row[0] for row in rows] == [price_list.risks[c].name for c in lipo.risk_codes]
-    for row, code in zip(rows, lipo.risk_codes, strict=True):
-        risk = price_list.risks[code]
-        assert row[1].startswith(expected_bands[risk.frequency.value] + "\n"), row
-        assert "in 10" in row[1] or "in 100" in row[1] or "in 1,000" in row[1]
-        assert row[2] == risk.description
+    risks = [price_list.risks[code] for code in lipo.risk_codes]
+    order = list(Frequency)
+    for header, severity in (("Side effect", Severity.MILD), ("Serious risk", Severity.SERIOUS)):
+        rows = table_rows(form.docx, header)
+        wanted = sorted(
+            (risk for risk in risks if risk.severity is severity),
+            key=lambda risk: order.index(risk.frequency),
+        )
+        assert wanted and [row[0] for row in rows] == [risk.name for risk in wanted]
+        for row, risk in zip(rows, wanted, strict=True):
+            assert row[1].startswith(BANDS[risk.frequency.value] + "\n"), row
+            assert row[2] == risk.description
+    serious = [row[0] for row in table_rows(form.docx, "Serious risk")]
+    for name in ("Skin necrosis", "Infection with atypical mycobacteria", "Granulomas",
+                 "Lipoatrophy", "Anaphylaxis"):  # fmt: skip
+        assert name in serious
+    assert serious[-1] == "Anaphylaxis"  # very rare, and still listed
+    paragraphs = docx_paragraphs(form.docx)
+    discussed = paragraphs.index(
+        "Risks discussed with you in particular (written by your practitioner):"
+    )
+    assert paragraphs[discussed + 1 : discussed + 3] == ["", ""]  # two ruled lines to write on
+
+
+def test_a_workbook_without_severities_lists_every_risk_as_before(
+    workspace, edit_workbook, tmp_path
+):
+    def drop_severity(workbook):
+        workbook["Risks"].delete_cols(5)  # an older workbook: no Severity column
+
+    shutil.copy(edit_workbook(change=drop_severity), workspace.workbook())
+    form = consent(workspace, tmp_path)
+    rows = table_rows(form.docx, "Side effect")
+    assert "Skin necrosis" in [row[0] for row in rows]
+    assert "Rare but serious risks" not in docx_paragraphs(form.docx)
 
 
 def test_contraindications_are_a_yes_no_checklist(form, price_list):
@@ -162,10 +193,10 @@ def test_cost_equals_the_estimate_for_the_same_plan(form, workspace, tmp_path):
     assert "A deposit of £456.00 is due when booking." in docx_text(form.docx)
 
 
-def test_pdf_prints_every_section_on_two_to_four_pages(form):
+def test_pdf_prints_every_section_on_two_to_five_pages(form):
     text = pdf_text(form.pdf)
     pages = text.count("\f")
-    assert 2 <= pages <= 4
+    assert 2 <= pages <= 5  # the serious risks apart made it grow a page
     squashed = " ".join(text.split())
     for heading in SECTIONS:
         assert heading in squashed, heading

@@ -39,7 +39,10 @@ TREATMENT_HEADERS = [
     "Code", "Name", "Description", "Kind", "Sessions min", "Sessions max", "Interval days",
     "Ingredients", "Alternatives", "Risks", "Contraindications",
 ]  # fmt: skip
-COMMON_RISKS = "PAIN, SENS, SWELL, REDN, BRUISE, BUMPS, ITCH, RASH, INFECT, DARK, SCAR"
+COMMON_RISKS = (
+    "PAIN, SENS, SWELL, REDN, BRUISE, BUMPS, ITCH, RASH, INFECT, DARK, SCAR, "
+    "NECROSIS, MYCOBACT, GRANULOMA, LIPOATROPHY, ANAPHYLAXIS"
+)
 TREATMENTS = [
     ("REJUV", "Skin rejuvenation",
      "Micro-injections that hydrate the skin, soften fine lines and wrinkles and restore glow.",
@@ -173,6 +176,34 @@ RISKS = [
     ("SCAR", "Scarring",
      "Small permanent scars or changes to the skin's texture, more likely in people who form "
      "keloid scars.", "rare"),
+    # Serious risks (Montgomery: material however rare), each with where it is reported, for
+    # the clinic's own review of its bands against current literature.
+    ("NECROSIS", "Skin necrosis",
+     "Death of a small area of skin when an injection blocks or damages a small blood vessel. "
+     "It needs urgent treatment and can leave a scar. Call the clinic at once if the skin turns "
+     "white, grey or dark, or if the pain grows after the injections.", "rare", "serious",
+     "Reviews of mesotherapy complications (e.g. Rotunda and Kolodney, Dermatologic Surgery, "
+     "2006); case reports of necrosis after injection into a vessel"),
+    ("MYCOBACT", "Infection with atypical mycobacteria",
+     "A slow-growing infection, usually from contaminated products or equipment, that appears "
+     "weeks after treatment as painful red lumps or abscesses and needs months of "
+     "antibiotics.", "rare", "serious",
+     "Outbreaks of Mycobacterium chelonae, fortuitum and abscessus infection after mesotherapy "
+     "reported in Europe and South America (infectious disease literature, 2000s-2010s)"),
+    ("GRANULOMA", "Granulomas",
+     "Firm lumps under the skin, the body's reaction to an injected substance, which may appear "
+     "months later and need treatment.", "rare", "serious",
+     "Case reports and reviews of foreign-body granulomas after mesotherapy"),
+    ("LIPOATROPHY", "Lipoatrophy",
+     "Loss of the fat under the skin at the injection sites, leaving a dent that may be "
+     "permanent.", "rare", "serious",
+     "Case reports of localised lipoatrophy after mesotherapy and injection lipolysis"),
+    ("ANAPHYLAXIS", "Anaphylaxis",
+     "A severe, life-threatening allergic reaction within minutes: swelling of the face or "
+     "throat, difficulty breathing, faintness. The clinic is equipped to treat it at once.",
+     "very rare", "serious",
+     "Allergy to injected substances (e.g. lecithin, plant extracts, local anaesthetics) in "
+     "reviews of mesotherapy complications"),
 ]  # fmt: skip
 
 
@@ -262,14 +293,17 @@ def build(path: Path) -> None:
     style_sheet(prices, [12, 12, 18, 17, 15, 19])
 
     risks = wb.create_sheet("Risks")
-    risks.append(["Code", "Name", "Description", "Frequency"])
-    for row in RISKS:
-        risks.append(list(row))
+    risks.append(["Code", "Name", "Description", "Frequency", "Severity", "Source"])
+    for code, name, description, frequency, *serious in RISKS:
+        severity, source = serious or ("mild", "")
+        risks.append([code, name, description, frequency, severity, source])
     for row in risks.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    style_sheet(risks, [10, 30, 80, 14])
-    add_choice(risks, "D", len(RISKS) + 50, ["very common", "common", "uncommon", "rare"])
+    style_sheet(risks, [12, 30, 80, 14, 12, 50])
+    bands = ["very common", "common", "uncommon", "rare", "very rare"]
+    add_choice(risks, "D", len(RISKS) + 50, bands)
+    add_choice(risks, "E", len(RISKS) + 50, ["mild", "serious"])
 
     contraindications = wb.create_sheet("Contraindications")
     contraindications.append(["Code", "Name", "Standard"])

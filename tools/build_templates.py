@@ -22,9 +22,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.1",  # cash rounding on a line of its own
-    "price_sheet": "1.0",
-    "consent": "1.1",  # the patient's language; VAT added to prices without it; cash rounding
+    "estimate": "1.1",  # cash rounding on a line of its own; nothing under 9 pt
+    "price_sheet": "1.1",  # nothing under 9 pt
+    "consent": "1.1",  # patient language; serious risks apart; VAT and cash rounding in the cost
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -159,7 +159,7 @@ def footer(doc, document_label: str) -> None:
     rule(p, color="BFBFBF", size=4, edge="top")
     tabs = p.paragraph_format.tab_stops
     tabs.add_tab_stop(Cm(17), alignment=2)  # right-aligned at the right margin
-    small = {"size": 8, "color": GREY}
+    small = {"size": 9, "color": GREY}
     add_run(p, _p("footer", document_label) + " {{ document.id }} · ", **small)
     add_run(p, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
     add_run(p, _p("footer", "Language") + " {{ document.locale }} · ", **small)
@@ -316,9 +316,9 @@ def build_estimate(path: Path) -> None:
     no_split(row)
     first = row.cells[0]
     write_cell(first, "{{ line.treatment }}", bold=True)
-    paragraph(first, "{{ line.insurance }}", size=8, italic=True, color=GREY, space_after=0)
+    paragraph(first, "{{ line.insurance }}", size=9, italic=True, color=GREY, space_after=0)
     paragraph(first, "{%p if line.course_note %}", space_after=0)
-    paragraph(first, "{{ line.course_note }}", size=8, color=ACCENT, space_after=0)
+    paragraph(first, "{{ line.course_note }}", size=9, color=ACCENT, space_after=0)
     paragraph(first, "{%p endif %}", space_after=0)
     write_cell(row.cells[1], "{{ line.area }}")
     right = WD_ALIGN_PARAGRAPH.RIGHT
@@ -371,7 +371,7 @@ def build_estimate(path: Path) -> None:
     write_cell(row.cells[1], "{{ estimate.deposit }}", align=right)
     set_widths(totals, [11.0, 6.0])
     keep_rows_together(totals, with_next=True)  # the total, deposit and VAT note on one page
-    paragraph(doc, "{{ estimate.vat_note }}", size=8, color=GREY, align=right, space_after=6)
+    paragraph(doc, "{{ estimate.vat_note }}", size=9, color=GREY, align=right, space_after=6)
 
     doc.add_heading(_("Health insurance"), level=2)
     paragraph(doc, "{%p for notice in notices %}", space_after=0)
@@ -407,7 +407,7 @@ def build_estimate(path: Path) -> None:
         rule(p, color="7F7F7F", size=6)
     for cell, label in zip(signatures.rows[1].cells, (_("Patient's signature"), _("Date")),
                            strict=True):  # fmt: skip
-        write_cell(cell, label, size=8, color=GREY)
+        write_cell(cell, label, size=9, color=GREY)
     set_widths(signatures, [8.5, 8.5])
 
     footer(doc, "Estimate")
@@ -429,8 +429,8 @@ def build_price_sheet(path: Path) -> None:
     paragraph(doc, "{%p for treatment in treatments %}", space_after=0)
     doc.add_heading("{{ treatment.name }}", level=2)
     paragraph(doc, "{{ treatment.description }}", keep_with_next=True, space_after=1)
-    facts = paragraph(doc, "{{ treatment.course }}", size=8, color=GREY, keep_with_next=True)
-    add_run(facts, " · {{ treatment.insurance }} · ", size=8, color=GREY)
+    facts = paragraph(doc, "{{ treatment.course }}", size=9, color=GREY, keep_with_next=True)
+    add_run(facts, " · {{ treatment.insurance }} · ", size=9, color=GREY)
     vat = (
         "{% if treatment.vat_exempt %}"
         + _("Exempt from VAT")
@@ -438,7 +438,7 @@ def build_price_sheet(path: Path) -> None:
         + _format("VAT %(rate)s", rate="treatment.vat_rate")
         + "{% endif %}"
     )
-    add_run(facts, vat, size=8, color=GREY)
+    add_run(facts, vat, size=9, color=GREY)
     widths = [7.0, 4.0, 6.0]
     table = new_table(doc, widths)
     header_row(table, [_("Area"), _("Per session"), _("Course")], 1)
@@ -635,18 +635,36 @@ def build_consent(path: Path) -> None:
         "for this treatment, and how often they happen:"
     ), keep_with_next=True)  # fmt: skip
     widths = [4.6, 3.6, 8.8]
-    risks = new_table(doc, widths)
-    header_row(risks, [_("Side effect"), _("How often"), _("What it means")], right_from=3)
-    loop_row(risks, "{%tr for risk in risks %}")
-    row = risks.add_row()
-    no_split(row)
-    write_cell(row.cells[0], "{{ risk.name }}", bold=True)
-    write_cell(row.cells[1], "{{ risk.band }}")
-    paragraph(row.cells[1], "{{ risk.odds }}", size=8, color=GREY, space_after=0)
-    write_cell(row.cells[2], "{{ risk.description }}", size=9)
-    loop_row(risks, "{%tr endfor %}")
-    set_widths(risks, widths)
-    keep_rows_together(risks, with_next=True)
+
+    def risk_table(header: str, rows: str) -> None:
+        risks = new_table(doc, widths)
+        header_row(risks, [header, _("How often"), _("What it means")], right_from=3)
+        loop_row(risks, "{%tr for risk in " + rows + " %}")
+        row = risks.add_row()
+        no_split(row)
+        write_cell(row.cells[0], "{{ risk.name }}", bold=True)
+        write_cell(row.cells[1], "{{ risk.band }}")
+        paragraph(row.cells[1], "{{ risk.odds }}", size=9, color=GREY, space_after=0)
+        write_cell(row.cells[2], "{{ risk.description }}", size=9)
+        loop_row(risks, "{%tr endfor %}")
+        set_widths(risks, widths)
+        keep_rows_together(risks, with_next=True)
+
+    risk_table(_("Side effect"), "common_risks")
+    end_of_block(doc)
+    # serious risks apart and always, however rare (Montgomery: material risks)
+    paragraph(doc, "{%p if serious_risks %}", space_after=0)
+    paragraph(doc, _("Rare but serious risks"), bold=True, color=ACCENT, keep_with_next=True)
+    paragraph(doc, _(
+        "These are rare, but they can cause lasting harm and need treatment at once. They are "
+        "listed however rare they are, so that you know of them before you decide:"
+    ), keep_with_next=True)  # fmt: skip
+    risk_table(_("Serious risk"), "serious_risks")
+    end_of_block(doc)
+    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, _("Risks discussed with you in particular (written by your practitioner):"),
+              keep_with_next=True, space_after=2)  # fmt: skip
+    writing_lines(doc, 2)
     end_of_block(doc)
 
     section(doc, _("6. Your health: contraindications"))
@@ -722,7 +740,7 @@ def build_consent(path: Path) -> None:
     loop_row(cost, "{%tr endif %}")
     set_widths(cost, widths)
     keep_rows_together(cost)
-    paragraph(doc, "{{ cost.vat_note }}", size=8, color=GREY, keep_with_next=True)
+    paragraph(doc, "{{ cost.vat_note }}", size=9, color=GREY, keep_with_next=True)
     paragraph(doc, "{{ cost.insurance_notice }}", bold=True)
 
     section(doc, _("9. Photographs"))
