@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -197,10 +197,20 @@ def _vat_lines(price_list: PriceList, lines: Sequence[EstimateLine]) -> tuple[Va
     return tuple(vat_lines)
 
 
-def closest(code: str, choices: Iterable[str]) -> str:
-    """' (did you mean X?)' when a known code is close to the one given, else ''."""
-    match = difflib.get_close_matches(code, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]}?)" if match else ""
+def closest(given: str, named: Mapping[str, Treatment | Area]) -> str:
+    """' (did you mean THIGHS?)' when a known code is close to what was typed, or ' (did you
+    mean KNEES, Genou?)' when a name in the workbook's language is: an admin may type the area
+    as the clinic calls it. Else ''."""
+    codes = {code.upper(): code for code in named}
+    names = {item.name.upper(): code for code, item in named.items()}
+    typed = given.strip().upper()
+    match = difflib.get_close_matches(typed, [*codes, *names], n=1, cutoff=0.5)
+    if not match:
+        return ""
+    if match[0] in codes:
+        return f" (did you mean {codes[match[0]]}?)"
+    code = names[match[0]]
+    return f" (did you mean {code}, {named[code].name}?)"
 
 
 def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> EstimateLine | None:

@@ -233,3 +233,18 @@ def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_
     assert to_pay in form_text and rounding in form_text
     preview = estimate_preview(geneva, "REJUV", ["FACE", "NECK"], locale="fr_CH")
     assert preview["estimate"]["to_pay"] == to_pay
+
+
+def test_an_area_typed_as_the_clinic_names_it_is_suggested_by_its_code(geneva):
+    path = geneva.workbook()
+    workbook = openpyxl.load_workbook(path)
+    areas = workbook["Areas"]
+    (knees,) = [row for row in areas.iter_rows(min_row=2) if row[0].value == "KNEES"]
+    knees[1].value = "Genou"
+    workbook.save(path)
+    result = CliRunner().invoke(
+        main, ["--workspace", str(geneva.root), "estimate", "--patient", "A", "--item",
+               "PAINR:GENOU"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "unknown area 'GENOU' (did you mean KNEES, Genou?)" in result.output
