@@ -398,8 +398,9 @@ class _Renderer:
             info = DocumentInfo(document_id, template.version, self.issued, self.generated)
             reads = appointment.patient_language
             context = consent_context(
-                plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None
-            )
+                plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None,
+                cite_estimate="estimate" in appointment.documents,
+            )  # fmt: skip
         else:
             estimate = plan.estimate
             info = DocumentInfo(estimate.number, template.version, self.issued, self.generated)

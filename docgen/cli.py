@@ -175,8 +175,8 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 )  # fmt: skip
 @click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
 @click.option(
-    "--estimate", "with_estimate", is_flag=True,
-    help="Also write the estimate whose number and total the form cites.",
+    "--estimate/--no-estimate", "with_estimate", default=True, show_default=True,
+    help="Also write the estimate the form cites; without it, the form cites no quote number.",
 )  # fmt: skip
 @document_options
 def consent(

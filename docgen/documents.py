@@ -315,10 +315,12 @@ def consent_context(
     *,
     info: DocumentInfo,
     patient_language: Locale | None = None,
+    cite_estimate: bool = True,
 ) -> dict[str, Any]:
     """The consent form's values, written for fmt. patient_language (default: the form's) is
     the language the patient reads: the form names it, and an interpreter is needed when the
-    staff do not speak it (the clinic's Staff languages) or one is named."""
+    staff do not speak it (the clinic's Staff languages) or one is named. cite_estimate: the
+    patient receives the estimate with the form, whose number the form then cites."""
     estimate = plan.estimate
     price_list = estimate.price_list
     treatment = plan.treatment
@@ -358,7 +360,7 @@ def consent_context(
         "serious_risks": risk_rows([r for r in plan.risks if r.severity is Severity.SERIOUS], fmt),
         "contraindications": [{"name": fmt.text(c.name)} for c in plan.contraindications],
         "cost": {
-            "estimate_number": estimate.number,
+            "estimate_number": estimate.number if cite_estimate else "",
             "valid_until": fmt.date(estimate.valid_until),
             "total": fmt.money(estimate.total),
             "rounding": money_or_blank(estimate.rounding or None, fmt),

@@ -289,6 +289,7 @@ def create_consent(
     allow_minor: bool = False,
     locale: str | None = None,
     patient_language: str | None = None,
+    cite_estimate: bool = False,
     bilingual: bool = False,
     prices: str | None = None,
     output: str | Path | None = None,
@@ -297,7 +298,9 @@ def create_consent(
     issued: dt.date | None = None,
 ) -> GeneratedDocument:
     """Write a consent form for one treatment on one or more body areas. patient_language: the
-    language the patient reads, when the form is in another (an interpreter translates it)."""
+    language the patient reads, when the form is in another (an interpreter translates it).
+    cite_estimate: the form names the quote its cost comes from (its estimate_number), for a
+    patient who receives that estimate too (create_patient_documents writes both)."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
@@ -325,15 +328,16 @@ def create_consent(
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
     reads = parse_locale(patient_language) if patient_language else fmt.locale
-    context = consent_context(plan, fmt, info=info, patient_language=reads)
+    cited = dict(patient_language=reads, cite_estimate=cite_estimate)
+    context = consent_context(plan, fmt, info=info, **cited)
     translations = None
     if clinic is not None:
-        clinic_context = consent_context(plan, clinic, info=info, patient_language=reads)
+        clinic_context = consent_context(plan, clinic, info=info, **cited)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     written = _write(
         workspace, template, context, fmt, info, price_list, target, pdf, force, translations
     )
-    return replace(written, estimate_number=plan.estimate.number)
+    return replace(written, estimate_number=plan.estimate.number if cite_estimate else "")
 
 
 DOCUMENT_KINDS = ("consent", "estimate")
@@ -430,10 +434,10 @@ def create_patient_documents(
             workspace, patient, treatment, areas, date_of_birth=date_of_birth,
             reference=reference, sessions=sessions, practitioner=practitioner,
             interpreter=interpreter, patient_language=patient_language, allow_minor=allow_minor,
-            output=output, issued=issued, **common,
+            cite_estimate="estimate" in kinds, output=output, issued=issued, **common,
         )  # fmt: skip
         documents.append(consent)
-        number = consent.estimate_number
+        number = consent.estimate_number or None
         output = f"{consent.docx.parent}{os.sep}"
     if "estimate" in kinds:
         try:

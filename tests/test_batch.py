@@ -322,3 +322,18 @@ def test_row_problems_come_back_from_the_workers_translatable(workspace, tmp_pat
         "Zelle E3: die Anzahl der Sitzungen „lots“ ist keine ganze Zahl von 1 bis 9999",
         "Zelle F3: Dokumente invoice unbekannt; verwenden Sie consent und/oder estimate",
     ]
+
+
+def test_a_consent_form_alone_cites_no_quote(tmp_path):
+    header = ["Patient", "Ref", "Treatment", "Areas", "Documents"]
+    rows = [["Ann Lee", "A-1", "REJUV", "FACE", "consent"],
+            ["Bo Chen", "A-2", "REJUV", "FACE", "consent, estimate"]]  # fmt: skip
+    appointments = write_csv(tmp_path / "day.csv", header, rows)
+    result = run_batch(Workspace.open(), appointments, tmp_path / "out", jobs=1)
+    assert result.ok
+    made = {(d.row, d.document): tmp_path / "out" / d.path for d in result.documents()}
+    assert "(estimate Q-" not in "\n".join(docx_paragraphs(made[2, "consent"]))
+    number = next(
+        p for p in docx_paragraphs(made[3, "estimate"]) if p.startswith("Q-")
+    )  # the estimate's number, as printed in its header table
+    assert f"(estimate {number}," in "\n".join(docx_paragraphs(made[3, "consent"]))

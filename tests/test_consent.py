@@ -321,3 +321,27 @@ def test_consent_with_the_estimate_it_cites(workspace, tmp_path, monkeypatch):
     assert number in docx_text(form)  # the form cites the estimate that exists
     total = next(r for r in table_rows(estimate, "Subtotal excluding VAT") if r[0] == "Total")[1]
     assert table_rows(form, "Body area")[-1][-1] == total == "£2,280.00"
+
+
+def test_the_form_cites_only_a_quote_the_patient_receives(workspace, tmp_path, monkeypatch):
+    """Without --estimate the form cited 'estimate Q-20261205-72E87E', a quote the patient
+    never received. The estimate is now written with the form unless the admin says not to,
+    and then no quote number is cited."""
+    monkeypatch.chdir(tmp_path)
+    base = ["--workspace", str(workspace.root), "consent", "--patient", "Ann Lee",
+            "--treatment", "REJUV", "--area", "FACE"]  # fmt: skip
+    result = CliRunner().invoke(main, [*base, "-o", "both/"])
+    assert result.exit_code == 0, result.output
+    (form,) = (tmp_path / "both").glob("consent-*.docx")
+    (estimate,) = (tmp_path / "both").glob("estimate-*.docx")
+    number = estimate.stem[estimate.stem.index("Q-") :]
+    assert f"(estimate {number}, valid until" in docx_text(form)
+
+    alone = CliRunner().invoke(main, [*base, "--no-estimate", "-o", "alone/"])
+    assert alone.exit_code == 0, alone.output
+    (form,) = (tmp_path / "alone").iterdir()
+    text = docx_text(form)
+    assert "The estimated cost of the planned course is £1,250.00. A deposit of" in text
+    assert "Q-" not in text and "(estimate" not in text
+    library = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "l.docx")
+    assert library.estimate_number == "" and "Q-" not in docx_text(library.docx)

@@ -696,12 +696,17 @@ def build_consent(path: Path) -> None:
     ])  # fmt: skip
 
     section(doc, _("8. Cost"))
-    paragraph(doc, _format(
+    # the quote is cited only when the patient receives it with the form
+    paragraph(doc, "{% if cost.estimate_number %}" + _format(
         "The estimated cost of the planned course is %(total)s (estimate %(number)s, valid until "
         "%(valid_until)s). A deposit of %(deposit)s is due when booking.",
         total="cost.to_pay", number="cost.estimate_number", valid_until="cost.valid_until",
         deposit="cost.deposit",
-    ), keep_with_next=True)  # fmt: skip
+    ) + "{% else %}" + _format(
+        "The estimated cost of the planned course is %(total)s. A deposit of %(deposit)s is due "
+        "when booking.",
+        total="cost.to_pay", deposit="cost.deposit",
+    ) + "{% endif %}", keep_with_next=True)  # fmt: skip
     widths = [8.0, 3.5, 5.5]
     cost = new_table(doc, widths)
     header_row(cost, [_("Body area"), _("Sessions"), _("Amount")], right_from=1)
