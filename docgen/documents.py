@@ -100,10 +100,14 @@ def document_context(info: DocumentInfo, price_list: PriceList, fmt: Formatter) 
     }
 
 
-def vat_note(price_list: PriceList, fmt: Formatter) -> str:
+def vat_note(price_list: PriceList, fmt: Formatter, shown_with_vat: bool = False) -> str:
+    """How VAT applies to the prices shown: as the workbook states them, or (shown_with_vat, a
+    price sheet for consumers) with VAT included whatever the workbook's convention."""
     clinic = price_list.clinic
     if clinic.prices_include_vat:
         parts = [fmt.gettext("Prices include VAT.")]
+    elif shown_with_vat:
+        parts = [fmt.gettext("Prices include VAT, added here to the price list's prices.")]
     else:
         parts = [fmt.gettext("Prices exclude VAT.")]
     for kind in Kind:
@@ -220,9 +224,11 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
         rows = [
             {
                 "area": fmt.text(price_list.areas[price.area_code].name),
-                "per_session": fmt.money(price.per_session),
+                # what a consumer pays: prices shown to consumers include VAT
+                "per_session": fmt.money(price_list.with_vat(price.per_session, treatment.kind)),
                 "course": (
-                    f"{sessions_text(price.course.sessions, fmt)}: {fmt.money(price.course.price)}"
+                    f"{sessions_text(price.course.sessions, fmt)}: "
+                    f"{fmt.money(price_list.with_vat(price.course.price, treatment.kind))}"
                     if price.course
                     else "—"
                 ),
@@ -250,7 +256,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
         "price_sheet": {
             "effective_date": fmt.date(effective),
             "currency": clinic.currency,
-            "vat_note": vat_note(price_list, fmt),
+            "vat_note": vat_note(price_list, fmt, shown_with_vat=True),
             "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
             "notices": [fmt.gettext(INSURANCE_NOTICES[kind]) for kind in Kind],
         },

@@ -156,6 +156,12 @@ class PriceList:
     def round_money(self, amount: Decimal) -> Decimal:
         return round_money(amount, self.clinic.currency)
 
+    def with_vat(self, amount: Decimal, kind: Kind) -> Decimal:
+        """A listed price as a consumer pays it, VAT included, whatever the workbook states."""
+        if self.clinic.prices_include_vat:
+            return amount
+        return self.round_money(amount * (100 + self.clinic.vat_rates[kind]) / 100)
+
     def round_to_pay(self, amount: Decimal) -> Decimal:
         """An amount to pay, rounded half-up to the clinic's cash rounding (5 centimes), if any."""
         step = self.clinic.cash_rounding

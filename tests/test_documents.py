@@ -108,6 +108,19 @@ def test_price_sheet_lists_every_price(workspace, tmp_path, price_list):
     assert table_rows == len(price_list.prices)
 
 
+def test_a_price_sheet_shows_what_the_patient_pays_whatever_the_workbook_states(
+    workspace, edit_workbook, tmp_path
+):
+    """A workbook with prices excluding VAT printed them so on the sheet; prices shown to
+    consumers include VAT (Swiss, EU and UK price indication rules)."""
+    shutil.copy(edit_workbook({"Clinic!B11": "no"}), workspace.workbook())
+    text = docx_text(create_price_sheet(workspace, output=tmp_path / "s.docx").docx)
+    assert "6 sessions: £1,500.00" in text  # REJUV:FACE course, 1,250.00 + 20 % VAT
+    assert "£300.00" in text and "£250.00" not in text  # a session, 250.00 + 20 %
+    assert "5 sessions: £540.00" in text  # pain relief: exempt, as listed
+    assert "Prices include VAT, added here to the price list's prices." in text
+
+
 def test_control_characters_are_removed_not_corrupting(workspace, tmp_path):
     document = create_estimate(
         workspace, "Ann\x00a\x0b Lee\x1f", ["REJUV:FACE"], output=tmp_path / "e.docx"
