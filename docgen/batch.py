@@ -18,6 +18,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +39,7 @@ from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, wh
 from docgen.i18n import N_, Formatter, is_locale_code
 from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
 from docgen.output import (
+    TEMPORARY_PREFIX,
     csv_safe,
     csv_value,
     make_private_folder,
@@ -46,8 +48,9 @@ from docgen.output import (
     write_atomically,
 )
 from docgen.patient import LONGEST_TEXT, text_problems
-from docgen.pdf import convert_to_pdf, find_soffice
+from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list, normalise_header
+from docgen.processes import die_with_parent
 from docgen.render import DocumentTemplate
 from docgen.verify import MANIFEST, verify_content
 from docgen.workspace import Workspace
@@ -438,6 +441,7 @@ def _initialise(
     """Give a worker its renderer. A forked worker already has the batch's, with the templates
     prepared; a spawned one (Windows, macOS) prepares its own."""
     global _worker
+    die_with_parent()
     if _worker is None:
         _worker = _Renderer(workspace, price_list, issued, output_dir)
 
@@ -573,6 +577,22 @@ class _Manifest:
             self.partial.unlink(missing_ok=True)
 
 
+def _remove_leftovers(output_dir: Path) -> None:
+    """What a killed batch left in its output folder: the PDF step's staging folder (hard
+    links to every document) and half-written documents (write_atomically's temporary files).
+    A re-run removes them first; documents and the manifest are checked as usual."""
+    if not output_dir.is_dir():
+        return
+    for leftover in [
+        *output_dir.glob(f"{STAGING_PREFIX}*"),
+        *output_dir.glob(f"*/{TEMPORARY_PREFIX}*"),
+    ]:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
 def _batched(items: Iterator, size: int) -> Iterator[list]:
     chunk = []
     for item in items:
@@ -615,6 +635,7 @@ def run_batch(
     appointments = iter_appointments(appointments_file)
     first = next(appointments)  # a file that cannot be used fails here, before anything is made
     columns = _columns(Path(appointments_file))
+    _remove_leftovers(output_dir)
     previous = {document.path: document for document in read_manifest(output_dir)}
     checker = _Renderer(workspace, price_list, issued, output_dir)
     result = BatchResult(output_dir)
@@ -745,7 +766,9 @@ def run_batch(
                     future, size = in_flight.popleft()
                     finished(future.result(), size)
         if result.to_convert:
-            result.pdfs = convert_to_pdf(result.to_convert, force=force, jobs=jobs)
+            result.pdfs = convert_to_pdf(
+                result.to_convert, force=force, jobs=jobs, work_dir=output_dir
+            )
     finally:
         _worker = None
         # Documents of the last run that this run did not remake stay on disk: keep them listed.

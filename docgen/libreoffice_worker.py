@@ -10,13 +10,27 @@ usage: python libreoffice_worker.py SOFFICE PROFILE_URL
 """
 
 import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 
 
+def end_with_docgen() -> None:
+    """docgen closes this worker's input to stop it; if docgen is killed instead (kill -9),
+    Linux sends SIGTERM, and the worker ends LibreOffice with it: its whole process group,
+    which docgen started as a session of its own."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def main(soffice: str, profile_url: str) -> int:
+    end_with_docgen()
     # only this interpreter has LibreOffice's modules
     import uno
     from com.sun.star.beans import PropertyValue

@@ -65,6 +65,9 @@ def ensure_can_write_with_pdf(document: Path, pdf: bool, force: bool) -> None:
         raise OutputError(problem)
 
 
+TEMPORARY_PREFIX = ".docgen-"  # a document being written, renamed into place when whole
+
+
 def make_private_folder(folder: Path) -> None:
     """Make a folder and any missing parents readable by their owner only: the names of the
     documents below tell who is treated. (mkdir(parents=True) gives parents the default mode.)"""
@@ -84,7 +87,9 @@ def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True)
     durable flushes it to disk before the rename; a batch instead syncs once at its end."""
     try:
         make_private_folder(path.parent)
-        fd, temporary = tempfile.mkstemp(prefix=".docgen-", suffix=path.suffix, dir=path.parent)
+        fd, temporary = tempfile.mkstemp(
+            prefix=TEMPORARY_PREFIX, suffix=path.suffix, dir=path.parent
+        )
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
     try:

@@ -65,19 +65,29 @@ def libreoffice_available() -> bool:
 FILES_PER_RUN = 200
 
 
+STAGING_PREFIX = ".docgen-pdf-"  # a folder a killed conversion leaves behind
+
+
 def convert_to_pdf(
-    documents: Sequence[Path], *, force: bool = False, jobs: int = 1, timeout: int = 600
+    documents: Sequence[Path],
+    *,
+    force: bool = False,
+    jobs: int = 1,
+    timeout: int = 600,
+    work_dir: Path | None = None,
 ) -> list[Path]:
     """Write a PDF beside each .docx and return the PDFs.
 
     Inside `warm_libreoffice()`, the LibreOffice kept running there converts them. Otherwise
     LibreOffice starts once per job and FILES_PER_RUN documents, never once per document: the
     documents are split between `jobs` LibreOffice processes with their own profiles. A
-    LibreOffice that takes more than `timeout` seconds for one run is stopped."""
+    LibreOffice that takes more than `timeout` seconds for one run is stopped. The work is
+    done in a STAGING_PREFIX folder in work_dir (default: the first document's folder), on the
+    documents' file system: a batch passes its output folder, never a patient's."""
     if not documents:
         return []
     soffice = find_soffice()
-    with _staging(documents) as (staged, out):
+    with _staging(documents, work_dir or documents[0].parent) as (staged, out):
         if _warm is not None:
             for name, document in zip(staged, documents, strict=True):
                 _warm.convert(name, out / (name.stem + ".pdf"), shown_as=document)
@@ -182,10 +192,10 @@ def stop_process_group(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def _staging(documents: Sequence[Path]) -> Iterator[tuple[list[Path], Path]]:
+def _staging(documents: Sequence[Path], work_dir: Path) -> Iterator[tuple[list[Path], Path]]:
     """The documents linked into one private folder under plain unique names (many are called
     consent.docx, and a path may hold any character), and the folder for the PDFs."""
-    with tempfile.TemporaryDirectory(prefix=".docgen-pdf-", dir=documents[0].parent) as staging:
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=work_dir) as staging:
         staged = []
         for index, document in enumerate(documents):
             name = Path(staging) / f"{index:06d}.docx"

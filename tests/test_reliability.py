@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -25,7 +27,7 @@ from docgen.exceptions import PdfError, PlanError
 from docgen.generate import create_consent
 from docgen.patient import LONGEST_TEXT
 from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
-from docgen.web import create_app
+from docgen.web import UPLOAD_PREFIX, create_app
 
 
 def group_members(group: int) -> list[int]:
@@ -334,3 +336,91 @@ def test_a_damaged_template_is_named_everywhere_without_a_traceback(
     assert not (tmp_path / "c.docx").exists()
     health = create_app(workspace, tmp_path).test_client().get("/health")
     assert health.status_code == 200 and expected in health.get_data(as_text=True)
+
+
+def gone(pids, seconds: float = 15) -> bool:
+    """Whether all these processes end within seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not set(pids) & set(processes()):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def day_of(tmp_path, rows: int, documents: str) -> Path:
+    header, sample = sample_rows()
+    position = {name: header.index(name) for name in ("Ref", "Documents")}
+    day = []
+    for index in range(rows):
+        row = list(sample[index % len(sample)])
+        row[position["Ref"]], row[position["Documents"]] = f"K-{index:05d}", documents
+        day.append(row)
+    return write_csv(tmp_path / "day.csv", header, day)
+
+
+def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_path):
+    appointments = day_of(tmp_path, 40, "consent")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "docgen", "batch", str(appointments), "-o", str(out),
+               "--pdf", "--jobs", "1"]  # fmt: skip
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".docgen-pdf-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(out.glob(".docgen-pdf-*")), "the PDF step works in the output folder"
+    batch.kill()  # kill -9
+    batch.wait()
+    patients = [folder for folder in out.iterdir() if folder.is_dir() and folder.name[0] != "."]
+    assert patients and not [p for f in patients for p in f.glob(".docgen*")]
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert len(list(out.rglob("*.pdf"))) == 40
+    assert not list(out.rglob(".docgen*"))  # the killed run's staging folder is gone too
+
+
+def test_the_workers_of_a_killed_batch_end_with_it(tmp_path):
+    appointments = day_of(tmp_path, 4000, "consent, estimate")
+    command = [sys.executable, "-m", "docgen", "batch", str(appointments), "-o",
+               str(tmp_path / "out"), "--jobs", "2"]  # fmt: skip
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers: dict[int, str] = {}
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = descendants(batch.pid)
+        time.sleep(0.05)
+    assert len(workers) >= 2, workers
+    batch.kill()
+    batch.wait()
+    assert gone(workers), "a worker outlived its killed batch"
+
+
+def test_a_killed_desk_takes_its_libreoffice_with_it(workspace, tmp_path):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "serve",
+         "--port", "0", "-o", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    for line in server.stdout:
+        if line.startswith("Press Ctrl-C"):
+            break
+    started = descendants(server.pid)
+    assert "soffice.bin" in started.values()
+    server.kill()  # kill -9: no chance to stop LibreOffice itself
+    server.wait()
+    assert gone(started), "LibreOffice outlived its killed desk"
+
+
+def test_the_next_desk_removes_uploads_a_killed_desk_left(workspace, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its process id is free: no process runs under it
+    orphan = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{dead.pid}-"))
+    (orphan / "appointments.csv").write_text("Patient\nAnn Lee\n")
+    ours = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-"))
+    try:
+        create_app(workspace, tmp_path)
+        assert not orphan.exists()
+        assert ours.exists()  # a running server's upload stays
+    finally:
+        shutil.rmtree(orphan, ignore_errors=True)
+        shutil.rmtree(ours, ignore_errors=True)

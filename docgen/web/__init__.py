@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import ipaddress
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -186,6 +187,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
     )
+    remove_orphaned_uploads()
     # Absolute: Flask would look for a relative path to send inside the installed package.
     desk = Desk(workspace, Path(output_dir).resolve(), token)
     app.extensions["docgen"] = desk
@@ -515,7 +517,9 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         prices = _workbook(request.form.get("prices", ""))
         if problems:
             return _batch_page(problems), 422
-        folder = Path(tempfile.mkdtemp(prefix="docgen-upload-"))  # private: 0700
+        # private (0700), named after this server's process, so that the next start removes
+        # it if this server is killed before the batch ends
+        folder = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-"))
         desk.uploads.add(folder)
         # the uploaded name, made one safe file name, so that messages name the file sent
         stem = safe_filename_part(Path(upload.filename).stem, fallback="appointments")
@@ -725,6 +729,28 @@ def _(message: str, **values: object) -> str:
     """The page's own words in the clinic's language (extracted into the catalogues)."""
     text = current_app.extensions["docgen"].gettext(message)
     return text % values if values else text
+
+
+UPLOAD_PREFIX = "docgen-upload-"
+
+
+def remove_orphaned_uploads() -> None:
+    """Remove the uploaded appointments a killed server left in the temporary folder (they
+    hold patients' details): those of servers no longer running."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
+        owner = folder.name.removeprefix(UPLOAD_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def is_loopback(host: str) -> bool:
