@@ -692,12 +692,12 @@ def run_batch(
                 advance(1)
                 continue
             folders[appointment.folder] = appointment.row
-            documents = []
+            documents, kept, changed = [], [], []
             for kind in appointment.documents:
                 relative = f"{appointment.folder}/{kind}.docx"
                 inputs = checker.inputs_checksum(appointment, kind)
                 target = output_dir / relative
-                if force or not target.exists():
+                if not target.exists():
                     if pdf and not force and target.with_suffix(".pdf").exists():
                         blocked = (
                             f"{target.with_suffix('.pdf')} already exists without its .docx; "
@@ -712,12 +712,28 @@ def run_batch(
                     continue
                 found = present(relative, inputs, kind)
                 if isinstance(found, str):
-                    result.failures.append(RowFailure(appointment.row, (found,)))
-                    continue
-                kept = replace(
-                    found, row=appointment.row, patient_ref=appointment.ref, skipped=True
-                )
-                finished([kept])
+                    changed.append(((kind, relative, inputs), found))
+                else:
+                    kept.append(((kind, relative, inputs), found))
+            if force and changed:
+                # --force remakes a changed row whole: its form and estimate share a quote
+                # number. A row whose documents did not change is left as it is.
+                remade = [job for job, _found in changed + kept]
+                blocked = [] if pdf else [pdf_beside(output_dir / job[1]) for job in remade]
+                if any(blocked):
+                    reasons = tuple(reason for reason in blocked if reason)
+                    result.failures.append(RowFailure(appointment.row, reasons))
+                    documents = []
+                else:
+                    documents += remade
+            else:
+                for _job, why in changed:
+                    result.failures.append(RowFailure(appointment.row, (why,)))
+                for _job, found in kept:
+                    kept_document = replace(
+                        found, row=appointment.row, patient_ref=appointment.ref, skipped=True
+                    )
+                    finished([kept_document])
             if documents:
                 yield appointment, documents
             else:

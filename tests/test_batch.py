@@ -102,10 +102,17 @@ def test_changed_row_needs_force(tmp_path):
         "of this row (or other translations); --force replaces it"
     )
     assert (second.made, second.skipped) == (0, 2)
+    unchanged = tmp_path / "out" / "LUM-004127-Amélie-Laurent-O-Brien"
+    before = {path.name: path.read_bytes() for path in unchanged.iterdir()}
     forced = run_batch(workspace, appointments, tmp_path / "out", jobs=1, force=True)
-    assert forced.ok and (forced.made, forced.skipped) == (4, 0)
+    # only the changed row is made again; the other keeps its documents and quote number
+    assert forced.ok and (forced.made, forced.skipped) == (2, 2)
+    assert {path.name: path.read_bytes() for path in unchanged.iterdir()} == before
     text = "\n".join(docx_paragraphs(tmp_path / "out" / forced.documents()[2].path))
     assert "4" in text
+    consent, estimate = (tmp_path / "out" / d.path for d in forced.documents()[2:])
+    number = next(p for p in docx_paragraphs(estimate) if p.startswith("Q-"))
+    assert number in "\n".join(docx_paragraphs(consent))  # the form cites this estimate
 
 
 def test_pdf_batch_makes_one_pdf_per_document(tmp_path):
@@ -247,6 +254,8 @@ def test_a_document_is_never_left_beside_a_pdf_it_does_not_match(tmp_path):
     assert run_batch(Workspace.open(), path, out, jobs=1, pdf=True).ok
     folder = out / "LUM-004127-Amélie-Laurent-O-Brien"
     signed = (folder / "consent.pdf").read_bytes()
+    rows[0][6] = rows[1][6] = "4"  # both rows changed: --force would make them again
+    write_csv(path, header, rows[:2])
     result = run_batch(Workspace.open(), path, out, jobs=1, force=True)  # no --pdf
     assert result.made == 0 and result.failed_rows == 2
     assert "consent.pdf is there and would not match a new consent.docx: add --pdf" in (
