@@ -23,8 +23,8 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
 from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
-from docgen.i18n import DOMAIN, SOURCE_LANGUAGE, catalogue_locales
-from docgen.pricing import load_price_list
+from docgen.i18n import DOMAIN, SOURCE_LANGUAGE, catalogue_locales, load_translations
+from docgen.pricing import PriceList, load_price_list
 from docgen.workspace import PACKAGE_DIR, Workspace
 
 WORKSPACE_METHODS = [("templates/**.docx", "docx"), ("pricing/**.xlsx", "xlsx")]
@@ -108,6 +108,37 @@ def untranslated_error(workspace: Workspace, locale: Locale, texts: set[str]) ->
     if not path.is_file():
         catalogue += f" (make it with 'docgen i18n init {locale.language}')"
     return UntranslatedError(locale.get_display_name("en"), catalogue, shown)
+
+
+def untranslated_texts(
+    workspace: Workspace, price_list: PriceList, locale: Locale, template: Catalog | None = None
+) -> list[str]:
+    """The texts a patient document in locale, made from this price list, would be refused
+    for: the workbook's, the templates' and docgen's own document texts (not the desk's) with
+    no reviewed translation into locale's language. template: an extraction already made."""
+    translations = load_translations(workspace.locales_dir, locale)
+    workbook = f"{price_list.path.parent.name}/{price_list.path.name}"
+    source = Locale.parse(price_list.clinic.locale).language
+    for message in template or extract_messages(workspace):
+        files = {filename for filename, _line in message.locations}
+        if not message.id or not (
+            workbook in files
+            or any(f.startswith(("templates/", "docgen/")) and "/web/" not in f for f in files)
+        ):
+            continue
+        if workbook in files and not (files - {workbook}):
+            translations.text_from(source, message.id)
+        elif isinstance(message.id, tuple):
+            singular, plural = message.id
+            if message.context:
+                translations.npgettext(message.context, singular, plural, 1)
+            else:
+                translations.ngettext(singular, plural, 1)
+        elif message.context:
+            translations.pgettext(message.context, message.id)
+        else:
+            translations.gettext(message.id)
+    return sorted(translations.missing)
 
 
 def write_catalogue_template(workspace: Workspace) -> Path:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from docgen.catalogues import extract_messages, untranslated_texts
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
+from docgen.generate import document_locales
 from docgen.i18n import Formatter, misnamed_catalogue_folders, parse_locale
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentProperties, DocumentTemplate
@@ -57,6 +59,32 @@ def sample_contexts(price_list: PriceList) -> dict[str, dict]:
     }
 
 
+def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[str]:
+    """For every language a clinic serves, what its documents would be refused for."""
+    problems = []
+    try:
+        template = extract_messages(workspace)
+    except DocgenError:
+        return []  # a damaged template: the template checks below name it
+    for price_list in price_lists:
+        for code in document_locales(workspace, price_list):
+            try:
+                locale = parse_locale(code, workspace.locales_dir)
+            except DocgenError as error:
+                problems.append(f"pricing/{price_list.path.name}: Languages: {error}")
+                continue
+            missing = untranslated_texts(workspace, price_list, locale, template)
+            if missing:
+                shown = "; ".join(repr(text[:60]) for text in missing[:3])
+                more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+                problems.append(
+                    f"pricing/{price_list.path.name}: documents in {code} would be refused: "
+                    f"{len(missing)} text(s) have no reviewed translation ({shown}{more}); "
+                    f"see 'docgen i18n status'"
+                )
+    return problems
+
+
 def check_workspace(workspace: Workspace) -> CheckReport:
     report = CheckReport()
     price_lists = []
@@ -69,6 +97,9 @@ def check_workspace(workspace: Workspace) -> CheckReport:
             price_lists.append(load_price_list(path))
         except WorkbookError as error:
             report.problems.extend(error.problems)
+
+    if price_lists:
+        report.problems.extend(_untranslated(workspace, price_lists))
 
     for code in misnamed_catalogue_folders(workspace.locales_dir):
         report.problems.append(

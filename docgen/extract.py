@@ -19,8 +19,10 @@ from typing import IO, Any
 
 import openpyxl
 from docxtpl import DocxTemplate
+from jinja2 import TemplateSyntaxError
 from jinja2.ext import babel_extract
 
+from docgen.exceptions import TemplateError
 from docgen.pricing import normalise_header
 from docgen.render import DAMAGED_PACKAGE, damaged_template
 
@@ -48,11 +50,14 @@ def extract_docx(
         for _key, part in template.get_headers_footers(uri):
             parts.append((kind, template.patch_xml(template.get_part_xml(part))))
     jinja_options = {"extensions": "jinja2.ext.i18n", "silent": "false", **options}
-    for name, xml in parts:
-        for lineno, funcname, message, comments in babel_extract(
-            io.BytesIO(xml.encode("utf-8")), keywords, comment_tags, jinja_options
-        ):
-            yield lineno, funcname, message, [*comments, f"Word template, {name}"]
+    for part, xml in parts:
+        try:
+            for lineno, funcname, message, comments in babel_extract(
+                io.BytesIO(xml.encode("utf-8")), keywords, comment_tags, jinja_options
+            ):
+                yield lineno, funcname, message, [*comments, f"Word template, {part}"]
+        except TemplateSyntaxError as error:
+            raise TemplateError(name, f"has a broken tag in its {part}: {error.message}") from None
 
 
 def extract_xlsx(

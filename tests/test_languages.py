@@ -248,3 +248,28 @@ def test_an_area_typed_as_the_clinic_names_it_is_suggested_by_its_code(geneva):
     )  # fmt: skip
     assert result.exit_code == 1
     assert "unknown area 'GENOU' (did you mean KNEES, Genou?)" in result.output
+
+
+def test_check_names_each_served_language_whose_documents_would_be_refused(geneva):
+    path = geneva.workbook()
+    workbook = openpyxl.load_workbook(path)
+    workbook["Clinic"]["A17"], workbook["Clinic"]["B17"] = "Languages", "fr_CH, de_CH"
+    workbook.save(path)
+    result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "check"])
+    assert result.exit_code == 1
+    assert (
+        "pricing/geneva.xlsx: documents in de_CH would be refused: 6 text(s) have no reviewed "
+        "translation ('Acide hyaluronique" in result.output
+    )
+    assert "'Cou'" in result.output and "and 3 more" in result.output
+    assert "documents in fr_CH" not in result.output  # the clinic's own language needs none
+    german = po_path(geneva, "de")
+    with german.open("rb") as handle:
+        catalog = read_po(handle, locale="de")
+    for source, translation in GERMAN.items():
+        catalog[source].string = translation
+    with german.open("wb") as handle:
+        write_po(handle, catalog)
+    compile_catalogues(geneva)
+    result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "check"])
+    assert result.exit_code == 0, result.output
