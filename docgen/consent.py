@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docgen.estimate import Estimate, closest, plan_estimate, plan_items
-from docgen.exceptions import FieldProblem, PlanError
+from docgen.exceptions import FieldProblem, Message, PlanError
 from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth, text_problems
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
@@ -51,6 +51,12 @@ def plan_consent(
         text_problems(practitioner=practitioner.strip(), interpreter=interpreter.strip())
     )
 
+    if not price_list.clinic.complications_phone:
+        message = N_(
+            "the Clinic sheet of %(workbook)s has no 'Complications phone': a consent form "
+            "tells the patient whom to call about a complication, day or night"
+        )
+        problems.append(Message(message, workbook=price_list.path.name))
     code = treatment.strip().upper()
     chosen = price_list.treatments.get(code)
     if chosen is None:

@@ -84,6 +84,7 @@ def clinic_context(clinic: Clinic) -> dict[str, str]:
         "email": clinic.email,
         "contact": contact,
         "registration": clinic.registration,
+        "complications_phone": clinic.complications_phone,
     }
 
 

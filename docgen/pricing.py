@@ -72,6 +72,7 @@ class Clinic:
     languages: tuple[str, ...] = ()
     staff_languages: tuple[str, ...] = ()  # languages the staff speak (empty: the clinic's)
     cash_rounding: Decimal | None = None  # amounts to pay are rounded to it (0.05 CHF), or not
+    complications_phone: str = ""  # whom a patient calls about a complication, at any hour
 
     @property
     def spoken(self) -> tuple[str, ...]:
@@ -253,6 +254,7 @@ CLINIC_KEYS = {
     "languages": False,
     "staff languages": False,
     "cash rounding": False,
+    "complications phone": False,
 }
 
 MAX_NUMBER = Decimal(1_000_000_000)
@@ -679,6 +681,7 @@ class _WorkbookReader:
                 if currency and optional("cash rounding", self.yes_no, True)
                 else None
             ),
+            complications_phone=optional("complications phone", self.text, ""),
             languages=optional("languages", self.locales, ()),
             staff_languages=tuple(
                 dict.fromkeys(

@@ -224,7 +224,7 @@ def test_interpreter_statement_exactly_when_needed(
 ):
     if staff:
         shutil.copy(
-            edit_workbook({"Clinic!A17": "Staff languages", "Clinic!B17": staff}),
+            edit_workbook({"Clinic!A18": "Staff languages", "Clinic!B18": staff}),
             workspace.workbook(),
         )
     form = consent(workspace, tmp_path, **options)
@@ -345,3 +345,19 @@ def test_the_form_cites_only_a_quote_the_patient_receives(workspace, tmp_path, m
     assert "Q-" not in text and "(estimate" not in text
     library = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "l.docx")
     assert library.estimate_number == "" and "Q-" not in docx_text(library.docx)
+
+
+def test_the_form_says_whom_to_call_about_a_complication_day_or_night(
+    workspace, edit_workbook, tmp_path
+):
+    form = consent(workspace, tmp_path)
+    assert (
+        "For a problem after treatment, day or night, weekends included, call +44 20 7946 0999."
+        in docx_paragraphs(form.docx)
+    )
+    shutil.copy(edit_workbook({"Clinic!A17": None, "Clinic!B17": None}), workspace.workbook())
+    with pytest.raises(PlanError, match="has no 'Complications phone'"):
+        consent(workspace, tmp_path, name="without.docx")
+    assert not (tmp_path / "out" / "without.docx").exists()
+    estimate = create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    assert estimate.docx.is_file()  # only a consent form needs it

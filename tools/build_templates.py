@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.1",  # cash rounding on a line of its own; nothing under 9 pt
     "price_sheet": "1.1",  # nothing under 9 pt
-    "consent": "1.1",  # patient language; serious risks apart; VAT and cash rounding in the cost
+    "consent": "1.1",  # patient language; serious risks; VAT, rounding; complications phone
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -694,6 +694,11 @@ def build_consent(path: Path) -> None:
           "two days, or if you have a fever. Call the emergency services for a spreading rash or "
           "any difficulty breathing."),
     ])  # fmt: skip
+    complications = paragraph(doc, _format(
+        "For a problem after treatment, day or night, weekends included, call %(phone)s.",
+        phone="clinic.complications_phone",
+    ), bold=True)  # fmt: skip
+    complications.paragraph_format.space_before = Pt(4)
 
     section(doc, _("8. Cost"))
     # the quote is cited only when the patient receives it with the form
