@@ -104,15 +104,20 @@ def test_english_is_a_language_like_any_other_for_a_french_clinic(geneva, tmp_pa
     assert "make it with 'docgen i18n init en'" in str(refused.value)
 
 
-def test_translated_by_the_admin_the_german_form_has_no_french_left(geneva, tmp_path):
-    path = po_path(geneva, "de")
+def translate_into_german(workspace: Workspace) -> None:
+    """What an admin does: the French texts translated in the German catalogue, compiled."""
+    path = po_path(workspace, "de")
     with path.open("rb") as handle:
         german = read_po(handle, locale="de")
     for source, translation in GERMAN.items():
         german[source].string = translation
     with path.open("wb") as handle:
         write_po(handle, german)
-    compile_catalogues(geneva)
+    compile_catalogues(workspace)
+
+
+def test_translated_by_the_admin_the_german_form_has_no_french_left(geneva, tmp_path):
+    translate_into_german(geneva)
     text = docx_text(consent(geneva, tmp_path, "de_CH").docx)
     assert "Hautverjüngung" in text and "Gesicht und Hals" in text
     for french in FRENCH.values():
@@ -263,13 +268,6 @@ def test_check_names_each_served_language_whose_documents_would_be_refused(genev
     )
     assert "'Cou'" in result.output and "and 3 more" in result.output
     assert "documents in fr_CH" not in result.output  # the clinic's own language needs none
-    german = po_path(geneva, "de")
-    with german.open("rb") as handle:
-        catalog = read_po(handle, locale="de")
-    for source, translation in GERMAN.items():
-        catalog[source].string = translation
-    with german.open("wb") as handle:
-        write_po(handle, catalog)
-    compile_catalogues(geneva)
+    translate_into_german(geneva)
     result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "check"])
     assert result.exit_code == 0, result.output

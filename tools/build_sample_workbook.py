@@ -33,8 +33,11 @@ CLINIC = [
     ("Consultation fee", 50, "Initial consultation, per visit"),
     ("Effective date", dt.date(2026, 1, 5), "Date this price list applies from"),
     ("Version", "2026.1", "Printed on every document for traceability"),
-    ("Complications phone", "+44 20 7946 0999",
-     "Printed on every consent form: whom a patient calls about a complication, day or night"),
+    (
+        "Complications phone",
+        "+44 20 7946 0999",
+        "Printed on every consent form: whom a patient calls about a complication, day or night",
+    ),
 ]
 
 TREATMENT_HEADERS = [

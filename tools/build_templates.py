@@ -279,6 +279,25 @@ def header_row(table, labels: list[str], right_from: int) -> None:
         )  # fmt: skip
 
 
+def amount_row(
+    table,
+    label: str,
+    amount: str,
+    *,
+    shaded: bool = False,
+    label_style: dict | None = None,
+    **amount_style,
+) -> None:
+    """A row of a totals table: its label in the first cell, the amount in the last."""
+    row = table.add_row()
+    no_split(row)
+    if shaded:
+        for cell in row.cells:
+            set_cell_shading(cell, LIGHT_HEX)
+    write_cell(row.cells[0], label, **(label_style or {}))
+    write_cell(row.cells[-1], amount, **amount_style)
+
+
 def loop_row(table, tag: str) -> None:
     """A row holding only a docxtpl {%tr ... %} tag; docxtpl removes it when rendering."""
     row = table.add_row()
@@ -345,24 +364,14 @@ def build_estimate(path: Path) -> None:
     write_cell(row.cells[0], vat_label, align=right)
     write_cell(row.cells[1], "{{ vat.amount }}", align=right)
     loop_row(totals, "{%tr endfor %}")
-    row = totals.add_row()
-    no_split(row)
-    for cell in row.cells:
-        set_cell_shading(cell, LIGHT_HEX)
-    write_cell(row.cells[0], _("Total"), bold=True, size=12, align=right)
-    write_cell(row.cells[1], "{{ estimate.total }}", bold=True, size=12, align=right)
+    big = {"bold": True, "size": 12, "align": right}
+    amount_row(totals, _("Total"), "{{ estimate.total }}", shaded=True, label_style=big, **big)
     # a currency paid to 5 centimes: the rounding on a line of its own, then what is paid
     loop_row(totals, "{%tr if estimate.rounding %}")
-    row = totals.add_row()
-    no_split(row)
-    write_cell(row.cells[0], _("Cash rounding"), align=right)
-    write_cell(row.cells[1], "{{ estimate.rounding }}", align=right)
-    row = totals.add_row()
-    no_split(row)
-    for cell in row.cells:
-        set_cell_shading(cell, LIGHT_HEX)
-    write_cell(row.cells[0], _("Total to pay"), bold=True, size=12, align=right)
-    write_cell(row.cells[1], "{{ estimate.to_pay }}", bold=True, size=12, align=right)
+    amount_row(totals, _("Cash rounding"), "{{ estimate.rounding }}", label_style={"align": right},
+               align=right)  # fmt: skip
+    amount_row(totals, _("Total to pay"), "{{ estimate.to_pay }}", shaded=True, label_style=big,
+               **big)  # fmt: skip
     loop_row(totals, "{%tr endif %}")
     row = totals.add_row()
     no_split(row)
@@ -730,23 +739,13 @@ def build_consent(path: Path) -> None:
     write_cell(row.cells[0], _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base"))
     write_cell(row.cells[2], "{{ vat.amount }}", align=right)
     loop_row(cost, "{%tr endfor %}")
-    row = cost.add_row()
-    no_split(row)
-    for cell in row.cells:
-        set_cell_shading(cell, LIGHT_HEX)
-    write_cell(row.cells[0], _("Total"), bold=True)
-    write_cell(row.cells[2], "{{ cost.total }}", bold=True, align=right)
+    bold = {"bold": True}
+    amount_row(cost, _("Total"), "{{ cost.total }}", shaded=True, label_style=bold, bold=True,
+               align=right)  # fmt: skip
     loop_row(cost, "{%tr if cost.rounding %}")
-    row = cost.add_row()
-    no_split(row)
-    write_cell(row.cells[0], _("Cash rounding"))
-    write_cell(row.cells[2], "{{ cost.rounding }}", align=right)
-    row = cost.add_row()
-    no_split(row)
-    for cell in row.cells:
-        set_cell_shading(cell, LIGHT_HEX)
-    write_cell(row.cells[0], _("Total to pay"), bold=True)
-    write_cell(row.cells[2], "{{ cost.to_pay }}", bold=True, align=right)
+    amount_row(cost, _("Cash rounding"), "{{ cost.rounding }}", align=right)
+    amount_row(cost, _("Total to pay"), "{{ cost.to_pay }}", shaded=True, label_style=bold,
+               bold=True, align=right)  # fmt: skip
     loop_row(cost, "{%tr endif %}")
     set_widths(cost, widths)
     keep_rows_together(cost)
