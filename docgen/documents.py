@@ -84,7 +84,8 @@ def clinic_context(clinic: Clinic) -> dict[str, str]:
         "email": clinic.email,
         "contact": contact,
         "registration": clinic.registration,
-        "complications_phone": clinic.complications_phone,
+        # a number is dialled whole: it never breaks across lines
+        "complications_phone": clinic.complications_phone.replace(" ", "\u00a0"),
     }
 
 
@@ -340,6 +341,7 @@ def consent_context(
             f"{fmt.text(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
         )
     reads = patient_language or fmt.locale
+    reflection = price_list.clinic.reflection_days.get(treatment.kind, 0)
     needs_interpreter = bool(plan.interpreter) or reads.language not in price_list.clinic.spoken
     return {
         "clinic": clinic_context(price_list.clinic),
@@ -389,6 +391,12 @@ def consent_context(
                 }
                 for line in lines
             ],
+        },
+        "reflection": {
+            "informed_on": fmt.date(estimate.issued),
+            "not_before": fmt.date(estimate.issued + dt.timedelta(days=reflection))
+            if reflection
+            else "",
         },
         # blank names are written by hand in the signature table
         "practitioner": {"name": plan.practitioner},

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -73,6 +73,8 @@ class Clinic:
     staff_languages: tuple[str, ...] = ()  # languages the staff speak (empty: the clinic's)
     cash_rounding: Decimal | None = None  # amounts to pay are rounded to it (0.05 CHF), or not
     complications_phone: str = ""  # whom a patient calls about a complication, at any hour
+    # days between the information and the treatment, per kind (0: none required)
+    reflection_days: Mapping[Kind, int] = field(default_factory=dict)
 
     @property
     def spoken(self) -> tuple[str, ...]:
@@ -255,6 +257,8 @@ CLINIC_KEYS = {
     "staff languages": False,
     "cash rounding": False,
     "complications phone": False,
+    "reflection days cosmetic": False,
+    "reflection days therapeutic": False,
 }
 
 MAX_NUMBER = Decimal(1_000_000_000)
@@ -556,6 +560,9 @@ class _WorkbookReader:
             return None
         return int(number)
 
+    def reflection(self, cell: _Cell) -> int | None:
+        return self.integer(cell, 0, 90)
+
     def percent(self, cell: _Cell) -> Decimal | None:
         if isinstance(cell.value, str) and cell.value.strip().endswith("%"):
             cell.value = cell.value.strip()[:-1]
@@ -682,6 +689,9 @@ class _WorkbookReader:
                 else None
             ),
             complications_phone=optional("complications phone", self.text, ""),
+            reflection_days={
+                kind: optional(f"reflection days {kind.value}", self.reflection, 0) for kind in Kind
+            },
             languages=optional("languages", self.locales, ()),
             staff_languages=tuple(
                 dict.fromkeys(

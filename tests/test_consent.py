@@ -224,7 +224,7 @@ def test_interpreter_statement_exactly_when_needed(
 ):
     if staff:
         shutil.copy(
-            edit_workbook({"Clinic!A18": "Staff languages", "Clinic!B18": staff}),
+            edit_workbook({"Clinic!A30": "Staff languages", "Clinic!B30": staff}),
             workspace.workbook(),
         )
     form = consent(workspace, tmp_path, **options)
@@ -352,8 +352,8 @@ def test_the_form_says_whom_to_call_about_a_complication_day_or_night(
 ):
     form = consent(workspace, tmp_path)
     assert (
-        "For a problem after treatment, day or night, weekends included, call +44 20 7946 0999."
-        in docx_paragraphs(form.docx)
+        "For a problem after treatment, day or night, weekends included, call "
+        "+44\u00a020\u00a07946\u00a00999." in docx_paragraphs(form.docx)
     )
     shutil.copy(edit_workbook({"Clinic!A17": None, "Clinic!B17": None}), workspace.workbook())
     with pytest.raises(PlanError, match="has no 'Complications phone'"):
@@ -361,3 +361,19 @@ def test_the_form_says_whom_to_call_about_a_complication_day_or_night(
     assert not (tmp_path / "out" / "without.docx").exists()
     estimate = create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx")
     assert estimate.docx.is_file()  # only a consent form needs it
+
+
+def test_the_form_gives_time_to_reflect_before_a_cosmetic_treatment(workspace, tmp_path):
+    """The sample clinic gives 7 days for cosmetic treatment and none for pain relief."""
+    form = consent(workspace, tmp_path)  # LIPO: cosmetic, information given on 2 March 2026
+    paragraphs = docx_paragraphs(form.docx)
+    assert (
+        "Information given on 2 March 2026. So that you have time to think it over, treatment "
+        "starts no earlier than 9 March 2026." in paragraphs
+    )
+    assert "☐ I had this time to reflect before treatment." in paragraphs
+    assert "☐ I chose to start sooner; my practitioner has noted why." in paragraphs
+    pain = consent(workspace, tmp_path, name="pain.docx", treatment="PAINR", areas=["KNEES"])
+    paragraphs = docx_paragraphs(pain.docx)
+    assert "Information given on 2 March 2026." in paragraphs
+    assert not any("I had this time to reflect" in p for p in paragraphs)

@@ -203,7 +203,7 @@ def test_swiss_amounts_to_pay_are_rounded_to_five_centimes(geneva_prices):
 
 def test_cash_rounding_can_be_turned_off_and_is_off_where_cldr_has_none(edit_workbook):
     off = edit_workbook(
-        {"Clinic!B7": "CHF", "Clinic!A18": "Cash rounding", "Clinic!B18": "no"}, name="off.xlsx"
+        {"Clinic!B7": "CHF", "Clinic!A30": "Cash rounding", "Clinic!B30": "no"}, name="off.xlsx"
     )
     assert load_price_list(off).clinic.cash_rounding is None
     pounds = load_price_list(edit_workbook())

@@ -166,7 +166,7 @@ def test_a_batch_refuses_the_row_it_cannot_write_in_the_patients_language(geneva
 
 def served(edit_workbook, workspace, languages: str) -> None:
     """The sample clinic with a Languages setting."""
-    edited = edit_workbook({"Clinic!A18": "Languages", "Clinic!B18": languages})
+    edited = edit_workbook({"Clinic!A30": "Languages", "Clinic!B30": languages})
     shutil.copy(edited, workspace.workbook())
 
 
@@ -192,7 +192,7 @@ def test_a_wrong_language_setting_names_its_cell(workspace, edit_workbook, tmp_p
     served(edit_workbook, workspace, "fr_CH, german")
     result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "check"])
     assert result.exit_code == 1
-    assert "Clinic!B18" in result.output
+    assert "Clinic!B30" in result.output
     assert "a list of locales such as fr_CH, de_CH, en_GB (not 'german')" in result.output
 
 
@@ -258,7 +258,7 @@ def test_an_area_typed_as_the_clinic_names_it_is_suggested_by_its_code(geneva):
 def test_check_names_each_served_language_whose_documents_would_be_refused(geneva):
     path = geneva.workbook()
     workbook = openpyxl.load_workbook(path)
-    workbook["Clinic"]["A18"], workbook["Clinic"]["B18"] = "Languages", "fr_CH, de_CH"
+    workbook["Clinic"]["A30"], workbook["Clinic"]["B30"] = "Languages", "fr_CH, de_CH"
     workbook.save(path)
     result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "check"])
     assert result.exit_code == 1

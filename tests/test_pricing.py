@@ -295,9 +295,9 @@ def test_duplicate_column(edit_workbook):
 
 
 def test_duplicate_clinic_setting(edit_workbook):
-    path = edit_workbook({"Clinic!A18": "Currency", "Clinic!B18": "EUR"})
+    path = edit_workbook({"Clinic!A30": "Currency", "Clinic!B30": "EUR"})
     assert only_problem(path) == (
-        "edited.xlsx, Clinic!A18: a second 'currency' setting (the first is A7); keep one"
+        "edited.xlsx, Clinic!A30: a second 'currency' setting (the first is A7); keep one"
     )
 
 
@@ -305,7 +305,7 @@ def test_a_misnamed_setting_is_a_problem_not_a_silence(edit_workbook):
     """'Consultation fee' renamed 'Frais de consultation' made the fee vanish from every
     estimate while check said the workspace was ready."""
     path = edit_workbook(
-        {"Clinic!A14": "Frais de consultation", "Clinic!A18": "Arrondi 0.05", "Clinic!B18": "oui"}
+        {"Clinic!A14": "Frais de consultation", "Clinic!A30": "Arrondi 0.05", "Clinic!B30": "oui"}
     )
     with pytest.raises(WorkbookError) as raised:
         load_price_list(path)
@@ -313,7 +313,7 @@ def test_a_misnamed_setting_is_a_problem_not_a_silence(edit_workbook):
     assert problems == [
         "edited.xlsx, Clinic!A14: unknown setting 'Frais de consultation'; the closest docgen "
         "knows is 'Consultation fee'",
-        "edited.xlsx, Clinic!A18: unknown setting 'Arrondi 0.05'; the closest docgen knows is "
+        "edited.xlsx, Clinic!A30: unknown setting 'Arrondi 0.05'; the closest docgen knows is "
         "'Cash rounding'",
     ]
 

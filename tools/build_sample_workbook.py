@@ -38,6 +38,8 @@ CLINIC = [
         "+44 20 7946 0999",
         "Printed on every consent form: whom a patient calls about a complication, day or night",
     ),
+    ("Reflection days cosmetic", 7, "Days between the information and a cosmetic treatment"),
+    ("Reflection days therapeutic", 0, "Days between the information and a therapeutic one"),
 ]
 
 TREATMENT_HEADERS = [

@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.1",  # cash rounding on a line of its own; nothing under 9 pt
     "price_sheet": "1.1",  # nothing under 9 pt
-    "consent": "1.1",  # patient language; serious risks; VAT, rounding; complications phone
+    "consent": "1.1",  # language; serious risks; VAT, rounding; complications; reflection
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -776,6 +776,24 @@ def build_consent(path: Path) -> None:
         _("I know that I may withdraw my consent at any time, before or between sessions."),
         _("I consent to the treatment described in this form."),
     ], keep_with_next=True)  # fmt: skip
+    # time to reflect: cosmetic treatment is never consented to and done in one rush
+    informed = paragraph(doc, _format(
+        "Information given on %(date)s.", date="reflection.informed_on"
+    ) + "{% if reflection.not_before %} " + _format(
+        "So that you have time to think it over, treatment starts no earlier than %(date)s.",
+        date="reflection.not_before",
+    ) + "{% endif %}", keep_with_next=True, space_after=2)  # fmt: skip
+    informed.paragraph_format.space_before = Pt(6)
+    paragraph(doc, "{%p if reflection.not_before %}", space_after=0)
+    for choice in (
+        _("I had this time to reflect before treatment."),
+        _("I chose to start sooner; my practitioner has noted why."),
+    ):
+        line = paragraph(doc, space_after=2, keep_with_next=True)
+        box = line.add_run(BOX + " ")
+        box.font.name = BOX_FONT
+        add_run(line, choice)
+    paragraph(doc, "{%p endif %}", space_after=0)
     signature_table(
         doc,
         [

@@ -74,19 +74,19 @@ def serve(
             if warm
             else "PDFs: LibreOffice starts for each request (or .docx only without LibreOffice)"
         )
-        announce("Press Ctrl-C to stop.")
-        if open_browser:
-            loopback = "[::1]" if host == "::" else "127.0.0.1"
-            here = f"http://{loopback}:{server.effective_port}/" if host in ANY_ADDRESS else url
-            opened = here + (f"?token={token}" if token else "")
-            threading.Timer(0.5, webbrowser.open, args=(opened,)).start()
         # Ctrl-C, and `kill`, stop it cleanly, even when started where SIGINT is ignored (a
-        # background job of a script)
+        # background job of a script), and from the moment it says so
         previous = {
             signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
             signal.SIGTERM: signal.signal(signal.SIGTERM, _interrupt),
         }
         try:
+            announce("Press Ctrl-C to stop.")
+            if open_browser:
+                loopback = "[::1]" if host == "::" else "127.0.0.1"
+                here = f"http://{loopback}:{server.effective_port}/" if host in ANY_ADDRESS else url
+                opened = here + (f"?token={token}" if token else "")
+                threading.Timer(0.5, webbrowser.open, args=(opened,)).start()
             server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt itself
         except KeyboardInterrupt:
             pass
