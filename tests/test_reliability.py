@@ -424,3 +424,18 @@ def test_the_next_desk_removes_uploads_a_killed_desk_left(workspace, tmp_path):
     finally:
         shutil.rmtree(orphan, ignore_errors=True)
         shutil.rmtree(ours, ignore_errors=True)
+
+
+def test_verify_reads_no_more_than_a_document_holds(tmp_path):
+    """Members each under the old per-member cap, together far over it: verify once held
+    every one of them in memory (2.96 GB for 60 members of 49 MB)."""
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        for index in range(3):
+            package.writestr(f"word/part{index}.xml", b"\0" * 30_000_000)
+    assert bomb.stat().st_size < 1_000_000
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["verify", str(bomb)])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert "unpacks to 90 MB, far more than a docgen document holds" in result.output
