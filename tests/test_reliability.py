@@ -182,16 +182,22 @@ def test_library_refuses_an_overlong_practitioner_before_writing(workspace, tmp_
     assert list(tmp_path.iterdir()) == [workspace.root]
 
 
-def test_ctrl_c_of_the_desk_stops_its_libreoffice(workspace, tmp_path):
+def start_desk(workspace, output: Path) -> subprocess.Popen:
+    """`docgen serve` in a process of its own, once it says it is ready."""
     server = subprocess.Popen(
         [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "serve",
-         "--port", "0", "-o", str(tmp_path)],
+         "--port", "0", "-o", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    for line in server.stdout:
+        if line.startswith("Press Ctrl-C"):
+            break
+    return server
+
+
+def test_ctrl_c_of_the_desk_stops_its_libreoffice(workspace, tmp_path):
+    server = start_desk(workspace, tmp_path)
     try:
-        for line in server.stdout:
-            if line.startswith("Press Ctrl-C"):
-                break
         started = descendants(server.pid)
         assert "soffice.bin" in started.values(), "the desk keeps a LibreOffice running"
     finally:
@@ -396,14 +402,7 @@ def test_the_workers_of_a_killed_batch_end_with_it(tmp_path):
 
 
 def test_a_killed_desk_takes_its_libreoffice_with_it(workspace, tmp_path):
-    server = subprocess.Popen(
-        [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "serve",
-         "--port", "0", "-o", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    for line in server.stdout:
-        if line.startswith("Press Ctrl-C"):
-            break
+    server = start_desk(workspace, tmp_path)
     started = descendants(server.pid)
     assert "soffice.bin" in started.values()
     server.kill()  # kill -9: no chance to stop LibreOffice itself
