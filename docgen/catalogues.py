@@ -117,7 +117,7 @@ def untranslated_texts(
     for: the workbook's, the templates' and docgen's own document texts (not the desk's) with
     no reviewed translation into locale's language. template: an extraction already made."""
     translations = load_translations(workspace.locales_dir, locale)
-    workbook = f"{price_list.path.parent.name}/{price_list.path.name}"
+    workbook = extraction_location(price_list.path)
     source = Locale.parse(price_list.clinic.locale).language
     for message in template or extract_messages(workspace):
         files = {filename for filename, _line in message.locations}
@@ -229,6 +229,11 @@ def _what_documents_read(data: bytes) -> tuple[dict, str | None]:
     return translations, compiled._info.get("plural-forms")
 
 
+def extraction_location(workbook: Path) -> str:
+    """How extraction names a workbook in a message's locations: 'pricing/geneva.xlsx'."""
+    return f"{workbook.parent.name}/{workbook.name}"
+
+
 def workbook_languages(workspace: Workspace) -> dict[str, str]:
     """{'pricing/geneva.xlsx': 'fr'}: the language each workbook's texts are written in, its
     Clinic sheet's locale's. A workbook that cannot be read is left out (check reports it)."""
@@ -238,7 +243,7 @@ def workbook_languages(workspace: Workspace) -> dict[str, str]:
             locale = Locale.parse(load_price_list(path).clinic.locale)
         except (DocgenError, ValueError, TypeError, UnknownLocaleError):
             continue
-        languages[f"{path.parent.name}/{path.name}"] = locale.language
+        languages[extraction_location(path)] = locale.language
     return languages
 
 

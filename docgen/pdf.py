@@ -161,8 +161,7 @@ def _run_cold(
         shown_as[name]
         for names, _ in runs
         for name in names
-        if not (out / (name.stem + ".pdf")).is_file()
-        or not (out / (name.stem + ".pdf")).stat().st_size
+        if not _made(out / (name.stem + ".pdf"))
     ]
     if missing:
         shown = ", ".join(map(str, missing[:3])) + (
@@ -170,6 +169,10 @@ def _run_cold(
         )
         said = f" (LibreOffice said: {'; '.join(complaints)})" if complaints else ""
         raise PdfError(f"LibreOffice could not convert {shown} to PDF{said}")
+
+
+def _made(pdf: Path) -> bool:
+    return pdf.is_file() and pdf.stat().st_size > 0
 
 
 def _last_words(output: str, most: int = 300) -> str:
@@ -215,6 +218,8 @@ def _place(staged: list[Path], documents: Sequence[Path], out: Path, force: bool
     for name, document in zip(staged, documents, strict=True):
         target = document.with_suffix(".pdf")
         produced = out / (name.stem + ".pdf")
+        if not _made(produced):  # the warm LibreOffice answered ok but wrote nothing
+            raise PdfError(f"LibreOffice could not convert {document} to PDF")
         produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
         move_into_place(produced, target, force)
         written.append(target)
