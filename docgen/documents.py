@@ -17,7 +17,7 @@ from babel import Locale
 
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
-from docgen.i18n import N_, Formatter, native_language_name
+from docgen.i18n import N_, Formatter, InLineValue, native_language_name
 from docgen.pricing import Clinic, Frequency, Kind, PriceList, Risk, Severity, Treatment
 from docgen.render import DocumentProperties
 
@@ -267,7 +267,8 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
 
 
 # Texts printed on their own (a cell, a paragraph) that a bilingual document shows in both
-# languages. Amounts, dates and texts placed inside a sentence stay in the patient's form.
+# languages. Other values (amounts, dates) are placed inside a sentence: each line of it
+# takes them in its own language's form.
 BILINGUAL_KEYS = frozenset({
     "treatment", "area", "areas", "insurance", "course_note", "notices", "vat_note", "name",
     "description", "sessions", "usual_course", "ingredients", "alternatives", "band", "odds",
@@ -281,8 +282,8 @@ def bilingual_context(patient: Any, clinic: Any, key: str | None = None) -> Any:
         return {k: bilingual_context(v, clinic[k], k) for k, v in patient.items()}
     if isinstance(patient, list):
         return [bilingual_context(p, c, key) for p, c in zip(patient, clinic, strict=True)]
-    if isinstance(patient, str) and key in BILINGUAL_KEYS and patient != clinic:
-        return f"{patient}\n{clinic}"
+    if isinstance(patient, str) and patient != clinic:
+        return f"{patient}\n{clinic}" if key in BILINGUAL_KEYS else InLineValue(patient, clinic)
     return patient
 
 

@@ -153,6 +153,43 @@ class DocumentTranslations:
         return self._lookup(None, fallback, singular)
 
 
+class InLineValue(str):
+    """A value placed inside a sentence of a bilingual document (an amount, a date): it reads
+    as the patient's form, and carries the clinic's for the clinic's line."""
+
+    clinic: str
+
+    def __new__(cls, patient: str, clinic: str) -> InLineValue:
+        value = super().__new__(cls, patient)
+        value.clinic = clinic
+        return value
+
+
+class BilingualText(str):
+    """A text in the patient's language and, on a new line, in the clinic's. Filled in with
+    `%`, each line takes its values in its own language's form: "valable jusqu'au 3 février
+    2027" over "valid until 3 February 2027"."""
+
+    patient: str
+    clinic: str
+
+    def __new__(cls, patient: str, clinic: str) -> BilingualText:
+        text = super().__new__(cls, f"{patient}\n{clinic}")
+        text.patient, text.clinic = patient, clinic
+        return text
+
+    def __mod__(self, values: object) -> str:
+        return f"{self.patient % values}\n{self.clinic % _clinic_forms(values)}"
+
+
+def _clinic_forms(values: object) -> object:
+    if isinstance(values, dict):
+        return {key: getattr(value, "clinic", value) for key, value in values.items()}
+    if isinstance(values, tuple):
+        return tuple(getattr(value, "clinic", value) for value in values)
+    return getattr(values, "clinic", values)
+
+
 class BilingualTranslations:
     """Each text in the patient's language, then on a new line in the clinic's language, so the
     practitioner can read what the patient signs."""
@@ -168,7 +205,7 @@ class BilingualTranslations:
     def _both(self, method: str, *args) -> str:
         first = getattr(self.patient, method)(*args)
         second = getattr(self.clinic, method)(*args)
-        return first if first == second else f"{first}\n{second}"
+        return first if first == second else BilingualText(first, second)
 
     def gettext(self, message: str) -> str:
         return self._both("gettext", message)

@@ -35,6 +35,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from docgen.exceptions import TemplateError
+from docgen.i18n import InLineValue
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 
 TRANSLATION_CALLABLES = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"})
@@ -46,6 +47,8 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udff
 def xml_safe(value: Any) -> Any:
     """Remove characters XML forbids from every string in a (nested) context, and write line
     ends as XML reads them back (a carriage return would silently become a line feed)."""
+    if isinstance(value, InLineValue):
+        return InLineValue(xml_safe(str(value)), xml_safe(value.clinic))
     if isinstance(value, str):
         return _XML_FORBIDDEN.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, Mapping):

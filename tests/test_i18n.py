@@ -370,9 +370,35 @@ def test_bilingual_lines_are_each_in_their_own_language(workspace, tmp_path):
     assert any(p.endswith("Usually 2 to 6 sessions, 4 weeks apart.") for p in paragraphs)
     assert f"{_('Yes')}Yes" in paragraphs  # an interpreter is needed, in both languages
     assert "Français (France) – French (France)" in paragraphs
-    # amounts and dates inside sentences stay as the patient reads them
-    text = docx_text(form.docx)
-    assert money(2280, "GBP", "fr") in text and money(2280, "GBP", "en_GB") not in text
+    # each line of a sentence writes its amounts in its own language's form
+    cost = next(p for p in paragraphs if money(2280, "GBP", "fr") in p)
+    english = (
+        "The estimated cost of the planned course is £2,280.00. A deposit of £456.00 "
+        "is due when booking."
+    )
+    french, _, rest = cost.partition(english)  # two lines of one paragraph, French first
+    assert french and not rest
+    assert money(456, "GBP", "fr") in french and "£456.00" not in french
+
+
+def test_bilingual_estimate_dates_each_line_in_its_own_language(workspace, tmp_path):
+    """'Ce devis est valable jusqu'au 3. Februar 2027' mixed the patient's month into the
+    clinic's line."""
+    estimate = create_estimate(
+        workspace, "Jeanne", ["LIPO:ABDO"], locale="de_DE", bilingual=True,
+        output=tmp_path / "e.docx", issued=ISSUED,
+    )  # fmt: skip
+    valid_until = ISSUED + dt.timedelta(days=30)
+    german_date = format_date(valid_until, "long", locale="de_DE")
+    english = "This estimate is valid until 1 April 2026."
+    line = next(p for p in docx_paragraphs(estimate.docx) if english in p)
+    german, _, rest = line.partition(english)
+    assert german_date in german and german_date not in rest
+    fee = next(p for p in docx_paragraphs(estimate.docx) if "£50.00" in p)
+    assert fee.startswith(
+        translated(workspace, "de", "An initial consultation costs %(fee)s.")
+        % {"fee": money(50, "GBP", "de_DE")}
+    )
 
 
 def test_a_catalogue_folder_named_after_no_language_is_skipped_and_reported(workspace):
