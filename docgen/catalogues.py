@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,11 +166,11 @@ def init_locale(workspace: Workspace, locale: str) -> Path:
     catalog.update(extract_messages(workspace))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, width=100)
+        write_po(handle, catalog, width=100, include_previous=True)
     return path
 
 
-def _read(path: Path, locale: str) -> Catalog:
+def read_catalogue(path: Path, locale: str) -> Catalog:
     with path.open("rb") as handle:
         return read_po(handle, locale=locale, domain=DOMAIN)
 
@@ -180,21 +181,96 @@ def update_catalogues(workspace: Workspace) -> list[Path]:
     updated = []
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
-        catalog = _read(path, locale)
-        # update() adopts the template's messages. No guesses by similarity: a fuzzy match
-        # once offered 'Seite' (page) for 'Visage', which an admin clearing the flag prints.
-        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
+        catalog = read_catalogue(path, locale)
+        merge_template(catalog, template)
         with path.open("wb") as handle:
             # entries no longer used stay as #~ comments, for a translator to reuse
-            write_po(handle, catalog, width=100)
+            write_po(handle, catalog, width=100, include_previous=True)
         updated.append(path)
     return updated
 
 
-def _compiled_bytes(catalog: Catalog, path: Path) -> bytes:
+def merge_template(catalog: Catalog, template: Catalog) -> None:
+    """Bring a catalogue up to date with a fresh extraction: new texts empty, texts no longer
+    used kept as obsolete, a text reworded in place marked as changed. No guesses by
+    similarity: Babel's fuzzy matching once offered 'Seite' (page) for 'Visage', which an
+    admin clearing the flag prints."""
+    translated = [message for message in catalog if has_translation(message)]
+    translated_at = {spot: message for message in translated for spot in _spots(message)}
+    catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
+    for message in catalog:
+        if not message.id:
+            continue
+        if not has_translation(message):
+            _keep_reworded_translation(message, translated_at, catalog)
+        if not message.fuzzy:
+            forget_earlier_wording(message)
+
+
+CHANGED_FROM = "changed from: "
+
+
+def forget_earlier_wording(message: Message) -> None:
+    """Reviewed since: the earlier wording no longer matters."""
+    message.user_comments = [c for c in message.user_comments if not c.startswith(CHANGED_FROM)]
+
+
+def earlier_wording(message: Message) -> str | None:
+    """The wording a fuzzy entry's translation was made for. Kept as a translator comment:
+    Babel writes the standard '#| msgid' line, but does not read it back."""
+    for comment in message.user_comments:
+        if comment.startswith(CHANGED_FROM):
+            return comment[len(CHANGED_FROM) :]
+    return None
+
+
+def has_translation(message: Message) -> bool:
+    """Every form of the message translated (a plural needs all of them)."""
+    strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+    return bool(message.id) and all(strings)
+
+
+def _spots(message: Message) -> set[tuple[str, object]]:
+    """Where in the workspace's files a text is written: a workbook's cell, a template's n-th
+    text. docgen's own text is not the clinic's to reword and has no spot."""
+    spots: set[tuple[str, object]] = set()
+    for filename, place in message.locations:
+        if filename.endswith(".xlsx"):
+            spots |= {(filename, cell) for cell in message.auto_comments if "!" in cell}
+        elif filename.endswith(".docx"):
+            spots.add((filename, place))
+    return spots
+
+
+def _keep_reworded_translation(
+    message: Message, translated_at: dict[tuple[str, object], Message], catalog: Catalog
+) -> None:
+    """A text reworded in place (same cell, same place in a template) keeps the translation
+    of its earlier wording, marked fuzzy: 'changed: check it', never printed until reviewed.
+    Only when the earlier wording is gone: a text merely moved is not a rewording."""
+    for spot in sorted(_spots(message), key=str):
+        earlier = translated_at.get(spot)
+        if (
+            earlier is not None
+            and type(earlier.id) is type(message.id)
+            and catalog.get(earlier.id, context=earlier.context) is None
+        ):
+            message.string = earlier.string
+            message.flags.add("fuzzy")
+            message.previous_id = [earlier.id] if isinstance(earlier.id, str) else list(earlier.id)
+            message.user_comments.append(CHANGED_FROM + message.previous_id[0])
+            return
+
+
+def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     errors = [
         f"{path}: {message.id!r}: {'; '.join(str(e) for e in problems)}"
         for message, problems in catalog.check()
+    ]
+    errors += [
+        f"{path}: {message.id!r}: {problem}"
+        for message in catalog
+        if not message.fuzzy and (problem := lost_placeholders(message))
     ]
     if errors:
         raise LocaleError("translations with broken placeholders:\n  " + "\n  ".join(errors))
@@ -208,12 +284,27 @@ def _compiled_bytes(catalog: Catalog, path: Path) -> bytes:
     return buffer.getvalue()
 
 
+_PLACEHOLDER = re.compile(r"%\(([^)]+)\)")
+
+
+def lost_placeholders(message: Message) -> str | None:
+    """Babel accepts a translation without any of its source's placeholders; on a document
+    that loses a value (the deposit's amount), so every one must be kept. A plural's forms may
+    leave out the count ('une séance')."""
+    if not message.id or isinstance(message.id, tuple) or not message.string:
+        return None
+    lost = set(_PLACEHOLDER.findall(message.id)) - set(_PLACEHOLDER.findall(message.string))
+    if lost:
+        return "the translation leaves out " + ", ".join(f"%({name})s" for name in sorted(lost))
+    return None
+
+
 def compile_catalogues(workspace: Workspace) -> list[Path]:
     workspace.ensure_editable("docgen i18n compile")
     written = []
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
-        data = _compiled_bytes(_read(path, locale), path)
+        data = compiled_catalogue(read_catalogue(path, locale), path)
         target = path.with_suffix(".mo")
         target.write_bytes(data)
         written.append(target)
@@ -261,7 +352,7 @@ def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
     statuses = []
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
-        catalog = _read(path, locale)
+        catalog = read_catalogue(path, locale)
         language = Locale.parse(locale).language
         translated, fuzzy, missing = 0, [], []
         for message in template:
@@ -269,9 +360,7 @@ def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
                 continue
             label = message.id if isinstance(message.id, str) else message.id[0]
             found = catalog.get(message.id, context=message.context)
-            strings = found.string if found else None
-            filled = all(strings) if isinstance(strings, tuple | list) else bool(strings)
-            if not filled:
+            if found is None or not has_translation(found):
                 missing.append(label)
             elif found.fuzzy:
                 fuzzy.append(label)
@@ -280,6 +369,6 @@ def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
         compiled_path = path.with_suffix(".mo")
         compiled = compiled_path.is_file() and _what_documents_read(
             compiled_path.read_bytes()
-        ) == _what_documents_read(_compiled_bytes(catalog, path))
+        ) == _what_documents_read(compiled_catalogue(catalog, path))
         statuses.append(LocaleStatus(locale, translated, fuzzy, missing, compiled))
     return statuses

@@ -26,6 +26,7 @@ from docgen.generate import (
     create_price_sheets,
     run_demo,
 )
+from docgen.translation_workbook import export_translations, import_translations
 from docgen.verify import verify_document
 from docgen.workspace import Workspace, init_workspace
 
@@ -259,6 +260,33 @@ def i18n_compile() -> None:
     """Compile every .po into the .mo docgen reads (fuzzy entries are left out)."""
     for path in compile_catalogues(open_workspace()):
         click.echo(f"compiled {path}")
+
+
+@i18n.command("export")
+@click.argument("locale")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="The workbook to write (default: translations-LOCALE.xlsx).",
+)  # fmt: skip
+@force_option
+def i18n_export(locale: str, output: Path | None, force: bool) -> None:
+    """Write LOCALE's texts to a workbook a translator fills in, e.g. 'export de_CH -o de.xlsx'."""
+    path = export_translations(
+        open_workspace(), locale, output or f"translations-{locale}.xlsx", force=force
+    )
+    click.echo(f"wrote {path}: fill in its Translation column, then 'docgen i18n import {path}'")
+
+
+@i18n.command("import")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def i18n_import(workbook: Path) -> None:
+    """Bring a translation workbook back into its catalogue, and compile it."""
+    result = import_translations(open_workspace(), workbook)
+    click.echo(
+        f"imported {workbook} into {result.catalogue}: {result.translated} translated, "
+        f"{result.changed} changed (kept out of documents until checked), {result.missing} "
+        f"missing; compiled {result.compiled}"
+    )
 
 
 @i18n.command("status")

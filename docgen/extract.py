@@ -50,12 +50,16 @@ def extract_docx(
         for _key, part in template.get_headers_footers(uri):
             parts.append((kind, template.patch_xml(template.get_part_xml(part))))
     jinja_options = {"extensions": "jinja2.ext.i18n", "silent": "false", **options}
+    # A Word part is one long line of XML: a text's place is its order in the template (the
+    # 12th text), so that a text reworded in place is found at its place again.
+    place = 0
     for part, xml in parts:
         try:
-            for lineno, funcname, message, comments in babel_extract(
+            for _lineno, funcname, message, comments in babel_extract(
                 io.BytesIO(xml.encode("utf-8")), keywords, comment_tags, jinja_options
             ):
-                yield lineno, funcname, message, [*comments, f"Word template, {part}"]
+                place += 1
+                yield place, funcname, message, [*comments, f"Word template, {part}"]
         except TemplateSyntaxError as error:
             raise TemplateError(name, f"has a broken tag in its {part}: {error.message}") from None
 

@@ -13,6 +13,7 @@ from babel.numbers import format_currency
 from click.testing import CliRunner, Result
 from docx.oxml.ns import qn
 
+from docgen.catalogues import compile_catalogues, update_catalogues
 from docgen.cli import main
 from docgen.pricing import PriceList, load_price_list
 from docgen.workspace import Workspace, init_workspace
@@ -132,3 +133,44 @@ def clinic_row(wb, key: str) -> int:
         if str(row[0].value).lower() == key.lower():
             return row[0].row
     raise KeyError(key)
+
+
+# The texts of one treatment and two areas, as the Geneva clinic writes them.
+FRENCH = {
+    "Treatments!B2": "Rajeunissement de la peau",
+    "Treatments!C2": "Micro-injections qui hydratent la peau et lui rendent son éclat.",
+    "Treatments!H2": "Acide hyaluronique non réticulé, vitamines et acides aminés",
+    "Treatments!I2": "Soins à base de rétinol, peelings, ou aucun traitement",
+    "Areas!B2": "Visage",
+    "Areas!B3": "Cou",
+}
+GERMAN = {
+    "Rajeunissement de la peau": "Hautverjüngung",
+    "Micro-injections qui hydratent la peau et lui rendent son éclat.": (
+        "Mikroinjektionen, die die Haut mit Feuchtigkeit versorgen und ihr Strahlkraft geben."
+    ),
+    "Acide hyaluronique non réticulé, vitamines et acides aminés": (
+        "Nicht vernetzte Hyaluronsäure, Vitamine und Aminosäuren"
+    ),
+    "Soins à base de rétinol, peelings, ou aucun traitement": (
+        "Pflege mit Retinol, Peelings oder keine Behandlung"
+    ),
+    "Visage": "Gesicht",
+    "Cou": "Hals",
+}
+
+
+@pytest.fixture
+def geneva(workspace: Workspace) -> Workspace:
+    """The sample workspace turned into a Geneva clinic's: geneva.xlsx, in French, fr_CH, CHF;
+    its catalogues brought up to date with the workbook, as README's workflow does."""
+    path = workspace.pricing_dir / "geneva.xlsx"
+    shutil.move(workspace.pricing_dir / "london.xlsx", path)
+    workbook = openpyxl.load_workbook(path)
+    for address, text in {**FRENCH, "Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}.items():
+        sheet, cell = address.split("!")
+        workbook[sheet][cell] = text
+    workbook.save(path)
+    update_catalogues(workspace)
+    compile_catalogues(workspace)
+    return workspace

@@ -16,55 +16,15 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_percent
 from click.testing import CliRunner
-from conftest import docx_text, money
+from conftest import FRENCH, GERMAN, docx_text, money
 
 from docgen.batch import read_manifest
-from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.cli import main
 from docgen.exceptions import UntranslatedError
 from docgen.generate import create_consent, create_patient_documents, estimate_preview
 from docgen.web import create_app
 from docgen.workspace import Workspace
-
-# The texts of one treatment and two areas, as the Geneva clinic writes them.
-FRENCH = {
-    "Treatments!B2": "Rajeunissement de la peau",
-    "Treatments!C2": "Micro-injections qui hydratent la peau et lui rendent son éclat.",
-    "Treatments!H2": "Acide hyaluronique non réticulé, vitamines et acides aminés",
-    "Treatments!I2": "Soins à base de rétinol, peelings, ou aucun traitement",
-    "Areas!B2": "Visage",
-    "Areas!B3": "Cou",
-}
-GERMAN = {
-    "Rajeunissement de la peau": "Hautverjüngung",
-    "Micro-injections qui hydratent la peau et lui rendent son éclat.": (
-        "Mikroinjektionen, die die Haut mit Feuchtigkeit versorgen und ihr Strahlkraft geben."
-    ),
-    "Acide hyaluronique non réticulé, vitamines et acides aminés": (
-        "Nicht vernetzte Hyaluronsäure, Vitamine und Aminosäuren"
-    ),
-    "Soins à base de rétinol, peelings, ou aucun traitement": (
-        "Pflege mit Retinol, Peelings oder keine Behandlung"
-    ),
-    "Visage": "Gesicht",
-    "Cou": "Hals",
-}
-
-
-@pytest.fixture
-def geneva(workspace: Workspace) -> Workspace:
-    """The sample workspace turned into a Geneva clinic's: geneva.xlsx, in French, fr_CH, CHF;
-    its catalogues brought up to date with the workbook, as README's workflow does."""
-    path = workspace.pricing_dir / "geneva.xlsx"
-    shutil.move(workspace.pricing_dir / "london.xlsx", path)
-    workbook = openpyxl.load_workbook(path)
-    for address, text in {**FRENCH, "Clinic!B7": "CHF", "Clinic!B8": "fr_CH"}.items():
-        sheet, cell = address.split("!")
-        workbook[sheet][cell] = text
-    workbook.save(path)
-    update_catalogues(workspace)
-    compile_catalogues(workspace)
-    return workspace
 
 
 def consent(workspace, tmp_path, locale, name="form.docx"):

@@ -1,0 +1,357 @@
+"""`docgen i18n export` and `import`: one language's texts as a workbook a translator fills in.
+
+The catalogues stay the storage. A workbook is only a way to edit one: export writes, per text
+the language needs, where it is used, its source, its translation and status; import checks
+every filled cell, then writes the catalogue and its compiled form, so the next document uses
+them. A row marked "changed: check it" stays out of documents until its status is changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import gettext
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from babel import Locale
+from babel.messages.catalog import Catalog, Message
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import write_po
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from docgen.catalogues import (
+    compiled_catalogue,
+    earlier_wording,
+    extract_messages,
+    forget_earlier_wording,
+    has_translation,
+    lost_placeholders,
+    merge_template,
+    po_path,
+    read_catalogue,
+    workbook_languages,
+    written_in,
+)
+from docgen.exceptions import LocaleError, Problem, ProblemsError
+from docgen.i18n import parse_locale
+from docgen.limits import oversized_package
+from docgen.output import ensure_can_write, write_atomically
+from docgen.workspace import Workspace
+
+SHEET = "Translations"
+ABOUT_SHEET = "About"
+COLUMNS = (
+    "Where used", "Context", "Source language", "Source text", "Source plural", "Plural form",
+    "Translation", "Status", "Changed from",
+)  # fmt: skip
+TRANSLATED, MISSING, CHANGED = "translated", "missing", "changed: check it"
+MAX_TRANSLATION_WORKBOOK_BYTES = 20_000_000
+
+
+class TranslationWorkbookError(ProblemsError):
+    """A translation workbook that cannot be imported: every cell at fault, nothing written."""
+
+    headline = "problems in the translation workbook"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    catalogue: Path
+    compiled: Path
+    translated: int
+    changed: int  # kept out of documents: still "changed: check it"
+    missing: int
+
+
+def catalogue_for(workspace: Workspace, locale: Locale) -> Path:
+    """The catalogue a locale's texts are kept in: de_CH's own, else its language's (de)."""
+    for name in (str(locale), locale.language):
+        if po_path(workspace, name).is_file():
+            return po_path(workspace, name)
+    raise LocaleError(
+        f"the workspace has no catalogue for {locale.get_display_name('en')}; start one with "
+        f"'docgen i18n init {locale.language}'"
+    )
+
+
+def _needed_messages(workspace: Workspace, catalog: Catalog) -> list[Message]:
+    """The texts the catalogue's language needs (not those written in it), with their current
+    translations: the catalogue brought up to date with a fresh extraction, as update does."""
+    template = extract_messages(workspace)
+    merge_template(catalog, template)
+    workbooks = workbook_languages(workspace)
+    language = catalog.locale.language
+    return [
+        catalog.get(message.id, context=message.context)
+        for message in template
+        if message.id and written_in(message, workbooks) != {language}
+    ]
+
+
+def _where_used(message: Message) -> str:
+    places = []
+    for filename, _line in message.locations:
+        if filename.startswith("docgen/web/"):
+            place = "the desk"
+        elif filename.startswith("docgen/"):
+            place = "docgen"
+        else:
+            place = filename
+        if place not in places:
+            places.append(place)
+    cells = [comment for comment in message.auto_comments if "!" in comment]
+    return ", ".join(places + cells)
+
+
+def _source_language(message: Message, workbooks: dict[str, str]) -> str:
+    languages = sorted(written_in(message, workbooks))
+    return ", ".join(Locale.parse(code).get_display_name("en") for code in languages)
+
+
+def _plural_forms(catalog: Catalog) -> list[str]:
+    """Each gettext plural form labelled by the numbers it is for: '1 of 2: for 1', '2 of 2:
+    for 0, 2, 3 …' (Arabic has six forms, whose order only these numbers explain)."""
+    count, expression = get_plural(catalog.locale)
+    choose = gettext.c2py(expression)
+    examples: list[list[int]] = [[] for _ in range(count)]
+    for n in range(1000):
+        if len(examples[choose(n)]) < 3:
+            examples[choose(n)].append(n)
+    return [
+        f"{index + 1} of {count}: for "
+        + ", ".join(map(str, numbers))
+        + (" …" if len(numbers) == 3 else "")
+        for index, numbers in enumerate(examples)
+    ]
+
+
+def _status(message: Message) -> str:
+    if not has_translation(message):
+        return MISSING
+    return CHANGED if message.fuzzy else TRANSLATED
+
+
+def export_translations(
+    workspace: Workspace, locale: str, output: str | Path, force: bool = False
+) -> Path:
+    """Write the workbook for locale's texts: one row per text (per plural form)."""
+    parsed = parse_locale(locale)
+    path = Path(output)
+    ensure_can_write(path, force)
+    catalogue = catalogue_for(workspace, parsed)
+    catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
+    workbooks = workbook_languages(workspace)
+    forms = _plural_forms(catalog)
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    sheet.append(COLUMNS)
+    for message in _needed_messages(workspace, catalog):
+        common = (_where_used(message), message.context or "", _source_language(message, workbooks))
+        status = _status(message)
+        earlier = (earlier_wording(message) or "") if status == CHANGED else ""
+        if isinstance(message.id, tuple):
+            translations = list(message.string) + [""] * (len(forms) - len(message.string))
+            for form, translation in zip(forms, translations, strict=False):
+                sheet.append((*common, *message.id, form, translation, status, earlier))
+        else:
+            sheet.append((*common, message.id, "", "", message.string or "", status, earlier))
+    _lay_out(sheet)
+    about = book.create_sheet(ABOUT_SHEET)
+    for row in (
+        ("Language", str(parsed)),
+        ("Catalogue", str(catalogue.relative_to(workspace.root))),
+        ("Exported", dt.date.today().isoformat()),
+        ("How to", f"Type each text's translation in the {SHEET} sheet's Translation column. "
+         f"A row marked '{CHANGED}' has a translation of an earlier wording: correct it if "
+         f"needed and set its status to '{TRANSLATED}'. Then: docgen i18n import {path.name}"),
+    ):  # fmt: skip
+        about.append(row)
+    about.column_dimensions["B"].width = 100
+    _as_text(about)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_atomically(path, buffer.getvalue(), force=force)
+
+
+def _as_text(sheet) -> None:
+    """Every cell a text: a source text starting with '=' must not become a formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
+def _lay_out(sheet) -> None:
+    widths = {"Where used": 28, "Context": 10, "Source language": 12, "Source text": 50,
+              "Source plural": 24, "Plural form": 14, "Translation": 50, "Status": 16,
+              "Changed from": 40}  # fmt: skip
+    for index, name in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = widths[name]
+        sheet.cell(1, index).font = Font(bold=True)
+        sheet.cell(1, index).fill = PatternFill("solid", fgColor="DDE6F0")
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrapped
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    status = get_column_letter(COLUMNS.index("Status") + 1)
+    choices = DataValidation(type="list", formula1=f'"{TRANSLATED},{MISSING},{CHANGED}"')
+    choices.add(f"{status}2:{status}{max(sheet.max_row, 2)}")
+    sheet.add_data_validation(choices)
+    _as_text(sheet)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def import_translations(workspace: Workspace, workbook: str | Path) -> ImportResult:
+    """Bring a filled-in translation workbook back into its catalogue and compile it. Every
+    cell at fault is reported at once (a text docgen does not have, broken placeholders, a
+    plural with some forms empty) and then nothing is written."""
+    workspace.ensure_editable("docgen i18n import")
+    path = Path(workbook)
+    name = path.name
+    if too_big := oversized_package(path, MAX_TRANSLATION_WORKBOOK_BYTES, "a workbook"):
+        raise TranslationWorkbookError([Problem(name, too_big)])
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a file that is no workbook
+        raise TranslationWorkbookError(
+            [Problem(name, f"not a workbook docgen can read ({type(error).__name__})")]
+        ) from None
+    try:
+        rows, locale = _read_rows(book, name)
+    finally:
+        book.close()
+    catalogue = catalogue_for(workspace, parse_locale(locale))
+    catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
+    messages = {(m.context or "", m.id): m for m in _needed_messages(workspace, catalog)}
+    plural_count = get_plural(catalog.locale)[0]
+
+    problems: list[Problem] = []
+    grouped: dict[tuple, list[tuple[int, dict[str, str]]]] = {}
+    for number, row in rows:
+        key_id = (
+            (row["Source text"], row["Source plural"])
+            if row["Source plural"]
+            else row["Source text"]
+        )
+        grouped.setdefault((row["Context"], key_id), []).append((number, row))
+    column = {name: get_column_letter(i + 1) for i, name in enumerate(COLUMNS)}
+
+    def problem(number: int, column_name: str, text: str, found: str | None = None) -> None:
+        problems.append(Problem(name, text, SHEET, f"{column[column_name]}{number}", found))
+
+    for key, group in grouped.items():
+        number, first = group[0]
+        message = messages.get(key)
+        if message is None:
+            unknown = (
+                f"{first['Source text']!r} is not a text this workspace needs in this language "
+                "(changed since the export?): export again and copy the translation over"
+            )
+            problem(number, "Source text", unknown, first["Source text"])
+            continue
+        if isinstance(message.id, tuple):
+            strings = [""] * plural_count
+            for form_number, row in group:
+                index = _form_index(row["Plural form"], plural_count)
+                if index is None:
+                    wrong_form = (
+                        f"{row['Plural form']!r} is not one of the {plural_count} plural forms "
+                        "written in the export"
+                    )
+                    problem(form_number, "Plural form", wrong_form, row["Plural form"])
+                    continue
+                strings[index] = row["Translation"]
+            if any(strings) and not all(strings):
+                empty = [i + 1 for i, text in enumerate(strings) if not text]
+                half = (
+                    f"{first['Source text']!r} needs every plural form translated, or none; "
+                    f"form(s) {', '.join(map(str, empty))} of {plural_count} are empty"
+                )
+                problem(number, "Translation", half)
+                continue
+            translation: str | tuple[str, ...] = tuple(strings)
+        else:
+            translation = first["Translation"]
+        candidate = copy.copy(message)
+        candidate.string = translation
+        candidate.flags = set(message.flags) - {"fuzzy"}
+        errors = [*candidate.check(catalog), *filter(None, [lost_placeholders(candidate)])]
+        if errors:
+            broken = f"translation of {first['Source text']!r}: " + "; ".join(map(str, errors))
+            problem(number, "Translation", broken, first["Translation"])
+            continue
+        message.string = translation
+        changed = first["Status"].strip().lower() == CHANGED
+        message.flags.discard("fuzzy")
+        if changed and any(translation if isinstance(translation, tuple) else [translation]):
+            message.flags.add("fuzzy")
+        else:
+            forget_earlier_wording(message)
+    if problems:
+        raise TranslationWorkbookError(problems)
+
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, include_previous=True)
+    compiled = compiled_catalogue(copy.deepcopy(catalog), catalogue)
+    write_atomically(catalogue, buffer.getvalue(), force=True)
+    write_atomically(catalogue.with_suffix(".mo"), compiled, force=True)
+    statuses = [_status(m) for m in messages.values()]
+    return ImportResult(
+        catalogue,
+        catalogue.with_suffix(".mo"),
+        statuses.count(TRANSLATED),
+        statuses.count(CHANGED),
+        statuses.count(MISSING),
+    )
+
+
+def _form_index(label: str, count: int) -> int | None:
+    number = label.split(" of ", 1)[0].strip()
+    if number.isdigit() and 1 <= int(number) <= count:
+        return int(number) - 1
+    return None
+
+
+def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
+    problems = []
+    sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
+    locale = None
+    if ABOUT_SHEET.lower() in sheets:
+        for key, value, *_ in sheets[ABOUT_SHEET.lower()].iter_rows(max_col=2, values_only=True):
+            if _text(key).strip().lower() == "language" and value:
+                locale = _text(value).strip()
+    if not locale:
+        problems.append(Problem(name, "no Language row: is this a workbook 'docgen i18n export' "
+                                "wrote?", ABOUT_SHEET))  # fmt: skip
+    sheet = sheets.get(SHEET.lower())
+    if sheet is None:
+        problems.append(Problem(name, f"no sheet named {SHEET!r}"))
+        raise TranslationWorkbookError(problems)
+    values = sheet.iter_rows(values_only=True)
+    header = [_text(cell).strip().lower() for cell in next(values, ())]
+    positions = {}
+    for column in COLUMNS:
+        if column.lower() in header:
+            positions[column] = header.index(column.lower())
+        elif column not in ("Where used", "Source language", "Changed from"):
+            problems.append(Problem(name, f"no column {column!r} in row 1", SHEET))
+    if problems:
+        raise TranslationWorkbookError(problems)
+    rows = []
+    for number, cells in enumerate(values, start=2):
+        row = {c: _text(cells[i]) if i < len(cells) else "" for c, i in positions.items()}
+        if row["Source text"]:
+            rows.append((number, row))
+    return rows, locale

@@ -1,0 +1,209 @@
+"""The admin's round trip: `docgen i18n export` writes a language's texts to a workbook, a
+translator fills it in (in Excel or LibreOffice), `docgen i18n import` brings it back, and the
+next document uses it. Nothing is imported while any cell is wrong."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from babel.messages.pofile import read_po
+from conftest import FRENCH, GERMAN, docx_text
+
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
+from docgen.exceptions import UntranslatedError
+from docgen.generate import create_consent
+from docgen.translation_workbook import (
+    export_translations,
+    import_translations,
+)
+from docgen.workspace import Workspace
+
+COLUMNS = ["Where used", "Context", "Source language", "Source text", "Source plural",
+           "Plural form", "Translation", "Status", "Changed from"]  # fmt: skip
+
+
+def rows(path: Path) -> list[dict]:
+    sheet = openpyxl.load_workbook(path)["Translations"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == COLUMNS
+    return [dict(zip(COLUMNS, row, strict=True)) | {"row": n} for n, row in
+            enumerate(values[1:], start=2)]  # fmt: skip
+
+
+def fill(path: Path, translations: dict[str, str], status: str | None = None) -> None:
+    """What a translator does in a spreadsheet: type translations in the Translation column."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["Translations"]
+    for row in sheet.iter_rows(min_row=2):
+        if row[3].value in translations:
+            row[6].value = translations[row[3].value]
+            row[6].data_type = "s"
+            if status:
+                row[7].value = status
+    book.save(path)
+
+
+def catalogue_strings(workspace: Workspace, language: str) -> dict:
+    with po_path(workspace, language).open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {(m.context, m.id): (m.string, m.fuzzy) for m in catalog if m.id}
+
+
+def consent(workspace: Workspace, tmp_path: Path, locale: str):
+    return create_consent(
+        workspace, "Léa Muller", "REJUV", ["FACE", "NECK"], locale=locale,
+        output=tmp_path / f"{locale}.docx",
+    )  # fmt: skip
+
+
+def test_export_lists_what_german_needs_with_where_each_text_is_used(geneva, tmp_path):
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    exported = {row["Source text"]: row for row in rows(path)}
+    face = exported["Visage"]
+    assert face["Where used"] == "pricing/geneva.xlsx, Areas!B2"
+    assert face["Source language"] == "French"
+    assert face["Status"] == "missing" and not face["Translation"]
+    title = exported["Consent to mesotherapy treatment"]
+    assert title["Source language"] == "English" and title["Status"] == "translated"
+    assert title["Where used"].startswith("templates/consent.docx")
+    missing = {row["Source text"] for row in exported.values() if row["Status"] == "missing"}
+    assert missing == set(FRENCH.values())
+
+
+def test_the_round_trip_makes_the_german_form_and_status_complete(geneva, tmp_path, run):
+    result = run("--workspace", geneva.root, "i18n", "export", "de_CH", "-o", tmp_path / "de.xlsx")
+    assert result.exit_code == 0, result.output
+    fill(tmp_path / "de.xlsx", GERMAN)
+    result = run("--workspace", geneva.root, "i18n", "import", tmp_path / "de.xlsx")
+    assert result.exit_code == 0, result.output
+    assert "0 missing" in result.output and "compiled" in result.output
+    text = docx_text(consent(geneva, tmp_path, "de_CH").docx)
+    assert "Hautverjüngung" in text and "Gesicht und Hals" in text
+    assert {s.locale: s for s in catalogue_status(geneva)}["de"].complete
+
+
+def test_every_wrong_cell_is_reported_and_nothing_is_written(geneva, tmp_path, run):
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    plural = next(row for row in rows(path) if row["Source plural"])
+    fill(path, {"Visage": "Gesicht", "Cou": "Hals"})
+    book = openpyxl.load_workbook(path)
+    sheet = book["Translations"]
+    sheet.cell(plural["row"], 7).value = ""  # one of the two plural forms emptied
+    placeholder = next(
+        row for row in rows(path) if "%(" in row["Source text"] and not row["Source plural"]
+    )
+    sheet.cell(placeholder["row"], 7).value = "Ohne Platzhalter"
+    sheet.append(["", "", "French", "Épaule", "", "", "Schulter", "missing"])
+    book.save(path)
+    catalogue = po_path(geneva, "de")
+    before = catalogue.read_bytes(), catalogue.with_suffix(".mo").read_bytes()
+
+    result = run("--workspace", geneva.root, "i18n", "import", path)
+
+    assert result.exit_code == 1
+    assert f"de.xlsx, Translations!G{plural['row']}" in result.output
+    assert "needs every plural form translated, or none" in result.output
+    assert f"de.xlsx, Translations!G{placeholder['row']}: translation of" in result.output
+    assert "the translation leaves out %(" in result.output
+    assert f"de.xlsx, Translations!D{sheet.max_row}: 'Épaule' is not a text" in result.output
+    assert "3 problems in the translation workbook" in result.output
+    assert (catalogue.read_bytes(), catalogue.with_suffix(".mo").read_bytes()) == before
+
+
+def test_a_row_left_changed_check_it_stays_off_documents(geneva, tmp_path):
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    fill(path, GERMAN)
+    fill(path, {"Visage": "Seite"}, status="changed: check it")
+    result = import_translations(geneva, path)
+    assert result.changed == 1 and result.missing == 0
+    assert catalogue_strings(geneva, "de")[(None, "Visage")] == ("Seite", True)
+    with pytest.raises(UntranslatedError) as refused:
+        consent(geneva, tmp_path, "de_CH")
+    assert list(refused.value.texts) == ["'Visage' (pricing/geneva.xlsx, Areas!B2)"]
+
+
+def resave_in_libreoffice(path: Path, folder: Path) -> Path:
+    """Open and save the workbook in LibreOffice Calc, as a translator using it would."""
+    folder.mkdir()
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{folder}/profile", "--headless",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(folder), str(path)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return folder / path.name
+
+
+@pytest.mark.parametrize("language", ["ar", "de"])
+def test_a_workbook_saved_by_libreoffice_changes_nothing(workspace, tmp_path, language):
+    """Arabic has six plural forms; texts start with '%', hold quotes, '&' and line breaks."""
+    before = catalogue_strings(workspace, language)
+    path = export_translations(workspace, language, tmp_path / f"{language}.xlsx")
+    resaved = resave_in_libreoffice(path, tmp_path / "resaved")
+    import_translations(workspace, resaved)
+    assert catalogue_strings(workspace, language) == before
+
+
+def test_text_that_looks_like_a_formula_stays_text_through_libreoffice(geneva, tmp_path):
+    typed = {"Visage": "=Gesicht & <Hals>", "Cou": "+Hals\n\"zweite\" Zeile 'x'"}
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    fill(path, {**GERMAN, **typed})
+    import_translations(geneva, resave_in_libreoffice(path, tmp_path / "resaved"))
+    strings = catalogue_strings(geneva, "de")
+    assert strings[(None, "Visage")] == (typed["Visage"], False)
+    assert strings[(None, "Cou")] == (typed["Cou"], False)
+
+
+def reword(workspace: Workspace, cell: str, text: str) -> None:
+    path = workspace.pricing_dir / "geneva.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet, address = cell.split("!")
+    book[sheet][address] = text
+    book.save(path)
+
+
+def test_a_text_reworded_in_its_cell_keeps_its_translation_as_changed_check_it(geneva, tmp_path):
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    fill(path, GERMAN)
+    import_translations(geneva, path)
+    reword(geneva, "Areas!B2", "Visage et front")
+    update_catalogues(geneva)
+
+    assert catalogue_strings(geneva, "de")[(None, "Visage et front")] == ("Gesicht", True)
+    row = next(r for r in rows(export_translations(geneva, "de_CH", tmp_path / "again.xlsx"))
+               if r["Source text"] == "Visage et front")  # fmt: skip
+    assert (row["Status"], row["Translation"], row["Changed from"]) == (
+        "changed: check it",
+        "Gesicht",
+        "Visage",
+    )
+    compile_catalogues(geneva)
+    with pytest.raises(UntranslatedError):  # never printed until checked
+        consent(geneva, tmp_path, "de_CH")
+
+
+def test_a_text_moved_or_added_is_not_given_a_guess(geneva, tmp_path):
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    fill(path, GERMAN)
+    import_translations(geneva, path)
+    reword(geneva, "Areas!B2", "Cou")  # Visage's cell now holds a text translated elsewhere
+    reword(geneva, "Areas!B3", "Tempes")  # Cou's cell: a new text; Cou is still in use
+    update_catalogues(geneva)
+    strings = catalogue_strings(geneva, "de")
+    assert strings[(None, "Tempes")] == ("", False)
+    assert strings[(None, "Cou")] == ("Hals", False)
+
+
+def test_a_template_text_reworded_in_place_is_changed_check_it(workspace):
+    document = docx.Document(workspace.templates_dir / "estimate.docx")
+    accept = "I have read this estimate and accept the treatment plan and its cost."
+    paragraph = next(p for p in document.paragraphs if accept in p.text)
+    paragraph.runs[0].text = paragraph.runs[0].text.replace("its cost", "its total cost")
+    document.save(workspace.templates_dir / "estimate.docx")
+    french = catalogue_strings(workspace, "fr")[(None, accept)][0]
+    update_catalogues(workspace)  # the shipped catalogue, made before, knows each text's place
+    reworded = accept.replace("its cost", "its total cost")
+    assert catalogue_strings(workspace, "fr")[(None, reworded)] == (french, True)
