@@ -381,6 +381,7 @@ class _Renderer:
             allow_minor=appointment.allow_minor,
             issued=self.issued,
             number=new_document_id(self.issued, "Q", self.seed(appointment)),
+            translated_names=self.formatter(appointment.locale).translations.translation_of,
         )
 
     def inputs_checksum(self, appointment: Appointment, kind: str) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docgen.estimate import Estimate, closest, plan_estimate, plan_items
+from docgen.estimate import Estimate, TranslatedNames, closest, plan_estimate, plan_items
 from docgen.exceptions import FieldProblem, Message, PlanError
 from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth, text_problems
@@ -41,8 +41,10 @@ def plan_consent(
     allow_minor: bool = False,
     issued: dt.date | None = None,
     number: str | None = None,
+    translated_names: TranslatedNames | None = None,
 ) -> ConsentPlan:
-    """Validate everything the form needs; raise PlanError listing every problem at once."""
+    """Validate everything the form needs; raise PlanError listing every problem at once.
+    translated_names: as plan_estimate's."""
     issued = issued or dt.date.today()
     problems: list[str] = []
     person = Patient(patient, parse_date_of_birth(date_of_birth, problems), reference.strip())
@@ -65,7 +67,7 @@ def plan_consent(
                 "treatment",
                 N_("unknown treatment %(code)s%(hint)s; known treatments: %(known)s"),
                 code=repr(treatment),
-                hint=closest(code, price_list.treatments),
+                hint=closest(code, price_list.treatments, translated_names),
                 known=", ".join(price_list.treatments),
             )
         )
@@ -76,7 +78,9 @@ def plan_consent(
     if chosen is not None and areas:
         items = plan_items(code, areas, sessions)
         try:
-            estimate = plan_estimate(price_list, items, issued=issued, number=number)
+            estimate = plan_estimate(
+                price_list, items, issued=issued, number=number, translated_names=translated_names
+            )
         except PlanError as error:
             problems.extend(error.problems)
     if problems:

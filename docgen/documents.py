@@ -219,6 +219,26 @@ def estimate_context(
     }
 
 
+def totals_rows(estimate: Estimate, fmt: Formatter) -> list[dict[str, str]]:
+    """The estimate's totals as its table prints them, each a label and an amount: subtotal,
+    VAT per rate, total, and in a currency paid to 5 centimes the rounding and what is paid.
+    The desk shows these, so that its preview adds up exactly as the document does."""
+    rows = [{"label": fmt.gettext("Subtotal excluding VAT"), "amount": fmt.money(estimate.net)}]
+    for vat in estimate.vat_lines:
+        base = fmt.money(vat.base)
+        label = (
+            fmt.gettext("Exempt from VAT: %(base)s", base=base)
+            if vat.rate == 0
+            else fmt.gettext("VAT %(rate)s on %(base)s", rate=fmt.percent(vat.rate), base=base)
+        )
+        rows.append({"label": label, "amount": fmt.money(vat.vat)})
+    rows.append({"label": fmt.gettext("Total"), "amount": fmt.money(estimate.total)})
+    if estimate.rounding:
+        rows.append({"label": fmt.gettext("Cash rounding"), "amount": fmt.money(estimate.rounding)})
+        rows.append({"label": fmt.gettext("Total to pay"), "amount": fmt.money(estimate.to_pay)})
+    return rows
+
+
 def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: DocumentInfo) -> dict:
     clinic = price_list.clinic
     treatments = []

@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -134,9 +134,11 @@ def plan_estimate(
     *,
     issued: dt.date | None = None,
     number: str | None = None,
+    translated_names: TranslatedNames | None = None,
 ) -> Estimate:
     """Price every item (a PlanItem or 'TREATMENT:AREA[:SESSIONS]'); raise PlanError listing
-    every item that cannot be parsed or priced."""
+    every item that cannot be parsed or priced. translated_names: the patient's language's
+    names of treatments and areas, for the hint at a code typed as the patient calls it."""
     problems: list[str] = []
     parsed: list[PlanItem] = []
     for item in items:
@@ -154,7 +156,7 @@ def plan_estimate(
             problems.append(FieldProblem("area", N_("%(label)s is in the plan twice"), label=label))
             continue
         seen.add((item.treatment, item.area))
-        line = _price_line(price_list, item, problems)
+        line = _price_line(price_list, item, problems, translated_names)
         if line is not None:
             lines.append(line)
     if problems:
@@ -197,28 +199,39 @@ def _vat_lines(price_list: PriceList, lines: Sequence[EstimateLine]) -> tuple[Va
     return tuple(vat_lines)
 
 
-def closest(given: str, named: Mapping[str, Treatment | Area]) -> str:
+TranslatedNames = Callable[[str], str | None]
+
+
+def closest(
+    given: str, named: Mapping[str, Treatment | Area], translated: TranslatedNames | None = None
+) -> str:
     """' (did you mean THIGHS?)' when a known code is close to what was typed, or ' (did you
-    mean KNEES, Genou?)' when a name in the workbook's language is: an admin may type the area
-    as the clinic calls it. Else ''."""
+    mean KNEES, Genou?)' when a name is, in the workbook's language or (translated: a name's
+    translation, if any) the patient's: an admin may type the area as either calls it."""
     codes = {code.upper(): code for code in named}
-    names = {item.name.upper(): code for code, item in named.items()}
+    names: dict[str, tuple[str, str]] = {}
+    for code, item in named.items():
+        for name in (item.name, translated and translated(item.name)):
+            if name:
+                names.setdefault(name.upper(), (code, name))
     typed = given.strip().upper()
     match = difflib.get_close_matches(typed, [*codes, *names], n=1, cutoff=0.5)
     if not match:
         return ""
     if match[0] in codes:
         return f" (did you mean {codes[match[0]]}?)"
-    code = names[match[0]]
-    return f" (did you mean {code}, {named[code].name}?)"
+    code, name = names[match[0]]
+    return f" (did you mean {code}, {name}?)"
 
 
-def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> EstimateLine | None:
+def _price_line(
+    price_list: PriceList, item: PlanItem, problems: list[str], translated: TranslatedNames | None
+) -> EstimateLine | None:
     treatment = price_list.treatments.get(item.treatment)
     area = price_list.areas.get(item.area)
     label = f"{item.treatment}:{item.area}"
     if treatment is None:
-        hint = closest(item.treatment, price_list.treatments)
+        hint = closest(item.treatment, price_list.treatments, translated)
         problems.append(
             FieldProblem(
                 "treatment",
@@ -236,7 +249,7 @@ def _price_line(price_list: PriceList, item: PlanItem, problems: list[str]) -> E
                 N_("%(label)s: unknown area %(code)s%(hint)s; known areas: %(known)s"),
                 label=label,
                 code=repr(item.area),
-                hint=closest(item.area, price_list.areas),
+                hint=closest(item.area, price_list.areas, translated),
                 known=", ".join(price_list.areas),
             )
         )

@@ -22,8 +22,16 @@ from docgen.documents import (
     consent_context,
     estimate_context,
     price_sheet_context,
+    totals_rows,
 )
-from docgen.estimate import Estimate, PlanItem, new_document_id, plan_estimate, plan_items
+from docgen.estimate import (
+    Estimate,
+    PlanItem,
+    TranslatedNames,
+    new_document_id,
+    plan_estimate,
+    plan_items,
+)
 from docgen.exceptions import FieldProblem, LocaleError, OutputError, PlanError
 from docgen.i18n import (
     BilingualTranslations,
@@ -176,11 +184,14 @@ def _plan_patient_estimate(
     items: Sequence[PlanItem | str],
     issued: dt.date | None = None,
     number: str | None = None,
+    translated_names: TranslatedNames | None = None,
 ) -> Estimate:
     """The estimate for a patient's plan; PlanError lists every problem, the name's too."""
     problems = name_problems(patient)
     try:
-        estimate = plan_estimate(price_list, items, issued=issued, number=number)
+        estimate = plan_estimate(
+            price_list, items, issued=issued, number=number, translated_names=translated_names
+        )
     except PlanError as error:
         problems.extend(error.problems)
     if problems:
@@ -225,7 +236,9 @@ def create_estimate(
         price_list.checksum,
     )  # fmt: skip
     number = number or new_document_id(issued, "Q", seed)
-    estimate = _plan_patient_estimate(price_list, patient, items, issued, number)
+    estimate = _plan_patient_estimate(
+        price_list, patient, items, issued, number, fmt.translations.translation_of
+    )
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
@@ -321,6 +334,7 @@ def create_consent(
         allow_minor=allow_minor,
         issued=issued,
         number=new_document_id(issued, "Q", seed),
+        translated_names=fmt.translations.translation_of,
     )
     template = DocumentTemplate(workspace.template("consent.docx"))
     document_id = new_document_id(issued, "C", seed)
@@ -352,14 +366,15 @@ def estimate_preview(
     locale: str | None = None,
     prices: str | None = None,
 ) -> dict:
-    """What the estimate for this plan will print — lines, total, notices, formatted in the
-    patient's language — to show before anything is written. Raises PlanError like
-    create_estimate."""
+    """What the estimate for this plan will print — lines, totals (as `totals`: each row of
+    its totals table), notices, formatted in the patient's language — to show before anything
+    is written. Raises PlanError like create_estimate."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale)
     estimate = plan_estimate(price_list, plan_items(treatment, areas, sessions))
     info = DocumentInfo(estimate.number, "", estimate.issued)
-    return estimate_context(estimate, fmt, patient="", info=info)
+    context = estimate_context(estimate, fmt, patient="", info=info)
+    return {**context, "totals": totals_rows(estimate, fmt)}
 
 
 def check_patient_documents(

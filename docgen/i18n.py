@@ -126,6 +126,10 @@ class DocumentTranslations:
     def gettext(self, message: str) -> str:
         return self._lookup(message, message, message)
 
+    def translation_of(self, message: str) -> str | None:
+        """message's reviewed translation, or None; nothing is recorded as missing."""
+        return next((found for c in self.catalogues if (found := c._catalog.get(message))), None)
+
     def text_from(self, source: str, message: str) -> str:
         """A text written in the source language (a workbook's): itself in that language,
         otherwise its reviewed translation."""

@@ -198,6 +198,15 @@ def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_
     assert to_pay in form_text and rounding in form_text
     preview = estimate_preview(geneva, "REJUV", ["FACE", "NECK"], locale="fr_CH")
     assert preview["estimate"]["to_pay"] == to_pay
+    # the desk's preview prints the estimate's totals rows, so it adds up as the paper does
+    (totals,) = [t for t in docx.Document(estimate.docx).tables
+                 if t.rows[0].cells[0].text == _("Subtotal excluding VAT")]  # fmt: skip
+    printed = [(row.cells[0].text, row.cells[-1].text) for row in totals.rows]
+    desk = create_app(geneva, tmp_path).test_client()
+    shown = desk.get("/preview?treatment=REJUV&area=FACE&area=NECK&locale=fr_CH").get_json()
+    # subtotal, VAT 8.1 %, total, rounding, total to pay; then the deposit rows
+    assert [(row["label"], row["amount"]) for row in shown["totals"]] == printed[:5]
+    assert shown["totals"][-1]["amount"] == to_pay
 
 
 def test_an_area_typed_as_the_clinic_names_it_is_suggested_by_its_code(geneva):
@@ -213,6 +222,36 @@ def test_an_area_typed_as_the_clinic_names_it_is_suggested_by_its_code(geneva):
     )  # fmt: skip
     assert result.exit_code == 1
     assert "unknown area 'GENOU' (did you mean KNEES, Genou?)" in result.output
+
+
+def test_an_area_typed_as_the_patient_names_it_is_suggested_by_its_code(workspace, tmp_path):
+    """A German patient's admin types 'KNIE': the patient's language's name is matched too."""
+    with po_path(workspace, "de").open("rb") as handle:
+        knees = read_po(handle, locale="de").get("Knees").string
+    typed = knees.upper()
+    runner = CliRunner()
+    estimate = runner.invoke(
+        main, ["--workspace", str(workspace.root), "estimate", "--patient", "A", "--locale",
+               "de_CH", "--item", f"PAINR:{typed}", "-o", str(tmp_path / "e.docx")],
+    )  # fmt: skip
+    assert estimate.exit_code == 1
+    assert f"unknown area '{typed}' (did you mean KNEES, {knees}?)" in estimate.output
+    consent = runner.invoke(
+        main, ["--workspace", str(workspace.root), "consent", "--patient", "A", "--locale",
+               "de_CH", "--treatment", "PAINR", "--area", typed, "-o", str(tmp_path / "c.docx")],
+    )  # fmt: skip
+    assert f"(did you mean KNEES, {knees}?)" in consent.output
+    appointments = tmp_path / "day.csv"
+    appointments.write_text(
+        f"Patient,Locale,Treatment,Areas,Documents\nJonas Meier,de_CH,PAINR,{typed},estimate\n",
+        encoding="utf-8",
+    )
+    batch = runner.invoke(
+        main, ["--workspace", str(workspace.root), "batch", str(appointments), "-o",
+               str(tmp_path / "out"), "--jobs", "1"],
+    )  # fmt: skip
+    assert "row 2" in batch.output and f"(did you mean KNEES, {knees}?)" in batch.output
+    assert not list(tmp_path.glob("*.docx"))
 
 
 def test_check_names_each_served_language_whose_documents_would_be_refused(geneva):

@@ -394,6 +394,7 @@ def _register_routes(app: Flask, desk: Desk) -> None:
         return {
             "lines": preview["lines"],
             "total": preview["estimate"]["to_pay"],  # with its cash rounding, as the patient pays
+            "totals": preview["totals"],
             "deposit": preview["estimate"]["deposit"],
             "vat_note": preview["estimate"]["vat_note"],
             "notices": preview["notices"],

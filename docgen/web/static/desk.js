@@ -105,10 +105,16 @@ document.addEventListener("DOMContentLoaded", () => {
         noteRow.append(note);
       }
     }
-    const foot = table.createTFoot().insertRow();
-    const label = element("th", labels.total); label.scope = "row"; label.colSpan = 3;
-    const total = element("td", preview.total, "number total"); total.id = "preview-total";
-    foot.append(label, total);
+    const foot = table.createTFoot();
+    preview.totals.forEach((line, index) => {
+      const row = foot.insertRow();
+      const label = element("th", line.label); label.scope = "row"; label.colSpan = 3;
+      const amount = element("td", line.amount, "number");
+      if (index === preview.totals.length - 1) {
+        row.className = "grand"; amount.classList.add("total"); amount.id = "preview-total";
+      }
+      row.append(label, amount);
+    });
     body.append(table, element("p", preview.vat_note, "note"));
     for (const notice of preview.notices) body.append(element("p", notice, "note"));
   }
