@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import gettext
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import openpyxl
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po, write_po
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -38,7 +39,7 @@ from docgen.catalogues import (
     written_in,
 )
 from docgen.exceptions import LocaleError, Problem, ProblemsError
-from docgen.i18n import parse_locale
+from docgen.i18n import DOMAIN, parse_locale
 from docgen.limits import oversized_package
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
@@ -108,9 +109,9 @@ def _where_used(message: Message) -> str:
     return ", ".join(places + cells)
 
 
-def _source_language(message: Message, workbooks: dict[str, str]) -> str:
-    languages = sorted(written_in(message, workbooks))
-    return ", ".join(Locale.parse(code).get_display_name("en") for code in languages)
+def language_names(codes: tuple[str, ...], locale: Locale | str = "en") -> str:
+    """'French, English': languages named in locale's language."""
+    return ", ".join(Locale.parse(code).get_display_name(locale) for code in codes)
 
 
 def _plural_forms(catalog: Catalog) -> list[str]:
@@ -136,6 +137,48 @@ def _status(message: Message) -> str:
     return CHANGED if message.fuzzy else TRANSLATED
 
 
+@dataclass(frozen=True)
+class TextToTranslate:
+    """One text a language needs, as a translator sees it."""
+
+    where: str  # 'pricing/geneva.xlsx, Areas!B2', 'templates/consent.docx', 'docgen'
+    context: str
+    source_languages: tuple[str, ...]  # language codes: 'fr'
+    source: str
+    plural: str  # the source's plural, for a text with plural forms
+    forms: tuple[str, ...]  # each plural form's label ('1 of 2: for 1'); () for a plain text
+    translations: tuple[str, ...]  # one per form, or the one translation
+    status: str  # TRANSLATED, MISSING or CHANGED
+    earlier: str  # for CHANGED: the wording the translation was made for
+
+
+def texts_to_translate(workspace: Workspace, locale: str) -> list[TextToTranslate]:
+    """Every text locale's documents and desk need, with its translation and status."""
+    catalogue = catalogue_for(workspace, parse_locale(locale))
+    catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
+    workbooks = workbook_languages(workspace)
+    forms = tuple(_plural_forms(catalog))
+    texts = []
+    for message in _needed_messages(workspace, catalog):
+        status = _status(message)
+        plural = isinstance(message.id, tuple)
+        strings = tuple(message.string) if plural else (message.string or "",)
+        texts.append(
+            TextToTranslate(
+                where=_where_used(message),
+                context=message.context or "",
+                source_languages=tuple(sorted(written_in(message, workbooks))),
+                source=message.id[0] if plural else message.id,
+                plural=message.id[1] if plural else "",
+                forms=forms if plural else (),
+                translations=strings + ("",) * (len(forms) - len(strings)) if plural else strings,
+                status=status,
+                earlier=(earlier_wording(message) or "") if status == CHANGED else "",
+            )
+        )
+    return texts
+
+
 def export_translations(
     workspace: Workspace, locale: str, output: str | Path, force: bool = False
 ) -> Path:
@@ -144,24 +187,15 @@ def export_translations(
     path = Path(output)
     ensure_can_write(path, force)
     catalogue = catalogue_for(workspace, parsed)
-    catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
-    workbooks = workbook_languages(workspace)
-    forms = _plural_forms(catalog)
-
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = SHEET
     sheet.append(COLUMNS)
-    for message in _needed_messages(workspace, catalog):
-        common = (_where_used(message), message.context or "", _source_language(message, workbooks))
-        status = _status(message)
-        earlier = (earlier_wording(message) or "") if status == CHANGED else ""
-        if isinstance(message.id, tuple):
-            translations = list(message.string) + [""] * (len(forms) - len(message.string))
-            for form, translation in zip(forms, translations, strict=False):
-                sheet.append((*common, *message.id, form, translation, status, earlier))
-        else:
-            sheet.append((*common, message.id, "", "", message.string or "", status, earlier))
+    for text in texts_to_translate(workspace, locale):
+        source_language = language_names(text.source_languages)
+        common = (text.where, text.context, source_language, text.source, text.plural)
+        for form, translation in zip(text.forms or ("",), text.translations, strict=True):
+            sheet.append((*common, form, translation, text.status, text.earlier))
     _lay_out(sheet)
     about = book.create_sheet(ABOUT_SHEET)
     for row in (
@@ -232,12 +266,35 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
         rows, locale = _read_rows(book, name)
     finally:
         book.close()
+    problems: list[Problem] = []
+    column = {title: get_column_letter(i + 1) for i, title in enumerate(COLUMNS)}
+
+    def report(number: int, column_name: str, text: str, found: str | None = None) -> None:
+        problems.append(Problem(name, text, SHEET, f"{column[column_name]}{number}", found))
+
+    result = save_translations(workspace, locale, rows, report)
+    if result is None:
+        raise TranslationWorkbookError(problems)
+    return result
+
+
+Report = Callable[[int, str, str, "str | None"], None]
+
+
+def save_translations(
+    workspace: Workspace, locale: str, rows: list[tuple[int, dict[str, str]]], report: Report
+) -> ImportResult | None:
+    """Write translations into locale's catalogue and compile it, atomically. rows: numbered
+    dicts with the workbook's columns (Context, Source text, Source plural, Plural form,
+    Translation, Status). Every problem is passed to report(number, column, message, found);
+    when there is any, nothing is written and None is returned."""
+    workspace.ensure_editable("docgen i18n import")
     catalogue = catalogue_for(workspace, parse_locale(locale))
     catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
     messages = {(m.context or "", m.id): m for m in _needed_messages(workspace, catalog)}
     plural_count = get_plural(catalog.locale)[0]
 
-    problems: list[Problem] = []
+    problems_found = False
     grouped: dict[tuple, list[tuple[int, dict[str, str]]]] = {}
     for number, row in rows:
         key_id = (
@@ -246,10 +303,11 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
             else row["Source text"]
         )
         grouped.setdefault((row["Context"], key_id), []).append((number, row))
-    column = {name: get_column_letter(i + 1) for i, name in enumerate(COLUMNS)}
 
     def problem(number: int, column_name: str, text: str, found: str | None = None) -> None:
-        problems.append(Problem(name, text, SHEET, f"{column[column_name]}{number}", found))
+        nonlocal problems_found
+        problems_found = True
+        report(number, column_name, text, found)
 
     for key, group in grouped.items():
         number, first = group[0]
@@ -299,12 +357,15 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
             message.flags.add("fuzzy")
         else:
             forget_earlier_wording(message)
-    if problems:
-        raise TranslationWorkbookError(problems)
+    if problems_found:
+        return None
 
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, include_previous=True)
-    compiled = compiled_catalogue(copy.deepcopy(catalog), catalogue)
+    # compiled from the .po as written, as 'i18n compile' reads it (a text just added by the
+    # merge is held in memory with an empty plural form, which the compiler refuses)
+    written = read_po(io.BytesIO(buffer.getvalue()), locale=catalog.locale, domain=DOMAIN)
+    compiled = compiled_catalogue(written, catalogue)
     write_atomically(catalogue, buffer.getvalue(), force=True)
     write_atomically(catalogue.with_suffix(".mo"), compiled, force=True)
     statuses = [_status(m) for m in messages.values()]

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po, write_po
 from conftest import descendants, pdf_text, processes
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -20,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.generate import estimate_preview
 from docgen.workspace import init_workspace
 
@@ -320,3 +322,32 @@ def test_the_core_flow_works_with_javascript_off(desk):
         assert "Done: LUM-004128-Jeanne-Martin/consent.docx" in table.text
     finally:
         browser.quit()
+
+
+def test_an_admin_translates_a_missing_text_on_the_translations_page(desk, browser):
+    """The German 'Knees' removed, as if the area were new: the page lists it, the admin types
+    it and saves, and the catalogue and its compiled form have it."""
+    url, workspace, _output = desk
+    german = po_path(workspace, "de")
+    with german.open("rb") as handle:
+        catalog = read_po(handle, locale="de")
+    knees = catalog["Knees"].string
+    catalog["Knees"].string = ""
+    with german.open("wb") as handle:
+        write_po(handle, catalog)
+    compile_catalogues(workspace)
+
+    browser.get(url + "translations")
+    Select(browser.find_element(By.ID, "locale")).select_by_value("de")
+    browser.find_element(By.CSS_SELECTOR, 'form[method="get"] button').click()
+    wait(browser, lambda b: "locale=de" in b.current_url)
+    field = browser.find_element(By.XPATH, '//input[@value="Knees"]/ancestor::div[1]//textarea')
+    assert "used in pricing/london.xlsx, Areas!B" in field.find_element(By.XPATH, "..").text
+    field.send_keys(knees)
+    screenshot(browser, "translations")
+    browser.find_element(By.CSS_SELECTOR, 'form[method="post"] button[type="submit"]').click()
+    wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, 'p.success[role="status"]'))
+
+    with german.open("rb") as handle:
+        assert read_po(handle, locale="de")["Knees"].string == knees
+    assert {s.locale: s for s in catalogue_status(workspace)}["de"].complete

@@ -27,7 +27,8 @@ from docgen.exceptions import PdfError, PlanError
 from docgen.generate import create_consent
 from docgen.patient import LONGEST_TEXT
 from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
-from docgen.web import UPLOAD_PREFIX, create_app
+from docgen.web import create_app
+from docgen.web.batch import UPLOAD_PREFIX
 
 
 def group_members(group: int) -> list[int]:

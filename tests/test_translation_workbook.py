@@ -4,13 +4,16 @@ next document uses it. Nothing is imported while any cell is wrong."""
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
-from babel.messages.pofile import read_po
+from babel import Locale
+from babel.messages.pofile import read_po, write_po
 from conftest import FRENCH, GERMAN, docx_text
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
@@ -20,6 +23,7 @@ from docgen.translation_workbook import (
     export_translations,
     import_translations,
 )
+from docgen.web import create_app
 from docgen.workspace import Workspace
 
 COLUMNS = ["Where used", "Context", "Source language", "Source text", "Source plural",
@@ -207,3 +211,59 @@ def test_a_template_text_reworded_in_place_is_changed_check_it(workspace):
     update_catalogues(workspace)  # the shipped catalogue, made before, knows each text's place
     reworded = accept.replace("its cost", "its total cost")
     assert catalogue_strings(workspace, "fr")[(None, reworded)] == (french, True)
+
+
+def page_fields(page: str, number: int) -> dict:
+    values = dict(re.findall(rf'name="((?:context|source|plural)-{number})" value="([^"]*)"', page))
+    return {name: html.unescape(value) for name, value in values.items()}
+
+
+def test_the_desk_translations_page_lists_missing_texts_and_saves_them(geneva, tmp_path):
+    client = create_app(geneva, tmp_path).test_client()
+    page = client.get("/translations?locale=de").get_data(as_text=True)
+    french = read_po(po_path(geneva, "fr").open("rb"), locale="fr")
+    written = french.get("Written in %(language)s · used in %(where)s").string
+    # the page speaks the clinic's language, and names languages in it
+    french_name = Locale("fr").get_display_name("fr_CH")
+    assert written % {"language": french_name, "where": "pricing/geneva.xlsx, Areas!B2"} in page
+    sources = [page_fields(page, n).get(f"source-{n}") for n in range(len(GERMAN))]
+    assert sorted(sources) == sorted(GERMAN)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "locale": "de", "count": str(len(sources))}
+    for number, source in enumerate(sources):
+        form |= page_fields(page, number) | {f"translation-{number}": GERMAN[source]}
+
+    without_token = client.post("/translations", data={k: v for k, v in form.items()
+                                                       if k != "csrf_token"})  # fmt: skip
+    assert without_token.status_code == 400
+    saved = client.post("/translations", data=form)
+
+    assert saved.status_code == 303
+    after = client.get(saved.headers["Location"]).get_data(as_text=True)
+    done = french.get("Every text of these documents is in this language.").string
+    assert done in html.unescape(after) and 'name="source-0"' not in after
+    text = docx_text(consent(geneva, tmp_path, "de_CH").docx)
+    assert "Hautverjüngung" in text and "Gesicht und Hals" in text
+
+
+def test_the_desk_refuses_a_translation_that_drops_a_placeholder(workspace, tmp_path):
+    """The check `i18n import` makes, under the text it is about; nothing is written."""
+    german = po_path(workspace, "de")
+    with german.open("rb") as handle:
+        catalog = read_po(handle, locale="de")
+    source = "An initial consultation costs %(fee)s."
+    catalog[source].string = ""  # as if never translated
+    with german.open("wb") as handle:
+        write_po(handle, catalog)
+    compile_catalogues(workspace)
+    before = german.read_bytes()
+    client = create_app(workspace, tmp_path).test_client()
+    page = client.get("/translations?locale=de").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "locale": "de", "count": "1", **page_fields(page, 0),
+            "translation-0": "Die Erstberatung ist kostenpflichtig."}  # fmt: skip
+    assert form["source-0"] == source
+    refused = client.post("/translations", data=form)
+    assert refused.status_code == 422
+    assert "leaves out %(fee)s" in html.unescape(refused.get_data(as_text=True))
+    assert german.read_bytes() == before

@@ -26,7 +26,8 @@ from conftest import HOSTILE_NAME, docx_text
 
 from docgen.generate import estimate_preview
 from docgen.i18n import load_translations
-from docgen.web import BatchJob, create_app
+from docgen.web import create_app
+from docgen.web.state import BatchJob
 
 APPOINTMENTS = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
 
@@ -381,7 +382,7 @@ def test_an_unexpected_error_shows_a_plain_page_and_logs_no_patient_data(
     def explode(*args, **kwargs):
         raise RuntimeError(f"boom for {HOSTILE_NAME}")
 
-    monkeypatch.setattr("docgen.web.create_patient_documents", explode)
+    monkeypatch.setattr("docgen.web.patient.create_patient_documents", explode)
     with caplog.at_level(logging.DEBUG):
         response = client.post("/", data=patient_form(client))
     assert response.status_code == 500
@@ -457,7 +458,7 @@ def test_a_batch_that_fails_unexpectedly_says_so(client, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("docgen.web.run_batch", explode)
+    monkeypatch.setattr("docgen.web.batch.run_batch", explode)
     response = upload(client, "tomorrow.csv", APPOINTMENTS.read_bytes())
     page = finished_job_page(client, response.headers["Location"])
     assert "Something went wrong; some documents may not have been made." in page
@@ -512,8 +513,8 @@ def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
 
 
 def test_a_long_running_server_forgets_its_oldest_links_and_batches(app, tmp_path, monkeypatch):
-    monkeypatch.setattr("docgen.web.KEPT_FILE_IDS", 3)
-    monkeypatch.setattr("docgen.web.KEPT_BATCHES", 2)
+    monkeypatch.setattr("docgen.web.state.KEPT_FILE_IDS", 3)
+    monkeypatch.setattr("docgen.web.state.KEPT_BATCHES", 2)
     desk = app.extensions["docgen"]
     client = app.test_client()
     document = tmp_path / "estimate.docx"

@@ -1,0 +1,84 @@
+"""The desk's application factory: its configuration, the page's language, and its pages."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from babel import Locale
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from docgen import __version__
+from docgen.exceptions import DocgenError
+from docgen.generate import load_workspace_prices
+from docgen.i18n import load_translations, parse_locale
+from docgen.limits import MAX_APPOINTMENTS_BYTES
+from docgen.pricing import read_clinic_locale
+from docgen.web import batch, health, patient, price_sheets, security, translations
+from docgen.web.batch import remove_orphaned_uploads
+from docgen.web.state import Desk
+from docgen.workspace import Workspace
+
+
+def create_app(
+    workspace: Workspace | None = None,
+    output_dir: str | Path = ".",
+    *,
+    token: str | None = None,
+) -> Flask:
+    """The desk web application. output_dir: where documents are written, as the CLI writes
+    them there. token: when set, every request must carry it (serving beyond this computer)."""
+    workspace = workspace or Workspace.open()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),
+        MAX_CONTENT_LENGTH=MAX_APPOINTMENTS_BYTES + 1_000_000,
+        WTF_CSRF_TIME_LIMIT=None,  # a form may stay open all day at the desk
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+    )
+    remove_orphaned_uploads()
+    # Absolute: Flask would look for a relative path to send inside the installed package.
+    desk = Desk(workspace, Path(output_dir).resolve(), token)
+    app.extensions["docgen"] = desk
+    desk.gettext = _install_page_language(app, workspace)
+    for page in (security, patient, price_sheets, batch, health, translations):
+        page.register(app, desk)
+    # after the routes' own checks: a request without the access token is told it needs the
+    # link (403), not that its form is stale (400)
+    CSRFProtect(app)
+    return app
+
+
+def _clinic_locale(workspace: Workspace) -> Locale:
+    """The locale of the clinic's (first) workbook. When the workbook has wrong cells, the
+    health page lists them in the language its Clinic sheet names, if that can be read."""
+    workbooks = workspace.workbooks()
+    if not workbooks:
+        return Locale("en")
+    try:
+        code = load_workspace_prices(workspace, workbooks[0].stem).clinic.locale
+    except DocgenError:
+        code = read_clinic_locale(workbooks[0]) or "en"
+    try:
+        return parse_locale(code)
+    except DocgenError:
+        return Locale("en")
+
+
+def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], str]:
+    """The page's own words, in the clinic's language, from the same catalogues as documents."""
+    clinic_locale = _clinic_locale(workspace)
+    translations = load_translations(workspace.locales_dir, clinic_locale)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(
+        translations.gettext, translations.ngettext, newstyle=True
+    )
+    app.jinja_env.globals.update(
+        page_language=str(clinic_locale).replace("_", "-"),
+        page_direction="rtl" if clinic_locale.character_order == "right-to-left" else "ltr",
+        version=__version__,
+    )
+    return translations.gettext

@@ -1,0 +1,89 @@
+"""What every page of the desk shares: its words in the clinic's language, problems shown
+per input or per cell, the choice of workbook and language, error pages and zips."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import abort, current_app, render_template
+
+from docgen.exceptions import (
+    DocgenError,
+    FieldProblem,
+    LocaleError,
+    Problem,
+    ProblemsError,
+    translated,
+)
+from docgen.generate import document_locales
+from docgen.i18n import language_label
+from docgen.pricing import PriceList
+from docgen.workspace import Workspace
+
+
+def chosen_workbook(workspace: Workspace, name: str) -> str | None:
+    """The price list a request names: one of the workspace's workbooks (never a path),
+    or the first when it names none."""
+    workbooks = [path.stem for path in workspace.workbooks()]
+    if not name:
+        return workbooks[0] if workbooks else None
+    if name not in workbooks:
+        abort(400)
+    return name
+
+
+def served_languages(workspace: Workspace, price_list: PriceList) -> list[tuple[str, str]]:
+    """The locales the clinic serves, each with its name in itself, for a choice of language."""
+    return [(code, language_label(code)) for code in document_locales(workspace, price_list)]
+
+
+def errors_by_field(error: DocgenError) -> dict[str, list[str]]:
+    """Each problem under the input it is about ('' for the form as a whole)."""
+    if isinstance(error, LocaleError):
+        return {"locale": [str(error)]}
+    problems = error.problems if isinstance(error, ProblemsError) else (str(error),)
+    errors: dict[str, list[str]] = {}
+    gettext = current_app.extensions["docgen"].gettext
+    for problem in problems:
+        if isinstance(problem, FieldProblem):
+            errors.setdefault(problem.field, []).append(problem.translated(gettext))
+        else:
+            errors.setdefault("", []).append(str(problem))
+    return errors
+
+
+def problems_of(error: DocgenError) -> list[Problem | str]:
+    return list(error.problems) if isinstance(error, ProblemsError) else [str(error)]
+
+
+def problem_row(problem: Problem | str, gettext: Callable[[str], str]) -> dict:
+    if isinstance(problem, Problem):
+        expected = problem.expected or ("" if problem.found else problem.message)
+        return {
+            "file": problem.file,
+            "sheet": problem.sheet or "",
+            "cell": problem.cell or "",
+            "found": problem.found or "",
+            "expected": translated(expected, gettext),
+        }
+    file, _, message = str(problem).partition(": ")
+    return {"file": file, "sheet": "", "cell": "", "found": "", "expected": message or file}
+
+
+def write_zip(target: BinaryIO, members: Iterable[tuple[str, Path]]) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in members:
+            archive.write(path, name)
+
+
+def _(message: str, **values: object) -> str:
+    """The page's own words in the clinic's language (extracted into the catalogues)."""
+    text = current_app.extensions["docgen"].gettext(message)
+    return text % values if values else text
+
+
+def error_page(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status

@@ -1,0 +1,218 @@
+"""The patient documents page (home): the form, the estimate's live preview, making the
+consent form and estimate, and downloading what was made."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, abort, jsonify, render_template, request, send_file
+from werkzeug.datastructures import MultiDict
+
+from docgen.estimate import parse_sessions
+from docgen.exceptions import DocgenError
+from docgen.generate import (
+    DOCUMENT_KINDS,
+    GeneratedDocument,
+    check_patient_documents,
+    create_patient_documents,
+    estimate_preview,
+    load_workspace_prices,
+)
+from docgen.i18n import parse_locale
+from docgen.pdf import libreoffice_available
+from docgen.pricing import PriceList
+from docgen.web.common import _, chosen_workbook, errors_by_field, problems_of, served_languages
+from docgen.web.state import Desk
+
+LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
+FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
+          "interpreter")  # fmt: skip
+
+
+def register(app: Flask, desk: Desk) -> None:
+    workspace = desk.workspace
+
+    def _values(source) -> dict:
+        values = _form_values(source)
+        values["prices"] = chosen_workbook(workspace, values["prices"])
+        return values
+
+    def _overlong(source) -> dict[str, list[str]]:
+        """An error for each field far longer than anything typed there, found before anything
+        reads it: a name, a code or a reference pasted a hundred thousand times over."""
+        return {
+            name: [_("This is far too long (%(length)s characters).", length=len(value))]
+            for name in (*FIELDS, "prices")
+            for value in source.getlist(name)
+            if len(value) > LONGEST_FIELD
+        }
+
+    @app.get("/")
+    def home():
+        if _overlong(request.args):
+            abort(400)
+        return _patient_page(_values(request.args), {})
+
+    @app.post("/")
+    def make_documents():
+        overlong = _overlong(request.form)
+        if overlong:  # nothing of it is read, nor shown again
+            return _patient_page(_values(MultiDict()), overlong), 422
+        values = _values(request.form)
+        action = request.form.get("action", "")
+        if action not in ("preview", "refresh", *_KINDS_BY_ACTION):
+            abort(400)
+        if action == "refresh":  # treatment or price list changed with script off
+            return _patient_page({**values, "sessions": ""}, {})  # its usual course again
+        errors, sessions = _sessions(values)
+        if action == "preview":
+            preview, preview_errors = _preview(values, sessions)
+            return _patient_page(values, {**preview_errors, **errors}, preview=preview)
+        if not values["area"]:
+            errors["area"] = [_("Choose at least one body area.")]
+        plan = (workspace, values["patient"], values["treatment"], values["area"])
+        checked = dict(
+            kinds=_KINDS_BY_ACTION[action], date_of_birth=values["dob"], sessions=sessions,
+            allow_minor=values["allow_minor"], locale=values["locale"] or None,
+            prices=values["prices"],
+        )  # fmt: skip
+        if errors:  # the library's findings too, so that every problem shows at once
+            try:
+                check_patient_documents(*plan, **checked)
+            except DocgenError as error:
+                errors = {**errors_by_field(error), **errors}
+            return _patient_page(values, errors), 422
+        pdf = libreoffice_available()
+        try:
+            documents = create_patient_documents(
+                *plan, **checked, reference=values["ref"], practitioner=values["practitioner"],
+                interpreter=values["interpreter"], bilingual=values["bilingual"],
+                output=f"{desk.output_dir}/", pdf=pdf,
+            )  # fmt: skip
+        except DocgenError as error:
+            return _patient_page(values, errors_by_field(error)), 422
+        return render_template(
+            "result.html",
+            documents=[_document_links(desk, document) for document in documents],
+            pdf=pdf,
+            output_dir=desk.output_dir.resolve(),
+        )
+
+    @app.get("/preview")
+    def preview_json():
+        overlong = _overlong(request.args)
+        if overlong:
+            return jsonify(errors=overlong), 422
+        values = _values(request.args)
+        errors, sessions = _sessions(values)
+        preview, preview_errors = _preview(values, sessions)
+        errors = {**preview_errors, **errors}
+        if errors:
+            return jsonify(errors=errors), 422
+        return jsonify(preview)
+
+    def _preview(values: dict, sessions: int | None) -> tuple[dict | None, dict]:
+        if not values["area"]:
+            return None, {"area": [_("Choose at least one body area.")]}
+        try:
+            preview = estimate_preview(
+                workspace, values["treatment"], values["area"], sessions=sessions,
+                locale=values["locale"] or None, prices=values["prices"],
+            )  # fmt: skip
+        except DocgenError as error:
+            return None, errors_by_field(error)
+        return {
+            "lines": preview["lines"],
+            "total": preview["estimate"]["to_pay"],  # with its cash rounding, as the patient pays
+            "totals": preview["totals"],
+            "deposit": preview["estimate"]["deposit"],
+            "vat_note": preview["estimate"]["vat_note"],
+            "notices": preview["notices"],
+        }, {}
+
+    def _patient_page(values: dict, errors: dict, preview: dict | None = None):
+        try:
+            price_list = load_workspace_prices(workspace, values["prices"])
+        except DocgenError as error:
+            return render_template("unavailable.html", problems=problems_of(error)), 503
+        treatments = _treatment_choices(price_list, desk.gettext)
+        chosen = values["treatment"] or next(iter(treatments), "")
+        if not values["locale"]:
+            values["locale"] = str(parse_locale(price_list.clinic.locale))
+        return render_template(
+            "patient.html",
+            values={**values, "treatment": chosen},
+            errors=errors,
+            general_errors=errors.get("", []),
+            treatments=treatments,
+            chosen=treatments.get(chosen),
+            languages=served_languages(workspace, price_list),
+            workbooks=[path.stem for path in workspace.workbooks()],
+            preview=preview,
+            pdf=libreoffice_available(),
+        )
+
+    @app.get("/files/<file_id>")
+    def download(file_id: str):
+        path = desk.file(file_id)
+        return send_file(
+            path,
+            as_attachment=path.suffix != ".pdf",
+            download_name=path.name,
+            max_age=0,
+        )
+
+
+_KINDS_BY_ACTION = {
+    "consent": ("consent",),
+    "estimate": ("estimate",),
+    "both": DOCUMENT_KINDS,
+}
+
+
+def _form_values(source) -> dict:
+    values: dict = {name: source.get(name, "").strip() for name in FIELDS if name != "area"}
+    values["prices"] = source.get("prices", "").strip()
+    values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
+    values["allow_minor"] = source.get("allow_minor") == "yes"
+    values["bilingual"] = source.get("bilingual") == "yes"
+    return values
+
+
+def _sessions(values: dict) -> tuple[dict, int | None]:
+    text = values["sessions"]
+    if not text:
+        return {}, None
+    sessions = parse_sessions(text)
+    if sessions is None:
+        return {"sessions": [_("Sessions must be a whole number, such as 4.")]}, None
+    return {}, sessions
+
+
+def _treatment_choices(price_list: PriceList, gettext: Callable[[str], str]) -> dict[str, dict]:
+    """Each treatment with its priced areas and session range, named in the page's language."""
+    return {
+        code: {
+            "code": code,
+            "name": gettext(treatment.name),
+            "min": treatment.sessions_min,
+            "max": treatment.sessions_max,
+            "usual": price_list.usual_sessions(code),
+            "areas": [
+                {"code": area.code, "name": gettext(area.name)}
+                for area in price_list.areas_priced_for(code)
+            ],
+        }
+        for code, treatment in price_list.treatments.items()
+    }
+
+
+def _document_links(desk: Desk, document: GeneratedDocument) -> dict:
+    kind = "consent" if document.document_id.startswith("C-") else "estimate"
+    return {
+        "kind": kind,
+        "name": document.docx.stem,
+        "id": document.document_id,
+        "docx": desk.issue(document.docx),
+        "pdf": desk.issue(document.pdf) if document.pdf else None,
+    }

@@ -1,0 +1,116 @@
+"""The desk's state: the workspace, where documents go, and the files and batches it has
+issued ids for. Requests never name a path; they name one of these ids."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import abort
+
+from docgen.batch import BatchResult
+from docgen.catalogues import LocaleStatus, catalogue_status
+from docgen.check import CheckReport, check_workspace
+from docgen.exceptions import DocgenError, Problem
+from docgen.web.common import problems_of
+from docgen.workspace import Workspace
+
+
+@dataclass
+class BatchJob:
+    """One uploaded appointments file being made into documents, in a thread of its own."""
+
+    id: str
+    name: str
+    output_dir: Path
+    total: int = 0
+    done: int = 0
+    finished: bool = False
+    result: BatchResult | None = None
+    problems: list[Problem | str] = field(default_factory=list)
+    zip_id: str | None = None
+    rows: list[tuple[int, bool, str]] = field(default_factory=list)  # (row, made, what or why)
+
+
+KEPT_FILE_IDS = 10_000  # links to documents stay valid for this many documents made since
+KEPT_BATCHES = 50  # and the pages of this many finished batches
+
+
+class Desk:
+    """The server's state: the workspace, where documents go, and the files and batches it has
+    issued ids for. Requests never name a path; they name one of these ids."""
+
+    def __init__(self, workspace: Workspace, output_dir: Path, token: str | None):
+        self.workspace = workspace
+        self.output_dir = output_dir
+        self.token = token
+        self._files: dict[str, Path] = {}
+        self.batches: dict[str, BatchJob] = {}
+        self._lock = threading.Lock()
+        self.batch_lock = threading.Lock()
+        self.uploads: set[Path] = set()  # upload folders of batches still running
+        self.gettext: Callable[[str], str] = str
+        self._health: tuple[tuple, tuple[CheckReport, list[LocaleStatus], list]] | None = None
+
+    def health(self) -> tuple[CheckReport, list[LocaleStatus], list[Problem | str]]:
+        """`docgen check` and the translation status, worked out again only when a file of
+        the workspace changes: both read every workbook, template and catalogue."""
+        stamp = workspace_stamp(self.workspace)
+        with self._lock:
+            if self._health is not None and self._health[0] == stamp:
+                return self._health[1]
+        report = check_workspace(self.workspace)
+        try:
+            statuses, problems = catalogue_status(self.workspace), []
+        except DocgenError as error:  # a catalogue that cannot be read or compiled
+            statuses, problems = [], problems_of(error)
+        with self._lock:
+            self._health = (stamp, (report, statuses, problems))
+        return report, statuses, problems
+
+    def close(self) -> None:
+        """Remove what is left of uploads when the server stops in the middle of a batch: the
+        files hold patients' details."""
+        for folder in list(self.uploads):
+            shutil.rmtree(folder, ignore_errors=True)
+        self.uploads.clear()
+
+    def issue(self, path: Path) -> str:
+        file_id = secrets.token_urlsafe(16)
+        with self._lock:
+            self._files[file_id] = path.resolve()
+            while len(self._files) > KEPT_FILE_IDS:  # a server may run for months
+                del self._files[next(iter(self._files))]
+        return file_id
+
+    def add_batch(self, job: BatchJob) -> None:
+        """Remember a batch for its page; the oldest finished ones are forgotten."""
+        with self._lock:
+            self.batches[job.id] = job
+            finished = [key for key, batch in self.batches.items() if batch.finished]
+            for key in finished[: max(0, len(finished) - KEPT_BATCHES)]:
+                del self.batches[key]
+
+    def file(self, file_id: str) -> Path:
+        with self._lock:
+            path = self._files.get(file_id)
+        if path is None or not path.is_file():
+            abort(404)
+        return path
+
+
+def workspace_stamp(workspace: Workspace) -> tuple:
+    """Every file of the workspace with its size and modification time: equal stamps, equal
+    files."""
+    folders = (workspace.templates_dir, workspace.pricing_dir, workspace.locales_dir)
+    return tuple(
+        (str(path), stat.st_mtime_ns, stat.st_size)
+        for folder in folders
+        if folder.is_dir()
+        for path in sorted(folder.rglob("*"))
+        if (stat := path.stat()) and path.is_file()
+    )

@@ -1,0 +1,104 @@
+"""The translations page: per served language, the texts its documents still need (missing,
+or changed since they were translated), each with its source and where it is used, a box to
+type the translation, and Save. Saving goes through the same checks and atomic write as
+`docgen i18n import`; the next document uses it."""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask, abort, redirect, render_template, request, url_for
+
+from docgen.exceptions import DocgenError
+from docgen.generate import load_workspace_prices
+from docgen.translation_workbook import (
+    CHANGED,
+    MISSING,
+    TRANSLATED,
+    language_names,
+    save_translations,
+    texts_to_translate,
+)
+from docgen.web.common import _, chosen_workbook, problems_of, served_languages
+from docgen.web.state import Desk
+
+LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
+
+
+def register(app: Flask, desk: Desk) -> None:
+    workspace = desk.workspace
+    page_locale = Locale.parse(app.jinja_env.globals["page_language"].replace("-", "_"))
+
+    def _page(locale: str, languages, typed: dict | None = None, errors: dict | None = None):
+        try:
+            texts = [t for t in texts_to_translate(workspace, locale) if t.status != TRANSLATED]
+            problems = []
+        except DocgenError as error:
+            texts, problems = [], problems_of(error)
+        return render_template(
+            "translations.html",
+            languages=languages,
+            locale=locale,
+            texts=texts,
+            typed=typed or {},
+            errors=errors or {},
+            problems=problems,
+            saved=request.args.get("saved"),
+            missing=MISSING,
+            languages_named=lambda codes: language_names(codes, page_locale),
+            changed=CHANGED,
+        )
+
+    def _languages():
+        try:
+            price_list = load_workspace_prices(workspace, chosen_workbook(workspace, ""))
+        except DocgenError:
+            return []
+        return served_languages(workspace, price_list)
+
+    @app.get("/translations")
+    def translations():
+        languages = _languages()
+        codes = [code for code, _name in languages]
+        locale = request.args.get("locale") or next(iter(codes), "")
+        if locale and locale not in codes:
+            abort(404)
+        return _page(locale, languages)
+
+    @app.post("/translations")
+    def save_translation():
+        languages = _languages()
+        locale = request.form.get("locale", "")
+        if locale not in [code for code, _name in languages]:
+            abort(400)
+        rows, typed = [], {}
+        for number in range(int(request.form.get("count", "0") or 0)):
+            forms = request.form.getlist(f"translation-{number}")
+            if any(len(form) > LONGEST_TRANSLATION for form in forms):
+                abort(413)
+            typed[number] = forms
+            if not any(form.strip() for form in forms):
+                continue  # left empty: stays missing
+            for index, form in enumerate(forms):
+                rows.append((number, {
+                    "Context": request.form.get(f"context-{number}", ""),
+                    "Source text": request.form.get(f"source-{number}", ""),
+                    "Source plural": request.form.get(f"plural-{number}", ""),
+                    "Plural form": f"{index + 1} of {len(forms)}",
+                    "Translation": form.strip(),
+                    "Status": TRANSLATED,  # typed or checked here: reviewed
+                }))  # fmt: skip
+        errors: dict[int, list[str]] = {}
+
+        def report(number: int, _column: str, message: str, _found: str | None = None) -> None:
+            errors.setdefault(number, []).append(message)
+
+        if not rows:
+            errors[-1] = [_("Type at least one translation, then save.")]
+        else:  # on any problem, report() puts it under its text and nothing is written
+            try:
+                save_translations(workspace, locale, rows, report)
+            except DocgenError as error:  # the catalogue itself cannot be read or compiled
+                errors[-1] = [str(problem) for problem in problems_of(error)]
+        if errors:
+            return _page(locale, languages, typed, errors), 422
+        return redirect(url_for("translations", locale=locale, saved=1), 303)
