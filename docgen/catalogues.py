@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docx
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -26,6 +27,7 @@ from babel.support import Translations
 from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
 from docgen.i18n import DOMAIN, SOURCE_LANGUAGE, catalogue_locales, load_translations
 from docgen.pricing import PriceList, load_price_list
+from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
 
 WORKSPACE_METHODS = [("templates/**.docx", "docx"), ("pricing/**.xlsx", "xlsx")]
@@ -112,33 +114,40 @@ def untranslated_error(workspace: Workspace, locale: Locale, texts: set[str]) ->
 
 
 def untranslated_texts(
-    workspace: Workspace, price_list: PriceList, locale: Locale, template: Catalog | None = None
+    workspace: Workspace,
+    price_list: PriceList,
+    locale: Locale,
+    template: Catalog | None = None,
+    languages: dict[str, str] | None = None,
 ) -> list[str]:
     """The texts a patient document in locale, made from this price list, would be refused
     for: the workbook's, the templates' and docgen's own document texts (not the desk's) with
-    no reviewed translation into locale's language. template: an extraction already made."""
+    no reviewed translation into locale's language. template and languages: an extraction
+    and text_languages already made."""
     translations = load_translations(workspace.locales_dir, locale)
     workbook = extraction_location(price_list.path)
-    source = Locale.parse(price_list.clinic.locale).language
+    languages = text_languages(workspace) if languages is None else languages
     for message in template or extract_messages(workspace):
-        files = {filename for filename, _line in message.locations}
-        if not message.id or not (
-            workbook in files
-            or any(f.startswith(("templates/", "docgen/")) and "/web/" not in f for f in files)
-        ):
+        used = {
+            filename
+            for filename, _line in message.locations
+            if filename == workbook
+            or (filename.startswith(("templates/", "docgen/")) and "/web/" not in filename)
+        }
+        if not message.id or not used:
             continue
-        if workbook in files and not (files - {workbook}):
-            translations.text_from(source, message.id)
-        elif isinstance(message.id, tuple):
+        written = {languages.get(filename, SOURCE_LANGUAGE) for filename in used}
+        view = translations.for_source(written.pop() if len(written) == 1 else SOURCE_LANGUAGE)
+        if isinstance(message.id, tuple):
             singular, plural = message.id
             if message.context:
-                translations.npgettext(message.context, singular, plural, 1)
+                view.npgettext(message.context, singular, plural, 1)
             else:
-                translations.ngettext(singular, plural, 1)
+                view.ngettext(singular, plural, 1)
         elif message.context:
-            translations.pgettext(message.context, message.id)
+            view.pgettext(message.context, message.id)
         else:
-            translations.gettext(message.id)
+            view.gettext(message.id)
     return sorted(translations.missing)
 
 
@@ -325,9 +334,11 @@ def extraction_location(workbook: Path) -> str:
     return f"{workbook.parent.name}/{workbook.name}"
 
 
-def workbook_languages(workspace: Workspace) -> dict[str, str]:
-    """{'pricing/geneva.xlsx': 'fr'}: the language each workbook's texts are written in, its
-    Clinic sheet's locale's. A workbook that cannot be read is left out (check reports it)."""
+def text_languages(workspace: Workspace) -> dict[str, str]:
+    """{'pricing/geneva.xlsx': 'fr', 'templates/consent.docx': 'fr'}: the language each file's
+    texts are written in. A workbook's is its Clinic sheet's locale's; a template's, its
+    Language property, if it has one (else English, like docgen's own). A file that cannot be
+    read is left out (check reports it)."""
     languages = {}
     for path in workspace.workbooks():
         try:
@@ -335,20 +346,28 @@ def workbook_languages(workspace: Workspace) -> dict[str, str]:
         except (DocgenError, ValueError, TypeError, UnknownLocaleError):
             continue
         languages[extraction_location(path)] = locale.language
+    for path in sorted(workspace.templates_dir.glob("*.docx")):
+        try:
+            declared = docx.Document(str(path)).core_properties.language
+            language = template_language(path.name, declared)
+        except Exception:
+            continue
+        if language != SOURCE_LANGUAGE:
+            languages[extraction_location(path)] = language
     return languages
 
 
-def written_in(message: Message, workbooks: dict[str, str]) -> set[str]:
-    """The languages a message's text is written in where it is used: a workbook's, or
-    English (docgen's and the templates' own text)."""
-    return {workbooks.get(filename, SOURCE_LANGUAGE) for filename, _line in message.locations}
+def written_in(message: Message, languages: dict[str, str]) -> set[str]:
+    """The languages a message's text is written in where it is used (text_languages), or
+    English (docgen's own text and templates that declare no language)."""
+    return {languages.get(filename, SOURCE_LANGUAGE) for filename, _line in message.locations}
 
 
 def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
     """Per catalogue: the texts translated, fuzzy and missing among those its language needs
     (a text is never translated into the language it is written in)."""
     template = extract_messages(workspace)
-    workbooks = workbook_languages(workspace)
+    languages = text_languages(workspace)
     statuses = []
     for locale in catalogue_locales(workspace.locales_dir):
         path = po_path(workspace, locale)
@@ -356,7 +375,7 @@ def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
         language = Locale.parse(locale).language
         translated, fuzzy, missing = 0, [], []
         for message in template:
-            if not message.id or written_in(message, workbooks) == {language}:
+            if not message.id or written_in(message, languages) == {language}:
                 continue
             label = message.id if isinstance(message.id, str) else message.id[0]
             found = catalog.get(message.id, context=message.context)

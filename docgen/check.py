@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from docgen.catalogues import extract_messages, untranslated_texts
+from docgen.catalogues import extract_messages, text_languages, untranslated_texts
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
 from docgen.estimate import PlanItem, plan_estimate
@@ -66,6 +66,7 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
         template = extract_messages(workspace)
     except DocgenError:
         return []  # a damaged template: the template checks below name it
+    languages = text_languages(workspace)
     for price_list in price_lists:
         for code in document_locales(workspace, price_list):
             try:
@@ -73,7 +74,7 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
             except DocgenError as error:
                 problems.append(f"pricing/{price_list.path.name}: Languages: {error}")
                 continue
-            missing = untranslated_texts(workspace, price_list, locale, template)
+            missing = untranslated_texts(workspace, price_list, locale, template, languages)
             if missing:
                 shown = "; ".join(repr(text[:60]) for text in missing[:3])
                 more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""

@@ -10,6 +10,7 @@ recorded, so that the document is refused rather than printed half translated.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -113,13 +114,21 @@ class DocumentTranslations:
         self.catalogues = list(catalogues)
         self.language = language
         self.missing: set[str] = set()
+        self.source = SOURCE_LANGUAGE  # the language of the texts asked for
 
-    def _lookup(self, key, fallback: str, record: str, source: str = SOURCE_LANGUAGE) -> str:
+    def for_source(self, source: str) -> DocumentTranslations:
+        """The same translations, for texts written in source (a template written in French):
+        one in that language is itself, one missing is recorded with the others."""
+        view = copy.copy(self)
+        view.source = source
+        return view
+
+    def _lookup(self, key, fallback: str, record: str, source: str | None = None) -> str:
         for catalogue in self.catalogues:
             found = catalogue._catalog.get(key)
             if found:
                 return found
-        if self.language != source and record.strip():
+        if self.language != (source or self.source) and record.strip():
             self.missing.add(record)
         return fallback
 
@@ -205,6 +214,10 @@ class BilingualTranslations:
     @property
     def missing(self) -> set[str]:
         return self.patient.missing | self.clinic.missing
+
+    def for_source(self, source: str) -> BilingualTranslations:
+        patient, clinic = self.patient.for_source(source), self.clinic.for_source(source)
+        return BilingualTranslations(patient, clinic)
 
     def _both(self, method: str, *args) -> str:
         first = getattr(self.patient, method)(*args)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from babel import Locale, UnknownLocaleError
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement, parse_xml
@@ -35,7 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from docgen.exceptions import TemplateError
-from docgen.i18n import InLineValue
+from docgen.i18n import SOURCE_LANGUAGE, InLineValue
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 
 TRANSLATION_CALLABLES = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"})
@@ -369,6 +370,22 @@ def _declare_custom_properties(name: str, data: bytes) -> bytes:
     return serialize_part_xml(root)
 
 
+def template_language(name: str, declared: str | None) -> str:
+    """The language a template's fixed texts are written in: its Language property (Word:
+    File › Properties), such as fr or fr-CH, for a clinic that rewrote it in its own; English
+    when it has none."""
+    if not declared or not declared.strip():
+        return SOURCE_LANGUAGE
+    try:
+        return Locale.parse(declared.strip().replace("-", "_")).language
+    except (ValueError, TypeError, UnknownLocaleError):
+        raise TemplateError(
+            name,
+            f"its Language property {declared!r} names no language: write a code such as fr "
+            "or fr-CH (File › Properties), or leave it empty for English",
+        ) from None
+
+
 class Translator(Protocol):
     def gettext(self, message: str) -> str: ...
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
@@ -487,6 +504,7 @@ class DocumentTemplate:
         except DAMAGED_PACKAGE as error:
             raise damaged_template(self.name, error) from None
         self.version = self._docxtpl.docx.core_properties.version or "unversioned"
+        self.language = template_language(self.name, self._docxtpl.docx.core_properties.language)
         self.title = self._docxtpl.docx.core_properties.title or self.path.stem
         self._environment = make_environment()
         self._by_direction: dict[bool, _Prepared] = {}
@@ -566,6 +584,8 @@ class DocumentTemplate:
         """Render to the bytes of a .docx file that records its properties and a checksum of its
         content; right_to_left mirrors it for Arabic or Hebrew."""
         full_context = xml_safe(dict(context))
+        if hasattr(translations, "for_source"):  # docgen's: told the template's own language
+            translations = translations.for_source(self.language)
         full_context.update(
             translation_callables(translations or gettext_module.NullTranslations())
         )

@@ -35,7 +35,7 @@ from docgen.catalogues import (
     merge_template,
     po_path,
     read_catalogue,
-    workbook_languages,
+    text_languages,
     written_in,
 )
 from docgen.exceptions import LocaleError, Problem, ProblemsError
@@ -85,12 +85,12 @@ def _needed_messages(workspace: Workspace, catalog: Catalog) -> list[Message]:
     translations: the catalogue brought up to date with a fresh extraction, as update does."""
     template = extract_messages(workspace)
     merge_template(catalog, template)
-    workbooks = workbook_languages(workspace)
+    languages = text_languages(workspace)
     language = catalog.locale.language
     return [
         catalog.get(message.id, context=message.context)
         for message in template
-        if message.id and written_in(message, workbooks) != {language}
+        if message.id and written_in(message, languages) != {language}
     ]
 
 
@@ -156,7 +156,7 @@ def texts_to_translate(workspace: Workspace, locale: str) -> list[TextToTranslat
     """Every text locale's documents and desk need, with its translation and status."""
     catalogue = catalogue_for(workspace, parse_locale(locale))
     catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
-    workbooks = workbook_languages(workspace)
+    languages = text_languages(workspace)
     forms = tuple(_plural_forms(catalog))
     texts = []
     for message in _needed_messages(workspace, catalog):
@@ -167,7 +167,7 @@ def texts_to_translate(workspace: Workspace, locale: str) -> list[TextToTranslat
             TextToTranslate(
                 where=_where_used(message),
                 context=message.context or "",
-                source_languages=tuple(sorted(written_in(message, workbooks))),
+                source_languages=tuple(sorted(written_in(message, languages))),
                 source=message.id[0] if plural else message.id,
                 plural=message.id[1] if plural else "",
                 forms=forms if plural else (),

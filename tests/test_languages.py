@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from conftest import FRENCH, GERMAN, docx_text, money
 
 from docgen.batch import read_manifest
-from docgen.catalogues import catalogue_status, compile_catalogues, po_path
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
-from docgen.exceptions import UntranslatedError
+from docgen.exceptions import TemplateError, UntranslatedError
 from docgen.generate import create_consent, create_patient_documents, estimate_preview
 from docgen.web import create_app
 from docgen.workspace import Workspace
@@ -270,3 +270,59 @@ def test_check_names_each_served_language_whose_documents_would_be_refused(genev
     translate_into_german(geneva)
     result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "check"])
     assert result.exit_code == 0, result.output
+
+
+def rewrite_consent_title_in_french(workspace: Workspace, language: str = "fr-CH") -> str:
+    """What a Geneva clinic does in Word: the title rewritten in French, and the template's
+    Language property (File › Properties) saying so."""
+    path = workspace.templates_dir / "consent.docx"
+    document = docx.Document(str(path))
+    title = "Consentement au traitement par mésothérapie"
+    paragraph = next(p for p in document.paragraphs
+                     if "_('Consent to mesotherapy treatment')" in p.text)  # fmt: skip
+    for run in paragraph.runs:
+        run.text = run.text.replace("Consent to mesotherapy treatment", title)
+    document.core_properties.language = language
+    document.save(str(path))
+    return title
+
+
+def test_a_template_written_in_french_is_french_texts_for_every_language(geneva, tmp_path, run):
+    translate_into_german(geneva)
+    title = rewrite_consent_title_in_french(geneva)
+    update_catalogues(geneva)
+    compile_catalogues(geneva)
+
+    # French documents print the clinic's own words; the French catalogue does not need them
+    assert title in docx_text(consent(geneva, tmp_path, "fr_CH", "fr.docx").docx)
+    statuses = {status.locale: status for status in catalogue_status(geneva)}
+    # rewritten in place: German keeps the old title's translation, to be checked
+    assert statuses["fr"].complete and statuses["de"].fuzzy == [title]
+    # German needs it translated, and says where it is written
+    with pytest.raises(UntranslatedError) as refused:
+        consent(geneva, tmp_path, "de_CH", "de.docx")
+    assert list(refused.value.texts) == [f"{title!r} (templates/consent.docx)"]
+    check = run("--workspace", geneva.root, "check")
+    assert check.exit_code == 1 and title in check.output
+
+    exported = tmp_path / "de.xlsx"
+    run("--workspace", geneva.root, "i18n", "export", "de_CH", "-o", exported)
+    book = openpyxl.load_workbook(exported)
+    (row,) = [r for r in book["Translations"].iter_rows(min_row=2) if r[3].value == title]
+    assert row[2].value == "French" and row[0].value.startswith("templates/consent.docx")
+    assert (row[7].value, row[8].value) == ("changed: check it", "Consent to mesotherapy treatment")
+    row[6].value, row[7].value = "Einwilligung in eine Mesotherapie-Behandlung", "translated"
+    book.save(exported)
+    assert run("--workspace", geneva.root, "i18n", "import", exported).exit_code == 0
+    german = docx_text(consent(geneva, tmp_path, "de_CH", "de.docx").docx)
+    assert "Einwilligung in eine Mesotherapie-Behandlung" in german and title not in german
+
+    # English is a language like any other: no English catalogue, no English form
+    with pytest.raises(UntranslatedError, match="docgen i18n init en"):
+        consent(geneva, tmp_path, "en_GB", "en.docx")
+
+
+def test_a_template_language_that_names_no_language_is_refused_clearly(workspace, tmp_path):
+    rewrite_consent_title_in_french(workspace, language="français")
+    with pytest.raises(TemplateError, match="Language property 'français' names no language"):
+        create_consent(workspace, "A", "REJUV", ["FACE"], output=tmp_path / "c.docx")
