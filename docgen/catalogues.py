@@ -200,16 +200,20 @@ def update_catalogues(workspace: Workspace) -> list[Path]:
 
 
 def merge_template(catalog: Catalog, template: Catalog) -> None:
-    """Bring a catalogue up to date with a fresh extraction: new texts empty, texts no longer
-    used kept as obsolete, a text reworded in place marked as changed. No guesses by
+    """Bring a catalogue up to date with a fresh extraction: new texts empty (or translated as
+    before, when the same text was used once), texts no longer used kept as obsolete, a text
+    reworded in place marked as changed. No guesses by
     similarity: Babel's fuzzy matching once offered 'Seite' (page) for 'Visage', which an
     admin clearing the flag prints."""
     translated = [message for message in catalog if has_translation(message)]
     translated_at = {spot: message for message in translated for spot in _spots(message)}
     catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
+    unused = {(m.id, m.context): key for key, m in catalog.obsolete.items() if has_translation(m)}
     for message in catalog:
         if not message.id:
             continue
+        if not has_translation(message) and (message.id, message.context) in unused:
+            _reuse_translation(message, catalog, unused[message.id, message.context])
         if not has_translation(message):
             _keep_reworded_translation(message, translated_at, catalog)
         if not message.fuzzy:
@@ -231,6 +235,15 @@ def earlier_wording(message: Message) -> str | None:
         if comment.startswith(CHANGED_FROM):
             return comment[len(CHANGED_FROM) :]
     return None
+
+
+def _reuse_translation(message: Message, catalog: Catalog, key: object) -> None:
+    """The very same text used again (a workbook put back, a cell restored): its translation
+    is taken back from the unused entries, reviewed or not as it was. Not a guess: same text."""
+    earlier = catalog.obsolete.pop(key)
+    message.string = earlier.string
+    if earlier.fuzzy:
+        message.flags.add("fuzzy")
 
 
 def has_translation(message: Message) -> bool:

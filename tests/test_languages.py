@@ -24,7 +24,7 @@ from docgen.cli import main
 from docgen.exceptions import TemplateError, UntranslatedError
 from docgen.generate import create_consent, create_patient_documents, estimate_preview
 from docgen.web import create_app
-from docgen.workspace import Workspace
+from docgen.workspace import Workspace, init_workspace
 
 
 def consent(workspace, tmp_path, locale, name="form.docx"):
@@ -326,3 +326,31 @@ def test_a_template_language_that_names_no_language_is_refused_clearly(workspace
     rewrite_consent_title_in_french(workspace, language="français")
     with pytest.raises(TemplateError, match="Language property 'français' names no language"):
         create_consent(workspace, "A", "REJUV", ["FACE"], output=tmp_path / "c.docx")
+
+
+def test_a_french_and_an_english_workbook_in_one_workspace_each_keep_their_language(
+    geneva, tmp_path
+):
+    """geneva.xlsx in French beside london.xlsx in English: each workbook's texts have their
+    own source language, in the same catalogues."""
+    london = init_workspace(tmp_path / "sample").pricing_dir / "london.xlsx"
+    shutil.copy(london, geneva.pricing_dir / "london.xlsx")
+    update_catalogues(geneva)
+    compile_catalogues(geneva)
+
+    def form(prices: str, locale: str):
+        return create_consent(
+            geneva, "Léa Muller", "REJUV", ["FACE"], locale=locale, prices=prices,
+            output=tmp_path / f"{prices}-{locale}.docx",
+        )  # fmt: skip
+
+    assert "Rajeunissement de la peau" in docx_text(form("geneva", "fr_CH").docx)
+    assert "Skin rejuvenation" in docx_text(form("london", "en_GB").docx)
+    with po_path(geneva, "de").open("rb") as handle:
+        german = read_po(handle, locale="de")
+    assert german.get("Skin rejuvenation").string in docx_text(form("london", "de_CH").docx)
+    with pytest.raises(UntranslatedError) as refused:
+        form("geneva", "de_CH")
+    assert "'Visage' (pricing/geneva.xlsx, Areas!B2)" in refused.value.texts
+    with pytest.raises(UntranslatedError):  # English needs the French texts translated
+        form("geneva", "en_GB")
