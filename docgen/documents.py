@@ -292,7 +292,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
 BILINGUAL_KEYS = frozenset({
     "treatment", "area", "areas", "insurance", "course_note", "notices", "vat_note", "name",
     "description", "sessions", "usual_course", "ingredients", "alternatives", "band", "odds",
-    "insurance_notice", "interpreter_needed",
+    "insurance_notice", "interpreter_needed", "credentials",
 })  # fmt: skip
 
 
@@ -336,6 +336,21 @@ def locale_name(locale: Locale, written_in: Locale) -> str:
 def language_name(fmt: Formatter) -> str:
     """The document's language, written in that language: 'English', 'français', 'العربية'."""
     return native_language_name(fmt.locale)
+
+
+def practitioner_context(plan: ConsentPlan, fmt: Formatter) -> dict[str, str]:
+    """The practitioner as the form names them: from the Practitioners sheet, their profession
+    (in the form's language) and registration too; any other name as given."""
+    found = plan.estimate.price_list.practitioner(plan.practitioner) if plan.practitioner else None
+    if found is None:
+        return {"name": plan.practitioner, "profession": "", "registration": "", "credentials": ""}
+    profession = fmt.text(found.profession)
+    return {
+        "name": found.name,
+        "profession": profession,
+        "registration": found.registration,
+        "credentials": " · ".join(part for part in (profession, found.registration) if part),
+    }
 
 
 def consent_context(
@@ -420,6 +435,6 @@ def consent_context(
             else "",
         },
         # blank names are written by hand in the signature table
-        "practitioner": {"name": plan.practitioner},
+        "practitioner": practitioner_context(plan, fmt),
         "interpreter": {"required": needs_interpreter, "name": plan.interpreter},
     }

@@ -31,6 +31,7 @@ TRANSLATABLE_COLUMNS = {
     "Areas": ("name",),
     "Risks": ("name", "description"),
     "Contraindications": ("name",),
+    "Practitioners": ("profession",),
 }
 
 Extracted = Iterator[tuple[int, str | None, Any, list[str]]]

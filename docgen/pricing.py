@@ -140,6 +140,26 @@ class Contraindication:
 
 
 @dataclass(frozen=True)
+class Practitioner:
+    """Who treats and takes consent, as the form names them above their signature."""
+
+    name: str
+    profession: str  # in the workbook's language, translated like its other texts
+    registration_body: str = ""  # 'General Medical Council'
+    registration_number: str = ""
+
+    @property
+    def registration(self) -> str:
+        return f"{self.registration_body} {self.registration_number}".strip()
+
+
+def practitioner_key(name: str) -> str:
+    """A name as typed at the desk or on the command line matches its row whatever its case
+    and spacing: 'dr  sarah whitfield' is Dr Sarah Whitfield."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
 class PriceList:
     """Everything one workbook says about a clinic, its treatments and their prices."""
 
@@ -151,6 +171,12 @@ class PriceList:
     prices: Mapping[tuple[str, str], Price]
     risks: Mapping[str, Risk]
     contraindications: Mapping[str, Contraindication]
+    practitioners: Mapping[str, Practitioner] = field(default_factory=dict)  # by practitioner_key
+
+    def practitioner(self, name: str) -> Practitioner | None:
+        """The Practitioners sheet's row for a name; None for a name not on it (a locum's,
+        written by hand on the form)."""
+        return self.practitioners.get(practitioner_key(name))
 
     @property
     def name(self) -> str:
@@ -236,6 +262,7 @@ def read_clinic_locale(path: str | Path) -> str | None:
 # --- reading -------------------------------------------------------------------------------------
 
 SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications")
+OPTIONAL_SHEETS = ("Practitioners",)
 
 CLINIC_KEYS = {
     "name": True,
@@ -291,6 +318,7 @@ _DUPLICATE = {  # what was defined twice: a message for each, as languages word 
     "risk": N_("duplicate risk '%(key)s' (first defined in row %(row)s)"),
     "contraindication": N_("duplicate contraindication '%(key)s' (first defined in row %(row)s)"),
     "area": N_("duplicate area '%(key)s' (first defined in row %(row)s)"),
+    "practitioner": N_("duplicate practitioner '%(key)s' (first defined in row %(row)s)"),
     "treatment": N_("duplicate treatment '%(key)s' (first defined in row %(row)s)"),
     "price row for": N_("duplicate price row for %(key)s (first defined in row %(row)s)"),
 }
@@ -368,10 +396,12 @@ class _WorkbookReader:
             ) from None
 
         sheets = {}
-        for wanted in SHEETS:
+        for wanted in (*SHEETS, *OPTIONAL_SHEETS):
             found = next(
                 (n for n in values.sheetnames if n.strip().lower() == wanted.lower()), None
             )
+            if found is None and wanted in OPTIONAL_SHEETS:
+                continue
             if found is None:
                 message = N_("missing sheet '%(sheet)s' (sheets found: %(found)s)")
                 found_sheets = ", ".join(values.sheetnames)
@@ -393,6 +423,9 @@ class _WorkbookReader:
         areas = self.read_areas(*sheets["Areas"])
         treatments = self.read_treatments(*sheets["Treatments"])
         prices = self.read_prices(*sheets["Prices"], treatments)
+        practitioners = (
+            self.read_practitioners(*sheets["Practitioners"]) if "Practitioners" in sheets else {}
+        )
         if self.problems:
             raise WorkbookError(self.problems)
         assert clinic is not None
@@ -405,6 +438,7 @@ class _WorkbookReader:
             prices=prices,
             risks=risks,
             contraindications=contraindications,
+            practitioners=practitioners,
         )
 
     # Sheet access -------------------------------------------------------------------------------
@@ -752,6 +786,36 @@ class _WorkbookReader:
             valid = code and self.unique(code, row["code"], "contraindication")
             if valid and name and standard is not None:
                 found[code] = Contraindication(code, name, standard)
+        return found
+
+    def read_practitioners(self, values_ws, formulas_ws) -> dict[str, Practitioner]:
+        columns = {
+            "name": True, "profession": True, "registration body": False,
+            "registration number": False,
+        }  # fmt: skip
+        found: dict[str, Practitioner] = {}
+        for row in self.table(values_ws, formulas_ws, columns) or []:
+            name, profession = self.text(row["name"]), self.text(row["profession"])
+            body = self.text(row.get("registration body"), required=False) or ""
+            number = self.text(row.get("registration number"), required=False) or ""
+            if bool(body) != bool(number):
+                if body:
+                    empty = row.get("registration number") or row["registration body"]
+                    message = N_(
+                        "has a registration body but no registration number: give both (e.g. "
+                        "General Medical Council, 7654321) or neither"
+                    )
+                else:
+                    empty = row.get("registration body") or row["registration number"]
+                    message = N_(
+                        "has a registration number but no registration body: give both (e.g. "
+                        "General Medical Council, 7654321) or neither"
+                    )
+                self.problem(empty, Message(message))
+                continue
+            key = practitioner_key(name or "")
+            if name and self.unique(key, row["name"], "practitioner") and profession:
+                found[key] = Practitioner(name, profession, body, number)
         return found
 
     def read_areas(self, values_ws, formulas_ws) -> dict[str, Area]:

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, pdf_text
 
 from docgen.cli import main
-from docgen.exceptions import PlanError
+from docgen.exceptions import PlanError, WorkbookError
 from docgen.generate import create_consent, create_estimate
-from docgen.pricing import Frequency, Severity
+from docgen.pricing import Frequency, Severity, load_price_list
 
 ISSUED = dt.date(2026, 3, 2)
 SECTIONS = [
@@ -74,7 +74,7 @@ def test_every_section_is_there(form):
     text = docx_text(form.docx)
     for expected in [
         "Localised fat reduction",
-        "Form version 1.1",
+        "Form version 1.2",
         "Language: English (United Kingdom)",
         "1 June 1985",  # date of birth
         "P-77",
@@ -98,7 +98,7 @@ def test_every_section_is_there(form):
     ]:
         assert expected in text, expected
     footer = paragraphs[-1]
-    assert form.document_id in footer and "Template 1.1" in footer and "Language en_GB" in footer
+    assert form.document_id in footer and "Template 1.2" in footer and "Language en_GB" in footer
     assert form.document_id.startswith("C-20260302-")
 
 
@@ -377,3 +377,58 @@ def test_the_form_gives_time_to_reflect_before_a_cosmetic_treatment(workspace, t
     paragraphs = docx_paragraphs(pain.docx)
     assert "Information given on 2 March 2026." in paragraphs
     assert not any("I had this time to reflect" in p for p in paragraphs)
+
+
+def practitioner_row(document_path) -> str:
+    rows = [row for table in docx.Document(str(document_path)).tables for row in table.rows]
+    (row,) = [row for row in rows if row.cells and row.cells[0].text == "Practitioner"]
+    return row.cells[1].text
+
+
+def test_a_practitioner_on_the_sheet_signs_with_profession_registration_and_declaration(
+    workspace, tmp_path
+):
+    form = create_consent(
+        workspace, "Ann Lee", "REJUV", ["FACE"], practitioner="dr  sarah WHITFIELD",
+        output=tmp_path / "c.docx", pdf=True,
+    )  # fmt: skip
+    assert practitioner_row(form.docx) == (
+        "Dr Sarah Whitfield\nMedical doctor · General Medical Council 7654321"
+    )
+    text = docx_text(form.docx)
+    assert "Practitioner's declaration: I have explained the treatment" in text
+    assert "General Medical Council 7654321" in " ".join(pdf_text(form.pdf).split())
+
+
+def test_a_name_not_on_the_sheet_is_printed_as_given(workspace, tmp_path):
+    form = create_consent(
+        workspace, "Ann Lee", "REJUV", ["FACE"], practitioner="Dr Locum Jones",
+        output=tmp_path / "c.docx",
+    )  # fmt: skip
+    assert practitioner_row(form.docx) == "Dr Locum Jones"
+
+
+def test_the_profession_is_translated_with_the_form(workspace, tmp_path):
+    form = create_consent(
+        workspace, "Anna", "REJUV", ["FACE"], practitioner="Emma Clarke", locale="de_DE",
+        output=tmp_path / "c.docx",
+    )  # fmt: skip
+    with (workspace.locales_dir / "de" / "LC_MESSAGES" / "docgen.po").open("rb") as handle:
+        nurse = read_po(handle, locale="de").get("Nurse prescriber").string
+    assert f"{nurse} · Nursing and Midwifery Council 12A3456E" in docx_text(form.docx)
+
+
+def test_a_practitioners_sheet_with_half_a_registration_or_a_name_twice_names_each_cell(
+    edit_workbook,
+):
+    path = edit_workbook({
+        "Practitioners!D2": None,  # Dr Whitfield: a body but no number
+        "Practitioners!A4": "Emma  CLARKE", "Practitioners!B4": "Nurse",
+    })  # fmt: skip
+    with pytest.raises(WorkbookError) as error:
+        load_price_list(path)
+    message = str(error.value)
+    assert "Practitioners!D2: has a registration body but no registration number" in message
+    assert "Practitioners!A4: duplicate practitioner 'emma clarke' (first defined in row 3)" in (
+        message
+    )

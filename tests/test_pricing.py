@@ -269,7 +269,7 @@ def test_sample_workbook_is_pleasant_to_edit(sample_workbook):
 
     workbook = openpyxl.load_workbook(sample_workbook)
     assert workbook.sheetnames == [
-        "Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications"
+        "Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications", "Practitioners"
     ]  # fmt: skip
     for sheet in workbook:
         assert sheet.freeze_panes == "A2", sheet.title

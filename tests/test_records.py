@@ -59,7 +59,7 @@ def test_documents_record_their_properties(workspace, tmp_path, price_list):
     core = docx.Document(str(form.docx)).core_properties  # what Word shows in File › Properties
     assert core.identifier == form.document_id
     assert core.language == "fr_FR"
-    assert core.version == "1.1"  # the consent form's template
+    assert core.version == "1.2"  # the consent form's template
     assert core.created == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
     with zipfile.ZipFile(form.docx) as package:
         custom = read_custom_properties(package.read("docProps/custom.xml"))

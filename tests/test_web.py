@@ -539,3 +539,9 @@ def test_unknown_pages_methods_and_batches_get_plain_error_pages(client):
         page = response.get_data(as_text=True)
         assert response.status_code == status
         assert "Something needs attention" in page and "Traceback" not in page
+
+
+def test_the_practitioner_field_offers_the_practitioners_sheet(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'list="practitioners"' in page
+    assert '<option value="Dr Sarah Whitfield">' in page and '<option value="Emma Clarke">' in page

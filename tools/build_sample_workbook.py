@@ -241,6 +241,13 @@ CONTRAINDICATIONS = [
 ]  # fmt: skip
 
 
+# Who treats and takes consent: the form prints profession and registration under the name.
+PRACTITIONERS = [
+    ("Dr Sarah Whitfield", "Medical doctor", "General Medical Council", "7654321"),
+    ("Emma Clarke", "Nurse prescriber", "Nursing and Midwifery Council", "12A3456E"),
+]
+
+
 def style_sheet(ws, widths: list[int], header_rows: int = 1) -> None:
     for cell in ws[1]:
         cell.fill = HEADER_FILL
@@ -318,6 +325,12 @@ def build(path: Path) -> None:
         contraindications.append(list(row))
     style_sheet(contraindications, [12, 80, 12])
     add_choice(contraindications, "C", len(CONTRAINDICATIONS) + 50, ["yes", "no"])
+
+    practitioners = wb.create_sheet("Practitioners")
+    practitioners.append(["Name", "Profession", "Registration body", "Registration number"])
+    for row in PRACTITIONERS:
+        practitioners.append(list(row))
+    style_sheet(practitioners, [26, 28, 36, 22])
 
     wb.properties.title = "Lumière Aesthetic Clinic price list"
     wb.properties.creator = "docgen"

@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.1",  # cash rounding on a line of its own; nothing under 9 pt
     "price_sheet": "1.1",  # nothing under 9 pt
-    "consent": "1.1",  # language; serious risks; VAT, rounding; complications; reflection
+    "consent": "1.2",  # practitioner's profession, registration and declaration
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -794,12 +794,22 @@ def build_consent(path: Path) -> None:
         box.font.name = BOX_FONT
         add_run(line, choice)
     paragraph(doc, "{%p endif %}", space_after=0)
+    # the practitioner's own statement: a record shows who explained, not only who signed
+    declaration = paragraph(doc, space_after=2, keep_with_next=True)
+    declaration.paragraph_format.space_before = Pt(6)
+    add_run(declaration, _("Practitioner's declaration:") + " ", bold=True)
+    add_run(declaration, _(
+        "I have explained the treatment, its intended benefits, its risks and the alternatives "
+        "to the patient and answered their questions, and I believe they understood and are able "
+        "to consent."
+    ))  # fmt: skip
     signature_table(
         doc,
         [
             (_("Patient"), "{{ patient.name }}"),
             (_("Parent or guardian"), ""),
-            (_("Practitioner"), "{{ practitioner.name }}"),
+            (_("Practitioner"), "{{ practitioner.name }}{% if practitioner.credentials %}\n"
+             "{{ practitioner.credentials }}{% endif %}"),
             (_("Witness"), ""),
         ],
         conditional={1: "patient.minor"},

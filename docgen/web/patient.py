@@ -146,6 +146,7 @@ def register(app: Flask, desk: Desk) -> None:
             general_errors=errors.get("", []),
             treatments=treatments,
             chosen=treatments.get(chosen),
+            practitioners=[p.name for p in price_list.practitioners.values()],
             languages=served_languages(workspace, price_list),
             workbooks=[path.stem for path in workspace.workbooks()],
             preview=preview,
