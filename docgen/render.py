@@ -7,6 +7,7 @@ variables (a misspelt variable is an error, never a silent blank)."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import functools
 import gettext as gettext_module
@@ -20,11 +21,12 @@ import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement, parse_xml
@@ -408,6 +410,40 @@ class _Prepared:
     parts: list[tuple[str, str, Template, bool]]  # (member, kind, compiled Jinja, laid out)
     package: bytes  # the members no document rewrites, compressed
     digests: dict[str, str]  # their SHA-256, for the content checksum
+    styles: Any  # word/styles.xml, whose default language each document sets to its own
+    styles_by_language: dict[str, bytes] = field(default_factory=dict)
+
+    def styles_in(self, language: str) -> bytes:
+        """The styles with the document's language as the default of every text: LibreOffice
+        and Word hyphenate by it ('Berührungs-empfindlichkeit', never 'Berührungsempfindlichk|
+        eit'), and spell-check by it."""
+        if language not in self.styles_by_language:
+            styles = copy.deepcopy(self.styles)
+            defaults = styles.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr")
+            if defaults is not None:
+                lang = defaults.find(f"{_W}lang")
+                if lang is None:
+                    lang = etree.SubElement(defaults, f"{_W}lang")
+                lang.set(f"{_W}val", language)
+                lang.set(f"{_W}eastAsia", language)
+                lang.set(f"{_W}bidi", language)  # the language of right-to-left text too
+            self.styles_by_language[language] = serialize_part_xml(styles)
+        return self.styles_by_language[language]
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+STYLES = "word/styles.xml"
+
+
+def language_tag(locale: str) -> str:
+    """The language tag Word and LibreOffice read, with a region: de_CH → de-CH, and for a
+    language without one its likeliest (CLDR's likely subtags, through Babel): de → de-DE."""
+    parsed = Locale.parse(locale)
+    territory = parsed.territory
+    if not territory:
+        likely = get_global("likely_subtags").get(parsed.language, "")
+        territory = Locale.parse(likely).territory if likely else None
+    return f"{parsed.language}-{territory}" if territory else parsed.language
 
 
 def _tagged_parts(document: DocxTemplate, mirrored: bool) -> list[tuple[str, str, str, bool]]:
@@ -543,9 +579,10 @@ class DocumentTemplate:
                 _mirror_layout(document.docx.styles.element)
                 # bullets and numbers: their levels' paragraph properties live in numbering.xml
                 _mirror_layout(document.docx.part.numbering_part.element)
-            rewritten = {member for member, *_ in parts}
+            rewritten = {member for member, *_ in parts} | {STYLES}
             package, digests = _kept_members(document, rewritten)
-            self._by_direction[right_to_left] = _Prepared(parts, package, digests)
+            styles = copy.deepcopy(document.docx.styles.element)
+            self._by_direction[right_to_left] = _Prepared(parts, package, digests, styles)
         return self._by_direction[right_to_left]
 
     def _document_xml(self, body) -> bytes:
@@ -637,6 +674,7 @@ class DocumentTemplate:
             if right_to_left:
                 _mirror_filled_in(element, laid_out)
             members[member] = serialize_part_xml(element)
+        members[STYLES] = prepared.styles_in(language_tag(properties.locale))
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
         checksum = content_checksum(members, prepared.digests)

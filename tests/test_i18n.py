@@ -4,6 +4,7 @@ real `pybabel` command, locale formatting by Babel, right-to-left Arabic."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 import babel
 import docx
 import pytest
+from babel import Locale
+from babel.core import get_global
 from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
@@ -28,6 +31,7 @@ from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import (
     create_consent,
     create_estimate,
+    create_patient_documents,
     create_price_sheet,
     create_price_sheets,
 )
@@ -409,3 +413,44 @@ def test_a_catalogue_folder_named_after_no_language_is_skipped_and_reported(work
     assert all("french" not in str(path) for path in compile_catalogues(workspace))
     problems = [str(p) for p in check_workspace(workspace).problems]
     assert any(p.startswith("locales/french: not a language code") for p in problems)
+
+
+def words_split_without_a_hyphen(document: Path, pdf: Path) -> list[str]:
+    """Words of the .docx that the PDF breaks across two lines with no hyphen: a line ending
+    in a fragment that is no word of the document, whose next line completes a word of it."""
+    body = docx.Document(str(document))
+    texts = [p.text for p in body.paragraphs]
+    texts += [cell.text for table in body.tables for row in table.rows for cell in row.cells]
+    words = set(re.findall(r"\w+", " ".join(texts)))
+    lines = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    split = []
+    for line, following in itertools.pairwise(lines):
+        end, start = re.search(r"(\w+)$", line), re.match(r"(\w+)", following)
+        if end and start and end[1] not in words and end[1] + start[1] in words:
+            split.append(f"{end[1]}|{start[1]}")
+    return split
+
+
+@pytest.mark.parametrize("locale", ["de_DE", "fr_FR", "es_ES"])
+def test_long_words_are_hyphenated_in_the_documents_language(workspace, tmp_path, locale):
+    """'Berührungsempfindlichk|eit' was printed in the German form's risks table."""
+    form, estimate = create_patient_documents(
+        workspace, "Anna Müller", "REJUV", ["FACE", "NECK"], date_of_birth="1980-01-15",
+        locale=locale, output=f"{tmp_path}/", pdf=True,
+    )  # fmt: skip
+    for document in (form, estimate):
+        assert words_split_without_a_hyphen(document.docx, document.pdf) == []
+        styles = zipfile.ZipFile(document.docx).read("word/styles.xml").decode()
+        tag = locale.replace("_", "-")
+        assert f'<w:lang w:val="{tag}" w:eastAsia="{tag}" w:bidi="{tag}"/>' in styles
+    settings = zipfile.ZipFile(form.docx).read("word/settings.xml").decode()
+    assert "<w:autoHyphenation/>" in settings
+
+
+def test_a_language_without_a_region_takes_its_likeliest_for_hyphenation(workspace, tmp_path):
+    form = create_consent(workspace, "A", "REJUV", ["FACE"], locale="de", output=tmp_path / "c")
+    likely = Locale.parse(get_global("likely_subtags")["de"]).territory
+    styles = zipfile.ZipFile(form.docx).read("word/styles.xml").decode()
+    assert f'w:val="de-{likely}"' in styles

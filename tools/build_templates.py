@@ -22,9 +22,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.1",  # cash rounding on a line of its own; nothing under 9 pt
-    "price_sheet": "1.1",  # nothing under 9 pt
-    "consent": "1.2",  # practitioner's profession, registration and declaration
+    "estimate": "1.2",  # hyphenation; a space before the page number in the footer
+    "price_sheet": "1.2",  # hyphenation; a space before the page number in the footer
+    "consent": "1.3",  # a minor's form: guardian, young person; hyphenation
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -82,6 +82,15 @@ def new_document(title: str, version: str) -> Document:
             rfonts.set(qn(attribute), FONT)
         for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
             rfonts.attrib.pop(qn(theme), None)
+    # words too long for their line are hyphenated in the document's language (render sets
+    # it), never broken without a hyphen
+    settings = doc.settings.element
+    hyphenation = OxmlElement("w:autoHyphenation")
+    tab_stop = settings.find(qn("w:defaultTabStop"))
+    if tab_stop is not None:
+        tab_stop.addnext(hyphenation)
+    else:
+        settings.insert(0, hyphenation)
     properties = doc.core_properties
     properties.title = title
     properties.version = version
@@ -164,7 +173,9 @@ def footer(doc, document_label: str) -> None:
     add_run(p, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
     add_run(p, _p("footer", "Language") + " {{ document.locale }} · ", **small)
     add_run(p, _p("footer", "Price list") + " {{ document.price_list }}", **small)
-    add_run(p, "\t" + _p("footer", "Page") + " ", **small)
+    # a space after the tab: a long line (Spanish) reaches the tab stop, and the tab then
+    # shrinks to nothing, which ran '2026.1Página' together
+    add_run(p, "\t\u2002" + _p("footer", "Page") + " ", **small)
     add_field(p, "PAGE")
     add_run(p, " " + _p("footer", "of") + " ", **small)
     add_field(p, "NUMPAGES")
@@ -520,8 +531,12 @@ def section(doc, title: str):
     return doc.add_heading(title, level=2)
 
 
-def yes_no_table(doc, question_header: str, rows: list[str] | None = None, loop: str = ""):
-    """Questions with a Yes and a No box each; rows are fixed text or one looped row."""
+def yes_no_table(
+    doc, question_header: str, rows: list[str] | None = None, loop: str = "",
+    conditional: dict[int, str] | None = None,
+):  # fmt: skip
+    """Questions with a Yes and a No box each; rows are fixed text or one looped row.
+    conditional rows are wrapped in {%tr if %} so they print only when asked."""
     widths = [13.6, 1.7, 1.7]
     table = new_table(doc, widths)
     header_row(table, [question_header, _p("tick box", "Yes"), _p("tick box", "No")], right_from=3)
@@ -529,12 +544,16 @@ def yes_no_table(doc, question_header: str, rows: list[str] | None = None, loop:
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     if loop:
         loop_row(table, "{%tr for " + loop + " %}")
-    for text in rows or []:
+    for index, text in enumerate(rows or []):
+        if conditional and index in conditional:
+            loop_row(table, "{%tr if " + conditional[index] + " %}")
         row = table.add_row()
         no_split(row)
         write_cell(row.cells[0], text)
         tick_box(row.cells[1])
         tick_box(row.cells[2])
+        if conditional and index in conditional:
+            loop_row(table, "{%tr endif %}")
     if loop:
         loop_row(table, "{%tr endfor %}")
     set_widths(table, widths)
@@ -596,6 +615,14 @@ def build_consent(path: Path) -> None:
         "Please read this form carefully, ask about anything that is not clear, and sign it only "
         "when you have had all the information you want. You may change your mind at any time."
     ))  # fmt: skip
+
+    # a minor's form says so where it is first read
+    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    paragraph(doc, _(
+        "This patient is under 18. A parent or guardian with parental responsibility gives "
+        "consent on their behalf, and the young person is asked for their own agreement."
+    ), bold=True, color=ACCENT)  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
 
     section(doc, _("1. Patient"))
     label_value_table(doc, [
@@ -761,10 +788,20 @@ def build_consent(path: Path) -> None:
         _("in my confidential clinical record"),
         _("without my name, for teaching and training health professionals"),
         _("in the clinic's marketing: website, social media and brochures"),
-    ])  # fmt: skip
+    ], conditional={2: "not patient.minor"})  # fmt: skip
     keep_rows_together(photos)
+    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    paragraph(doc, _(
+        "Photographs of a patient under 18 are never used in the clinic's marketing."
+    ), size=9)  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
 
     section(doc, _("10. Declaration and signatures"))
+    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    paragraph(doc, _(
+        "For a patient under 18, the parent or guardian signs these statements."
+    ), bold=True, keep_with_next=True)  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
     bullets(doc, [
         _("I have read this form, or had it read to me, and I understand it."),
         _("My practitioner has explained the treatment, its intended benefits, its risks and the "
@@ -774,7 +811,11 @@ def build_consent(path: Path) -> None:
           "change before each session."),
         _("I understand the estimated cost in section 8."),
         _("I know that I may withdraw my consent at any time, before or between sessions."),
-        _("I consent to the treatment described in this form."),
+        "{% if patient.minor %}" + _format(
+            "I consent to the treatment described in this form on behalf of %(name)s, for whom I "
+            "have parental responsibility.", name="patient.name",
+        ) + "{% else %}" + _("I consent to the treatment described in this form.")
+        + "{% endif %}",
     ], keep_with_next=True)  # fmt: skip
     # time to reflect: cosmetic treatment is never consented to and done in one rush
     informed = paragraph(doc, _format(
@@ -794,6 +835,20 @@ def build_consent(path: Path) -> None:
         box.font.name = BOX_FONT
         add_run(line, choice)
     paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    relationship = paragraph(doc, space_after=2, keep_with_next=True)
+    relationship.paragraph_format.space_before = Pt(6)
+    add_run(relationship, _("Parent or guardian") + " — ", bold=True)
+    add_run(relationship, _("Relationship to the patient:") + " ______________________")
+    responsibility = paragraph(doc, space_after=2, keep_with_next=True)
+    box = responsibility.add_run(BOX + " ")
+    box.font.name = BOX_FONT
+    add_run(responsibility, _("I have parental responsibility for the patient."))
+    agreement = paragraph(doc, space_after=2, keep_with_next=True)
+    agreement.paragraph_format.space_before = Pt(6)
+    add_run(agreement, _("Young person's agreement:") + " ", bold=True)
+    add_run(agreement, _("The treatment has been explained to me, and I agree to have it."))
+    paragraph(doc, "{%p endif %}", space_after=0)
     # the practitioner's own statement: a record shows who explained, not only who signed
     declaration = paragraph(doc, space_after=2, keep_with_next=True)
     declaration.paragraph_format.space_before = Pt(6)
@@ -808,8 +863,11 @@ def build_consent(path: Path) -> None:
         [
             (_("Patient"), "{{ patient.name }}"),
             (_("Parent or guardian"), ""),
-            (_("Practitioner"), "{{ practitioner.name }}{% if practitioner.credentials %}\n"
-             "{{ practitioner.credentials }}{% endif %}"),
+            (
+                _("Practitioner"),
+                "{{ practitioner.name }}{% if practitioner.credentials %}\n"
+                "{{ practitioner.credentials }}{% endif %}",
+            ),
             (_("Witness"), ""),
         ],
         conditional={1: "patient.minor"},
