@@ -273,7 +273,11 @@ def write_cell(cell, text: str, *, bold: bool = False, align=None, size: float |
 def keep_rows_together(table, with_next: bool = False) -> None:
     """Every row stays on the page of the next one, so a short table never splits; with_next
     keeps the last row with the paragraph after the table too."""
-    for row in table.rows if with_next else table.rows[:-1]:
+    rows = list(table.rows)
+    if not with_next:  # up to the last row that prints: a {%tr endif %} row is not printed
+        content = [i for i, row in enumerate(rows) if not row.cells[0].text.startswith("{%tr")]
+        rows = rows[: content[-1]]
+    for row in rows:
         for cell in row.cells:
             for p in cell.paragraphs:
                 p.paragraph_format.keep_with_next = True
@@ -775,7 +779,7 @@ def build_consent(path: Path) -> None:
                bold=True, align=right)  # fmt: skip
     loop_row(cost, "{%tr endif %}")
     set_widths(cost, widths)
-    keep_rows_together(cost)
+    keep_rows_together(cost, with_next=True)  # with the VAT and insurance notes below
     paragraph(doc, "{{ cost.vat_note }}", size=9, color=GREY, keep_with_next=True)
     paragraph(doc, "{{ cost.insurance_notice }}", bold=True)
 
