@@ -24,10 +24,12 @@ from docgen.generate import (
     create_patient_documents,
     create_price_sheet,
     create_price_sheets,
+    create_visit_documents,
     run_demo,
 )
 from docgen.translation_workbook import export_translations, import_translations
 from docgen.verify import verify_document
+from docgen.visit import PlannedTreatment, Visit
 from docgen.workspace import Workspace, init_workspace
 
 
@@ -192,6 +194,41 @@ def consent(
         bilingual=bilingual, prices=prices, output=output,
         pdf=pdf, force=force, issued=issued and issued.date(),
         kinds=("consent", "estimate") if with_estimate else ("consent",),
+    )  # fmt: skip
+    report(documents)
+
+
+@main.command()
+@click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
+@click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth.")
+@click.option("--ref", default="", metavar="ID", help="The clinic's patient reference.")
+@click.option(
+    "--treatment", "treatments", required=True, multiple=True,
+    metavar="TREATMENT:AREA,AREA[:SESSIONS]",
+    help="A treatment of the visit with its areas, e.g. REJUV:FACE,NECK or HAIR:SCALP:6. "
+    "Repeat for each treatment.",
+)  # fmt: skip
+@click.option("--practitioner", default="", metavar="NAME", help="Who will treat the patient.")
+@click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if one is present.")
+@click.option(
+    "--patient-language", metavar="LOCALE",
+    help="The language the patient reads, when the forms are in another (default: theirs).",
+)  # fmt: skip
+@click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
+@document_options
+def visit(
+    patient, dob, ref, treatments, practitioner, interpreter, patient_language, allow_minor,
+    prices, locale, bilingual, pdf, output, force, issued,
+) -> None:  # fmt: skip
+    """Write a visit's documents: one estimate, and a consent form per treatment citing it."""
+    planned = Visit(
+        patient, tuple(PlannedTreatment.parse(spec) for spec in treatments),
+        date_of_birth=dob, reference=ref, practitioner=practitioner, interpreter=interpreter,
+        patient_language=patient_language, allow_minor=allow_minor,
+    )  # fmt: skip
+    documents = create_visit_documents(
+        open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
+        output=output, pdf=pdf, force=force, issued=issued and issued.date(),
     )  # fmt: skip
     report(documents)
 

@@ -7,7 +7,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docgen.estimate import Estimate, TranslatedNames, closest, plan_estimate, plan_items
+from docgen.estimate import (
+    Estimate,
+    EstimateLine,
+    TranslatedNames,
+    closest,
+    plan_estimate,
+    plan_items,
+)
 from docgen.exceptions import FieldProblem, Message, PlanError
 from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth, text_problems
@@ -25,6 +32,11 @@ class ConsentPlan:
     estimate: Estimate  # the planned course, priced exactly as `docgen estimate` prices it
     practitioner: str
     interpreter: str
+    lines: tuple[EstimateLine, ...] = ()  # this treatment's lines of the estimate
+
+    def __post_init__(self) -> None:
+        if not self.lines:  # one treatment: the whole estimate is its own
+            object.__setattr__(self, "lines", self.estimate.lines)
 
 
 def plan_consent(
@@ -42,9 +54,12 @@ def plan_consent(
     issued: dt.date | None = None,
     number: str | None = None,
     translated_names: TranslatedNames | None = None,
+    visit_estimate: Estimate | None = None,
 ) -> ConsentPlan:
     """Validate everything the form needs; raise PlanError listing every problem at once.
-    translated_names: as plan_estimate's."""
+    translated_names: as plan_estimate's. visit_estimate: the estimate of a visit with several
+    treatments, which the form's cost section shows and cites (its own lines are this
+    treatment's)."""
     issued = issued or dt.date.today()
     problems: list[str] = []
     person = Patient(patient, parse_date_of_birth(date_of_birth, problems), reference.strip())
@@ -93,7 +108,8 @@ def plan_consent(
         areas=tuple(line.area for line in estimate.lines),
         risks=tuple(price_list.risks[c] for c in chosen.risk_codes),
         contraindications=tuple(price_list.contraindications_for(chosen)),
-        estimate=estimate,
+        estimate=visit_estimate or estimate,
         practitioner=practitioner.strip(),
         interpreter=interpreter.strip(),
+        lines=estimate.lines,
     )

@@ -338,6 +338,15 @@ def language_name(fmt: Formatter) -> str:
     return native_language_name(fmt.locale)
 
 
+def cost_line_label(line: EstimateLine, estimate: Estimate, fmt: Formatter) -> str:
+    """A line of the form's cost table: its area, and on a visit's estimate with several
+    treatments, its treatment too ('Skin rejuvenation: Face')."""
+    area = fmt.text(line.area.name)
+    if len({other.treatment.code for other in estimate.lines}) == 1:
+        return area
+    return f"{fmt.text(line.treatment.name)}: {area}"
+
+
 def practitioner_context(plan: ConsentPlan, fmt: Formatter) -> dict[str, str]:
     """The practitioner as the form names them: from the Practitioners sheet, their profession
     (in the form's language) and registration too; any other name as given."""
@@ -369,7 +378,7 @@ def consent_context(
     price_list = estimate.price_list
     treatment = plan.treatment
     patient = plan.patient
-    lines = estimate.lines
+    lines = plan.lines  # this treatment's; a visit's estimate has other treatments' too
     if len({line.sessions for line in lines}) == 1:
         planned = sessions_text(lines[0].sessions, fmt)
     else:
@@ -421,11 +430,11 @@ def consent_context(
             ],
             "lines": [
                 {
-                    "area": fmt.text(line.area.name),
+                    "area": cost_line_label(line, estimate, fmt),
                     "sessions": fmt.decimal(line.sessions),
                     "amount": fmt.money(line.amount),
                 }
-                for line in lines
+                for line in estimate.lines
             ],
         },
         "reflection": {

@@ -45,6 +45,7 @@ from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentTemplate
+from docgen.visit import Visit
 from docgen.workspace import Workspace
 
 
@@ -309,11 +310,14 @@ def create_consent(
     pdf: bool = False,
     force: bool = False,
     issued: dt.date | None = None,
+    visit_estimate: Estimate | None = None,
 ) -> GeneratedDocument:
     """Write a consent form for one treatment on one or more body areas. patient_language: the
     language the patient reads, when the form is in another (an interpreter translates it).
     cite_estimate: the form names the quote its cost comes from (its estimate_number), for a
-    patient who receives that estimate too (create_patient_documents writes both)."""
+    patient who receives that estimate too (create_patient_documents writes both).
+    visit_estimate: the estimate of the patient's visit, with several treatments, which the
+    form shows and cites (create_visit_documents); the file name then names the treatment."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
@@ -335,10 +339,12 @@ def create_consent(
         issued=issued,
         number=new_document_id(issued, "Q", seed),
         translated_names=fmt.translations.translation_of,
+        visit_estimate=visit_estimate,
     )
     template = DocumentTemplate(workspace.template("consent.docx"))
     document_id = new_document_id(issued, "C", seed)
-    default_name = f"consent-{safe_filename_part(patient)}-{document_id}.docx"
+    for_treatment = f"-{safe_filename_part(plan.treatment.code)}" if visit_estimate else ""
+    default_name = f"consent-{safe_filename_part(patient)}{for_treatment}-{document_id}.docx"
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
     reads = parse_locale(patient_language) if patient_language else fmt.locale
@@ -467,6 +473,78 @@ def create_patient_documents(
                 if document.pdf:
                     document.pdf.unlink(missing_ok=True)
             raise
+    return documents
+
+
+def create_visit_documents(
+    workspace: Workspace,
+    visit: Visit,
+    *,
+    locale: str | None = None,
+    bilingual: bool = False,
+    prices: str | None = None,
+    output: str | Path | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> list[GeneratedDocument]:
+    """A visit's documents, into the output folder: a consent form per treatment (its file
+    name names the treatment), each citing the visit's one estimate, and that estimate. Every
+    problem of every form is found before anything is written; all or nothing."""
+    visit.check()
+    price_list, fmt, _clinic = _languages(workspace, prices, locale, bilingual)
+    day, _generated, reproducible = when_issued(issued)
+    seed = reproducible_seed(reproducible, visit, str(fmt.locale), bilingual, price_list.checksum)
+    translated_names = fmt.translations.translation_of
+    problems: list[str] = []
+    try:
+        estimate = _plan_patient_estimate(
+            price_list, visit.patient, visit.items, day, new_document_id(day, "Q", seed),
+            translated_names,
+        )  # fmt: skip
+    except PlanError as error:
+        problems.extend(error.problems)
+        estimate = None
+    details = dict(
+        patient=visit.patient, date_of_birth=visit.date_of_birth, reference=visit.reference,
+        practitioner=visit.practitioner, interpreter=visit.interpreter,
+        allow_minor=visit.allow_minor,
+    )  # fmt: skip
+    for planned in visit.treatments:
+        try:
+            plan_consent(
+                price_list, treatment=planned.treatment, areas=planned.areas,
+                sessions=planned.sessions, issued=day, translated_names=translated_names,
+                **details,
+            )  # fmt: skip
+        except PlanError as error:
+            problems.extend(p for p in error.problems if p not in problems)
+    if problems:
+        raise PlanError(problems, headline="problems with the visit")
+    assert estimate is not None
+    folder = f"{output or '.'}{'' if str(output or '.').endswith(os.sep) else os.sep}"
+    common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)
+    documents: list[GeneratedDocument] = []
+    try:
+        for planned in visit.treatments:
+            documents.append(create_consent(
+                workspace, visit.patient, planned.treatment, planned.areas,
+                sessions=planned.sessions, date_of_birth=visit.date_of_birth,
+                reference=visit.reference, practitioner=visit.practitioner,
+                interpreter=visit.interpreter, patient_language=visit.patient_language,
+                allow_minor=visit.allow_minor, cite_estimate=True, visit_estimate=estimate,
+                output=folder, issued=issued, **common,
+            ))  # fmt: skip
+        documents.append(create_estimate(
+            workspace, visit.patient, visit.items, output=folder, issued=issued,
+            number=estimate.number, **common,
+        ))  # fmt: skip
+    except Exception:
+        for document in documents:
+            document.docx.unlink(missing_ok=True)
+            if document.pdf:
+                document.pdf.unlink(missing_ok=True)
+        raise
     return documents
 
 

@@ -1,0 +1,76 @@
+"""A visit: one patient's plan for one day, with one or more treatments. It gets one estimate
+(every line, VAT per rate, one total, one deposit) and one consent form per treatment, each
+citing the visit's estimate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from docgen.estimate import PlanItem, parse_sessions, plan_items
+from docgen.exceptions import FieldProblem, PlanError
+from docgen.i18n import N_
+
+
+@dataclass(frozen=True)
+class PlannedTreatment:
+    """One treatment of a visit: its code, its areas, and sessions per area (None: a course)."""
+
+    treatment: str
+    areas: tuple[str, ...]
+    sessions: int | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> PlannedTreatment:
+        """'REJUV:FACE,NECK' or 'REJUV:FACE,NECK:6' (6 sessions per area)."""
+        parts = [part.strip() for part in spec.split(":")]
+        listed = parts[1].split(",") if len(parts) > 1 else []
+        areas = tuple(area.strip().upper() for area in listed if area.strip())
+        sessions = parse_sessions(parts[2]) if len(parts) == 3 else None
+        wrong_sessions = len(parts) == 3 and sessions is None
+        if len(parts) not in (2, 3) or not parts[0] or not areas or wrong_sessions:
+            message = N_(
+                "%(spec)s: write a treatment as TREATMENT:AREA,AREA or "
+                "TREATMENT:AREA,AREA:SESSIONS, e.g. REJUV:FACE,NECK:6"
+            )
+            raise PlanError([FieldProblem("treatment", message, spec=repr(spec))])
+        return cls(parts[0].upper(), areas, sessions)
+
+    @property
+    def items(self) -> list[PlanItem]:
+        return plan_items(self.treatment, self.areas, self.sessions)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the CLI, a batch and the desk build, and the library takes, for one patient's day."""
+
+    patient: str
+    treatments: tuple[PlannedTreatment, ...]
+    date_of_birth: str | dt.date | None = None
+    reference: str = ""
+    practitioner: str = ""
+    interpreter: str = ""
+    patient_language: str | None = None
+    allow_minor: bool = False
+
+    @property
+    def items(self) -> list[PlanItem]:
+        """Every line of the visit's estimate, treatment after treatment."""
+        return [item for planned in self.treatments for item in planned.items]
+
+    def check(self) -> None:
+        """A visit has at least one treatment, and no treatment twice (its areas go together)."""
+        problems: list[str] = []
+        if not self.treatments:
+            message = N_("a visit needs at least one treatment: give --treatment TREATMENT:AREA")
+            problems.append(FieldProblem("treatment", message))
+        codes = [planned.treatment for planned in self.treatments]
+        for code in sorted({c for c in codes if codes.count(c) > 1}):
+            message = N_(
+                "%(code)s is in the visit twice: give all of its areas in one --treatment, "
+                "e.g. %(code)s:FACE,NECK"
+            )
+            problems.append(FieldProblem("treatment", message, code=code))
+        if problems:
+            raise PlanError(problems)

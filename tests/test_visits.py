@@ -1,0 +1,128 @@
+"""A visit: one patient's plan for one day with several treatments gets one estimate (every
+line, VAT per rate, one total, one deposit) and a consent form per treatment citing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import docx
+import openpyxl
+import pytest
+from babel.messages.pofile import read_po
+from babel.numbers import parse_decimal
+from conftest import docx_paragraphs, docx_text
+
+from docgen.exceptions import PlanError
+from docgen.generate import create_visit_documents
+from docgen.visit import PlannedTreatment, Visit
+
+ISSUED = dt.date(2026, 3, 2)
+
+
+def visit(*specs: str, **details) -> Visit:
+    return Visit(
+        details.pop("patient", "Ann Lee"), tuple(PlannedTreatment.parse(s) for s in specs),
+        **{"date_of_birth": "1985-06-15", **details},
+    )  # fmt: skip
+
+
+def rows(path) -> dict[str, str]:
+    return {row.cells[0].text: row.cells[-1].text for table in docx.Document(str(path)).tables
+            for row in table.rows}  # fmt: skip
+
+
+def test_a_visit_gets_one_estimate_and_a_form_per_treatment_citing_it(workspace, tmp_path):
+    documents = create_visit_documents(
+        workspace, visit("REJUV:FACE,NECK", "PAINR:KNEES:4"), output=tmp_path, issued=ISSUED,
+    )  # fmt: skip
+    rejuv, painr, estimate = documents
+    assert "-REJUV-" in rejuv.docx.name and "-PAINR-" in painr.docx.name
+    assert estimate.docx.name.startswith("estimate-Ann-Lee-Q-")
+    number = estimate.document_id
+    assert rejuv.estimate_number == painr.estimate_number == number
+
+    totals = rows(estimate.docx)
+    lines = docx.Document(str(estimate.docx)).tables[1].rows[1:]
+    assert [row.cells[1].text for row in lines] == ["Face", "Neck", "Knees"]  # one estimate
+    # VAT once per rate: 20 % of the cosmetic lines, none on the therapeutic one
+    assert totals["VAT 20% on £1,806.67"] == "£361.33"
+    assert totals["Exempt from VAT: £480.00"] == "£0.00"
+    assert totals["Total"] == "£2,648.00" and len([k for k in totals if "Deposit" in k]) == 1
+    for form, treatment, areas in ((rejuv, "Skin rejuvenation", "Face and Neck"),
+                                   (painr, "Pain relief", "Knees")):  # fmt: skip
+        text = docx_text(form.docx)
+        assert f"(estimate {number}," in text and "£2,648.00" in text
+        paragraphs = docx_paragraphs(form.docx)
+        assert treatment in paragraphs and areas in paragraphs
+        # the cost table is the visit's: each line says which treatment it is for
+        cost = rows(form.docx)
+        assert cost["Skin rejuvenation: Face"] == "£1,250.00"
+        assert cost["Pain relief: Knees"] == "£480.00"
+    assert "Pain relief" not in docx_paragraphs(rejuv.docx)[:40]  # section 2 is its own
+
+
+def test_every_problem_of_every_treatment_is_reported_and_nothing_is_written(workspace, tmp_path):
+    bad = visit("REJUV:FACE,KNEES", "HAIR:SCLAP", date_of_birth="1985-02-30")
+    with pytest.raises(PlanError) as refused:
+        create_visit_documents(workspace, bad, output=tmp_path / "out", issued=ISSUED)
+    message = str(refused.value)
+    assert "REJUV:KNEES" in message and "HAIR:SCLAP: unknown area 'SCLAP'" in message
+    # the patient's details once, not once per form
+    assert message.count("the date of birth is not a day of the calendar") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_treatment_twice_or_written_wrongly_is_refused(workspace, tmp_path):
+    with pytest.raises(PlanError, match="REJUV is in the visit twice"):
+        create_visit_documents(workspace, visit("REJUV:FACE", "REJUV:NECK"), output=tmp_path)
+    with pytest.raises(PlanError, match="write a treatment as TREATMENT:AREA,AREA"):
+        PlannedTreatment.parse("REJUV")
+    with pytest.raises(PlanError, match="'REJUV:FACE:six'"):
+        PlannedTreatment.parse("REJUV:FACE:six")
+
+
+def test_the_visit_command(workspace, tmp_path, run):
+    result = run(
+        "--workspace", workspace.root, "visit", "--patient", "Zoë O'Brien & <Sons>", "--dob",
+        "1985-06-15", "--treatment", "REJUV:FACE,NECK:6", "--treatment", "HAIR:SCALP",
+        "-o", f"{tmp_path}/out/", "--pdf",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(written) == 6 and sum(name.endswith(".pdf") for name in written) == 3
+    again = run(
+        "--workspace", workspace.root, "visit", "--patient", "Zoë O'Brien & <Sons>", "--dob",
+        "1985-06-15", "--treatment", "REJUV:FACE,NECK:6", "--treatment", "HAIR:SCALP",
+        "-o", f"{tmp_path}/out/", "--date", "2026-03-02",
+    )  # fmt: skip
+    assert again.exit_code == 0  # new ids: nothing overwritten
+    assert len(list((tmp_path / "out").iterdir())) == 9
+
+
+def test_a_swiss_visit_pays_to_five_centimes_on_every_document(geneva, tmp_path):
+    path = geneva.workbook()
+    book = openpyxl.load_workbook(path)
+    book["Clinic"]["B9"], book["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
+    book.save(path)
+    *forms, estimate = create_visit_documents(
+        geneva, visit("REJUV:FACE,NECK", "HAIR:SCALP", patient="Léa Muller"), locale="fr_CH",
+        output=tmp_path, issued=ISSUED,
+    )  # fmt: skip
+    with (geneva.locales_dir / "fr" / "LC_MESSAGES" / "docgen.po").open("rb") as handle:
+        french = read_po(handle, locale="fr")
+    printed = rows(estimate.docx)
+
+    def amount(label: str) -> Decimal:
+        text = printed[french.get(label).string if label in french else label]
+        return parse_decimal(re.sub(r"[^\d',.-]", "", text), locale="fr_CH")
+
+    vat = next(label for label in printed if label.startswith("TVA"))
+    total = amount("Subtotal excluding VAT") + amount(vat)
+    assert amount("Total") == total
+    to_pay = amount("Total to pay")
+    assert to_pay % Decimal("0.05") == 0 and abs(to_pay - total) < Decimal("0.025")
+    to_pay = printed[french.get("Total to pay").string]
+    for form in forms:  # every form of the visit states the same amount to pay
+        assert to_pay in docx_text(form.docx)
