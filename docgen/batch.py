@@ -19,8 +19,8 @@ import json
 import multiprocessing
 import os
 import shutil
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,9 +31,15 @@ from openpyxl.utils import get_column_letter
 
 from docgen import __version__
 from docgen.catalogues import untranslated_error
-from docgen.consent import plan_consent
+from docgen.consent import ConsentPlan, plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
-from docgen.estimate import MOST_SESSIONS, new_document_id, parse_sessions
+from docgen.estimate import (
+    MOST_SESSIONS,
+    new_document_id,
+    parse_sessions,
+    plan_estimate,
+    plan_items,
+)
 from docgen.exceptions import DocgenError, FieldProblem, Message, OutputError, Problem
 from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter, is_locale_code
@@ -71,7 +77,7 @@ COLUMNS = {  # header → required
 }
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
-    "price_list_sha256", "inputs_sha256", "generated",
+    "price_list_sha256", "inputs_sha256", "generated", "visit",
 ]  # fmt: skip
 CHUNK = 25  # appointments per task
 
@@ -99,17 +105,24 @@ class Appointment:
 
     @property
     def folder(self) -> str:
-        """OUTPUT/<folder>: the reference and name, or the name and date of birth, so that a
-        row moving in the file (or a copy of a row) does not give the patient a new folder."""
-        label = self.ref or self.dob
-        name = f"{label}-{self.patient}" if label else self.patient
-        return safe_filename_part(name, fallback=f"row{self.row:04d}", max_length=80)
+        """OUTPUT/<folder>: the patient's visit (see patient_folder)."""
+        return patient_folder(self.row, self.patient, self.ref, self.dob)
+
+
+def patient_folder(row: int, patient: str, ref: str, dob: str) -> str:
+    """The folder of a patient's visit: the reference and name, or the name and date of
+    birth, so that a row moving in the file (or a copy of a row) does not give the patient a
+    new folder, and every row of one patient is one visit."""
+    label = ref or dob
+    name = f"{label}-{patient}" if label else patient
+    return safe_filename_part(name, fallback=f"row{row:04d}", max_length=80)
 
 
 @dataclass(frozen=True)
 class RowFailure:
     row: int
     problems: tuple[str, ...]  # plain messages, or FieldProblems that a page can translate
+    folder: str = ""  # the visit the row belongs to, when its patient could be read
 
     @property
     def reason(self) -> str:
@@ -128,6 +141,7 @@ class BatchDocument:
     price_list_sha256: str
     inputs_sha256: str
     generated: str
+    visit: str = ""  # the patient's visit: the folder its documents are in
     skipped: bool = False
 
 
@@ -308,7 +322,10 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             )
         )
         if problems:
-            yield RowFailure(row, tuple(problems))
+            folder = patient_folder(
+                row, record.get("patient", ""), record.get("ref", ""), record.get("dob", "")
+            )
+            yield RowFailure(row, tuple(problems), folder)
             continue
         yield Appointment(
             row=row,
@@ -384,8 +401,59 @@ class _Renderer:
             translated_names=self.formatter(appointment.locale).translations.translation_of,
         )
 
-    def inputs_checksum(self, appointment: Appointment, kind: str) -> str:
+    def visit_seed(self, rows: Visit) -> str | None:
+        """The visit's estimate number, from all of its rows."""
+        if len(rows) == 1:
+            return self.seed(rows[0])
+        fields = [_row_free(row) for row in rows]
+        return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
+
+    def plan_visit(self, rows: Visit) -> dict[int, ConsentPlan]:
+        """Each row's plan. The rows of one patient share one estimate, numbered from all of
+        them; a row that cannot be planned refuses the whole visit (_VisitRefused)."""
+        if len(rows) == 1:
+            return {rows[0].row: self.plan(rows[0])}
+        failures, plans = [], {}
+        for appointment in rows:
+            try:
+                plans[appointment.row] = self.plan(appointment)
+            except DocgenError as error:
+                failures.append(RowFailure(appointment.row, _problems(error)))
+        first_of: dict[str, int] = {}
+        for appointment in rows:
+            code = appointment.treatment.strip().upper()
+            if code in first_of:
+                message = N_(
+                    "%(code)s is already in this patient's visit (row %(row)s): give all of its "
+                    "areas in one row"
+                )
+                problem = FieldProblem("treatment", message, code=code, row=first_of[code])
+                failures.append(RowFailure(appointment.row, (problem,)))
+            first_of.setdefault(code, appointment.row)
+        if len({appointment.locale for appointment in rows}) > 1:
+            message = N_(
+                "the rows of one patient's visit are written in one language: give them all "
+                "the same Locale"
+            )
+            failures.append(RowFailure(rows[-1].row, (FieldProblem("locale", message),)))
+        if failures:
+            raise _VisitRefused(rows, failures)
+        items = [item for r in rows for item in plan_items(r.treatment, r.areas, r.sessions)]
+        try:
+            estimate = plan_estimate(
+                self.price_list, items, issued=self.issued,
+                number=new_document_id(self.issued, "Q", self.visit_seed(rows)),
+                translated_names=self.formatter(rows[0].locale).translations.translation_of,
+            )  # fmt: skip
+        except DocgenError as error:
+            raise _VisitRefused(rows, [RowFailure(rows[0].row, _problems(error))]) from None
+        return {row: replace(plan, estimate=estimate) for row, plan in plans.items()}
+
+    def inputs_checksum(self, appointment: Appointment, kind: str, rows: Visit = ()) -> str:
+        """What a document is made from: its row, and a visit's other rows (its estimate)."""
         fields = {**_row_free(appointment), "document": kind}
+        if len(rows) > 1:
+            fields["visit"] = [_row_free(row) for row in rows]
         fields["template"] = self.template(kind).checksum
         fields["price_list"] = self.price_list.checksum
         fields["catalogues"] = self.catalogues
@@ -393,8 +461,9 @@ class _Renderer:
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
     def render(
-        self, appointment: Appointment, kind: str, plan, fmt: Formatter, inputs: str
-    ) -> bytes:
+        self, appointment: Appointment, kind: str, plan, fmt: Formatter, inputs: str,
+        cite_estimate: bool,
+    ) -> bytes:  # fmt: skip
         template = self.template(kind)
         fmt.missing.clear()
         if kind == "consent":
@@ -403,7 +472,7 @@ class _Renderer:
             reads = appointment.patient_language
             context = consent_context(
                 plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None,
-                cite_estimate="estimate" in appointment.documents,
+                cite_estimate=cite_estimate,
             )  # fmt: skip
         else:
             estimate = plan.estimate
@@ -418,6 +487,43 @@ class _Renderer:
         if fmt.missing:
             raise untranslated_error(self.workspace, fmt.locale, fmt.missing)
         return data
+
+
+Visit = tuple[Appointment, ...]  # the rows of one patient, in row order
+
+
+class _VisitRefused(Exception):
+    """A visit with a row that cannot be made: it is refused whole, each row saying why."""
+
+    def __init__(self, rows: Visit, failures: list[RowFailure]):
+        super().__init__()
+        self.failures = _refused_visit(rows, failures)
+
+
+def _refused_visit(rows: Sequence[Appointment], failures: list[RowFailure]) -> list[RowFailure]:
+    """The failures of a visit's bad rows, and for each of its other rows, that it was not
+    made because of them."""
+    bad = sorted({failure.row for failure in failures})
+    message = N_("not made: this patient's visit has a row that cannot be made (row %(rows)s)")
+    shown = ", ".join(map(str, bad))
+    others = [
+        RowFailure(row.row, (Message(message, rows=shown),)) for row in rows if row.row not in bad
+    ]
+    return sorted(failures + others, key=lambda failure: failure.row)
+
+
+def _rows_in(chunk: list[Job]) -> int:
+    return sum(len(rows) for rows, _documents in chunk)
+
+
+def _file_part(appointment: Appointment) -> str:
+    """A visit's consent form is named after its treatment: consent-REJUV.docx."""
+    code = appointment.treatment.strip().upper()
+    return safe_filename_part(code, fallback=f"row{appointment.row:04d}")
+
+
+def _problems(error: DocgenError) -> tuple[str, ...]:
+    return tuple(map(_message, getattr(error, "problems", None) or (str(error),)))
 
 
 def _row_free(appointment: Appointment) -> dict:
@@ -480,25 +586,33 @@ def _message(problem: Problem | str) -> str:
     return problem if isinstance(problem, str) else str(problem)
 
 
-Job = tuple[Appointment, list[tuple[str, str, str]]]  # (kind, relative path, inputs checksum)
+# A visit's rows, and each document to make: (kind, relative path, inputs checksum, row)
+Job = tuple[Visit, list[tuple[str, str, str, int]]]
 
 
 def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFailure]:
-    """Check each appointment and make its documents: one plan per appointment, shared by its
-    consent form and estimate. A row that cannot be planned is one failure, with every reason."""
+    """Check each visit and make its documents: one plan per visit, shared by its consent
+    forms and its estimate. A row that cannot be planned refuses its visit, with every reason."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
-    for appointment, documents in jobs:
+    for rows, documents in jobs:
         try:
-            fmt = _worker.formatter(appointment.locale)
-            plan = _worker.plan(appointment)
-        except DocgenError as error:
-            problems = getattr(error, "problems", None) or (str(error),)
-            done.append(RowFailure(appointment.row, tuple(map(_message, problems))))
+            fmt = _worker.formatter(rows[0].locale)
+            plans = _worker.plan_visit(rows)
+        except _VisitRefused as refused:
+            done.extend(refused.failures)
             continue
-        for kind, relative, inputs in documents:
+        except DocgenError as error:
+            done.append(RowFailure(rows[0].row, _problems(error)))
+            continue
+        by_row = {appointment.row: appointment for appointment in rows}
+        cites = any(kind == "estimate" for kind, *_ in documents) or any(
+            "estimate" in appointment.documents for appointment in rows
+        )
+        for kind, relative, inputs, row in documents:
+            appointment = by_row[row]
             try:
-                data = _worker.render(appointment, kind, plan, fmt, inputs)
+                data = _worker.render(appointment, kind, plans[row], fmt, inputs, cites)
                 write_atomically(_worker.output_dir / relative, data, force, durable=False)
             except DocgenError as error:
                 done.append(RowFailure(appointment.row, (f"{kind}: {error}",)))
@@ -515,6 +629,7 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
                     price_list_sha256=_worker.price_list.checksum,
                     inputs_sha256=inputs,
                     generated=_worker.issued.isoformat(),
+                    visit=appointment.folder,
                 )
             )
     return done
@@ -641,7 +756,6 @@ def run_batch(
     checker = _Renderer(workspace, price_list, issued, output_dir)
     result = BatchResult(output_dir)
     manifest = _Manifest(output_dir)
-    folders: dict[str, int] = {}
     recorded_paths: set[str] = set()
 
     def present(relative: str, inputs: str, kind: str) -> BatchDocument | str:
@@ -678,67 +792,87 @@ def run_batch(
             reason = "was made from other details of this row (or other translations)"
         return f"{relative} already exists and {reason}; --force replaces it"
 
+    # Rows of one patient form one visit, in any order in the file: a first reading counts
+    # each patient's rows, so that a visit is made once its last row has been read.
+    rows_of = Counter(item.folder for item in iter_appointments(appointments_file))
+    waiting: dict[str, list[Appointment | RowFailure]] = {}
+
     def work() -> Iterator[Job]:
-        for appointment in itertools.chain([first], appointments):
-            if isinstance(appointment, RowFailure):
-                result.failures.append(appointment)
-                advance(1)
-                continue
-            if appointment.folder in folders:
-                row = folders[appointment.folder]
-                message = N_("same patient and reference as row %(row)s")
-                result.failures.append(
-                    RowFailure(appointment.row, (FieldProblem("ref", message, row=row),))
-                )
-                advance(1)
-                continue
-            folders[appointment.folder] = appointment.row
-            documents, kept, changed = [], [], []
-            for kind in appointment.documents:
-                relative = f"{appointment.folder}/{kind}.docx"
-                inputs = checker.inputs_checksum(appointment, kind)
-                target = output_dir / relative
-                if not target.exists():
-                    if pdf and not force and target.with_suffix(".pdf").exists():
-                        blocked = (
-                            f"{target.with_suffix('.pdf')} already exists without its .docx; "
-                            "--force replaces it"
-                        )
-                    else:
-                        blocked = None if pdf else pdf_beside(target)
-                    if blocked:
-                        result.failures.append(RowFailure(appointment.row, (blocked,)))
-                        continue
-                    documents.append((kind, relative, inputs))
-                    continue
-                found = present(relative, inputs, kind)
-                if isinstance(found, str):
-                    changed.append(((kind, relative, inputs), found))
-                else:
-                    kept.append(((kind, relative, inputs), found))
-            if force and changed:
-                # --force remakes a changed row whole: its form and estimate share a quote
-                # number. A row whose documents did not change is left as it is.
-                remade = [job for job, _found in changed + kept]
-                blocked = [] if pdf else [pdf_beside(output_dir / job[1]) for job in remade]
-                if any(blocked):
-                    reasons = tuple(reason for reason in blocked if reason)
-                    result.failures.append(RowFailure(appointment.row, reasons))
-                    documents = []
-                else:
-                    documents += remade
-            else:
-                for _job, why in changed:
-                    result.failures.append(RowFailure(appointment.row, (why,)))
-                for _job, found in kept:
-                    kept_document = replace(
-                        found, row=appointment.row, patient_ref=appointment.ref, skipped=True
+        for item in itertools.chain([first], appointments):
+            group = waiting.setdefault(item.folder, [])
+            group.append(item)
+            if len(group) == rows_of[item.folder]:
+                del waiting[item.folder]
+                yield from visit_jobs(sorted(group, key=lambda row: row.row))
+
+    def visit_jobs(group: list[Appointment | RowFailure]) -> Iterator[Job]:
+        failures = [item for item in group if isinstance(item, RowFailure)]
+        if failures:
+            rows = [item for item in group if isinstance(item, Appointment)]
+            result.failures.extend(_refused_visit(rows, failures))
+            advance(len(group))
+            return
+        rows: Visit = tuple(group)  # type: ignore[assignment]
+        folder = rows[0].folder
+        planned = []  # (kind, relative, row) of each document of the visit
+        for appointment in rows:
+            if "consent" in appointment.documents:
+                name = "consent" if len(rows) == 1 else f"consent-{_file_part(appointment)}"
+                planned.append(("consent", f"{folder}/{name}.docx", appointment))
+        estimate_for = next((a for a in rows if "estimate" in a.documents), None)
+        if estimate_for is not None:
+            planned.append(("estimate", f"{folder}/estimate.docx", estimate_for))
+        documents, kept, changed, blocked_rows = [], [], [], []
+        for kind, relative, appointment in planned:
+            inputs = checker.inputs_checksum(appointment, kind, rows)
+            job = (kind, relative, inputs, appointment.row)
+            target = output_dir / relative
+            if not target.exists():
+                if pdf and not force and target.with_suffix(".pdf").exists():
+                    blocked = (
+                        f"{target.with_suffix('.pdf')} already exists without its .docx; "
+                        "--force replaces it"
                     )
-                    finished([kept_document])
-            if documents:
-                yield appointment, documents
+                else:
+                    blocked = None if pdf else pdf_beside(target)
+                if blocked:
+                    blocked_rows.append(RowFailure(appointment.row, (blocked,)))
+                    continue
+                documents.append(job)
+                continue
+            found = present(relative, inputs, kind)
+            if isinstance(found, str):
+                changed.append((job, found))
             else:
-                advance(1)
+                kept.append((job, found))
+        if blocked_rows:
+            result.failures.extend(_refused_visit(rows, blocked_rows))
+            advance(len(rows))
+            return
+        if force and changed:
+            # --force remakes a changed visit whole: its forms and estimate share a quote
+            # number. A visit whose documents did not change is left as it is.
+            remade = [job for job, _found in changed + kept]
+            blocked = [] if pdf else [pdf_beside(output_dir / job[1]) for job in remade]
+            if any(blocked):
+                reasons = tuple(reason for reason in blocked if reason)
+                result.failures.append(RowFailure(rows[0].row, reasons))
+                documents = []
+            else:
+                documents += remade
+        else:
+            for job, why in changed:
+                result.failures.append(RowFailure(job[3], (why,)))
+            by_row = {appointment.row: appointment for appointment in rows}
+            for job, found in kept:
+                kept_document = replace(
+                    found, row=job[3], patient_ref=by_row[job[3]].ref, visit=folder, skipped=True
+                )
+                finished([kept_document])
+        if documents:
+            yield rows, documents
+        else:
+            advance(len(rows))
 
     def finished(items: list[BatchDocument | RowFailure], appointments: int = 0) -> None:
         for item in items:
@@ -765,7 +899,7 @@ def run_batch(
         chunks = _batched(work(), CHUNK)
         if jobs == 1:
             for chunk in chunks:
-                finished(_make_documents(chunk, force), len(chunk))
+                finished(_make_documents(chunk, force), _rows_in(chunk))
         else:
             with ProcessPoolExecutor(
                 max_workers=jobs,
@@ -775,7 +909,7 @@ def run_batch(
             ) as pool:
                 in_flight: deque = deque()
                 for chunk in chunks:
-                    in_flight.append((pool.submit(_make_documents, chunk, force), len(chunk)))
+                    in_flight.append((pool.submit(_make_documents, chunk, force), _rows_in(chunk)))
                     if len(in_flight) > 2 * jobs:
                         future, size = in_flight.popleft()
                         finished(future.result(), size)

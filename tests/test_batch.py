@@ -165,13 +165,18 @@ def test_rows_with_malformed_cells(tmp_path):
     assert failures[1].row == 3 and "documents invoice unknown" in failures[1].reason
 
 
-def test_same_patient_twice(tmp_path):
+def test_the_same_treatment_twice_in_a_visit_refuses_the_visit(tmp_path):
     header, rows = sample_rows()
     path = write_csv(tmp_path / "a.csv", header, [rows[0], rows[0]])
     result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
+    treatment = rows[0][header.index("Treatment")]
+    column = "ABCDEFGHIJ"[header.index("Treatment")]
     assert [(f.row, f.reason) for f in result.failures] == [
-        (3, "same patient and reference as row 2")
-    ]
+        (2, "not made: this patient's visit has a row that cannot be made (row 3)"),
+        (3, f"cell {column}3: {treatment} is already in this patient's visit (row 2): give all "
+            "of its areas in one row"),
+    ]  # fmt: skip
+    assert result.made == 0
 
 
 def test_a_failed_rerun_does_not_forget_documents(tmp_path, workspace, edit_workbook):
@@ -228,10 +233,9 @@ def test_rows_without_reference_keep_their_folder(tmp_path):
     carl = ["Carl Sun", "", "REJUV", "FACE", "consent"]
     write_csv(path, header, [carl, ann, bob, bob])  # a row inserted above, a row copied
     result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
-    assert (result.made, result.skipped) == (1, 2)
-    assert [(f.row, f.reason) for f in result.failures] == [
-        (5, "same patient and reference as row 4")
-    ]
+    assert (result.made, result.skipped) == (1, 1)
+    assert [f.row for f in result.failures] == [4, 5]  # Bob's visit names REJUV twice
+    assert (tmp_path / "out" / "Bob-Ray" / "consent.docx").is_file()  # the last run's, kept
 
 
 def test_a_pdf_left_without_its_docx_is_not_replaced(tmp_path):
@@ -346,3 +350,80 @@ def test_a_consent_form_alone_cites_no_quote(tmp_path):
         p for p in docx_paragraphs(made[3, "estimate"]) if p.startswith("Q-")
     )  # the estimate's number, as printed in its header table
     assert f"(estimate {number}," in "\n".join(docx_paragraphs(made[3, "consent"]))
+
+
+VISIT_HEADER = ["Patient", "Ref", "DOB", "Treatment", "Areas", "Sessions", "Documents"]
+
+
+def test_rows_of_one_patient_in_any_order_are_one_visit(tmp_path):
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE, NECK", "", ""],
+        ["Bob Ray", "P-2", "1970-01-01", "REJUV", "FACE", "", "consent, estimate"],
+        ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCALP", "4", ""],
+    ])  # fmt: skip
+    progress: list[int] = []
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, progress=progress.append)
+    assert result.ok and result.made == 5 and sum(progress) == 3
+    ann = tmp_path / "out" / "P-1-Ann-Lee"
+    assert sorted(p.name for p in ann.iterdir()) == [
+        "consent-HAIR.docx", "consent-REJUV.docx", "estimate.docx"
+    ]  # fmt: skip
+    estimate = docx.Document(str(ann / "estimate.docx"))
+    number = estimate.core_properties.identifier
+    areas = [row.cells[1].text for row in estimate.tables[1].rows[1:]]
+    assert areas == ["Face", "Neck", "Scalp"]  # one estimate, one deposit, for the visit
+    for form in ("consent-REJUV.docx", "consent-HAIR.docx"):
+        text = "\n".join(docx_paragraphs(ann / form))
+        assert f"(estimate {number}," in text
+    visits = {(d.path, d.row, d.visit) for d in read_manifest(tmp_path / "out")}
+    assert visits == {
+        ("P-1-Ann-Lee/consent-REJUV.docx", 2, "P-1-Ann-Lee"),
+        ("P-1-Ann-Lee/consent-HAIR.docx", 4, "P-1-Ann-Lee"),
+        ("P-1-Ann-Lee/estimate.docx", 2, "P-1-Ann-Lee"),
+        ("P-2-Bob-Ray/consent.docx", 3, "P-2-Bob-Ray"),
+        ("P-2-Bob-Ray/estimate.docx", 3, "P-2-Bob-Ray"),
+    }
+
+
+def test_a_visit_with_a_bad_row_is_refused_whole_naming_the_row(tmp_path):
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCLAP", "", ""],
+        ["Bob Ray", "P-2", "1970-01-01", "REJUV", "FACE", "", ""],
+        ["Ann Lee", "P-1", "1985-06-15", "LIPO", "ABDO", "six", ""],
+    ])  # fmt: skip
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
+    reasons = {f.row: f.reason for f in result.failures}
+    assert sorted(reasons) == [2, 3, 5]
+    assert "sessions 'six' is not a whole number" in reasons[5]
+    assert reasons[2] == "not made: this patient's visit has a row that cannot be made (row 5)"
+    assert result.made == 2 and not (tmp_path / "out" / "P-1-Ann-Lee").exists()
+    fixed = write_csv(tmp_path / "fixed.csv", VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCLAP", "", ""],
+    ])  # fmt: skip
+    refused = run_batch(Workspace.open(), fixed, tmp_path / "out2", jobs=1)
+    reasons = {f.row: f.reason for f in refused.failures}
+    assert "unknown area 'SCLAP'" in reasons[3] and "(row 3)" in reasons[2]
+
+
+def test_force_remakes_only_the_visit_that_changed(tmp_path):
+    rows = [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCALP", "", ""],
+        ["Bob Ray", "P-2", "1970-01-01", "REJUV", "FACE", "", ""],
+    ]
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, rows)
+    out = tmp_path / "out"
+    assert run_batch(Workspace.open(), path, out, jobs=1, issued=dt.date(2026, 3, 2)).ok
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
+    rows[1][5] = "4"  # Ann's scalp: 4 sessions instead of the course
+    write_csv(path, VISIT_HEADER, rows)
+    kept_back = run_batch(Workspace.open(), path, out, jobs=1, issued=dt.date(2026, 3, 2))
+    assert sorted(f.row for f in kept_back.failures) == [2, 2, 3]  # each of its 3 documents
+    remade = run_batch(Workspace.open(), path, out, jobs=1, force=True,
+                       issued=dt.date(2026, 3, 2))  # fmt: skip
+    assert remade.ok and (remade.made, remade.skipped) == (3, 2)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
+    for document, data in before.items():
+        assert (after[document] == data) == document.parts[0].startswith("P-2"), document

@@ -495,7 +495,7 @@ def test_batch_row_problems_are_in_the_clinics_language(workspace, output, edit_
     assert "<td>Non fait : cellule B2 : la date de naissance est dans le futur</td>" in page
     expected = "cellule E3 : le nombre de séances « lots » n'est pas un nombre entier de 1 à 9999"
     assert f"<td>Non fait : {expected}</td>" in page
-    assert "même patient et même référence qu'à la ligne 2" in page
+    assert "REJUV figure déjà dans la visite de ce patient (ligne 2)" in page
     assert "date of birth" not in page and "whole number" not in page
 
 
