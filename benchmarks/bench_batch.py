@@ -33,7 +33,8 @@ from pathlib import Path
 
 from docxtpl import DocxTemplate
 
-from docgen.batch import _Renderer, read_appointments, run_batch
+from docgen.appointments import read_appointments
+from docgen.batch import _Renderer, run_batch
 from docgen.documents import DocumentInfo, consent_context
 from docgen.pdf import convert_to_pdf, find_soffice
 from docgen.pricing import load_price_list

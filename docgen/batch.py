@@ -1,19 +1,16 @@
 """`docgen batch`: tomorrow's appointments from a spreadsheet, every document at once.
 
-Every row is validated first; a bad row is reported with its number and reason and does not
-stop the others. Good rows are rendered by `jobs` worker processes, each preparing the
-templates once. Documents go to OUTPUT/<reference or row>-<patient>/<document>.docx, and a
-manifest records, for each document, its row, patient reference, locale, the checksums of
-its template and price list, the checksum of the inputs it was made from and its own SHA-256.
-Running the same batch again skips every document that is present and unchanged.
+Rows are read by docgen.appointments; the rows of one patient form one visit. A bad row is
+reported with its number and reason and does not stop the other visits. Good visits are
+rendered by `jobs` worker processes, each preparing the templates once. Documents go to
+OUTPUT/<reference or date of birth>-<patient>/, and docgen.manifest records what each was made
+from, so that running the same batch again skips every document that is present and unchanged.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import itertools
 import json
 import multiprocessing
@@ -25,124 +22,42 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import openpyxl
 from babel import Locale
-from openpyxl.utils import get_column_letter
 
 from docgen import __version__
+from docgen.appointments import (
+    Appointment,
+    RowFailure,
+    column_letters,
+    iter_appointments,
+    located,
+)
 from docgen.catalogues import untranslated_error
 from docgen.consent import ConsentPlan, plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import (
-    MOST_SESSIONS,
     new_document_id,
-    parse_sessions,
     plan_estimate,
     plan_items,
 )
-from docgen.exceptions import DocgenError, FieldProblem, Message, OutputError, Problem
-from docgen.generate import DOCUMENT_KINDS, formatter_for, reproducible_seed, when_issued
-from docgen.i18n import N_, Formatter, is_locale_code
-from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
+from docgen.exceptions import DocgenError, FieldProblem, Message, Problem
+from docgen.generate import formatter_for, reproducible_seed, when_issued
+from docgen.i18n import N_, Formatter
+from docgen.manifest import BatchDocument, Manifest, read_manifest, sha256_of
 from docgen.output import (
     TEMPORARY_PREFIX,
-    csv_safe,
-    csv_value,
-    make_private_folder,
     pdf_beside,
     safe_filename_part,
     write_atomically,
 )
-from docgen.patient import LONGEST_TEXT, text_problems
 from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
-from docgen.pricing import PriceList, load_price_list, normalise_header
+from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent
 from docgen.render import DocumentTemplate
 from docgen.verify import MANIFEST, verify_content
 from docgen.workspace import Workspace
 
-COLUMNS = {  # header → required
-    "patient": True,
-    "dob": False,
-    "ref": False,
-    "locale": False,
-    "treatment": True,
-    "areas": True,
-    "sessions": False,
-    "practitioner": False,
-    "interpreter": False,
-    "patient language": False,
-    "documents": False,
-    "allow minor": False,
-}
-MANIFEST_FIELDS = [
-    "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
-    "price_list_sha256", "inputs_sha256", "generated", "visit",
-]  # fmt: skip
 CHUNK = 25  # appointments per task
-
-
-class BatchError(DocgenError):
-    """Raised when the appointments file as a whole cannot be used (unreadable, no rows,
-    missing columns); problems with single rows are reported per row instead."""
-
-
-@dataclass(frozen=True)
-class Appointment:
-    row: int
-    patient: str
-    treatment: str
-    areas: tuple[str, ...]
-    dob: str = ""
-    ref: str = ""
-    locale: str = ""
-    sessions: int | None = None
-    practitioner: str = ""
-    interpreter: str = ""
-    patient_language: str = ""  # when it is not the documents' language
-    documents: tuple[str, ...] = DOCUMENT_KINDS
-    allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
-
-    @property
-    def folder(self) -> str:
-        """OUTPUT/<folder>: the patient's visit (see patient_folder)."""
-        return patient_folder(self.row, self.patient, self.ref, self.dob)
-
-
-def patient_folder(row: int, patient: str, ref: str, dob: str) -> str:
-    """The folder of a patient's visit: the reference and name, or the name and date of
-    birth, so that a row moving in the file (or a copy of a row) does not give the patient a
-    new folder, and every row of one patient is one visit."""
-    label = ref or dob
-    name = f"{label}-{patient}" if label else patient
-    return safe_filename_part(name, fallback=f"row{row:04d}", max_length=80)
-
-
-@dataclass(frozen=True)
-class RowFailure:
-    row: int
-    problems: tuple[str, ...]  # plain messages, or FieldProblems that a page can translate
-    folder: str = ""  # the visit the row belongs to, when its patient could be read
-
-    @property
-    def reason(self) -> str:
-        return "; ".join(self.problems)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchDocument:
-    row: int
-    document: str
-    patient_ref: str
-    locale: str
-    path: str  # relative to the batch's output folder
-    sha256: str
-    template_sha256: str
-    price_list_sha256: str
-    inputs_sha256: str
-    generated: str
-    visit: str = ""  # the patient's visit: the folder its documents are in
-    skipped: bool = False
 
 
 @dataclass
@@ -171,179 +86,6 @@ class BatchResult:
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-
-Record = tuple[int, dict[str, str], dict[str, str]]  # row, {header: text}, {header: column}
-
-
-def _records(path: Path) -> Iterator[Record]:
-    """(row number, {normalised header: text}, {header: column letter}) for every non-blank
-    row of a .xlsx or .csv; the letters are the same dict for every row."""
-    if path.suffix.lower() == ".csv":
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise BatchError(
-                f"{path.name} is not UTF-8 text (byte {error.start}); save it as "
-                "'CSV UTF-8' from Excel or LibreOffice"
-            ) from None
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:  # a single column, or too little text to tell: plain commas
-            dialect = csv.excel
-        values = ([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect))
-        yield from _rows(path, values)
-    else:
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises whatever its parsers meet
-            raise BatchError(
-                f"{path.name} is neither a .csv file nor an Excel workbook that can be opened "
-                f"({type(error).__name__})"
-            ) from None
-        try:
-            values = (
-                ["" if cell is None else _cell_text(cell) for cell in row]
-                for row in workbook.worksheets[0].iter_rows(values_only=True)
-            )
-            yield from _rows(path, values)
-        finally:
-            workbook.close()
-
-
-def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[Record]:
-    header = next(values, None)
-    if not header or not any(header):
-        raise BatchError(f"{path.name} is empty: expected a header row and one row per patient")
-    headers = [normalise_header(h) for h in header]
-    missing = [name for name, required in COLUMNS.items() if required and name not in headers]
-    if missing:
-        # The cells found are not repeated: without a header row they would be a patient's.
-        raise BatchError(
-            f"{path.name}: missing column(s) {', '.join(missing)} in the first row, which must "
-            "name the columns (Patient, Treatment, Areas, …)"
-        )
-    columns = {h: get_column_letter(i) for i, h in enumerate(headers, start=1) if h in COLUMNS}
-    for number, row in enumerate(values, start=2):
-        if any(row):
-            record = {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
-            yield number, record, columns
-
-
-def _cell_text(value: object) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
-
-
-def read_appointments(path: str | Path) -> tuple[list[Appointment], list[RowFailure]]:
-    """The appointments of a .xlsx (first sheet) or .csv file, and the rows that are not
-    even well-formed (sessions that are not a number, an unknown document kind)."""
-    appointments, failures = [], []
-    for item in iter_appointments(path):
-        (failures if isinstance(item, RowFailure) else appointments).append(item)
-    return appointments, failures
-
-
-def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
-    """One appointment, or the reason its row is not well-formed, per row, read as needed."""
-    try:
-        yield from _appointments(Path(path))
-    except BatchError:
-        raise
-    except Exception as error:  # csv and openpyxl raise many kinds on a damaged file
-        raise BatchError(
-            f"{Path(path).name} could not be read to the end ({type(error).__name__}); save it "
-            "again from Excel or LibreOffice"
-        ) from None
-
-
-def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
-    if not path.is_file():
-        raise BatchError(f"{path} not found")
-    too_big = oversized_file(path, MAX_APPOINTMENTS_BYTES, "a list of appointments") or (
-        oversized_package(path, MAX_APPOINTMENTS_BYTES, "a list of appointments")
-    )
-    if too_big:
-        raise BatchError(f"{path.name} {too_big}")
-    empty = True
-    for row, record, columns in _records(path):
-        empty = False
-        problems = []
-        sessions = record.get("sessions", "")
-        if sessions and parse_sessions(sessions) is None:
-            message = N_(
-                "cell %(cell)s: sessions '%(value)s' is not a whole number from 1 to %(most)s"
-            )
-            cell = f"{columns['sessions']}{row}"
-            problems.append(
-                FieldProblem("sessions", message, cell=cell, value=sessions, most=MOST_SESSIONS)
-            )
-        documents = tuple(d.lower() for d in _split(record.get("documents", "")))
-        unknown = [d for d in documents if d not in DOCUMENT_KINDS]
-        if unknown:
-            message = N_(
-                "cell %(cell)s: documents %(unknown)s unknown; use consent and/or estimate"
-            )
-            cell = f"{columns['documents']}{row}"
-            problems.append(
-                FieldProblem("documents", message, cell=cell, unknown=", ".join(unknown))
-            )
-        patient_language = record.get("patient language", "").strip().replace("-", "_")
-        if patient_language and not is_locale_code(patient_language):
-            message = N_(
-                "cell %(cell)s: patient language '%(value)s' is not a language code such as pl "
-                "or pt_BR"
-            )
-            cell = f"{columns['patient language']}{row}"
-            problems.append(
-                FieldProblem("patient_language", message, cell=cell, value=patient_language)
-            )
-        allow_minor = record.get("allow minor", "").strip().lower()
-        if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
-            message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
-            cell = f"{columns['allow minor']}{row}"
-            problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
-        problems.extend(
-            text_problems(
-                **{
-                    field: record.get(field, "").strip()
-                    for field in LONGEST_TEXT
-                    if field != "patient"
-                }
-            )
-        )
-        if problems:
-            folder = patient_folder(
-                row, record.get("patient", ""), record.get("ref", ""), record.get("dob", "")
-            )
-            yield RowFailure(row, tuple(problems), folder)
-            continue
-        yield Appointment(
-            row=row,
-            patient=record.get("patient", ""),
-            treatment=record.get("treatment", ""),
-            areas=_split(record.get("areas", "")),
-            dob=record.get("dob", ""),
-            ref=record.get("ref", ""),
-            locale=record.get("locale", ""),
-            sessions=parse_sessions(sessions),
-            practitioner=record.get("practitioner", ""),
-            interpreter=record.get("interpreter", ""),
-            patient_language=patient_language,
-            documents=documents or DOCUMENT_KINDS,
-            allow_minor=allow_minor in ("yes", "y", "true", "1"),
-        )
-    if empty:
-        raise BatchError(f"{path.name} has a header row but no appointments")
 
 
 # --- one worker's state ----------------------------------------------------------------------
@@ -468,7 +210,8 @@ class _Renderer:
         fmt.missing.clear()
         if kind == "consent":
             document_id = new_document_id(self.issued, "C", self.seed(appointment))
-            info = DocumentInfo(document_id, template.version, self.issued, self.generated)
+            visit = plan.estimate.number if cite_estimate else ""
+            info = DocumentInfo(document_id, template.version, self.issued, self.generated, visit)
             reads = appointment.patient_language
             context = consent_context(
                 plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None,
@@ -476,7 +219,9 @@ class _Renderer:
             )  # fmt: skip
         else:
             estimate = plan.estimate
-            info = DocumentInfo(estimate.number, template.version, self.issued, self.generated)
+            info = DocumentInfo(
+                estimate.number, template.version, self.issued, self.generated, estimate.number
+            )
             context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
         data = template.render(
             context,
@@ -553,35 +298,6 @@ def _initialise(
         _worker = _Renderer(workspace, price_list, issued, output_dir)
 
 
-# The column of a file that each input a problem is about (FieldProblem.field) comes from.
-FIELD_COLUMNS = {
-    "patient": "patient", "dob": "dob", "ref": "ref", "locale": "locale",
-    "treatment": "treatment", "area": "areas", "sessions": "sessions",
-}  # fmt: skip
-
-
-def _located(failure: RowFailure, columns: dict[str, str]) -> RowFailure:
-    """A row's problems with the cell each is about, where the file has that column."""
-
-    def locate(problem: str) -> str:
-        header = FIELD_COLUMNS.get(getattr(problem, "field", ""))
-        if header not in columns:
-            return problem
-        cell = f"{columns[header]}{failure.row}"
-        return Message(N_("cell %(cell)s: %(problem)s"), cell=cell, problem=problem)
-
-    return replace(failure, problems=tuple(map(locate, failure.problems)))
-
-
-def _columns(path: Path) -> dict[str, str]:
-    """{header: column letter} of an appointments file already read once without error."""
-    records = _records(path)
-    try:
-        return next(records, (0, {}, {}))[2]
-    finally:
-        records.close()  # closes the workbook now (an open file cannot be removed on Windows)
-
-
 def _message(problem: Problem | str) -> str:
     return problem if isinstance(problem, str) else str(problem)
 
@@ -636,61 +352,6 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
 
 
 # --- the batch --------------------------------------------------------------------------------
-
-
-def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
-    """The documents a batch's manifest records, in its order."""
-    path = Path(output_dir) / MANIFEST
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        documents = []
-        for record in csv.DictReader(handle):
-            values = {name: csv_value(value) for name, value in record.items()}
-            documents.append(BatchDocument(**{**values, "row": int(values["row"])}))
-        return documents
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def count_appointments(appointments_file: str | Path) -> int:
-    """How many appointments a batch holds (for a progress bar); 0 if it cannot be read."""
-    try:
-        return sum(1 for item in iter_appointments(appointments_file))
-    except DocgenError:
-        return 0
-
-
-class _Manifest:
-    """The manifest, written row by row as documents are made (so a batch of any size holds
-    none of them in memory) and put in place when the batch ends."""
-
-    def __init__(self, output_dir: Path):
-        self.path = output_dir / MANIFEST
-        self.partial = output_dir / f".{MANIFEST}.partial"
-        try:
-            make_private_folder(output_dir)
-            descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
-        except OSError as error:
-            raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
-        self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
-        self.writer.writeheader()
-        self.rows = 0
-
-    def add(self, document: BatchDocument) -> None:
-        self.writer.writerow({name: csv_safe(getattr(document, name)) for name in MANIFEST_FIELDS})
-        self.rows += 1
-
-    def close(self, keep: bool) -> None:
-        self.handle.close()
-        if keep:
-            self.partial.chmod(0o600)
-            os.replace(self.partial, self.path)
-        else:
-            self.partial.unlink(missing_ok=True)
 
 
 def _remove_leftovers(output_dir: Path) -> None:
@@ -750,12 +411,12 @@ def run_batch(
         find_soffice()
     appointments = iter_appointments(appointments_file)
     first = next(appointments)  # a file that cannot be used fails here, before anything is made
-    columns = _columns(Path(appointments_file))
+    columns = column_letters(Path(appointments_file))
     _remove_leftovers(output_dir)
     previous = {document.path: document for document in read_manifest(output_dir)}
     checker = _Renderer(workspace, price_list, issued, output_dir)
     result = BatchResult(output_dir)
-    manifest = _Manifest(output_dir)
+    manifest = Manifest(output_dir)
     recorded_paths: set[str] = set()
 
     def present(relative: str, inputs: str, kind: str) -> BatchDocument | str:
@@ -765,7 +426,7 @@ def run_batch(
         target = output_dir / relative
         recorded = previous.get(relative)
         if recorded is not None:
-            changed = recorded.sha256 != _sha256(target)
+            changed = recorded.sha256 != sha256_of(target)
             if not changed and recorded.inputs_sha256 == inputs:
                 return recorded
             price_list_then, template_then = recorded.price_list_sha256, recorded.template_sha256
@@ -775,7 +436,7 @@ def run_batch(
             if not changed and check.properties.get("docgen.inputs-sha256") == inputs:
                 return BatchDocument(
                     row=0, document=kind, patient_ref="", locale=check.properties["docgen.locale"],
-                    path=relative, sha256=_sha256(target),
+                    path=relative, sha256=sha256_of(target),
                     template_sha256=checker.template(kind).checksum,
                     price_list_sha256=check.properties["docgen.price-list-sha256"],
                     inputs_sha256=inputs, generated=check.properties["docgen.generated"][:10],
@@ -877,7 +538,7 @@ def run_batch(
     def finished(items: list[BatchDocument | RowFailure], appointments: int = 0) -> None:
         for item in items:
             if isinstance(item, RowFailure):
-                result.failures.append(_located(item, columns))
+                result.failures.append(located(item, columns))
                 continue
             manifest.add(item)
             recorded_paths.add(item.path)

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from docgen import __version__
-from docgen.batch import count_appointments, run_batch
+from docgen.appointments import count_appointments
+from docgen.batch import run_batch
 from docgen.catalogues import (
     catalogue_status,
     compile_catalogues,
@@ -413,6 +414,8 @@ def verify(files: tuple[Path, ...]) -> None:
     for result in results:
         mark = "✓" if result.unchanged else "✗"
         label = f" [{result.document_id}]" if result.document_id else ""
-        click.echo(f"{mark} {result.path}{label}: {result.message}")
+        visit = result.properties.get("docgen.visit", "")
+        of_visit = f", of the visit of estimate {visit}" if visit else ""
+        click.echo(f"{mark} {result.path}{label}: {result.message}{of_visit}")
     if not all(result.unchanged for result in results):
         raise SystemExit(1)

@@ -61,6 +61,7 @@ class DocumentInfo:
     template_version: str
     issued: dt.date
     generated: dt.datetime | None = None  # default: midnight (UTC) of the issue date
+    visit: str = ""  # the number of the estimate of the visit the document belongs to
 
     def properties(
         self, price_list: PriceList, fmt: Formatter, inputs_checksum: str = ""
@@ -72,6 +73,7 @@ class DocumentInfo:
             price_list_checksum=price_list.checksum,
             generated=self.generated or dt.datetime.combine(self.issued, dt.time(), dt.UTC),
             inputs_checksum=inputs_checksum,
+            visit=self.visit,
         )
 
 

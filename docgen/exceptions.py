@@ -174,3 +174,8 @@ class UntranslatedError(DocgenError):
             "run 'docgen i18n compile'."
         )
         super().__init__("\n".join(lines))
+
+
+class BatchError(DocgenError):
+    """Raised when the appointments file as a whole cannot be used (unreadable, no rows,
+    missing columns); problems with single rows are reported per row instead."""

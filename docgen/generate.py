@@ -243,7 +243,7 @@ def create_estimate(
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
-    info = DocumentInfo(estimate.number, template.version, issued, generated)
+    info = DocumentInfo(estimate.number, template.version, issued, generated, estimate.number)
     context = estimate_context(estimate, fmt, patient=patient, info=info)
     translations = None
     if clinic is not None:
@@ -346,7 +346,8 @@ def create_consent(
     for_treatment = f"-{safe_filename_part(plan.treatment.code)}" if visit_estimate else ""
     default_name = f"consent-{safe_filename_part(patient)}{for_treatment}-{document_id}.docx"
     target = _prepare_target(output, default_name, pdf, force)
-    info = DocumentInfo(document_id, template.version, issued, generated)
+    visit = plan.estimate.number if cite_estimate else ""
+    info = DocumentInfo(document_id, template.version, issued, generated, visit)
     reads = parse_locale(patient_language) if patient_language else fmt.locale
     cited = dict(patient_language=reads, cite_estimate=cite_estimate)
     context = consent_context(plan, fmt, info=info, **cited)

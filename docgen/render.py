@@ -252,6 +252,7 @@ class DocumentProperties:
     price_list_checksum: str
     generated: dt.datetime
     inputs_checksum: str = ""  # what a batch made the document from, to recognise it later
+    visit: str = ""  # the estimate of the patient's visit: the documents given together
 
 
 CUSTOM_PROPERTIES = "docProps/custom.xml"
@@ -330,6 +331,8 @@ def _custom_properties_xml(properties: DocumentProperties, checksum: str) -> byt
     }
     if properties.inputs_checksum:
         values["docgen.inputs-sha256"] = properties.inputs_checksum
+    if properties.visit:
+        values["docgen.visit"] = properties.visit
     for pid, (name, value) in enumerate(values.items(), start=2):
         element = etree.SubElement(
             root,
@@ -411,24 +414,34 @@ class _Prepared:
     package: bytes  # the members no document rewrites, compressed
     digests: dict[str, str]  # their SHA-256, for the content checksum
     styles: Any  # word/styles.xml, whose default language each document sets to its own
-    styles_by_language: dict[str, bytes] = field(default_factory=dict)
+    by_language: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)
 
-    def styles_in(self, language: str) -> bytes:
+    def package_in(self, language: str) -> tuple[bytes, dict[str, str]]:
+        """The kept members and the styles for documents in one language, compressed once
+        (the styles are as large as a document's text), and the SHA-256 of each member."""
+        if language not in self.by_language:
+            styles = self._styles_in(language)
+            package = io.BytesIO(self.package)
+            with zipfile.ZipFile(package, "a") as target:
+                target.writestr(_member(STYLES), styles, compresslevel=FAST_COMPRESSION)
+            digests = {**self.digests, STYLES: hashlib.sha256(styles).hexdigest()}
+            self.by_language[language] = (package.getvalue(), digests)
+        return self.by_language[language]
+
+    def _styles_in(self, language: str) -> bytes:
         """The styles with the document's language as the default of every text: LibreOffice
         and Word hyphenate by it ('Berührungs-empfindlichkeit', never 'Berührungsempfindlichk|
         eit'), and spell-check by it."""
-        if language not in self.styles_by_language:
-            styles = copy.deepcopy(self.styles)
-            defaults = styles.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr")
-            if defaults is not None:
-                lang = defaults.find(f"{_W}lang")
-                if lang is None:
-                    lang = etree.SubElement(defaults, f"{_W}lang")
-                lang.set(f"{_W}val", language)
-                lang.set(f"{_W}eastAsia", language)
-                lang.set(f"{_W}bidi", language)  # the language of right-to-left text too
-            self.styles_by_language[language] = serialize_part_xml(styles)
-        return self.styles_by_language[language]
+        styles = copy.deepcopy(self.styles)
+        defaults = styles.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr")
+        if defaults is not None:
+            lang = defaults.find(f"{_W}lang")
+            if lang is None:
+                lang = etree.SubElement(defaults, f"{_W}lang")
+            lang.set(f"{_W}val", language)
+            lang.set(f"{_W}eastAsia", language)
+            lang.set(f"{_W}bidi", language)  # the language of right-to-left text too
+        return serialize_part_xml(styles)
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -674,12 +687,12 @@ class DocumentTemplate:
             if right_to_left:
                 _mirror_filled_in(element, laid_out)
             members[member] = serialize_part_xml(element)
-        members[STYLES] = prepared.styles_in(language_tag(properties.locale))
+        package_bytes, digests = prepared.package_in(language_tag(properties.locale))
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
-        checksum = content_checksum(members, prepared.digests)
+        checksum = content_checksum(members, digests)
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, checksum)
-        package = io.BytesIO(prepared.package)
+        package = io.BytesIO(package_bytes)
         with zipfile.ZipFile(package, "a") as target:
             for member, data in members.items():
                 # the level must be given here: a ZipInfo ignores the archive's compresslevel

@@ -14,9 +14,12 @@ from babel import Locale
 from click.testing import CliRunner
 from conftest import docx_paragraphs, pdf_text
 
-from docgen.batch import BatchError, read_appointments, read_manifest, run_batch
+from docgen.appointments import read_appointments
+from docgen.batch import run_batch
 from docgen.cli import main
+from docgen.exceptions import BatchError
 from docgen.i18n import load_translations
+from docgen.manifest import read_manifest
 from docgen.workspace import Workspace
 
 SAMPLE = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"

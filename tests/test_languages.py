@@ -18,11 +18,11 @@ from babel.numbers import format_percent
 from click.testing import CliRunner
 from conftest import FRENCH, GERMAN, docx_text, money
 
-from docgen.batch import read_manifest
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
 from docgen.exceptions import TemplateError, UntranslatedError
 from docgen.generate import create_consent, create_patient_documents, estimate_preview
+from docgen.manifest import read_manifest
 from docgen.web import create_app
 from docgen.workspace import Workspace, init_workspace
 

@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from conftest import HOSTILE_NAME, descendants, docx_text, pdf_text, processes
 from test_batch import sample_rows, write_csv
 
-from docgen.batch import read_manifest
 from docgen.cli import main
 from docgen.exceptions import PdfError, PlanError
 from docgen.generate import create_consent
+from docgen.manifest import read_manifest
 from docgen.patient import LONGEST_TEXT
 from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
 from docgen.web import create_app

@@ -126,3 +126,15 @@ def test_a_swiss_visit_pays_to_five_centimes_on_every_document(geneva, tmp_path)
     to_pay = printed[french.get("Total to pay").string]
     for form in forms:  # every form of the visit states the same amount to pay
         assert to_pay in docx_text(form.docx)
+
+
+def test_verify_names_the_visit_each_document_belongs_to(workspace, tmp_path, run):
+    *forms, estimate = create_visit_documents(
+        workspace, visit("REJUV:FACE", "HAIR:SCALP"), output=tmp_path, issued=ISSUED
+    )
+    result = run("verify", *(document.docx for document in (*forms, estimate)))
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 3
+    assert all(line.endswith(f", of the visit of estimate {estimate.document_id}")
+               for line in lines)  # fmt: skip

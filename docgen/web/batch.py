@@ -14,7 +14,8 @@ from pathlib import Path
 
 from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
 
-from docgen.batch import RowFailure, count_appointments, run_batch
+from docgen.appointments import RowFailure, count_appointments
+from docgen.batch import run_batch
 from docgen.exceptions import DocgenError, translated
 from docgen.output import safe_filename_part
 from docgen.pdf import libreoffice_available

@@ -1,0 +1,290 @@
+"""Reading an appointments file (.xlsx or .csv): one Appointment per well-formed row, or the
+reasons a row is not (its cells named), read as the batch goes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+
+from docgen.estimate import MOST_SESSIONS, parse_sessions
+from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message
+from docgen.generate import DOCUMENT_KINDS
+from docgen.i18n import N_, is_locale_code
+from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
+from docgen.output import safe_filename_part
+from docgen.patient import LONGEST_TEXT, text_problems
+from docgen.pricing import normalise_header
+
+COLUMNS = {  # header → required
+    "patient": True,
+    "dob": False,
+    "ref": False,
+    "locale": False,
+    "treatment": True,
+    "areas": True,
+    "sessions": False,
+    "practitioner": False,
+    "interpreter": False,
+    "patient language": False,
+    "documents": False,
+    "allow minor": False,
+}
+
+
+@dataclass(frozen=True)
+class Appointment:
+    row: int
+    patient: str
+    treatment: str
+    areas: tuple[str, ...]
+    dob: str = ""
+    ref: str = ""
+    locale: str = ""
+    sessions: int | None = None
+    practitioner: str = ""
+    interpreter: str = ""
+    patient_language: str = ""  # when it is not the documents' language
+    documents: tuple[str, ...] = DOCUMENT_KINDS
+    allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
+
+    @property
+    def folder(self) -> str:
+        """OUTPUT/<folder>: the patient's visit (see patient_folder)."""
+        return patient_folder(self.row, self.patient, self.ref, self.dob)
+
+
+def patient_folder(row: int, patient: str, ref: str, dob: str) -> str:
+    """The folder of a patient's visit: the reference and name, or the name and date of
+    birth, so that a row moving in the file (or a copy of a row) does not give the patient a
+    new folder, and every row of one patient is one visit."""
+    label = ref or dob
+    name = f"{label}-{patient}" if label else patient
+    return safe_filename_part(name, fallback=f"row{row:04d}", max_length=80)
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    row: int
+    problems: tuple[str, ...]  # plain messages, or FieldProblems that a page can translate
+    folder: str = ""  # the visit the row belongs to, when its patient could be read
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.problems)
+
+
+Record = tuple[int, dict[str, str], dict[str, str]]  # row, {header: text}, {header: column}
+
+
+def _records(path: Path) -> Iterator[Record]:
+    """(row number, {normalised header: text}, {header: column letter}) for every non-blank
+    row of a .xlsx or .csv; the letters are the same dict for every row."""
+    if path.suffix.lower() == ".csv":
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise BatchError(
+                f"{path.name} is not UTF-8 text (byte {error.start}); save it as "
+                "'CSV UTF-8' from Excel or LibreOffice"
+            ) from None
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:  # a single column, or too little text to tell: plain commas
+            dialect = csv.excel
+        values = ([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect))
+        yield from _rows(path, values)
+    else:
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises whatever its parsers meet
+            raise BatchError(
+                f"{path.name} is neither a .csv file nor an Excel workbook that can be opened "
+                f"({type(error).__name__})"
+            ) from None
+        try:
+            values = (
+                ["" if cell is None else _cell_text(cell) for cell in row]
+                for row in workbook.worksheets[0].iter_rows(values_only=True)
+            )
+            yield from _rows(path, values)
+        finally:
+            workbook.close()
+
+
+def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[Record]:
+    header = next(values, None)
+    if not header or not any(header):
+        raise BatchError(f"{path.name} is empty: expected a header row and one row per patient")
+    headers = [normalise_header(h) for h in header]
+    missing = [name for name, required in COLUMNS.items() if required and name not in headers]
+    if missing:
+        # The cells found are not repeated: without a header row they would be a patient's.
+        raise BatchError(
+            f"{path.name}: missing column(s) {', '.join(missing)} in the first row, which must "
+            "name the columns (Patient, Treatment, Areas, …)"
+        )
+    columns = {h: get_column_letter(i) for i, h in enumerate(headers, start=1) if h in COLUMNS}
+    for number, row in enumerate(values, start=2):
+        if any(row):
+            record = {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
+            yield number, record, columns
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
+
+
+def read_appointments(path: str | Path) -> tuple[list[Appointment], list[RowFailure]]:
+    """The appointments of a .xlsx (first sheet) or .csv file, and the rows that are not
+    even well-formed (sessions that are not a number, an unknown document kind)."""
+    appointments, failures = [], []
+    for item in iter_appointments(path):
+        (failures if isinstance(item, RowFailure) else appointments).append(item)
+    return appointments, failures
+
+
+def iter_appointments(path: str | Path) -> Iterator[Appointment | RowFailure]:
+    """One appointment, or the reason its row is not well-formed, per row, read as needed."""
+    try:
+        yield from _appointments(Path(path))
+    except BatchError:
+        raise
+    except Exception as error:  # csv and openpyxl raise many kinds on a damaged file
+        raise BatchError(
+            f"{Path(path).name} could not be read to the end ({type(error).__name__}); save it "
+            "again from Excel or LibreOffice"
+        ) from None
+
+
+def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
+    if not path.is_file():
+        raise BatchError(f"{path} not found")
+    too_big = oversized_file(path, MAX_APPOINTMENTS_BYTES, "a list of appointments") or (
+        oversized_package(path, MAX_APPOINTMENTS_BYTES, "a list of appointments")
+    )
+    if too_big:
+        raise BatchError(f"{path.name} {too_big}")
+    empty = True
+    for row, record, columns in _records(path):
+        empty = False
+        problems = []
+        sessions = record.get("sessions", "")
+        if sessions and parse_sessions(sessions) is None:
+            message = N_(
+                "cell %(cell)s: sessions '%(value)s' is not a whole number from 1 to %(most)s"
+            )
+            cell = f"{columns['sessions']}{row}"
+            problems.append(
+                FieldProblem("sessions", message, cell=cell, value=sessions, most=MOST_SESSIONS)
+            )
+        documents = tuple(d.lower() for d in _split(record.get("documents", "")))
+        unknown = [d for d in documents if d not in DOCUMENT_KINDS]
+        if unknown:
+            message = N_(
+                "cell %(cell)s: documents %(unknown)s unknown; use consent and/or estimate"
+            )
+            cell = f"{columns['documents']}{row}"
+            problems.append(
+                FieldProblem("documents", message, cell=cell, unknown=", ".join(unknown))
+            )
+        patient_language = record.get("patient language", "").strip().replace("-", "_")
+        if patient_language and not is_locale_code(patient_language):
+            message = N_(
+                "cell %(cell)s: patient language '%(value)s' is not a language code such as pl "
+                "or pt_BR"
+            )
+            cell = f"{columns['patient language']}{row}"
+            problems.append(
+                FieldProblem("patient_language", message, cell=cell, value=patient_language)
+            )
+        allow_minor = record.get("allow minor", "").strip().lower()
+        if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
+            message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
+            cell = f"{columns['allow minor']}{row}"
+            problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
+        problems.extend(
+            text_problems(
+                **{
+                    field: record.get(field, "").strip()
+                    for field in LONGEST_TEXT
+                    if field != "patient"
+                }
+            )
+        )
+        if problems:
+            folder = patient_folder(
+                row, record.get("patient", ""), record.get("ref", ""), record.get("dob", "")
+            )
+            yield RowFailure(row, tuple(problems), folder)
+            continue
+        yield Appointment(
+            row=row,
+            patient=record.get("patient", ""),
+            treatment=record.get("treatment", ""),
+            areas=_split(record.get("areas", "")),
+            dob=record.get("dob", ""),
+            ref=record.get("ref", ""),
+            locale=record.get("locale", ""),
+            sessions=parse_sessions(sessions),
+            practitioner=record.get("practitioner", ""),
+            interpreter=record.get("interpreter", ""),
+            patient_language=patient_language,
+            documents=documents or DOCUMENT_KINDS,
+            allow_minor=allow_minor in ("yes", "y", "true", "1"),
+        )
+    if empty:
+        raise BatchError(f"{path.name} has a header row but no appointments")
+
+
+def count_appointments(appointments_file: str | Path) -> int:
+    """How many appointments a batch holds (for a progress bar); 0 if it cannot be read."""
+    try:
+        return sum(1 for item in iter_appointments(appointments_file))
+    except DocgenError:
+        return 0
+
+
+# The column of a file that each input a problem is about (FieldProblem.field) comes from.
+FIELD_COLUMNS = {
+    "patient": "patient", "dob": "dob", "ref": "ref", "locale": "locale",
+    "treatment": "treatment", "area": "areas", "sessions": "sessions",
+}  # fmt: skip
+
+
+def located(failure: RowFailure, columns: dict[str, str]) -> RowFailure:
+    """A row's problems with the cell each is about, where the file has that column."""
+
+    def locate(problem: str) -> str:
+        header = FIELD_COLUMNS.get(getattr(problem, "field", ""))
+        if header not in columns:
+            return problem
+        cell = f"{columns[header]}{failure.row}"
+        return Message(N_("cell %(cell)s: %(problem)s"), cell=cell, problem=problem)
+
+    return replace(failure, problems=tuple(map(locate, failure.problems)))
+
+
+def column_letters(path: Path) -> dict[str, str]:
+    """{header: column letter} of an appointments file already read once without error."""
+    records = _records(path)
+    try:
+        return next(records, (0, {}, {}))[2]
+    finally:
+        records.close()  # closes the workbook now (an open file cannot be removed on Windows)

@@ -1,0 +1,82 @@
+"""The batch's manifest: what each document was made from, written row by row as documents
+are made and put in place when the batch ends, and read back by the next run."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.exceptions import OutputError
+from docgen.output import csv_safe, csv_value, make_private_folder
+from docgen.verify import MANIFEST
+
+MANIFEST_FIELDS = [
+    "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
+    "price_list_sha256", "inputs_sha256", "generated", "visit",
+]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDocument:
+    row: int
+    document: str
+    patient_ref: str
+    locale: str
+    path: str  # relative to the batch's output folder
+    sha256: str
+    template_sha256: str
+    price_list_sha256: str
+    inputs_sha256: str
+    generated: str
+    visit: str = ""  # the patient's visit: the folder its documents are in
+    skipped: bool = False
+
+
+def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
+    """The documents a batch's manifest records, in its order."""
+    path = Path(output_dir) / MANIFEST
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        documents = []
+        for record in csv.DictReader(handle):
+            values = {name: csv_value(value) for name, value in record.items()}
+            documents.append(BatchDocument(**{**values, "row": int(values["row"])}))
+        return documents
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Manifest:
+    """The manifest, written row by row as documents are made (so a batch of any size holds
+    none of them in memory) and put in place when the batch ends."""
+
+    def __init__(self, output_dir: Path):
+        self.path = output_dir / MANIFEST
+        self.partial = output_dir / f".{MANIFEST}.partial"
+        try:
+            make_private_folder(output_dir)
+            descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        except OSError as error:
+            raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
+        self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+        self.writer.writeheader()
+        self.rows = 0
+
+    def add(self, document: BatchDocument) -> None:
+        self.writer.writerow({name: csv_safe(getattr(document, name)) for name in MANIFEST_FIELDS})
+        self.rows += 1
+
+    def close(self, keep: bool) -> None:
+        self.handle.close()
+        if keep:
+            self.partial.chmod(0o600)
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
