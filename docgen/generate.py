@@ -45,7 +45,7 @@ from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentTemplate
-from docgen.visit import Visit
+from docgen.visit import PlannedTreatment, Visit
 from docgen.workspace import Workspace
 
 
@@ -372,13 +372,17 @@ def estimate_preview(
     sessions: int | None = None,
     locale: str | None = None,
     prices: str | None = None,
+    visit: Sequence[PlannedTreatment] = (),
 ) -> dict:
     """What the estimate for this plan will print — lines, totals (as `totals`: each row of
     its totals table), notices, formatted in the patient's language — to show before anything
-    is written. Raises PlanError like create_estimate."""
+    is written. visit: treatments already in the patient's visit, priced before this one (no
+    areas: the visit's alone). Raises PlanError like create_estimate."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale)
-    estimate = plan_estimate(price_list, plan_items(treatment, areas, sessions))
+    items = [item for planned in visit for item in planned.items]
+    items += plan_items(treatment, areas, sessions) if areas else []
+    estimate = plan_estimate(price_list, items)
     info = DocumentInfo(estimate.number, "", estimate.issued)
     context = estimate_context(estimate, fmt, patient="", info=info)
     return {**context, "totals": totals_rows(estimate, fmt)}

@@ -23,6 +23,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.generate import estimate_preview
+from docgen.visit import PlannedTreatment
 from docgen.workspace import init_workspace
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -143,6 +144,30 @@ def test_a_patients_documents_from_the_form_to_the_pdfs(desk, browser):
     assert plain(total) in plain(estimate)
     assert "ne sont pas pris en charge par l'assurance maladie" in plain(estimate)
     assert len(list(output.glob("*.pdf"))) == 2 and len(list(output.glob("*.docx"))) == 2
+
+
+def test_a_visit_with_two_treatments_is_made_at_once(desk, browser):
+    """Add a treatment to the visit, choose the next: the estimate shows the whole visit, and
+    one click makes a consent form per treatment and the one estimate."""
+    url, workspace, output = desk
+    before = set(output.iterdir())
+    fill_patient(browser, url)
+    browser.find_element(By.ID, "add-treatment").click()
+    wait(browser, lambda b: b.find_elements(By.ID, "visit"))
+    Select(browser.find_element(By.ID, "treatment")).select_by_value("HAIR")
+    wait(browser, lambda b: b.find_elements(By.ID, "area-SCALP"))
+    browser.find_element(By.ID, "area-SCALP").click()
+    visit = [PlannedTreatment("REJUV", ("FACE", "NECK"))]
+    expected = estimate_preview(workspace, "HAIR", ["SCALP"], locale="fr", visit=visit)
+    total = expected["totals"][-1]["amount"]
+    wait(browser, lambda b: plain(b.find_element(By.ID, "preview-total").text) == plain(total))
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    wait(browser, expected_conditions.title_contains("Documents made"))
+    made = sorted(path.name for path in set(output.iterdir()) - before)
+    assert [name.split("-")[0] for name in made if name.endswith(".docx")] == [
+        "consent", "consent", "estimate"
+    ]  # fmt: skip
+    assert any("-HAIR-" in name for name in made) and any("-REJUV-" in name for name in made)
 
 
 def test_an_impossible_date_of_birth_is_named_next_to_it_and_nothing_is_written(desk, browser):

@@ -545,3 +545,35 @@ def test_the_practitioner_field_offers_the_practitioners_sheet(client):
     page = client.get("/").get_data(as_text=True)
     assert 'list="practitioners"' in page
     assert '<option value="Dr Sarah Whitfield">' in page and '<option value="Emma Clarke">' in page
+
+
+def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, output):
+    added = client.post("/", data=patient_form(client, action="add", locale="en_GB"))
+    page = html.unescape(added.get_data(as_text=True))
+    assert added.status_code == 200
+    assert '<input type="hidden" name="visit" value="REJUV:FACE,NECK">' in page
+    assert "Treatments of this visit" in page and "Skin rejuvenation: Face, Neck" in page
+    assert not re.search(r'id="area-FACE"[^>]*checked', page)  # cleared for the next one
+    preview = client.get(
+        "/preview?visit=REJUV:FACE,NECK&treatment=HAIR&area=SCALP&locale=en_GB"
+    ).get_json()
+    assert [line["area"] for line in preview["lines"]] == ["Face", "Neck", "Scalp"]
+    assert preview["totals"][-1]["amount"] == "£3,698.00"  # one total: 2,168 + 1,530
+    made = client.post("/", data=patient_form(
+        client, visit=["REJUV:FACE,NECK"], treatment="HAIR", area=["SCALP"], locale="en_GB",
+    ))  # fmt: skip
+    assert made.status_code == 200, made.get_data(as_text=True)[-500:]
+    names = sorted(p.name for p in output.iterdir() if p.suffix == ".docx")
+    assert len(names) == 3
+    assert sum("-REJUV-" in n for n in names) == sum("-HAIR-" in n for n in names) == 1
+    estimate = next(output.glob("estimate-*.docx"))
+    for form in output.glob("consent-*.docx"):
+        assert f"(estimate {estimate.stem[-17:]}," in docx_text(form)
+
+
+def test_a_treatment_is_removed_from_the_visit_and_a_forged_one_refused(client):
+    form = patient_form(client, visit=["REJUV:FACE,NECK", "HAIR:SCALP:4"], action="remove-0")
+    page = client.post("/", data=form).get_data(as_text=True)
+    assert 'name="visit" value="HAIR:SCALP:4"' in page and 'value="REJUV:FACE,NECK"' not in page
+    forged = client.post("/", data=patient_form(client, visit=["../../etc"], action="both"))
+    assert forged.status_code == 400

@@ -1,5 +1,7 @@
 """The patient documents page (home): the form, the estimate's live preview, making the
-consent form and estimate, and downloading what was made."""
+consent form and estimate, and downloading what was made. A visit with several treatments is
+built here one treatment at a time ('Add this treatment to the visit'): one estimate for all of
+them, and a consent form for each."""
 
 from __future__ import annotations
 
@@ -15,18 +17,20 @@ from docgen.generate import (
     GeneratedDocument,
     check_patient_documents,
     create_patient_documents,
+    create_visit_documents,
     estimate_preview,
     load_workspace_prices,
 )
 from docgen.i18n import parse_locale
 from docgen.pdf import libreoffice_available
 from docgen.pricing import PriceList
+from docgen.visit import PlannedTreatment, Visit
 from docgen.web.common import _, chosen_workbook, errors_by_field, problems_of, served_languages
 from docgen.web.state import Desk
 
 LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
-          "interpreter")  # fmt: skip
+          "interpreter", "visit")  # fmt: skip
 
 
 def register(app: Flask, desk: Desk) -> None:
@@ -60,14 +64,24 @@ def register(app: Flask, desk: Desk) -> None:
             return _patient_page(_values(MultiDict()), overlong), 422
         values = _values(request.form)
         action = request.form.get("action", "")
-        if action not in ("preview", "refresh", *_KINDS_BY_ACTION):
+        removed = action.removeprefix("remove-")
+        if removed.isdigit() and int(removed) < len(values["visit"]):
+            del values["visit"][int(removed)]
+            action = "preview"
+        if action not in ("preview", "refresh", "add", *_KINDS_BY_ACTION):
             abort(400)
         if action == "refresh":  # treatment or price list changed with script off
             return _patient_page({**values, "sessions": ""}, {})  # its usual course again
         errors, sessions = _sessions(values)
+        if action == "add":
+            return _add_to_visit(values, errors, sessions)
         if action == "preview":
+            if not values["visit"] and not values["area"]:
+                return _patient_page(values, errors)
             preview, preview_errors = _preview(values, sessions)
             return _patient_page(values, {**preview_errors, **errors}, preview=preview)
+        if values["visit"]:
+            return _make_visit(values, errors, sessions)
         if not values["area"]:
             errors["area"] = [_("Choose at least one body area.")]
         plan = (workspace, values["patient"], values["treatment"], values["area"])
@@ -98,6 +112,49 @@ def register(app: Flask, desk: Desk) -> None:
             output_dir=desk.output_dir.resolve(),
         )
 
+    def _add_to_visit(values: dict, errors: dict, sessions: int | None):
+        """The chosen treatment and areas become one of the visit's; the choice is cleared
+        for the next treatment, and the estimate shows the whole visit."""
+        if not values["area"]:
+            errors["area"] = [_("Choose at least one body area.")]
+        if not errors:
+            planned = PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
+            preview, errors = _preview({**values, "area": []}, None, [*_visit(values), planned])
+            if not errors:
+                values = {**values, "area": [], "sessions": "",
+                          "visit": [*values["visit"], _spec(planned)]}  # fmt: skip
+                return _patient_page(values, {}, preview=preview)
+        return _patient_page(values, errors), 422
+
+    def _make_visit(values: dict, errors: dict, sessions: int | None):
+        """Every document of the visit at once: a consent form per treatment and the one
+        estimate. Treatment and areas still chosen are the visit's last treatment."""
+        treatments = _visit(values)
+        if values["area"]:
+            last = PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
+            treatments.append(last)
+        if errors:
+            return _patient_page(values, errors), 422
+        visit = Visit(
+            values["patient"], tuple(treatments), date_of_birth=values["dob"] or None,
+            reference=values["ref"], practitioner=values["practitioner"],
+            interpreter=values["interpreter"], allow_minor=values["allow_minor"],
+        )  # fmt: skip
+        pdf = libreoffice_available()
+        try:
+            documents = create_visit_documents(
+                workspace, visit, locale=values["locale"] or None, bilingual=values["bilingual"],
+                prices=values["prices"], output=f"{desk.output_dir}/", pdf=pdf,
+            )  # fmt: skip
+        except DocgenError as error:
+            return _patient_page(values, errors_by_field(error)), 422
+        return render_template(
+            "result.html",
+            documents=[_document_links(desk, document) for document in documents],
+            pdf=pdf,
+            output_dir=desk.output_dir.resolve(),
+        )
+
     @app.get("/preview")
     def preview_json():
         overlong = _overlong(request.args)
@@ -111,13 +168,16 @@ def register(app: Flask, desk: Desk) -> None:
             return jsonify(errors=errors), 422
         return jsonify(preview)
 
-    def _preview(values: dict, sessions: int | None) -> tuple[dict | None, dict]:
-        if not values["area"]:
+    def _preview(
+        values: dict, sessions: int | None, visit: list[PlannedTreatment] | None = None
+    ) -> tuple[dict | None, dict]:
+        visit = _visit(values) if visit is None else visit
+        if not values["area"] and not visit:
             return None, {"area": [_("Choose at least one body area.")]}
         try:
             preview = estimate_preview(
                 workspace, values["treatment"], values["area"], sessions=sessions,
-                locale=values["locale"] or None, prices=values["prices"],
+                locale=values["locale"] or None, prices=values["prices"], visit=visit,
             )  # fmt: skip
         except DocgenError as error:
             return None, errors_by_field(error)
@@ -137,6 +197,12 @@ def register(app: Flask, desk: Desk) -> None:
             return render_template("unavailable.html", problems=problems_of(error)), 503
         treatments = _treatment_choices(price_list, desk.gettext)
         chosen = values["treatment"] or next(iter(treatments), "")
+        in_visit = [
+            {"spec": _spec(planned), "treatment": treatments.get(planned.treatment, {}),
+             "areas": [desk.gettext(price_list.areas[a].name) if a in price_list.areas else a
+                       for a in planned.areas], "sessions": planned.sessions}
+            for planned in _visit(values)
+        ]  # fmt: skip
         if not values["locale"]:
             values["locale"] = str(parse_locale(price_list.clinic.locale))
         return render_template(
@@ -147,6 +213,7 @@ def register(app: Flask, desk: Desk) -> None:
             treatments=treatments,
             chosen=treatments.get(chosen),
             practitioners=[p.name for p in price_list.practitioners.values()],
+            visit=in_visit,
             languages=served_languages(workspace, price_list),
             workbooks=[path.stem for path in workspace.workbooks()],
             preview=preview,
@@ -172,12 +239,29 @@ _KINDS_BY_ACTION = {
 
 
 def _form_values(source) -> dict:
-    values: dict = {name: source.get(name, "").strip() for name in FIELDS if name != "area"}
+    values: dict = {
+        name: source.get(name, "").strip() for name in FIELDS if name not in ("area", "visit")
+    }
     values["prices"] = source.get("prices", "").strip()
     values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
+    values["visit"] = [spec.strip() for spec in source.getlist("visit") if spec.strip()]
     values["allow_minor"] = source.get("allow_minor") == "yes"
     values["bilingual"] = source.get("bilingual") == "yes"
     return values
+
+
+def _visit(values: dict) -> list[PlannedTreatment]:
+    """The treatments already added to the visit, as the page carries them in hidden fields;
+    one that is not TREATMENT:AREA,AREA[:SESSIONS] was not written by the page."""
+    try:
+        return [PlannedTreatment.parse(spec) for spec in values["visit"]]
+    except DocgenError:
+        abort(400)
+
+
+def _spec(planned: PlannedTreatment) -> str:
+    spec = f"{planned.treatment}:{','.join(planned.areas)}"
+    return f"{spec}:{planned.sessions}" if planned.sessions else spec
 
 
 def _sessions(values: dict) -> tuple[dict, int | None]:

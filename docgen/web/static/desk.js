@@ -126,8 +126,10 @@ document.addEventListener("DOMContentLoaded", () => {
       if (form.elements[name]) query.append(name, form.elements[name].value);
     }
     const areas = form.querySelectorAll('input[name="area"]:checked');
-    if (areas.length === 0) { showEstimate(null); return; }
+    const visit = form.querySelectorAll('input[name="visit"]');
+    if (areas.length === 0 && visit.length === 0) { showEstimate(null); return; }
     for (const box of areas) query.append("area", box.value);
+    for (const planned of visit) query.append("visit", planned.value);
     const ticket = ++pending;
     try {
       const response = await fetch("preview?" + query, { headers: { Accept: "application/json" } });
