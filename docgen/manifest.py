@@ -68,15 +68,38 @@ class Manifest:
         self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
         self.writer.writeheader()
         self.rows = 0
+        self.failed = ""  # why the manifest could not be written (a full disk)
 
     def add(self, document: BatchDocument) -> None:
-        self.writer.writerow({name: csv_safe(getattr(document, name)) for name in MANIFEST_FIELDS})
+        if self.failed:  # the batch is stopping: what it still lists cannot be written either
+            return
+        try:
+            row = {name: csv_safe(getattr(document, name)) for name in MANIFEST_FIELDS}
+            self.writer.writerow(row)
+        except OSError as error:
+            self.failed = error.strerror or str(error)
+            raise OutputError(self._cannot_write()) from None
         self.rows += 1
 
     def close(self, keep: bool) -> None:
-        self.handle.close()
+        """Put the manifest in place; one that could not be written whole (a full disk) is
+        removed, and the last run's manifest stays as it was."""
+        try:
+            self.handle.close()
+        except OSError as error:
+            self.failed = self.failed or error.strerror or str(error)
+        if self.failed:
+            self.partial.unlink(missing_ok=True)
+            raise OutputError(self._cannot_write())
         if keep:
             self.partial.chmod(0o600)
             os.replace(self.partial, self.path)
         else:
             self.partial.unlink(missing_ok=True)
+
+    def _cannot_write(self) -> str:
+        return (
+            f"cannot write {self.path}: {self.failed}. The documents made so far are whole and "
+            "record what they were made from: make room, then run the batch again, which keeps "
+            "them and makes the rest"
+        )

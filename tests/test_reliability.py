@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -21,14 +22,17 @@ from click.testing import CliRunner
 from conftest import HOSTILE_NAME, descendants, docx_text, pdf_text, processes
 from test_batch import sample_rows, write_csv
 
+from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import PdfError, PlanError
 from docgen.generate import create_consent
 from docgen.manifest import read_manifest
 from docgen.patient import LONGEST_TEXT
 from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
+from docgen.verify import verify_content
 from docgen.web import create_app
 from docgen.web.batch import UPLOAD_PREFIX
+from docgen.workspace import Workspace
 
 
 def group_members(group: int) -> list[int]:
@@ -439,3 +443,34 @@ def test_verify_reads_no_more_than_a_document_holds(tmp_path):
     assert time.monotonic() - started < 5
     assert result.exit_code == 1
     assert "unpacks to 90 MB, far more than a docgen document holds" in result.output
+
+
+def test_a_full_disk_while_writing_the_manifest_is_a_clear_error_that_loses_nothing(tmp_path):
+    """The operating system refuses to let files grow past 120 kB (RLIMIT_FSIZE, as a full disk
+    does): each form fits, the manifest of 400 rows does not."""
+    header = ["Patient", "Ref", "Treatment", "Areas", "Documents"]
+    rows = [[f"Patient {n}", f"R-{n:04d}", "REJUV", "FACE", "consent"] for n in range(400)]
+    appointments = tmp_path / "day.csv"
+    with appointments.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    out = tmp_path / "out"
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (120_000, 120_000))
+
+    full = subprocess.run(
+        [sys.executable, "-m", "docgen", "batch", str(appointments), "-o", str(out),
+         "--jobs", "1"],
+        capture_output=True, text=True, preexec_fn=small_disk, timeout=300,
+    )  # fmt: skip
+    assert full.returncode == 1, full.stderr[-2000:]
+    assert "Traceback" not in full.stderr
+    assert f"cannot write {out / 'manifest.csv'}: File too large" in full.stderr
+    assert not list(out.glob(".*partial")) and not (out / "manifest.csv").exists()
+    made = list(out.glob("*/consent.docx"))
+    assert made and all(verify_content(path).unchanged for path in made)
+
+    again = run_batch(Workspace.open(), appointments, out, jobs=1)
+    assert again.ok and again.skipped == len(made) and again.made == 400 - len(made)
+    assert len(read_manifest(out)) == 400
