@@ -81,7 +81,8 @@ def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.
         return None
     # The value is not repeated in these messages: they may end up in logs, and a date of
     # birth is patient data. The row or the command line shows where it is.
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    # ASCII digits: \d would take full-width '１９８５' and then call the date impossible
+    if not re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         problems.append(
             FieldProblem("dob", N_("the date of birth is not a date written as YYYY-MM-DD"))
         )

@@ -251,3 +251,27 @@ def test_appointments_without_header_do_not_leak_patient_data(run, tmp_path):
     result = run("batch", path, "-o", tmp_path / "out")
     assert_refused(result, "missing column(s)", tmp_path)
     assert "secret" not in result.output.lower() and "1986" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("dob", "sessions", "reason"),
+    [
+        ("１９８５-０６-１５", "", "not a date written as YYYY-MM-DD"),  # full-width digits
+        ("١٩٨٥-٠٦-١٥", "", "not a date written as YYYY-MM-DD"),  # Arabic-Indic digits
+        ("1985-06-15", "٣", "'٣' is not a whole number"),  # Arabic-Indic three
+        ("1985-06-15", "３", "'３' is not a whole number"),  # full-width three
+    ],
+)
+def test_digits_other_than_0_to_9_are_refused_with_the_right_reason(
+    run, workspace, tmp_path, dob, sessions, reason
+):
+    """A date or a number typed in another script's digits is refused, saying what is wrong
+    (a full-width date was once called 'not a day of the calendar')."""
+    appointments = tmp_path / "day.csv"
+    appointments.write_text(
+        f"Patient,DOB,Treatment,Areas,Sessions\nAnn Lee,{dob},REJUV,FACE,{sessions}\n",
+        encoding="utf-8",
+    )
+    result = run("--workspace", workspace.root, "batch", appointments, "-o", tmp_path / "out")
+    assert result.exit_code == 1 and reason in result.output
+    assert "day of the calendar" not in result.output

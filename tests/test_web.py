@@ -577,3 +577,12 @@ def test_a_treatment_is_removed_from_the_visit_and_a_forged_one_refused(client):
     assert 'name="visit" value="HAIR:SCALP:4"' in page and 'value="REJUV:FACE,NECK"' not in page
     forged = client.post("/", data=patient_form(client, visit=["../../etc"], action="both"))
     assert forged.status_code == 400
+
+
+def test_a_form_of_twenty_thousand_fields_is_told_so_not_that_a_file_is_too_large(client):
+    fields = {"area": [f"A{n}" for n in range(20_000)]}
+    response = client.post("/", data=fields, content_type="multipart/form-data")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 413
+    assert "The form has far too many fields (at most 1000)" in page
+    assert "The file is too large" not in page

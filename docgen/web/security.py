@@ -67,6 +67,12 @@ def register(app: Flask, desk: Desk) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
+        # Werkzeug answers 413 to a small form of too many fields as well as to a large file
+        if (request.content_length or 0) <= (request.max_content_length or 0):
+            parts = request.max_form_parts
+            message = _("The form has far too many fields (at most %(limit)s). Nothing was made.",
+                        limit=parts)  # fmt: skip
+            return error_page(413, message)
         limit = MAX_APPOINTMENTS_BYTES // 1_000_000
         message = _("The file is too large: at most %(limit)s MB. Nothing was made.", limit=limit)
         return error_page(413, message)
