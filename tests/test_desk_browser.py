@@ -16,6 +16,7 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from conftest import descendants, pdf_text, processes
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -153,14 +154,17 @@ def test_a_visit_with_two_treatments_is_made_at_once(desk, browser):
     before = set(output.iterdir())
     fill_patient(browser, url)
     browser.find_element(By.ID, "add-treatment").click()
-    wait(browser, lambda b: b.find_elements(By.ID, "visit"))
-    Select(browser.find_element(By.ID, "treatment")).select_by_value("HAIR")
-    wait(browser, lambda b: b.find_elements(By.ID, "area-SCALP"))
-    browser.find_element(By.ID, "area-SCALP").click()
+    # the page is written again, then its script redraws the areas: an element found a moment
+    # before may be gone, so each step finds its element again until it works
+    steady = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
+    steady.until(lambda b: b.find_elements(By.ID, "visit"))
+    steady.until(lambda b: Select(b.find_element(By.ID, "treatment")).select_by_value("HAIR")
+                 or True)  # fmt: skip
+    steady.until(lambda b: b.find_element(By.ID, "area-SCALP").click() or True)
     visit = [PlannedTreatment("REJUV", ("FACE", "NECK"))]
     expected = estimate_preview(workspace, "HAIR", ["SCALP"], locale="fr", visit=visit)
-    total = expected["totals"][-1]["amount"]
-    wait(browser, lambda b: plain(b.find_element(By.ID, "preview-total").text) == plain(total))
+    total = plain(expected["totals"][-1]["amount"])
+    steady.until(lambda b: plain(b.find_element(By.ID, "preview-total").text) == total)
     browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
     wait(browser, expected_conditions.title_contains("Documents made"))
     made = sorted(path.name for path in set(output.iterdir()) - before)
