@@ -133,14 +133,45 @@ def check() -> None:
     raise SystemExit(1)
 
 
-def document_options(command):
-    """The options every patient document takes: workbook, language, output and date."""
-    for option in reversed(
-        (prices_option, locale_option, bilingual_option, pdf_option, output_option,
-         force_option, date_option)
-    ):  # fmt: skip
-        command = option(command)
-    return command
+def _options(*options):
+    """A decorator applying options in the order they are listed (as --help lists them)."""
+
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+# Who the consent forms are for, and who is there: `consent` and `visit` take the same.
+patient_options = _options(
+    click.option("--patient", required=True, help="The patient's full name, exactly as printed."),
+    click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth."),
+    click.option("--ref", default="", metavar="ID", help="The clinic's patient reference."),
+)
+appointment_options = _options(
+    click.option("--practitioner", default="", metavar="NAME", help="Who treats the patient."),
+    click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if present."),
+    click.option(
+        "--patient-language",
+        metavar="LOCALE",
+        help="The language the patient reads, when the forms are in another (default: theirs).",
+    ),
+    click.option("--allow-minor", is_flag=True, help="A patient under 18 (a guardian signs)."),
+)
+
+
+# The options every patient document takes: workbook, language, output and date.
+document_options = _options(
+    prices_option,
+    locale_option,
+    bilingual_option,
+    pdf_option,
+    output_option,
+    force_option,
+    date_option,
+)
 
 
 @main.command()
@@ -160,9 +191,7 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 
 
 @main.command()
-@click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
-@click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth.")
-@click.option("--ref", default="", metavar="ID", help="The clinic's patient reference.")
+@patient_options
 @click.option("--treatment", required=True, metavar="CODE", help="Treatment code, e.g. REJUV.")
 @click.option(
     "--area", "areas", required=True, multiple=True, metavar="CODE",
@@ -171,13 +200,7 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 @click.option(
     "--sessions", type=click.IntRange(min=1), help="Sessions per area (default: a course)."
 )
-@click.option("--practitioner", default="", metavar="NAME", help="Who will treat the patient.")
-@click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if one is present.")
-@click.option(
-    "--patient-language", metavar="LOCALE",
-    help="The language the patient reads, when the form is in another (default: the form's).",
-)  # fmt: skip
-@click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
+@appointment_options
 @click.option(
     "--estimate/--no-estimate", "with_estimate", default=True, show_default=True,
     help="Also write the estimate the form cites; without it, the form cites no quote number.",
@@ -200,22 +223,14 @@ def consent(
 
 
 @main.command()
-@click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
-@click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth.")
-@click.option("--ref", default="", metavar="ID", help="The clinic's patient reference.")
+@patient_options
 @click.option(
     "--treatment", "treatments", required=True, multiple=True,
     metavar="TREATMENT:AREA,AREA[:SESSIONS]",
     help="A treatment of the visit with its areas, e.g. REJUV:FACE,NECK or HAIR:SCALP:6. "
     "Repeat for each treatment.",
 )  # fmt: skip
-@click.option("--practitioner", default="", metavar="NAME", help="Who will treat the patient.")
-@click.option("--interpreter", default="", metavar="NAME", help="Interpreter, if one is present.")
-@click.option(
-    "--patient-language", metavar="LOCALE",
-    help="The language the patient reads, when the forms are in another (default: theirs).",
-)  # fmt: skip
-@click.option("--allow-minor", is_flag=True, help="Allow a patient under 18 (a guardian signs).")
+@appointment_options
 @document_options
 def visit(
     patient, dob, ref, treatments, practitioner, interpreter, patient_language, allow_minor,

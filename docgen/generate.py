@@ -473,10 +473,7 @@ def create_patient_documents(
             )
             documents.append(estimate)
         except Exception:
-            for document in documents:
-                document.docx.unlink(missing_ok=True)
-                if document.pdf:
-                    document.pdf.unlink(missing_ok=True)
+            _remove(documents)
             raise
     return documents
 
@@ -527,7 +524,7 @@ def create_visit_documents(
     if problems:
         raise PlanError(problems, headline="problems with the visit")
     assert estimate is not None
-    folder = f"{output or '.'}{'' if str(output or '.').endswith(os.sep) else os.sep}"
+    folder = f"{Path(output or '.')}{os.sep}"  # a folder, whether or not it ends in one
     common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)
     documents: list[GeneratedDocument] = []
     try:
@@ -545,12 +542,17 @@ def create_visit_documents(
             number=estimate.number, **common,
         ))  # fmt: skip
     except Exception:
-        for document in documents:
-            document.docx.unlink(missing_ok=True)
-            if document.pdf:
-                document.pdf.unlink(missing_ok=True)
+        _remove(documents)
         raise
     return documents
+
+
+def _remove(documents: list[GeneratedDocument]) -> None:
+    """All or nothing: the documents of a set already written, when a later one fails."""
+    for document in documents:
+        document.docx.unlink(missing_ok=True)
+        if document.pdf:
+            document.pdf.unlink(missing_ok=True)
 
 
 def _write_set(

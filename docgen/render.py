@@ -448,6 +448,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 STYLES = "word/styles.xml"
 
 
+@functools.lru_cache(maxsize=64)  # once per locale, not per document
 def language_tag(locale: str) -> str:
     """The language tag Word and LibreOffice read, with a region: de_CH → de-CH, and for a
     language without one its likeliest (CLDR's likely subtags, through Babel): de → de-DE."""

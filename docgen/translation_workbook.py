@@ -294,7 +294,6 @@ def save_translations(
     messages = {(m.context or "", m.id): m for m in _needed_messages(workspace, catalog)}
     plural_count = get_plural(catalog.locale)[0]
 
-    problems_found = False
     grouped: dict[tuple, list[tuple[int, dict[str, str]]]] = {}
     for number, row in rows:
         key_id = (
@@ -303,10 +302,10 @@ def save_translations(
             else row["Source text"]
         )
         grouped.setdefault((row["Context"], key_id), []).append((number, row))
+    reported: list[str] = []
 
     def problem(number: int, column_name: str, text: str, found: str | None = None) -> None:
-        nonlocal problems_found
-        problems_found = True
+        reported.append(text)
         report(number, column_name, text, found)
 
     for key, group in grouped.items():
@@ -320,26 +319,10 @@ def save_translations(
             problem(number, "Source text", unknown, first["Source text"])
             continue
         if isinstance(message.id, tuple):
-            strings = [""] * plural_count
-            for form_number, row in group:
-                index = _form_index(row["Plural form"], plural_count)
-                if index is None:
-                    wrong_form = (
-                        f"{row['Plural form']!r} is not one of the {plural_count} plural forms "
-                        "written in the export"
-                    )
-                    problem(form_number, "Plural form", wrong_form, row["Plural form"])
-                    continue
-                strings[index] = row["Translation"]
-            if any(strings) and not all(strings):
-                empty = [i + 1 for i, text in enumerate(strings) if not text]
-                half = (
-                    f"{first['Source text']!r} needs every plural form translated, or none; "
-                    f"form(s) {', '.join(map(str, empty))} of {plural_count} are empty"
-                )
-                problem(number, "Translation", half)
+            strings = _plural_forms_of(group, plural_count, problem)
+            if strings is None:
                 continue
-            translation: str | tuple[str, ...] = tuple(strings)
+            translation: str | tuple[str, ...] = strings
         else:
             translation = first["Translation"]
         candidate = copy.copy(message)
@@ -357,7 +340,7 @@ def save_translations(
             message.flags.add("fuzzy")
         else:
             forget_earlier_wording(message)
-    if problems_found:
+    if reported:
         return None
 
     buffer = io.BytesIO()
@@ -376,6 +359,36 @@ def save_translations(
         statuses.count(CHANGED),
         statuses.count(MISSING),
     )
+
+
+def _plural_forms_of(
+    group: list[tuple[int, dict[str, str]]], count: int, problem: Callable[..., None]
+) -> tuple[str, ...] | None:
+    """A plural text's forms, from its rows (one per form); None when a row names no form of
+    the export, or some forms are translated and others not (each reported)."""
+    strings = [""] * count
+    wrong = False
+    for number, row in group:
+        index = _form_index(row["Plural form"], count)
+        if index is None:
+            wrong_form = (
+                f"{row['Plural form']!r} is not one of the {count} plural forms written in the "
+                "export"
+            )
+            problem(number, "Plural form", wrong_form, row["Plural form"])
+            wrong = True
+            continue
+        strings[index] = row["Translation"]
+    if any(strings) and not all(strings):
+        number, first = group[0]
+        empty = [i + 1 for i, text in enumerate(strings) if not text]
+        half = (
+            f"{first['Source text']!r} needs every plural form translated, or none; "
+            f"form(s) {', '.join(map(str, empty))} of {count} are empty"
+        )
+        problem(number, "Translation", half)
+        return None
+    return None if wrong else tuple(strings)
 
 
 def _form_index(label: str, count: int) -> int | None:

@@ -105,6 +105,9 @@ def register(app: Flask, desk: Desk) -> None:
             )  # fmt: skip
         except DocgenError as error:
             return _patient_page(values, errors_by_field(error)), 422
+        return _result_page(documents, pdf)
+
+    def _result_page(documents: list[GeneratedDocument], pdf: bool) -> str:
         return render_template(
             "result.html",
             documents=[_document_links(desk, document) for document in documents],
@@ -148,12 +151,7 @@ def register(app: Flask, desk: Desk) -> None:
             )  # fmt: skip
         except DocgenError as error:
             return _patient_page(values, errors_by_field(error)), 422
-        return render_template(
-            "result.html",
-            documents=[_document_links(desk, document) for document in documents],
-            pdf=pdf,
-            output_dir=desk.output_dir.resolve(),
-        )
+        return _result_page(documents, pdf)
 
     @app.get("/preview")
     def preview_json():
