@@ -33,6 +33,13 @@ def docx_paragraphs(path: Path) -> list[str]:
     ]
 
 
+def docx_footer(path: Path) -> str:
+    """The text of the first section's footer, its cells joined by spaces."""
+    footer = docx.Document(str(path)).sections[0].footer._element
+    cells = ("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in footer.iter(qn("w:p")))
+    return " ".join(cells)
+
+
 def docx_text(path: Path) -> str:
     return "\n".join(docx_paragraphs(path))
 

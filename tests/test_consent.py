@@ -13,7 +13,7 @@ import pytest
 from babel import Locale
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
-from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, pdf_text
+from conftest import HOSTILE_NAME, docx_footer, docx_paragraphs, docx_text, pdf_text
 
 from docgen.cli import main
 from docgen.exceptions import PlanError, WorkbookError
@@ -100,7 +100,7 @@ def test_every_section_is_there(form, workspace):
         "The patient received a copy of this signed form.",
     ]:
         assert expected in text, expected
-    footer = paragraphs[-1]
+    footer = docx_footer(form.docx)
     assert form.document_id in footer and f"Template {version}" in footer
     assert "Language en_GB" in footer
     assert form.document_id.startswith("C-20260302-")

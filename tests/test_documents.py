@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 from babel.dates import format_date
-from conftest import HOSTILE_NAME, docx_paragraphs, docx_text, money, pdf_text
+from conftest import HOSTILE_NAME, docx_footer, docx_paragraphs, docx_text, money, pdf_text
 from docx.oxml.ns import qn
 
 from docgen.exceptions import OutputExistsError, PdfError, TemplateError
@@ -74,7 +74,7 @@ def test_no_template_tags_left(estimate_docx, workspace, tmp_path):
 
 
 def test_footer_traces_the_document(estimate_docx, workspace):
-    footer = docx_paragraphs(estimate_docx.docx)[-1]
+    footer = docx_footer(estimate_docx.docx)
     template = docx.Document(str(workspace.templates_dir / "estimate.docx")).core_properties
     assert estimate_docx.document_id in footer
     assert f"Template {template.version}" in footer
@@ -89,7 +89,7 @@ def test_formatting_follows_the_locale(workspace, tmp_path):
     text = docx_text(document.docx)
     assert money(3920, "GBP", "fr_FR") in text
     assert format_date(ISSUED, "long", locale="fr_FR") in text
-    assert "fr_FR" in docx_paragraphs(document.docx)[-1]  # the footer
+    assert "fr_FR" in docx_footer(document.docx)
 
 
 def test_price_sheet_lists_every_price(workspace, tmp_path, price_list):

@@ -449,6 +449,23 @@ def test_long_words_are_hyphenated_in_the_documents_language(workspace, tmp_path
     assert "<w:autoHyphenation/>" in settings
 
 
+@pytest.mark.parametrize("locale", ["es_ES", "de_CH"])
+def test_every_page_number_prints_whole_when_the_footer_wraps(workspace, tmp_path, locale):
+    """The Spanish footer is longer than a line: it printed 'Página 1 de' and '5' on two lines,
+    then hyphenated 'Pági-na'."""
+    documents = create_patient_documents(
+        workspace, "Ana Pérez", "REJUV", ["FACE", "NECK", "DECO"], date_of_birth="1980-01-15",
+        locale=locale, output=f"{tmp_path}/", pdf=True,
+    )  # fmt: skip
+    language = locale[:2]
+    page, of = (translated(workspace, language, word, context="footer") for word in ("Page", "of"))
+    for document in documents:
+        pages = pdf_text(document.pdf).replace("\xa0", " ").split("\f")[:-1]
+        for number, text in enumerate(pages, start=1):
+            printed = f"{page} {number} {of} {len(pages)}"
+            assert printed in text, (document.pdf.name, number)
+
+
 def test_a_language_without_a_region_takes_its_likeliest_for_hyphenation(workspace, tmp_path):
     form = create_consent(workspace, "A", "REJUV", ["FACE"], locale="de", output=tmp_path / "c")
     likely = Locale.parse(get_global("likely_subtags")["de"]).territory

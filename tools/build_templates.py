@@ -22,9 +22,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.2",  # hyphenation; a space before the page number in the footer
-    "price_sheet": "1.2",  # hyphenation; a space before the page number in the footer
-    "consent": "1.3",  # a minor's form: guardian, young person; hyphenation
+    "estimate": "1.3",  # "Page X of Y" kept whole when the footer wraps
+    "price_sheet": "1.3",  # "Page X of Y" kept whole when the footer wraps
+    "consent": "1.4",  # "Page X of Y" kept whole when the footer wraps
 }
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
@@ -141,7 +141,7 @@ def rule(p, color: str = ACCENT_HEX, size: int = 12, edge: str = "bottom") -> No
     p._p.get_or_add_pPr().append(borders)
 
 
-def add_field(p, instruction: str, size: float = 8) -> None:
+def add_field(p, instruction: str, size: float = 9) -> None:
     """A Word field (PAGE, NUMPAGES) that Word and LibreOffice compute when printing."""
     for kind, text in (("begin", None), ("instr", instruction), ("separate", None),
                        ("text", "1"), ("end", None)):  # fmt: skip
@@ -162,23 +162,37 @@ def add_field(p, instruction: str, size: float = 8) -> None:
 
 
 def footer(doc, document_label: str) -> None:
-    """Document id, template version, language, price list and page X of Y. Its words carry the
-    context "footer": they stay in one language on bilingual documents."""
-    p = doc.sections[0].footer.paragraphs[0]
-    rule(p, color="BFBFBF", size=4, edge="top")
-    tabs = p.paragraph_format.tab_stops
-    tabs.add_tab_stop(Cm(17), alignment=2)  # right-aligned at the right margin
+    """Document id, template version, language and price list on the left, "Page X of Y" on the
+    right: two cells, so a long line (Spanish) wraps in its own cell and the page number stays
+    whole. Its words carry the context "footer": they stay in one language on bilingual
+    documents."""
+    container = doc.sections[0].footer
+    table = container.add_table(rows=1, cols=2, width=Cm(17))
+    table.autofit = False
+    set_table_borders(table, inside_horizontal=False, top=True)
+    cell_margins(table, top=0.1, bottom=0, side=0)
+    set_widths(table, [13.5, 3.5])
+    closing = container.paragraphs[0]  # a footer ends with a paragraph: kept, one point high
+    closing.paragraph_format.space_after = Pt(0)
+    closing.paragraph_format.line_spacing = Pt(1)
+    closing._p.addprevious(table._tbl)
     small = {"size": 9, "color": GREY}
-    add_run(p, _p("footer", document_label) + " {{ document.id }} · ", **small)
-    add_run(p, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
-    add_run(p, _p("footer", "Language") + " {{ document.locale }} · ", **small)
-    add_run(p, _p("footer", "Price list") + " {{ document.price_list }}", **small)
-    # a space after the tab: a long line (Spanish) reaches the tab stop, and the tab then
-    # shrinks to nothing, which ran '2026.1Página' together
-    add_run(p, "\t\u2002" + _p("footer", "Page") + " ", **small)
-    add_field(p, "PAGE")
-    add_run(p, " " + _p("footer", "of") + " ", **small)
-    add_field(p, "NUMPAGES")
+    identity, page = (cell.paragraphs[0] for cell in table.rows[0].cells)
+    add_run(identity, _p("footer", document_label) + " {{ document.id }} · ", **small)
+    add_run(identity, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
+    add_run(identity, _p("footer", "Language") + " {{ document.locale }} · ", **small)
+    add_run(identity, _p("footer", "Price list") + " {{ document.price_list }}", **small)
+    # "end", not "right": the outer edge in a right-to-left document too, which mirroring
+    # (that swaps left and right) leaves as it is
+    justification = OxmlElement("w:jc")
+    justification.set(qn("w:val"), "end")
+    page._p.get_or_add_pPr().append(justification)
+    add_run(page, _p("footer", "Page") + "\u00a0", **small)
+    add_field(page, "PAGE")
+    add_run(page, "\u00a0" + _p("footer", "of") + "\u00a0", **small)
+    add_field(page, "NUMPAGES")
+    for p in (identity, page):
+        p.paragraph_format.space_after = Pt(0)
 
 
 def clinic_header(doc, title: str) -> None:
@@ -203,16 +217,25 @@ def set_cell_shading(cell, fill: str) -> None:
 
 
 def set_table_borders(
-    table, inside_horizontal: bool = True, bottom: bool = False, color: str = "BFBFBF"
+    table,
+    inside_horizontal: bool = True,
+    bottom: bool = False,
+    color: str = "BFBFBF",
+    top: bool = False,
 ) -> None:
-    """Horizontal rules only: between rows, and under the last row when bottom is set."""
+    """Horizontal rules only: between rows, and over the first row or under the last when
+    top or bottom is set."""
     tbl_pr = table._tbl.tblPr
     for old in tbl_pr.findall(qn("w:tblBorders")):
         tbl_pr.remove(old)
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = OxmlElement(f"w:{edge}")
-        visible = (edge == "insideH" and inside_horizontal) or (edge == "bottom" and bottom)
+        visible = (
+            (edge == "insideH" and inside_horizontal)
+            or (edge == "bottom" and bottom)
+            or (edge == "top" and top)
+        )
         element.set(qn("w:val"), "single" if visible else "nil")
         if visible:
             element.set(qn("w:sz"), "4")
