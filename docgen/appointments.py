@@ -21,6 +21,7 @@ from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_pack
 from docgen.output import safe_filename_part
 from docgen.patient import LONGEST_TEXT, text_problems
 from docgen.pricing import normalise_header
+from docgen.visit import Visit
 
 COLUMNS = {  # header → required
     "patient": True,
@@ -58,6 +59,16 @@ class Appointment:
     def folder(self) -> str:
         """OUTPUT/<folder>: the patient's visit (see patient_folder)."""
         return patient_folder(self.row, self.patient, self.ref, self.dob)
+
+    @property
+    def visit(self) -> Visit:
+        """This row alone as a visit: what a consent form for its treatment is planned from."""
+        return Visit.for_treatment(
+            self.patient, self.treatment, self.areas, self.sessions,
+            date_of_birth=self.dob or None, reference=self.ref, practitioner=self.practitioner,
+            interpreter=self.interpreter, patient_language=self.patient_language or None,
+            allow_minor=self.allow_minor,
+        )  # fmt: skip
 
 
 def patient_folder(row: int, patient: str, ref: str, dob: str) -> str:

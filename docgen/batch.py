@@ -35,11 +35,7 @@ from docgen.appointments import (
 from docgen.catalogues import untranslated_error
 from docgen.consent import ConsentPlan, plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
-from docgen.estimate import (
-    new_document_id,
-    plan_estimate,
-    plan_items,
-)
+from docgen.estimate import new_document_id, plan_estimate
 from docgen.exceptions import DocgenError, FieldProblem, Message, Problem
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
@@ -126,31 +122,23 @@ class _Renderer:
         fields = _row_free(appointment)
         return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
 
-    def plan(self, appointment: Appointment):
+    def plan(self, appointment: Appointment) -> ConsentPlan:
         return plan_consent(
             self.price_list,
-            patient=appointment.patient,
-            treatment=appointment.treatment,
-            areas=appointment.areas,
-            date_of_birth=appointment.dob or None,
-            reference=appointment.ref,
-            sessions=appointment.sessions,
-            practitioner=appointment.practitioner,
-            interpreter=appointment.interpreter,
-            allow_minor=appointment.allow_minor,
+            appointment.visit,
             issued=self.issued,
             number=new_document_id(self.issued, "Q", self.seed(appointment)),
             translated_names=self.formatter(appointment.locale).translations.translation_of,
         )
 
-    def visit_seed(self, rows: Visit) -> str | None:
+    def visit_seed(self, rows: VisitRows) -> str | None:
         """The visit's estimate number, from all of its rows."""
         if len(rows) == 1:
             return self.seed(rows[0])
         fields = [_row_free(row) for row in rows]
         return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
 
-    def plan_visit(self, rows: Visit) -> dict[int, ConsentPlan]:
+    def plan_visit(self, rows: VisitRows) -> dict[int, ConsentPlan]:
         """Each row's plan. The rows of one patient share one estimate, numbered from all of
         them; a row that cannot be planned refuses the whole visit (_VisitRefused)."""
         if len(rows) == 1:
@@ -180,7 +168,7 @@ class _Renderer:
             failures.append(RowFailure(rows[-1].row, (FieldProblem("locale", message),)))
         if failures:
             raise _VisitRefused(rows, failures)
-        items = [item for r in rows for item in plan_items(r.treatment, r.areas, r.sessions)]
+        items = [item for row in rows for item in row.visit.items]
         try:
             estimate = plan_estimate(
                 self.price_list, items, issued=self.issued,
@@ -191,7 +179,7 @@ class _Renderer:
             raise _VisitRefused(rows, [RowFailure(rows[0].row, _problems(error))]) from None
         return {row: replace(plan, estimate=estimate) for row, plan in plans.items()}
 
-    def inputs_checksum(self, appointment: Appointment, kind: str, rows: Visit = ()) -> str:
+    def inputs_checksum(self, appointment: Appointment, kind: str, rows: VisitRows = ()) -> str:
         """What a document is made from: its row, and a visit's other rows (its estimate)."""
         fields = {**_row_free(appointment), "document": kind}
         if len(rows) > 1:
@@ -234,13 +222,13 @@ class _Renderer:
         return data
 
 
-Visit = tuple[Appointment, ...]  # the rows of one patient, in row order
+VisitRows = tuple[Appointment, ...]  # the rows of one patient, in row order
 
 
 class _VisitRefused(Exception):
     """A visit with a row that cannot be made: it is refused whole, each row saying why."""
 
-    def __init__(self, rows: Visit, failures: list[RowFailure]):
+    def __init__(self, rows: VisitRows, failures: list[RowFailure]):
         super().__init__()
         self.failures = _refused_visit(rows, failures)
 
@@ -303,7 +291,7 @@ def _message(problem: Problem | str) -> str:
 
 
 # A visit's rows, and each document to make: (kind, relative path, inputs checksum, row)
-Job = tuple[Visit, list[tuple[str, str, str, int]]]
+Job = tuple[VisitRows, list[tuple[str, str, str, int]]]
 
 
 def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFailure]:
@@ -473,7 +461,7 @@ def run_batch(
             result.failures.extend(_refused_visit(rows, failures))
             advance(len(group))
             return
-        rows: Visit = tuple(group)  # type: ignore[assignment]
+        rows: VisitRows = tuple(group)  # type: ignore[assignment]
         folder = rows[0].folder
         planned = []  # (kind, relative, row) of each document of the visit
         for appointment in rows:

@@ -15,6 +15,7 @@ from docgen.generate import document_locales
 from docgen.i18n import Formatter, misnamed_catalogue_folders, parse_locale
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentProperties, DocumentTemplate
+from docgen.visit import Visit
 from docgen.workspace import TEMPLATE_NAMES, Workspace
 
 
@@ -43,15 +44,11 @@ def sample_contexts(price_list: PriceList) -> dict[str, dict]:
         one_price_per_kind.setdefault(kind, PlanItem(treatment_code, area_code))
     estimate = plan_estimate(price_list, one_price_per_kind.values(), number="CHECK")
     first = next(iter(one_price_per_kind.values()))
-    consent = plan_consent(
-        price_list,
-        patient="Check Patient",
-        treatment=first.treatment,
-        areas=[first.area],
-        date_of_birth="1980-01-01",
-        interpreter="Check Interpreter",
-        allow_minor=True,
-    )
+    check_visit = Visit.for_treatment(
+        "Check Patient", first.treatment, [first.area], date_of_birth="1980-01-01",
+        interpreter="Check Interpreter", allow_minor=True,
+    )  # fmt: skip
+    consent = plan_consent(price_list, check_visit)
     return {
         "estimate.docx": estimate_context(estimate, fmt, patient="Check Patient", info=info),
         "consent.docx": consent_context(consent, fmt, info=info),

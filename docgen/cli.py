@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,6 @@ from docgen.generate import (
     create_patient_documents,
     create_price_sheet,
     create_price_sheets,
-    create_visit_documents,
     run_demo,
 )
 from docgen.translation_workbook import export_translations, import_translations
@@ -211,12 +211,14 @@ def consent(
     allow_minor, with_estimate, prices, locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
+    planned = Visit.for_treatment(
+        patient, treatment, areas, sessions, date_of_birth=dob, reference=ref,
+        practitioner=practitioner, interpreter=interpreter, patient_language=patient_language,
+        allow_minor=allow_minor,
+    )  # fmt: skip
     documents = create_patient_documents(
-        open_workspace(), patient, treatment, areas, date_of_birth=dob, reference=ref,
-        sessions=sessions, practitioner=practitioner, interpreter=interpreter,
-        patient_language=patient_language, allow_minor=allow_minor, locale=locale,
-        bilingual=bilingual, prices=prices, output=output,
-        pdf=pdf, force=force, issued=issued and issued.date(),
+        open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
+        output=output, pdf=pdf, force=force, issued=issued and issued.date(),
         kinds=("consent", "estimate") if with_estimate else ("consent",),
     )  # fmt: skip
     report(documents)
@@ -242,9 +244,10 @@ def visit(
         date_of_birth=dob, reference=ref, practitioner=practitioner, interpreter=interpreter,
         patient_language=patient_language, allow_minor=allow_minor,
     )  # fmt: skip
-    documents = create_visit_documents(
+    folder = f"{Path(output or '.')}{os.sep}"  # -o names a folder, whether or not it ends in one
+    documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
-        output=output, pdf=pdf, force=force, issued=issued and issued.date(),
+        output=folder, pdf=pdf, force=force, issued=issued and issued.date(),
     )  # fmt: skip
     report(documents)
 

@@ -4,21 +4,14 @@ course with the same code as the estimate."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docgen.estimate import (
-    Estimate,
-    EstimateLine,
-    TranslatedNames,
-    closest,
-    plan_estimate,
-    plan_items,
-)
+from docgen.estimate import Estimate, EstimateLine, TranslatedNames, closest, plan_estimate
 from docgen.exceptions import FieldProblem, Message, PlanError
 from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth, text_problems
 from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
+from docgen.visit import Visit
 
 
 @dataclass(frozen=True)
@@ -41,32 +34,28 @@ class ConsentPlan:
 
 def plan_consent(
     price_list: PriceList,
+    visit: Visit,
+    treatment: str | None = None,
     *,
-    patient: str,
-    treatment: str,
-    areas: Sequence[str],
-    date_of_birth: str | dt.date | None = None,
-    reference: str = "",
-    sessions: int | None = None,
-    practitioner: str = "",
-    interpreter: str = "",
-    allow_minor: bool = False,
     issued: dt.date | None = None,
     number: str | None = None,
     translated_names: TranslatedNames | None = None,
-    visit_estimate: Estimate | None = None,
 ) -> ConsentPlan:
-    """Validate everything the form needs; raise PlanError listing every problem at once.
-    translated_names: as plan_estimate's. visit_estimate: the estimate of a visit with several
-    treatments, which the form's cost section shows and cites (its own lines are this
-    treatment's)."""
+    """Validate everything the form for one of the visit's treatments needs (treatment: its
+    code; default: the visit's only one); raise PlanError listing every problem at once. The
+    form's cost section is the visit's estimate, of every treatment; its own lines are this
+    treatment's. translated_names: as plan_estimate's."""
+    planned = visit.planned(treatment)
     issued = issued or dt.date.today()
     problems: list[str] = []
-    person = Patient(patient, parse_date_of_birth(date_of_birth, problems), reference.strip())
-    minor = check_patient(person, issued, allow_minor, problems)
-    problems.extend(
-        text_problems(practitioner=practitioner.strip(), interpreter=interpreter.strip())
+    person = Patient(
+        visit.patient,
+        parse_date_of_birth(visit.date_of_birth, problems),
+        visit.reference.strip(),
     )
+    minor = check_patient(person, issued, visit.allow_minor, problems)
+    practitioner, interpreter = visit.practitioner.strip(), visit.interpreter.strip()
+    problems.extend(text_problems(practitioner=practitioner, interpreter=interpreter))
 
     if not price_list.clinic.complications_phone:
         message = N_(
@@ -74,42 +63,42 @@ def plan_consent(
             "tells the patient whom to call about a complication, day or night"
         )
         problems.append(Message(message, workbook=price_list.path.name))
-    code = treatment.strip().upper()
+    code = planned.treatment.strip().upper()
     chosen = price_list.treatments.get(code)
     if chosen is None:
         problems.append(
             FieldProblem(
                 "treatment",
                 N_("unknown treatment %(code)s%(hint)s; known treatments: %(known)s"),
-                code=repr(treatment),
+                code=repr(planned.treatment),
                 hint=closest(code, price_list.treatments, translated_names),
                 known=", ".join(price_list.treatments),
             )
         )
-    if not areas:
+    if not planned.areas:
         message = N_("no body area given: name at least one with --area")
         problems.append(FieldProblem("area", message))
-    estimate = None
-    if chosen is not None and areas:
-        items = plan_items(code, areas, sessions)
+    own = estimate = None
+    if chosen is not None and planned.areas:
+        priced = dict(issued=issued, number=number, translated_names=translated_names)
         try:
-            estimate = plan_estimate(
-                price_list, items, issued=issued, number=number, translated_names=translated_names
-            )
+            own = plan_estimate(price_list, planned.items, **priced)
+            several = len(visit.treatments) > 1
+            estimate = plan_estimate(price_list, visit.items, **priced) if several else own
         except PlanError as error:
-            problems.extend(error.problems)
+            problems.extend(p for p in error.problems if p not in problems)
     if problems:
         raise PlanError(problems, headline="problems with the consent form's details")
-    assert chosen is not None and estimate is not None
+    assert chosen is not None and own is not None and estimate is not None
     return ConsentPlan(
         patient=person,
         minor=minor,
         treatment=chosen,
-        areas=tuple(line.area for line in estimate.lines),
+        areas=tuple(line.area for line in own.lines),
         risks=tuple(price_list.risks[c] for c in chosen.risk_codes),
         contraindications=tuple(price_list.contraindications_for(chosen)),
-        estimate=visit_estimate or estimate,
-        practitioner=practitioner.strip(),
-        interpreter=interpreter.strip(),
-        lines=estimate.lines,
+        estimate=estimate,
+        practitioner=practitioner,
+        interpreter=interpreter,
+        lines=own.lines,
     )

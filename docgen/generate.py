@@ -291,74 +291,56 @@ def _price_sheet(
 
 def create_consent(
     workspace: Workspace,
-    patient: str,
-    treatment: str,
-    areas: Sequence[str],
+    visit: Visit,
     *,
-    date_of_birth: str | dt.date | None = None,
-    reference: str = "",
-    sessions: int | None = None,
-    practitioner: str = "",
-    interpreter: str = "",
-    allow_minor: bool = False,
-    locale: str | None = None,
-    patient_language: str | None = None,
+    treatment: str | None = None,
     cite_estimate: bool = False,
+    estimate_number: str | None = None,
+    locale: str | None = None,
     bilingual: bool = False,
     prices: str | None = None,
     output: str | Path | None = None,
     pdf: bool = False,
     force: bool = False,
     issued: dt.date | None = None,
-    visit_estimate: Estimate | None = None,
 ) -> GeneratedDocument:
-    """Write a consent form for one treatment on one or more body areas. patient_language: the
-    language the patient reads, when the form is in another (an interpreter translates it).
-    cite_estimate: the form names the quote its cost comes from (its estimate_number), for a
-    patient who receives that estimate too (create_patient_documents writes both).
-    visit_estimate: the estimate of the patient's visit, with several treatments, which the
-    form shows and cites (create_visit_documents); the file name then names the treatment."""
+    """Write the consent form for one of the visit's treatments (treatment: its code; default:
+    the visit's only one). Its cost section is the visit's estimate; with several treatments,
+    its file name names the treatment. cite_estimate: the form names the quote its cost comes
+    from (its estimate_number), for a patient who receives that estimate too
+    (create_patient_documents writes both); estimate_number: that quote's number, when another
+    form of the visit already cites it (default: a new one)."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
-    seed = reproducible_seed(
-        reproducible, patient, treatment, list(areas), date_of_birth, reference, sessions,
-        practitioner, interpreter, str(fmt.locale), bilingual, price_list.checksum,
-        *([patient_language] if patient_language else []),
-    )  # fmt: skip
+    seed = reproducible_seed(reproducible, visit, str(fmt.locale), bilingual, price_list.checksum)
     plan = plan_consent(
         price_list,
-        patient=patient,
-        treatment=treatment,
-        areas=areas,
-        date_of_birth=date_of_birth,
-        reference=reference,
-        sessions=sessions,
-        practitioner=practitioner,
-        interpreter=interpreter,
-        allow_minor=allow_minor,
+        visit,
+        treatment,
         issued=issued,
-        number=new_document_id(issued, "Q", seed),
+        number=estimate_number or new_document_id(issued, "Q", seed),
         translated_names=fmt.translations.translation_of,
-        visit_estimate=visit_estimate,
     )
+    several = len(visit.treatments) > 1
     template = DocumentTemplate(workspace.template("consent.docx"))
-    document_id = new_document_id(issued, "C", seed)
-    for_treatment = f"-{safe_filename_part(plan.treatment.code)}" if visit_estimate else ""
-    default_name = f"consent-{safe_filename_part(patient)}{for_treatment}-{document_id}.docx"
-    target = _prepare_target(output, default_name, pdf, force)
-    visit = plan.estimate.number if cite_estimate else ""
-    info = DocumentInfo(document_id, template.version, issued, generated, visit)
-    reads = parse_locale(patient_language) if patient_language else fmt.locale
-    cited = dict(patient_language=reads, cite_estimate=cite_estimate)
-    context = consent_context(plan, fmt, info=info, **cited)
+    form_seed = f"{seed}{plan.treatment.code}" if seed and several else seed
+    document_id = new_document_id(issued, "C", form_seed)
+    for_treatment = f"-{safe_filename_part(plan.treatment.code)}" if several else ""
+    name = f"consent-{safe_filename_part(visit.patient)}{for_treatment}-{document_id}.docx"
+    target = _prepare_target(output, name, pdf, force)
+    cited = plan.estimate.number if cite_estimate else ""
+    info = DocumentInfo(document_id, template.version, issued, generated, cited)
+    reads = parse_locale(visit.patient_language) if visit.patient_language else fmt.locale
+    details = dict(patient_language=reads, cite_estimate=cite_estimate)
+    context = consent_context(plan, fmt, info=info, **details)
     translations = None
     if clinic is not None:
-        clinic_context = consent_context(plan, clinic, info=info, **cited)
+        clinic_context = consent_context(plan, clinic, info=info, **details)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     written = _write(
         workspace, template, context, fmt, info, price_list, target, pdf, force, translations
     )
-    return replace(written, estimate_number=plan.estimate.number if cite_estimate else "")
+    return replace(written, estimate_number=cited)
 
 
 DOCUMENT_KINDS = ("consent", "estimate")
@@ -390,54 +372,54 @@ def estimate_preview(
 
 def check_patient_documents(
     workspace: Workspace,
-    patient: str,
-    treatment: str,
-    areas: Sequence[str],
+    visit: Visit,
     *,
     kinds: Sequence[str] = DOCUMENT_KINDS,
-    date_of_birth: str | dt.date | None = None,
-    sessions: int | None = None,
-    allow_minor: bool = False,
     locale: str | None = None,
     prices: str | None = None,
 ) -> None:
-    """Raise PlanError with every problem create_patient_documents would find in these
-    details, writing nothing."""
+    """Raise PlanError with every problem create_patient_documents would find in this visit,
+    writing nothing."""
+    unknown = [kind for kind in kinds if kind not in DOCUMENT_KINDS]
+    if unknown or not kinds:
+        raise PlanError([f"documents must be one or both of {', '.join(DOCUMENT_KINDS)}"])
     price_list = load_workspace_prices(workspace, prices)
     problems: list[str] = []
-    if locale:
-        try:
-            parse_locale(locale, workspace.locales_dir)
-        except LocaleError as error:
-            problems.append(FieldProblem("locale", str(error)))
+
+    def collect(error: PlanError) -> None:
+        problems.extend(problem for problem in error.problems if problem not in problems)
+
+    translated_names = None  # unknown codes are matched against names in the patient's language
     try:
-        if "consent" in kinds:
-            plan_consent(
-                price_list, patient=patient, treatment=treatment, areas=areas,
-                date_of_birth=date_of_birth, sessions=sessions, allow_minor=allow_minor,
-            )  # fmt: skip
-        else:
-            _plan_patient_estimate(price_list, patient, plan_items(treatment, areas, sessions))
+        translated_names = formatter_for(workspace, price_list, locale).translations.translation_of
+    except LocaleError as error:
+        problems.append(FieldProblem("locale", str(error)))
+    try:
+        visit.check()
     except PlanError as error:
-        problems.extend(error.problems)
+        collect(error)
+    if "consent" in kinds:
+        for planned in dict.fromkeys(p.treatment.strip().upper() for p in visit.treatments):
+            try:
+                plan_consent(price_list, visit, planned, translated_names=translated_names)
+            except PlanError as error:
+                collect(error)
+    elif visit.treatments:
+        try:
+            _plan_patient_estimate(
+                price_list, visit.patient, visit.items, translated_names=translated_names
+            )
+        except PlanError as error:
+            collect(error)
     if problems:
-        raise PlanError(problems)
+        raise PlanError(problems, headline="problems with the patient's documents")
 
 
 def create_patient_documents(
     workspace: Workspace,
-    patient: str,
-    treatment: str,
-    areas: Sequence[str],
+    visit: Visit,
     *,
     kinds: Sequence[str] = DOCUMENT_KINDS,
-    date_of_birth: str | dt.date | None = None,
-    reference: str = "",
-    sessions: int | None = None,
-    practitioner: str = "",
-    interpreter: str = "",
-    patient_language: str | None = None,
-    allow_minor: bool = False,
     locale: str | None = None,
     bilingual: bool = False,
     prices: str | None = None,
@@ -446,101 +428,33 @@ def create_patient_documents(
     force: bool = False,
     issued: dt.date | None = None,
 ) -> list[GeneratedDocument]:
-    """A patient's consent form, estimate, or both, as `docgen consent --estimate` writes them:
-    the estimate beside the form, with the quote number the form cites. All or nothing: if the
-    second document fails, the first is removed again."""
-    unknown = [kind for kind in kinds if kind not in DOCUMENT_KINDS]
-    if unknown or not kinds:
-        raise PlanError([f"documents must be one or both of {', '.join(DOCUMENT_KINDS)}"])
+    """A visit's documents, as `docgen consent` and `docgen visit` write them: a consent form
+    per treatment, each citing the visit's one estimate, and that estimate beside them (kinds:
+    one or both of DOCUMENT_KINDS). A visit of several treatments goes into the output folder.
+    Every problem of every document is found before anything is written; all or nothing: if a
+    later document fails, those already written are removed again."""
+    check_patient_documents(workspace, visit, kinds=kinds, locale=locale, prices=prices)
+    if len(visit.treatments) > 1:
+        output = f"{Path(output or '.')}{os.sep}"  # a folder, whether or not it ends in one
     common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)
     documents: list[GeneratedDocument] = []
     number = None
-    if "consent" in kinds:
-        consent = create_consent(
-            workspace, patient, treatment, areas, date_of_birth=date_of_birth,
-            reference=reference, sessions=sessions, practitioner=practitioner,
-            interpreter=interpreter, patient_language=patient_language, allow_minor=allow_minor,
-            cite_estimate="estimate" in kinds, output=output, issued=issued, **common,
-        )  # fmt: skip
-        documents.append(consent)
-        number = consent.estimate_number or None
-        output = f"{consent.docx.parent}{os.sep}"
-    if "estimate" in kinds:
-        try:
-            items = plan_items(treatment, areas, sessions)
-            estimate = create_estimate(
-                workspace, patient, items, output=output, issued=issued, number=number, **common
-            )
-            documents.append(estimate)
-        except Exception:
-            _remove(documents)
-            raise
-    return documents
-
-
-def create_visit_documents(
-    workspace: Workspace,
-    visit: Visit,
-    *,
-    locale: str | None = None,
-    bilingual: bool = False,
-    prices: str | None = None,
-    output: str | Path | None = None,
-    pdf: bool = False,
-    force: bool = False,
-    issued: dt.date | None = None,
-) -> list[GeneratedDocument]:
-    """A visit's documents, into the output folder: a consent form per treatment (its file
-    name names the treatment), each citing the visit's one estimate, and that estimate. Every
-    problem of every form is found before anything is written; all or nothing."""
-    visit.check()
-    price_list, fmt, _clinic = _languages(workspace, prices, locale, bilingual)
-    day, _generated, reproducible = when_issued(issued)
-    seed = reproducible_seed(reproducible, visit, str(fmt.locale), bilingual, price_list.checksum)
-    translated_names = fmt.translations.translation_of
-    problems: list[str] = []
     try:
-        estimate = _plan_patient_estimate(
-            price_list, visit.patient, visit.items, day, new_document_id(day, "Q", seed),
-            translated_names,
-        )  # fmt: skip
-    except PlanError as error:
-        problems.extend(error.problems)
-        estimate = None
-    details = dict(
-        patient=visit.patient, date_of_birth=visit.date_of_birth, reference=visit.reference,
-        practitioner=visit.practitioner, interpreter=visit.interpreter,
-        allow_minor=visit.allow_minor,
-    )  # fmt: skip
-    for planned in visit.treatments:
-        try:
-            plan_consent(
-                price_list, treatment=planned.treatment, areas=planned.areas,
-                sessions=planned.sessions, issued=day, translated_names=translated_names,
-                **details,
-            )  # fmt: skip
-        except PlanError as error:
-            problems.extend(p for p in error.problems if p not in problems)
-    if problems:
-        raise PlanError(problems, headline="problems with the visit")
-    assert estimate is not None
-    folder = f"{Path(output or '.')}{os.sep}"  # a folder, whether or not it ends in one
-    common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)
-    documents: list[GeneratedDocument] = []
-    try:
-        for planned in visit.treatments:
-            documents.append(create_consent(
-                workspace, visit.patient, planned.treatment, planned.areas,
-                sessions=planned.sessions, date_of_birth=visit.date_of_birth,
-                reference=visit.reference, practitioner=visit.practitioner,
-                interpreter=visit.interpreter, patient_language=visit.patient_language,
-                allow_minor=visit.allow_minor, cite_estimate=True, visit_estimate=estimate,
-                output=folder, issued=issued, **common,
+        if "consent" in kinds:
+            for planned in visit.treatments:
+                consent = create_consent(
+                    workspace, visit, treatment=planned.treatment,
+                    cite_estimate="estimate" in kinds, estimate_number=number, output=output,
+                    issued=issued, **common,
+                )  # fmt: skip
+                documents.append(consent)
+                number = consent.estimate_number or None
+                output = f"{consent.docx.parent}{os.sep}"
+        if "estimate" in kinds:
+            documents.append(create_estimate(
+                workspace, visit.patient, visit.items, output=output, issued=issued,
+                number=number, **common,
             ))  # fmt: skip
-        documents.append(create_estimate(
-            workspace, visit.patient, visit.items, output=folder, issued=issued,
-            number=estimate.number, **common,
-        ))  # fmt: skip
     except Exception:
         _remove(documents)
         raise
@@ -641,12 +555,12 @@ def run_demo(
     targets = [output_dir / f"{name}.docx" for name in names]
 
     def make() -> list[GeneratedDocument]:
-        consent = dict(
-            date_of_birth="1986-04-12",
-            reference="LUM-004127",
-            practitioner="Dr Sarah Whitfield",
-            force=force,
-        )
+        def demo_visit(patient: str, **details) -> Visit:
+            return Visit.for_treatment(
+                patient, "REJUV", ["FACE", "NECK"], date_of_birth="1986-04-12",
+                reference="LUM-004127", practitioner="Dr Sarah Whitfield", **details,
+            )  # fmt: skip
+
         return [
             create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force),
             create_estimate(
@@ -658,18 +572,13 @@ def run_demo(
                 output=targets[1],
                 force=force,
             ),
-            create_consent(
-                workspace, DEMO_PATIENT, "REJUV", ["FACE", "NECK"], output=targets[2], **consent
-            ),
+            create_consent(workspace, demo_visit(DEMO_PATIENT), output=targets[2], force=force),
             create_consent(
                 workspace,
-                "ليلى حداد",
-                "REJUV",
-                ["FACE", "NECK"],
+                demo_visit("ليلى حداد", interpreter="Karim Haddad"),
                 locale="ar",
-                interpreter="Karim Haddad",
                 output=targets[3],
-                **consent,
+                force=force,
             ),
             create_price_sheet(workspace, output=targets[4], force=force),
         ]

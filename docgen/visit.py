@@ -5,6 +5,7 @@ citing the visit's estimate."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docgen.estimate import PlanItem, parse_sessions, plan_items
@@ -53,6 +54,30 @@ class Visit:
     interpreter: str = ""
     patient_language: str | None = None
     allow_minor: bool = False
+
+    @classmethod
+    def for_treatment(
+        cls,
+        patient: str,
+        treatment: str,
+        areas: Sequence[str],
+        sessions: int | None = None,
+        **details,
+    ) -> Visit:
+        """A visit for one treatment, as `docgen consent` plans it; details: the other fields."""
+        return cls(patient, (PlannedTreatment(treatment, tuple(areas), sessions),), **details)
+
+    def planned(self, treatment: str | None = None) -> PlannedTreatment:
+        """One of the visit's treatments, by its code; without one, the visit's only one."""
+        if treatment is None:
+            if len(self.treatments) != 1:
+                raise ValueError(f"name which of the visit's {len(self.treatments)} treatments")
+            return self.treatments[0]
+        code = treatment.strip().upper()
+        for planned in self.treatments:
+            if planned.treatment.strip().upper() == code:
+                return planned
+        raise ValueError(f"{treatment!r} is not one of the visit's treatments")
 
     @property
     def items(self) -> list[PlanItem]:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from docgen.cli import main
 from docgen.exceptions import TemplateError
 from docgen.generate import create_consent
+from docgen.visit import Visit
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 
@@ -232,7 +233,9 @@ def test_a_template_that_runs_too_long_is_stopped_in_any_thread(
     def make_form() -> None:
         started = time.monotonic()
         try:
-            create_consent(workspace, "A", "REJUV", ["FACE"], output=tmp_path / "c.docx")
+            create_consent(
+                workspace, Visit.for_treatment("A", "REJUV", ["FACE"]), output=tmp_path / "c.docx"
+            )
         except TemplateError as error:
             outcome["error"], outcome["seconds"] = str(error), time.monotonic() - started
 

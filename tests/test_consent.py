@@ -19,6 +19,7 @@ from docgen.cli import main
 from docgen.exceptions import PlanError, WorkbookError
 from docgen.generate import create_consent, create_estimate
 from docgen.pricing import Frequency, Severity, load_price_list
+from docgen.visit import Visit
 
 ISSUED = dt.date(2026, 3, 2)
 SECTIONS = [
@@ -36,6 +37,11 @@ SECTIONS = [
 ]
 
 
+VISIT_DETAILS = (
+    "date_of_birth", "reference", "practitioner", "interpreter", "patient_language", "allow_minor"
+)  # fmt: skip
+
+
 def consent(workspace, tmp_path, name="consent.docx", **options):
     arguments = dict(
         patient=HOSTILE_NAME, treatment="LIPO", areas=["ABDO", "FLANKS"],
@@ -43,8 +49,11 @@ def consent(workspace, tmp_path, name="consent.docx", **options):
         output=tmp_path / "out" / name, issued=ISSUED,
     )  # fmt: skip
     arguments.update(options)
-    return create_consent(workspace, arguments.pop("patient"), arguments.pop("treatment"),
-                          arguments.pop("areas"), **arguments)  # fmt: skip
+    details = {name: arguments.pop(name) for name in VISIT_DETAILS if name in arguments}
+    visit = Visit.for_treatment(
+        arguments.pop("patient"), arguments.pop("treatment"), arguments.pop("areas"), **details
+    )
+    return create_consent(workspace, visit, **arguments)
 
 
 def in_language(workspace, language: str):
@@ -382,7 +391,9 @@ def test_the_form_cites_only_a_quote_the_patient_receives(workspace, tmp_path, m
     text = docx_text(form)
     assert "The estimated cost of the planned course is £1,250.00. A deposit of" in text
     assert "Q-" not in text and "(estimate" not in text
-    library = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "l.docx")
+    library = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "l.docx"
+    )
     assert library.estimate_number == "" and "Q-" not in docx_text(library.docx)
 
 
@@ -428,9 +439,11 @@ def test_a_practitioner_on_the_sheet_signs_with_profession_registration_and_decl
     workspace, tmp_path
 ):
     form = create_consent(
-        workspace, "Ann Lee", "REJUV", ["FACE"], practitioner="dr  sarah WHITFIELD",
-        output=tmp_path / "c.docx", pdf=True,
-    )  # fmt: skip
+        workspace,
+        Visit.for_treatment("Ann Lee", "REJUV", ["FACE"], practitioner="dr  sarah WHITFIELD"),
+        output=tmp_path / "c.docx",
+        pdf=True,
+    )
     assert practitioner_row(form.docx) == (
         "Dr Sarah Whitfield\nMedical doctor · General Medical Council 7654321"
     )
@@ -442,17 +455,20 @@ def test_a_practitioner_on_the_sheet_signs_with_profession_registration_and_decl
 
 def test_a_name_not_on_the_sheet_is_printed_as_given(workspace, tmp_path):
     form = create_consent(
-        workspace, "Ann Lee", "REJUV", ["FACE"], practitioner="Dr Locum Jones",
+        workspace,
+        Visit.for_treatment("Ann Lee", "REJUV", ["FACE"], practitioner="Dr Locum Jones"),
         output=tmp_path / "c.docx",
-    )  # fmt: skip
+    )
     assert practitioner_row(form.docx) == "Dr Locum Jones"
 
 
 def test_the_profession_is_translated_with_the_form(workspace, tmp_path):
     form = create_consent(
-        workspace, "Anna", "REJUV", ["FACE"], practitioner="Emma Clarke", locale="de_DE",
+        workspace,
+        Visit.for_treatment("Anna", "REJUV", ["FACE"], practitioner="Emma Clarke"),
+        locale="de_DE",
         output=tmp_path / "c.docx",
-    )  # fmt: skip
+    )
     with (workspace.locales_dir / "de" / "LC_MESSAGES" / "docgen.po").open("rb") as handle:
         nurse = read_po(handle, locale="de").get("Nurse prescriber").string
     assert f"{nurse} · Nursing and Midwifery Council 12A3456E" in docx_text(form.docx)

@@ -18,19 +18,26 @@ from docgen.exceptions import (
 from docgen.generate import create_patient_documents, document_locales, estimate_preview
 from docgen.pdf import convert_to_pdf, warm_libreoffice
 from docgen.pricing import load_price_list
+from docgen.visit import Visit
 
 
 def test_warm_libreoffice_converts_many_documents_with_one_start(workspace, tmp_path):
     with warm_libreoffice() as warm:
         assert warm
         first = create_patient_documents(
-            workspace, "Zoë O'Brien", "REJUV", ["FACE"], output=f"{tmp_path}/", pdf=True
+            workspace,
+            Visit.for_treatment("Zoë O'Brien", "REJUV", ["FACE"]),
+            output=f"{tmp_path}/",
+            pdf=True,
         )
         started = time.monotonic()
         second = create_patient_documents(
-            workspace, "Ana Souza", "REJUV", ["NECK"], locale="pt", output=f"{tmp_path}/",
+            workspace,
+            Visit.for_treatment("Ana Souza", "REJUV", ["NECK"]),
+            locale="pt",
+            output=f"{tmp_path}/",
             pdf=True,
-        )  # fmt: skip
+        )
         warm_seconds = time.monotonic() - started
     assert "Zoë O'Brien" in pdf_text(first[0].pdf)
     assert "Ana Souza" in pdf_text(second[1].pdf)
@@ -49,14 +56,18 @@ def test_warm_libreoffice_reports_a_document_it_cannot_open(tmp_path):
 
 def test_patient_documents_share_the_quote_number(workspace, tmp_path):
     consent, estimate = create_patient_documents(
-        workspace, "Zoë O'Brien", "REJUV", ["FACE", "NECK"], date_of_birth="1990-02-03",
+        workspace,
+        Visit.for_treatment("Zoë O'Brien", "REJUV", ["FACE", "NECK"], date_of_birth="1990-02-03"),
         output=f"{tmp_path}/",
-    )  # fmt: skip
+    )
     number = consent.estimate_number
     assert number and number == estimate.document_id
     assert number in docx_text(consent.docx) and number in docx_text(estimate.docx)
     only = create_patient_documents(
-        workspace, "Zoë O'Brien", "REJUV", ["FACE"], kinds=("estimate",), output=f"{tmp_path}/"
+        workspace,
+        Visit.for_treatment("Zoë O'Brien", "REJUV", ["FACE"]),
+        kinds=("estimate",),
+        output=f"{tmp_path}/",
     )
     assert [d.docx.name.split("-")[0] for d in only] == ["estimate"]
 
@@ -66,9 +77,10 @@ def test_problems_name_the_input_they_are_about(workspace, tmp_path):
     output.mkdir()
     with pytest.raises(PlanError) as raised:
         create_patient_documents(
-            workspace, "  ", "REJUV", ["FACE", "KNEES"], date_of_birth="2090-01-01",
-            sessions=40, output=f"{output}/",
-        )  # fmt: skip
+            workspace,
+            Visit.for_treatment("  ", "REJUV", ["FACE", "KNEES"], 40, date_of_birth="2090-01-01"),
+            output=f"{output}/",
+        )
     fields = {getattr(p, "field", None): str(p) for p in raised.value.problems}
     assert set(fields) == {"patient", "dob", "area", "sessions"}
     assert fields["dob"] == "the date of birth is in the future"
@@ -80,9 +92,12 @@ def test_problems_name_the_input_they_are_about(workspace, tmp_path):
 def test_estimate_preview_is_what_the_estimate_prints(workspace, tmp_path):
     preview = estimate_preview(workspace, "REJUV", ["FACE", "NECK"], locale="fr")
     (estimate,) = create_patient_documents(
-        workspace, "Zoë", "REJUV", ["FACE", "NECK"], kinds=("estimate",), locale="fr",
+        workspace,
+        Visit.for_treatment("Zoë", "REJUV", ["FACE", "NECK"]),
+        kinds=("estimate",),
+        locale="fr",
         output=f"{tmp_path}/",
-    )  # fmt: skip
+    )
     text = docx_text(estimate.docx)
     assert preview["estimate"]["total"] in text
     assert "\u202f€" not in preview["estimate"]["total"]  # GBP clinic: pounds, French style

@@ -36,6 +36,7 @@ from docgen.generate import (
     create_price_sheets,
 )
 from docgen.i18n import catalogue_locales
+from docgen.visit import Visit
 from docgen.workspace import Workspace
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -70,9 +71,12 @@ def test_estimate_totals_are_written_by_babel(workspace, tmp_path, locale):
 
 def test_french_consent_names_every_risk_in_french(workspace, tmp_path, price_list):
     form = create_consent(
-        workspace, "Jeanne Martin", "LIPO", ["ABDO", "FLANKS"], locale="fr_FR",
-        output=tmp_path / "c.docx", issued=ISSUED,
-    )  # fmt: skip
+        workspace,
+        Visit.for_treatment("Jeanne Martin", "LIPO", ["ABDO", "FLANKS"]),
+        locale="fr_FR",
+        output=tmp_path / "c.docx",
+        issued=ISSUED,
+    )
     text = docx_text(form.docx)
     for code in price_list.treatments["LIPO"].risk_codes:
         risk = price_list.risks[code]
@@ -94,10 +98,16 @@ def test_plural_rules_follow_the_language(workspace, tmp_path, edit_workbook):
     shutil.move(edit_workbook({"Treatments!E10": 1}), workspace.pricing_dir / "london.xlsx")
     fr = catalogue(workspace, "fr").get("%(count)s session").string
     one = create_consent(
-        workspace, "A", "PAINR", ["KNEES"], sessions=1, locale="fr", output=tmp_path / "1.docx"
+        workspace,
+        Visit.for_treatment("A", "PAINR", ["KNEES"], 1),
+        locale="fr",
+        output=tmp_path / "1.docx",
     )
     six = create_consent(
-        workspace, "A", "PAINR", ["KNEES"], sessions=6, locale="fr", output=tmp_path / "6.docx"
+        workspace,
+        Visit.for_treatment("A", "PAINR", ["KNEES"], 6),
+        locale="fr",
+        output=tmp_path / "6.docx",
     )
     assert fr[0] % {"count": "1"} in docx_paragraphs(one.docx)
     assert fr[1] % {"count": "6"} in docx_paragraphs(six.docx)
@@ -271,9 +281,13 @@ def test_status_reports_what_is_missing(workspace):
 
 def test_arabic_documents_are_right_to_left(workspace, tmp_path):
     form = create_consent(
-        workspace, "ليلى حداد", "REJUV", ["FACE"], locale="ar", output=tmp_path / "c.docx",
-        issued=ISSUED, pdf=True,
-    )  # fmt: skip
+        workspace,
+        Visit.for_treatment("ليلى حداد", "REJUV", ["FACE"]),
+        locale="ar",
+        output=tmp_path / "c.docx",
+        issued=ISSUED,
+        pdf=True,
+    )
     with zipfile.ZipFile(form.docx) as package:
         body = package.read("word/document.xml").decode()
         footers = [package.read(n).decode() for n in package.namelist() if "footer" in n]
@@ -295,9 +309,12 @@ def test_arabic_documents_are_right_to_left(workspace, tmp_path):
 
 def test_bilingual_consent_shows_both_languages(workspace, tmp_path):
     form = create_consent(
-        workspace, "Jeanne", "REJUV", ["FACE"], locale="fr_FR", bilingual=True,
+        workspace,
+        Visit.for_treatment("Jeanne", "REJUV", ["FACE"]),
+        locale="fr_FR",
+        bilingual=True,
         output=tmp_path / "c.docx",
-    )  # fmt: skip
+    )
     paragraphs = docx_paragraphs(form.docx)
     french = translated(workspace, "fr", "Consent to mesotherapy treatment")
     assert f"{french}Consent to mesotherapy treatment" in paragraphs  # a line break between
@@ -328,7 +345,9 @@ def test_single_price_sheet_in_german(workspace, tmp_path):
 
 def test_documents_open_in_word(workspace, tmp_path):
     """The right-to-left edits keep the XML valid for Word's schema order."""
-    form = create_consent(workspace, "A", "REJUV", ["FACE"], locale="ar", output=tmp_path / "c")
+    form = create_consent(
+        workspace, Visit.for_treatment("A", "REJUV", ["FACE"]), locale="ar", output=tmp_path / "c"
+    )
     document = docx.Document(str(form.docx))
     assert document.paragraphs[0].text
     shutil.copy(form.docx, tmp_path / "copy.docx")
@@ -348,7 +367,10 @@ def test_an_untranslated_plural_falls_back_to_the_parent_language(workspace, tmp
         write_po(handle, quebec)
     compile_catalogues(workspace)
     form = create_consent(
-        workspace, "A", "REJUV", ["FACE"], sessions=4, locale="fr_CA", output=tmp_path / "c"
+        workspace,
+        Visit.for_treatment("A", "REJUV", ["FACE"], 4),
+        locale="fr_CA",
+        output=tmp_path / "c",
     )
     paragraphs = docx_paragraphs(form.docx)
     assert "Témoin (Québec)" in paragraphs
@@ -364,9 +386,13 @@ def test_i18n_init_refuses_an_unknown_language(workspace):
 
 def test_bilingual_lines_are_each_in_their_own_language(workspace, tmp_path):
     form = create_consent(
-        workspace, "Jeanne", "LIPO", ["ABDO", "FLANKS"], locale="fr_FR", bilingual=True,
-        output=tmp_path / "c.docx", issued=ISSUED,
-    )  # fmt: skip
+        workspace,
+        Visit.for_treatment("Jeanne", "LIPO", ["ABDO", "FLANKS"]),
+        locale="fr_FR",
+        bilingual=True,
+        output=tmp_path / "c.docx",
+        issued=ISSUED,
+    )
     paragraphs = docx_paragraphs(form.docx)
     _ = lambda message: translated(workspace, "fr", message)  # noqa: E731
     # lists, course lengths and yes/no are composed per language, not translated word by word
@@ -437,9 +463,12 @@ def words_split_without_a_hyphen(document: Path, pdf: Path) -> list[str]:
 def test_long_words_are_hyphenated_in_the_documents_language(workspace, tmp_path, locale):
     """'Berührungsempfindlichk|eit' was printed in the German form's risks table."""
     form, estimate = create_patient_documents(
-        workspace, "Anna Müller", "REJUV", ["FACE", "NECK"], date_of_birth="1980-01-15",
-        locale=locale, output=f"{tmp_path}/", pdf=True,
-    )  # fmt: skip
+        workspace,
+        Visit.for_treatment("Anna Müller", "REJUV", ["FACE", "NECK"], date_of_birth="1980-01-15"),
+        locale=locale,
+        output=f"{tmp_path}/",
+        pdf=True,
+    )
     for document in (form, estimate):
         assert words_split_without_a_hyphen(document.docx, document.pdf) == []
         styles = zipfile.ZipFile(document.docx).read("word/styles.xml").decode()
@@ -454,9 +483,14 @@ def test_every_page_number_prints_whole_when_the_footer_wraps(workspace, tmp_pat
     """The Spanish footer is longer than a line: it printed 'Página 1 de' and '5' on two lines,
     then hyphenated 'Pági-na'."""
     documents = create_patient_documents(
-        workspace, "Ana Pérez", "REJUV", ["FACE", "NECK", "DECO"], date_of_birth="1980-01-15",
-        locale=locale, output=f"{tmp_path}/", pdf=True,
-    )  # fmt: skip
+        workspace,
+        Visit.for_treatment(
+            "Ana Pérez", "REJUV", ["FACE", "NECK", "DECO"], date_of_birth="1980-01-15"
+        ),
+        locale=locale,
+        output=f"{tmp_path}/",
+        pdf=True,
+    )
     language = locale[:2]
     page, of = (translated(workspace, language, word, context="footer") for word in ("Page", "of"))
     for document in documents:
@@ -467,7 +501,9 @@ def test_every_page_number_prints_whole_when_the_footer_wraps(workspace, tmp_pat
 
 
 def test_a_language_without_a_region_takes_its_likeliest_for_hyphenation(workspace, tmp_path):
-    form = create_consent(workspace, "A", "REJUV", ["FACE"], locale="de", output=tmp_path / "c")
+    form = create_consent(
+        workspace, Visit.for_treatment("A", "REJUV", ["FACE"]), locale="de", output=tmp_path / "c"
+    )
     likely = Locale.parse(get_global("likely_subtags")["de"]).territory
     styles = zipfile.ZipFile(form.docx).read("word/styles.xml").decode()
     assert f'w:val="de-{likely}"' in styles

@@ -23,15 +23,18 @@ from docgen.cli import main
 from docgen.exceptions import TemplateError, UntranslatedError
 from docgen.generate import create_consent, create_patient_documents, estimate_preview
 from docgen.manifest import read_manifest
+from docgen.visit import Visit
 from docgen.web import create_app
 from docgen.workspace import Workspace, init_workspace
 
 
 def consent(workspace, tmp_path, locale, name="form.docx"):
     return create_consent(
-        workspace, "Léa Muller", "REJUV", ["FACE", "NECK"], locale=locale,
+        workspace,
+        Visit.for_treatment("Léa Muller", "REJUV", ["FACE", "NECK"]),
+        locale=locale,
         output=tmp_path / name,
-    )  # fmt: skip
+    )
 
 
 def test_the_clinics_own_language_needs_no_translation_of_its_own_texts(geneva, tmp_path):
@@ -82,12 +85,11 @@ def test_translated_by_the_admin_the_german_form_has_no_french_left(geneva, tmp_
     assert "Hautverjüngung" in text and "Gesicht und Hals" in text
     for french in FRENCH.values():
         assert french not in text
-    assert money(1250, "CHF", "de_CH") in docx_text(
-        create_patient_documents(
-            geneva, "Léa Muller", "REJUV", ["FACE"], kinds=("estimate",), locale="de_CH",
-            output=f"{tmp_path}/",
-        )[0].docx
-    )  # fmt: skip
+    face = Visit.for_treatment("Léa Muller", "REJUV", ["FACE"])
+    (estimate,) = create_patient_documents(
+        geneva, face, kinds=("estimate",), locale="de_CH", output=f"{tmp_path}/"
+    )
+    assert money(1250, "CHF", "de_CH") in docx_text(estimate.docx)
 
 
 def test_status_counts_only_what_each_language_needs(geneva):
@@ -179,7 +181,10 @@ def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_
     workbook["Clinic"]["B9"], workbook["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
     workbook.save(path)
     form, estimate = create_patient_documents(
-        geneva, "Léa Muller", "REJUV", ["FACE", "NECK"], locale="fr_CH", output=f"{tmp_path}/"
+        geneva,
+        Visit.for_treatment("Léa Muller", "REJUV", ["FACE", "NECK"]),
+        locale="fr_CH",
+        output=f"{tmp_path}/",
     )
     # 2,168.00 + 8.1 % VAT (175.61) = 2,343.61, paid as 2,343.60
     total, rounding, to_pay = (money(a, "CHF", "fr_CH") for a in ("2343.61", "-0.01", "2343.60"))
@@ -325,7 +330,9 @@ def test_a_template_written_in_french_is_french_texts_for_every_language(geneva,
 def test_a_template_language_that_names_no_language_is_refused_clearly(workspace, tmp_path):
     rewrite_consent_title_in_french(workspace, language="français")
     with pytest.raises(TemplateError, match="Language property 'français' names no language"):
-        create_consent(workspace, "A", "REJUV", ["FACE"], output=tmp_path / "c.docx")
+        create_consent(
+            workspace, Visit.for_treatment("A", "REJUV", ["FACE"]), output=tmp_path / "c.docx"
+        )
 
 
 def test_a_french_and_an_english_workbook_in_one_workspace_each_keep_their_language(
@@ -340,9 +347,12 @@ def test_a_french_and_an_english_workbook_in_one_workspace_each_keep_their_langu
 
     def form(prices: str, locale: str):
         return create_consent(
-            geneva, "Léa Muller", "REJUV", ["FACE"], locale=locale, prices=prices,
+            geneva,
+            Visit.for_treatment("Léa Muller", "REJUV", ["FACE"]),
+            locale=locale,
+            prices=prices,
             output=tmp_path / f"{prices}-{locale}.docx",
-        )  # fmt: skip
+        )
 
     assert "Rajeunissement de la peau" in docx_text(form("geneva", "fr_CH").docx)
     assert "Skin rejuvenation" in docx_text(form("london", "en_GB").docx)

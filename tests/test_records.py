@@ -14,6 +14,7 @@ from docgen.cli import main
 from docgen.generate import create_consent, create_estimate
 from docgen.render import read_custom_properties
 from docgen.verify import verify_document
+from docgen.visit import Visit
 from docgen.workspace import Workspace
 
 ISSUED = dt.date(2026, 3, 2)
@@ -22,9 +23,12 @@ ISSUED = dt.date(2026, 3, 2)
 def test_same_inputs_and_date_give_identical_bytes(workspace, tmp_path):
     for name in ("a", "b"):
         create_consent(
-            workspace, "Zoë & <Ltd>", "REJUV", ["FACE"], locale="ar", issued=ISSUED,
+            workspace,
+            Visit.for_treatment("Zoë & <Ltd>", "REJUV", ["FACE"]),
+            locale="ar",
+            issued=ISSUED,
             output=tmp_path / f"consent-{name}.docx",
-        )  # fmt: skip
+        )
         create_estimate(
             workspace, "Zoë", ["REJUV:FACE", "PAINR:KNEES:5"], issued=ISSUED,
             output=tmp_path / f"estimate-{name}.docx",
@@ -53,9 +57,12 @@ def test_batches_are_reproducible(tmp_path):
 
 def test_documents_record_their_properties(workspace, tmp_path, price_list):
     form = create_consent(
-        workspace, "Ann", "REJUV", ["FACE"], locale="fr_FR", issued=ISSUED,
+        workspace,
+        Visit.for_treatment("Ann", "REJUV", ["FACE"]),
+        locale="fr_FR",
+        issued=ISSUED,
         output=tmp_path / "c.docx",
-    )  # fmt: skip
+    )
     core = docx.Document(str(form.docx)).core_properties  # what Word shows in File › Properties
     assert core.identifier == form.document_id
     assert core.language == "fr_FR"
@@ -72,7 +79,9 @@ def test_documents_record_their_properties(workspace, tmp_path, price_list):
 
 
 def test_verify_finds_any_change(workspace, tmp_path):
-    form = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "c.docx")
+    form = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "c.docx"
+    )
     assert verify_document(form.docx).unchanged
     edited = docx.Document(str(form.docx))
     for paragraph in edited.paragraphs:
@@ -119,7 +128,10 @@ def test_verify_checks_the_batch_manifest(tmp_path):
 
 def test_verify_sees_edited_properties(workspace, tmp_path):
     form = create_consent(
-        workspace, "Jane Doe", "REJUV", ["FACE"], issued=ISSUED, output=tmp_path / "a.docx"
+        workspace,
+        Visit.for_treatment("Jane Doe", "REJUV", ["FACE"]),
+        issued=ISSUED,
+        output=tmp_path / "a.docx",
     )
     edited = tmp_path / "b.docx"
     with zipfile.ZipFile(form.docx) as source, zipfile.ZipFile(edited, "w") as target:

@@ -30,6 +30,7 @@ from docgen.manifest import read_manifest
 from docgen.patient import LONGEST_TEXT
 from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
 from docgen.verify import verify_content
+from docgen.visit import Visit
 from docgen.web import create_app
 from docgen.web.batch import UPLOAD_PREFIX
 from docgen.workspace import Workspace
@@ -88,7 +89,9 @@ def stuck_soffice(tmp_path, monkeypatch) -> Path:
 
 
 def test_a_stuck_libreoffice_is_stopped_with_what_it_started(workspace, tmp_path, stuck_soffice):
-    form = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "form.docx")
+    form = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "form.docx"
+    )
     started = time.monotonic()
     with pytest.raises(PdfError, match=r"within 3 s; it was stopped"):
         convert_to_pdf([form.docx], timeout=3)
@@ -114,7 +117,11 @@ def test_a_stuck_warm_libreoffice_is_killed_and_the_next_document_converts(
     workspace, tmp_path, warm
 ):
     forms = [
-        create_consent(workspace, name, "REJUV", ["FACE"], output=tmp_path / f"{name}.docx").docx
+        create_consent(
+            workspace,
+            Visit.for_treatment(name, "REJUV", ["FACE"]),
+            output=tmp_path / f"{name}.docx",
+        ).docx
         for name in ("Ann Lee", HOSTILE_NAME)
     ]
     warm.convert(forms[0], tmp_path / "first.pdf")
@@ -132,7 +139,9 @@ def test_a_stuck_warm_libreoffice_is_killed_and_the_next_document_converts(
 
 
 def test_closing_warm_libreoffice_leaves_no_process(workspace, tmp_path, warm):
-    form = create_consent(workspace, "Ann Lee", "REJUV", ["FACE"], output=tmp_path / "a.docx")
+    form = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "a.docx"
+    )
     warm.convert(form.docx, tmp_path / "a.pdf")
     group = warm._process.pid
     assert len(group_members(group)) >= 2
@@ -181,9 +190,10 @@ def test_a_batch_row_with_an_overlong_reference_is_named_and_the_rest_made(tmp_p
 def test_library_refuses_an_overlong_practitioner_before_writing(workspace, tmp_path):
     with pytest.raises(PlanError, match="the practitioner's name is 201 characters long"):
         create_consent(
-            workspace, "Ann Lee", "REJUV", ["FACE"], practitioner="P" * 201,
+            workspace,
+            Visit.for_treatment("Ann Lee", "REJUV", ["FACE"], practitioner="P" * 201),
             output=tmp_path / "a.docx",
-        )  # fmt: skip
+        )
     assert list(tmp_path.iterdir()) == [workspace.root]
 
 
@@ -296,20 +306,26 @@ def test_folders_made_for_patient_documents_are_private(run, tmp_path):
 )  # fmt: skip
 def test_a_name_that_would_read_differently_on_paper_is_refused(workspace, tmp_path, name, code):
     with pytest.raises(PlanError) as refused:
-        create_consent(workspace, name, "REJUV", ["FACE"], output=tmp_path / "a.docx")
+        create_consent(
+            workspace, Visit.for_treatment(name, "REJUV", ["FACE"]), output=tmp_path / "a.docx"
+        )
     assert str(refused.value) == (
         f"the patient's name holds an invisible control character ({code})"
     )
     with pytest.raises(PlanError, match=rf"the interpreter's name holds .*\({re.escape(code)}\)"):
         create_consent(
-            workspace, "Ann Lee", "REJUV", ["FACE"], interpreter=name, output=tmp_path / "b.docx"
+            workspace,
+            Visit.for_treatment("Ann Lee", "REJUV", ["FACE"], interpreter=name),
+            output=tmp_path / "b.docx",
         )
     assert not list(tmp_path.glob("*.docx"))
 
 
 def test_right_to_left_names_keep_their_marks(workspace, tmp_path):
     name = "\u200fليلى حداد"  # a right-to-left mark is not a control character that reorders
-    form = create_consent(workspace, name, "REJUV", ["FACE"], locale="ar", output=tmp_path / "a")
+    form = create_consent(
+        workspace, Visit.for_treatment(name, "REJUV", ["FACE"]), locale="ar", output=tmp_path / "a"
+    )
     assert name in docx_text(form.docx)
 
 

@@ -23,6 +23,7 @@ from docgen.translation_workbook import (
     export_translations,
     import_translations,
 )
+from docgen.visit import Visit
 from docgen.web import create_app
 from docgen.workspace import Workspace
 
@@ -59,9 +60,11 @@ def catalogue_strings(workspace: Workspace, language: str) -> dict:
 
 def consent(workspace: Workspace, tmp_path: Path, locale: str):
     return create_consent(
-        workspace, "Léa Muller", "REJUV", ["FACE", "NECK"], locale=locale,
+        workspace,
+        Visit.for_treatment("Léa Muller", "REJUV", ["FACE", "NECK"]),
+        locale=locale,
         output=tmp_path / f"{locale}.docx",
-    )  # fmt: skip
+    )
 
 
 def test_export_lists_what_german_needs_with_where_each_text_is_used(geneva, tmp_path):

@@ -15,7 +15,7 @@ from babel.numbers import parse_decimal
 from conftest import docx_paragraphs, docx_text
 
 from docgen.exceptions import PlanError
-from docgen.generate import create_visit_documents
+from docgen.generate import create_patient_documents
 from docgen.visit import PlannedTreatment, Visit
 
 ISSUED = dt.date(2026, 3, 2)
@@ -34,9 +34,9 @@ def rows(path) -> dict[str, str]:
 
 
 def test_a_visit_gets_one_estimate_and_a_form_per_treatment_citing_it(workspace, tmp_path):
-    documents = create_visit_documents(
-        workspace, visit("REJUV:FACE,NECK", "PAINR:KNEES:4"), output=tmp_path, issued=ISSUED,
-    )  # fmt: skip
+    documents = create_patient_documents(
+        workspace, visit("REJUV:FACE,NECK", "PAINR:KNEES:4"), output=tmp_path, issued=ISSUED
+    )
     rejuv, painr, estimate = documents
     assert "-REJUV-" in rejuv.docx.name and "-PAINR-" in painr.docx.name
     assert estimate.docx.name.startswith("estimate-Ann-Lee-Q-")
@@ -66,7 +66,7 @@ def test_a_visit_gets_one_estimate_and_a_form_per_treatment_citing_it(workspace,
 def test_every_problem_of_every_treatment_is_reported_and_nothing_is_written(workspace, tmp_path):
     bad = visit("REJUV:FACE,KNEES", "HAIR:SCLAP", date_of_birth="1985-02-30")
     with pytest.raises(PlanError) as refused:
-        create_visit_documents(workspace, bad, output=tmp_path / "out", issued=ISSUED)
+        create_patient_documents(workspace, bad, output=tmp_path / "out", issued=ISSUED)
     message = str(refused.value)
     assert "REJUV:KNEES" in message and "HAIR:SCLAP: unknown area 'SCLAP'" in message
     # the patient's details once, not once per form
@@ -76,7 +76,7 @@ def test_every_problem_of_every_treatment_is_reported_and_nothing_is_written(wor
 
 def test_a_treatment_twice_or_written_wrongly_is_refused(workspace, tmp_path):
     with pytest.raises(PlanError, match="REJUV is in the visit twice"):
-        create_visit_documents(workspace, visit("REJUV:FACE", "REJUV:NECK"), output=tmp_path)
+        create_patient_documents(workspace, visit("REJUV:FACE", "REJUV:NECK"), output=tmp_path)
     with pytest.raises(PlanError, match="write a treatment as TREATMENT:AREA,AREA"):
         PlannedTreatment.parse("REJUV")
     with pytest.raises(PlanError, match="'REJUV:FACE:six'"):
@@ -106,10 +106,13 @@ def test_a_swiss_visit_pays_to_five_centimes_on_every_document(geneva, tmp_path)
     book = openpyxl.load_workbook(path)
     book["Clinic"]["B9"], book["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
     book.save(path)
-    *forms, estimate = create_visit_documents(
-        geneva, visit("REJUV:FACE,NECK", "HAIR:SCALP", patient="Léa Muller"), locale="fr_CH",
-        output=tmp_path, issued=ISSUED,
-    )  # fmt: skip
+    *forms, estimate = create_patient_documents(
+        geneva,
+        visit("REJUV:FACE,NECK", "HAIR:SCALP", patient="Léa Muller"),
+        locale="fr_CH",
+        output=tmp_path,
+        issued=ISSUED,
+    )
     with (geneva.locales_dir / "fr" / "LC_MESSAGES" / "docgen.po").open("rb") as handle:
         french = read_po(handle, locale="fr")
     printed = rows(estimate.docx)
@@ -129,7 +132,7 @@ def test_a_swiss_visit_pays_to_five_centimes_on_every_document(geneva, tmp_path)
 
 
 def test_verify_names_the_visit_each_document_belongs_to(workspace, tmp_path, run):
-    *forms, estimate = create_visit_documents(
+    *forms, estimate = create_patient_documents(
         workspace, visit("REJUV:FACE", "HAIR:SCALP"), output=tmp_path, issued=ISSUED
     )
     result = run("verify", *(document.docx for document in (*forms, estimate)))
@@ -138,3 +141,16 @@ def test_verify_names_the_visit_each_document_belongs_to(workspace, tmp_path, ru
     assert len(lines) == 3
     assert all(line.endswith(f", of the visit of estimate {estimate.document_id}")
                for line in lines)  # fmt: skip
+
+
+def test_a_form_is_for_one_named_treatment_of_the_visit(workspace, tmp_path):
+    both = visit("REJUV:FACE", "HAIR:SCALP")
+    assert both.planned("hair ").areas == ("SCALP",)
+    with pytest.raises(ValueError, match="name which of the visit's 2 treatments"):
+        both.planned()
+    with pytest.raises(ValueError, match="'PAINR' is not one of the visit's treatments"):
+        both.planned("PAINR")
+    forms = create_patient_documents(workspace, both, kinds=("consent",), output=tmp_path)
+    assert [form.estimate_number for form in forms] == ["", ""]  # no quote the patient lacks
+    for form in forms:
+        assert "Q-" not in docx_text(form.docx)

@@ -17,7 +17,6 @@ from docgen.generate import (
     GeneratedDocument,
     check_patient_documents,
     create_patient_documents,
-    create_visit_documents,
     estimate_preview,
     load_workspace_prices,
 )
@@ -80,27 +79,30 @@ def register(app: Flask, desk: Desk) -> None:
                 return _patient_page(values, errors)
             preview, preview_errors = _preview(values, sessions)
             return _patient_page(values, {**preview_errors, **errors}, preview=preview)
-        if values["visit"]:
-            return _make_visit(values, errors, sessions)
-        if not values["area"]:
+        treatments = _visit(values)
+        if not values["area"] and not treatments:
             errors["area"] = [_("Choose at least one body area.")]
-        plan = (workspace, values["patient"], values["treatment"], values["area"])
-        checked = dict(
-            kinds=_KINDS_BY_ACTION[action], date_of_birth=values["dob"], sessions=sessions,
-            allow_minor=values["allow_minor"], locale=values["locale"] or None,
-            prices=values["prices"],
+        if values["area"] or not treatments:  # the treatment still chosen is the visit's last
+            treatments.append(
+                PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
+            )
+        visit = Visit(
+            values["patient"], tuple(treatments), date_of_birth=values["dob"] or None,
+            reference=values["ref"], practitioner=values["practitioner"],
+            interpreter=values["interpreter"], allow_minor=values["allow_minor"],
         )  # fmt: skip
+        kinds = _KINDS_BY_ACTION[action]
+        checked = dict(kinds=kinds, locale=values["locale"] or None, prices=values["prices"])
         if errors:  # the library's findings too, so that every problem shows at once
             try:
-                check_patient_documents(*plan, **checked)
+                check_patient_documents(workspace, visit, **checked)
             except DocgenError as error:
                 errors = {**errors_by_field(error), **errors}
             return _patient_page(values, errors), 422
         pdf = libreoffice_available()
         try:
             documents = create_patient_documents(
-                *plan, **checked, reference=values["ref"], practitioner=values["practitioner"],
-                interpreter=values["interpreter"], bilingual=values["bilingual"],
+                workspace, visit, **checked, bilingual=values["bilingual"],
                 output=f"{desk.output_dir}/", pdf=pdf,
             )  # fmt: skip
         except DocgenError as error:
@@ -128,30 +130,6 @@ def register(app: Flask, desk: Desk) -> None:
                           "visit": [*values["visit"], _spec(planned)]}  # fmt: skip
                 return _patient_page(values, {}, preview=preview)
         return _patient_page(values, errors), 422
-
-    def _make_visit(values: dict, errors: dict, sessions: int | None):
-        """Every document of the visit at once: a consent form per treatment and the one
-        estimate. Treatment and areas still chosen are the visit's last treatment."""
-        treatments = _visit(values)
-        if values["area"]:
-            last = PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
-            treatments.append(last)
-        if errors:
-            return _patient_page(values, errors), 422
-        visit = Visit(
-            values["patient"], tuple(treatments), date_of_birth=values["dob"] or None,
-            reference=values["ref"], practitioner=values["practitioner"],
-            interpreter=values["interpreter"], allow_minor=values["allow_minor"],
-        )  # fmt: skip
-        pdf = libreoffice_available()
-        try:
-            documents = create_visit_documents(
-                workspace, visit, locale=values["locale"] or None, bilingual=values["bilingual"],
-                prices=values["prices"], output=f"{desk.output_dir}/", pdf=pdf,
-            )  # fmt: skip
-        except DocgenError as error:
-            return _patient_page(values, errors_by_field(error)), 422
-        return _result_page(documents, pdf)
 
     @app.get("/preview")
     def preview_json():
