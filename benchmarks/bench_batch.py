@@ -158,10 +158,19 @@ def in_fresh_process(count: int, jobs: int) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def positive(text: str) -> int:
+    """A count of at least 1: a run measures something (--large 0 ran the whole benchmark again
+    in its child, and that child's child, for ever)."""
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count} is not a count of at least 1")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=1000)
-    parser.add_argument("--large", type=int, default=10000)
+    parser.add_argument("--documents", type=positive, default=1000)
+    parser.add_argument("--large", type=positive, default=10000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of the first size")
     parser.add_argument("--naive", type=int, default=200, help="forms for the naive rate")
     parser.add_argument("--pdfs", type=int, default=100)
@@ -172,7 +181,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.measure:
+    if options.measure is not None:
         print(json.dumps(measure(options.measure, options.jobs)))
         return
 

@@ -104,6 +104,13 @@ class _CheckedLoops(CodeGenerator):
             )
         super().visit_Template(node, frame)
 
+    def visit_Concat(self, node: nodes.Concat, frame: Any) -> None:
+        """Every ~ goes through checked_text: doubling a text with ~ in a loop of sets would
+        fill the memory."""
+        self.write("environment.checked_text(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
 
 class _BoundedEnvironment(SandboxedEnvironment):
     """Jinja's sandbox, bounded for a hostile template: range() over a whole document, what a
@@ -154,17 +161,34 @@ class _BoundedEnvironment(SandboxedEnvironment):
         return checked
 
     def _bounded_replace(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """replace multiplies a text as * does: bound what it would build, before building it."""
+        """replace multiplies a text as * does: bound what it would build, before building it
+        (an empty old text is found between every two characters)."""
 
         @functools.wraps(original)  # keeps jinja_pass_arg
         def bounded(eval_ctx: Any, text: Any, old: Any, new: Any, count: Any = None) -> Any:
             if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
-                growth = text.count(old) * max(len(new) - len(old), 0) if old else len(new)
-                if len(text) + growth > self.MAX_BUILT_LENGTH:
-                    raise SecurityError("the template builds a text far too long")
+                growth = text.count(old) * max(len(new) - len(old), 0)
+                self.checked_text("", length=len(text) + growth)
             return original(eval_ctx, text, old, new, count)
 
         return bounded
+
+    def checked_text(self, text: Any, length: int | None = None) -> Any:
+        """The text, if it (or the text of that length about to be built) is not far too long."""
+        if (len(text) if length is None else length) > self.MAX_BUILT_LENGTH:
+            raise SecurityError("the template builds a text far too long")
+        return text
+
+    def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
+        """What a template, a macro or a {% set %} block writes, refused once it grows far too
+        long: a loop printing a long text many times would fill the memory."""
+        kept, length = [], 0
+        for piece in pieces:
+            length += len(piece)
+            if length > self.MAX_WRITTEN_LENGTH:
+                raise SecurityError("the template writes a document far too long")
+            kept.append(piece)
+        return "".join(kept)
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Every call of a template is also a point where a render that has run too long stops
@@ -176,8 +200,9 @@ class _BoundedEnvironment(SandboxedEnvironment):
                 raise SecurityError("the template builds a text far too long")
         return super().call(context, obj, *args, **kwargs)
 
-    intercepted_binops = frozenset({"*", "**", "%"})
-    MAX_BUILT_LENGTH = 1_000_000  # over all the * of one render, and for one % or argument
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+    MAX_BUILT_LENGTH = 1_000_000  # over all the * of one render, and for one %, + or argument
+    MAX_WRITTEN_LENGTH = 50_000_000  # a template's whole XML, filled in, is a few hundred kB
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """'x' * 10**9, '%999999999s' % x and 10**10**10 would exhaust memory or time: bound
@@ -190,9 +215,15 @@ class _BoundedEnvironment(SandboxedEnvironment):
         ):
             raise SecurityError("the template raises a number to too high a power")
         if operator == "%" and isinstance(left, str):
-            widths = (int(width) for width in _FORMAT_WIDTHS.findall(left))
-            if max(widths, default=0) > self.MAX_BUILT_LENGTH:
-                raise SecurityError("the template builds a text far too long")
+            sizes = [size for spec in _FORMAT_SIZES.findall(left) for size in spec if size]
+            if "*" in sizes:
+                raise SecurityError("the template formats with a width taken from its values")
+            self.checked_text("", length=max(map(int, sizes), default=0))
+        if operator == "+" and isinstance(left, str | list | tuple) and hasattr(right, "__len__"):
+            self.checked_text("", length=len(left) + len(right))
+        integers = isinstance(left, int) and isinstance(right, int)
+        if operator == "*" and integers and left.bit_length() + right.bit_length() > 10_000:
+            raise SecurityError("the template multiplies numbers far too large")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
                 if isinstance(sequence, str | list | tuple) and isinstance(count, int):
@@ -223,7 +254,8 @@ _ITERATING_FILTERS = (
     "select", "reject", "selectattr", "rejectattr", "map", "join", "sum", "list", "unique",
     "sort", "groupby", "min", "max",
 )  # fmt: skip
-_FORMAT_WIDTHS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+)")
+# the width and precision of each % conversion: '%(name)-12.900000000d' gives ('12', '900000000')
+_FORMAT_SIZES = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
 
 
 def _refused_filter(name: str):

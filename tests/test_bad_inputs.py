@@ -168,6 +168,11 @@ def test_appointments_file_far_too_large(run, tmp_path):
     )
 
 
+PRINTS_A_MEGABYTE_100000_TIMES = (
+    "{% set s = 'x' * 999999 %}{% for i in range(100000) %}{{ s }}{% endfor %}"
+)
+
+
 @pytest.mark.parametrize(
     ("tag", "expected"),
     [
@@ -182,6 +187,16 @@ def test_appointments_file_far_too_large(run, tmp_path):
         ("{% for i in range(100) %}{{ 'x' * 999999 }}{% endfor %}", "far too long"),
         ("{% macro d(s) %}{{ d(s ~ s) }}{% endmacro %}{{ d('x') }}", "a text far too long"),
         ("{{ ('x' * 1000)|replace('x', 'y' * 900000) }}", "builds a text far too long"),
+        # what a probe built past those bounds: a precision, a width from the values, + and ~
+        # doubling a text, replacing the empty text, a loop printing, a number squared on
+        ("{{ ('%.900000000d' % 1)|length }}", "builds a text far too long"),
+        ("{{ ('%*d' % (900000000, 1))|length }}", "a width taken from its values"),
+        ("{% set s = 'x' %}" + "{% set s = s + s %}" * 27 + "{{ s|length }}", "far too long"),
+        ("{% set s = 'x' %}" + "{% set s = s ~ s %}" * 27 + "{{ s|length }}", "far too long"),
+        ("{% set s = [1] %}" + "{% set s = s + s %}" * 27 + "{{ s|length }}", "far too long"),
+        ("{{ 'ab'|replace('', 'y' * 900000)|length }}", "builds a text far too long"),
+        (PRINTS_A_MEGABYTE_100000_TIMES, "writes a document far too long"),
+        ("{% set n = 3 %}" + "{% set n = n * n %}" * 24 + "{{ n > 1 }}", "numbers far too large"),
     ],
 )
 def test_template_mistakes_are_template_errors(run, workspace, tmp_path, tag, expected):

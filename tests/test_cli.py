@@ -117,6 +117,18 @@ def test_check_finds_a_misspelt_attribute(run, workspace):
     assert "contcat" in result.output
 
 
+def test_check_refuses_a_template_that_would_build_a_text_far_too_long(run, workspace):
+    """'%.900000000d' % 1 builds 900 million characters: check said ✓."""
+    from test_documents import replace_in_template
+
+    hostile = "{{ ('%.900000000d' % 1)|length }}"
+    replace_in_template(workspace.template("estimate.docx"), "{{ patient.name }}", hostile)
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 1
+    assert "template estimate.docx: tried something unsafe and was stopped" in result.output
+    assert "builds a text far too long" in result.output
+
+
 def test_init_copies_a_workspace_that_then_works(run, tmp_path):
     result = run("init", "myclinic")
     assert result.exit_code == 0, result.output
