@@ -9,6 +9,18 @@ from dataclasses import dataclass
 class DocgenError(Exception):
     """Base class: raised for any problem the user can fix (bad input, missing file, ...)."""
 
+    def __reduce__(self):
+        # the desk's limited worker sends its errors back pickled; rebuilt from their message
+        # and attributes, whatever their __init__ takes
+        return _rebuilt_error, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt_error(kind: type[DocgenError], args: tuple, state: dict) -> DocgenError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -179,3 +191,8 @@ class UntranslatedError(DocgenError):
 class BatchError(DocgenError):
     """Raised when the appointments file as a whole cannot be used (unreadable, no rows,
     missing columns); problems with single rows are reported per row instead."""
+
+
+class WorkerStoppedError(DocgenError):
+    """Raised when work done in a bounded worker process (the desk's documents) went over its
+    processor time, memory or wall-clock limit and was stopped."""

@@ -490,3 +490,30 @@ def test_a_full_disk_while_writing_the_manifest_is_a_clear_error_that_loses_noth
     again = run_batch(Workspace.open(), appointments, out, jobs=1)
     assert again.ok and again.skipped == len(made) and again.made == 400 - len(made)
     assert len(read_manifest(out)) == 400
+
+
+def test_a_hostile_template_on_the_desk_is_stopped_by_the_system_and_the_desk_goes_on(
+    workspace, tmp_path, monkeypatch
+):
+    """24 nested squarings froze the whole desk, deaf to Ctrl-C. Its documents are now made in
+    a worker the operating system bounds: no template escapes that, however it runs."""
+    from test_documents import replace_in_template
+    from test_web import patient_form
+
+    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", endless)
+    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
+    output = tmp_path / "documents"
+    output.mkdir()
+    client = create_app(workspace, output).test_client()
+    started = time.monotonic()
+    response = client.post("/", data=patient_form(client))
+    assert time.monotonic() - started < 10  # the template's own time limit is 20 s
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "went over its limits (2 s of processor time" in page
+    assert client.get("/").status_code == 200
+    assert list(output.iterdir()) == []
+    # multiprocessing's fork server and its resource tracker stay, idle; no worker is left
+    left = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(os.getpid())]
+    assert all(b"forkserver" in c or b"resource_tracker" in c for c in left), left

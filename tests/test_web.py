@@ -382,7 +382,7 @@ def test_an_unexpected_error_shows_a_plain_page_and_logs_no_patient_data(
     def explode(*args, **kwargs):
         raise RuntimeError(f"boom for {HOSTILE_NAME}")
 
-    monkeypatch.setattr("docgen.web.patient.create_patient_documents", explode)
+    monkeypatch.setattr("docgen.web.patient.made_within_limits", explode)
     with caplog.at_level(logging.DEBUG):
         response = client.post("/", data=patient_form(client))
     assert response.status_code == 500

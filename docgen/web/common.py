@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,10 +19,37 @@ from docgen.exceptions import (
     ProblemsError,
     translated,
 )
-from docgen.generate import document_locales
+from docgen.generate import GeneratedDocument, document_locales
 from docgen.i18n import language_label
+from docgen.pdf import convert_to_pdf
 from docgen.pricing import PriceList
+from docgen.processes import run_limited
 from docgen.workspace import Workspace
+
+# Bounds of the worker that makes a page's documents: a patient's take well under a second.
+DOCUMENTS_CPU_SECONDS = 30
+DOCUMENTS_MEMORY_BYTES = 2 * 2**30
+
+
+def made_within_limits(
+    function: Callable[..., list[GeneratedDocument]], /, *args, pdf: bool, **kwargs
+) -> list[GeneratedDocument]:
+    """function's documents, made in a worker the operating system bounds, so that no template
+    can stop the desk (run_limited); then their PDFs, here, under LibreOffice's own time limit
+    and with the LibreOffice the server keeps warm. All or nothing."""
+    documents = run_limited(
+        function, *args, pdf=False, cpu_seconds=DOCUMENTS_CPU_SECONDS,
+        memory_bytes=DOCUMENTS_MEMORY_BYTES, **kwargs,
+    )  # fmt: skip
+    if not pdf:
+        return documents
+    try:
+        pdfs = convert_to_pdf([document.docx for document in documents])
+    except DocgenError:
+        for document in documents:
+            document.docx.unlink(missing_ok=True)
+        raise
+    return [replace(document, pdf=pdf) for document, pdf in zip(documents, pdfs, strict=True)]
 
 
 def chosen_workbook(workspace: Workspace, name: str) -> str | None:

@@ -24,7 +24,14 @@ from docgen.i18n import parse_locale
 from docgen.pdf import libreoffice_available
 from docgen.pricing import PriceList
 from docgen.visit import PlannedTreatment, Visit
-from docgen.web.common import _, chosen_workbook, errors_by_field, problems_of, served_languages
+from docgen.web.common import (
+    _,
+    chosen_workbook,
+    errors_by_field,
+    made_within_limits,
+    problems_of,
+    served_languages,
+)
 from docgen.web.state import Desk
 
 LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
@@ -101,9 +108,9 @@ def register(app: Flask, desk: Desk) -> None:
             return _patient_page(values, errors), 422
         pdf = libreoffice_available()
         try:
-            documents = create_patient_documents(
-                workspace, visit, **checked, bilingual=values["bilingual"],
-                output=f"{desk.output_dir}/", pdf=pdf,
+            documents = made_within_limits(
+                create_patient_documents, workspace, visit, **checked,
+                bilingual=values["bilingual"], output=f"{desk.output_dir}/", pdf=pdf,
             )  # fmt: skip
         except DocgenError as error:
             return _patient_page(values, errors_by_field(error)), 422

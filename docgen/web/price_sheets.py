@@ -11,7 +11,14 @@ from flask import Flask, render_template, request, send_file
 from docgen.exceptions import DocgenError, Problem
 from docgen.generate import create_price_sheets, load_workspace_prices
 from docgen.pdf import libreoffice_available
-from docgen.web.common import _, chosen_workbook, problems_of, served_languages, write_zip
+from docgen.web.common import (
+    _,
+    chosen_workbook,
+    made_within_limits,
+    problems_of,
+    served_languages,
+    write_zip,
+)
 from docgen.web.state import Desk
 
 
@@ -50,9 +57,10 @@ def register(app: Flask, desk: Desk) -> None:
 
     def _price_sheets_zip(workbook: str, locales: list[str]):
         with tempfile.TemporaryDirectory(prefix="docgen-sheets-") as folder:
-            documents = create_price_sheets(
-                workspace, folder, prices=workbook, locales=locales, pdf=libreoffice_available()
-            )
+            documents = made_within_limits(
+                create_price_sheets, workspace, folder, prices=workbook, locales=locales,
+                pdf=libreoffice_available(),
+            )  # fmt: skip
             files = [p for d in documents for p in (d.docx, d.pdf) if p]
             data = io.BytesIO()  # a few sheets: small enough to hold
             write_zip(data, ((path.name, path) for path in files))

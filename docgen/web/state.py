@@ -15,8 +15,9 @@ from flask import abort
 from docgen.batch import BatchResult
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
-from docgen.exceptions import DocgenError, Problem
-from docgen.web.common import problems_of
+from docgen.exceptions import DocgenError, Problem, WorkerStoppedError
+from docgen.processes import run_limited
+from docgen.web.common import DOCUMENTS_CPU_SECONDS, DOCUMENTS_MEMORY_BYTES, problems_of
 from docgen.workspace import Workspace
 
 
@@ -63,7 +64,13 @@ class Desk:
         with self._lock:
             if self._health is not None and self._health[0] == stamp:
                 return self._health[1]
-        report = check_workspace(self.workspace)
+        try:  # check fills every template in: bounded like the documents, see made_within_limits
+            report = run_limited(
+                check_workspace, self.workspace, cpu_seconds=DOCUMENTS_CPU_SECONDS,
+                memory_bytes=DOCUMENTS_MEMORY_BYTES,
+            )  # fmt: skip
+        except WorkerStoppedError as error:
+            report = CheckReport(problems=[f"docgen check: {error}"])
         try:
             statuses, problems = catalogue_status(self.workspace), []
         except DocgenError as error:  # a catalogue that cannot be read or compiled
