@@ -28,6 +28,7 @@ from docgen.generate import (
     create_price_sheets,
     run_demo,
 )
+from docgen.signing import create_key, default_key_path, read_key
 from docgen.translation_workbook import export_translations, import_translations
 from docgen.verify import verify_document
 from docgen.visit import PlannedTreatment, Visit
@@ -94,9 +95,17 @@ def open_workspace() -> Workspace:
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
-    """Copy the built-in templates and sample price list into a new workspace DIRECTORY."""
+    """Copy the built-in templates and sample price list into a new workspace DIRECTORY, and
+    create the clinic's signing key if this computer has none."""
     workspace = init_workspace(directory)
     click.echo(f"created workspace {workspace.root}")
+    if read_key() is None:
+        key = create_key()
+        click.echo(
+            f"created the clinic's signing key {key}: documents are signed with it, and "
+            "'docgen verify' proves with it that docgen made them unchanged. Keep a copy "
+            "somewhere safe, never in the workspace or beside the documents."
+        )
     click.echo(f"edit {workspace.pricing_dir} and {workspace.templates_dir}, then run:")
     click.echo(f"  docgen --workspace {directory} check")
 
@@ -426,9 +435,20 @@ def serve(port: int, host: str, open_browser: bool, output: Path) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def verify(files: tuple[Path, ...]) -> None:
-    """Check that documents are unchanged since docgen generated them; exit 1 if any is not."""
-    results = [verify_document(path) for path in files]
+@click.option(
+    "--key", "key_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The clinic's signing key (default: the one docgen init created, if any).",
+)  # fmt: skip
+def verify(files: tuple[Path, ...], key_file: Path | None) -> None:
+    """Check that documents are unchanged since docgen generated them; exit 1 if any is not.
+    With the clinic's signing key, a document must also carry that key's signature."""
+    key = read_key(key_file)
+    if key is None:
+        click.echo(
+            f"no signing key ({default_key_path()}): checking checksums only, which anyone "
+            "who changes a document can recompute"
+        )
+    results = [verify_document(path, key) for path in files]
     for result in results:
         mark = "✓" if result.unchanged else "✗"
         label = f" [{result.document_id}]" if result.document_id else ""

@@ -40,6 +40,7 @@ from lxml import etree
 from docgen.exceptions import TemplateError
 from docgen.i18n import SOURCE_LANGUAGE, InLineValue
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
+from docgen.signing import key_id, read_key, signature
 
 TRANSLATION_CALLABLES = frozenset({"_", "gettext", "ngettext", "pgettext", "npgettext"})
 
@@ -289,6 +290,8 @@ class DocumentProperties:
 
 CUSTOM_PROPERTIES = "docProps/custom.xml"
 CONTENT_CHECKSUM = "docgen.content-sha256"
+SIGNATURE = "docgen.signature"  # HMAC-SHA256 of the content checksum with the clinic's key
+SIGNING_KEY = "docgen.signing-key"  # which key: its id, never the key
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 _CUSTOM_RELATIONSHIP = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
@@ -310,7 +313,8 @@ def content_checksum(
     members: Mapping[str, bytes], known_digests: Mapping[str, str] | None = None
 ) -> str:
     """SHA-256 over every package member, the custom properties included with this checksum's
-    own value blanked, so that any change to text, layout or properties shows.
+    own value and the signature made from it blanked, so that any change to text, layout or
+    properties shows.
     known_digests: the SHA-256 of members not passed in members (a template's unchanged ones,
     hashed once rather than for every document)."""
     known_digests = known_digests or {}
@@ -321,8 +325,9 @@ def content_checksum(
             continue
         data = members[name]
         if name == CUSTOM_PROPERTIES:
-            recorded = read_custom_properties(data).get(CONTENT_CHECKSUM, "")
-            data = data.replace(recorded.encode(), UNSET_CHECKSUM.encode()) if recorded else data
+            recorded = read_custom_properties(data)
+            for value in (recorded.get(CONTENT_CHECKSUM), recorded.get(SIGNATURE)):
+                data = data.replace(value.encode(), UNSET_CHECKSUM.encode()) if value else data
         lines.append(f"{name}\0{hashlib.sha256(data).hexdigest()}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
@@ -349,7 +354,9 @@ def _core_properties_xml(title: str, properties: DocumentProperties) -> bytes:
     return serialize_part_xml(root)
 
 
-def _custom_properties_xml(properties: DocumentProperties, checksum: str) -> bytes:
+def _custom_properties_xml(
+    properties: DocumentProperties, checksum: str, signer: str = "", signed: str = ""
+) -> bytes:
     root = etree.Element(
         f"{{{_NS['custom']}}}Properties", nsmap={None: _NS["custom"], "vt": _NS["vt"]}
     )
@@ -365,6 +372,8 @@ def _custom_properties_xml(properties: DocumentProperties, checksum: str) -> byt
         values["docgen.inputs-sha256"] = properties.inputs_checksum
     if properties.visit:
         values["docgen.visit"] = properties.visit
+    if signer:
+        values[SIGNING_KEY], values[SIGNATURE] = signer, signed
     for pid, (name, value) in enumerate(values.items(), start=2):
         element = etree.SubElement(
             root,
@@ -722,9 +731,14 @@ class DocumentTemplate:
             members[member] = serialize_part_xml(element)
         package_bytes, digests = prepared.package_in(language_tag(properties.locale))
         members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
-        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, UNSET_CHECKSUM)
+        key = read_key()
+        signer = key_id(key) if key else ""
+        members[CUSTOM_PROPERTIES] = _custom_properties_xml(
+            properties, UNSET_CHECKSUM, signer, UNSET_CHECKSUM
+        )
         checksum = content_checksum(members, digests)
-        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, checksum)
+        signed = signature(key, checksum) if key else ""
+        members[CUSTOM_PROPERTIES] = _custom_properties_xml(properties, checksum, signer, signed)
         package = io.BytesIO(package_bytes)
         with zipfile.ZipFile(package, "a") as target:
             for member, data in members.items():

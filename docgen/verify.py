@@ -3,6 +3,9 @@
 Every document carries, in its custom properties, a SHA-256 over all its package members
 (text, layout, properties). Verifying recomputes it; a document from a batch is also checked
 against the batch's manifest (the SHA-256 of the whole file), found next to it or one folder up.
+Anyone can recompute a checksum after changing a document, so that proves only that nothing
+changed by accident. Proof that docgen made it, unchanged, is the signature a clinic's key adds
+(docgen.signing): verify checks it with that key, and without one says that it did not.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from pathlib import Path
 from docgen.render import (
     CONTENT_CHECKSUM,
     CUSTOM_PROPERTIES,
+    SIGNATURE,
+    SIGNING_KEY,
     content_checksum,
     read_custom_properties,
 )
+from docgen.signing import key_id, signature_matches
 
 MANIFEST = "manifest.csv"
 # unpacked, all members together: a docgen document is a few hundred kB, its pictures included;
@@ -38,8 +44,9 @@ class Verification:
         return self.properties.get("docgen.document-id", "")
 
 
-def verify_content(path: str | Path) -> Verification:
-    """Recompute the document's content checksum and compare it with the one it records."""
+def verify_content(path: str | Path, key: bytes | None = None) -> Verification:
+    """Recompute the document's content checksum and compare it with the one it records; with
+    the clinic's key, also check the signature that key made of it."""
     path = Path(path)
     if path.suffix.lower() == ".pdf":
         return Verification(
@@ -70,10 +77,32 @@ def verify_content(path: str | Path) -> Verification:
         return Verification(path, False, "has damaged docgen properties")
     if not properties.get(CONTENT_CHECKSUM):
         return Verification(path, False, "has no content checksum", properties)
-    if content_checksum(data) != properties[CONTENT_CHECKSUM]:
+    checksum = content_checksum(data)
+    if checksum != properties[CONTENT_CHECKSUM]:
         return Verification(path, False, "CHANGED since docgen generated it", properties)
     generated = properties.get("docgen.generated", "")
-    return Verification(path, True, f"unchanged since {generated} (content checksum", properties)
+    recorded, signer = properties.get(SIGNATURE, ""), properties.get(SIGNING_KEY, "")
+    if key is None:
+        unchecked = (
+            "its signature not checked: no signing key here"
+            if recorded
+            else "not signed: anyone who changes a document can recompute its checksum"
+        )
+        message = f"unchanged since {generated} (content checksum only, {unchecked}"
+        return Verification(path, True, message, properties)
+    if not recorded:
+        message = (
+            "carries no signature: its checksum alone does not show that docgen made it "
+            "unchanged, as anyone can recompute one"
+        )
+        return Verification(path, False, message, properties)
+    if signer != key_id(key):
+        message = f"was signed with another key ({signer}), not this one ({key_id(key)})"
+        return Verification(path, False, message, properties)
+    if not signature_matches(key, checksum, recorded):
+        return Verification(path, False, "CHANGED: its signature does not match", properties)
+    message = f"unchanged since {generated} (signed with the clinic's key {signer}"
+    return Verification(path, True, message, properties)
 
 
 def _manifest_entry(path: Path) -> dict[str, str] | None:
@@ -94,9 +123,9 @@ def _manifest_entry(path: Path) -> dict[str, str] | None:
     return None
 
 
-def verify_document(path: str | Path) -> Verification:
+def verify_document(path: str | Path, key: bytes | None = None) -> Verification:
     """verify_content, and for a batch document the whole file against the batch manifest."""
-    result = verify_content(path)
+    result = verify_content(path, key)
     if not result.unchanged:
         return result
     entry = _manifest_entry(result.path)

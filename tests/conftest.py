@@ -83,6 +83,12 @@ def descendants(root: int) -> dict[int, str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def no_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test signs with, or creates, the signing key of the computer it runs on."""
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(tmp_path / "no-signing-key"))
+
+
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """The docgen command as an admin runs it, in tmp_path, with no workspace set."""

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from pathlib import Path
 
 import docx
+import pytest
 from click.testing import CliRunner
+from conftest import docx_text
 
 from docgen.batch import run_batch
 from docgen.cli import main
+from docgen.exceptions import WorkspaceError
 from docgen.generate import create_consent, create_estimate
-from docgen.render import read_custom_properties
+from docgen.render import content_checksum, read_custom_properties
+from docgen.signing import create_key, key_id, read_key
 from docgen.verify import verify_document
 from docgen.visit import Visit
 from docgen.workspace import Workspace
@@ -152,3 +157,101 @@ def test_batch_folders_and_files_are_private(tmp_path):
         assert path.parent.stat().st_mode & 0o777 == 0o700  # folder names are patients' names
         assert path.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "out" / "manifest.csv").stat().st_mode & 0o777 == 0o600
+
+
+def forge(document: Path, forged: Path, old: str, new: str) -> None:
+    """What anyone can do without the key: change the text, then recompute the checksum."""
+    with zipfile.ZipFile(document) as package:
+        members = {item.filename: package.read(item) for item in package.infolist()}
+    members["word/document.xml"] = members["word/document.xml"].replace(old.encode(), new.encode())
+    custom = members["docProps/custom.xml"]
+    recorded = read_custom_properties(custom)["docgen.content-sha256"]
+    members["docProps/custom.xml"] = custom.replace(recorded.encode(), b"0" * 64)
+    checksum = content_checksum(members)
+    members["docProps/custom.xml"] = custom.replace(recorded.encode(), checksum.encode())
+    with zipfile.ZipFile(forged, "w") as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+
+
+@pytest.fixture
+def key(tmp_path, monkeypatch) -> bytes:
+    path = tmp_path / "keys" / "signing.key"
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(path))
+    create_key()
+    return read_key()
+
+
+def test_a_forged_amount_is_found_only_with_the_clinics_key(workspace, tmp_path, key):
+    """£1,250.00 → £11,250.00 and a recomputed checksum gave '✓ unchanged'."""
+    form = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "c.docx"
+    )
+    assert "1,250.00" in docx_text(form.docx)
+    with zipfile.ZipFile(form.docx) as package:
+        assert key.hex() not in package.read("docProps/custom.xml").decode()
+    signed = verify_document(form.docx, key)
+    assert signed.unchanged, signed.message
+    assert f"signed with the clinic's key {key_id(key)}" in signed.message
+
+    forge(form.docx, tmp_path / "forged.docx", "1,250.00", "11,250.00")
+    assert "11,250.00" in docx_text(tmp_path / "forged.docx")
+    without_key = verify_document(tmp_path / "forged.docx")
+    assert without_key.unchanged  # what a checksum alone can show: nothing against a forger
+    assert "checksum only, its signature not checked: no signing key here" in without_key.message
+    with_key = verify_document(tmp_path / "forged.docx", key)
+    assert not with_key.unchanged
+    assert with_key.message == "CHANGED: its signature does not match"
+
+
+def test_an_unsigned_or_otherwise_signed_document_fails_with_the_key(
+    workspace, tmp_path, key, monkeypatch
+):
+    visit = Visit.for_treatment("Ann Lee", "REJUV", ["FACE"])
+    signed = create_consent(workspace, visit, output=tmp_path / "signed.docx")
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(tmp_path / "none.key"))
+    unsigned = create_consent(workspace, visit, output=tmp_path / "unsigned.docx")
+    message = verify_document(unsigned.docx, key).message
+    assert message.startswith("carries no signature: its checksum alone does not show")
+    assert "not signed: anyone who changes a document" in verify_document(unsigned.docx).message
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(tmp_path / "other.key"))
+    other = read_key(create_key())
+    check = verify_document(signed.docx, other)
+    assert not check.unchanged
+    assert (
+        check.message
+        == f"was signed with another key ({key_id(key)}), not this one ({key_id(other)})"
+    )
+
+
+def test_init_creates_the_key_outside_the_workspace_once(run, tmp_path, monkeypatch):
+    path = tmp_path / "config" / "docgen" / "signing.key"
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(path))
+    result = run("init", "clinic")
+    assert result.exit_code == 0, result.output
+    assert f"created the clinic's signing key {path}" in result.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    first = path.read_bytes()
+    assert not any(
+        first.strip() in f.read_bytes() for f in (tmp_path / "clinic").rglob("*") if f.is_file()
+    )
+    again = run("init", "second")
+    assert again.exit_code == 0 and "signing key" not in again.output
+    assert path.read_bytes() == first  # never replaced: what it signed stays verifiable
+    with pytest.raises(WorkspaceError, match="a signing key is never replaced"):
+        create_key(path)
+
+    made = run("--workspace", "clinic", "consent", "--patient", "Ann Lee", "--treatment",
+               "REJUV", "--area", "FACE", "--no-estimate", "-o", "c.docx")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    verified = run("verify", "c.docx")
+    assert verified.exit_code == 0
+    assert (
+        "(signed with the clinic's key" in verified.output
+        and "no signing key" not in verified.output
+    )
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(tmp_path / "elsewhere.key"))
+    unchecked = run("verify", "c.docx")
+    assert unchecked.exit_code == 0
+    assert "no signing key" in unchecked.output and "its signature not checked" in unchecked.output
+    assert run("verify", "--key", str(path), "c.docx").exit_code == 0

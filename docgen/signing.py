@@ -1,0 +1,85 @@
+"""The clinic's signing key: what makes `docgen verify` proof that docgen made a document.
+
+A document's content checksum is a plain SHA-256 that anyone can recompute after changing the
+document. With a key, every document also carries a signature: an HMAC-SHA256 of that checksum
+with a secret only the clinic holds, which no one without the key can recompute. The key is
+created by `docgen init`, kept outside the workspace (never in its repository, never in a
+document), in DOCGEN_KEY_FILE or the user's configuration folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from docgen.exceptions import WorkspaceError
+
+KEY_FILE_VARIABLE = "DOCGEN_KEY_FILE"
+_KEY_BYTES = 32
+
+
+def default_key_path() -> Path:
+    """DOCGEN_KEY_FILE, else signing.key in docgen's folder of the user's configuration
+    ($XDG_CONFIG_HOME, or ~/.config)."""
+    if os.environ.get(KEY_FILE_VARIABLE):
+        return Path(os.environ[KEY_FILE_VARIABLE]).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "docgen" / "signing.key"
+
+
+def create_key(path: Path | None = None) -> Path:
+    """A new random key at path (default: default_key_path()), readable by its owner alone.
+    An existing key is never replaced: the documents signed with it could no longer be
+    verified."""
+    path = path or default_key_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise WorkspaceError(
+            f"{path} already exists: a signing key is never replaced, as the documents signed "
+            "with it could no longer be verified"
+        ) from None
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(_KEY_BYTES) + "\n")
+    return path
+
+
+def read_key(path: Path | None = None) -> bytes | None:
+    """The key at path (default: default_key_path()), or None when there is none."""
+    path = path or default_key_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return _key_in(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)  # read once per process, not once per document of a batch
+def _key_in(path: Path, _mtime_ns: int, _size: int) -> bytes:
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError) as error:
+        raise WorkspaceError(f"{path} is not a docgen signing key ({error})") from None
+    if len(key) != _KEY_BYTES:
+        raise WorkspaceError(
+            f"{path} is not a docgen signing key: it holds {len(key)} bytes, not {_KEY_BYTES}"
+        )
+    return key
+
+
+def key_id(key: bytes) -> str:
+    """What names a key in the documents it signs, without revealing it."""
+    return hashlib.sha256(b"docgen signing key\0" + key).hexdigest()[:16]
+
+
+def signature(key: bytes, checksum: str) -> str:
+    return hmac.new(key, checksum.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def signature_matches(key: bytes, checksum: str, recorded: str) -> bool:
+    return hmac.compare_digest(signature(key, checksum), recorded)
