@@ -4,16 +4,22 @@ document run away."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import csv
+import http.cookiejar
 import os
 import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -205,6 +211,8 @@ def start_desk(workspace, output: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     for line in server.stdout:
+        if line.startswith("docgen desk: "):
+            server.url = line.removeprefix("docgen desk: ").strip().rstrip("/")
         if line.startswith("Press Ctrl-C"):
             break
     return server
@@ -517,3 +525,72 @@ def test_a_hostile_template_on_the_desk_is_stopped_by_the_system_and_the_desk_go
     # multiprocessing's fork server and its resource tracker stay, idle; no worker is left
     left = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(os.getpid())]
     assert all(b"forkserver" in c or b"resource_tracker" in c for c in left), left
+
+
+def test_parallel_patients_on_the_desk_each_get_their_own_documents(workspace, tmp_path):
+    """A load test, on loopback: 8 admins making a patient's form and estimate, PDFs included,
+    at once. Every request is answered, in bounded time, each with its own patient's documents."""
+    server = start_desk(workspace, tmp_path / "documents")
+    try:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        page = opener.open(server.url + "/", timeout=30).read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+        def make(number: int) -> tuple[int, str, float]:
+            form = {
+                "csrf_token": token, "patient": f"Patient Number{number}", "dob": "1985-06-15",
+                "locale": "en_GB", "treatment": "REJUV", "area": "FACE", "action": "both",
+            }  # fmt: skip
+            started = time.monotonic()
+            data = urllib.parse.urlencode(form).encode()
+            with opener.open(server.url + "/", data=data, timeout=180) as response:
+                return number, response.read().decode(), time.monotonic() - started
+
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(make, range(8)))
+        assert time.monotonic() - started < 180
+        for number, page, _seconds in answers:
+            names = re.findall(r"(?:consent|estimate)-Patient-Number\d+", page)
+            assert sorted(set(names)) == [
+                f"consent-Patient-Number{number}",
+                f"estimate-Patient-Number{number}",
+            ]
+            links = re.findall(r'href="(/files/[^"]+)"', page)
+            assert len(links) == 4  # two documents, each as PDF and Word file
+            pdf = tmp_path / f"{number}.pdf"
+            pdf.write_bytes(opener.open(server.url + links[0], timeout=30).read())
+            text = pdf_text(pdf)
+            assert f"Patient Number{number}" in text
+            assert not re.search(rf"Patient Number(?!{number}\b)\d", text)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+
+
+def test_a_chunked_upload_without_end_is_refused_at_the_limit(workspace, tmp_path):
+    """Waitress read a chunked body of up to 1 GB before the desk could refuse it."""
+    server = start_desk(workspace, tmp_path / "documents")
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+            connection.sendall(
+                b"POST /batch HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                b"Content-Type: application/octet-stream\r\n\r\n"
+            )
+            chunk = b"%x\r\n" % 1_000_000 + b"x" * 1_000_000 + b"\r\n"
+            sent = 0
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                while sent < 300:  # 300 MB, if the server took them all
+                    connection.sendall(chunk)
+                    sent += 1
+            answer = connection.recv(100)
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+        assert sent < 120  # it stopped reading at its limit (MAX_APPOINTMENTS_BYTES, 50 MB)
+        resident = Path(f"/proc/{server.pid}/status").read_text()
+        assert int(re.search(r"VmRSS:\s+(\d+)", resident).group(1)) < 300_000  # kB
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
