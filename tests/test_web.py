@@ -586,3 +586,27 @@ def test_a_form_of_twenty_thousand_fields_is_told_so_not_that_a_file_is_too_larg
     assert response.status_code == 413
     assert "The form has far too many fields (at most 1000)" in page
     assert "The file is too large" not in page
+
+
+def test_a_long_batch_result_is_read_from_disk_a_page_at_a_time(app, client, monkeypatch):
+    """A 100,000-row batch kept every row in the desk's memory and printed them on one 22 MB
+    page."""
+    monkeypatch.setattr("docgen.web.batch.ROWS_PER_PAGE", 3)
+    rows = APPOINTMENTS.read_text(encoding="utf-8").splitlines()
+    response = upload(client, "tomorrow.csv", "\n".join(rows).encode())
+    location = response.headers["Location"]
+    first = finished_job_page(client, location)
+    count = len(rows) - 1
+    pages = -(-count // 3)
+    assert "rows 2 to 4" in first and f"Page 1 of {pages}" in first
+    assert re.findall(r'<td class="number">(\d+)</td>', first) == ["2", "3", "4"]
+    assert "Previous rows" not in first
+    assert f'href="{location}?page=2"' in first
+    last = client.get(f"{location}?page={pages}").get_data(as_text=True)
+    shown = re.findall(r'<td class="number">(\d+)</td>', last)
+    assert shown[-1] == str(count + 1) and "Next rows" not in last
+    for page in ("0", str(pages + 1), "x"):
+        assert client.get(f"{location}?page={page}").status_code == 404
+    (job,) = app.extensions["docgen"].batches.values()
+    assert job.rows_file.stat().st_mode & 0o777 == 0o600
+    assert not any(isinstance(value, list) and len(value) == count for value in vars(job).values())

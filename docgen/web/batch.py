@@ -85,11 +85,11 @@ def register(app: Flask, desk: Desk) -> None:
                 job.done += finished
 
             with desk.batch_lock:  # one batch at a time: a batch's workers are the process's
-                job.result = run_batch(
+                result = run_batch(
                     workspace, appointments, job.output_dir, prices=prices, pdf=pdf,
                     progress=progress, start_method="spawn",  # never fork a threaded server
                 )  # fmt: skip
-            made = job.result.documents()
+            made = result.documents()
             by_row: dict[int, list[str]] = {}
             for document in made:
                 by_row.setdefault(document.row, []).append(document.path)
@@ -97,13 +97,14 @@ def register(app: Flask, desk: Desk) -> None:
             def reason(failure: RowFailure) -> str:
                 return "; ".join(translated(p, desk.gettext) for p in failure.problems)
 
-            job.rows = sorted(
+            job.save_rows(sorted(
                 [(row, True, ", ".join(paths)) for row, paths in by_row.items()]
-                + [(failure.row, False, reason(failure)) for failure in job.result.failures]
-            )
-            files = [job.output_dir / d.path for d in made] + job.result.pdfs
-            if job.result.manifest.exists():
-                files.append(job.result.manifest)
+                + [(failure.row, False, reason(failure)) for failure in result.failures]
+            ))  # fmt: skip
+            job.made, job.pdfs, job.failed_rows = result.made, len(result.pdfs), result.failed_rows
+            files = [job.output_dir / d.path for d in made] + result.pdfs
+            if result.manifest.exists():
+                files.append(result.manifest)
             zip_path = job.output_dir.with_suffix(".zip")
             with zip_path.open("wb") as handle:  # written as it goes: a batch may be large
                 zip_path.chmod(0o600)
@@ -126,7 +127,12 @@ def register(app: Flask, desk: Desk) -> None:
         job = desk.batches.get(job_id)
         if job is None:
             abort(404)
-        return render_template("batch_job.html", job=job)
+        pages = max(1, -(-job.row_count // ROWS_PER_PAGE))
+        page = request.args.get("page", "1")
+        if not page.isdigit() or not 1 <= int(page) <= pages:
+            abort(404)
+        rows = job.rows((int(page) - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE) if job.finished else []
+        return render_template("batch_job.html", job=job, rows=rows, page=int(page), pages=pages)
 
     @app.get("/batch/<job_id>/progress")
     def batch_progress(job_id: str):
@@ -143,6 +149,7 @@ def register(app: Flask, desk: Desk) -> None:
 
 
 UPLOAD_PREFIX = "docgen-upload-"
+ROWS_PER_PAGE = 500  # of a batch's result: a 100,000-row batch made a 22 MB page
 
 
 def remove_orphaned_uploads() -> None:

@@ -3,6 +3,8 @@ issued ids for. Requests never name a path; they name one of these ids."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import secrets
 import shutil
 import threading
@@ -12,7 +14,6 @@ from pathlib import Path
 
 from flask import abort
 
-from docgen.batch import BatchResult
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
 from docgen.exceptions import DocgenError, Problem, WorkerStoppedError
@@ -23,7 +24,9 @@ from docgen.workspace import Workspace
 
 @dataclass
 class BatchJob:
-    """One uploaded appointments file being made into documents, in a thread of its own."""
+    """One uploaded appointments file being made into documents, in a thread of its own. Once
+    finished, it keeps its counts; each row's result is on disk (rows_file), read a page at a
+    time: a 100,000-row batch held them all in memory, and printed them on one page."""
 
     id: str
     name: str
@@ -31,10 +34,33 @@ class BatchJob:
     total: int = 0
     done: int = 0
     finished: bool = False
-    result: BatchResult | None = None
+    made: int = 0
+    pdfs: int = 0
+    failed_rows: int = 0
     problems: list[Problem | str] = field(default_factory=list)
     zip_id: str | None = None
-    rows: list[tuple[int, bool, str]] = field(default_factory=list)  # (row, made, what or why)
+    row_count: int = 0  # rows in rows_file
+
+    @property
+    def rows_file(self) -> Path:
+        """Each row's result, one JSON list a line: [row, made, what or why]."""
+        return self.output_dir.with_suffix(".rows.jsonl")
+
+    def save_rows(self, rows: list[tuple[int, bool, str]]) -> None:
+        with self.rows_file.open("w", encoding="utf-8") as handle:
+            self.rows_file.chmod(0o600)  # the reasons may name patients
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.row_count = len(rows)
+
+    def rows(self, first: int, count: int) -> list[tuple[int, bool, str]]:
+        """count rows' results from the first-th (0-based)."""
+        if not self.row_count:
+            return []
+        with self.rows_file.open(encoding="utf-8") as handle:
+            return [
+                tuple(json.loads(line)) for line in itertools.islice(handle, first, first + count)
+            ]
 
 
 KEPT_FILE_IDS = 10_000  # links to documents stay valid for this many documents made since
