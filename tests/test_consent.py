@@ -159,7 +159,8 @@ def test_a_workbook_without_severities_lists_every_risk_as_before(
 
 
 def test_contraindications_are_a_yes_no_checklist(form, price_list):
-    rows = table_rows(form.docx, "Statement")
+    *rows, other = table_rows(form.docx, "Statement")
+    assert other[0] == "Other medicines, supplements or conditions:\n"  # and a line to write on
     statements = [row[0] for row in rows]
     wanted = [c.name for c in price_list.contraindications_for(price_list.treatments["LIPO"])]
     assert statements == wanted
@@ -488,3 +489,27 @@ def test_a_practitioners_sheet_with_half_a_registration_or_a_name_twice_names_ea
     assert "Practitioners!A4: duplicate practitioner 'emma clarke' (first defined in row 3)" in (
         message
     )
+
+
+@pytest.mark.parametrize("locale", ["fr", "de_CH", "en_GB"])
+def test_no_page_ends_with_a_section_heading(workspace, tmp_path, locale):
+    """'9. Photographies' was printed alone at the foot of page 4 of a French form for three
+    areas: LibreOffice kept the paragraph after it with the table after that, not the heading."""
+    _ = in_language(workspace, locale[:2])
+    headings = {_(section) for section in SECTIONS[1:]} | {_("Interpreter's statement")}
+    visit = Visit.for_treatment(
+        "Jean Dupont", "REJUV", ["FACE", "NECK", "DECO"], date_of_birth="1980-01-01",
+        practitioner="Dr Sarah Whitfield",
+    )  # fmt: skip
+    form = create_consent(
+        workspace, visit, locale=locale, output=tmp_path / "c.docx", issued=ISSUED, pdf=True
+    )
+    pages = pdf_text(form.pdf).split("\f")[:-1]
+    for number, page in enumerate(pages, start=1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        footer = next(i for i, line in enumerate(lines) if form.document_id in line)
+        assert lines[footer - 1] not in headings, (number, lines[footer - 1])
+    printed = " ".join(pdf_text(form.pdf).replace("\xa0", " ").split())
+    for text in ("Other medicines, supplements or conditions:",
+                 "The patient received a copy of this signed form."):  # fmt: skip
+        assert " ".join(_(text).replace("\xa0", " ").split()) in printed

@@ -24,8 +24,9 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.3",  # "Page X of Y" kept whole when the footer wraps
     "price_sheet": "1.3",  # "Page X of Y" kept whole when the footer wraps
-    "consent": "1.4",  # "Page X of Y" kept whole when the footer wraps
+    "consent": "1.4",  # "Page X of Y" kept whole; a heading never alone at a page's foot
 }
+HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
 GREY = RGBColor(0x5F, 0x63, 0x68)
 ACCENT_HEX = "1F5F5B"
@@ -68,7 +69,8 @@ def new_document(title: str, version: str) -> Document:
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
     normal.paragraph_format.space_after = Pt(3)
     normal.paragraph_format.line_spacing = 1.1
-    for name, size, space_before in (("Heading 1", 17, 10), ("Heading 2", 12, 12)):
+    headings = (("Heading 1", 17, 10), ("Heading 2", 12, HEADING_SPACE_BEFORE))
+    for name, size, space_before in headings:
         style = doc.styles[name]
         style.font.name = FONT
         style.font.size = Pt(size)
@@ -558,6 +560,42 @@ def section(doc, title: str):
     return doc.add_heading(title, level=2)
 
 
+def keep_headings_with_their_text(doc) -> None:
+    """Each section heading and the paragraph after it, in a borderless row that cannot split.
+    LibreOffice moved a paragraph kept with the table after it to the next page, but left the
+    heading kept with that paragraph at the foot of the page ("9. Photographs" alone at the
+    bottom of page 4 of a French form, whatever the page's height within 3 cm); a row that
+    cannot split moves whole, and keeps with the table after it."""
+    body = doc.element.body
+    for heading in list(body.iterchildren(qn("w:p"))):
+        style = heading.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        text = heading.getnext()
+        if style is None or style.get(qn("w:val")) != "Heading2" or text is None:
+            continue
+        words = "".join(t.text or "" for t in text.iter(qn("w:t")))
+        if text.tag != qn("w:p") or not words or "{%" in words:
+            continue
+        holder = new_table(doc, [17])
+        set_table_borders(holder, inside_horizontal=False)
+        properties = holder._tbl.tblPr
+        properties.remove(properties.find(qn("w:tblCellMar")))
+        cell_margins(holder, top=0, bottom=0, side=0)
+        set_widths(holder, [17])
+        cell = holder.rows[0].cells[0]._tc
+        cell.remove(cell.find(qn("w:p")))
+        heading.addprevious(holder._tbl)
+        cell.append(heading)
+        cell.append(text)
+        # The heading's space above becomes a paragraph of its own before the row: it stays at
+        # the foot of the page the row leaves, as a heading's space does at the top of a page
+        # (in a cell it would not), and it keeps a table just before from becoming one table
+        # with the row (LibreOffice then drew that table without its borders).
+        space = paragraph(doc, space_after=0)
+        space.paragraph_format.line_spacing = Pt(HEADING_SPACE_BEFORE)
+        holder._tbl.addprevious(space._p)
+        heading.get_or_add_pPr().spacing_before = Pt(0)
+
+
 def yes_no_table(
     doc, question_header: str, rows: list[str] | None = None, loop: str = "",
     conditional: dict[int, str] | None = None,
@@ -619,6 +657,25 @@ def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str
     set_table_borders(table, bottom=True)
     keep_rows_together(table, with_next=True)
     return table
+
+
+def copy_received(signatures) -> None:
+    """The box ticked when the patient takes a copy, and the initials, as the last row of the
+    last signatures: as paragraphs after them, LibreOffice printed them alone on a page."""
+    row = signatures.add_row()
+    no_split(row)
+    cell = row.cells[0].merge(row.cells[-1])
+    copy = cell.paragraphs[0]
+    copy.paragraph_format.space_before = Pt(10)
+    copy.paragraph_format.space_after = Pt(0)
+    copy.paragraph_format.left_indent = Cm(0.6)  # the initials under the text, past the box
+    copy.paragraph_format.first_line_indent = Cm(-0.6)
+    box = copy.add_run(BOX + " ")
+    box.font.name = BOX_FONT
+    box.font.size = Pt(13)
+    add_run(copy, _("The patient received a copy of this signed form."), bold=True)
+    copy.add_run().add_break()  # a bilingual label takes two lines: the blank after both
+    add_run(copy, _("Initials:") + " ____________")
 
 
 def bullets(doc, texts: list[str], keep_with_next: bool = False) -> None:
@@ -738,9 +795,17 @@ def build_consent(path: Path) -> None:
     contraindications = yes_no_table(
         doc, _("Statement"), rows=["{{ item.name }}"], loop="item in contraindications"
     )
-    keep_rows_together(contraindications, with_next=True)
-    paragraph(doc, _("Other medicines, supplements or conditions:"), keep_with_next=True)
-    writing_lines(doc, 1)
+    # the question and its line to write on are the table's last row: as a paragraph and a
+    # ruled line after the table, LibreOffice printed them apart from it, on the next page
+    other = contraindications.add_row()
+    no_split(other)
+    cell = other.cells[0].merge(other.cells[2])
+    write_cell(cell, _("Other medicines, supplements or conditions:"))
+    line = cell.add_paragraph()
+    line.paragraph_format.space_before = Pt(16)
+    line.paragraph_format.space_after = Pt(0)
+    rule(line, color="7F7F7F", size=4)
+    keep_rows_together(contraindications)
 
     section(doc, _("7. Recovery and aftercare"))
     bullets(doc, [
@@ -885,7 +950,7 @@ def build_consent(path: Path) -> None:
         "to the patient and answered their questions, and I believe they understood and are able "
         "to consent."
     ))  # fmt: skip
-    signature_table(
+    signatures = signature_table(
         doc,
         [
             (_("Patient"), "{{ patient.name }}"),
@@ -899,6 +964,9 @@ def build_consent(path: Path) -> None:
         ],
         conditional={1: "patient.minor"},
     )
+    loop_row(signatures, "{%tr if not interpreter.required %}")
+    copy_received(signatures)
+    loop_row(signatures, "{%tr endif %}")
 
     paragraph(doc, "{%p if interpreter.required %}", space_after=0)
     section(doc, _("Interpreter's statement"))
@@ -907,20 +975,10 @@ def build_consent(path: Path) -> None:
         "%(language)s, accurately and completely, and the patient told me that they understood.",
         language="patient.own_language",
     ), keep_with_next=True)  # fmt: skip
-    signature_table(doc, [(_("Interpreter"), "{{ interpreter.name }}")])
+    copy_received(signature_table(doc, [(_("Interpreter"), "{{ interpreter.name }}")]))
     paragraph(doc, "{%p endif %}", space_after=0)
 
-    copy = paragraph(doc, space_after=0, keep_with_next=True)  # kept with the signatures
-    copy.paragraph_format.space_before = Pt(12)
-    box = copy.add_run(BOX + " ")
-    box.font.name = BOX_FONT
-    box.font.size = Pt(13)
-    add_run(copy, _("The patient received a copy of this signed form."), bold=True)
-    # a line of its own: in a bilingual form the label takes two lines, the blank after both
-    initials = paragraph(doc, _("Initials:") + " ____________", space_after=0)
-    initials.paragraph_format.space_before = Pt(6)
-    initials.paragraph_format.left_indent = Cm(0.6)  # under the text, past the box
-
+    keep_headings_with_their_text(doc)
     footer(doc, "Consent form")
     doc.save(path)
 
