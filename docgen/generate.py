@@ -377,9 +377,10 @@ def check_patient_documents(
     kinds: Sequence[str] = DOCUMENT_KINDS,
     locale: str | None = None,
     prices: str | None = None,
+    issued: dt.date | None = None,
 ) -> None:
     """Raise PlanError with every problem create_patient_documents would find in this visit,
-    writing nothing."""
+    writing nothing; issued: the documents' date (a patient's age is taken on it)."""
     unknown = [kind for kind in kinds if kind not in DOCUMENT_KINDS]
     if unknown or not kinds:
         raise PlanError([f"documents must be one or both of {', '.join(DOCUMENT_KINDS)}"])
@@ -401,7 +402,9 @@ def check_patient_documents(
     if "consent" in kinds:
         for planned in dict.fromkeys(p.treatment.strip().upper() for p in visit.treatments):
             try:
-                plan_consent(price_list, visit, planned, translated_names=translated_names)
+                plan_consent(
+                    price_list, visit, planned, issued=issued, translated_names=translated_names
+                )
             except PlanError as error:
                 collect(error)
     elif visit.treatments:
@@ -433,7 +436,9 @@ def create_patient_documents(
     one or both of DOCUMENT_KINDS). A visit of several treatments goes into the output folder.
     Every problem of every document is found before anything is written; all or nothing: if a
     later document fails, those already written are removed again."""
-    check_patient_documents(workspace, visit, kinds=kinds, locale=locale, prices=prices)
+    check_patient_documents(
+        workspace, visit, kinds=kinds, locale=locale, prices=prices, issued=issued
+    )
     if len(visit.treatments) > 1:
         output = f"{Path(output or '.')}{os.sep}"  # a folder, whether or not it ends in one
     common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)

@@ -36,9 +36,10 @@ def run_limited(
 ) -> T:
     """function(*args, **kwargs) in a worker process that the operating system bounds: at most
     cpu_seconds of processor time and memory_bytes of memory, and killed when it runs twice
-    that time on the clock. Returns its result or raises its DocgenError here; raises
-    WorkerStoppedError when it was stopped. Unlike a check inside the work, nothing the work
-    does (one long step in C, a hostile template) escapes these limits or stops the caller.
+    that time and ten seconds more on the clock. Returns its result or raises its DocgenError
+    here; raises WorkerStoppedError when it was stopped. Unlike a check inside the work,
+    nothing the work does (one long step in C, a hostile template) escapes these limits or
+    stops the caller.
 
     The worker is forked from a server process started once with docgen imported
     (multiprocessing's forkserver), so each call starts in milliseconds; function and its
@@ -58,12 +59,14 @@ def run_limited(
                 f"the work took more than {2 * cpu_seconds + 10} s and was stopped"
             )
         outcome, value = receiving.recv()
-    except EOFError:  # killed by its limits: SIGXCPU, SIGKILL, or out of memory
+    except EOFError:  # it ended without a word
         worker.join(5)
-        raise WorkerStoppedError(
-            f"the work went over its limits ({cpu_seconds} s of processor time, "
-            f"{memory_bytes // 2**20} MB of memory) and was stopped"
-        ) from None
+        if worker.exitcode is not None and worker.exitcode < 0:  # SIGXCPU, SIGKILL
+            raise WorkerStoppedError(
+                f"the work went over its limits ({cpu_seconds} s of processor time, "
+                f"{memory_bytes // 2**20} MB of memory) and was stopped"
+            ) from None
+        raise RuntimeError(f"the bounded worker ended with code {worker.exitcode}") from None
     finally:
         receiving.close()
         if worker.is_alive():
@@ -99,11 +102,12 @@ def _run_within_limits(
     memory_bytes: int,
 ) -> None:
     die_with_parent()
-    if resource is not None:
-        # SIGXCPU at the soft limit, SIGKILL a second later
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
+        if resource is not None:
+            # SIGXCPU at the soft limit, SIGKILL a second later; never above what this
+            # process may already use (ulimit, a container)
+            _lower_limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
+            _lower_limit(resource.RLIMIT_AS, memory_bytes, memory_bytes)
         outcome: tuple[str, Any] = ("ok", function(*args, **kwargs))
     except DocgenError as error:
         outcome = ("error", error)
@@ -111,4 +115,14 @@ def _run_within_limits(
         outcome = ("error", WorkerStoppedError("the work needed more memory than it may use"))
     except Exception:
         outcome = ("bug", traceback.format_exc())
-    sending.send(outcome)
+    try:
+        sending.send(outcome)
+    except Exception:  # a result that cannot be pickled
+        sending.send(("bug", traceback.format_exc()))
+
+
+def _lower_limit(which: int, soft: int, hard: int) -> None:
+    _current_soft, current_hard = resource.getrlimit(which)
+    if current_hard != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current_hard), min(hard, current_hard)
+    resource.setrlimit(which, (soft, hard))

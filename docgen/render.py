@@ -34,7 +34,7 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from lxml import etree
 
 from docgen.exceptions import TemplateError
@@ -113,7 +113,7 @@ class _CheckedLoops(CodeGenerator):
         self.write(")")
 
 
-class _BoundedEnvironment(SandboxedEnvironment):
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox, bounded for a hostile template: range() over a whole document, what a
     template builds (with *, % or as an argument), and the time a render takes: checked at
     every loop iteration, call, and item a filter goes through, in any thread."""
@@ -157,7 +157,10 @@ class _BoundedEnvironment(SandboxedEnvironment):
         def checked(*args: Any, **kwargs: Any) -> Any:
             if len(args) > position and not isinstance(args[position], Undefined):
                 args = (*args[:position], self.checked_items(args[position]), *args[position + 1 :])
-            return original(*args, **kwargs)
+            result = original(*args, **kwargs)
+            if isinstance(result, str) and len(result) > self.MAX_BUILT_LENGTH:  # join
+                raise SecurityError("the template builds a text far too long")
+            return result
 
         return checked
 
@@ -199,7 +202,13 @@ class _BoundedEnvironment(SandboxedEnvironment):
         for value in (*args, *kwargs.values()):
             if isinstance(value, str) and len(value) > self.MAX_BUILT_LENGTH:
                 raise SecurityError("the template builds a text far too long")
-        return super().call(context, obj, *args, **kwargs)
+            # 'a'.ljust(10**9), zfill, center: a text's methods take the length to build
+            if isinstance(value, int) and value > self.MAX_BUILT_LENGTH:
+                raise SecurityError("the template asks for a text or number far too large")
+        result = super().call(context, obj, *args, **kwargs)
+        if isinstance(result, str | list | tuple) and len(result) > self.MAX_BUILT_LENGTH:
+            raise SecurityError("the template builds a text far too long")  # join, translate
+        return result
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
     MAX_BUILT_LENGTH = 1_000_000  # over all the * of one render, and for one %, + or argument
@@ -216,10 +225,11 @@ class _BoundedEnvironment(SandboxedEnvironment):
         ):
             raise SecurityError("the template raises a number to too high a power")
         if operator == "%" and isinstance(left, str):
-            sizes = [size for spec in _FORMAT_SIZES.findall(left) for size in spec if size]
-            if "*" in sizes:
+            if _WIDTH_FROM_VALUES.search(left):
                 raise SecurityError("the template formats with a width taken from its values")
-            self.checked_text("", length=max(map(int, sizes), default=0))
+            # every number in the format, as if each were a width: '%600000s' * 3 builds their
+            # sum, and a key may hold brackets, '%((a))2000000s'
+            self.checked_text("", length=sum(map(int, re.findall(r"\d+", left))))
         if operator == "+" and isinstance(left, str | list | tuple) and hasattr(right, "__len__"):
             self.checked_text("", length=len(left) + len(right))
         integers = isinstance(left, int) and isinstance(right, int)
@@ -255,8 +265,7 @@ _ITERATING_FILTERS = (
     "select", "reject", "selectattr", "rejectattr", "map", "join", "sum", "list", "unique",
     "sort", "groupby", "min", "max",
 )  # fmt: skip
-# the width and precision of each % conversion: '%(name)-12.900000000d' gives ('12', '900000000')
-_FORMAT_SIZES = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
+_WIDTH_FROM_VALUES = re.compile(r"%[^a-zA-Z%]*\*")  # '%*d', '%.*f'
 
 
 def _refused_filter(name: str):

@@ -37,15 +37,23 @@ def create_key(path: Path | None = None) -> Path:
     verified."""
     path = path or default_key_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # written whole beside it, then linked into place: a key cut short by a full disk would
+    # be there for good, as a key is never replaced
+    written = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(_KEY_BYTES) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(written, path)
     except FileExistsError:
         raise WorkspaceError(
             f"{path} already exists: a signing key is never replaced, as the documents signed "
             "with it could no longer be verified"
         ) from None
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_hex(_KEY_BYTES) + "\n")
+    finally:
+        written.unlink(missing_ok=True)
     return path
 
 
@@ -56,6 +64,8 @@ def read_key(path: Path | None = None) -> bytes | None:
         stat = path.stat()
     except FileNotFoundError:
         return None
+    except OSError as error:
+        raise WorkspaceError(f"the signing key {path} cannot be read ({error})") from None
     return _key_in(path, stat.st_mtime_ns, stat.st_size)
 
 
@@ -82,4 +92,5 @@ def signature(key: bytes, checksum: str) -> str:
 
 
 def signature_matches(key: bytes, checksum: str, recorded: str) -> bool:
-    return hmac.compare_digest(signature(key, checksum), recorded)
+    """Whether recorded is the key's signature of checksum (any text: a document's property)."""
+    return hmac.compare_digest(signature(key, checksum).encode(), recorded.encode("utf-8"))

@@ -90,7 +90,7 @@ class Visit:
         if not self.treatments:
             message = N_("a visit needs at least one treatment: give --treatment TREATMENT:AREA")
             problems.append(FieldProblem("treatment", message))
-        codes = [planned.treatment for planned in self.treatments]
+        codes = [planned.treatment.strip().upper() for planned in self.treatments]
         for code in sorted({c for c in codes if codes.count(c) > 1}):
             message = N_(
                 "%(code)s is in the visit twice: give all of its areas in one --treatment, "

@@ -197,6 +197,13 @@ PRINTS_A_MEGABYTE_100000_TIMES = (
         ("{{ 'ab'|replace('', 'y' * 900000)|length }}", "builds a text far too long"),
         (PRINTS_A_MEGABYTE_100000_TIMES, "writes a document far too long"),
         ("{% set n = 3 %}" + "{% set n = n * n %}" * 24 + "{{ n > 1 }}", "numbers far too large"),
+        # and what a review built past those: a text's own methods, a list changed in place, a
+        # format of several widths or a bracketed key, a join
+        ("{{ 'a'.ljust(2000000)|length }}", "a text or number far too large"),
+        ("{% set l = [] %}{{ l.append(1) }}", "attribute 'append' of 'list' object is unsafe"),
+        ("{{ (('%600000s' * 3) % ((1,) * 3))|length }}", "builds a text far too long"),
+        ("{{ ('%((a))2000000s' % {'(a)': 1})|length }}", "builds a text far too long"),
+        ("{{ ('x' * 999999)|list|join('yy')|length }}", "builds a text far too long"),
     ],
 )
 def test_template_mistakes_are_template_errors(run, workspace, tmp_path, tag, expected):

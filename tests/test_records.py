@@ -255,3 +255,23 @@ def test_init_creates_the_key_outside_the_workspace_once(run, tmp_path, monkeypa
     assert unchecked.exit_code == 0
     assert "no signing key" in unchecked.output and "its signature not checked" in unchecked.output
     assert run("verify", "--key", str(path), "c.docx").exit_code == 0
+
+
+def test_a_signature_of_any_text_is_refused_not_crashed_on(workspace, tmp_path, key):
+    form = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "c.docx"
+    )
+    signed = read_custom_properties(zipfile.ZipFile(form.docx).read("docProps/custom.xml"))
+    forge(form.docx, tmp_path / "forged.docx", "", "")  # the same content, checksum again
+    with zipfile.ZipFile(tmp_path / "forged.docx") as package:
+        members = {item.filename: package.read(item) for item in package.infolist()}
+    custom = members["docProps/custom.xml"].replace(
+        signed["docgen.signature"].encode(), ("é" * 64).encode()
+    )
+    members["docProps/custom.xml"] = custom
+    with zipfile.ZipFile(tmp_path / "odd.docx", "w") as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+    check = verify_document(tmp_path / "odd.docx", key)
+    assert not check.unchanged
+    assert check.message == "CHANGED: its signature does not match"

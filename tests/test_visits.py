@@ -77,6 +77,9 @@ def test_every_problem_of_every_treatment_is_reported_and_nothing_is_written(wor
 def test_a_treatment_twice_or_written_wrongly_is_refused(workspace, tmp_path):
     with pytest.raises(PlanError, match="REJUV is in the visit twice"):
         create_patient_documents(workspace, visit("REJUV:FACE", "REJUV:NECK"), output=tmp_path)
+    twice = (PlannedTreatment("rejuv", ("FACE",)), PlannedTreatment(" REJUV", ("NECK",)))
+    with pytest.raises(PlanError, match="REJUV is in the visit twice"):
+        Visit("Ann Lee", twice).check()  # however the code is written
     with pytest.raises(PlanError, match="write a treatment as TREATMENT:AREA,AREA"):
         PlannedTreatment.parse("REJUV")
     with pytest.raises(PlanError, match="'REJUV:FACE:six'"):
@@ -154,3 +157,16 @@ def test_a_form_is_for_one_named_treatment_of_the_visit(workspace, tmp_path):
     assert [form.estimate_number for form in forms] == ["", ""]  # no quote the patient lacks
     for form in forms:
         assert "Q-" not in docx_text(form.docx)
+
+
+def test_a_patient_of_age_on_the_documents_date_needs_no_guardian(workspace, tmp_path):
+    """The check before writing took the patient's age today, not on the documents' date."""
+    today = dt.date.today()
+    born = today.replace(year=today.year - 18) + dt.timedelta(days=10)  # 18 in ten days
+    adult = Visit.for_treatment("Ann Lee", "REJUV", ["FACE"], date_of_birth=born)
+    documents = create_patient_documents(
+        workspace, adult, output=tmp_path, issued=today + dt.timedelta(days=20)
+    )
+    assert len(documents) == 2
+    with pytest.raises(PlanError, match="under 18"):
+        create_patient_documents(workspace, adult, output=tmp_path / "today", issued=today)

@@ -49,7 +49,7 @@ def made_within_limits(
         for document in documents:
             document.docx.unlink(missing_ok=True)
         raise
-    return [replace(document, pdf=pdf) for document, pdf in zip(documents, pdfs, strict=True)]
+    return [replace(document, pdf=made) for document, made in zip(documents, pdfs, strict=True)]
 
 
 def chosen_workbook(workspace: Workspace, name: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import secrets
 import shutil
 import threading
@@ -47,8 +48,8 @@ class BatchJob:
         return self.output_dir.with_suffix(".rows.jsonl")
 
     def save_rows(self, rows: list[tuple[int, bool, str]]) -> None:
-        with self.rows_file.open("w", encoding="utf-8") as handle:
-            self.rows_file.chmod(0o600)  # the reasons may name patients
+        descriptor = os.open(self.rows_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as handle:  # the reasons may name patients
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.row_count = len(rows)
