@@ -17,8 +17,9 @@ import multiprocessing
 import os
 import shutil
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from docgen.catalogues import untranslated_error
 from docgen.consent import ConsentPlan, plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id, plan_estimate
-from docgen.exceptions import DocgenError, FieldProblem, Message, Problem
+from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message, Problem
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
 from docgen.manifest import BatchDocument, Manifest, read_manifest, sha256_of
@@ -48,7 +49,7 @@ from docgen.output import (
 )
 from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
-from docgen.processes import die_with_parent
+from docgen.processes import die_with_parent, limit_processor_time
 from docgen.render import DocumentTemplate
 from docgen.verify import MANIFEST, verify_content
 from docgen.workspace import Workspace
@@ -275,13 +276,21 @@ def catalogues_checksum(workspace: Workspace) -> str:
 _worker: _Renderer | None = None  # this process's renderer
 
 
+_cpu_per_document: int | None = None  # this worker's bound on each document (run_batch)
+
+
 def _initialise(
-    workspace: Workspace, price_list: PriceList, issued: dt.date | None, output_dir: Path
+    workspace: Workspace,
+    price_list: PriceList,
+    issued: dt.date | None,
+    output_dir: Path,
+    document_cpu_seconds: int | None = None,
 ) -> None:
     """Give a worker its renderer. A forked worker already has the batch's, with the templates
     prepared; a spawned one (Windows, macOS) prepares its own."""
-    global _worker
+    global _worker, _cpu_per_document
     die_with_parent()
+    _cpu_per_document = document_cpu_seconds
     if _worker is None:
         _worker = _Renderer(workspace, price_list, issued, output_dir)
 
@@ -315,6 +324,8 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
         )
         for kind, relative, inputs, row in documents:
             appointment = by_row[row]
+            if _cpu_per_document:
+                limit_processor_time(_cpu_per_document)
             try:
                 data = _worker.render(appointment, kind, plans[row], fmt, inputs, cites)
                 write_atomically(_worker.output_dir / relative, data, force, durable=False)
@@ -369,6 +380,36 @@ def _batched(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
+def _in_workers(
+    chunks: Iterable[list[Job]],
+    finished: Callable[[list[BatchDocument | RowFailure], int], None],
+    workspace: Workspace,
+    price_list: PriceList,
+    issued: dt.date | None,
+    output_dir: Path,
+    force: bool,
+    jobs: int,
+    start_method: str | None,
+    document_cpu_seconds: int | None,
+) -> None:
+    """The chunks made by `jobs` worker processes, a few chunks ahead of those finished."""
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context(start_method),
+        initializer=_initialise,
+        initargs=(workspace, price_list, issued, output_dir, document_cpu_seconds),
+    ) as pool:
+        in_flight: deque = deque()
+        for chunk in chunks:
+            in_flight.append((pool.submit(_make_documents, chunk, force), _rows_in(chunk)))
+            if len(in_flight) > 2 * jobs:
+                future, size = in_flight.popleft()
+                finished(future.result(), size)
+        while in_flight:
+            future, size = in_flight.popleft()
+            finished(future.result(), size)
+
+
 def run_batch(
     workspace: Workspace,
     appointments_file: str | Path,
@@ -381,6 +422,7 @@ def run_batch(
     issued: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     start_method: str | None = None,
+    document_cpu_seconds: int | None = None,
 ) -> BatchResult:
     """Make every document of every valid appointment; report the others by row.
 
@@ -390,7 +432,10 @@ def run_batch(
     start_method: how worker processes start (multiprocessing's "fork", "spawn", …; default:
     the platform's). A program with threads of its own, such as `docgen serve`, passes "spawn":
     forking a threaded process can copy a lock another thread holds. One batch at a time per
-    process: the batch's renderer is the process's.
+    process: the batch's renderer is the process's. document_cpu_seconds: documents are made in
+    worker processes, even with one job, and the operating system stops a worker whose document
+    takes more processor time than this (the desk passes it: no template stops its server);
+    the batch then fails with a BatchError.
     """
     output_dir = Path(output_dir)
     jobs = jobs or os.cpu_count() or 1
@@ -546,25 +591,21 @@ def run_batch(
     _worker = checker
     try:
         chunks = _batched(work(), CHUNK)
-        if jobs == 1:
+        if jobs == 1 and document_cpu_seconds is None:
             for chunk in chunks:
                 finished(_make_documents(chunk, force), _rows_in(chunk))
         else:
-            with ProcessPoolExecutor(
-                max_workers=jobs,
-                mp_context=multiprocessing.get_context(start_method),
-                initializer=_initialise,
-                initargs=(workspace, price_list, issued, output_dir),
-            ) as pool:
-                in_flight: deque = deque()
-                for chunk in chunks:
-                    in_flight.append((pool.submit(_make_documents, chunk, force), _rows_in(chunk)))
-                    if len(in_flight) > 2 * jobs:
-                        future, size = in_flight.popleft()
-                        finished(future.result(), size)
-                while in_flight:
-                    future, size = in_flight.popleft()
-                    finished(future.result(), size)
+            try:
+                _in_workers(chunks, finished, workspace, price_list, issued, output_dir, force,
+                            jobs, start_method, document_cpu_seconds)  # fmt: skip
+            except BrokenProcessPool:
+                stopped = "a worker making the documents was stopped"
+                if document_cpu_seconds:
+                    stopped += (
+                        f": one document took more than {document_cpu_seconds} s of processor "
+                        "time (does a template run for ever?)"
+                    )
+                raise BatchError(stopped) from None
         if result.to_convert:
             result.pdfs = convert_to_pdf(
                 result.to_convert, force=force, jobs=jobs, work_dir=output_dir

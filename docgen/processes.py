@@ -121,6 +121,16 @@ def _run_within_limits(
         sending.send(("bug", traceback.format_exc()))
 
 
+def limit_processor_time(seconds: int) -> None:
+    """Let this process use at most `seconds` more of processor time before the operating
+    system stops it (SIGXCPU): set before each piece of work of a long-lived worker."""
+    if resource is None:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime) + 1
+    _lower_limit(resource.RLIMIT_CPU, used + seconds, resource.getrlimit(resource.RLIMIT_CPU)[1])
+
+
 def _lower_limit(which: int, soft: int, hard: int) -> None:
     _current_soft, current_hard = resource.getrlimit(which)
     if current_hard != resource.RLIM_INFINITY:

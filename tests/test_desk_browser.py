@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -60,7 +61,11 @@ def desk(tmp_path_factory):
     server.send_signal(signal.SIGINT)
     assert server.wait(timeout=60) == 0
     assert "stopped; LibreOffice stopped with it" in server.stdout.read()
-    assert set(children) & set(processes()) == set(), "LibreOffice outlived the server"
+    # the fork server of the bounded workers sees its parent gone a moment later
+    deadline = time.monotonic() + 10
+    while set(children) & set(processes()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert set(children) & set(processes()) == set(), "a process outlived the server"
 
 
 @pytest.fixture(scope="module")

@@ -594,3 +594,49 @@ def test_a_chunked_upload_without_end_is_refused_at_the_limit(workspace, tmp_pat
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
+
+
+def test_a_hostile_template_in_a_desk_batch_stops_its_batch_not_the_desk(
+    workspace, tmp_path, monkeypatch
+):
+    """The desk's batches are made in worker processes the operating system stops when one
+    document takes too long, even on a computer of one processor (one job)."""
+    from test_documents import replace_in_template
+    from test_web import finished_job_page, upload
+
+    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", endless)
+    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    output = tmp_path / "documents"
+    output.mkdir()
+    client = create_app(workspace, output).test_client()
+    started = time.monotonic()
+    response = upload(client, "day.csv", b"Patient,Treatment,Areas\nAnn Lee,REJUV,FACE\n")
+    page = finished_job_page(client, response.headers["Location"])
+    assert time.monotonic() - started < 15  # the template's own time limit is 20 s
+    assert "one document took more than 2 s of processor time" in page
+    assert client.get("/").status_code == 200
+    left = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(os.getpid())]
+    assert all(b"forkserver" in c or b"resource_tracker" in c for c in left), left
+
+
+def test_a_desk_worker_stopped_after_one_document_leaves_none(workspace, tmp_path, monkeypatch):
+    """The consent form was written, then the estimate's template ran for ever: the form stayed
+    in the desk's folder although the page said nothing was made."""
+    from test_documents import replace_in_template
+    from test_web import patient_form
+
+    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+    replace_in_template(workspace.template("estimate.docx"), "{{ patient.name }}", endless)
+    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
+    output = tmp_path / "documents"
+    output.mkdir()
+    client = create_app(workspace, output).test_client()
+    response = client.post("/", data=patient_form(client, action="both"))
+    assert response.status_code == 422
+    assert "went over its limits" in response.get_data(as_text=True)
+    assert list(output.iterdir()) == []
+    response = client.post("/", data=patient_form(client, action="consent"))
+    assert response.status_code == 200  # the form alone: made, then moved out of its folder
+    assert sorted(path.suffix for path in output.iterdir()) == [".docx", ".pdf"]

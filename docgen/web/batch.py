@@ -19,6 +19,7 @@ from docgen.batch import run_batch
 from docgen.exceptions import DocgenError, translated
 from docgen.output import safe_filename_part
 from docgen.pdf import libreoffice_available
+from docgen.web import common
 from docgen.web.common import _, chosen_workbook, problems_of, write_zip
 from docgen.web.state import BatchJob, Desk
 
@@ -88,6 +89,7 @@ def register(app: Flask, desk: Desk) -> None:
                 result = run_batch(
                     workspace, appointments, job.output_dir, prices=prices, pdf=pdf,
                     progress=progress, start_method="spawn",  # never fork a threaded server
+                    document_cpu_seconds=common.DOCUMENTS_CPU_SECONDS,  # no template stops it
                 )  # fmt: skip
             made = result.documents()
             by_row: dict[int, list[str]] = {}

@@ -5,13 +5,18 @@ them, and a consent form for each."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 from flask import Flask, abort, jsonify, render_template, request, send_file
 from werkzeug.datastructures import MultiDict
 
 from docgen.estimate import parse_sessions
-from docgen.exceptions import DocgenError
+from docgen.exceptions import DocgenError, OutputError
 from docgen.generate import (
     DOCUMENT_KINDS,
     GeneratedDocument,
@@ -21,6 +26,7 @@ from docgen.generate import (
     load_workspace_prices,
 )
 from docgen.i18n import parse_locale
+from docgen.output import make_private_folder, move_into_place
 from docgen.pdf import libreoffice_available
 from docgen.pricing import PriceList
 from docgen.visit import PlannedTreatment, Visit
@@ -107,13 +113,24 @@ def register(app: Flask, desk: Desk) -> None:
                 errors = {**errors_by_field(error), **errors}
             return _patient_page(values, errors), 422
         pdf = libreoffice_available()
+        # made in a folder of their own, and moved out once all are made: a worker stopped
+        # after the first document leaves none behind
         try:
-            documents = made_within_limits(
+            make_private_folder(desk.output_dir)
+            making = Path(tempfile.mkdtemp(prefix=".docgen-making-", dir=desk.output_dir))
+        except OSError as error:
+            problem = OutputError(f"cannot write in {desk.output_dir}: {error.strerror}")
+            return _patient_page(values, errors_by_field(problem)), 422
+        try:
+            made = made_within_limits(
                 create_patient_documents, workspace, visit, **checked,
-                bilingual=values["bilingual"], output=f"{desk.output_dir}/", pdf=pdf,
+                bilingual=values["bilingual"], output=f"{making}{os.sep}", pdf=pdf,
             )  # fmt: skip
+            documents = [_moved(document, desk.output_dir) for document in made]
         except DocgenError as error:
             return _patient_page(values, errors_by_field(error)), 422
+        finally:
+            shutil.rmtree(making, ignore_errors=True)
         return _result_page(documents, pdf)
 
     def _result_page(documents: list[GeneratedDocument], pdf: bool) -> str:
@@ -273,6 +290,17 @@ def _treatment_choices(price_list: PriceList, gettext: Callable[[str], str]) -> 
         }
         for code, treatment in price_list.treatments.items()
     }
+
+
+def _moved(document: GeneratedDocument, folder: Path) -> GeneratedDocument:
+    """The document (and its PDF) moved into folder, under the same name."""
+    moved = {}
+    for kind in ("docx", "pdf"):
+        path = getattr(document, kind)
+        if path is not None:
+            moved[kind] = folder / path.name
+            move_into_place(path, moved[kind], force=False)
+    return replace(document, **moved)
 
 
 def _document_links(desk: Desk, document: GeneratedDocument) -> dict:
