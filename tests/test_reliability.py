@@ -500,20 +500,27 @@ def test_a_full_disk_while_writing_the_manifest_is_a_clear_error_that_loses_noth
     assert len(read_manifest(out)) == 400
 
 
+def desk_with_an_endless_template(workspace, tmp_path, monkeypatch, template: str):
+    """A desk whose template loops for ever (the sandbox stops it after 20 s) and whose
+    bounded workers may use 2 s of processor time a document: its client and its folder."""
+    from test_documents import replace_in_template
+
+    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+    replace_in_template(workspace.template(f"{template}.docx"), "{{ patient.name }}", endless)
+    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
+    output = tmp_path / "documents"
+    output.mkdir()
+    return create_app(workspace, output).test_client(), output
+
+
 def test_a_hostile_template_on_the_desk_is_stopped_by_the_system_and_the_desk_goes_on(
     workspace, tmp_path, monkeypatch
 ):
     """24 nested squarings froze the whole desk, deaf to Ctrl-C. Its documents are now made in
     a worker the operating system bounds: no template escapes that, however it runs."""
-    from test_documents import replace_in_template
     from test_web import patient_form
 
-    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
-    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", endless)
-    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
-    output = tmp_path / "documents"
-    output.mkdir()
-    client = create_app(workspace, output).test_client()
+    client, output = desk_with_an_endless_template(workspace, tmp_path, monkeypatch, "consent")
     started = time.monotonic()
     response = client.post("/", data=patient_form(client))
     assert time.monotonic() - started < 10  # the template's own time limit is 20 s
@@ -601,21 +608,16 @@ def test_a_hostile_template_in_a_desk_batch_stops_its_batch_not_the_desk(
 ):
     """The desk's batches are made in worker processes the operating system stops when one
     document takes too long, even on a computer of one processor (one job)."""
-    from test_documents import replace_in_template
     from test_web import finished_job_page, upload
 
-    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
-    replace_in_template(workspace.template("consent.docx"), "{{ patient.name }}", endless)
-    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    output = tmp_path / "documents"
-    output.mkdir()
-    client = create_app(workspace, output).test_client()
+    client, output = desk_with_an_endless_template(workspace, tmp_path, monkeypatch, "consent")
     started = time.monotonic()
     response = upload(client, "day.csv", b"Patient,Treatment,Areas\nAnn Lee,REJUV,FACE\n")
     page = finished_job_page(client, response.headers["Location"])
     assert time.monotonic() - started < 15  # the template's own time limit is 20 s
     assert "one document took more than 2 s of processor time" in page
+    assert not list(output.rglob("*.docx"))
     assert client.get("/").status_code == 200
     left = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(os.getpid())]
     assert all(b"forkserver" in c or b"resource_tracker" in c for c in left), left
@@ -624,15 +626,9 @@ def test_a_hostile_template_in_a_desk_batch_stops_its_batch_not_the_desk(
 def test_a_desk_worker_stopped_after_one_document_leaves_none(workspace, tmp_path, monkeypatch):
     """The consent form was written, then the estimate's template ran for ever: the form stayed
     in the desk's folder although the page said nothing was made."""
-    from test_documents import replace_in_template
     from test_web import patient_form
 
-    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
-    replace_in_template(workspace.template("estimate.docx"), "{{ patient.name }}", endless)
-    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 2)
-    output = tmp_path / "documents"
-    output.mkdir()
-    client = create_app(workspace, output).test_client()
+    client, output = desk_with_an_endless_template(workspace, tmp_path, monkeypatch, "estimate")
     response = client.post("/", data=patient_form(client, action="both"))
     assert response.status_code == 422
     assert "went over its limits" in response.get_data(as_text=True)
