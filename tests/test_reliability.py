@@ -39,6 +39,7 @@ from docgen.verify import verify_content
 from docgen.visit import Visit
 from docgen.web import create_app
 from docgen.web.batch import UPLOAD_PREFIX
+from docgen.web.patient import MAKING_PREFIX
 from docgen.workspace import Workspace
 
 
@@ -439,16 +440,20 @@ def test_a_killed_desk_takes_its_libreoffice_with_it(workspace, tmp_path):
     assert gone(started), "LibreOffice outlived its killed desk"
 
 
-def test_the_next_desk_removes_uploads_a_killed_desk_left(workspace, tmp_path):
+def test_the_next_desk_removes_what_a_killed_desk_left(workspace, tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # its process id is free: no process runs under it
     orphan = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{dead.pid}-"))
     (orphan / "appointments.csv").write_text("Patient\nAnn Lee\n")
     ours = Path(tempfile.mkdtemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-"))
+    # and a visit's documents half made, in the desk's folder
+    half_made = Path(tempfile.mkdtemp(prefix=f"{MAKING_PREFIX}{dead.pid}-", dir=tmp_path))
+    (half_made / "consent-Ann-Lee.docx").write_bytes(b"PK")
+    making = Path(tempfile.mkdtemp(prefix=f"{MAKING_PREFIX}{os.getpid()}-", dir=tmp_path))
     try:
         create_app(workspace, tmp_path)
-        assert not orphan.exists()
-        assert ours.exists()  # a running server's upload stays
+        assert not orphan.exists() and not half_made.exists()
+        assert ours.exists() and making.exists()  # a running server's work stays
     finally:
         shutil.rmtree(orphan, ignore_errors=True)
         shutil.rmtree(ours, ignore_errors=True)

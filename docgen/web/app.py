@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from docgen.i18n import load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.pricing import read_clinic_locale
 from docgen.web import batch, health, patient, price_sheets, security, translations
-from docgen.web.batch import remove_orphaned_uploads
+from docgen.web.batch import UPLOAD_PREFIX, remove_orphaned_work
+from docgen.web.patient import MAKING_PREFIX
 from docgen.web.state import Desk
 from docgen.workspace import Workspace
 
@@ -39,9 +41,10 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
     )
-    remove_orphaned_uploads()
+    remove_orphaned_work(Path(tempfile.gettempdir()), UPLOAD_PREFIX)
     # Absolute: Flask would look for a relative path to send inside the installed package.
     desk = Desk(workspace, Path(output_dir).resolve(), token)
+    remove_orphaned_work(desk.output_dir, MAKING_PREFIX)
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
     for page in (security, patient, price_sheets, batch, health, translations):

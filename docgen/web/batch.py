@@ -154,11 +154,12 @@ UPLOAD_PREFIX = "docgen-upload-"
 ROWS_PER_PAGE = 500  # of a batch's result: a 100,000-row batch made a 22 MB page
 
 
-def remove_orphaned_uploads() -> None:
-    """Remove the uploaded appointments a killed server left in the temporary folder (they
-    hold patients' details): those of servers no longer running."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
-        owner = folder.name.removeprefix(UPLOAD_PREFIX).split("-", 1)[0]
+def remove_orphaned_work(parent: Path, prefix: str) -> None:
+    """Remove the folders named prefix + a server's process id + … that a killed server left
+    in parent (uploads, documents half made: they hold patients' details), those of servers no
+    longer running."""
+    for folder in parent.glob(f"{prefix}*"):
+        owner = folder.name.removeprefix(prefix).split("-", 1)[0]
         if owner.isdigit() and not _running(int(owner)):
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -40,6 +40,7 @@ from docgen.web.common import (
 )
 from docgen.web.state import Desk
 
+MAKING_PREFIX = ".docgen-making-"  # the folder of a request's documents until all are made
 LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
           "interpreter", "visit")  # fmt: skip
@@ -117,7 +118,8 @@ def register(app: Flask, desk: Desk) -> None:
         # after the first document leaves none behind
         try:
             make_private_folder(desk.output_dir)
-            making = Path(tempfile.mkdtemp(prefix=".docgen-making-", dir=desk.output_dir))
+            prefix = f"{MAKING_PREFIX}{os.getpid()}-"  # a server killed meanwhile: see app.py
+            making = Path(tempfile.mkdtemp(prefix=prefix, dir=desk.output_dir))
         except OSError as error:
             problem = OutputError(f"cannot write in {desk.output_dir}: {error.strerror}")
             return _patient_page(values, errors_by_field(problem)), 422
