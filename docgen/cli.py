@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from docgen.check import check_workspace
 from docgen.exceptions import DocgenError
 from docgen.generate import (
     GeneratedDocument,
+    as_folder,
     create_estimate,
     create_patient_documents,
     create_price_sheet,
@@ -253,10 +253,9 @@ def visit(
         date_of_birth=dob, reference=ref, practitioner=practitioner, interpreter=interpreter,
         patient_language=patient_language, allow_minor=allow_minor,
     )  # fmt: skip
-    folder = f"{Path(output or '.')}{os.sep}"  # -o names a folder, whether or not it ends in one
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
-        output=folder, pdf=pdf, force=force, issued=issued and issued.date(),
+        output=as_folder(output), pdf=pdf, force=force, issued=issued and issued.date(),
     )  # fmt: skip
     report(documents)
 

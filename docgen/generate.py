@@ -127,6 +127,11 @@ def _target(output: str | Path | None, default_name: str) -> Path:
     return path if path.suffix.lower() == ".docx" else path.with_name(path.name + ".docx")
 
 
+def as_folder(output: str | Path | None) -> str:
+    """-o as a folder, whether or not it ends in a separator (default: the current one)."""
+    return f"{Path(output or '.')}{os.sep}"
+
+
 def _names_a_folder(output: str | Path) -> bool:
     text = str(output)
     return Path(text).expanduser().is_dir() or text.endswith(("/", os.sep))
@@ -440,7 +445,7 @@ def create_patient_documents(
         workspace, visit, kinds=kinds, locale=locale, prices=prices, issued=issued
     )
     if len(visit.treatments) > 1:
-        output = f"{Path(output or '.')}{os.sep}"  # a folder, whether or not it ends in one
+        output = as_folder(output)
     common = dict(locale=locale, bilingual=bilingual, prices=prices, pdf=pdf, force=force)
     documents: list[GeneratedDocument] = []
     number = None

@@ -158,9 +158,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
             if len(args) > position and not isinstance(args[position], Undefined):
                 args = (*args[:position], self.checked_items(args[position]), *args[position + 1 :])
             result = original(*args, **kwargs)
-            if isinstance(result, str) and len(result) > self.MAX_BUILT_LENGTH:  # join
-                raise SecurityError("the template builds a text far too long")
-            return result
+            return self.checked_text(result) if isinstance(result, str) else result  # join
 
         return checked
 
@@ -172,16 +170,20 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         def bounded(eval_ctx: Any, text: Any, old: Any, new: Any, count: Any = None) -> Any:
             if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
                 growth = text.count(old) * max(len(new) - len(old), 0)
-                self.checked_text("", length=len(text) + growth)
+                self._check_length(len(text) + growth)
             return original(eval_ctx, text, old, new, count)
 
         return bounded
 
-    def checked_text(self, text: Any, length: int | None = None) -> Any:
-        """The text, if it (or the text of that length about to be built) is not far too long."""
-        if (len(text) if length is None else length) > self.MAX_BUILT_LENGTH:
-            raise SecurityError("the template builds a text far too long")
+    def checked_text(self, text: Any) -> Any:
+        """The text (or list), if it is not far too long."""
+        self._check_length(len(text))
         return text
+
+    def _check_length(self, length: int) -> None:
+        """Refuse a text or list of this length, built or about to be."""
+        if length > self.MAX_BUILT_LENGTH:
+            raise SecurityError("the template builds a text far too long")
 
     def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
         """What a template, a macro or a {% set %} block writes, refused once it grows far too
@@ -200,14 +202,14 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         far too long (one doubling it at each call would fill the memory first)."""
         self._check_time()
         for value in (*args, *kwargs.values()):
-            if isinstance(value, str) and len(value) > self.MAX_BUILT_LENGTH:
-                raise SecurityError("the template builds a text far too long")
+            if isinstance(value, str):
+                self.checked_text(value)
             # 'a'.ljust(10**9), zfill, center: a text's methods take the length to build
             if isinstance(value, int) and value > self.MAX_BUILT_LENGTH:
                 raise SecurityError("the template asks for a text or number far too large")
         result = super().call(context, obj, *args, **kwargs)
-        if isinstance(result, str | list | tuple) and len(result) > self.MAX_BUILT_LENGTH:
-            raise SecurityError("the template builds a text far too long")  # join, translate
+        if isinstance(result, str | list | tuple):  # join, translate
+            self.checked_text(result)
         return result
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
@@ -229,9 +231,9 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
                 raise SecurityError("the template formats with a width taken from its values")
             # every number in the format, as if each were a width: '%600000s' * 3 builds their
             # sum, and a key may hold brackets, '%((a))2000000s'
-            self.checked_text("", length=sum(map(int, re.findall(r"\d+", left))))
+            self._check_length(sum(map(int, re.findall(r"\d+", left))))
         if operator == "+" and isinstance(left, str | list | tuple) and hasattr(right, "__len__"):
-            self.checked_text("", length=len(left) + len(right))
+            self._check_length(len(left) + len(right))
         integers = isinstance(left, int) and isinstance(right, int)
         if operator == "*" and integers and left.bit_length() + right.bit_length() > 10_000:
             raise SecurityError("the template multiplies numbers far too large")
