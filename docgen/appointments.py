@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,9 +58,9 @@ class Appointment:
     allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
 
     @property
-    def folder(self) -> str:
-        """OUTPUT/<folder>: the patient's visit (see patient_folder)."""
-        return patient_folder(self.row, self.patient, self.ref, self.dob)
+    def identity(self) -> PatientIdentity:
+        """Who this row is for, exactly as typed: the rows of one identity are one visit."""
+        return patient_identity(self.patient, self.ref, self.dob)
 
     @property
     def visit(self) -> Visit:
@@ -71,20 +73,67 @@ class Appointment:
         )  # fmt: skip
 
 
-def patient_folder(row: int, patient: str, ref: str, dob: str) -> str:
-    """The folder of a patient's visit: the reference and name, or the name and date of
-    birth, so that a row moving in the file (or a copy of a row) does not give the patient a
-    new folder, and every row of one patient is one visit."""
-    label = ref or dob
-    name = f"{label}-{patient}" if label else patient
-    return safe_filename_part(name, fallback=f"row{row:04d}", max_length=80)
+PatientIdentity = tuple[str, ...]
+
+
+def patient_identity(patient: str, ref: str, dob: str) -> PatientIdentity:
+    """A patient as README's rule tells them apart, from the cells exactly as typed: the
+    same reference and name, or, without a reference, the same name and date of birth.
+    "Anne-Marie Dupont" and "Anne Marie Dupont", or LUM/0041 and LUM-0041, are two patients."""
+    if ref:
+        return ("ref", ref, patient)
+    if dob:
+        return ("dob", dob, patient)
+    return ("name", patient)
+
+
+def _base_folder(identity: PatientIdentity) -> str:
+    """The readable folder name of a patient: reference (or date of birth) and name, made
+    safe for every file system. Safe names fold punctuation, so two patients may share one."""
+    name = "-".join(identity[1:])
+    return safe_filename_part(name, fallback="patient", max_length=80)
+
+
+def _distinct_folder(identity: PatientIdentity) -> str:
+    """The readable name followed by 8 hex digits of the identity as typed."""
+    digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:8]
+    return f"{_base_folder(identity)}-{digest}"
+
+
+def visit_folders(
+    identities: Iterable[PatientIdentity],
+    recorded: Mapping[str, PatientIdentity | None] | None = None,
+) -> dict[PatientIdentity, str]:
+    """The output folder of each patient of a batch, never shared by two patients.
+
+    A patient keeps the folder an earlier run recorded for them (recorded: folder → its
+    patient, or None where an older manifest did not say). Otherwise a patient gets the
+    readable name alone when no one else of this batch or of the earlier runs has it, and
+    the readable name followed by a digest of the identity when someone has: the same
+    patient always gets the same folder, whatever the order of the rows. Names are compared
+    as a case-insensitive file system compares them."""
+    recorded = recorded or {}
+    taken = {folder.casefold(): owner for folder, owner in recorded.items()}
+    known = {owner: folder for folder, owner in recorded.items() if owner}
+    folders: dict[PatientIdentity, str] = {}
+    sharing: dict[str, list[PatientIdentity]] = defaultdict(list)
+    for identity in dict.fromkeys(identities):
+        if identity in known:
+            folders[identity] = known[identity]
+        else:
+            sharing[_base_folder(identity).casefold()].append(identity)
+    for base, patients in sharing.items():
+        alone = len(patients) == 1 and taken.get(base) is None
+        for identity in patients:
+            folders[identity] = _base_folder(identity) if alone else _distinct_folder(identity)
+    return folders
 
 
 @dataclass(frozen=True)
 class RowFailure:
     row: int
     problems: tuple[str, ...]  # plain messages, or FieldProblems that a page can translate
-    folder: str = ""  # the visit the row belongs to, when its patient could be read
+    identity: PatientIdentity = ()  # the patient whose visit the row belongs to
 
     @property
     def reason(self) -> str:
@@ -240,10 +289,10 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             )
         )
         if problems:
-            folder = patient_folder(
-                row, record.get("patient", ""), record.get("ref", ""), record.get("dob", "")
+            identity = patient_identity(
+                record.get("patient", ""), record.get("ref", ""), record.get("dob", "")
             )
-            yield RowFailure(row, tuple(problems), folder)
+            yield RowFailure(row, tuple(problems), identity)
             continue
         yield Appointment(
             row=row,

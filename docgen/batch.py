@@ -22,16 +22,19 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from babel import Locale
 
 from docgen import __version__
 from docgen.appointments import (
     Appointment,
+    PatientIdentity,
     RowFailure,
     column_letters,
     iter_appointments,
     located,
+    visit_folders,
 )
 from docgen.catalogues import untranslated_error
 from docgen.consent import ConsentPlan, plan_consent
@@ -167,6 +170,15 @@ class _Renderer:
                 "the same Locale"
             )
             failures.append(RowFailure(rows[-1].row, (FieldProblem("locale", message),)))
+        if len({appointment.dob for appointment in rows}) > 1:
+            message = N_(
+                "this row gives the patient of row %(row)s another date of birth: one of "
+                "them is wrong, or these are two patients with the same reference"
+            )
+            problem = FieldProblem("dob", message, row=rows[0].row)
+            failures.extend(
+                RowFailure(row.row, (problem,)) for row in rows if row.dob != rows[0].dob
+            )
         if failures:
             raise _VisitRefused(rows, failures)
         items = [item for row in rows for item in row.visit.items]
@@ -247,7 +259,7 @@ def _refused_visit(rows: Sequence[Appointment], failures: list[RowFailure]) -> l
 
 
 def _rows_in(chunk: list[Job]) -> int:
-    return sum(len(rows) for rows, _documents in chunk)
+    return sum(len(job.rows) for job in chunk)
 
 
 def _file_part(appointment: Appointment) -> str:
@@ -264,6 +276,16 @@ def _row_free(appointment: Appointment) -> dict:
     """The appointment's fields without its row number, which may change between runs.
     (dataclasses.asdict gives the same, but copies every value deeply, for every document.)"""
     return {**vars(appointment), "row": None}
+
+
+def _folder_owners(documents: Iterable[BatchDocument]) -> dict[str, PatientIdentity | None]:
+    """Each patient folder an earlier run recorded, and whose it is (None where its manifest
+    did not say)."""
+    owners: dict[str, PatientIdentity | None] = {}
+    for document in documents:
+        folder = document.visit or document.path.split("/")[0]
+        owners[folder] = owners.get(folder) or document.identity
+    return owners
 
 
 def catalogues_checksum(workspace: Workspace) -> str:
@@ -299,8 +321,13 @@ def _message(problem: Problem | str) -> str:
     return problem if isinstance(problem, str) else str(problem)
 
 
-# A visit's rows, and each document to make: (kind, relative path, inputs checksum, row)
-Job = tuple[VisitRows, list[tuple[str, str, str, int]]]
+class Job(NamedTuple):
+    """A visit to make: its rows, its folder, and each document to make in it as (kind,
+    relative path, inputs checksum, row)."""
+
+    rows: VisitRows
+    folder: str
+    documents: list[tuple[str, str, str, int]]
 
 
 def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFailure]:
@@ -308,7 +335,7 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     forms and its estimate. A row that cannot be planned refuses its visit, with every reason."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
-    for rows, documents in jobs:
+    for rows, folder, documents in jobs:
         try:
             fmt = _worker.formatter(rows[0].locale)
             plans = _worker.plan_visit(rows)
@@ -344,7 +371,9 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
                     price_list_sha256=_worker.price_list.checksum,
                     inputs_sha256=inputs,
                     generated=_worker.issued.isoformat(),
-                    visit=appointment.folder,
+                    visit=folder,
+                    patient=appointment.patient,
+                    dob=appointment.dob,
                 )
             )
     return done
@@ -487,16 +516,18 @@ def run_batch(
         return f"{relative} already exists and {reason}; --force replaces it"
 
     # Rows of one patient form one visit, in any order in the file: a first reading counts
-    # each patient's rows, so that a visit is made once its last row has been read.
-    rows_of = Counter(item.folder for item in iter_appointments(appointments_file))
-    waiting: dict[str, list[Appointment | RowFailure]] = {}
+    # each patient's rows, so that a visit is made once its last row has been read, and
+    # gives each patient a folder of their own.
+    rows_of = Counter(item.identity for item in iter_appointments(appointments_file))
+    folders = visit_folders(rows_of, _folder_owners(previous.values()))
+    waiting: dict[PatientIdentity, list[Appointment | RowFailure]] = {}
 
     def work() -> Iterator[Job]:
         for item in itertools.chain([first], appointments):
-            group = waiting.setdefault(item.folder, [])
+            group = waiting.setdefault(item.identity, [])
             group.append(item)
-            if len(group) == rows_of[item.folder]:
-                del waiting[item.folder]
+            if len(group) == rows_of[item.identity]:
+                del waiting[item.identity]
                 yield from visit_jobs(sorted(group, key=lambda row: row.row))
 
     def visit_jobs(group: list[Appointment | RowFailure]) -> Iterator[Job]:
@@ -507,7 +538,7 @@ def run_batch(
             advance(len(group))
             return
         rows: VisitRows = tuple(group)  # type: ignore[assignment]
-        folder = rows[0].folder
+        folder = folders[rows[0].identity]
         planned = []  # (kind, relative, row) of each document of the visit
         for appointment in rows:
             if "consent" in appointment.documents:
@@ -559,12 +590,14 @@ def run_batch(
                 result.failures.append(RowFailure(job[3], (why,)))
             by_row = {appointment.row: appointment for appointment in rows}
             for job, found in kept:
+                appointment = by_row[job[3]]
                 kept_document = replace(
-                    found, row=job[3], patient_ref=by_row[job[3]].ref, visit=folder, skipped=True
-                )
+                    found, row=job[3], patient_ref=appointment.ref, visit=folder,
+                    patient=appointment.patient, dob=appointment.dob, skipped=True,
+                )  # fmt: skip
                 finished([kept_document])
         if documents:
-            yield rows, documents
+            yield Job(rows, folder, documents)
         else:
             advance(len(rows))
 

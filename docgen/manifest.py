@@ -9,13 +9,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from docgen.appointments import PatientIdentity, patient_identity
 from docgen.exceptions import OutputError
 from docgen.output import csv_safe, csv_value, make_private_folder
 from docgen.verify import MANIFEST
 
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
-    "price_list_sha256", "inputs_sha256", "generated", "visit",
+    "price_list_sha256", "inputs_sha256", "generated", "visit", "patient", "dob",
 ]  # fmt: skip
 
 
@@ -32,7 +33,16 @@ class BatchDocument:
     inputs_sha256: str
     generated: str
     visit: str = ""  # the patient's visit: the folder its documents are in
+    patient: str = ""  # the name and date of birth as the row gave them (with patient_ref,
+    dob: str = ""  # who the visit's folder belongs to; empty in manifests before docgen 0.1)
     skipped: bool = False
+
+    @property
+    def identity(self) -> PatientIdentity | None:
+        """Whose document this is, or None for a manifest that did not record it."""
+        if not self.patient:
+            return None
+        return patient_identity(self.patient, self.patient_ref, self.dob)
 
 
 def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
@@ -43,7 +53,9 @@ def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
     with path.open(newline="", encoding="utf-8") as handle:
         documents = []
         for record in csv.DictReader(handle):
-            values = {name: csv_value(value) for name, value in record.items()}
+            values = {
+                name: csv_value(value) for name, value in record.items() if name in MANIFEST_FIELDS
+            }
             documents.append(BatchDocument(**{**values, "row": int(values["row"])}))
         return documents
 

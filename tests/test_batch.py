@@ -430,3 +430,91 @@ def test_force_remakes_only_the_visit_that_changed(tmp_path):
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
     for document, data in before.items():
         assert (after[document] == data) == document.parts[0].startswith("P-2"), document
+
+
+PATIENTS_HEADER = ["Patient", "Ref", "DOB", "Treatment", "Areas", "Documents"]
+
+
+def estimate_areas(path: Path) -> list[str]:
+    return [row.cells[1].text for row in docx.Document(str(path)).tables[1].rows[1:]]
+
+
+def test_patients_whose_names_differ_only_in_punctuation_are_never_one_visit(tmp_path):
+    """Grouped by the patient as typed, never by the folder name punctuation folds into: each
+    gets a folder of their own, an estimate of their own treatment, and a form that names it."""
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, [
+        ["Anne-Marie Dupont", "LUM-0041", "1980-01-01", "REJUV", "FACE", ""],
+        ["Anne Marie Dupont", "LUM-0041", "1975-05-05", "HAIR", "SCALP", ""],
+        ["ann lee", "P-7", "", "REJUV", "NECK", "consent"],
+        ["Ann Lee", "P-7", "", "REJUV", "FACE", "consent"],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    result = run_batch(Workspace.open(), path, out, jobs=1)
+    assert result.ok and result.made == 6
+    by_row = {d.row: d for d in read_manifest(out)}
+    folders = {row: document.visit for row, document in by_row.items()}
+    assert len(set(folders.values())) == 4  # four patients, four folders
+    assert {by_row[2].patient, by_row[3].patient} == {"Anne-Marie Dupont", "Anne Marie Dupont"}
+    for row, area in ((2, "Face"), (3, "Scalp")):
+        folder = out / folders[row]
+        assert sorted(p.name for p in folder.iterdir()) == ["consent.docx", "estimate.docx"]
+        assert estimate_areas(folder / "estimate.docx") == [area]
+        text = "\n".join(docx_paragraphs(folder / "consent.docx"))
+        assert by_row[row].patient in text
+    assert "Hair" not in "\n".join(docx_paragraphs(out / folders[2] / "consent.docx"))
+    # the same patients in another order: the same folders, nothing made again
+    write_csv(path, PATIENTS_HEADER, [
+        ["Ann Lee", "P-7", "", "REJUV", "FACE", "consent"],
+        ["Anne Marie Dupont", "LUM-0041", "1975-05-05", "HAIR", "SCALP", ""],
+        ["ann lee", "P-7", "", "REJUV", "NECK", "consent"],
+        ["Anne-Marie Dupont", "LUM-0041", "1980-01-01", "REJUV", "FACE", ""],
+    ])  # fmt: skip
+    again = run_batch(Workspace.open(), path, out, jobs=1)
+    assert again.ok and (again.made, again.skipped) == (0, 6)
+    moved = {(d.patient, d.visit) for d in read_manifest(out)}
+    assert moved == {(d.patient, d.visit) for d in by_row.values()}
+
+
+def test_a_patient_of_a_later_batch_never_gets_an_earlier_patients_folder(tmp_path):
+    out = tmp_path / "out"
+    monday = write_csv(tmp_path / "monday.csv", PATIENTS_HEADER, [
+        ["Anne-Marie Dupont", "LUM-0041", "", "REJUV", "FACE", ""],
+    ])  # fmt: skip
+    assert run_batch(Workspace.open(), monday, out, jobs=1).made == 2
+    assert (out / "LUM-0041-Anne-Marie-Dupont" / "estimate.docx").is_file()
+    before = {p: p.read_bytes() for p in (out / "LUM-0041-Anne-Marie-Dupont").iterdir()}
+    tuesday = write_csv(tmp_path / "tuesday.csv", PATIENTS_HEADER, [
+        ["Anne Marie Dupont", "LUM-0041", "", "HAIR", "SCALP", ""],
+    ])  # fmt: skip
+    result = run_batch(Workspace.open(), tuesday, out, jobs=1, force=True)
+    assert result.ok and result.made == 2
+    assert {p: p.read_bytes() for p in (out / "LUM-0041-Anne-Marie-Dupont").iterdir()} == before
+    (theirs,) = {d.visit for d in read_manifest(out) if d.patient == "Anne Marie Dupont"}
+    assert theirs.startswith("LUM-0041-Anne-Marie-Dupont-")
+    assert estimate_areas(out / theirs / "estimate.docx") == ["Scalp"]
+
+
+def test_one_reference_with_two_dates_of_birth_is_refused(tmp_path):
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", ""],
+        ["Ann Lee", "P-1", "1985-15-06", "HAIR", "SCALP", ""],
+    ])  # fmt: skip
+    result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
+    reasons = {f.row: f.reason for f in result.failures}
+    assert "another date of birth" in reasons[3] and "(row 3)" in reasons[2]
+    assert result.made == 0
+
+
+def test_a_swiss_batch_keeps_references_that_differ_in_punctuation_apart(geneva, tmp_path):
+    path = write_csv(tmp_path / "jour.csv", PATIENTS_HEADER, [
+        ["Anne-Marie Dupont", "LUM/0041", "1980-01-01", "REJUV", "FACE", "estimate"],
+        ["Anne-Marie Dupont", "LUM-0041", "1980-01-01", "REJUV", "NECK", "estimate"],
+    ])  # fmt: skip
+    out = tmp_path / "sortie"
+    result = run_batch(geneva, path, out, jobs=1)
+    assert result.ok and result.made == 2
+    by_row = {d.row: d for d in read_manifest(out)}
+    assert by_row[2].visit != by_row[3].visit
+    assert (by_row[2].patient_ref, by_row[3].patient_ref) == ("LUM/0041", "LUM-0041")
+    assert estimate_areas(out / by_row[2].path) == ["Visage"]
+    assert estimate_areas(out / by_row[3].path) == ["Cou"]
