@@ -9,23 +9,27 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 import pytest
 from babel.messages.pofile import read_po, write_po
-from conftest import descendants, pdf_text, processes
+from conftest import clinic_row, descendants, pdf_text, processes
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from werkzeug.serving import make_server
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.generate import estimate_preview
 from docgen.visit import PlannedTreatment
+from docgen.web import create_app
 from docgen.workspace import init_workspace
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -385,3 +389,41 @@ def test_an_admin_translates_a_missing_text_on_the_translations_page(desk, brows
     with german.open("rb") as handle:
         assert read_po(handle, locale="de")["Knees"].string == knees
     assert {s.locale: s for s in catalogue_status(workspace)}["de"].complete
+
+
+HOSTILE_WORD = (
+    'Stapel<a href="http://x/" id="planted">hier</a>'
+    '<meta http-equiv="refresh" content="0;url=http://x/">'
+)
+
+
+def test_a_translated_word_with_markup_shows_as_its_text(browser, tmp_path):
+    """A German clinic's desk, whose menu word 'Batch' was translated (or imported) as markup
+    with a refresh: every page shows the translation as the text it is, and nothing follows."""
+    workspace = init_workspace(tmp_path / "klinik")
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
+    workbook.save(workspace.workbook())
+    german = po_path(workspace, "de")
+    with german.open("rb") as handle:
+        catalog = read_po(handle, locale="de")
+    catalog["Batch"].string = HOSTILE_WORD
+    with german.open("wb") as handle:
+        write_po(handle, catalog)
+    compile_catalogues(workspace)
+    server = make_server("127.0.0.1", 0, create_app(workspace, tmp_path), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        for page in ("", "price-sheets", "batch", "translations", "health"):
+            browser.get(url + page)
+            menu = browser.find_element(By.CSS_SELECTOR, "nav ul").find_elements(By.TAG_NAME, "a")
+            assert [link.text for link in menu][2] == HOSTILE_WORD, page
+            assert not browser.find_elements(By.ID, "planted")
+            assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv]")
+        time.sleep(1)  # a refresh of 0 s would have left by now
+        assert browser.current_url == url + "health"
+    finally:
+        server.shutdown()
+        thread.join()

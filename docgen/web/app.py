@@ -10,6 +10,7 @@ from pathlib import Path
 from babel import Locale
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import escape
 
 from docgen import __version__
 from docgen.exceptions import DocgenError
@@ -76,8 +77,12 @@ def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], 
     clinic_locale = _clinic_locale(workspace)
     translations = load_translations(workspace.locales_dir, clinic_locale)
     app.jinja_env.add_extension("jinja2.ext.i18n")
+    # Jinja marks what gettext returns as safe HTML: a translation is text, escaped here like
+    # any other value (markup a page needs lives in its template, never in a translation)
     app.jinja_env.install_gettext_callables(
-        translations.gettext, translations.ngettext, newstyle=True
+        lambda message: escape(translations.gettext(message)),
+        lambda singular, plural, n: escape(translations.ngettext(singular, plural, n)),
+        newstyle=True,
     )
     app.jinja_env.globals.update(
         page_language=str(clinic_locale).replace("_", "-"),
