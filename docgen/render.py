@@ -34,11 +34,13 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
+from jinja2.ext import InternationalizationExtension
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from lxml import etree
+from markupsafe import Markup, escape
 
 from docgen.exceptions import TemplateError
-from docgen.i18n import SOURCE_LANGUAGE, InLineValue
+from docgen.i18n import SOURCE_LANGUAGE, BilingualText, InLineValue
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 from docgen.signing import key_id, read_key, signature
 
@@ -113,6 +115,15 @@ class _CheckedLoops(CodeGenerator):
         self.write(")")
 
 
+def translation_markup(translated: str, *sources: str) -> Markup:
+    """A {% trans %} block's text as XML: the template's own text as it wrote it, a
+    translation escaped (each line of a bilingual one on its own)."""
+    if isinstance(translated, BilingualText):
+        patient, clinic = translated.patient, translated.clinic
+        return Markup("\n").join(translation_markup(line, *sources) for line in (patient, clinic))
+    return Markup(translated) if translated in sources else escape(translated)
+
+
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's sandbox, bounded for a hostile template: range() over a whole document, what a
     template builds (with *, % or as an argument), and the time a render takes: checked at
@@ -142,6 +153,8 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     def _check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise TemplateTimeout
+
+    translation_markup = staticmethod(translation_markup)
 
     def checked_items(self, items: Iterable[Any]) -> Iterator[Any]:
         for item in items:
@@ -277,9 +290,28 @@ def _refused_filter(name: str):
     return refuse
 
 
+class _TextTranslations(InternationalizationExtension):
+    """{% trans %} blocks whose translations are text. Jinja marks what a block's gettext
+    returns as safe XML; a catalogue's translation is escaped here instead (an imported
+    'DANKE</w:t></w:r></w:p>…' must not add paragraphs). The block's own text, which the
+    template wrote, Word's runs included, stays the template's XML."""
+
+    def _make_node(self, *args: Any, **kwargs: Any) -> nodes.Output:
+        output = super()._make_node(*args, **kwargs)
+        (expression,) = output.nodes
+        marked = expression.left if isinstance(expression, nodes.Mod) else expression
+        assert isinstance(marked, nodes.MarkSafeIfAutoescape)  # old-style gettext
+        call = marked.expr
+        sources = [arg for arg in call.args if isinstance(arg, nodes.Const)]
+        marked.expr = nodes.Call(
+            nodes.EnvironmentAttribute("translation_markup"), [call, *sources], [], None, None
+        )
+        return output
+
+
 def make_environment() -> SandboxedEnvironment:
     env = _BoundedEnvironment(
-        autoescape=True, undefined=StrictUndefined, extensions=["jinja2.ext.i18n"]
+        autoescape=True, undefined=StrictUndefined, extensions=[_TextTranslations]
     )
     env.install_null_translations(newstyle=False)  # type: ignore[attr-defined]
     return env
@@ -671,6 +703,19 @@ class DocumentTemplate:
         head, tail = self._document_ends
         return head + b"<w:body>" + inner + b"</w:body>" + tail
 
+    def _parsed(self, xml: str, member: str, body: bool):
+        """A filled-in part, refused unless it is well-formed XML: a document Word cannot
+        open, or that a parser would silently repair, is never written or signed."""
+        try:
+            data = xml.encode("utf-8")
+            return etree.fromstring(data, parser=_BODY_PARSER) if body else parse_xml(data)
+        except etree.XMLSyntaxError as error:
+            raise TemplateError(
+                self.name,
+                f"filled in, its {member} is not well-formed XML ({error.msg}); check its "
+                "{% … %} tags (docgen wrote nothing)",
+            ) from None
+
     def prepare(self) -> None:
         """Do the once-per-template work now (before worker processes are forked)."""
         self._prepared(right_to_left=False)
@@ -724,11 +769,12 @@ class DocumentTemplate:
                 xml = _UNESCAPED_TAGS.sub(_unescape_tag, xml)
             if _LISTING_TEXT.search(xml):  # otherwise docxtpl's listing pass changes nothing
                 xml = tpl.resolve_listing(xml)
+            element = self._parsed(xml, member, body=kind == "body")
             if kind == "footnotes":
                 members[member] = xml.encode("utf-8")
                 continue
             if kind == "body":
-                body = etree.fromstring(xml, parser=_RECOVERING_PARSER)  # as fix_tables parses
+                body = element
                 if _tables_need_fixing(body):
                     body = tpl.fix_tables(xml)
                 tpl.fix_docpr_ids(body)
@@ -736,7 +782,6 @@ class DocumentTemplate:
                     _mirror_filled_in(body, laid_out)
                 members[member] = self._document_xml(body)
                 continue
-            element = parse_xml(xml.encode("utf-8"))
             if right_to_left:
                 _mirror_filled_in(element, laid_out)
             members[member] = serialize_part_xml(element)
@@ -766,7 +811,7 @@ FOOTNOTES_CONTENT_TYPE = (
 _UNESCAPED_TAGS = re.compile(r"\{_\{|\}_\}|\{_%|%_\}")
 
 
-_RECOVERING_PARSER = etree.XMLParser(recover=True)
+_BODY_PARSER = etree.XMLParser(resolve_entities=False)  # as fix_tables parses, not recovering
 
 
 def _tables_need_fixing(body) -> bool:

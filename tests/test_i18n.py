@@ -24,7 +24,7 @@ from babel.numbers import format_currency
 from click.testing import CliRunner
 from conftest import docx_paragraphs, docx_text, money, pdf_text
 
-from docgen.catalogues import catalogue_status, compile_catalogues, po_path
+from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.check import check_workspace
 from docgen.cli import main
 from docgen.exceptions import LocaleError, UntranslatedError
@@ -507,3 +507,28 @@ def test_a_language_without_a_region_takes_its_likeliest_for_hyphenation(workspa
     likely = Locale.parse(get_global("likely_subtags")["de"]).territory
     styles = zipfile.ZipFile(form.docx).read("word/styles.xml").decode()
     assert f'w:val="de-{likely}"' in styles
+
+
+def test_a_translation_never_rewrites_the_estimate_it_is_printed_on(workspace, tmp_path):
+    """A clinic's own {% trans %} block, translated (or imported) as Word XML that closes the
+    paragraph and adds a 'TOTAL 0.00' of its own: the German estimate prints it as text, its
+    totals are the estimate's, and verify vouches for that document."""
+    template = docx.Document(str(workspace.template("estimate.docx")))
+    template.add_paragraph("{% trans %}Thank you for your trust.{% endtrans %}")
+    template.save(str(workspace.template("estimate.docx")))
+    update_catalogues(workspace)
+    german = catalogue(workspace, "de")
+    hostile = "DANKE</w:t></w:r></w:p><w:p><w:r><w:t>TOTAL 0.00</w:t></w:r></w:p><w:p><w:r><w:t>"
+    german["Thank you for your trust."].string = hostile
+    german["Thank you for your trust."].flags.discard("fuzzy")
+    with po_path(workspace, "de").open("wb") as handle:
+        write_po(handle, german)
+    compile_catalogues(workspace)
+    output = tmp_path / "kostenvoranschlag.docx"
+    document = create_estimate(workspace, "A", ["REJUV:FACE"], locale="de", output=output)
+    paragraphs = docx_paragraphs(document.docx)
+    assert hostile in paragraphs and "TOTAL 0.00" not in paragraphs
+    english = create_estimate(workspace, "A", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    assert len(paragraphs) == len(docx_paragraphs(english.docx))
+    verified = CliRunner().invoke(main, ["--workspace", str(workspace.root), "verify", str(output)])
+    assert verified.exit_code == 0, verified.output

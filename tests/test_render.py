@@ -18,6 +18,7 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
 from docgen.check import SAMPLE_PROPERTIES, sample_contexts
+from docgen.exceptions import TemplateError
 from docgen.extract import extract_docx
 from docgen.render import (
     DocumentTemplate,
@@ -214,3 +215,70 @@ def test_rendering_is_reproducible(workspace, price_list):
     template = DocumentTemplate(workspace.template("consent.docx"))
     first = template.render(context, SAMPLE_PROPERTIES)
     assert first == template.render(context, SAMPLE_PROPERTIES)
+
+
+INJECTED = "DANKE</w:t></w:r></w:p><w:p><w:r><w:t>TOTAL 0.00</w:t></w:r></w:p><w:p><w:r><w:t>"
+
+
+def trans_template(tmp_path, *paragraphs: str):
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    path = tmp_path / "estimate.docx"
+    document.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% trans %}Thank you{% endtrans %}",
+        "{% trans name=patient %}Thank you, {{ name }}{% endtrans %}",
+        "{{ _('Thank you') }}",
+        "{% trans count=2 %}Thank you{% pluralize %}Thank you all{% endtrans %}",
+    ],
+)
+def test_a_translation_is_text_however_the_template_asks_for_it(tmp_path, source):
+    """An imported translation that closes the paragraph and opens one of its own is printed
+    as the text it is: the document keeps its one paragraph, and no 'TOTAL 0.00' appears."""
+    path = trans_template(tmp_path, source)
+    with path.open("rb") as handle:
+        (key,) = {message if isinstance(message, str) else message[0] for _line, _function,
+                  message, _comments in extract_docx(handle, DEFAULT_KEYWORDS, [], {})}  # fmt: skip
+    translated = INJECTED + ("%(name)s" if "name" in source else "")
+    catalogue = Catalogue({key: translated, "Thank you all": translated})
+    filled = DocumentTemplate(path).render(
+        {"patient": "Zoë <& Sons>"}, SAMPLE_PROPERTIES, catalogue
+    )
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(filled)).paragraphs]
+    expected = INJECTED + ("Zoë <& Sons>" if "name" in source else "")
+    assert paragraphs == [expected]
+
+
+def test_a_trans_block_untranslated_keeps_the_templates_own_runs(tmp_path):
+    document = docx.Document()
+    paragraph = document.add_paragraph("{% trans %}I consent to the ")
+    paragraph.add_run("treatment").bold = True
+    paragraph.add_run(" described above & below.{% endtrans %}")
+    path = tmp_path / "consent.docx"
+    document.save(path)
+    filled = DocumentTemplate(path).render({}, SAMPLE_PROPERTIES, Catalogue({}))
+    (paragraph,) = docx.Document(io.BytesIO(filled)).paragraphs
+    assert paragraph.text == "I consent to the treatment described above & below."
+    assert [run.bold for run in paragraph.runs if run.text == "treatment"] == [True]
+
+
+def test_a_document_whose_xml_is_broken_is_refused_not_repaired(tmp_path):
+    """An {% if %} opened in a paragraph and closed in a table cell cuts the XML apart when
+    false; a recovering parser would have written half a document."""
+    document = docx.Document()
+    document.add_paragraph("Before {% if show %}shown")
+    table = document.add_table(rows=1, cols=1)
+    table.cell(0, 0).text = "cell{% endif %} after"
+    document.add_paragraph("Total: 100.00")
+    path = tmp_path / "estimate.docx"
+    document.save(path)
+    template = DocumentTemplate(path)
+    assert template.render({"show": True}, SAMPLE_PROPERTIES)
+    with pytest.raises(TemplateError, match="not well-formed XML"):
+        template.render({"show": False}, SAMPLE_PROPERTIES)
