@@ -605,8 +605,22 @@ def test_a_long_batch_result_is_read_from_disk_a_page_at_a_time(app, client, mon
     last = client.get(f"{location}?page={pages}").get_data(as_text=True)
     shown = re.findall(r'<td class="number">(\d+)</td>', last)
     assert shown[-1] == str(count + 1) and "Next rows" not in last
-    for page in ("0", str(pages + 1), "x"):
+    for page in ("0", str(pages + 1), "99999999999999"):
         assert client.get(f"{location}?page={page}").status_code == 404
+    for page in ("x", "-1", "²", "9" * 5000):  # not a number: a bad request, not a 500
+        assert client.get(f"{location}?page={page}").status_code == 400
     (job,) = app.extensions["docgen"].batches.values()
     assert job.rows_file.stat().st_mode & 0o777 == 0o600
     assert not any(isinstance(value, list) and len(value) == count for value in vars(job).values())
+
+
+@pytest.mark.parametrize("count", ["1000000000", "abc", "9" * 5000, "-1", "٣", ""])
+def test_a_number_in_a_request_is_bounded_before_use(client, count):
+    """POST /translations with count=1000000000 filled the desk's memory; 5,000 digits, or
+    letters, ended in a 500."""
+    form = {"csrf_token": csrf_token(client), "locale": "de", "count": count}
+    started = time.monotonic()
+    response = client.post("/translations", data=form)
+    assert response.status_code == 400 and time.monotonic() - started < 5
+    removal = patient_form(client, visit=["REJUV:FACE"], action="remove-" + count)
+    assert client.post("/", data=removal).status_code == 400

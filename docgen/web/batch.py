@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -20,7 +21,7 @@ from docgen.exceptions import DocgenError, translated
 from docgen.output import safe_filename_part
 from docgen.pdf import libreoffice_available
 from docgen.web import common
-from docgen.web.common import _, chosen_workbook, problems_of, write_zip
+from docgen.web.common import _, chosen_workbook, problems_of, request_number, write_zip
 from docgen.web.state import BatchJob, Desk
 
 log = logging.getLogger("docgen.web")
@@ -130,11 +131,11 @@ def register(app: Flask, desk: Desk) -> None:
         if job is None:
             abort(404)
         pages = max(1, -(-job.row_count // ROWS_PER_PAGE))
-        page = request.args.get("page", "1")
-        if not page.isdigit() or not 1 <= int(page) <= pages:
+        page = request_number(request.args.get("page", "1"), sys.maxsize)
+        if not 1 <= page <= pages:
             abort(404)
-        rows = job.rows((int(page) - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE) if job.finished else []
-        return render_template("batch_job.html", job=job, rows=rows, page=int(page), pages=pages)
+        rows = job.rows((page - 1) * ROWS_PER_PAGE, ROWS_PER_PAGE) if job.finished else []
+        return render_template("batch_job.html", job=job, rows=rows, page=page, pages=pages)
 
     @app.get("/batch/<job_id>/progress")
     def batch_progress(job_id: str):

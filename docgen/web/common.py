@@ -63,6 +63,14 @@ def chosen_workbook(workspace: Workspace, name: str) -> str | None:
     return name
 
 
+def request_number(text: str, most: int) -> int:
+    """A whole number a request carries (a count, a page, a row), from 0 to most; anything
+    else (letters, other scripts' digits, 5,000 digits, more than most) is a bad request."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)) or int(text) > most:
+        abort(400)
+    return int(text)
+
+
 def served_languages(workspace: Workspace, price_list: PriceList) -> list[tuple[str, str]]:
     """The locales the clinic serves, each with its name in itself, for a choice of language."""
     return [(code, language_label(code)) for code in document_locales(workspace, price_list)]

@@ -36,6 +36,7 @@ from docgen.web.common import (
     errors_by_field,
     made_within_limits,
     problems_of,
+    request_number,
     served_languages,
 )
 from docgen.web.state import Desk
@@ -77,9 +78,9 @@ def register(app: Flask, desk: Desk) -> None:
             return _patient_page(_values(MultiDict()), overlong), 422
         values = _values(request.form)
         action = request.form.get("action", "")
-        removed = action.removeprefix("remove-")
-        if removed.isdigit() and int(removed) < len(values["visit"]):
-            del values["visit"][int(removed)]
+        if action.startswith("remove-"):
+            removed = request_number(action.removeprefix("remove-"), len(values["visit"]) - 1)
+            del values["visit"][removed]
             action = "preview"
         if action not in ("preview", "refresh", "add", *_KINDS_BY_ACTION):
             abort(400)

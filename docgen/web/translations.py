@@ -18,10 +18,17 @@ from docgen.translation_workbook import (
     save_translations,
     texts_to_translate,
 )
-from docgen.web.common import _, chosen_workbook, problems_of, served_languages
+from docgen.web.common import (
+    _,
+    chosen_workbook,
+    problems_of,
+    request_number,
+    served_languages,
+)
 from docgen.web.state import Desk
 
 LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
+MOST_TEXTS = 10_000  # on one page: every text of the sample is about 500
 
 
 def register(app: Flask, desk: Desk) -> None:
@@ -71,7 +78,7 @@ def register(app: Flask, desk: Desk) -> None:
         if locale not in [code for code, _name in languages]:
             abort(400)
         rows, typed = [], {}
-        for number in range(int(request.form.get("count", "0") or 0)):
+        for number in range(request_number(request.form.get("count", "0"), MOST_TEXTS)):
             forms = request.form.getlist(f"translation-{number}")
             if any(len(form) > LONGEST_TRANSLATION for form in forms):
                 abort(413)
