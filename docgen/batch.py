@@ -48,12 +48,14 @@ from docgen.output import (
     TEMPORARY_PREFIX,
     pdf_beside,
     safe_filename_part,
+    supersede,
+    superseded_path,
     write_atomically,
 )
 from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent, limit_processor_time
-from docgen.render import DocumentTemplate
+from docgen.render import PRICE_LIST, DocumentTemplate, same_print
 from docgen.verify import MANIFEST, verify_content
 from docgen.workspace import Workspace
 
@@ -66,6 +68,9 @@ class BatchResult:
     made: int = 0
     skipped: int = 0  # present and unchanged since the last run
     failures: list[RowFailure] = field(default_factory=list)
+    # present, made from inputs that changed since, and printing differently now: kept until
+    # --force makes them again
+    out_of_date: list[RowFailure] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
     to_convert: list[Path] = field(default_factory=list)
 
@@ -126,14 +131,17 @@ class _Renderer:
         fields = _row_free(appointment)
         return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
 
-    def plan(self, appointment: Appointment) -> ConsentPlan:
+    def plan(self, appointment: Appointment, issued: Issued | None = None) -> ConsentPlan:
         return plan_consent(
             self.price_list,
             appointment.visit,
-            issued=self.issued,
-            number=new_document_id(self.issued, "Q", self.seed(appointment)),
+            issued=issued.date if issued else self.issued,
+            number=(issued and issued.visit) or self._estimate_number(self.seed(appointment)),
             translated_names=self.formatter(appointment.locale).translations.translation_of,
         )
+
+    def _estimate_number(self, seed: str | None) -> str:
+        return new_document_id(self.issued, "Q", seed)
 
     def visit_seed(self, rows: VisitRows) -> str | None:
         """The visit's estimate number, from all of its rows."""
@@ -142,15 +150,16 @@ class _Renderer:
         fields = [_row_free(row) for row in rows]
         return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
 
-    def plan_visit(self, rows: VisitRows) -> dict[int, ConsentPlan]:
+    def plan_visit(self, rows: VisitRows, issued: Issued | None = None) -> dict[int, ConsentPlan]:
         """Each row's plan. The rows of one patient share one estimate, numbered from all of
-        them; a row that cannot be planned refuses the whole visit (_VisitRefused)."""
+        them; a row that cannot be planned refuses the whole visit (_VisitRefused).
+        issued: the visit as it was issued before (its estimate's number and date)."""
         if len(rows) == 1:
-            return {rows[0].row: self.plan(rows[0])}
+            return {rows[0].row: self.plan(rows[0], issued)}
         failures, plans = [], {}
         for appointment in rows:
             try:
-                plans[appointment.row] = self.plan(appointment)
+                plans[appointment.row] = self.plan(appointment, issued)
             except DocgenError as error:
                 failures.append(RowFailure(appointment.row, _problems(error)))
         first_of: dict[str, int] = {}
@@ -184,8 +193,8 @@ class _Renderer:
         items = [item for row in rows for item in row.visit.items]
         try:
             estimate = plan_estimate(
-                self.price_list, items, issued=self.issued,
-                number=new_document_id(self.issued, "Q", self.visit_seed(rows)),
+                self.price_list, items, issued=issued.date if issued else self.issued,
+                number=(issued and issued.visit) or self._estimate_number(self.visit_seed(rows)),
                 translated_names=self.formatter(rows[0].locale).translations.translation_of,
             )  # fmt: skip
         except DocgenError as error:
@@ -205,14 +214,22 @@ class _Renderer:
 
     def render(
         self, appointment: Appointment, kind: str, plan, fmt: Formatter, inputs: str,
-        cite_estimate: bool,
+        cite_estimate: bool, issued: Issued | None = None, replaces: str = "",
     ) -> bytes:  # fmt: skip
+        """The document's bytes: a new one, or with issued, the one issued before as it would
+        print now (its number, date and printed price list), to compare with it."""
         template = self.template(kind)
         fmt.missing.clear()
+        date, generated = (issued.date, None) if issued else (self.issued, self.generated)
+        printed = dict(price_list=issued.price_list if issued else "", replaces=replaces)
         if kind == "consent":
-            document_id = new_document_id(self.issued, "C", self.seed(appointment))
+            document_id = (
+                issued.document_id
+                if issued
+                else new_document_id(self.issued, "C", self.seed(appointment))
+            )
             visit = plan.estimate.number if cite_estimate else ""
-            info = DocumentInfo(document_id, template.version, self.issued, self.generated, visit)
+            info = DocumentInfo(document_id, template.version, date, generated, visit, **printed)
             reads = appointment.patient_language
             context = consent_context(
                 plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None,
@@ -221,7 +238,7 @@ class _Renderer:
         else:
             estimate = plan.estimate
             info = DocumentInfo(
-                estimate.number, template.version, self.issued, self.generated, estimate.number
+                estimate.number, template.version, date, generated, estimate.number, **printed
             )
             context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
         data = template.render(
@@ -236,6 +253,48 @@ class _Renderer:
 
 
 VisitRows = tuple[Appointment, ...]  # the rows of one patient, in row order
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A document already there but not made from this run's inputs: edited since docgen
+    made it, or made from others (reason: what), which may or may not print differently."""
+
+    recorded: BatchDocument | None
+    reason: str
+    edited: bool = False
+
+    def current(self, job: DocumentJob) -> BatchDocument:
+        """Its record, for a document that prints as it would be made now: it stays, current
+        for these inputs."""
+        assert self.recorded is not None
+        return replace(self.recorded, inputs_sha256=job.inputs)
+
+
+def _issued_id(path: Path) -> str:
+    """The id a document carries, or for one without (altered), the start of its SHA-256."""
+    return verify_content(path).document_id or sha256_of(path)[:12]
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A document as docgen issued it, from the properties it carries: what it must be made
+    with again to tell whether it would print the same now."""
+
+    document_id: str
+    visit: str  # its visit's estimate number
+    date: dt.date
+    price_list: str  # the price list and version it printed
+
+    @classmethod
+    def read(cls, path: Path) -> Issued:
+        properties = verify_content(path).properties
+        return cls(
+            document_id=properties.get("docgen.document-id", ""),
+            visit=properties.get("docgen.visit", ""),
+            date=dt.date.fromisoformat(properties.get("docgen.generated", "")[:10]),
+            price_list=properties.get(PRICE_LIST, ""),
+        )
 
 
 class _VisitRefused(Exception):
@@ -321,18 +380,35 @@ def _message(problem: Problem | str) -> str:
     return problem if isinstance(problem, str) else str(problem)
 
 
+class DocumentJob(NamedTuple):
+    """A document to make: its kind, path in the output folder, the checksum of what it is
+    made from, its row, and the id of the document it is made again in place of."""
+
+    kind: str
+    relative: str
+    inputs: str
+    row: int
+    replaces: str = ""
+
+
 class Job(NamedTuple):
-    """A visit to make: its rows, its folder, and each document to make in it as (kind,
-    relative path, inputs checksum, row)."""
+    """A visit to make: its rows, its folder, and each of its documents to make."""
 
     rows: VisitRows
     folder: str
-    documents: list[tuple[str, str, str, int]]
+    documents: list[DocumentJob]
+
+
+def _cites_estimate(rows: VisitRows) -> bool:
+    """Whether the visit's forms name its estimate: when the patient receives it."""
+    return any("estimate" in appointment.documents for appointment in rows)
 
 
 def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFailure]:
     """Check each visit and make its documents: one plan per visit, shared by its consent
-    forms and its estimate. A row that cannot be planned refuses its visit, with every reason."""
+    forms and its estimate. A row that cannot be planned refuses its visit, with every reason.
+    A visit's documents are all made before any is written: all of them, or none. A document
+    made again in place of one issued before moves that one (and its PDF) to superseded/."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
     for rows, folder, documents in jobs:
@@ -346,34 +422,48 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             done.append(RowFailure(rows[0].row, _problems(error)))
             continue
         by_row = {appointment.row: appointment for appointment in rows}
-        cites = any(kind == "estimate" for kind, *_ in documents) or any(
-            "estimate" in appointment.documents for appointment in rows
-        )
-        for kind, relative, inputs, row in documents:
-            appointment = by_row[row]
+        made, failures = [], []
+        for document in documents:
             if _cpu_per_document:
                 limit_processor_time(_cpu_per_document)
             try:
-                data = _worker.render(appointment, kind, plans[row], fmt, inputs, cites)
-                write_atomically(_worker.output_dir / relative, data, force, durable=False)
+                data = _worker.render(
+                    by_row[document.row], document.kind, plans[document.row], fmt,
+                    document.inputs, _cites_estimate(rows), replaces=document.replaces,
+                )  # fmt: skip
             except DocgenError as error:
-                done.append(RowFailure(appointment.row, (f"{kind}: {error}",)))
+                failures.append(RowFailure(document.row, (f"{document.kind}: {error}",)))
+                continue
+            made.append((document, data))
+        if failures:
+            done.extend(_refused_visit(rows, failures))
+            continue
+        for document, data in made:
+            appointment = by_row[document.row]
+            target = _worker.output_dir / document.relative
+            try:
+                if document.replaces:
+                    supersede(target, document.replaces)
+                write_atomically(target, data, force, durable=False)
+            except DocgenError as error:
+                done.append(RowFailure(appointment.row, (f"{document.kind}: {error}",)))
                 continue
             done.append(
                 BatchDocument(
                     row=appointment.row,
-                    document=kind,
+                    document=document.kind,
                     patient_ref=appointment.ref,
                     locale=appointment.locale or _worker.price_list.clinic.locale,
-                    path=relative,
+                    path=document.relative,
                     sha256=hashlib.sha256(data).hexdigest(),
-                    template_sha256=_worker.template(kind).checksum,
+                    template_sha256=_worker.template(document.kind).checksum,
                     price_list_sha256=_worker.price_list.checksum,
-                    inputs_sha256=inputs,
+                    inputs_sha256=document.inputs,
                     generated=_worker.issued.isoformat(),
                     visit=folder,
                     patient=appointment.patient,
                     dob=appointment.dob,
+                    replaces=document.replaces,
                 )
             )
     return done
@@ -481,39 +571,65 @@ def run_batch(
     manifest = Manifest(output_dir)
     recorded_paths: set[str] = set()
 
-    def present(relative: str, inputs: str, kind: str) -> BatchDocument | str:
+    def present(job: DocumentJob) -> BatchDocument | _Kept:
         """A present document's record, when it was made from these very inputs and not
         changed since (from the manifest; for a document an interrupted run made but did not
-        record, from the properties it carries). Otherwise why it is kept back: what changed."""
-        target = output_dir / relative
-        recorded = previous.get(relative)
+        record, from the properties it carries). Otherwise what changed."""
+        target = output_dir / job.relative
+        recorded = previous.get(job.relative)
         if recorded is not None:
-            changed = recorded.sha256 != sha256_of(target)
-            if not changed and recorded.inputs_sha256 == inputs:
-                return recorded
-            price_list_then, template_then = recorded.price_list_sha256, recorded.template_sha256
+            edited = recorded.sha256 != sha256_of(target)
+            made_from = recorded.inputs_sha256
+            template_then = recorded.template_sha256
         else:
             check = verify_content(target)
-            changed = not check.unchanged
-            if not changed and check.properties.get("docgen.inputs-sha256") == inputs:
-                return BatchDocument(
-                    row=0, document=kind, patient_ref="", locale=check.properties["docgen.locale"],
-                    path=relative, sha256=sha256_of(target),
-                    template_sha256=checker.template(kind).checksum,
-                    price_list_sha256=check.properties["docgen.price-list-sha256"],
-                    inputs_sha256=inputs, generated=check.properties["docgen.generated"][:10],
-                )  # fmt: skip
-            price_list_then = check.properties.get("docgen.price-list-sha256")
+            edited = not check.unchanged
+            if edited:
+                return _Kept(None, "was changed after docgen made it", edited=True)
+            recorded = BatchDocument(
+                row=0, document=job.kind, patient_ref="", locale=check.properties["docgen.locale"],
+                path=job.relative, sha256=sha256_of(target),
+                template_sha256=checker.template(job.kind).checksum,
+                price_list_sha256=check.properties["docgen.price-list-sha256"],
+                inputs_sha256=check.properties.get("docgen.inputs-sha256", ""),
+                generated=check.properties["docgen.generated"][:10],
+            )  # fmt: skip
+            made_from = recorded.inputs_sha256
             template_then = None  # a document does not record its template's checksum
-        if changed:
-            reason = "was changed after docgen made it"
-        elif price_list_then and price_list_then != price_list.checksum:
-            reason = f"was made with an earlier version of {price_list.path.name}"
-        elif template_then and template_then != checker.template(kind).checksum:
-            reason = f"was made with an earlier version of the template {kind}.docx"
-        else:
-            reason = "was made from other details of this row (or other translations)"
-        return f"{relative} already exists and {reason}; --force replaces it"
+        if edited:
+            return _Kept(recorded, "was changed after docgen made it", edited=True)
+        if made_from == job.inputs:
+            return recorded
+        if recorded.price_list_sha256 != price_list.checksum:
+            return _Kept(recorded, f"an earlier version of {price_list.path.name}")
+        if template_then and template_then != checker.template(job.kind).checksum:
+            return _Kept(recorded, f"an earlier version of the template {job.kind}.docx")
+        return _Kept(recorded, "other details of this row (or other translations)")
+
+    def prints_differently(rows: VisitRows, stale: list[DocumentJob]) -> set[str]:
+        """The documents among stale that would print otherwise if made now: each is made
+        again with its own number, date and printed price list, and compared with the file."""
+        by_row = {appointment.row: appointment for appointment in rows}
+        fmt = checker.formatter(rows[0].locale)
+        plans: dict[tuple[str, dt.date], dict[int, ConsentPlan]] = {}
+        differ = set()
+        for job in stale:
+            target = output_dir / job.relative
+            try:
+                issued_as = Issued.read(target)
+                key = (issued_as.visit, issued_as.date)
+                if key not in plans:
+                    plans[key] = checker.plan_visit(rows, issued_as)
+                data = checker.render(
+                    by_row[job.row], job.kind, plans[key][job.row], fmt, job.inputs,
+                    _cites_estimate(rows), issued=issued_as,
+                )  # fmt: skip
+            except (DocgenError, _VisitRefused, ValueError):  # not as it was: made again
+                differ.add(job.relative)
+                continue
+            if not same_print(data, target.read_bytes()):
+                differ.add(job.relative)
+        return differ
 
     # Rows of one patient form one visit, in any order in the file: a first reading counts
     # each patient's rows, so that a visit is made once its last row has been read, and
@@ -547,10 +663,10 @@ def run_batch(
         estimate_for = next((a for a in rows if "estimate" in a.documents), None)
         if estimate_for is not None:
             planned.append(("estimate", f"{folder}/estimate.docx", estimate_for))
-        documents, kept, changed, blocked_rows = [], [], [], []
+        documents, kept, stale, edited, blocked_rows = [], [], [], [], []
         for kind, relative, appointment in planned:
             inputs = checker.inputs_checksum(appointment, kind, rows)
-            job = (kind, relative, inputs, appointment.row)
+            job = DocumentJob(kind, relative, inputs, appointment.row)
             target = output_dir / relative
             if not target.exists():
                 if pdf and not force and target.with_suffix(".pdf").exists():
@@ -565,34 +681,42 @@ def run_batch(
                     continue
                 documents.append(job)
                 continue
-            found = present(relative, inputs, kind)
-            if isinstance(found, str):
-                changed.append((job, found))
-            else:
+            found = present(job)
+            if isinstance(found, BatchDocument):
                 kept.append((job, found))
+            else:
+                (edited if found.edited else stale).append((job, found))
         if blocked_rows:
             result.failures.extend(_refused_visit(rows, blocked_rows))
             advance(len(rows))
             return
-        if force and changed:
+        reprinted = prints_differently(rows, [job for job, _found in stale]) if stale else set()
+        out_of_date = [(job, found) for job, found in stale if job.relative in reprinted]
+        kept += [(job, found.current(job)) for job, found in stale if job.relative not in reprinted]
+        if force and (out_of_date or edited):
             # --force remakes a changed visit whole: its forms and estimate share a quote
-            # number. A visit whose documents did not change is left as it is.
-            remade = [job for job, _found in changed + kept]
-            blocked = [] if pdf else [pdf_beside(output_dir / job[1]) for job in remade]
-            if any(blocked):
-                reasons = tuple(reason for reason in blocked if reason)
-                result.failures.append(RowFailure(rows[0].row, reasons))
-                documents = []
-            else:
-                documents += remade
+            # number, and each previous version is kept in superseded/. A visit whose
+            # documents print as they did is left as it is.
+            documents += [
+                job._replace(replaces=_issued_id(output_dir / job.relative))
+                for job, _found in [*kept, *out_of_date, *edited]
+            ]
         else:
-            for job, why in changed:
-                result.failures.append(RowFailure(job[3], (why,)))
+            for job, found in edited:
+                why = f"{job.relative} already exists and {found.reason}; --force replaces it"
+                result.failures.append(RowFailure(job.row, (why,)))
+            for job, found in out_of_date:
+                why = (
+                    f"{job.relative} is out of date: it was made from {found.reason}, and would "
+                    "print differently now; --force makes it again and keeps this one in "
+                    "superseded/"
+                )
+                result.out_of_date.append(RowFailure(job.row, (why,)))
             by_row = {appointment.row: appointment for appointment in rows}
             for job, found in kept:
-                appointment = by_row[job[3]]
+                appointment = by_row[job.row]
                 kept_document = replace(
-                    found, row=job[3], patient_ref=appointment.ref, visit=folder,
+                    found, row=job.row, patient_ref=appointment.ref, visit=folder,
                     patient=appointment.patient, dob=appointment.dob, skipped=True,
                 )  # fmt: skip
                 finished([kept_document])
@@ -608,6 +732,10 @@ def run_batch(
                 continue
             manifest.add(item)
             recorded_paths.add(item.path)
+            if item.replaces and item.path in previous:
+                kept_as = superseded_path(Path(item.path), item.replaces).as_posix()
+                manifest.add(replace(previous[item.path], path=kept_as))
+                recorded_paths.add(kept_as)
             if item.skipped:
                 result.skipped += 1
             else:
@@ -652,4 +780,5 @@ def run_batch(
         os.sync()  # one flush for the whole batch rather than one per document
         manifest.close(keep=manifest.rows > 0)
     result.failures.sort(key=lambda f: f.row)
+    result.out_of_date.sort(key=lambda f: f.row)
     return result

@@ -400,8 +400,15 @@ def batch(appointments, output, jobs, prices, pdf, force, issued) -> None:
     manifest = result.manifest if result.manifest.exists() else "none (nothing was made)"
     click.echo(
         f"{result.made} document(s) made, {result.skipped} unchanged and skipped, "
-        f"{len(result.pdfs)} PDF(s); manifest: {manifest}"
+        f"{len(result.out_of_date)} out of date, {len(result.pdfs)} PDF(s); manifest: {manifest}"
     )
+    if result.out_of_date:
+        click.echo(
+            f"{len(result.out_of_date)} document(s) out of date, kept as they are until --force "
+            "makes them again (each previous version is then kept in superseded/):"
+        )
+        for stale in result.out_of_date:
+            click.echo(f"  row {stale.row}: {stale.reason}")
     if result.failures:
         click.echo(f"✗ {result.failed_rows} row(s) failed:", err=True)
         for failure in result.failures:

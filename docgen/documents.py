@@ -62,6 +62,12 @@ class DocumentInfo:
     issued: dt.date
     generated: dt.datetime | None = None  # default: midnight (UTC) of the issue date
     visit: str = ""  # the number of the estimate of the visit the document belongs to
+    price_list: str = ""  # the price list and version printed (default: the one priced from)
+    replaces: str = ""  # the id of the document this one was made again in place of
+
+    def price_list_label(self, price_list: PriceList) -> str:
+        version = price_list.clinic.price_list_version
+        return self.price_list or f"{price_list.name} {version}".strip()
 
     def properties(
         self, price_list: PriceList, fmt: Formatter, inputs_checksum: str = ""
@@ -74,6 +80,8 @@ class DocumentInfo:
             generated=self.generated or dt.datetime.combine(self.issued, dt.time(), dt.UTC),
             inputs_checksum=inputs_checksum,
             visit=self.visit,
+            price_list=self.price_list_label(price_list),
+            replaces=self.replaces,
         )
 
 
@@ -92,14 +100,13 @@ def clinic_context(clinic: Clinic) -> dict[str, str]:
 
 
 def document_context(info: DocumentInfo, price_list: PriceList, fmt: Formatter) -> dict[str, Any]:
-    version = price_list.clinic.price_list_version
     return {
         "id": info.document_id,
         "template_version": info.template_version,
         "locale": str(fmt.locale),
         "right_to_left": fmt.right_to_left,
         "date": fmt.date(info.issued),
-        "price_list": f"{price_list.name} {version}".strip(),
+        "price_list": info.price_list_label(price_list),
         "price_list_checksum": price_list.checksum[:12],
     }
 

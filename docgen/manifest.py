@@ -16,7 +16,7 @@ from docgen.verify import MANIFEST
 
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
-    "price_list_sha256", "inputs_sha256", "generated", "visit", "patient", "dob",
+    "price_list_sha256", "inputs_sha256", "generated", "visit", "patient", "dob", "replaces",
 ]  # fmt: skip
 
 
@@ -35,6 +35,7 @@ class BatchDocument:
     visit: str = ""  # the patient's visit: the folder its documents are in
     patient: str = ""  # the name and date of birth as the row gave them (with patient_ref,
     dob: str = ""  # who the visit's folder belongs to; empty in manifests before docgen 0.1)
+    replaces: str = ""  # the id of the document this one was made again in place of
     skipped: bool = False
 
     @property

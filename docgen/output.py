@@ -65,6 +65,29 @@ def ensure_can_write_with_pdf(document: Path, pdf: bool, force: bool) -> None:
         raise OutputError(problem)
 
 
+SUPERSEDED = "superseded"
+
+
+def superseded_path(path: Path, document_id: str) -> Path:
+    """Where a document made again keeps its previous version: superseded/ beside it, named
+    with that version's id (consent.docx → superseded/consent-C-20261125-8B2D07.docx)."""
+    name = f"{path.stem}-{safe_filename_part(document_id, fallback='previous')}{path.suffix}"
+    return path.parent / SUPERSEDED / name
+
+
+def supersede(path: Path, document_id: str) -> None:
+    """Move a document about to be made again, and its PDF, to superseded/: nothing docgen
+    issued is destroyed. Never over another file there."""
+    for current in (path, path.with_suffix(".pdf")):
+        if not current.exists():
+            continue
+        try:
+            make_private_folder(current.parent / SUPERSEDED)
+            move_into_place(current, superseded_path(current, document_id), force=False)
+        except OSError as error:
+            raise OutputError(f"cannot keep {current} in {SUPERSEDED}/: {error.strerror}") from None
+
+
 TEMPORARY_PREFIX = ".docgen-"  # a document being written, renamed into place when whole
 
 

@@ -329,10 +329,14 @@ class DocumentProperties:
     generated: dt.datetime
     inputs_checksum: str = ""  # what a batch made the document from, to recognise it later
     visit: str = ""  # the estimate of the patient's visit: the documents given together
+    price_list: str = ""  # the price list's name and version, as printed
+    replaces: str = ""  # the document this one was made again in place of
 
 
 CUSTOM_PROPERTIES = "docProps/custom.xml"
 CONTENT_CHECKSUM = "docgen.content-sha256"
+PRICE_LIST = "docgen.price-list"
+REPLACES = "docgen.replaces"
 SIGNATURE = "docgen.signature"  # HMAC-SHA256 of the content checksum with the clinic's key
 SIGNING_KEY = "docgen.signing-key"  # which key: its id, never the key
 _CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -350,6 +354,21 @@ _NS = {
 
 
 UNSET_CHECKSUM = "0" * 64
+
+
+def same_print(first: bytes, second: bytes) -> bool:
+    """Whether two .docx files print the same: every member but their properties (ids,
+    checksums, when and from what they were made) is identical."""
+    return _printed_members(first) == _printed_members(second)
+
+
+def _printed_members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {
+            name: package.read(name)
+            for name in package.namelist()
+            if not name.startswith("docProps/")
+        }
 
 
 def content_checksum(
@@ -415,6 +434,10 @@ def _custom_properties_xml(
         values["docgen.inputs-sha256"] = properties.inputs_checksum
     if properties.visit:
         values["docgen.visit"] = properties.visit
+    if properties.price_list:
+        values[PRICE_LIST] = properties.price_list
+    if properties.replaces:
+        values[REPLACES] = properties.replaces
     if signer:
         values[SIGNING_KEY], values[SIGNATURE] = signer, signed
     for pid, (name, value) in enumerate(values.items(), start=2):

@@ -9,10 +9,11 @@ import hashlib
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from babel import Locale
 from click.testing import CliRunner
-from conftest import docx_paragraphs, pdf_text
+from conftest import clinic_row, docx_paragraphs, pdf_text
 
 from docgen.appointments import read_appointments
 from docgen.batch import run_batch
@@ -90,32 +91,50 @@ def test_fifty_rows_with_two_bad_ones(fifty, tmp_path, monkeypatch):
     assert manifest(tmp_path / "out") == records
 
 
-def test_changed_row_needs_force(tmp_path):
+def test_changed_row_is_out_of_date_until_force_and_its_previous_version_is_kept(tmp_path):
     header, rows = sample_rows()
     appointments = write_csv(tmp_path / "a.csv", header, rows[:2])
     workspace = Workspace.open()
-    first = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
+    out = tmp_path / "out"
+    first = run_batch(workspace, appointments, out, jobs=1)
     assert first.ok and first.made == 4
+    jeanne = out / "LUM-004128-Jeanne-Martin"
+    issued = {path.name: path.read_bytes() for path in jeanne.iterdir()}
+    old_ids = {n: docx.Document(str(jeanne / n)).core_properties.identifier for n in issued}
     rows[1][6] = "4"  # Jeanne Martin now has 4 sessions
     write_csv(appointments, header, rows[:2])
-    second = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
-    assert [f.row for f in second.failures] == [3, 3]
-    assert second.failures[0].reason == (
-        "LUM-004128-Jeanne-Martin/consent.docx already exists and was made from other details "
-        "of this row (or other translations); --force replaces it"
+    second = run_batch(workspace, appointments, out, jobs=1)
+    assert second.ok and not second.failures  # out of date is not a failure
+    assert [f.row for f in second.out_of_date] == [3, 3]
+    assert second.out_of_date[0].reason == (
+        "LUM-004128-Jeanne-Martin/consent.docx is out of date: it was made from other details "
+        "of this row (or other translations), and would print differently now; --force makes "
+        "it again and keeps this one in superseded/"
     )
     assert (second.made, second.skipped) == (0, 2)
-    unchanged = tmp_path / "out" / "LUM-004127-Amélie-Laurent-O-Brien"
+    assert {path.name: path.read_bytes() for path in jeanne.iterdir()} == issued
+    unchanged = out / "LUM-004127-Amélie-Laurent-O-Brien"
     before = {path.name: path.read_bytes() for path in unchanged.iterdir()}
-    forced = run_batch(workspace, appointments, tmp_path / "out", jobs=1, force=True)
+    forced = run_batch(workspace, appointments, out, jobs=1, force=True)
     # only the changed row is made again; the other keeps its documents and quote number
     assert forced.ok and (forced.made, forced.skipped) == (2, 2)
     assert {path.name: path.read_bytes() for path in unchanged.iterdir()} == before
-    text = "\n".join(docx_paragraphs(tmp_path / "out" / forced.documents()[2].path))
+    text = "\n".join(docx_paragraphs(jeanne / "consent.docx"))
     assert "4" in text
-    consent, estimate = (tmp_path / "out" / d.path for d in forced.documents()[2:])
-    number = next(p for p in docx_paragraphs(estimate) if p.startswith("Q-"))
-    assert number in "\n".join(docx_paragraphs(consent))  # the form cites this estimate
+    number = next(p for p in docx_paragraphs(jeanne / "estimate.docx") if p.startswith("Q-"))
+    assert number in text and number != old_ids["estimate.docx"]  # the form cites the new one
+    for name, data in issued.items():  # the previous versions, byte for byte, by their ids
+        kept = jeanne / "superseded" / f"{Path(name).stem}-{old_ids[name]}.docx"
+        assert kept.read_bytes() == data
+    replaced = {d.path: d.replaces for d in read_manifest(out) if d.replaces}
+    assert replaced == {
+        "LUM-004128-Jeanne-Martin/consent.docx": old_ids["consent.docx"],
+        "LUM-004128-Jeanne-Martin/estimate.docx": old_ids["estimate.docx"],
+    }
+    listed = {d.path for d in read_manifest(out)}
+    assert f"LUM-004128-Jeanne-Martin/superseded/consent-{old_ids['consent.docx']}.docx" in listed
+    result = CliRunner().invoke(main, ["verify", str(jeanne / "consent.docx")])
+    assert result.exit_code == 0, result.output
 
 
 def test_pdf_batch_makes_one_pdf_per_document(tmp_path):
@@ -191,9 +210,11 @@ def test_a_failed_rerun_does_not_forget_documents(tmp_path, workspace, edit_work
     assert run_batch(workspace, appointments, tmp_path / "out", jobs=1).made == 6
     original.write_bytes(edit_workbook({"Prices!C2": 251}).read_bytes())  # a price changes
     changed = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
-    assert changed.failed_rows == 3 and changed.made == 0
-    assert "already exists and was made with an earlier version of london.xlsx; --force" in (
-        changed.failures[0].reason
+    # REJUV on the face: Amélie's estimate alone prints it (her form prints the course price)
+    assert changed.ok and (changed.made, changed.skipped) == (0, 5)
+    assert [stale.row for stale in changed.out_of_date] == [2]
+    assert "is out of date: it was made from an earlier version of london.xlsx" in (
+        changed.out_of_date[0].reason
     )  # what changed, so that the admin knows --force is what they want
     assert len(read_manifest(tmp_path / "out")) == 6  # the documents on disk stay listed
     original.write_bytes(saved.read_bytes())  # the price is put back
@@ -254,23 +275,23 @@ def test_a_pdf_left_without_its_docx_is_not_replaced(tmp_path):
 
 def test_a_document_is_never_left_beside_a_pdf_it_does_not_match(tmp_path):
     """The admin would print the old form; and a PDF there may be the signed copy, which
-    docgen never removes. Without --pdf such a document is not remade."""
+    docgen never removes. Made again without --pdf, a form's previous PDF goes to superseded/
+    with its .docx."""
     header, rows = sample_rows()
     path = write_csv(tmp_path / "a.csv", header, rows[:2])
     out = tmp_path / "out"
     assert run_batch(Workspace.open(), path, out, jobs=1, pdf=True).ok
     folder = out / "LUM-004127-Amélie-Laurent-O-Brien"
     signed = (folder / "consent.pdf").read_bytes()
-    rows[0][6] = rows[1][6] = "4"  # both rows changed: --force would make them again
+    form_id = docx.Document(str(folder / "consent.docx")).core_properties.identifier
+    rows[0][6] = rows[1][6] = "4"  # both rows changed: --force makes them again
     write_csv(path, header, rows[:2])
     result = run_batch(Workspace.open(), path, out, jobs=1, force=True)  # no --pdf
-    assert result.made == 0 and result.failed_rows == 2
-    assert "consent.pdf is there and would not match a new consent.docx: add --pdf" in (
-        result.failures[0].reason
-    )
-    assert (folder / "consent.pdf").read_bytes() == signed
-    again = run_batch(Workspace.open(), path, out, jobs=1, force=True, pdf=True)
-    assert again.ok and again.made == 4 and len(again.pdfs) == 4
+    assert result.ok and result.made == 4
+    assert not (folder / "consent.pdf").exists()  # no PDF of the old form beside the new one
+    assert (folder / "superseded" / f"consent-{form_id}.pdf").read_bytes() == signed
+    again = run_batch(Workspace.open(), path, out, jobs=1, pdf=True)
+    assert again.ok and again.made == 0 and len(again.pdfs) == 4
     (folder / "consent.docx").unlink()  # a PDF without its .docx
     result = run_batch(Workspace.open(), path, out, jobs=1)  # without --pdf too
     assert "consent.pdf is there and would not match" in result.failures[0].reason
@@ -423,7 +444,7 @@ def test_force_remakes_only_the_visit_that_changed(tmp_path):
     rows[1][5] = "4"  # Ann's scalp: 4 sessions instead of the course
     write_csv(path, VISIT_HEADER, rows)
     kept_back = run_batch(Workspace.open(), path, out, jobs=1, issued=dt.date(2026, 3, 2))
-    assert sorted(f.row for f in kept_back.failures) == [2, 2, 3]  # each of its 3 documents
+    assert kept_back.ok and sorted(f.row for f in kept_back.out_of_date) == [2, 2, 3]
     remade = run_batch(Workspace.open(), path, out, jobs=1, force=True,
                        issued=dt.date(2026, 3, 2))  # fmt: skip
     assert remade.ok and (remade.made, remade.skipped) == (3, 2)
@@ -518,3 +539,30 @@ def test_a_swiss_batch_keeps_references_that_differ_in_punctuation_apart(geneva,
     assert (by_row[2].patient_ref, by_row[3].patient_ref) == ("LUM/0041", "LUM-0041")
     assert estimate_areas(out / by_row[2].path) == ["Visage"]
     assert estimate_areas(out / by_row[3].path) == ["Cou"]
+
+
+@pytest.mark.parametrize("clinic", ["london", "geneva"])
+def test_a_change_no_document_prints_leaves_every_document_as_it_was(
+    request, tmp_path, workspace, clinic
+):
+    """A price nobody in the batch is given, and a new price-list version: every document
+    stays byte for byte, with its number; none is out of date."""
+    workspace = request.getfixturevalue("geneva") if clinic == "geneva" else workspace
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCALP", "4", ""],
+        ["Zoë Brun", "P-2", "1970-01-01", "REJUV", "NECK", "", ""],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    assert run_batch(workspace, path, out, jobs=1).made == 5
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    prices = workbook["Prices"]
+    deco = next(row for row in prices.iter_rows(min_row=2) if row[1].value == "DECO")
+    deco[2].value += 10  # REJUV on the décolleté: in no visit
+    workbook["Clinic"][f"B{clinic_row(workbook, 'Version')}"] = "2027.1"
+    workbook.save(workspace.workbook())
+    again = run_batch(workspace, path, out, jobs=1)
+    assert again.ok and not again.out_of_date and (again.made, again.skipped) == (0, 5)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")} == before
+    assert not list(out.rglob("superseded"))
