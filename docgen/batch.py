@@ -40,7 +40,15 @@ from docgen.catalogues import untranslated_error
 from docgen.consent import ConsentPlan, plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context
 from docgen.estimate import new_document_id, plan_estimate
-from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message, Problem
+from docgen.exceptions import (
+    BatchError,
+    DocgenError,
+    DuplicateIdError,
+    FieldProblem,
+    Message,
+    Problem,
+    RegisterError,
+)
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
 from docgen.manifest import BatchDocument, Manifest, read_manifest, sha256_of
@@ -55,8 +63,9 @@ from docgen.output import (
 from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent, limit_processor_time
+from docgen.register import Patient, Register, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, same_print
-from docgen.verify import MANIFEST, verify_content
+from docgen.verify import MANIFEST, issued_id, verify_content
 from docgen.workspace import Workspace
 
 CHUNK = 25  # appointments per task
@@ -110,6 +119,7 @@ class _Renderer:
         self._templates: dict[str, DocumentTemplate] = {}
         self.catalogues = catalogues_checksum(workspace)
         self._formatters: dict[str, Formatter] = {}
+        self.register = Register.of(workspace)
 
     def template(self, kind: str) -> DocumentTemplate:
         """The prepared template for a kind of document, read and prepared on first use."""
@@ -126,40 +136,49 @@ class _Renderer:
             )
         return self._formatters[locale]
 
-    def seed(self, appointment: Appointment) -> str | None:
-        """Ids derived from the row (not its number), for reproducible documents."""
+    def seed(self, appointment: Appointment, remakes: str = "") -> str | None:
+        """Ids derived from the row (not its number), for reproducible documents; and from
+        the ids of the documents they are made again in place of (remakes), which are never
+        given again."""
         fields = _row_free(appointment)
-        return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
+        inputs = (fields, self.price_list.checksum, *([remakes] if remakes else []))
+        return reproducible_seed(self.reproducible, *inputs)
 
-    def plan(self, appointment: Appointment, issued: Issued | None = None) -> ConsentPlan:
+    def plan(
+        self, appointment: Appointment, issued: Issued | None = None, remakes: str = ""
+    ) -> ConsentPlan:
         return plan_consent(
             self.price_list,
             appointment.visit,
             issued=issued.date if issued else self.issued,
-            number=(issued and issued.visit) or self._estimate_number(self.seed(appointment)),
+            number=(issued and issued.visit)
+            or self._estimate_number(self.seed(appointment, remakes)),
             translated_names=self.formatter(appointment.locale).translations.translation_of,
         )
 
     def _estimate_number(self, seed: str | None) -> str:
         return new_document_id(self.issued, "Q", seed)
 
-    def visit_seed(self, rows: VisitRows) -> str | None:
+    def visit_seed(self, rows: VisitRows, remakes: str = "") -> str | None:
         """The visit's estimate number, from all of its rows."""
         if len(rows) == 1:
-            return self.seed(rows[0])
+            return self.seed(rows[0], remakes)
         fields = [_row_free(row) for row in rows]
-        return reproducible_seed(self.reproducible, fields, self.price_list.checksum)
+        inputs = (fields, self.price_list.checksum, *([remakes] if remakes else []))
+        return reproducible_seed(self.reproducible, *inputs)
 
-    def plan_visit(self, rows: VisitRows, issued: Issued | None = None) -> dict[int, ConsentPlan]:
+    def plan_visit(
+        self, rows: VisitRows, issued: Issued | None = None, remakes: str = ""
+    ) -> dict[int, ConsentPlan]:
         """Each row's plan. The rows of one patient share one estimate, numbered from all of
         them; a row that cannot be planned refuses the whole visit (_VisitRefused).
         issued: the visit as it was issued before (its estimate's number and date)."""
         if len(rows) == 1:
-            return {rows[0].row: self.plan(rows[0], issued)}
+            return {rows[0].row: self.plan(rows[0], issued, remakes)}
         failures, plans = [], {}
         for appointment in rows:
             try:
-                plans[appointment.row] = self.plan(appointment, issued)
+                plans[appointment.row] = self.plan(appointment, issued, remakes)
             except DocgenError as error:
                 failures.append(RowFailure(appointment.row, _problems(error)))
         first_of: dict[str, int] = {}
@@ -194,7 +213,8 @@ class _Renderer:
         try:
             estimate = plan_estimate(
                 self.price_list, items, issued=issued.date if issued else self.issued,
-                number=(issued and issued.visit) or self._estimate_number(self.visit_seed(rows)),
+                number=(issued and issued.visit)
+                or self._estimate_number(self.visit_seed(rows, remakes)),
                 translated_names=self.formatter(rows[0].locale).translations.translation_of,
             )  # fmt: skip
         except DocgenError as error:
@@ -226,7 +246,7 @@ class _Renderer:
             document_id = (
                 issued.document_id
                 if issued
-                else new_document_id(self.issued, "C", self.seed(appointment))
+                else new_document_id(self.issued, "C", self.seed(appointment, replaces))
             )
             visit = plan.estimate.number if cite_estimate else ""
             info = DocumentInfo(document_id, template.version, date, generated, visit, **printed)
@@ -269,11 +289,6 @@ class _Kept:
         for these inputs."""
         assert self.recorded is not None
         return replace(self.recorded, inputs_sha256=job.inputs)
-
-
-def _issued_id(path: Path) -> str:
-    """The id a document carries, or for one without (altered), the start of its SHA-256."""
-    return verify_content(path).document_id or sha256_of(path)[:12]
 
 
 @dataclass(frozen=True)
@@ -414,7 +429,8 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     for rows, folder, documents in jobs:
         try:
             fmt = _worker.formatter(rows[0].locale)
-            plans = _worker.plan_visit(rows)
+            remakes = ",".join(document.replaces for document in documents)
+            plans = _worker.plan_visit(rows, remakes=remakes.strip(","))
         except _VisitRefused as refused:
             done.extend(refused.failures)
             continue
@@ -422,6 +438,7 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             done.append(RowFailure(rows[0].row, _problems(error)))
             continue
         by_row = {appointment.row: appointment for appointment in rows}
+        cites = _cites_estimate(rows)
         made, failures = [], []
         for document in documents:
             if _cpu_per_document:
@@ -429,7 +446,7 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             try:
                 data = _worker.render(
                     by_row[document.row], document.kind, plans[document.row], fmt,
-                    document.inputs, _cites_estimate(rows), replaces=document.replaces,
+                    document.inputs, cites, replaces=document.replaces,
                 )  # fmt: skip
             except DocgenError as error:
                 failures.append(RowFailure(document.row, (f"{document.kind}: {error}",)))
@@ -441,10 +458,25 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
         for document, data in made:
             appointment = by_row[document.row]
             target = _worker.output_dir / document.relative
+            consent = document.kind == "consent"
+            record = record_of(
+                data, target, kind=document.kind, template=f"{document.kind}.docx",
+                template_sha256=_worker.template(document.kind).checksum,
+                price_list=_worker.price_list.path,
+                patient=Patient(appointment.patient, appointment.dob, appointment.ref),
+                treatment=appointment.treatment.strip().upper() if consent else "",
+                quote=plans[document.row].estimate.number if consent and cites else "",
+            )  # fmt: skip
             try:
-                if document.replaces:
-                    supersede(target, document.replaces)
-                write_atomically(target, data, force, durable=False)
+                with _worker.register.issuing(record):
+                    if document.replaces:
+                        supersede(target, document.replaces)
+                    write_atomically(target, data, force, durable=False)
+            except RegisterError as error:
+                if not isinstance(error, DuplicateIdError):
+                    raise  # no document can be issued: the batch stops, saying why
+                done.append(RowFailure(appointment.row, (f"{document.kind}: {error}",)))
+                continue
             except DocgenError as error:
                 done.append(RowFailure(appointment.row, (f"{document.kind}: {error}",)))
                 continue
@@ -567,6 +599,7 @@ def run_batch(
     _remove_leftovers(output_dir)
     previous = {document.path: document for document in read_manifest(output_dir)}
     checker = _Renderer(workspace, price_list, issued, output_dir)
+    checker.register.connection()  # made, and what a killed run left finished, before workers
     result = BatchResult(output_dir)
     manifest = Manifest(output_dir)
     recorded_paths: set[str] = set()
@@ -698,7 +731,7 @@ def run_batch(
             # number, and each previous version is kept in superseded/. A visit whose
             # documents print as they did is left as it is.
             documents += [
-                job._replace(replaces=_issued_id(output_dir / job.relative))
+                job._replace(replaces=issued_id(output_dir / job.relative))
                 for job, _found in [*kept, *out_of_date, *edited]
             ]
         else:

@@ -28,6 +28,7 @@ from docgen.generate import (
     create_price_sheets,
     run_demo,
 )
+from docgen.register import Register, find_records, records_csv
 from docgen.signing import create_key, default_key_path, read_key
 from docgen.translation_workbook import export_translations, import_translations
 from docgen.verify import verify_document
@@ -454,7 +455,8 @@ def verify(files: tuple[Path, ...], key_file: Path | None) -> None:
             f"no signing key ({default_key_path()}): checking checksums only, which anyone "
             "who changes a document can recompute"
         )
-    results = [verify_document(path, key) for path in files]
+    register = Register.existing(open_workspace())
+    results = [verify_document(path, key, register) for path in files]
     for result in results:
         mark = "✓" if result.unchanged else "✗"
         label = f" [{result.document_id}]" if result.document_id else ""
@@ -463,3 +465,36 @@ def verify(files: tuple[Path, ...], key_file: Path | None) -> None:
         click.echo(f"{mark} {result.path}{label}: {result.message}{of_visit}")
     if not all(result.unchanged for result in results):
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--patient", default="", help="Part of the patient's name (any case).")
+@click.option("--ref", "reference", default="", help="The patient's reference, exactly.")
+@click.option("--kind", type=click.Choice(["consent", "estimate", "price_sheet"]))
+@click.option("--template-version", default="", help="e.g. 2026.2")
+@click.option("--price-list-version", default="", help="As printed: e.g. 'london 2026.1'.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD")
+@click.option("--csv", "as_csv", is_flag=True, help="Every column, as CSV on standard output.")
+def records(
+    patient, reference, kind, template_version, price_list_version, since, until, as_csv
+) -> None:
+    """List the documents docgen issued from this workspace, from its register."""
+    found = find_records(
+        open_workspace(), patient=patient, reference=reference, kind=kind or "",
+        template_version=template_version, price_list_version=price_list_version,
+        since=since and since.date(), until=until and until.date(),
+    )  # fmt: skip
+    if as_csv:
+        click.echo(records_csv(found), nl=False)
+        return
+    rows = [
+        (r.id, r.kind, r.written_at[:10], r.patient, r.reference, r.template_version,
+         r.price_list_version, r.locale, f"replaced by {r.replaced_by}" if r.replaced_by else "")
+        for r in found
+    ]  # fmt: skip
+    header = ("id", "kind", "written", "patient", "ref", "template", "price list", "language", "")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    click.echo(f"{len(rows)} document(s)")

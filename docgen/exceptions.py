@@ -188,6 +188,15 @@ class UntranslatedError(DocgenError):
         super().__init__("\n".join(lines))
 
 
+class RegisterError(DocgenError):
+    """Raised when the register of issued documents cannot be opened or written (a full
+    disk): no document can then be issued."""
+
+
+class DuplicateIdError(RegisterError):
+    """Raised when a document would get an id the register already gave another one."""
+
+
 class BatchError(DocgenError):
     """Raised when the appointments file as a whole cannot be used (unreadable, no rows,
     missing columns); problems with single rows are reported per row instead."""

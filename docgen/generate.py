@@ -9,7 +9,7 @@ import datetime as dt
 import functools
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,11 +40,18 @@ from docgen.i18n import (
     load_translations,
     parse_locale,
 )
-from docgen.output import ensure_can_write_with_pdf, safe_filename_part, write_atomically
+from docgen.output import (
+    ensure_can_write_with_pdf,
+    safe_filename_part,
+    supersede,
+    write_atomically,
+)
 from docgen.patient import name_problems
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import PriceList, load_price_list
+from docgen.register import Patient, Register, record_of
 from docgen.render import DocumentTemplate
+from docgen.verify import issued_id
 from docgen.visit import PlannedTreatment, Visit
 from docgen.workspace import Workspace
 
@@ -162,24 +169,42 @@ def _write(
     pdf: bool,
     force: bool,
     translations: BilingualTranslations | None = None,
+    *,
+    kind: str,
+    patient: Patient = Patient(),  # noqa: B008 (frozen, empty)
+    treatment: str = "",
 ) -> GeneratedDocument:
+    """Render and write one document, with its row in the register. With force, a document
+    already there is kept in superseded/ beside it, and the new one records that it replaces
+    it."""
     document_id = info.document_id
     translations = translations or fmt.translations
+    replaces = issued_id(target) if force and target.is_file() else ""
     data = template.render(
         context,
-        info.properties(price_list, fmt),
+        replace(info, replaces=replaces).properties(price_list, fmt),
         translations,
         right_to_left=fmt.right_to_left,
     )
     if translations.missing:
         raise untranslated_error(workspace, fmt.locale, translations.missing)
-    write_atomically(target, data, force)
+    record = record_of(
+        data, target, kind=kind, template=template.name, template_sha256=template.checksum,
+        price_list=price_list.path, patient=patient, treatment=treatment,
+        quote=info.visit if kind == "consent" else "",
+    )  # fmt: skip
+    register = Register.of(workspace)
+    with register.issuing(record):
+        if replaces:
+            supersede(target, replaces)
+        write_atomically(target, data, force)
     if not pdf:
         return GeneratedDocument(target, None, document_id)
     try:
         pdf_path = convert_to_pdf([target], force=force)[0]
     except Exception:
         target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
+        register.withdraw([document_id])
         raise
     return GeneratedDocument(target, pdf_path, document_id)
 
@@ -232,9 +257,12 @@ def create_estimate(
     force: bool = False,
     issued: dt.date | None = None,
     number: str | None = None,
+    date_of_birth: str | dt.date | None = None,
+    reference: str = "",
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True).
-    number: the quote number a consent form already cites (default: a new one)."""
+    number: the quote number a consent form already cites (default: a new one).
+    date_of_birth, reference: the patient's, for the register (an estimate prints neither)."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
@@ -255,8 +283,9 @@ def create_estimate(
         clinic_context = estimate_context(estimate, clinic, patient=patient, info=info)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     return _write(
-        workspace, template, context, fmt, info, price_list, target, pdf, force, translations
-    )
+        workspace, template, context, fmt, info, price_list, target, pdf, force, translations,
+        kind="estimate", patient=Patient(patient, str(date_of_birth or ""), reference),
+    )  # fmt: skip
 
 
 def create_price_sheet(
@@ -286,12 +315,17 @@ def _price_sheet(
     issued: dt.date | None,
 ) -> GeneratedDocument:
     fmt = formatter_for(workspace, price_list, locale)
-    issued, generated, _reproducible = when_issued(issued)
-    document_id = f"PS-{safe_filename_part(price_list.name)}-{issued:%Y%m%d}-{fmt.locale}"
+    issued, generated, reproducible = when_issued(issued)
+    seed = reproducible_seed(reproducible, price_list.checksum, str(fmt.locale))
+    prefix = f"PS-{safe_filename_part(price_list.name)}-{fmt.locale}"
+    document_id = new_document_id(issued, prefix, seed)
     target = _prepare_target(output, f"price-sheet-{price_list.name}-{fmt.locale}.docx", pdf, force)
     info = DocumentInfo(document_id, template.version, issued, generated)
     context = price_sheet_context(price_list, fmt, info=info)
-    return _write(workspace, template, context, fmt, info, price_list, target, pdf, force)
+    return _write(
+        workspace, template, context, fmt, info, price_list, target, pdf, force,
+        kind="price_sheet",
+    )  # fmt: skip
 
 
 def create_consent(
@@ -343,8 +377,10 @@ def create_consent(
         clinic_context = consent_context(plan, clinic, info=info, **details)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     written = _write(
-        workspace, template, context, fmt, info, price_list, target, pdf, force, translations
-    )
+        workspace, template, context, fmt, info, price_list, target, pdf, force, translations,
+        kind="consent", treatment=plan.treatment.code,
+        patient=Patient(visit.patient, str(visit.date_of_birth or ""), visit.reference),
+    )  # fmt: skip
     return replace(written, estimate_number=cited)
 
 
@@ -463,43 +499,47 @@ def create_patient_documents(
         if "estimate" in kinds:
             documents.append(create_estimate(
                 workspace, visit.patient, visit.items, output=output, issued=issued,
-                number=number, **common,
+                number=number, date_of_birth=visit.date_of_birth, reference=visit.reference,
+                **common,
             ))  # fmt: skip
     except Exception:
-        _remove(documents)
+        _remove(workspace, documents)
         raise
     return documents
 
 
-def _remove(documents: list[GeneratedDocument]) -> None:
-    """All or nothing: the documents of a set already written, when a later one fails."""
+def _remove(workspace: Workspace, documents: list[GeneratedDocument]) -> None:
+    """All or nothing: the documents of a set already written, when a later one fails, and
+    their rows in the register."""
     for document in documents:
         document.docx.unlink(missing_ok=True)
         if document.pdf:
             document.pdf.unlink(missing_ok=True)
+    Register.of(workspace).withdraw([document.document_id for document in documents])
 
 
 def _write_set(
+    workspace: Workspace,
     targets: list[Path],
-    make: Callable[[], list[GeneratedDocument]],
+    make: Callable[[], Iterable[GeneratedDocument]],
     pdf: bool,
     force: bool,
 ) -> list[GeneratedDocument]:
     """Write several documents as one: every target is checked first, the PDFs are made in one
-    LibreOffice run, and if anything fails every file of the set is removed again."""
+    LibreOffice run, and if anything fails every document of the set written so far is
+    removed again, with its row in the register (documents there before are left alone)."""
     for target in targets:
         ensure_can_write_with_pdf(target, pdf, force)
     if pdf:
         find_soffice()
+    documents: list[GeneratedDocument] = []
     try:
-        documents = make()
+        documents.extend(make())
         if pdf:
             pdfs = convert_to_pdf([d.docx for d in documents], force=force)
             documents = [replace(d, pdf=p) for d, p in zip(documents, pdfs, strict=True)]
     except Exception:
-        for target in targets:
-            target.unlink(missing_ok=True)
-            target.with_suffix(".pdf").unlink(missing_ok=True)
+        _remove(workspace, documents)
         raise
     return documents
 
@@ -536,13 +576,13 @@ def create_price_sheets(
     output_dir = Path(output_dir)
     targets = [output_dir / f"price-sheet-{p.name}-{locale}.docx" for p, locale in jobs]
 
-    def make() -> list[GeneratedDocument]:
-        return [
-            _price_sheet(workspace, price_list, template, locale, target, False, force, issued)
-            for (price_list, locale), target in zip(jobs, targets, strict=True)
-        ]
+    def make() -> Iterator[GeneratedDocument]:
+        for (price_list, locale), target in zip(jobs, targets, strict=True):
+            yield _price_sheet(
+                workspace, price_list, template, locale, target, False, force, issued
+            )
 
-    return _write_set(targets, make, pdf, force)
+    return _write_set(workspace, targets, make, pdf, force)
 
 
 DEMO_PATIENT = "Amélie Laurent-O'Brien"
@@ -564,33 +604,24 @@ def run_demo(
     names = ("estimate", "estimate-fr", "consent", "consent-ar", "price-sheet")
     targets = [output_dir / f"{name}.docx" for name in names]
 
-    def make() -> list[GeneratedDocument]:
+    def make() -> Iterator[GeneratedDocument]:
         def demo_visit(patient: str, **details) -> Visit:
             return Visit.for_treatment(
                 patient, "REJUV", ["FACE", "NECK"], date_of_birth="1986-04-12",
                 reference="LUM-004127", practitioner="Dr Sarah Whitfield", **details,
             )  # fmt: skip
 
-        return [
-            create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force),
-            create_estimate(
-                workspace,
-                DEMO_PATIENT,
-                DEMO_PLAN,
-                locale="fr_FR",
-                bilingual=True,
-                output=targets[1],
-                force=force,
-            ),
-            create_consent(workspace, demo_visit(DEMO_PATIENT), output=targets[2], force=force),
-            create_consent(
-                workspace,
-                demo_visit("ليلى حداد", interpreter="Karim Haddad"),
-                locale="ar",
-                output=targets[3],
-                force=force,
-            ),
-            create_price_sheet(workspace, output=targets[4], force=force),
-        ]
+        yield create_estimate(workspace, DEMO_PATIENT, DEMO_PLAN, output=targets[0], force=force)
+        yield create_estimate(
+            workspace, DEMO_PATIENT, DEMO_PLAN, locale="fr_FR", bilingual=True,
+            output=targets[1], force=force,
+        )  # fmt: skip
+        yield create_consent(workspace, demo_visit(DEMO_PATIENT), output=targets[2], force=force)
+        yield create_consent(
+            workspace, demo_visit("ليلى حداد", interpreter="Karim Haddad"), locale="ar",
+            output=targets[3], force=force,
+        )  # fmt: skip
+        yield create_price_sheet(workspace, output=targets[4], force=force)
 
-    return _write_set(targets, make, libreoffice_available() if pdf is None else pdf, force)
+    pdf = libreoffice_available() if pdf is None else pdf
+    return _write_set(workspace, targets, make, pdf, force)

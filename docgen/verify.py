@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docgen.register import Register
 from docgen.render import (
     CONTENT_CHECKSUM,
     CUSTOM_PROPERTIES,
@@ -105,6 +106,12 @@ def verify_content(path: str | Path, key: bytes | None = None) -> Verification:
     return Verification(path, True, message, properties)
 
 
+def issued_id(path: Path) -> str:
+    """The id a document carries, or for one without (altered), the start of its SHA-256."""
+    found = verify_content(path).document_id
+    return found or hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
 def _manifest_entry(path: Path) -> dict[str, str] | None:
     """The document's record in a batch manifest next to it or one folder up; a manifest that
     cannot be read is no evidence either way."""
@@ -123,18 +130,25 @@ def _manifest_entry(path: Path) -> dict[str, str] | None:
     return None
 
 
-def verify_document(path: str | Path, key: bytes | None = None) -> Verification:
-    """verify_content, and for a batch document the whole file against the batch manifest."""
+def verify_document(
+    path: str | Path, key: bytes | None = None, register: Register | None = None
+) -> Verification:
+    """verify_content, and for a batch document the whole file against the batch manifest;
+    with the workspace's register, what it says of the document (unknown, recorded, replaced),
+    and a file other than the one it recorded fails."""
     result = verify_content(path, key)
     if not result.unchanged:
         return result
+    sha256 = hashlib.sha256(result.path.read_bytes()).hexdigest()
     entry = _manifest_entry(result.path)
-    if entry is None:
-        return Verification(result.path, True, result.message + ")", result.properties)
-    if entry["sha256"] != hashlib.sha256(result.path.read_bytes()).hexdigest():
+    if entry is not None and entry["sha256"] != sha256:
         return Verification(
             result.path, False, "differs from its batch manifest", result.properties
         )
-    return Verification(
-        result.path, True, result.message + " and its batch manifest)", result.properties
-    )
+    message = result.message + (" and its batch manifest)" if entry is not None else ")")
+    if register is not None:
+        agrees, said = register.status(result.document_id, sha256)
+        if not agrees:
+            return Verification(result.path, False, said, result.properties)
+        message += f"; {said}"
+    return Verification(result.path, True, message, result.properties)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import docx
@@ -16,7 +17,7 @@ from docx.oxml.ns import qn
 
 from docgen.exceptions import OutputExistsError, PdfError, TemplateError
 from docgen.generate import create_estimate, create_price_sheet
-from docgen.render import DocumentTemplate
+from docgen.render import DocumentTemplate, read_custom_properties
 
 ISSUED = dt.date(2026, 3, 2)
 PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
@@ -148,7 +149,13 @@ def test_never_overwrites_without_force(workspace, tmp_path):
     second = create_estimate(workspace, "Bob", ["REJUV:FACE"], output=target, force=True)
     assert "Bob" in docx_paragraphs(second.docx)
     assert first.document_id != second.document_id
-    assert [p.name for p in target.parent.iterdir()] == ["estimate.docx"]  # no temporary files
+    # no temporary files; Ann's estimate, replaced, is kept by its id
+    assert sorted(p.name for p in target.parent.iterdir()) == ["estimate.docx", "superseded"]
+    kept = target.parent / "superseded" / f"estimate-{first.document_id}.docx"
+    assert kept.read_bytes() == before
+    with zipfile.ZipFile(second.docx) as package:
+        recorded = read_custom_properties(package.read("docProps/custom.xml"))
+    assert recorded["docgen.replaces"] == first.document_id
 
 
 def test_default_file_name_is_safe_everywhere(workspace, tmp_path, monkeypatch):

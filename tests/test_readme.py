@@ -151,10 +151,11 @@ def test_readme_python_api_runs_as_written(tmp_path):
     assert run("docgen init ~/clinic").returncode == 0
     result = run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr[-3000:]
-    estimate, batch, problems, french_total = result.stdout.splitlines()
+    estimate, batch, problems, records, french_total = result.stdout.splitlines()
     docx_path, pdf_path = (clone / name for name in estimate.split())
     assert "Ann Lee" in pdf_text(pdf_path) and docx_path.is_file()
     assert batch == "17 []" and problems == "[]"
+    assert "'consent', 'Jeanne Martin')" in records and "'estimate', 'Jeanne Martin')" in records
     assert french_total == money(2168, "GBP", "fr")
     # create_consent's form, then the desk's pair: a form and the estimate it cites
     assert len(list(clone.glob("consent-Ann-Lee-C-*.docx"))) == 2

@@ -35,6 +35,7 @@ from docgen.generate import create_consent
 from docgen.manifest import read_manifest
 from docgen.patient import LONGEST_TEXT
 from docgen.pdf import FILES_PER_RUN, WarmLibreOffice, convert_to_pdf, find_soffice, find_uno_python
+from docgen.register import Register, find_records
 from docgen.verify import verify_content
 from docgen.visit import Visit
 from docgen.web import create_app
@@ -250,21 +251,23 @@ def desk(workspace, tmp_path):
 def test_a_desk_field_pasted_full_is_refused_at_once_and_the_desk_serves_on(desk, field):
     client, form, output = desk
     started = time.monotonic()
-    response = client.post("/", data={**form, field: "9" * 400_000})
+    response = client.post("/", data={**form, field: "9" * 400_000}, follow_redirects=True)
     assert time.monotonic() - started < 5
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"><p>This is far too long (400000 characters).' in page
     assert "9" * 1000 not in page  # not shown again
     assert list(output.iterdir()) == []
-    response = client.post("/", data=form)
+    response = client.post("/", data=form, follow_redirects=True)
     assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
     assert sorted(p.suffix for p in output.iterdir()) == [".docx", ".pdf"]
 
 
 def test_a_desk_reference_longer_than_a_reference_is_named_next_to_it(desk):
     client, form, output = desk
-    response = client.post("/", data={**form, "action": "consent", "ref": "R" * 65})
+    response = client.post(
+        "/", data={**form, "action": "consent", "ref": "R" * 65}, follow_redirects=True
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="ref-error"><p>the patient reference is 65 characters long; at most 64' in page
@@ -474,35 +477,41 @@ def test_verify_reads_no_more_than_a_document_holds(tmp_path):
     assert "unpacks to 90 MB, far more than a docgen document holds" in result.output
 
 
-def test_a_full_disk_while_writing_the_manifest_is_a_clear_error_that_loses_nothing(tmp_path):
+def run_on_a_small_disk(command: list[str]) -> subprocess.CompletedProcess:
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (120_000, 120_000))
+
+    return subprocess.run(
+        command, capture_output=True, text=True, preexec_fn=small_disk, timeout=300
+    )
+
+
+def test_a_full_disk_is_a_clear_error_that_loses_nothing(tmp_path):
     """The operating system refuses to let files grow past 120 kB (RLIMIT_FSIZE, as a full disk
-    does): each form fits, the manifest of 400 rows does not."""
+    does): each form fits, the register's rows soon do not (nor would the manifest). No
+    document can be issued without its row, so the batch stops at the first, saying why; every
+    document on disk is whole and has its row; the next run makes the rest."""
     header = ["Patient", "Ref", "Treatment", "Areas", "Documents"]
     rows = [[f"Patient {n}", f"R-{n:04d}", "REJUV", "FACE", "consent"] for n in range(400)]
     appointments = tmp_path / "day.csv"
     with appointments.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([header, *rows])
     out = tmp_path / "out"
-
-    def small_disk() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (120_000, 120_000))
-
-    full = subprocess.run(
-        [sys.executable, "-m", "docgen", "batch", str(appointments), "-o", str(out),
-         "--jobs", "1"],
-        capture_output=True, text=True, preexec_fn=small_disk, timeout=300,
-    )  # fmt: skip
-    assert full.returncode == 1, full.stderr[-2000:]
-    assert "Traceback" not in full.stderr
-    assert f"cannot write {out / 'manifest.csv'}: File too large" in full.stderr
-    assert not list(out.glob(".*partial")) and not (out / "manifest.csv").exists()
-    made = list(out.glob("*/consent.docx"))
-    assert made and all(verify_content(path).unchanged for path in made)
-
-    again = run_batch(Workspace.open(), appointments, out, jobs=1)
-    assert again.ok and again.skipped == len(made) and again.made == 400 - len(made)
-    assert len(read_manifest(out)) == 400
+    Register.of(Workspace.open()).connection()  # there before the disk filled
+    full = run_on_a_small_disk(
+        [sys.executable, "-m", "docgen", "batch", str(appointments), "-o", str(out), "--jobs", "2"]
+    )
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr[-2000:]
+    assert re.search(r"Error: cannot (open|write to) the register .*register\.sqlite", full.stderr)
+    assert "row 3" not in full.stderr  # one error, not one per row
+    assert not list(out.glob(".*partial")) and not list(out.glob("*/.docgen-*"))
+    made = {path.resolve() for path in out.glob("*/consent.docx")}
+    registered = {Path(record.path) for record in find_records(Workspace.open())}
+    assert made and made == registered and all(verify_content(p).unchanged for p in made)
+    again = run_batch(Workspace.open(), appointments, out, jobs=2)
+    assert again.ok and again.made + again.skipped == 400
+    assert len(read_manifest(out)) == len(find_records(Workspace.open())) == 400
 
 
 def desk_with_an_endless_template(workspace, tmp_path, monkeypatch, template: str):
@@ -527,7 +536,7 @@ def test_a_hostile_template_on_the_desk_is_stopped_by_the_system_and_the_desk_go
 
     client, output = desk_with_an_endless_template(workspace, tmp_path, monkeypatch, "consent")
     started = time.monotonic()
-    response = client.post("/", data=patient_form(client))
+    response = client.post("/", data=patient_form(client), follow_redirects=True)
     assert time.monotonic() - started < 10  # the template's own time limit is 20 s
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -634,10 +643,10 @@ def test_a_desk_worker_stopped_after_one_document_leaves_none(workspace, tmp_pat
     from test_web import patient_form
 
     client, output = desk_with_an_endless_template(workspace, tmp_path, monkeypatch, "estimate")
-    response = client.post("/", data=patient_form(client, action="both"))
+    response = client.post("/", data=patient_form(client, action="both"), follow_redirects=True)
     assert response.status_code == 422
     assert "went over its limits" in response.get_data(as_text=True)
     assert list(output.iterdir()) == []
-    response = client.post("/", data=patient_form(client, action="consent"))
+    response = client.post("/", data=patient_form(client, action="consent"), follow_redirects=True)
     assert response.status_code == 200  # the form alone: made, then moved out of its folder
     assert sorted(path.suffix for path in output.iterdir()) == [".docx", ".pdf"]

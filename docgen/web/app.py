@@ -18,6 +18,7 @@ from docgen.generate import load_workspace_prices
 from docgen.i18n import load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.pricing import read_clinic_locale
+from docgen.register import Register
 from docgen.web import batch, health, patient, price_sheets, security, translations
 from docgen.web.batch import UPLOAD_PREFIX, remove_orphaned_work
 from docgen.web.patient import MAKING_PREFIX
@@ -46,6 +47,7 @@ def create_app(
     # Absolute: Flask would look for a relative path to send inside the installed package.
     desk = Desk(workspace, Path(output_dir).resolve(), token)
     remove_orphaned_work(desk.output_dir, MAKING_PREFIX)
+    Register.of(workspace).connection()  # made once, before requests write to it at once
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
     for page in (security, patient, price_sheets, batch, health, translations):

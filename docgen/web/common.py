@@ -24,6 +24,7 @@ from docgen.i18n import language_label
 from docgen.pdf import convert_to_pdf
 from docgen.pricing import PriceList
 from docgen.processes import run_limited
+from docgen.register import Register
 from docgen.workspace import Workspace
 
 # Bounds of the worker that makes a page's documents: a patient's take well under a second.
@@ -32,13 +33,18 @@ DOCUMENTS_MEMORY_BYTES = 2 * 2**30
 
 
 def made_within_limits(
-    function: Callable[..., list[GeneratedDocument]], /, *args, pdf: bool, **kwargs
+    function: Callable[..., list[GeneratedDocument]],
+    workspace: Workspace,
+    /,
+    *args,
+    pdf: bool,
+    **kwargs,
 ) -> list[GeneratedDocument]:
     """function's documents, made in a worker the operating system bounds, so that no template
     can stop the desk (run_limited); then their PDFs, here, under LibreOffice's own time limit
-    and with the LibreOffice the server keeps warm. All or nothing."""
+    and with the LibreOffice the server keeps warm. All or nothing, in the register too."""
     documents = run_limited(
-        function, *args, pdf=False, cpu_seconds=DOCUMENTS_CPU_SECONDS,
+        function, workspace, *args, pdf=False, cpu_seconds=DOCUMENTS_CPU_SECONDS,
         memory_bytes=DOCUMENTS_MEMORY_BYTES, **kwargs,
     )  # fmt: skip
     if not pdf:
@@ -48,6 +54,7 @@ def made_within_limits(
     except DocgenError:
         for document in documents:
             document.docx.unlink(missing_ok=True)
+        Register.of(workspace).withdraw([document.document_id for document in documents])
         raise
     return [replace(document, pdf=made) for document, made in zip(documents, pdfs, strict=True)]
 

@@ -1,0 +1,204 @@
+"""The register: every document docgen issues has its row in the workspace's SQLite file, written
+with the file or not at all, by the CLI, a batch and the desk's library alike, at the same time;
+`docgen records` asks it, and `docgen verify` says what it knows."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from test_batch import VISIT_HEADER, write_csv
+from test_records import forge
+
+from docgen.batch import run_batch
+from docgen.cli import main
+from docgen.exceptions import DuplicateIdError
+from docgen.generate import create_estimate, create_patient_documents
+from docgen.register import (
+    Patient,
+    Record,
+    Register,
+    find_records,
+    record_of,
+    register_path,
+)
+from docgen.visit import PlannedTreatment, Visit
+from docgen.workspace import Workspace
+
+HOSTILE = 'Zoë <O\'Brien> & "Sons" أحمد 😀'
+
+
+def rows_of(workspace: Workspace) -> list[tuple]:
+    """Every row as SQLite itself reads the file."""
+    with sqlite3.connect(register_path(workspace)) as connection:
+        return connection.execute(
+            "SELECT id, kind, patient, date_of_birth, reference, treatment, quote, locale, "
+            "path, sha256, state, replaces, replaced_by FROM documents ORDER BY id"
+        ).fetchall()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_swiss_visit_is_registered_as_written(geneva, tmp_path):
+    visit = Visit(
+        HOSTILE, (PlannedTreatment("REJUV", ("FACE",)), PlannedTreatment("REJUV", ("NECK",))),
+        date_of_birth="1980-02-03", reference="LUM/0041",
+    )  # fmt: skip
+    with pytest.raises(Exception, match="REJUV"):  # the same treatment twice: nothing written
+        create_patient_documents(geneva, visit, output=tmp_path / "v/")
+    assert not register_path(geneva).exists() or rows_of(geneva) == []
+    visit = Visit.for_treatment(
+        HOSTILE, "REJUV", ["FACE", "NECK"], date_of_birth="1980-02-03", reference="LUM/0041"
+    )
+    form, estimate = create_patient_documents(geneva, visit, output=tmp_path / "v/")
+    assert register_path(geneva) == geneva.root / "records" / "register.sqlite"
+    assert register_path(geneva).stat().st_mode & 0o777 == 0o600
+    rows = {row[0]: row for row in rows_of(geneva)}
+    assert set(rows) == {form.document_id, estimate.document_id}
+    consent = rows[form.document_id]
+    assert consent[1:8] == (
+        "consent", HOSTILE, "1980-02-03", "LUM/0041", "REJUV", estimate.document_id, "fr_CH"
+    )  # fmt: skip
+    assert consent[8:11] == (str(form.docx.resolve()), sha256(form.docx), "issued")
+    assert rows[estimate.document_id][1:5] == ("estimate", HOSTILE, "1980-02-03", "LUM/0041")
+
+    listed = CliRunner().invoke(
+        main, ["--workspace", str(geneva.root), "records", "--ref", "LUM/0041", "--csv"]
+    )
+    assert listed.exit_code == 0, listed.output
+    found = list(csv.DictReader(io.StringIO(listed.output)))
+    assert {row["id"] for row in found} == set(rows)
+    assert {row["patient"] for row in found} == {HOSTILE}  # exactly as typed
+    assert {row["price_list"] for row in found} == {"geneva.xlsx"}
+    table = CliRunner().invoke(
+        main, ["--workspace", str(geneva.root), "records", "--patient", "zoë"]
+    )
+    assert form.document_id in table.output and "2 document(s)" in table.output
+    verified = CliRunner().invoke(main, ["--workspace", str(geneva.root), "verify", str(form.docx)])
+    assert verified.exit_code == 0 and "in the register since" in verified.output
+
+
+def test_a_batch_registers_every_document_and_what_replaced_what(tmp_path, workspace):
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Bob Ray", "P-2", "1970-01-01", "HAIR", "SCALP", "", "consent"],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    assert run_batch(workspace, path, out, jobs=2).made == 3
+    first = {row[0]: row for row in rows_of(workspace)}
+    assert sorted(row[1] for row in first.values()) == ["consent", "consent", "estimate"]
+    assert all(row[10] == "issued" for row in first.values())
+    ann_form = out / "P-1-Ann-Lee" / "consent.docx"
+    old_id = docx.Document(str(ann_form)).core_properties.identifier
+    assert first[old_id][8] == str(ann_form.resolve()) and first[old_id][9] == sha256(ann_form)
+
+    write_csv(path, VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "4", ""],
+        ["Bob Ray", "P-2", "1970-01-01", "HAIR", "SCALP", "", "consent"],
+    ])  # fmt: skip
+    assert run_batch(workspace, path, out, jobs=2, force=True).made == 2
+    rows = {row[0]: row for row in rows_of(workspace)}
+    new_id = docx.Document(str(ann_form)).core_properties.identifier
+    assert rows[new_id][11] == old_id and rows[old_id][12] == new_id
+    assert len(rows) == 5  # nothing issued is forgotten
+    superseded = out / "P-1-Ann-Lee" / "superseded" / f"consent-{old_id}.docx"
+    said = CliRunner().invoke(main, ["--workspace", str(workspace.root), "verify", str(superseded)])
+    assert said.exit_code == 0 and f"REPLACED by {new_id}" in said.output
+    history = find_records(workspace, reference="P-1", kind="consent")
+    assert {record.id: record.replaced_by for record in history} == {old_id: new_id, new_id: ""}
+
+
+def test_a_file_other_than_the_one_registered_fails_verify(workspace, tmp_path):
+    estimate = create_estimate(workspace, "Ann Lee", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    forge(estimate.docx, tmp_path / "forged.docx", "1,250.00", "11,250.00")
+    result = CliRunner().invoke(
+        main, ["--workspace", str(workspace.root), "verify", str(tmp_path / "forged.docx")]
+    )
+    assert result.exit_code == 1
+    assert "NOT the file the register recorded on" in result.output
+
+
+def test_a_desk_request_and_a_batch_write_to_the_register_at_once(workspace, tmp_path):
+    rows = [
+        [f"Patient {n}", f"R-{n:03d}", "1980-01-01", "REJUV", "FACE", "", ""] for n in range(40)
+    ]
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, rows)
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "batch", str(path),
+         "-o", str(tmp_path / "out"), "--jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    made = []
+    while batch.poll() is None or len(made) < 10:  # the desk's requests, while the batch runs
+        visit = Visit.for_treatment(f"Desk {len(made)}", "HAIR", ["SCALP"])
+        made += create_patient_documents(workspace, visit, output=tmp_path / f"desk{len(made)}/")
+    assert batch.wait() == 0, batch.stdout.read()
+    registered = rows_of(workspace)
+    files = [*(tmp_path / "out").rglob("*.docx"), *(d.docx for d in made)]
+    assert len(registered) == len(files) == 80 + len(made)
+    assert {row[9] for row in registered} == {sha256(file) for file in files}
+    assert all(row[10] == "issued" for row in registered)
+
+
+def _write_and_die(register_file: str, record_values: dict, target: str, land: bool) -> None:
+    """A writer killed between landing its file and marking its row issued (land), or before
+    its file landed."""
+    register = Register(Path(register_file))
+    with register.issuing(Record(**record_values)):
+        if land:
+            Path(target).write_bytes(Path(target + ".data").read_bytes())
+        os._exit(9)
+
+
+def test_a_writer_killed_halfway_leaves_no_row_without_its_file(workspace, tmp_path):
+    register = Register.of(workspace)
+    made = create_estimate(workspace, "Ann Lee", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    data = made.docx.read_bytes()
+    context = multiprocessing.get_context("fork")
+    for land, name in ((True, "landed.docx"), (False, "lost.docx")):
+        target = tmp_path / name
+        (tmp_path / f"{name}.data").write_bytes(data)
+        record = record_of(
+            data, target, kind="estimate", template="estimate.docx", template_sha256="t",
+            price_list=workspace.workbook(), patient=Patient("Ann Lee"),
+        )  # fmt: skip
+        values = {**record.__dict__, "id": f"Q-KILLED-{name}"}
+        writer = context.Process(
+            target=_write_and_die, args=(str(register.path), values, str(target), land)
+        )
+        writer.start()
+        writer.join()
+        assert writer.exitcode == 9
+        states = {row[0]: row[10] for row in rows_of(workspace)}
+        assert states[f"Q-KILLED-{name}"] == "writing"  # as the killed writer left it
+    # the second writer, opening the register, finished what the first left: its file landed
+    assert states["Q-KILLED-landed.docx"] == "issued"
+    reopened = Register(register.path)  # the next one removes the row whose file never landed
+    assert reopened.get("Q-KILLED-landed.docx") is not None
+    states = {row[0]: row[10] for row in rows_of(workspace)}
+    assert states == {made.document_id: "issued", "Q-KILLED-landed.docx": "issued"}
+
+
+def test_an_id_is_never_given_to_two_documents(workspace, tmp_path):
+    made = create_estimate(workspace, "Ann Lee", ["REJUV:FACE"], output=tmp_path / "a.docx")
+    with pytest.raises(
+        DuplicateIdError, match=f"already holds another document {made.document_id}"
+    ):
+        create_estimate(
+            workspace, "Bob Ray", ["REJUV:FACE"], output=tmp_path / "b.docx",
+            number=made.document_id,
+        )  # fmt: skip
+    assert not (tmp_path / "b.docx").exists()
+    assert [row[0] for row in rows_of(workspace)] == [made.document_id]
