@@ -4,6 +4,7 @@ nothing is downloaded). Each page is saved as a 1280×800 screenshot into docs/ 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
-from conftest import clinic_row, descendants, pdf_text, processes
+from conftest import clinic_row, descendants, docx_text, pdf_text, processes
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -28,6 +30,7 @@ from werkzeug.serving import make_server
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.generate import estimate_preview
+from docgen.register import find_records
 from docgen.visit import PlannedTreatment
 from docgen.web import create_app
 from docgen.workspace import init_workspace
@@ -106,13 +109,19 @@ def wait(browser, condition, seconds: float = 30):
     return WebDriverWait(browser, seconds).until(condition)
 
 
+def type_date_of_birth(browser, day: str, month: str, year: str) -> None:
+    """Typed as a receptionist types it: day, month and year in their own boxes."""
+    for part, typed in (("day", day), ("month", month), ("year", year)):
+        field = browser.find_element(By.ID, f"dob-{part}")
+        field.clear()
+        field.send_keys(typed)
+
+
 def fill_patient(browser, url: str, dob: str = "1985-06-15") -> None:
     browser.get(url)
     browser.find_element(By.ID, "patient").send_keys(PATIENT)
     year, month, day = dob.split("-")
-    field = browser.find_element(By.ID, "dob")
-    field.send_keys(month + day + year)  # typed as in headless Chromium's date field: mm/dd/yyyy
-    assert field.get_attribute("value") == dob
+    type_date_of_birth(browser, day, month, year)
     browser.find_element(By.ID, "ref").send_keys("LUM-2001")
     Select(browser.find_element(By.ID, "locale")).select_by_value("fr")
     Select(browser.find_element(By.ID, "treatment")).select_by_value("REJUV")
@@ -192,9 +201,10 @@ def test_an_impossible_date_of_birth_is_named_next_to_it_and_nothing_is_written(
     assert error.text == "⚠ the date of birth is in the future" or (
         "the date of birth is in the future" in error.text
     )
-    field = browser.find_element(By.ID, "dob")
+    field = browser.find_element(By.ID, "dob-year")
     assert field.get_attribute("aria-invalid") == "true"
-    assert "dob-error" in field.get_attribute("aria-describedby")
+    group = field.find_element(By.XPATH, "ancestor::fieldset[1]")
+    assert "dob-error" in group.get_attribute("aria-describedby")
     assert browser.find_element(By.ID, "patient").get_attribute("value") == PATIENT
     assert browser.find_element(By.ID, "ref").get_attribute("value") == "LUM-2001"
     assert (
@@ -208,19 +218,18 @@ def test_an_impossible_date_of_birth_is_named_next_to_it_and_nothing_is_written(
 
 
 def test_a_half_typed_date_of_birth_is_named_and_nothing_is_made(desk, browser):
-    """Chromium sends a date field typed only in part as empty: the documents would carry a
-    blank date of birth."""
+    """A date typed only in part would make documents with a blank date of birth."""
     url, _workspace, output = desk
     before = sorted(output.iterdir())
     fill_patient(browser, url)
-    field = browser.find_element(By.ID, "dob")
-    field.clear()
-    field.send_keys("1204")  # day and month, no year
+    type_date_of_birth(browser, "12", "04", "")  # day and month, no year
     browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
     error = wait(browser, expected_conditions.presence_of_element_located((By.ID, "dob-error")))
     assert "The date of birth is not complete" in error.text
+    field = browser.find_element(By.ID, "dob-day")
     assert field.get_attribute("aria-invalid") == "true"
     assert browser.switch_to.active_element == field
+    assert field.get_attribute("value") == "12"  # as typed, to finish
     assert sorted(output.iterdir()) == before
 
 
@@ -310,7 +319,9 @@ def test_the_page_works_with_the_keyboard_alone(desk, browser):
     for _ in range(12):
         actions.send_keys(Keys.TAB).perform()
         focused.append(browser.switch_to.active_element.get_attribute("id") or "")
-    assert "patient" in focused and "dob" in focused and "locale" in focused
+    assert "patient" in focused and "locale" in focused
+    start = focused.index("dob-day")  # the date's boxes in their order, one Tab each
+    assert focused[start : start + 3] == ["dob-day", "dob-month", "dob-year"]
 
 
 def test_the_core_flow_works_with_javascript_off(desk):
@@ -427,3 +438,80 @@ def test_a_translated_word_with_markup_shows_as_its_text(browser, tmp_path):
     finally:
         server.shutdown()
         thread.join()
+
+
+def test_reload_and_back_only_show_what_was_made(desk, browser):
+    """Reload after making the documents made a second consent form and estimate, with new
+    ids: two records of one consent."""
+    url, workspace, output = desk
+    before = set(output.iterdir())
+    fill_patient(browser, url)
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    wait(browser, expected_conditions.title_contains("Documents made"))
+    made = set(output.iterdir()) - before
+    shown = browser.current_url
+    assert "/made/" in shown
+    ids = sorted(e.text for e in browser.find_elements(By.CSS_SELECTOR, "h2 .muted"))
+    pdf = browser.find_element(By.PARTIAL_LINK_TEXT, "Open the PDF")
+    assert pdf.get_attribute("target") == "_blank" and "opens in a new tab" in pdf.text
+    registered = len(find_records(workspace))
+    browser.refresh()
+    wait(browser, expected_conditions.title_contains("Documents made"))
+    browser.back()
+    wait(browser, lambda b: b.find_elements(By.ID, "patient-form"))
+    browser.forward()
+    wait(browser, expected_conditions.title_contains("Documents made"))
+    assert browser.current_url == shown
+    assert sorted(e.text for e in browser.find_elements(By.CSS_SELECTOR, "h2 .muted")) == ids
+    assert set(output.iterdir()) - before == made  # nothing made again
+    assert len(find_records(workspace)) == registered
+
+
+@pytest.fixture(scope="module")
+def american_browser():
+    """Chromium whose language is US English (month first), at a London clinic's desk."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,800", "--lang=en-US"):  # fmt: skip
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_a_date_of_birth_is_read_in_the_clinics_order_whatever_the_browser(desk, american_browser):
+    """12 04 1986 under a US-English browser was saved as 4 December 1986."""
+    url, workspace, output = desk
+    browser = american_browser
+    browser.get(url)
+    assert browser.execute_script("return navigator.language") == "en-US"
+    boxes = browser.find_elements(By.CSS_SELECTOR, ".date-parts input")
+    assert [box.get_attribute("id") for box in boxes] == ["dob-day", "dob-month", "dob-year"]
+    labels = [label.text for label in browser.find_elements(By.CSS_SELECTOR, ".date-parts label")]
+    assert labels == ["Day", "Month", "Year"]  # London writes the day first
+
+    def attempt(day: str, month: str, year: str) -> str:
+        browser.get(url)
+        browser.find_element(By.ID, "patient").send_keys("Ann Lee")
+        type_date_of_birth(browser, day, month, year)
+        browser.find_element(By.ID, "ref").send_keys(f"US-{day}{month}{year}")
+        Select(browser.find_element(By.ID, "treatment")).select_by_value("REJUV")
+        browser.find_element(By.ID, "area-FACE").click()
+        browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+        wait(browser, lambda b: b.find_elements(By.ID, "dob-error") or "/made/" in b.current_url)
+        errors = browser.find_elements(By.ID, "dob-error")
+        return errors[0].text if errors else ""
+
+    before = set(output.iterdir())
+    assert "four figures" in attempt("01", "04", "86")  # never the year 86
+    assert "not a real date" in attempt("31", "02", "1986")  # not "not complete"
+    assert "in figures" in attempt("1", "4", "l986")
+    assert set(output.iterdir()) == before  # nothing made from a date that is not one
+    assert attempt("12", "04", "1986") == ""
+    (record,) = find_records(workspace, reference="US-12041986", kind="consent")
+    assert record.date_of_birth == "1986-04-12"  # 12 April, as the clinic reads it
+    form = Path(record.path)
+    assert format_date(dt.date(1986, 4, 12), "long", locale="en_GB") in docx_text(form)

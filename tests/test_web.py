@@ -26,6 +26,7 @@ from conftest import HOSTILE_NAME, docx_text
 
 from docgen.generate import estimate_preview
 from docgen.i18n import load_translations
+from docgen.register import find_records
 from docgen.web import create_app
 from docgen.web.state import BatchJob
 
@@ -85,7 +86,11 @@ def test_home_page_lists_languages_in_their_own_language_and_areas_for_the_treat
     assert areas == ["FACE", "NECK", "DECO", "HANDS", "EYES"]  # REJUV's priced areas only
     page = client.get("/?treatment=HAIR").get_data(as_text=True)
     assert re.findall(r'name="area" value="(\w+)"', page) == ["SCALP"]
-    for name in ("patient", "dob", "ref", "locale", "treatment", "sessions", "practitioner",
+    # the CLI's --dob, as day, month and year boxes in the clinic's order, named as a group
+    assert re.findall(r'name="(dob-\w+)"', page) == ["dob-day", "dob-month", "dob-year"]
+    assert all(f'<label for="dob-{part}"' in page for part in ("day", "month", "year"))
+    assert re.search(r'<fieldset class="field date[^>]*>\s*<legend>Date of birth</legend>', page)
+    for name in ("patient", "ref", "locale", "treatment", "sessions", "practitioner",
                  "interpreter"):  # fmt: skip
         assert f'name="{name}"' in page and f'<label for="{name}"' in page
 
@@ -96,8 +101,8 @@ def test_sessions_default_to_the_usual_course_within_the_treatments_range(client
     assert 'value="6"' in sessions and 'min="3"' in sessions and 'max="6"' in sessions
 
 
-def test_both_documents_are_written_where_the_cli_writes_them(client, output):
-    response = client.post("/", data=patient_form(client))
+def test_both_documents_are_written_where_the_cli_writes_them(client, output, workspace):
+    response = client.post("/", data=patient_form(client), follow_redirects=True)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     names = sorted(p.name for p in output.iterdir())
@@ -109,6 +114,11 @@ def test_both_documents_are_written_where_the_cli_writes_them(client, output):
     consent = next(output.glob("consent-*.docx"))
     assert HOSTILE_NAME in docx_text(consent)
     assert '<p class="filename">consent-Zoë-O-Brien-Sons-Ltd-VIP' in page
+    # the register knows both, as kept in the output folder, for this patient as typed
+    registered = {Path(r.path).name: r for r in find_records(workspace, reference="LUM-1")}
+    assert sorted(registered) == [n for n in names if n.endswith(".docx")]
+    assert {r.patient for r in registered.values()} == {HOSTILE_NAME}
+    assert all(Path(r.path).parent == output.resolve() for r in registered.values())
 
 
 def test_documents_download_when_the_output_folder_is_relative(workspace, tmp_path, monkeypatch):
@@ -116,7 +126,9 @@ def test_documents_download_when_the_output_folder_is_relative(workspace, tmp_pa
     would look for a relative path inside the installed package)."""
     monkeypatch.chdir(tmp_path)
     client = create_app(workspace, ".").test_client()
-    page = client.post("/", data=patient_form(client, action="estimate")).get_data(as_text=True)
+    page = client.post(
+        "/", data=patient_form(client, action="estimate"), follow_redirects=True
+    ).get_data(as_text=True)
     downloads = [client.get(link) for link in file_links(page)]
     assert downloads and all(d.status_code == 200 for d in downloads)
     assert {d.data[:4] for d in downloads} <= {b"PK\x03\x04", b"%PDF"}
@@ -126,7 +138,7 @@ def test_the_form_is_kept_when_the_documents_cannot_be_written(workspace, tmp_pa
     in_the_way = tmp_path / "documents"
     in_the_way.write_text("a file where the documents folder should be")
     client = create_app(workspace, in_the_way).test_client()
-    response = client.post("/", data=patient_form(client))
+    response = client.post("/", data=patient_form(client), follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Nothing was made yet" in page and "documents" in page
@@ -137,13 +149,14 @@ def test_the_form_is_kept_when_the_documents_cannot_be_written(workspace, tmp_pa
 def test_a_wrong_date_of_birth_is_named_next_to_its_field_and_everything_typed_is_kept(
     client, output
 ):
-    response = client.post("/", data=patient_form(client, dob="2090-01-01"))
+    response = client.post("/", data=patient_form(client, dob="2090-01-01"), follow_redirects=True)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     error = re.search(r'<div class="field-error" id="dob-error"><p>([^<]+)</p>', page).group(1)
     assert error == "the date of birth is in the future"
-    dob_input = re.search(r'<input id="dob"[^>]*>', page).group(0)
-    assert 'aria-invalid="true"' in dob_input and 'value="2090-01-01"' in dob_input
+    for part, typed in (("day", "01"), ("month", "01"), ("year", "2090")):  # kept, marked
+        box = re.search(rf'<input id="dob-{part}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in box and f'value="{typed}"' in box
     assert 'value="Zoë O&#39;Brien &amp; Sons &lt;Ltd&gt; &#34;VIP&#34; 😀"' in page
     assert 'value="FACE" checked' in page and 'value="NECK" checked' in page
     assert '<option value="fr" lang="fr" selected>' in page
@@ -152,23 +165,25 @@ def test_a_wrong_date_of_birth_is_named_next_to_its_field_and_everything_typed_i
 
 def test_several_wrong_fields_are_each_named(client):
     form = patient_form(client, patient=" ", sessions="lots", area=[])
-    page = client.post("/", data=form).get_data(as_text=True)
+    page = client.post("/", data=form, follow_redirects=True).get_data(as_text=True)
     assert 'id="patient-error"' in page
     assert 'id="sessions-error"><p>Sessions must be a whole number' in page
     form = patient_form(client, sessions="9")
-    page = client.post("/", data=form).get_data(as_text=True)
+    page = client.post("/", data=form, follow_redirects=True).get_data(as_text=True)
     sessions = re.search(r'id="sessions-error">(.*?)</div>', page).group(1)
     assert sessions.count("9 sessions is outside the usual course") == 2  # FACE and NECK
     assert page.count('id="sessions-error"') == 1
 
 
 def test_out_of_range_sessions_are_reported_with_the_other_problems_at_once(client):
-    page = client.post("/", data=patient_form(client, sessions="99", area=[])).get_data(True)
+    page = client.post(
+        "/", data=patient_form(client, sessions="99", area=[]), follow_redirects=True
+    ).get_data(True)
     assert 'id="area-error"><p>Choose at least one body area.' in page
     assert "99 sessions is outside" not in page or 'id="sessions-error"' in page
-    page = client.post("/", data=patient_form(client, sessions="99", dob="2090-01-01")).get_data(
-        True
-    )
+    page = client.post(
+        "/", data=patient_form(client, sessions="99", dob="2090-01-01"), follow_redirects=True
+    ).get_data(True)
     assert 'id="dob-error"' in page and 'id="sessions-error"' in page
 
 
@@ -188,7 +203,9 @@ def test_a_workspace_with_two_price_lists_offers_both(workspace, output):
     client = create_app(workspace, output).test_client()
     page = client.get("/").get_data(as_text=True)
     assert '<option value="paris">paris</option>' in page
-    response = client.post("/", data=patient_form(client, prices="paris", action="estimate"))
+    response = client.post(
+        "/", data=patient_form(client, prices="paris", action="estimate"), follow_redirects=True
+    )
     assert response.status_code == 200
     assert client.get("/?prices=../pricing/london").status_code == 400
     assert 'name="prices"' in client.get("/batch").get_data(as_text=True)
@@ -204,7 +221,7 @@ def test_only_this_computers_names_are_answered_on_loopback(client):
 
 def test_refresh_without_script_resets_sessions_to_the_new_treatments_course(client):
     form = patient_form(client, treatment="LIPO", sessions="6", action="refresh")
-    page = client.post("/", data=form).get_data(as_text=True)
+    page = client.post("/", data=form, follow_redirects=True).get_data(as_text=True)
     sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
     assert 'value="3"' in sessions and 'min="2"' in sessions
 
@@ -214,7 +231,9 @@ def test_preview_shows_the_estimate_as_the_patient_reads_it(client, workspace):
     response = client.get("/preview?treatment=REJUV&area=FACE&area=NECK&locale=fr")
     assert response.get_json()["total"] == expected["estimate"]["total"]
     assert [line["area"] for line in response.get_json()["lines"]] == ["Visage", "Cou"]
-    page = client.post("/", data=patient_form(client, action="preview")).get_data(as_text=True)
+    page = client.post(
+        "/", data=patient_form(client, action="preview"), follow_redirects=True
+    ).get_data(as_text=True)
     assert f'id="preview-total">{expected["estimate"]["total"]}<' in page
     bad = client.get("/preview?treatment=REJUV&area=KNEES")
     assert bad.status_code == 422 and "KNEES" in bad.get_json()["errors"]["area"][0]
@@ -222,7 +241,7 @@ def test_preview_shows_the_estimate_as_the_patient_reads_it(client, workspace):
 
 def test_refresh_without_script_shows_the_new_treatments_areas_and_keeps_the_rest(client):
     form = patient_form(client, treatment="HAIR", action="refresh")
-    page = client.post("/", data=form).get_data(as_text=True)
+    page = client.post("/", data=form, follow_redirects=True).get_data(as_text=True)
     assert re.findall(r'name="area" value="(\w+)"', page) == ["SCALP"]
     assert 'value="Dr Sarah Whitfield"' in page
 
@@ -230,12 +249,12 @@ def test_refresh_without_script_shows_the_new_treatments_areas_and_keeps_the_res
 def test_a_post_without_the_csrf_token_is_refused_and_makes_nothing(client, output):
     form = patient_form(client)
     del form["csrf_token"]
-    response = client.post("/", data=form)
+    response = client.post("/", data=form, follow_redirects=True)
     assert response.status_code == 400
     assert "Nothing was made" in response.get_data(as_text=True)
     assert list(output.iterdir()) == []
     form = patient_form(client, csrf_token="forged")
-    assert client.post("/", data=form).status_code == 400
+    assert client.post("/", data=form, follow_redirects=True).status_code == 400
 
 
 def test_every_page_has_the_security_headers(client):
@@ -384,7 +403,7 @@ def test_an_unexpected_error_shows_a_plain_page_and_logs_no_patient_data(
 
     monkeypatch.setattr("docgen.web.patient.made_within_limits", explode)
     with caplog.at_level(logging.DEBUG):
-        response = client.post("/", data=patient_form(client))
+        response = client.post("/", data=patient_form(client), follow_redirects=True)
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Traceback" not in page and "boom" not in page
@@ -472,7 +491,9 @@ def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbo
     expected = french.gettext("the date of birth is in the future")
     assert expected != "the date of birth is in the future"
     client = create_app(workspace, output).test_client()
-    page = client.post("/", data=patient_form(client, dob="2090-01-01", sessions="9"))
+    page = client.post(
+        "/", data=patient_form(client, dob="2090-01-01", sessions="9"), follow_redirects=True
+    )
     page = page.get_data(as_text=True)
     assert f'id="dob-error"><p>{html.escape(expected)}</p>' in page
     sessions = re.search(r'id="sessions-error"><p>([^<]+)</p>', page).group(1)
@@ -504,7 +525,7 @@ def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
 ):
     monkeypatch.setenv("DOCGEN_SOFFICE", str(output / "no-such-soffice"))
     assert "LibreOffice is not installed" in client.get("/").get_data(as_text=True)
-    response = client.post("/", data=patient_form(client))
+    response = client.post("/", data=patient_form(client), follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "so these are Word files (.docx), not PDF" in page
@@ -534,7 +555,14 @@ def test_unknown_pages_methods_and_batches_get_plain_error_pages(client):
         (client.get("/batch/no-such-batch"), 404),
         (client.get("/batch/no-such-batch/progress"), 404),
         (client.put("/"), 405),
-        (client.post("/", data={"csrf_token": csrf_token(client), "action": "print"}), 400),
+        (
+            client.post(
+                "/",
+                data={"csrf_token": csrf_token(client), "action": "print"},
+                follow_redirects=True,
+            ),
+            400,
+        ),
     ):
         page = response.get_data(as_text=True)
         assert response.status_code == status
@@ -548,7 +576,9 @@ def test_the_practitioner_field_offers_the_practitioners_sheet(client):
 
 
 def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, output):
-    added = client.post("/", data=patient_form(client, action="add", locale="en_GB"))
+    added = client.post(
+        "/", data=patient_form(client, action="add", locale="en_GB"), follow_redirects=True
+    )
     page = html.unescape(added.get_data(as_text=True))
     assert added.status_code == 200
     assert '<input type="hidden" name="visit" value="REJUV:FACE,NECK">' in page
@@ -561,7 +591,7 @@ def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, outpu
     assert preview["totals"][-1]["amount"] == "£3,698.00"  # one total: 2,168 + 1,530
     made = client.post("/", data=patient_form(
         client, visit=["REJUV:FACE,NECK"], treatment="HAIR", area=["SCALP"], locale="en_GB",
-    ))  # fmt: skip
+    ), follow_redirects=True)  # fmt: skip
     assert made.status_code == 200, made.get_data(as_text=True)[-500:]
     names = sorted(p.name for p in output.iterdir() if p.suffix == ".docx")
     assert len(names) == 3
@@ -573,15 +603,19 @@ def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, outpu
 
 def test_a_treatment_is_removed_from_the_visit_and_a_forged_one_refused(client):
     form = patient_form(client, visit=["REJUV:FACE,NECK", "HAIR:SCALP:4"], action="remove-0")
-    page = client.post("/", data=form).get_data(as_text=True)
+    page = client.post("/", data=form, follow_redirects=True).get_data(as_text=True)
     assert 'name="visit" value="HAIR:SCALP:4"' in page and 'value="REJUV:FACE,NECK"' not in page
-    forged = client.post("/", data=patient_form(client, visit=["../../etc"], action="both"))
+    forged = client.post(
+        "/", data=patient_form(client, visit=["../../etc"], action="both"), follow_redirects=True
+    )
     assert forged.status_code == 400
 
 
 def test_a_form_of_twenty_thousand_fields_is_told_so_not_that_a_file_is_too_large(client):
     fields = {"area": [f"A{n}" for n in range(20_000)]}
-    response = client.post("/", data=fields, content_type="multipart/form-data")
+    response = client.post(
+        "/", data=fields, content_type="multipart/form-data", follow_redirects=True
+    )
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 413
     assert "The form has far too many fields (at most 1000)" in page
@@ -623,4 +657,51 @@ def test_a_number_in_a_request_is_bounded_before_use(client, count):
     response = client.post("/translations", data=form)
     assert response.status_code == 400 and time.monotonic() - started < 5
     removal = patient_form(client, visit=["REJUV:FACE"], action="remove-" + count)
-    assert client.post("/", data=removal).status_code == 400
+    assert client.post("/", data=removal, follow_redirects=True).status_code == 400
+
+
+def test_making_documents_answers_with_a_page_of_its_own(client, output, workspace):
+    """Post/Redirect/Get: the documents' page is a GET of its own, so reloading it, or
+    coming Back to it, shows what was made and never makes it again."""
+    response = client.post("/", data=patient_form(client))
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/made/")
+    first = client.get(location).get_data(as_text=True)
+    again = client.get(location).get_data(as_text=True)
+    assert first == again and "Documents made" in first
+    assert len(list(output.glob("*.docx"))) == 2
+    assert len(find_records(workspace)) == 2
+    assert client.get("/made/unknown").status_code == 404
+    assert 'target="_blank" rel="noopener">Open the PDF (opens in a new tab)' in first or (
+        "Open the PDF" not in first  # no LibreOffice: Word files only
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "problem"),
+    [
+        ("31", "02", "1986", "not a real date"),
+        ("1", "13", "1986", "not a real date"),
+        ("01", "04", "86", "four figures"),
+        ("1", "4", "１９８６", "in figures"),
+        ("12", "", "1986", "not complete"),
+    ],
+)
+def test_a_date_of_birth_in_boxes_is_refused_unless_it_is_one(
+    client, output, day, month, year, problem
+):
+    form = {**patient_form(client), "dob": "", "dob-day": day, "dob-month": month,
+            "dob-year": year}  # fmt: skip
+    response = client.post("/", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert problem in re.search(r'id="dob-error">(.*?)</div>', page, re.S).group(1)
+    assert not list(output.iterdir())
+
+
+def test_a_date_of_birth_in_boxes_is_the_day_month_and_year_typed(client, workspace):
+    form = {**patient_form(client), "dob": "", "dob-day": "12", "dob-month": "4",
+            "dob-year": "1986", "ref": "BOX-1"}  # fmt: skip
+    assert client.post("/", data=form).status_code == 303
+    assert {r.date_of_birth for r in find_records(workspace, reference="BOX-1")} == {"1986-04-12"}

@@ -5,14 +5,18 @@ them, and a consent form for each."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from flask import Flask, abort, jsonify, render_template, request, send_file
+from babel import Locale
+from babel.dates import get_date_format
+from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
 from docgen.estimate import parse_sessions
@@ -29,6 +33,7 @@ from docgen.i18n import parse_locale
 from docgen.output import make_private_folder, move_into_place
 from docgen.pdf import libreoffice_available
 from docgen.pricing import PriceList
+from docgen.register import Register
 from docgen.visit import PlannedTreatment, Visit
 from docgen.web.common import (
     _,
@@ -41,6 +46,7 @@ from docgen.web.common import (
 )
 from docgen.web.state import Desk
 
+ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAKING_PREFIX = ".docgen-making-"  # the folder of a request's documents until all are made
 LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
@@ -50,8 +56,10 @@ FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "p
 def register(app: Flask, desk: Desk) -> None:
     workspace = desk.workspace
 
+    dob_order = date_order(parse_locale(app.jinja_env.globals["page_language"].replace("-", "_")))
+
     def _values(source) -> dict:
-        values = _form_values(source)
+        values = _form_values(source, dob_order)
         values["prices"] = chosen_workbook(workspace, values["prices"])
         return values
 
@@ -87,6 +95,8 @@ def register(app: Flask, desk: Desk) -> None:
         if action == "refresh":  # treatment or price list changed with script off
             return _patient_page({**values, "sessions": ""}, {})  # its usual course again
         errors, sessions = _sessions(values)
+        if values["dob_errors"]:
+            errors["dob"] = values["dob_errors"]
         if action == "add":
             return _add_to_visit(values, errors, sessions)
         if action == "preview":
@@ -129,19 +139,22 @@ def register(app: Flask, desk: Desk) -> None:
                 create_patient_documents, workspace, visit, **checked,
                 bilingual=values["bilingual"], output=f"{making}{os.sep}", pdf=pdf,
             )  # fmt: skip
-            documents = [_moved(document, desk.output_dir) for document in made]
+            register = Register.of(workspace)
+            documents = [_moved(document, desk.output_dir, register) for document in made]
         except DocgenError as error:
             return _patient_page(values, errors_by_field(error)), 422
         finally:
             shutil.rmtree(making, ignore_errors=True)
-        return _result_page(documents, pdf)
+        made_id = desk.add_result(
+            {"documents": [_document_links(desk, document) for document in documents], "pdf": pdf}
+        )
+        return redirect(url_for("documents_made", result_id=made_id), 303)
 
-    def _result_page(documents: list[GeneratedDocument], pdf: bool) -> str:
+    @app.get("/made/<result_id>")
+    def documents_made(result_id: str):
+        """What one request made: Back and reload come here, and never make it again."""
         return render_template(
-            "result.html",
-            documents=[_document_links(desk, document) for document in documents],
-            pdf=pdf,
-            output_dir=desk.output_dir.resolve(),
+            "result.html", **desk.result(result_id), output_dir=desk.output_dir.resolve()
         )
 
     def _add_to_visit(values: dict, errors: dict, sessions: int | None):
@@ -221,6 +234,8 @@ def register(app: Flask, desk: Desk) -> None:
             workbooks=[path.stem for path in workspace.workbooks()],
             preview=preview,
             pdf=libreoffice_available(),
+            dob_order=dob_order,
+            dob_example=date_example(dob_order),
         )
 
     @app.get("/files/<file_id>")
@@ -241,10 +256,57 @@ _KINDS_BY_ACTION = {
 }
 
 
-def _form_values(source) -> dict:
+DATE_PARTS = ("day", "month", "year")
+
+
+def date_order(locale: Locale) -> list[str]:
+    """Day, month and year in the order the locale writes a date (CLDR's short date format):
+    day first in London and Geneva, month first in New York, year first in Tokyo."""
+    pattern = get_date_format("short", locale=locale).pattern
+    return sorted(
+        DATE_PARTS, key=lambda part: pattern.find({"day": "d", "month": "M"}.get(part, "y"))
+    )
+
+
+def date_example(order: list[str]) -> str:
+    """15 June 1985 in figures, in the clinic's order: '15 6 1985', '6 15 1985'."""
+    return " ".join({"day": "15", "month": "6", "year": "1985"}[part] for part in order)
+
+
+def _date_of_birth(parts: dict[str, str], order: list[str]) -> tuple[str, list[str]]:
+    """The date typed in three boxes as YYYY-MM-DD ('' for none), or what is wrong with it.
+    Whatever the browser's language, a box is a day, a month or a year: never read the wrong
+    way round."""
+    typed = [parts[part] for part in DATE_PARTS]
+    if not all(typed):
+        message = (
+            "The date of birth is not complete: give its day, month and year, or leave it empty."
+        )
+        return "", [_(message)]
+    if not all(text.isascii() and text.isdigit() for text in typed):
+        example = date_example(order)
+        return "", [_("Write the date of birth in figures, such as %(example)s.", example=example)]
+    day, month, year = typed
+    if len(year) != 4:
+        return "", [_("Write the year of birth with four figures, such as 1985.")]
+    try:
+        return dt.date(int(year), int(month), int(day)).isoformat(), []
+    except ValueError:  # 31/02, month 13
+        return "", [_("The date of birth is not a real date: check its day and month.")]
+
+
+def _form_values(source, date_order: list[str]) -> dict:
     values: dict = {
         name: source.get(name, "").strip() for name in FIELDS if name not in ("area", "visit")
     }
+    # the page's three boxes; a program may give dob as YYYY-MM-DD, as the command line does
+    parts = {part: source.get(f"dob-{part}", "")[:LONGEST_FIELD].strip() for part in DATE_PARTS}
+    values["dob_errors"] = []
+    if any(parts.values()):
+        values["dob"], values["dob_errors"] = _date_of_birth(parts, date_order)
+    elif ISO_DATE.fullmatch(values["dob"]):
+        parts = dict(zip(("year", "month", "day"), values["dob"].split("-"), strict=True))
+    values["dob_parts"] = parts
     values["prices"] = source.get("prices", "").strip()
     values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
     values["visit"] = [spec.strip() for spec in source.getlist("visit") if spec.strip()]
@@ -295,14 +357,16 @@ def _treatment_choices(price_list: PriceList, gettext: Callable[[str], str]) -> 
     }
 
 
-def _moved(document: GeneratedDocument, folder: Path) -> GeneratedDocument:
-    """The document (and its PDF) moved into folder, under the same name."""
+def _moved(document: GeneratedDocument, folder: Path, register: Register) -> GeneratedDocument:
+    """The document (and its PDF) moved into folder, under the same name, and the register
+    told where it now is."""
     moved = {}
     for kind in ("docx", "pdf"):
         path = getattr(document, kind)
         if path is not None:
             moved[kind] = folder / path.name
             move_into_place(path, moved[kind], force=False)
+    register.moved(document.document_id, moved["docx"])
     return replace(document, **moved)
 
 

@@ -66,6 +66,7 @@ class BatchJob:
 
 KEPT_FILE_IDS = 10_000  # links to documents stay valid for this many documents made since
 KEPT_BATCHES = 50  # and the pages of this many finished batches
+KEPT_RESULTS = 1_000  # and the pages of this many patients' documents made
 
 
 class Desk:
@@ -78,6 +79,7 @@ class Desk:
         self.token = token
         self._files: dict[str, Path] = {}
         self.batches: dict[str, BatchJob] = {}
+        self._results: dict[str, dict] = {}  # what a request made, shown by its own page
         self._lock = threading.Lock()
         self.batch_lock = threading.Lock()
         self.uploads: set[Path] = set()  # upload folders of batches still running
@@ -120,6 +122,23 @@ class Desk:
             while len(self._files) > KEPT_FILE_IDS:  # a server may run for months
                 del self._files[next(iter(self._files))]
         return file_id
+
+    def add_result(self, result: dict) -> str:
+        """Keep what a request made for a page of its own (Post/Redirect/Get: Back and reload
+        show it again, never make it again); its id for that page's address."""
+        result_id = secrets.token_urlsafe(16)
+        with self._lock:
+            self._results[result_id] = result
+            while len(self._results) > KEPT_RESULTS:
+                del self._results[next(iter(self._results))]
+        return result_id
+
+    def result(self, result_id: str) -> dict:
+        with self._lock:
+            found = self._results.get(result_id)
+        if found is None:
+            abort(404)
+        return found
 
     def add_batch(self, job: BatchJob) -> None:
         """Remember a batch for its page; the oldest finished ones are forgotten."""

@@ -37,6 +37,13 @@ document.addEventListener("DOMContentLoaded", () => {
   setTimeout(poll, 2000);
 });
 
+// A form sent back with problems: the first field marked wrong takes the focus, to be put right.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!document.getElementById("form-errors")) return;
+  const wrong = document.querySelector("main [aria-invalid=true]");
+  if (wrong) wrong.focus();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("patient-form");
   const data = document.getElementById("treatment-data");
@@ -139,26 +146,6 @@ document.addEventListener("DOMContentLoaded", () => {
       // the buttons still work; the total is shown again on the next change
     }
   }
-
-  // A half-typed date reaches the server as no date at all, and the documents would be made
-  // with a blank line for it: say so next to the field instead of making them.
-  const dob = form.elements.dob;
-  form.addEventListener("submit", (event) => {
-    const action = event.submitter ? event.submitter.value : "";
-    if (!dob.validity.badInput || action === "refresh" || action === "preview") return;
-    event.preventDefault();
-    let box = document.getElementById("dob-error");
-    if (!box) {
-      box = element("div", undefined, "field-error");
-      box.id = "dob-error";
-      dob.before(box);
-    }
-    box.replaceChildren(element("p", labels.dob_incomplete));
-    dob.setAttribute("aria-invalid", "true");
-    dob.setAttribute("aria-describedby", "dob-error dob-hint");
-    dob.closest(".field").classList.add("invalid");
-    dob.focus();
-  });
 
   const prices = form.elements.prices;
   const refresh = form.querySelector('button[value="refresh"]');
