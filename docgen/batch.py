@@ -487,7 +487,7 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
                     patient_ref=appointment.ref,
                     locale=appointment.locale or _worker.price_list.clinic.locale,
                     path=document.relative,
-                    sha256=hashlib.sha256(data).hexdigest(),
+                    sha256=record.sha256,
                     template_sha256=_worker.template(document.kind).checksum,
                     price_list_sha256=_worker.price_list.checksum,
                     inputs_sha256=document.inputs,
