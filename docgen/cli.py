@@ -19,6 +19,7 @@ from docgen.catalogues import (
 )
 from docgen.check import check_workspace
 from docgen.exceptions import DocgenError
+from docgen.filing import file_scan
 from docgen.generate import (
     GeneratedDocument,
     as_folder,
@@ -467,6 +468,27 @@ def verify(files: tuple[Path, ...], key_file: Path | None) -> None:
         raise SystemExit(1)
 
 
+@main.command("file")
+@click.argument("scans", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a signed copy filed before.")
+def file_command(scans: tuple[Path, ...], force: bool) -> None:
+    """File scans of signed documents (PDF or images) back to their records, by the code on
+    each page."""
+    workspace = open_workspace()
+    problems = []
+    for scan in scans:
+        result = file_scan(workspace, scan, force=force)
+        for document_id, copy in result.filed.items():
+            shown = copy.relative_to(Path.cwd()) if copy.is_relative_to(Path.cwd()) else copy
+            click.echo(f"✓ {document_id}: signed copy filed as {shown}")
+        problems += [f"{scan.name}: {problem}" for problem in result.problems]
+    if problems:
+        click.echo(f"✗ {len(problems)} problem(s); the documents named were not filed:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+
+
 @main.command()
 @click.option("--patient", default="", help="Part of the patient's name (any case).")
 @click.option("--ref", "reference", default="", help="The patient's reference, exactly.")
@@ -490,10 +512,14 @@ def records(
         return
     rows = [
         (r.id, r.kind, r.written_at[:10], r.patient, r.reference, r.template_version,
-         r.price_list_version, r.locale, f"replaced by {r.replaced_by}" if r.replaced_by else "")
+         r.price_list_version, r.locale, r.signed_at[:10],
+         f"replaced by {r.replaced_by}" if r.replaced_by else "")
         for r in found
     ]  # fmt: skip
-    header = ("id", "kind", "written", "patient", "ref", "template", "price list", "language", "")
+    header = (
+        "id", "kind", "written", "patient", "ref", "template", "price list", "language", "signed",
+        "",
+    )  # fmt: skip
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

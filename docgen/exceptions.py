@@ -197,6 +197,10 @@ class DuplicateIdError(RegisterError):
     """Raised when a document would get an id the register already gave another one."""
 
 
+class FilingError(DocgenError):
+    """Raised when a scan cannot be read to be filed (not found, not a PDF or an image)."""
+
+
 class BatchError(DocgenError):
     """Raised when the appointments file as a whole cannot be used (unreadable, no rows,
     missing columns); problems with single rows are reported per row instead."""

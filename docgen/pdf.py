@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from docgen.exceptions import PdfError
+from docgen.filing import document_id_of, stamp_codes
 from docgen.output import move_into_place
 
 INSTALL_HELP = (
@@ -221,6 +222,8 @@ def _place(staged: list[Path], documents: Sequence[Path], out: Path, force: bool
         if not _made(produced):  # the warm LibreOffice answered ok but wrote nothing
             raise PdfError(f"LibreOffice could not convert {document} to PDF")
         produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
+        if document_id := document_id_of(document):  # a code on every page, to file it back
+            stamp_codes(produced, document_id)
         move_into_place(produced, target, force)
         written.append(target)
     return written

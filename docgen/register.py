@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS documents (
     path TEXT NOT NULL,
     replaces TEXT NOT NULL,
     replaced_by TEXT NOT NULL DEFAULT '',
+    signed_at TEXT NOT NULL DEFAULT '',
+    signed_copy TEXT NOT NULL DEFAULT '',
     state TEXT NOT NULL DEFAULT 'writing',
     writer INTEGER NOT NULL DEFAULT 0
 );
@@ -103,6 +105,8 @@ class Record:
     path: str  # absolute, where it was written
     replaces: str  # the id of the document it was made again in place of
     replaced_by: str = ""
+    signed_at: str = ""  # when its signed copy was filed (docgen file)
+    signed_copy: str = ""  # where: the scan's pages, in order
 
 
 COLUMNS = [field.name for field in fields(Record)]
@@ -164,7 +168,7 @@ def record_of(
         sha256=hashlib.sha256(data).hexdigest(),
         content_sha256=properties.get(CONTENT_CHECKSUM, ""),
         signature=properties.get(SIGNATURE, ""),
-        written_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        written_at=_now(),
         host=socket.gethostname(),
         path=str(path.resolve()),
         replaces=properties.get(REPLACES, ""),
@@ -231,6 +235,12 @@ class Register:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
+            present = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
+            for column in ("signed_at", "signed_copy"):  # a register made before filing
+                if column not in present:
+                    connection.execute(
+                        f"ALTER TABLE documents ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                    )
             self._finish_dead_writers(connection)
         except (OSError, sqlite3.Error) as error:
             raise RegisterError(f"cannot open the register {self.path}: {error}") from None
@@ -313,6 +323,14 @@ class Register:
         with self._transaction() as connection:
             connection.execute(
                 "UPDATE documents SET path = ? WHERE id = ?", (str(path.resolve()), document_id)
+            )
+
+    def signed(self, document_id: str, copy: Path) -> None:
+        """The document's signed copy was filed at copy."""
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE documents SET signed_at = ?, signed_copy = ? WHERE id = ?",
+                (_now(), str(copy.resolve()), document_id),
             )
 
     def withdraw(self, document_ids: Sequence[str]) -> None:
@@ -403,6 +421,10 @@ def _in_transaction(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _alive(pid: int) -> bool:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import docx
 from conftest import money, pdf_text
+from PIL import Image
+from test_filing import as_pdf, scanned
 
 from docgen.generate import create_estimate
 from docgen.i18n import catalogue_locales
@@ -56,6 +58,19 @@ def readme_examples() -> list[Example]:
         if commands:
             examples.append(Example(commands, _lines(shown)))
     return examples
+
+
+def monday_scan(clone: Path) -> None:
+    """README's scan of signed forms, from the batch's PDFs as a scanner gives them back:
+    Jeanne Martin's form, pages in reverse; Amélie's without its page 2; a page with no code."""
+    folder = clone / "scans"
+    folder.mkdir()
+    forms = clone / "tomorrow"
+    jeanne = scanned([forms / "LUM-004128-Jeanne-Martin" / "consent.pdf"], folder / "a")
+    amelie = scanned([forms / "LUM-004127-Amélie-Laurent-O-Brien" / "consent.pdf"], folder / "b")
+    del amelie[1]
+    blank = Image.new("L", jeanne[0].size, 255)
+    as_pdf([*reversed(jeanne), *amelie, blank], folder / "monday.pdf")
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -117,6 +132,8 @@ def test_readme_commands_work_as_written(tmp_path):
     for example in examples:
         if example.commands == ("docgen init ~/clinic",):
             continue
+        if example.commands[0].startswith("docgen file"):
+            monday_scan(clone)
         fails = any(line.startswith(("Error:", "✗")) for line in example.shown)
         printed = ""
         for command in example.commands:

@@ -1,0 +1,230 @@
+"""Signed copies filed back: every printed page carries a QR code with its document's id and its
+page number, and a scan of signed forms is filed to their records by reading those codes.
+
+The codes are drawn into each page of the PDF docgen makes (qrcode gives the matrix, pypdf adds
+it as vector squares, 14 mm in the right margin above the footer, where nothing else is printed:
+no text moves). A scan — a PDF or images, pages in any order, several forms at once — is made
+into page images by poppler's pdftoppm, and each page's code read by zxing-cpp. A form whose
+pages are all there is stored beside its document as <document>-signed.pdf, its pages in order,
+and the register marks it signed; a missing page, a page without a code, or a page of a
+document the register does not know is reported by its page of the scan.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import qrcode
+import zxingcpp
+from PIL import Image
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
+
+from docgen.exceptions import FilingError, OutputExistsError
+from docgen.output import write_atomically
+from docgen.register import Register
+from docgen.render import CUSTOM_PROPERTIES, read_custom_properties
+from docgen.workspace import Workspace
+
+POINTS_PER_MM = 72 / 25.4
+CODE_SIZE_MM = 14
+CODE_ABOVE_EDGE_MM = 20  # its foot: above the footer, which sits in the bottom margin
+SIDE_MARGIN_MM = 20  # the templates' right margin (1134 twips), where the code is centred
+SCAN_DPI = 200
+_CODE = re.compile(r"docgen:([A-Za-z0-9_.-]+):(\d+)/(\d+)")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def page_code(document_id: str, page: int, pages: int) -> str:
+    return f"docgen:{document_id}:{page}/{pages}"
+
+
+def document_id_of(docx: Path) -> str:
+    """The id a .docx docgen made carries, or '' for any other."""
+    try:
+        with zipfile.ZipFile(docx) as package:
+            properties = read_custom_properties(package.read(CUSTOM_PROPERTIES))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return ""
+    return properties.get("docgen.document-id", "")
+
+
+def stamp_codes(pdf: Path, document_id: str) -> None:
+    """Draw each page's code (document id, page, pages) on the PDF, in place."""
+    writer = PdfWriter(clone_from=pdf)
+    pages = len(writer.pages)
+    for number, page in enumerate(writer.pages, start=1):
+        width, height = page.mediabox.width, page.mediabox.height
+        size = CODE_SIZE_MM * POINTS_PER_MM
+        left = float(width) - (SIDE_MARGIN_MM * POINTS_PER_MM + size) / 2
+        squares = DecodedStreamObject()
+        squares.set_data(_squares(page_code(document_id, number, pages), left, size))
+        overlay = PageObject.create_blank_page(width=width, height=height)
+        overlay[NameObject("/Contents")] = writer._add_object(squares)
+        page.merge_page(overlay)
+    stamped = io.BytesIO()
+    writer.write(stamped)
+    write_atomically(pdf, stamped.getvalue(), force=True, durable=False)
+
+
+def _squares(text: str, left: float, size: float) -> bytes:
+    """PDF drawing operators for the code's dark modules, as filled squares."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(text)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    module = size / len(matrix)
+    bottom = CODE_ABOVE_EDGE_MM * POINTS_PER_MM
+    operators = ["q 0 g"]
+    for row, modules in enumerate(matrix):
+        y = bottom + (len(matrix) - 1 - row) * module
+        operators += [
+            f"{left + column * module:.2f} {y:.2f} {module:.3f} {module:.3f} re"
+            for column, dark in enumerate(modules)
+            if dark
+        ]
+    operators.append("f Q")
+    return "\n".join(operators).encode()
+
+
+@dataclass(frozen=True)
+class ScannedPage:
+    number: int  # in the scan, from 1
+    document_id: str = ""
+    page: int = 0
+    pages: int = 0
+
+
+@dataclass
+class FilingResult:
+    filed: dict[str, Path] = field(default_factory=dict)  # document id → its signed copy
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def read_scan(scan: Path) -> list[ScannedPage]:
+    """Each page of the scan, with the docgen code read on it (if any)."""
+    found = []
+    with tempfile.TemporaryDirectory(prefix="docgen-scan-") as folder:
+        for number, image in enumerate(_page_images(scan, Path(folder)), start=1):
+            codes = [
+                match
+                for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+                if (match := _CODE.fullmatch(result.text))
+            ]
+            if codes:
+                document_id, page, pages = codes[0].groups()
+                found.append(ScannedPage(number, document_id, int(page), int(pages)))
+            else:
+                found.append(ScannedPage(number))
+    return found
+
+
+def _page_images(scan: Path, folder: Path) -> list[Image.Image]:
+    if scan.suffix.lower() == ".pdf":
+        pdftoppm = shutil.which("pdftoppm")
+        if pdftoppm is None:
+            raise FilingError(
+                "reading a scanned PDF needs poppler's pdftoppm: apt-get install poppler-utils "
+                "(macOS: brew install poppler)"
+            )
+        try:
+            subprocess.run(
+                [pdftoppm, "-r", str(SCAN_DPI), "-gray", "-png", str(scan), str(folder / "page")],
+                check=True, capture_output=True, timeout=600,
+            )  # fmt: skip
+        except subprocess.CalledProcessError as error:
+            said = error.stderr.decode(errors="replace").strip()[:200]
+            raise FilingError(f"{scan.name} is not a PDF that can be read ({said})") from None
+        # pdftoppm numbers pages with as many digits as the last one needs: sort by number
+        pages = sorted(folder.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        return [Image.open(page) for page in pages]
+    try:
+        image = Image.open(scan)
+        frames = []
+        for index in range(getattr(image, "n_frames", 1)):  # a multi-page TIFF
+            image.seek(index)
+            frames.append(image.convert("L"))
+        return frames
+    except OSError:
+        raise FilingError(f"{scan.name} is neither a PDF nor an image that can be read") from None
+
+
+def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) -> FilingResult:
+    """File a scan of signed documents: each document whose pages are all in it is stored as
+    <document>-signed.pdf beside it, its pages in order, and marked signed in the register.
+    Every page that cannot be filed is reported by its page of the scan."""
+    scan = Path(scan)
+    if not scan.is_file():
+        raise FilingError(f"{scan} not found")
+    if scan.suffix.lower() not in (".pdf", *IMAGE_SUFFIXES):
+        raise FilingError(f"{scan.name}: expected a scan as .pdf, .png, .jpg or .tif")
+    register = Register.existing(workspace)
+    result = FilingResult()
+    problems: list[tuple[int, str]] = []  # by the first page of the scan each is about
+    by_document: dict[str, list[ScannedPage]] = defaultdict(list)
+    for page in read_scan(scan):
+        if not page.document_id:
+            problems.append((page.number, f"page {page.number} of the scan: no docgen code found"))
+        else:
+            by_document[page.document_id].append(page)
+    for document_id, pages in by_document.items():
+        record = register.get(document_id) if register else None
+        numbers = ", ".join(str(page.number) for page in pages)
+        if record is None:
+            message = f"page(s) {numbers} of the scan: {document_id} is not in the register"
+            problems.append((pages[0].number, message))
+            continue
+        expected = pages[0].pages
+        present = {page.page for page in pages}
+        missing = [n for n in range(1, expected + 1) if n not in present]
+        if missing:
+            message = (
+                f"{document_id} (page(s) {numbers} of the scan): page(s) "
+                f"{', '.join(map(str, missing))} of {expected} missing; not filed"
+            )
+            problems.append((pages[0].number, message))
+            continue
+        first = {page.page: page for page in reversed(pages)}  # a page scanned twice: once
+        ordered = [first[n].number for n in range(1, expected + 1)]
+        target = Path(record.path).with_name(Path(record.path).stem + "-signed.pdf")
+        try:
+            _write_pages(scan, ordered, target, force)
+        except OutputExistsError as error:
+            problems.append((pages[0].number, f"{document_id}: {error}"))
+            continue
+        register.signed(document_id, target)
+        result.filed[document_id] = target
+    result.problems = [message for _page, message in sorted(problems)]
+    return result
+
+
+def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) -> None:
+    """The scan's pages (numbered from 1), in this order, as one PDF at target."""
+    data = io.BytesIO()
+    if scan.suffix.lower() == ".pdf":
+        reader = PdfReader(scan)
+        writer = PdfWriter()
+        for number in numbers:
+            writer.add_page(reader.pages[number - 1])
+        writer.write(data)
+    else:
+        image = Image.open(scan)
+        frames = []
+        for number in numbers:
+            image.seek(number - 1)
+            frames.append(image.convert("RGB"))
+        frames[0].save(data, "PDF", save_all=True, append_images=frames[1:], resolution=SCAN_DPI)
+    write_atomically(target, data.getvalue(), force)

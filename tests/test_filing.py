@@ -1,0 +1,137 @@
+"""Signed copies filed back: every page of a PDF docgen makes carries a code with its document
+and page; a scan made from those PDFs (real LibreOffice PDFs, turned into page images by
+pdftoppm, as a scanner would) is filed to the register, pages in any order, several forms at
+once, a missing page or an unknown one named by its page of the scan."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from pypdf import PdfReader
+
+from docgen.cli import main
+from docgen.filing import ScannedPage, file_scan, read_scan
+from docgen.generate import create_patient_documents
+from docgen.pdf import find_soffice
+from docgen.register import find_records
+from docgen.visit import Visit
+from docgen.workspace import Workspace, init_workspace
+
+
+def scanned(pdfs: list[Path], folder: Path) -> list[Image.Image]:
+    """Each page of the PDFs as a scanner gives it back: a grey image at 150 dpi."""
+    folder.mkdir(exist_ok=True)
+    images = []
+    for index, pdf in enumerate(pdfs):
+        prefix = folder / f"scan{index}"
+        subprocess.run(
+            ["pdftoppm", "-r", "150", "-gray", "-png", str(pdf), str(prefix)], check=True
+        )
+        pages = sorted(folder.glob(f"scan{index}-*.png"), key=lambda p: int(p.stem.split("-")[1]))
+        images += [Image.open(page).convert("L") for page in pages]
+    return images
+
+
+def as_pdf(images: list[Image.Image], path: Path) -> Path:
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=150)
+    return path
+
+
+@pytest.fixture
+def visit_pdfs(geneva: Workspace, tmp_path: Path):
+    """A Geneva patient's consent form and estimate, as PDFs printed for signing."""
+    visit = Visit.for_treatment(
+        "Anne-Marie Dupont", "REJUV", ["FACE", "NECK"], date_of_birth="1980-02-03",
+        reference="LUM/0041",
+    )  # fmt: skip
+    form, estimate = create_patient_documents(geneva, visit, output=tmp_path / "printed/", pdf=True)
+    return geneva, form, estimate
+
+
+def test_every_printed_page_carries_its_code_and_moves_no_text(visit_pdfs, tmp_path):
+    _geneva, form, _estimate = visit_pdfs
+    pages = read_scan(form.pdf)
+    total = len(PdfReader(form.pdf).pages)
+    assert total > 1
+    assert [(p.document_id, p.page, p.pages) for p in pages] == [
+        (form.document_id, n, total) for n in range(1, total + 1)
+    ]
+    # the same form converted by LibreOffice alone: the same pages, the same text in place
+    plain = tmp_path / "plain"
+    subprocess.run(
+        [find_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+         "--convert-to", "pdf", "--outdir", str(plain), str(form.docx)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    unstamped = plain / form.pdf.name
+    assert len(PdfReader(unstamped).pages) == total
+    layout = ["pdftotext", "-layout"]
+    stamped_text = subprocess.run([*layout, str(form.pdf), "-"], capture_output=True, text=True)
+    plain_text = subprocess.run([*layout, str(unstamped), "-"], capture_output=True, text=True)
+    assert stamped_text.stdout == plain_text.stdout
+    assert read_scan(unstamped) == [ScannedPage(n) for n in range(1, total + 1)]
+
+
+def test_a_shuffled_scan_of_two_forms_is_filed_and_a_missing_page_named(visit_pdfs, tmp_path):
+    geneva, form, estimate = visit_pdfs
+    images = scanned([form.pdf, estimate.pdf], tmp_path)
+    form_pages = len(PdfReader(form.pdf).pages)
+    random.Random(7).shuffle(images)
+    scan = as_pdf(images, tmp_path / "scan.pdf")
+    result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "file", str(scan)])
+    assert result.exit_code == 0, result.output
+    assert f"✓ {form.document_id}: signed copy filed as" in result.output
+    signed = form.docx.with_name(form.docx.stem + "-signed.pdf")
+    assert len(PdfReader(signed).pages) == form_pages
+    assert [(p.document_id, p.page) for p in read_scan(signed)] == [
+        (form.document_id, n) for n in range(1, form_pages + 1)
+    ]  # back in their order
+    records = {r.id: r for r in find_records(geneva, reference="LUM/0041")}
+    assert records[form.document_id].signed_copy == str(signed.resolve())
+    assert records[form.document_id].signed_at and records[estimate.document_id].signed_at
+
+    # the form again with its second page missing, and a page of a form printed elsewhere
+    (tmp_path / "again").mkdir()
+    missing = scanned([form.pdf], tmp_path / "again")
+    del missing[1]
+    blank = Image.new("L", missing[0].size, 255)
+    scan = as_pdf([*missing, blank], tmp_path / "incomplete.pdf")
+    result = file_scan(geneva, scan, force=True)
+    assert not result.filed
+    assert result.problems == [
+        f"{form.document_id} (page(s) {', '.join(map(str, range(1, form_pages)))} of the scan): "
+        f"page(s) 2 of {form_pages} missing; not filed",
+        f"page {form_pages} of the scan: no docgen code found",
+    ]
+
+
+def test_a_scan_of_another_workspaces_form_is_not_filed(visit_pdfs, tmp_path):
+    _geneva, form, _estimate = visit_pdfs
+    scan = as_pdf(scanned([form.pdf], tmp_path), tmp_path / "scan.pdf")
+    london = init_workspace(tmp_path / "london")
+    result = CliRunner().invoke(main, ["--workspace", str(london.root), "file", str(scan)])
+    assert result.exit_code == 1
+    assert f"page(s) 1, 2, 3, 4, 5 of the scan: {form.document_id} is not in the register" in (
+        result.output
+    )
+
+
+def test_a_scanned_image_is_filed_too(visit_pdfs, tmp_path):
+    """A scanner that writes a multi-page TIFF, pages in reverse."""
+    geneva, _form, estimate = visit_pdfs
+    images = list(reversed(scanned([estimate.pdf], tmp_path)))
+    scan = tmp_path / "scan.tif"
+    images[0].save(scan, save_all=True, append_images=images[1:])
+    result = file_scan(geneva, scan)
+    assert result.ok and set(result.filed) == {estimate.document_id}
+    pages = len(PdfReader(estimate.pdf).pages)
+    assert [p.page for p in read_scan(result.filed[estimate.document_id])] == list(
+        range(1, pages + 1)
+    )
+    again = file_scan(geneva, scan)  # filed already: never replaced without --force
+    assert not again.filed and "already exists" in again.problems[0]
