@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from test_batch import VISIT_HEADER, write_csv
 from test_records import forge
+from test_web import patient_form
 
 from docgen.batch import run_batch
 from docgen.cli import main
@@ -33,6 +34,7 @@ from docgen.register import (
     register_path,
 )
 from docgen.visit import PlannedTreatment, Visit
+from docgen.web import create_app
 from docgen.workspace import Workspace
 
 HOSTILE = 'Zoë <O\'Brien> & "Sons" أحمد 😀'
@@ -131,23 +133,26 @@ def test_a_file_other_than_the_one_registered_fails_verify(workspace, tmp_path):
 
 
 def test_a_desk_request_and_a_batch_write_to_the_register_at_once(workspace, tmp_path):
-    rows = [
-        [f"Patient {n}", f"R-{n:03d}", "1980-01-01", "REJUV", "FACE", "", ""] for n in range(40)
-    ]
+    """The desk (its application, as a browser posts to it) makes a patient's documents while
+    a batch of 200 runs in another process: every document of both has its row."""
+    rows = [[f"Patient {n}", f"R-{n:03d}", "", "REJUV", "FACE", "", ""] for n in range(200)]
     path = write_csv(tmp_path / "day.csv", VISIT_HEADER, rows)
+    desk_output = tmp_path / "desk"
+    client = create_app(workspace, desk_output).test_client()
     batch = subprocess.Popen(
         [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "batch", str(path),
          "-o", str(tmp_path / "out"), "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    made = []
-    while batch.poll() is None or len(made) < 10:  # the desk's requests, while the batch runs
-        visit = Visit.for_treatment(f"Desk {len(made)}", "HAIR", ["SCALP"])
-        made += create_patient_documents(workspace, visit, output=tmp_path / f"desk{len(made)}/")
+    requests = 0
+    while batch.poll() is None or requests < 2:  # the desk's requests, while the batch runs
+        form = patient_form(client, ref=f"DESK-{requests}", patient=f"Desk {requests}")
+        assert client.post("/", data=form).status_code == 303
+        requests += 1
     assert batch.wait() == 0, batch.stdout.read()
     registered = rows_of(workspace)
-    files = [*(tmp_path / "out").rglob("*.docx"), *(d.docx for d in made)]
-    assert len(registered) == len(files) == 80 + len(made)
+    files = [*(tmp_path / "out").rglob("*.docx"), *desk_output.glob("*.docx")]
+    assert len(registered) == len(files) == 400 + 2 * requests
     assert {row[9] for row in registered} == {sha256(file) for file in files}
     assert all(row[10] == "issued" for row in registered)
 

@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 from babel import Locale
 from conftest import HOSTILE_NAME, docx_text
+from test_filing import as_pdf, scanned
 
 from docgen.generate import estimate_preview
 from docgen.i18n import load_translations
@@ -705,3 +706,35 @@ def test_a_date_of_birth_in_boxes_is_the_day_month_and_year_typed(client, worksp
             "dob-year": "1986", "ref": "BOX-1"}  # fmt: skip
     assert client.post("/", data=form).status_code == 303
     assert {r.date_of_birth for r in find_records(workspace, reference="BOX-1")} == {"1986-04-12"}
+
+
+def test_the_records_page_finds_a_patients_documents_and_files_their_signed_scan(
+    client, output, workspace, tmp_path
+):
+    assert client.post("/", data=patient_form(client)).status_code == 303
+    made = {r.id: r for r in find_records(workspace, reference="LUM-1")}
+    for search in ("LUM-1", "zoë o'brien"):  # the reference, or part of the name in any case
+        page = client.get("/records", query_string={"search": search}).get_data(as_text=True)
+        shown = re.findall(r'<tr id="record-([^"]+)">', page)
+        assert sorted(shown) == sorted(made), search
+    assert "Zoë O&#39;Brien &amp; Sons &lt;Ltd&gt;" in page  # the name as typed, escaped
+    links = re.findall(r'href="(/files/[^"]+)"', page)
+    assert len(links) == 2 and all(client.get(link).status_code == 200 for link in links)
+    nothing = client.get("/records", query_string={"search": "Nobody"}).get_data(as_text=True)
+    assert "No document matches." in nothing
+
+    pdfs = sorted(output.glob("*.pdf"))
+    if not pdfs:  # no LibreOffice: nothing printed to scan
+        return
+    scan = as_pdf(scanned(pdfs, tmp_path / "pages"), tmp_path / "signed.pdf")
+    form = {"csrf_token": csrf_token(client), "scan": (scan.open("rb"), "signed.pdf")}
+    response = client.post("/records/file", data=form, content_type="multipart/form-data")
+    assert response.status_code == 303
+    filed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Signed copies filed:" in filed and all(i in filed for i in made)
+    page = client.get("/records", query_string={"search": "LUM-1"}).get_data(as_text=True)
+    assert page.count("Signed copy filed on") == 2
+    assert page.count("Open the signed copy") == 2
+    wrong = {"csrf_token": csrf_token(client), "scan": (io.BytesIO(b"x"), "notes.txt")}
+    refused = client.post("/records/file", data=wrong, content_type="multipart/form-data")
+    assert refused.status_code == 422

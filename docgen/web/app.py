@@ -19,7 +19,7 @@ from docgen.i18n import load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.pricing import read_clinic_locale
 from docgen.register import Register
-from docgen.web import batch, health, patient, price_sheets, security, translations
+from docgen.web import batch, health, patient, price_sheets, records, security, translations
 from docgen.web.batch import UPLOAD_PREFIX, remove_orphaned_work
 from docgen.web.patient import MAKING_PREFIX
 from docgen.web.state import Desk
@@ -50,7 +50,7 @@ def create_app(
     Register.of(workspace).connection()  # made once, before requests write to it at once
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
-    for page in (security, patient, price_sheets, batch, health, translations):
+    for page in (security, patient, price_sheets, batch, records, health, translations):
         page.register(app, desk)
     # after the routes' own checks: a request without the access token is told it needs the
     # link (403), not that its form is stale (400)
