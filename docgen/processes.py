@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
 import traceback
@@ -21,6 +22,17 @@ except ImportError:  # Windows: no per-process limits; the wall-clock limit stil
 T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def is_running(pid: int) -> bool:
+    """Whether a process of this computer with this id is running (a zombie counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def die_with_parent(signum: int = signal.SIGKILL) -> None:

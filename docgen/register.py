@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 from docgen.exceptions import DuplicateIdError, RegisterError
 from docgen.output import csv_safe
+from docgen.processes import is_running
 from docgen.render import CONTENT_CHECKSUM, PRICE_LIST, REPLACES, SIGNATURE, read_custom_properties
 from docgen.workspace import Workspace, default_workspace_root
 
@@ -254,7 +255,7 @@ class Register:
             (socket.gethostname(),),
         ).fetchall()
         for document_id, path, sha256, writer, replaces in pending:
-            if _alive(writer):
+            if is_running(writer):
                 continue
             with _in_transaction(connection):
                 if _sha256_of(Path(path)) == sha256:
@@ -425,16 +426,6 @@ def _in_transaction(connection: sqlite3.Connection) -> Iterator[None]:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _sha256_of(path: Path) -> str:

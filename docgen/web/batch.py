@@ -20,6 +20,7 @@ from docgen.batch import run_batch
 from docgen.exceptions import DocgenError, translated
 from docgen.output import safe_filename_part
 from docgen.pdf import libreoffice_available
+from docgen.processes import is_running
 from docgen.web import common
 from docgen.web.common import _, chosen_workbook, problems_of, request_number, write_zip
 from docgen.web.state import BatchJob, Desk
@@ -161,15 +162,5 @@ def remove_orphaned_work(parent: Path, prefix: str) -> None:
     longer running."""
     for folder in parent.glob(f"{prefix}*"):
         owner = folder.name.removeprefix(prefix).split("-", 1)[0]
-        if owner.isdigit() and not _running(int(owner)):
+        if owner.isdigit() and not is_running(int(owner)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
