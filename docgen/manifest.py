@@ -78,7 +78,10 @@ class Manifest:
             self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as error:
             raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
-        self.writer = csv.DictWriter(self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+        # every cell quoted: a line break typed in a cell (a Ref of 'A\rB') stays in its cell
+        self.writer = csv.DictWriter(
+            self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n", quoting=csv.QUOTE_ALL
+        )
         self.writer.writeheader()
         self.rows = 0
         self.failed = ""  # why the manifest could not be written (a full disk)

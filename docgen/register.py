@@ -398,7 +398,7 @@ def find_records(workspace: Workspace, **filters: Any) -> list[Record]:
 def records_csv(records: Sequence[Record]) -> str:
     """The records as CSV, every column, each cell safe to open in a spreadsheet."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+    writer = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)  # line breaks stay
     writer.writerow(COLUMNS)
     for record in records:
         writer.writerow([csv_safe(getattr(record, column)) for column in COLUMNS])

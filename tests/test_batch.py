@@ -566,3 +566,18 @@ def test_a_change_no_document_prints_leaves_every_document_as_it_was(
     assert again.ok and not again.out_of_date and (again.made, again.skipped) == (0, 5)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")} == before
     assert not list(out.rglob("superseded"))
+
+
+def test_a_line_break_typed_in_a_cell_stays_in_its_cell_of_the_manifest(tmp_path):
+    """A Ref of 'A\\rB' was written raw into manifest.csv, and every re-run then failed."""
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, [
+        ["Ann Lee", "A\rB", "", "REJUV", "FACE", "consent"],
+        ["Bob\nRay", "C\r\nD", "", "REJUV", "FACE", "consent"],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    assert run_batch(Workspace.open(), path, out, jobs=1).made == 2
+    assert {(d.patient, d.patient_ref) for d in read_manifest(out)} == {
+        ("Ann Lee", "A\rB"), ("Bob\nRay", "C\r\nD")
+    }  # fmt: skip
+    again = run_batch(Workspace.open(), path, out, jobs=1)
+    assert again.ok and (again.made, again.skipped) == (0, 2)
