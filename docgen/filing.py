@@ -26,8 +26,8 @@ from pathlib import Path
 import qrcode
 import zxingcpp
 from PIL import Image
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, NameObject
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import write_atomically
@@ -59,18 +59,22 @@ def document_id_of(docx: Path) -> str:
 
 
 def stamp_codes(pdf: Path, document_id: str) -> None:
-    """Draw each page's code (document id, page, pages) on the PDF, in place."""
+    """Draw each page's code (document id, page, pages) on the PDF, in place: a content stream
+    added after the page's own, which is wrapped in q … Q so that nothing it leaves set (a
+    transformation, a colour) moves or colours the code. Twice as fast as merging a page."""
     writer = PdfWriter(clone_from=pdf)
     pages = len(writer.pages)
     for number, page in enumerate(writer.pages, start=1):
-        width, height = page.mediabox.width, page.mediabox.height
         size = CODE_SIZE_MM * POINTS_PER_MM
-        left = float(width) - (SIDE_MARGIN_MM * POINTS_PER_MM + size) / 2
-        squares = DecodedStreamObject()
-        squares.set_data(_squares(page_code(document_id, number, pages), left, size))
-        overlay = PageObject.create_blank_page(width=width, height=height)
-        overlay[NameObject("/Contents")] = writer._add_object(squares)
-        page.merge_page(overlay)
+        left = float(page.mediabox.width) - (SIDE_MARGIN_MM * POINTS_PER_MM + size) / 2
+        save, code = DecodedStreamObject(), DecodedStreamObject()
+        save.set_data(b"q")
+        code.set_data(b"Q\n" + _squares(page_code(document_id, number, pages), left, size))
+        own = page[NameObject("/Contents")]
+        own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
+        page[NameObject("/Contents")] = ArrayObject(
+            [writer._add_object(save), *own, writer._add_object(code)]
+        )
     stamped = io.BytesIO()
     writer.write(stamped)
     write_atomically(pdf, stamped.getvalue(), force=True, durable=False)
