@@ -9,13 +9,16 @@ from, so that running the same batch again skips every document that is present 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import itertools
 import json
 import multiprocessing
 import os
 import shutil
+import socket
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -46,6 +49,7 @@ from docgen.exceptions import (
     DuplicateIdError,
     FieldProblem,
     Message,
+    OutputError,
     Problem,
     RegisterError,
 )
@@ -54,6 +58,7 @@ from docgen.i18n import N_, Formatter
 from docgen.manifest import BatchDocument, Manifest, read_manifest, sha256_of
 from docgen.output import (
     TEMPORARY_PREFIX,
+    make_private_folder,
     pdf_beside,
     safe_filename_part,
     supersede,
@@ -69,6 +74,7 @@ from docgen.verify import MANIFEST, issued_id, verify_content
 from docgen.workspace import Workspace
 
 CHUNK = 25  # appointments per task
+BATCH_LOCK = ".docgen-batch.lock"  # held by the batch writing to an output folder
 
 
 @dataclass
@@ -588,7 +594,55 @@ def run_batch(
     takes more processor time than this (the desk passes it: no template stops its server);
     the batch then fails with a BatchError.
     """
-    output_dir = Path(output_dir)
+    with _only_batch_in(Path(output_dir)):
+        return _make_batch(
+            workspace, appointments_file, Path(output_dir), prices=prices, jobs=jobs, pdf=pdf,
+            force=force, issued=issued, progress=progress, start_method=start_method,
+            document_cpu_seconds=document_cpu_seconds,
+        )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _only_batch_in(output_dir: Path) -> Iterator[None]:
+    """One batch at a time per output folder: two at once mixed their documents and one's
+    manifest listed only the other's. A second is refused, naming the one running; the lock
+    goes with the process that holds it, however it ends (kill -9 included)."""
+    try:
+        make_private_folder(output_dir)
+        descriptor = os.open(output_dir / BATCH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
+    with open(descriptor, "r+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            running = lock.read().strip() or "another process"
+            raise BatchError(
+                f"another batch is writing to {output_dir} ({running}): wait for it to end, "
+                "or write this one to another folder"
+            ) from None
+        lock.truncate(0)
+        started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        lock.write(f"process {os.getpid()} on {socket.gethostname()}, started {started}")
+        lock.flush()
+        yield
+
+
+def _make_batch(
+    workspace: Workspace,
+    appointments_file: str | Path,
+    output_dir: Path,
+    *,
+    prices: str | None,
+    jobs: int | None,
+    pdf: bool,
+    force: bool,
+    issued: dt.date | None,
+    progress: Callable[[int], None] | None,
+    start_method: str | None,
+    document_cpu_seconds: int | None,
+) -> BatchResult:
+    """run_batch's work, with the output folder to itself."""
     jobs = jobs or os.cpu_count() or 1
     price_list = load_price_list(workspace.workbook(prices))
     if pdf:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import docx
@@ -581,3 +584,26 @@ def test_a_line_break_typed_in_a_cell_stays_in_its_cell_of_the_manifest(tmp_path
     }  # fmt: skip
     again = run_batch(Workspace.open(), path, out, jobs=1)
     assert again.ok and (again.made, again.skipped) == (0, 2)
+
+
+def test_a_second_batch_into_the_same_folder_is_refused_naming_the_first(tmp_path):
+    """Two batches at once into one folder: the second tracebacked and the first's manifest
+    listed only the second's documents."""
+    rows = [[f"Patient {n}", f"R-{n:04d}", "", "REJUV", "FACE", "consent"] for n in range(300)]
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, rows)
+    out = tmp_path / "out"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "batch", str(path), "-o", str(out), "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lock = out / ".docgen-batch.lock"
+    deadline = time.monotonic() + 60
+    while f"process {first.pid}" not in (lock.read_text() if lock.exists() else ""):
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.05)
+    with pytest.raises(BatchError, match=rf"another batch is writing to .*\(process {first.pid} "):
+        run_batch(Workspace.open(), path, out, jobs=1)
+    assert first.wait(timeout=300) == 0, first.stdout.read()
+    assert len(read_manifest(out)) == 300  # the first's, whole
+    again = run_batch(Workspace.open(), path, out, jobs=1)  # the lock went with the first
+    assert again.ok and again.skipped == 300
