@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import itertools
 import json
@@ -72,6 +71,11 @@ from docgen.register import Patient, Register, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, same_print
 from docgen.verify import MANIFEST, issued_id, verify_content
 from docgen.workspace import Workspace
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, and one batch at a time per folder is the admin's care
+    fcntl = None
 
 CHUNK = 25  # appointments per task
 BATCH_LOCK = ".docgen-batch.lock"  # held by the batch writing to an output folder
@@ -594,46 +598,63 @@ def run_batch(
     takes more processor time than this (the desk passes it: no template stops its server);
     the batch then fails with a BatchError.
     """
+    price_list = load_price_list(workspace.workbook(prices))
+    if pdf:
+        find_soffice()
+    appointments = iter_appointments(appointments_file)
+    first = next(appointments)  # a file that cannot be used fails here, before anything is made
     with _only_batch_in(Path(output_dir)):
         return _make_batch(
-            workspace, appointments_file, Path(output_dir), prices=prices, jobs=jobs, pdf=pdf,
-            force=force, issued=issued, progress=progress, start_method=start_method,
-            document_cpu_seconds=document_cpu_seconds,
+            workspace, appointments_file, itertools.chain([first], appointments), price_list,
+            Path(output_dir), jobs=jobs, pdf=pdf, force=force, issued=issued, progress=progress,
+            start_method=start_method, document_cpu_seconds=document_cpu_seconds,
         )  # fmt: skip
 
 
 @contextlib.contextmanager
 def _only_batch_in(output_dir: Path) -> Iterator[None]:
     """One batch at a time per output folder: two at once mixed their documents and one's
-    manifest listed only the other's. A second is refused, naming the one running; the lock
-    goes with the process that holds it, however it ends (kill -9 included)."""
-    try:
-        make_private_folder(output_dir)
-        descriptor = os.open(output_dir / BATCH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as error:
-        raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
-    with open(descriptor, "r+") as lock:
+    manifest listed only the other's. A second is refused, naming the one running. The lock
+    goes with the process that holds it, however it ends (kill -9 included); its file is
+    removed when the batch ends."""
+    path = output_dir / BATCH_LOCK
+    while True:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            make_private_folder(output_dir)
+            lock = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+")  # noqa: SIM115
+        except OSError as error:
+            raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             running = lock.read().strip() or "another process"
+            lock.close()
             raise BatchError(
                 f"another batch is writing to {output_dir} ({running}): wait for it to end, "
                 "or write this one to another folder"
             ) from None
+        if path.exists() and os.fstat(lock.fileno()).st_ino == path.stat().st_ino:
+            break
+        lock.close()  # the batch that held it ended and removed it meanwhile: take the new one
+    try:
         lock.truncate(0)
         started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
         lock.write(f"process {os.getpid()} on {socket.gethostname()}, started {started}")
         lock.flush()
         yield
+    finally:
+        path.unlink(missing_ok=True)
+        lock.close()
 
 
 def _make_batch(
     workspace: Workspace,
     appointments_file: str | Path,
+    appointments: Iterator[Appointment | RowFailure],
+    price_list: PriceList,
     output_dir: Path,
     *,
-    prices: str | None,
     jobs: int | None,
     pdf: bool,
     force: bool,
@@ -644,11 +665,6 @@ def _make_batch(
 ) -> BatchResult:
     """run_batch's work, with the output folder to itself."""
     jobs = jobs or os.cpu_count() or 1
-    price_list = load_price_list(workspace.workbook(prices))
-    if pdf:
-        find_soffice()
-    appointments = iter_appointments(appointments_file)
-    first = next(appointments)  # a file that cannot be used fails here, before anything is made
     columns = column_letters(Path(appointments_file))
     _remove_leftovers(output_dir)
     previous = {document.path: document for document in read_manifest(output_dir)}
@@ -726,7 +742,7 @@ def _make_batch(
     waiting: dict[PatientIdentity, list[Appointment | RowFailure]] = {}
 
     def work() -> Iterator[Job]:
-        for item in itertools.chain([first], appointments):
+        for item in appointments:
             group = waiting.setdefault(item.identity, [])
             group.append(item)
             if len(group) == rows_of[item.identity]:
