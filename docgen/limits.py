@@ -9,6 +9,7 @@ from pathlib import Path
 MAX_WORKBOOK_BYTES = 10_000_000  # unpacked; a price list unpacks to a few hundred kB
 MAX_TEMPLATE_BYTES = 50_000_000  # unpacked; a template with pictures is a few MB
 MAX_APPOINTMENTS_BYTES = 50_000_000  # a day's appointments are kilobytes
+LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
 
 
 def oversized_package(path: Path, limit: int, what: str) -> str | None:

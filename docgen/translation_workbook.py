@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import gettext
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from docgen.catalogues import (
 )
 from docgen.exceptions import LocaleError, Problem, ProblemsError
 from docgen.i18n import DOMAIN, parse_locale
-from docgen.limits import oversized_package
+from docgen.limits import LONGEST_TRANSLATION, oversized_package
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
 
@@ -281,6 +282,20 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
 Report = Callable[[int, str, str, "str | None"], None]
 
 
+# Characters no document can hold (XML 1.0 refuses them): a tab and a line break are text
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def unusable_translation(text: str) -> str | None:
+    """Why a typed or imported translation can never be printed, or None: far too long (a
+    200,000-character one made a 22-page estimate), or a control character no document holds."""
+    if len(text) > LONGEST_TRANSLATION:
+        return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
+    if control := _CONTROL.search(text):
+        return f"holds the control character U+{ord(control.group()):04X}: type it again"
+    return None
+
+
 def save_translations(
     workspace: Workspace, locale: str, rows: list[tuple[int, dict[str, str]]], report: Report
 ) -> ImportResult | None:
@@ -308,6 +323,9 @@ def save_translations(
         reported.append(text)
         report(number, column_name, text, found)
 
+    for number, row in rows:
+        if unusable := unusable_translation(row["Translation"]):
+            problem(number, "Translation", f"translation of {row['Source text']!r} {unusable}")
     for key, group in grouped.items():
         number, first = group[0]
         message = messages.get(key)

@@ -270,3 +270,36 @@ def test_the_desk_refuses_a_translation_that_drops_a_placeholder(workspace, tmp_
     assert refused.status_code == 422
     assert "leaves out %(fee)s" in html.unescape(refused.get_data(as_text=True))
     assert german.read_bytes() == before
+
+
+def test_a_translation_no_document_can_print_is_refused_naming_its_cell(geneva, tmp_path, run):
+    """A 200,000-character translation made a 22-page estimate (a workbook cell holds 32,767:
+    the import is bounded as the desk page is)."""
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    fill(path, {"Visage": "Gesicht" * 4_000, "Cou": "Hals"})
+    by_source = {row["Source text"]: row["row"] for row in rows(path)}
+    catalogue = po_path(geneva, "de")
+    before = catalogue.read_bytes(), catalogue.with_suffix(".mo").read_bytes()
+    result = run("--workspace", geneva.root, "i18n", "import", path)
+    assert result.exit_code == 1
+    assert (
+        f"de.xlsx, Translations!G{by_source['Visage']}: translation of 'Visage' is 28000 "
+        "characters long; at most 5000"
+    ) in result.output
+    assert (catalogue.read_bytes(), catalogue.with_suffix(".mo").read_bytes()) == before
+
+
+def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path):
+    """The desk saved U+0002; every later document and batch ended in an lxml traceback."""
+    german = po_path(geneva, "de")
+    before = german.read_bytes()
+    client = create_app(geneva, tmp_path).test_client()
+    page = client.get("/translations?locale=de").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "locale": "de", "count": "1", **page_fields(page, 0),
+            "translation-0": "Ges\x02icht"}  # fmt: skip
+    refused = client.post("/translations", data=form)
+    assert refused.status_code == 422
+    said = html.unescape(refused.get_data(as_text=True))
+    assert f"translation of {form['source-0']!r} holds the control character U+0002" in said
+    assert german.read_bytes() == before

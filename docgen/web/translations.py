@@ -10,6 +10,7 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
+from docgen.limits import LONGEST_TRANSLATION
 from docgen.translation_workbook import (
     CHANGED,
     MISSING,
@@ -27,7 +28,6 @@ from docgen.web.common import (
 )
 from docgen.web.state import Desk
 
-LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
 MOST_TEXTS = 10_000  # on one page: every text of the sample is about 500
 
 
