@@ -139,15 +139,21 @@ class Catalogue:
         return self.ngettext(singular, plural, n)
 
 
-def test_a_trans_block_split_over_runs_is_translated_right_to_left(tmp_path):
-    """A {% trans %} block's text, Word's runs included, is its catalogue key: a part holding
-    one is laid out right to left only once filled in, so the key still matches."""
+def split_trans_block(tmp_path, ending: str = " described above."):
+    """A consent template whose {% trans %} block holds three of Word's runs, one bold."""
     document = docx.Document()
     paragraph = document.add_paragraph("{% trans %}I consent to the ")
     paragraph.add_run("treatment").bold = True
-    paragraph.add_run(" described above.{% endtrans %}")
+    paragraph.add_run(ending + "{% endtrans %}")
     path = tmp_path / "consent.docx"
     document.save(path)
+    return path
+
+
+def test_a_trans_block_split_over_runs_is_translated_right_to_left(tmp_path):
+    """A {% trans %} block's text, Word's runs included, is its catalogue key: a part holding
+    one is laid out right to left only once filled in, so the key still matches."""
+    path = split_trans_block(tmp_path)
     with path.open("rb") as handle:
         (key,) = [message for _line, _function, message, _comments in extract_docx(
             handle, DEFAULT_KEYWORDS, [], {}
@@ -256,12 +262,7 @@ def test_a_translation_is_text_however_the_template_asks_for_it(tmp_path, source
 
 
 def test_a_trans_block_untranslated_keeps_the_templates_own_runs(tmp_path):
-    document = docx.Document()
-    paragraph = document.add_paragraph("{% trans %}I consent to the ")
-    paragraph.add_run("treatment").bold = True
-    paragraph.add_run(" described above & below.{% endtrans %}")
-    path = tmp_path / "consent.docx"
-    document.save(path)
+    path = split_trans_block(tmp_path, " described above & below.")
     filled = DocumentTemplate(path).render({}, SAMPLE_PROPERTIES, Catalogue({}))
     (paragraph,) = docx.Document(io.BytesIO(filled)).paragraphs
     assert paragraph.text == "I consent to the treatment described above & below."

@@ -249,6 +249,16 @@ def test_the_desk_translations_page_lists_missing_texts_and_saves_them(geneva, t
     assert "Hautverjüngung" in text and "Gesicht und Hals" in text
 
 
+def first_text_typed(workspace: Workspace, output: Path, translation: str):
+    """The desk, and its German Translations page's form with the first text typed in."""
+    client = create_app(workspace, output).test_client()
+    page = client.get("/translations?locale=de").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "locale": "de", "count": "1", **page_fields(page, 0),
+            "translation-0": translation}  # fmt: skip
+    return client, form
+
+
 def test_the_desk_refuses_a_translation_that_drops_a_placeholder(workspace, tmp_path):
     """The check `i18n import` makes, under the text it is about; nothing is written."""
     german = po_path(workspace, "de")
@@ -260,11 +270,7 @@ def test_the_desk_refuses_a_translation_that_drops_a_placeholder(workspace, tmp_
         write_po(handle, catalog)
     compile_catalogues(workspace)
     before = german.read_bytes()
-    client = create_app(workspace, tmp_path).test_client()
-    page = client.get("/translations?locale=de").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": token, "locale": "de", "count": "1", **page_fields(page, 0),
-            "translation-0": "Die Erstberatung ist kostenpflichtig."}  # fmt: skip
+    client, form = first_text_typed(workspace, tmp_path, "Die Erstberatung ist kostenpflichtig.")
     assert form["source-0"] == source
     refused = client.post("/translations", data=form)
     assert refused.status_code == 422
@@ -293,11 +299,7 @@ def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path)
     """The desk saved U+0002; every later document and batch ended in an lxml traceback."""
     german = po_path(geneva, "de")
     before = german.read_bytes()
-    client = create_app(geneva, tmp_path).test_client()
-    page = client.get("/translations?locale=de").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"csrf_token": token, "locale": "de", "count": "1", **page_fields(page, 0),
-            "translation-0": "Ges\x02icht"}  # fmt: skip
+    client, form = first_text_typed(geneva, tmp_path, "Ges\x02icht")
     refused = client.post("/translations", data=form)
     assert refused.status_code == 422
     said = html.unescape(refused.get_data(as_text=True))
