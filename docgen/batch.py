@@ -68,7 +68,7 @@ from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent, limit_processor_time
 from docgen.register import Patient, Register, record_of
-from docgen.render import PRICE_LIST, DocumentTemplate, same_print
+from docgen.render import PRICE_LIST, DocumentTemplate, document_properties, same_print
 from docgen.verify import MANIFEST, issued_id, verify_content
 from docgen.workspace import Workspace
 
@@ -313,7 +313,7 @@ class Issued:
 
     @classmethod
     def read(cls, path: Path) -> Issued:
-        properties = verify_content(path).properties
+        properties = document_properties(path)  # unchanged since made: present() checked
         return cls(
             document_id=properties.get("docgen.document-id", ""),
             visit=properties.get("docgen.visit", ""),
@@ -439,8 +439,8 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     for rows, folder, documents in jobs:
         try:
             fmt = _worker.formatter(rows[0].locale)
-            remakes = ",".join(document.replaces for document in documents)
-            plans = _worker.plan_visit(rows, remakes=remakes.strip(","))
+            remakes = ",".join(document.replaces for document in documents if document.replaces)
+            plans = _worker.plan_visit(rows, remakes=remakes)
         except _VisitRefused as refused:
             done.extend(refused.failures)
             continue
@@ -482,12 +482,9 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
                     if document.replaces:
                         supersede(target, document.replaces)
                     write_atomically(target, data, force, durable=False)
-            except RegisterError as error:
-                if not isinstance(error, DuplicateIdError):
-                    raise  # no document can be issued: the batch stops, saying why
-                done.append(RowFailure(appointment.row, (f"{document.kind}: {error}",)))
-                continue
             except DocgenError as error:
+                if isinstance(error, RegisterError) and not isinstance(error, DuplicateIdError):
+                    raise  # no document can be issued: the batch stops, saying why
                 done.append(RowFailure(appointment.row, (f"{document.kind}: {error}",)))
                 continue
             done.append(

@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import write_atomically
 from docgen.register import Register
-from docgen.render import CUSTOM_PROPERTIES, read_custom_properties
+from docgen.render import document_properties
 from docgen.workspace import Workspace
 
 POINTS_PER_MM = 72 / 25.4
@@ -50,12 +49,7 @@ def page_code(document_id: str, page: int, pages: int) -> str:
 
 def document_id_of(docx: Path) -> str:
     """The id a .docx docgen made carries, or '' for any other."""
-    try:
-        with zipfile.ZipFile(docx) as package:
-            properties = read_custom_properties(package.read(CUSTOM_PROPERTIES))
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return ""
-    return properties.get("docgen.document-id", "")
+    return document_properties(docx).get("docgen.document-id", "")
 
 
 def stamp_codes(pdf: Path, document_id: str) -> None:

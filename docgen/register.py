@@ -27,7 +27,6 @@ import os
 import socket
 import sqlite3
 import threading
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any, ClassVar
 from docgen.exceptions import DuplicateIdError, RegisterError
 from docgen.output import csv_safe
 from docgen.processes import is_running
-from docgen.render import CONTENT_CHECKSUM, PRICE_LIST, REPLACES, SIGNATURE, read_custom_properties
+from docgen.render import CONTENT_CHECKSUM, PRICE_LIST, REPLACES, SIGNATURE, document_properties
 from docgen.workspace import Workspace, default_workspace_root
 
 REGISTER_FILE = "register.sqlite"
@@ -148,8 +147,7 @@ def record_of(
 ) -> Record:
     """The register's row for a document about to be written to path, read from the
     properties the document carries and what its writer knows."""
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        properties = read_custom_properties(package.read("docProps/custom.xml"))
+    properties = document_properties(data)
     return Record(
         id=properties["docgen.document-id"],
         kind=kind,

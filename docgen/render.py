@@ -452,6 +452,17 @@ def _custom_properties_xml(
     return serialize_part_xml(root)
 
 
+def document_properties(document: Path | bytes) -> dict[str, str]:
+    """The docgen properties a .docx (a file, or its bytes) carries, read without checking
+    them (verify does that); {} for a file that has none."""
+    source = io.BytesIO(document) if isinstance(document, bytes) else document
+    try:
+        with zipfile.ZipFile(source) as package:
+            return read_custom_properties(package.read(CUSTOM_PROPERTIES))
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return {}
+
+
 def read_custom_properties(data: bytes) -> dict[str, str]:
     root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False))
     return {
