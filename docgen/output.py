@@ -70,7 +70,7 @@ SUPERSEDED = "superseded"
 
 def superseded_path(path: Path, document_id: str) -> Path:
     """Where a document made again keeps its previous version: superseded/ beside it, named
-    with that version's id (consent.docx → superseded/consent-C-20261125-8B2D07.docx)."""
+    with that version's id (consent.docx → superseded/consent-C-20261125-5G2V7GHX1SZY.docx)."""
     name = f"{path.stem}-{safe_filename_part(document_id, fallback='previous')}{path.suffix}"
     return path.parent / SUPERSEDED / name
 

@@ -373,7 +373,7 @@ def test_consent_with_the_estimate_it_cites(workspace, tmp_path, monkeypatch):
 
 
 def test_the_form_cites_only_a_quote_the_patient_receives(workspace, tmp_path, monkeypatch):
-    """Without --estimate the form cited 'estimate Q-20261205-72E87E', a quote the patient
+    """Without --estimate the form cited 'estimate Q-20261205-BH95Y66N9RRH', a quote the patient
     never received. The estimate is now written with the form unless the admin says not to,
     and then no quote number is cited."""
     monkeypatch.chdir(tmp_path)

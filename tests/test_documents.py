@@ -162,7 +162,7 @@ def test_default_file_name_is_safe_everywhere(workspace, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     document = create_estimate(workspace, 'CON: a/b\\c*?"<>|', ["REJUV:FACE"])
     assert document.docx.resolve().parent == tmp_path
-    assert re.fullmatch(r"estimate-CON-a-b-c-Q-\d{8}-[0-9A-F]{6}\.docx", document.docx.name)
+    assert re.fullmatch(r"estimate-CON-a-b-c-Q-\d{8}-[0-9A-Z]{12}\.docx", document.docx.name)
     arabic = create_estimate(workspace, "محمد", ["REJUV:FACE"])
     assert arabic.docx.name.startswith("estimate-محمد-")
 

@@ -29,7 +29,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 NOT_RUN_HERE = ("pip install", "docgen serve", "python benchmarks/")
 # what differs from run to run: document ids and generation times
 # ids, times and the signing key's id: they differ from run to run
-VARYING = r"[QC]-\d{8}-[0-9A-F]{6}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|key [0-9a-f]{16}"
+VARYING = r"[QC]-\d{8}-[0-9A-Z]{12}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|key [0-9a-f]{16}"
 
 
 @dataclass(frozen=True)
