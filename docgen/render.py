@@ -35,6 +35,7 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, Un
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.ext import InternationalizationExtension
+from jinja2.filters import make_attrgetter
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from lxml import etree
 from markupsafe import Markup, escape
@@ -141,6 +142,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         for name in _ITERATING_FILTERS:
             self.filters[name] = self._checked_filter(self.filters[name])
         self.filters["replace"] = self._bounded_replace(self.filters["replace"])
+        self.filters["join"] = self._bounded_join(self.filters["join"])
         self.loop_items = 0
         self.built = 0  # characters or items built with * in this render
         self.deadline: float | None = None  # time.monotonic() by which a render must end
@@ -185,6 +187,23 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
                 growth = text.count(old) * max(len(new) - len(old), 0)
                 self._check_length(len(text) + growth)
             return original(eval_ctx, text, old, new, count)
+
+        return bounded
+
+    def _bounded_join(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """join builds its items and as many separators: bound their length before joining
+        (a list of a million letters joined with a long separator would take gigabytes)."""
+
+        @functools.wraps(original)  # keeps jinja_pass_arg
+        def bounded(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+            if isinstance(value, Undefined):
+                return original(eval_ctx, value, d, attribute)
+            items = list(value)
+            if attribute is not None:
+                items = list(map(make_attrgetter(eval_ctx.environment, attribute), items))
+            separators = len(str(d)) * max(len(items) - 1, 0)
+            self._check_length(separators + sum(len(str(item)) for item in items))
+            return original(eval_ctx, items, d)
 
         return bounded
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import tracemalloc
 import zipfile
 
 import docx
@@ -15,6 +16,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from docgen.check import SAMPLE_PROPERTIES, sample_contexts
@@ -185,6 +187,7 @@ def test_a_page_break_written_in_a_template_is_right_to_left(tmp_path):
     [
         "{{ items|join(', ') }}",
         "{{ rows|map(attribute='name')|join('/') }}",
+        "{{ rows|join(', ', attribute='name') }} {{ numbers|join }}",
         "{{ rows|selectattr('price', 'gt', 100)|map(attribute='name')|list }}",
         "{{ rows|rejectattr('price', 'gt', 100)|list|length }}",
         "{{ numbers|select('odd')|list }} {{ numbers|reject('odd')|sum }}",
@@ -214,6 +217,22 @@ def test_bounded_filters_and_loops_give_jinjas_results(source):
     bounded = make_environment()
     bounded.start_render()
     assert bounded.from_string(source).render(context) == plain
+
+
+def test_a_join_far_too_long_is_refused_before_it_is_built():
+    """Half a million letters joined with 1,000 characters would be half a gigabyte: refused at the
+    price of the list alone."""
+    bounded = make_environment()
+    bounded.start_render()
+    template = bounded.from_string("{{ ('x' * 500000)|list|join('y' * 1000) }}")
+    tracemalloc.start()
+    try:
+        with pytest.raises(SecurityError, match="far too long"):
+            template.render({})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50_000_000
 
 
 def test_rendering_is_reproducible(workspace, price_list):
