@@ -3,7 +3,8 @@
 extract  templates + workbook + docgen's own text → locales/docgen.pot
 init     a new language's locales/<lang>/LC_MESSAGES/docgen.po
 update   merge the .pot into every .po (changed text becomes fuzzy)
-compile  .po → .mo, without fuzzy entries, refusing broken placeholders
+compile  .po → .mo, without fuzzy entries, refusing broken placeholders and translations no
+         document can print (control characters, far too long)
 status   per language: translated, fuzzy and missing, against a fresh extraction
 """
 
@@ -26,6 +27,7 @@ from babel.support import Translations
 
 from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
 from docgen.i18n import DOMAIN, SOURCE_LANGUAGE, catalogue_locales, load_translations
+from docgen.limits import LONGEST_TRANSLATION
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -294,8 +296,9 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
         for message in catalog
         if not message.fuzzy and (problem := lost_placeholders(message))
     ]
+    errors += unprintable_translations(catalog, path)
     if errors:
-        raise LocaleError("translations with broken placeholders:\n  " + "\n  ".join(errors))
+        raise LocaleError("translations no document can print:\n  " + "\n  ".join(errors))
     # Babel writes a plural entry with an empty form as its English msgid, which would then
     # shadow the parent language's translation (fr_CA -> fr): leave such entries out.
     for message in list(catalog):
@@ -304,6 +307,32 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)  # a fuzzy entry is never used on a document
     return buffer.getvalue()
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def unusable_translation(text: str) -> str | None:
+    """Why a typed or imported translation can never be printed, or None: far too long (a
+    200,000-character one made a 22-page estimate), or a control character no document holds."""
+    if len(text) > LONGEST_TRANSLATION:
+        return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
+    if control := _CONTROL.search(text):
+        return f"holds the control character U+{ord(control.group()):04X}: type it again"
+    return None
+
+
+def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:
+    """Each translation of the catalogue that unusable_translation refuses, with its line in
+    the .po file: one typed into the file by hand is found before any document needs it."""
+    found = []
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+        for string in filter(None, strings):
+            if why := unusable_translation(string):
+                source = message.id[0] if isinstance(message.id, tuple) else message.id
+                found.append(f"{path}, line {message.lineno}: translation of {source!r} {why}")
+    return found
 
 
 _PLACEHOLDER = re.compile(r"%\(([^)]+)\)")

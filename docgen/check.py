@@ -6,13 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from docgen.catalogues import extract_messages, text_languages, untranslated_texts
+from docgen.catalogues import (
+    extract_messages,
+    po_path,
+    read_catalogue,
+    text_languages,
+    unprintable_translations,
+    untranslated_texts,
+)
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
 from docgen.generate import document_locales
-from docgen.i18n import Formatter, misnamed_catalogue_folders, parse_locale
+from docgen.i18n import Formatter, catalogue_locales, misnamed_catalogue_folders, parse_locale
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentProperties, DocumentTemplate
 from docgen.visit import Visit
@@ -98,6 +105,11 @@ def check_workspace(workspace: Workspace) -> CheckReport:
 
     if price_lists:
         report.problems.extend(_untranslated(workspace, price_lists))
+
+    for code in catalogue_locales(workspace.locales_dir):
+        path = po_path(workspace, code)
+        shown = path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path
+        report.problems.extend(unprintable_translations(read_catalogue(path, code), shown))
 
     for code in misnamed_catalogue_folders(workspace.locales_dir):
         report.problems.append(

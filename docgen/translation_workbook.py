@@ -12,7 +12,6 @@ import copy
 import datetime as dt
 import gettext
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ from pathlib import Path
 import openpyxl
 from babel import Locale
 from babel.messages.catalog import Catalog, Message
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -37,11 +35,12 @@ from docgen.catalogues import (
     po_path,
     read_catalogue,
     text_languages,
+    unusable_translation,
     written_in,
 )
 from docgen.exceptions import LocaleError, Problem, ProblemsError
 from docgen.i18n import DOMAIN, parse_locale
-from docgen.limits import LONGEST_TRANSLATION, oversized_package
+from docgen.limits import oversized_package
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
 
@@ -117,9 +116,11 @@ def language_names(codes: tuple[str, ...], locale: Locale | str = "en") -> str:
 
 def _plural_forms(catalog: Catalog) -> list[str]:
     """Each gettext plural form labelled by the numbers it is for: '1 of 2: for 1', '2 of 2:
-    for 0, 2, 3 …' (Arabic has six forms, whose order only these numbers explain)."""
-    count, expression = get_plural(catalog.locale)
-    choose = gettext.c2py(expression)
+    for 0, 2, 3 …' (Arabic has six forms, whose order only these numbers explain). The rule is
+    the catalogue's own, from its header: the one its .mo is read with, whichever CLDR release
+    the installed Babel carries."""
+    count = catalog.num_plurals
+    choose = gettext.c2py(catalog.plural_expr)
     examples: list[list[int]] = [[] for _ in range(count)]
     for n in range(1000):
         if len(examples[choose(n)]) < 3:
@@ -283,19 +284,6 @@ Report = Callable[[int, str, str, "str | None"], None]
 
 
 # Characters no document can hold (XML 1.0 refuses them): a tab and a line break are text
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def unusable_translation(text: str) -> str | None:
-    """Why a typed or imported translation can never be printed, or None: far too long (a
-    200,000-character one made a 22-page estimate), or a control character no document holds."""
-    if len(text) > LONGEST_TRANSLATION:
-        return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
-    if control := _CONTROL.search(text):
-        return f"holds the control character U+{ord(control.group()):04X}: type it again"
-    return None
-
-
 def save_translations(
     workspace: Workspace, locale: str, rows: list[tuple[int, dict[str, str]]], report: Report
 ) -> ImportResult | None:
@@ -307,7 +295,7 @@ def save_translations(
     catalogue = catalogue_for(workspace, parse_locale(locale))
     catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
     messages = {(m.context or "", m.id): m for m in _needed_messages(workspace, catalog)}
-    plural_count = get_plural(catalog.locale)[0]
+    plural_count = catalog.num_plurals
 
     grouped: dict[tuple, list[tuple[int, dict[str, str]]]] = {}
     for number, row in rows:

@@ -305,3 +305,50 @@ def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path)
     said = html.unescape(refused.get_data(as_text=True))
     assert f"translation of {form['source-0']!r} holds the control character U+0002" in said
     assert german.read_bytes() == before
+
+
+@pytest.mark.parametrize("language", ["ar", "de", "es", "fr", "it", "pt"])
+def test_an_unchanged_export_imports_cleanly_in_every_shipped_language(
+    workspace, tmp_path, language
+):
+    """The plural forms are the catalogue's own (its header's rule), not the installed Babel's:
+    with CLDR 45, French, Spanish, Italian and Portuguese gained a third form their catalogues'
+    headers do not have, and an untouched export came back 'needs every plural form'."""
+    before = catalogue_strings(workspace, language)
+    path = export_translations(workspace, language, tmp_path / f"{language}.xlsx")
+    plural_rows = [row for row in rows(path) if row["Source plural"]]
+    with po_path(workspace, language).open("rb") as handle:
+        header_forms = read_po(handle, locale=language).num_plurals
+    assert plural_rows and len(plural_rows) % header_forms == 0
+    assert {row["Plural form"].split(":")[0] for row in plural_rows} == {
+        f"{n} of {header_forms}" for n in range(1, header_forms + 1)
+    }
+    result = import_translations(workspace, path)
+    assert result.missing == 0 and result.changed == 0
+    assert catalogue_strings(workspace, language) == before
+
+
+def test_check_and_compile_find_a_control_character_typed_into_a_catalogue(workspace, run):
+    """`check` said ready while a catalogue held U+0002, which ended every French consent in an
+    lxml traceback: it names the file and line now, and `i18n compile` refuses the file."""
+    french = po_path(workspace, "fr")
+    with french.open("rb") as handle:
+        catalog = read_po(handle, locale="fr")
+    message = next(m for m in catalog if m.id == "Consent to mesotherapy treatment")
+    message.string = "Consentement\x02 au traitement"
+    with french.open("wb") as handle:
+        write_po(handle, catalog)
+    compiled = french.with_suffix(".mo").read_bytes()
+    with french.open("rb") as handle:
+        line = next(m for m in read_po(handle, locale="fr") if m.id == message.id).lineno
+
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1
+    assert (
+        f"locales/fr/LC_MESSAGES/docgen.po, line {line}: translation of "
+        "'Consent to mesotherapy treatment' holds the control character U+0002"
+    ) in checked.output
+    compiling = run("--workspace", workspace.root, "i18n", "compile")
+    assert compiling.exit_code == 1
+    assert "holds the control character U+0002" in compiling.output
+    assert french.with_suffix(".mo").read_bytes() == compiled
