@@ -19,7 +19,7 @@ from docgen.estimate import MOST_SESSIONS, parse_sessions
 from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message
 from docgen.generate import DOCUMENT_KINDS
 from docgen.i18n import N_, is_locale_code
-from docgen.limits import MAX_APPOINTMENTS_BYTES, oversized_file, oversized_package
+from docgen.limits import MAX_APPOINTMENTS_BYTES, existing_rows, oversized_file, oversized_package
 from docgen.output import safe_filename_part
 from docgen.patient import LONGEST_TEXT, text_problems
 from docgen.pricing import normalise_header
@@ -158,8 +158,8 @@ def _records(path: Path) -> Iterator[Record]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:  # a single column, or too little text to tell: plain commas
             dialect = csv.excel
-        values = ([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect))
-        yield from _rows(path, values)
+        rows = enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+        yield from _rows(path, ((number, [cell.strip() for cell in row]) for number, row in rows))
     else:
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -170,16 +170,17 @@ def _records(path: Path) -> Iterator[Record]:
             ) from None
         try:
             values = (
-                ["" if cell is None else _cell_text(cell) for cell in row]
-                for row in workbook.worksheets[0].iter_rows(values_only=True)
+                (number, ["" if cell is None else _cell_text(cell) for cell in row])
+                for number, row in existing_rows(workbook.worksheets[0])
             )
             yield from _rows(path, values)
         finally:
             workbook.close()
 
 
-def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[Record]:
-    header = next(values, None)
+def _rows(path: Path, values: Iterator[tuple[int, list[str]]]) -> Iterator[Record]:
+    """The records of numbered rows, the first of which names the columns."""
+    _, header = next(values, (1, None))
     if not header or not any(header):
         raise BatchError(f"{path.name} is empty: expected a header row and one row per patient")
     headers = [normalise_header(h) for h in header]
@@ -191,7 +192,7 @@ def _rows(path: Path, values: Iterator[list[str]]) -> Iterator[Record]:
             "name the columns (Patient, Treatment, Areas, …)"
         )
     columns = {h: get_column_letter(i) for i, h in enumerate(headers, start=1) if h in COLUMNS}
-    for number, row in enumerate(values, start=2):
+    for number, row in values:
         if any(row):
             record = {h: v for h, v in zip(headers, row, strict=False) if h in COLUMNS}
             yield number, record, columns

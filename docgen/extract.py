@@ -21,8 +21,10 @@ import openpyxl
 from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
 from jinja2.ext import babel_extract
+from openpyxl.utils import get_column_letter
 
 from docgen.exceptions import TemplateError
+from docgen.limits import existing_rows
 from docgen.pricing import normalise_header
 from docgen.render import DAMAGED_PACKAGE, damaged_template
 
@@ -74,19 +76,20 @@ def extract_xlsx(
         if wanted.lower() not in sheets:
             continue
         sheet = workbook[sheets[wanted.lower()]]
-        rows = sheet.iter_rows()
-        header = next(rows, ())
+        rows = existing_rows(sheet)
+        _, header = next(rows, (1, ()))
         positions = {
-            normalise_header(cell.value): index
-            for index, cell in enumerate(header)
-            if cell.value is not None
+            normalise_header(value): index
+            for index, value in enumerate(header)
+            if value is not None
         }
-        for row in rows:
+        for number, values in rows:
             for column in columns:
                 index = positions.get(column)
-                if index is None or index >= len(row):
+                if index is None or index >= len(values):
                     continue
-                cell = row[index]
-                if isinstance(cell.value, str) and cell.value.strip():
-                    yield cell.row, None, cell.value.strip(), [f"{sheet.title}!{cell.coordinate}"]
+                value = values[index]
+                if isinstance(value, str) and value.strip():
+                    place = f"{sheet.title}!{get_column_letter(index + 1)}{number}"
+                    yield number, None, value.strip(), [place]
     workbook.close()

@@ -4,11 +4,18 @@ in are read only when their size is that of the thing they claim to be."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_WORKBOOK_BYTES = 10_000_000  # unpacked; a price list unpacks to a few hundred kB
 MAX_TEMPLATE_BYTES = 50_000_000  # unpacked; a template with pictures is a few MB
 MAX_APPOINTMENTS_BYTES = 50_000_000  # a day's appointments are kilobytes
+EXCEL_ROWS = 1_048_576  # the last row Excel and LibreOffice Calc have
 LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
 
 
@@ -33,3 +40,27 @@ def oversized_file(path: Path, limit: int, what: str) -> str | None:
     if size > limit:
         return f"is {size / 1e6:.0f} MB, far more than {what} holds (at most {limit / 1e6:.0f} MB)"
     return None
+
+
+def existing_rows(
+    sheet: ReadOnlyWorksheet, max_col: int | None = None
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Each row a read-only sheet's file holds, as (row number, values), through openpyxl's own
+    parser. iter_rows pads the gaps between rows with empty ones: a 2 kB workbook with a cell
+    in row 100,000,000 took a hundred million empty rows, minutes, to read."""
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=sheet.parent.data_only,
+            epoch=sheet.parent.epoch,
+            date_formats=sheet.parent._date_formats,
+        )
+        for number, cells in parser.parse():
+            yield number, tuple(sheet._get_row(cells, max_col=max_col, values_only=True))
+
+
+def row_numbers(sheet: Worksheet) -> list[int]:
+    """The numbers of the rows a fully loaded sheet holds cells in, in order: the rows that
+    exist, however far down the last one is (max_row counts the ones between)."""
+    return sorted({row for row, _column in sheet._cells})

@@ -26,7 +26,13 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from docgen.exceptions import Message, Problem, WorkbookError
 from docgen.i18n import N_
-from docgen.limits import MAX_WORKBOOK_BYTES, oversized_package
+from docgen.limits import (
+    EXCEL_ROWS,
+    MAX_WORKBOOK_BYTES,
+    existing_rows,
+    oversized_package,
+    row_numbers,
+)
 
 
 class Kind(StrEnum):
@@ -251,7 +257,7 @@ def read_clinic_locale(path: str | Path) -> str | None:
         return None
     try:
         sheet = next((s for s in workbook.worksheets if s.title.strip().lower() == "clinic"), None)
-        for key, value, *_ in sheet.iter_rows(max_col=2, values_only=True) if sheet else ():
+        for _, (key, value, *_) in existing_rows(sheet, max_col=2) if sheet else ():
             if key is not None and normalise_header(key) == "locale" and value:
                 return str(value).strip()
         return None
@@ -412,6 +418,13 @@ class _WorkbookReader:
                     "it (Excel: right-click a sheet tab > Unhide) or delete it"
                 )
                 self.problem(None, Message(message), sheet=found)
+            elif (last_row := max(row_numbers(values[found]), default=1)) > EXCEL_ROWS:
+                beyond = (
+                    f"has a row numbered {last_row}, past the last row a workbook can have "
+                    f"({EXCEL_ROWS}): the file was not saved by Excel or LibreOffice; open it "
+                    "in one and save it again"
+                )
+                self.problem(None, beyond, sheet=found)
             else:
                 sheets[wanted] = (values[found], formulas[found])
         if self.problems:
@@ -486,7 +499,9 @@ class _WorkbookReader:
             self.unreadable.add(values_ws.title)
             return None
         rows = []
-        for row in range(2, values_ws.max_row + 1):
+        for row in row_numbers(values_ws):
+            if row == 1:
+                continue
             record = {
                 name: self.cells(values_ws, formulas_ws, row, col)
                 for name, col in headers.items()
@@ -656,7 +671,7 @@ class _WorkbookReader:
 
     def read_clinic(self, values_ws, formulas_ws) -> Clinic | None:
         found: dict[str, _Cell] = {}
-        for row in range(1, values_ws.max_row + 1):
+        for row in row_numbers(values_ws):
             key = self.cells(values_ws, formulas_ws, row, 1)
             name = "" if key.blank else normalise_header(key.value)
             if name in {"", "key", "setting"}:

@@ -40,7 +40,7 @@ from docgen.catalogues import (
 )
 from docgen.exceptions import LocaleError, Problem, ProblemsError
 from docgen.i18n import DOMAIN, parse_locale
-from docgen.limits import oversized_package
+from docgen.limits import existing_rows, oversized_package
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
 
@@ -409,7 +409,7 @@ def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
     sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
     locale = None
     if ABOUT_SHEET.lower() in sheets:
-        for key, value, *_ in sheets[ABOUT_SHEET.lower()].iter_rows(max_col=2, values_only=True):
+        for _, (key, value, *_) in existing_rows(sheets[ABOUT_SHEET.lower()], max_col=2):
             if _text(key).strip().lower() == "language" and value:
                 locale = _text(value).strip()
     if not locale:
@@ -419,8 +419,8 @@ def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
     if sheet is None:
         problems.append(Problem(name, f"no sheet named {SHEET!r}"))
         raise TranslationWorkbookError(problems)
-    values = sheet.iter_rows(values_only=True)
-    header = [_text(cell).strip().lower() for cell in next(values, ())]
+    values = existing_rows(sheet)
+    header = [_text(cell).strip().lower() for cell in next(values, (1, ()))[1]]
     positions = {}
     for column in COLUMNS:
         if column.lower() in header:
@@ -430,7 +430,7 @@ def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
     if problems:
         raise TranslationWorkbookError(problems)
     rows = []
-    for number, cells in enumerate(values, start=2):
+    for number, cells in values:
         row = {c: _text(cells[i]) if i < len(cells) else "" for c, i in positions.items()}
         if row["Source text"]:
             rows.append((number, row))

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from decimal import Decimal
@@ -17,6 +19,23 @@ from docgen.catalogues import compile_catalogues, update_catalogues
 from docgen.cli import main
 from docgen.pricing import PriceList, load_price_list
 from docgen.workspace import Workspace, init_workspace
+
+
+@contextlib.contextmanager
+def finished_within(seconds: int):
+    """Stop the work with TimeoutError if it has not ended after seconds (it took minutes)."""
+
+    def stop(*_):
+        raise TimeoutError(f"still working after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 HOSTILE_NAME = 'Zoë O\'Brien & Sons <Ltd> "VIP" 😀'
 

@@ -3,18 +3,26 @@ paragraph naming the problem, no traceback, a non-zero exit, and no document wri
 
 from __future__ import annotations
 
+import csv
+import re
 import shutil
 import threading
 import time
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import finished_within
 
 from docgen.cli import main
-from docgen.exceptions import TemplateError
+from docgen.exceptions import TemplateError, WorkbookError
 from docgen.generate import create_consent
+from docgen.i18n import load_translations, parse_locale
+from docgen.limits import EXCEL_ROWS
+from docgen.pricing import load_price_list
+from docgen.translation_workbook import export_translations, import_translations
 from docgen.visit import Visit
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
@@ -300,3 +308,85 @@ def test_digits_other_than_0_to_9_are_refused_with_the_right_reason(
     result = run("--workspace", workspace.root, "batch", appointments, "-o", tmp_path / "out")
     assert result.exit_code == 1 and reason in result.output
     assert "day of the calendar" not in result.output
+
+
+FAR_ROW = 100_000_000
+
+
+def move_last_row_far_down(path: Path, sheet_index: int, to: int = FAR_ROW) -> None:
+    """Give the last row of a workbook's sheet (as openpyxl wrote it) the number to, as a
+    hand-edited 2 kB file can: nothing lies between it and the rows above."""
+    member = f"xl/worksheets/sheet{sheet_index + 1}.xml"
+    with zipfile.ZipFile(path) as package:
+        members = {item: package.read(item) for item in package.infolist()}
+    for item in members:
+        if item.filename == member:
+            xml = members[item].decode()
+            last = max(map(int, re.findall(r'<row r="(\d+)"', xml)))
+            xml = xml.replace(f'<row r="{last}"', f'<row r="{to}"')
+            xml = re.sub(rf'( r="[A-Z]+){last}"', rf'\g<1>{to}"', xml)
+            members[item] = re.sub(r'<dimension ref="[^"]*"/>', "", xml).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for item, data in members.items():
+            package.writestr(item, data)
+
+
+def test_a_row_far_down_an_appointments_workbook_is_read_as_the_row_it_is(run, tmp_path):
+    """A 2 kB workbook with its second patient in row 100,000,000 took 74 s: the rows that
+    exist are read, and that patient's documents are made and said to come from that row."""
+    book = openpyxl.Workbook()
+    book.active.append(["Patient", "Treatment", "Areas"])
+    book.active.append(["Ann Lee", "REJUV", "FACE"])
+    book.active.append(["Bob Roe", "HAIR", "SCALP"])
+    appointments = tmp_path / "far.xlsx"
+    book.save(appointments)
+    move_last_row_far_down(appointments, 0)
+    with finished_within(20):
+        result = run("batch", appointments, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as handle:
+        made = {(row["row"], row["patient"], row["document"]) for row in csv.DictReader(handle)}
+    assert made == {
+        ("2", "Ann Lee", "consent"), ("2", "Ann Lee", "estimate"),
+        (str(FAR_ROW), "Bob Roe", "consent"), (str(FAR_ROW), "Bob Roe", "estimate"),
+    }  # fmt: skip
+
+
+def test_a_price_far_down_the_prices_sheet_is_read_and_named_by_its_row(edit_workbook):
+    """The sheets are read by the rows that exist: a price in Excel's last row is read, and
+    named by it; a row past it, which no spreadsheet saves, is refused, not a traceback."""
+    path = edit_workbook(name="last.xlsx")
+    expected = load_price_list(path).prices
+    sheet_index = openpyxl.load_workbook(path).sheetnames.index("Prices")
+    move_last_row_far_down(path, sheet_index, EXCEL_ROWS)
+    with finished_within(20):
+        assert load_price_list(path).prices == expected
+    wrong = edit_workbook(change=lambda wb: wb["Prices"].cell(wb["Prices"].max_row, 3, "abc"))
+    move_last_row_far_down(wrong, sheet_index, EXCEL_ROWS)
+    with finished_within(20), pytest.raises(WorkbookError) as refused:
+        load_price_list(wrong)
+    assert f"Prices!C{EXCEL_ROWS}: found 'abc'" in str(refused.value)
+
+    move_last_row_far_down(path, sheet_index)
+    with finished_within(20), pytest.raises(WorkbookError) as refused:
+        load_price_list(path)
+    assert (
+        f"last.xlsx, sheet 'Prices': has a row numbered {FAR_ROW}, past the last row a "
+        f"workbook can have ({EXCEL_ROWS})"
+    ) in str(refused.value)
+
+
+def test_a_translation_far_down_its_workbook_is_imported(geneva, tmp_path):
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["Translations"]
+    last = sheet.max_row
+    assert not sheet.cell(last, 5).value  # a text without plural forms
+    source = sheet.cell(last, 4).value
+    sheet.cell(last, 7).value = "Übersetzt ganz unten"
+    book.save(path)
+    move_last_row_far_down(path, book.sheetnames.index("Translations"))
+    with finished_within(20):
+        import_translations(geneva, path)
+    german = load_translations(geneva.locales_dir, parse_locale("de_CH"))
+    assert german.gettext(source) == "Übersetzt ganz unten"
