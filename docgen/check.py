@@ -17,11 +17,17 @@ from docgen.catalogues import (
 from docgen.consent import plan_consent
 from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
 from docgen.estimate import PlanItem, plan_estimate
-from docgen.exceptions import DocgenError, Problem, TemplateError, WorkbookError
+from docgen.exceptions import (
+    DocgenError,
+    Problem,
+    TemplateError,
+    WorkbookError,
+)
 from docgen.generate import document_locales
 from docgen.i18n import Formatter, catalogue_locales, misnamed_catalogue_folders, parse_locale
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentProperties, DocumentTemplate
+from docgen.signing import key_problems
 from docgen.visit import Visit
 from docgen.workspace import TEMPLATE_NAMES, Workspace
 
@@ -92,6 +98,7 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
 
 def check_workspace(workspace: Workspace) -> CheckReport:
     report = CheckReport()
+    report.problems.extend(key_problems())
     price_lists = []
     workbooks = workspace.workbooks()
     if not workbooks:

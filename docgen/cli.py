@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -88,6 +89,12 @@ def main(ctx: click.Context, workspace: Path | None) -> None:
     """Printable patient documents for aesthetic clinics: consent forms, cost estimates and
     price sheets, in the patient's language, from an Excel price list and Word templates."""
     ctx.obj = workspace
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> None:
+    """A warning as a line of its own, not Python's file and line of code."""
+    click.echo(f"Warning: {message}", err=True)
 
 
 def open_workspace() -> Workspace:

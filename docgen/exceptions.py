@@ -209,3 +209,8 @@ class BatchError(DocgenError):
 class WorkerStoppedError(DocgenError):
     """Raised when work done in a bounded worker process (the desk's documents) went over its
     processor time, memory or wall-clock limit and was stopped."""
+
+
+class KeyExposedWarning(UserWarning):
+    """Warned when the signing key is used though others could read or replace it (a file
+    others can read, a symbolic link): its signatures prove less."""

@@ -14,9 +14,11 @@ import hashlib
 import hmac
 import os
 import secrets
+import warnings
 from pathlib import Path
+from stat import S_ISLNK, S_ISREG
 
-from docgen.exceptions import WorkspaceError
+from docgen.exceptions import KeyExposedWarning, WorkspaceError
 
 KEY_FILE_VARIABLE = "DOCGEN_KEY_FILE"
 _KEY_BYTES = 32
@@ -58,21 +60,69 @@ def create_key(path: Path | None = None) -> Path:
 
 
 def read_key(path: Path | None = None) -> bytes | None:
-    """The key at path (default: default_key_path()), or None when there is none."""
+    """The key at path (default: default_key_path()), or None when there is none. A key that
+    others can read, or a link to one, is still used, with a KeyExposedWarning."""
     path = path or default_key_path()
+    key = _checked_key(path)
+    if key is not None and (exposure := key_exposure(path)):
+        # shown once for each place that reads the key, not once per document of a batch
+        warnings.warn(f"the signing key {path} {exposure}", KeyExposedWarning, stacklevel=2)
+    return key
+
+
+def key_problems(path: Path | None = None) -> list[str]:
+    """What is wrong with the key at path (default: default_key_path()), as `docgen check`
+    says it; none when there is no key."""
+    path = path or default_key_path()
+    try:
+        _checked_key(path)
+    except WorkspaceError as error:
+        return [str(error)]
+    exposure = key_exposure(path)
+    return [f"the signing key {path} {exposure}"] if exposure else []
+
+
+def _checked_key(path: Path) -> bytes | None:
     try:
         stat = path.stat()
     except FileNotFoundError:
         return None
     except OSError as error:
         raise WorkspaceError(f"the signing key {path} cannot be read ({error})") from None
+    if not S_ISREG(stat.st_mode):  # a FIFO would hang every reader
+        raise WorkspaceError(f"the signing key {path} is not a file: a key is a file of its own")
     return _key_in(path, stat.st_mtime_ns, stat.st_size)
+
+
+def key_exposure(path: Path | None = None) -> str | None:
+    """How the key at path could be read or replaced by someone else, or None: a symbolic link
+    (the file it points to may change, or be someone else's), or a file other users of this
+    computer can read or write."""
+    path = path or default_key_path()
+    try:
+        link = path.lstat()
+    except OSError:
+        return None
+    if S_ISLNK(link.st_mode):
+        return (
+            f"is a symbolic link (to {os.readlink(path)}): keep the key itself there, readable "
+            "by its owner alone"
+        )
+    if link.st_mode & 0o077:
+        return (
+            f"can be read by other users of this computer (mode {link.st_mode & 0o777:o}): "
+            f"run chmod 600 {path}"
+        )
+    return None
 
 
 @functools.lru_cache(maxsize=4)  # read once per process, not once per document of a batch
 def _key_in(path: Path, _mtime_ns: int, _size: int) -> bytes:
     try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        # not blocking: a file swapped for a FIFO since the check must not hang the reader
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, encoding="ascii") as handle:
+            key = bytes.fromhex(handle.read(4 * _KEY_BYTES).strip())
     except (OSError, ValueError) as error:
         raise WorkspaceError(f"{path} is not a docgen signing key ({error})") from None
     if len(key) != _KEY_BYTES:

@@ -4,13 +4,14 @@ verifiable years later with docgen verify."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zipfile
 from pathlib import Path
 
 import docx
 import pytest
 from click.testing import CliRunner
-from conftest import docx_text
+from conftest import docx_text, finished_within
 
 from docgen.batch import run_batch
 from docgen.cli import main
@@ -275,3 +276,47 @@ def test_a_signature_of_any_text_is_refused_not_crashed_on(workspace, tmp_path, 
     check = verify_document(tmp_path / "odd.docx", key)
     assert not check.unchanged
     assert check.message == "CHANGED: its signature does not match"
+
+
+def test_a_key_others_can_read_or_a_link_to_one_is_used_with_a_warning_check_names_it(
+    run, workspace, tmp_path, key, monkeypatch
+):
+    """A world-readable or symlinked signing key was used silently."""
+    path = Path(os.environ["DOCGEN_KEY_FILE"])
+    assert run("--workspace", workspace.root, "check").exit_code == 0
+    path.chmod(0o644)
+    made = run("--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--treatment",
+               "REJUV", "--area", "FACE", "--no-estimate", "-o", tmp_path / "c.docx")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    readable = f"Warning: the signing key {path} can be read by other users of this computer"
+    assert f"{readable} (mode 644): run chmod 600 {path}" in made.output
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1
+    assert f"the signing key {path} can be read by other users" in checked.output
+
+    path.chmod(0o600)
+    link = tmp_path / "link.key"
+    link.symlink_to(path)
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(link))
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1
+    assert f"the signing key {link} is a symbolic link (to {path})" in checked.output
+    verified = run("verify", tmp_path / "c.docx")
+    assert verified.exit_code == 0, verified.output
+    assert f"Warning: the signing key {link} is a symbolic link" in verified.output
+
+
+def test_a_fifo_as_the_key_is_refused_not_waited_on(run, workspace, tmp_path, monkeypatch):
+    """A FIFO given as the key file hung `verify` for ever."""
+    made = run("--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--treatment",
+               "REJUV", "--area", "FACE", "--no-estimate", "-o", tmp_path / "c.docx")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    fifo = tmp_path / "fifo.key"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("DOCGEN_KEY_FILE", str(fifo))
+    with finished_within(20):
+        verified = run("verify", "--key", fifo, tmp_path / "c.docx")
+        checked = run("--workspace", workspace.root, "check")
+    for result in (verified, checked):
+        assert result.exit_code == 1
+        assert f"the signing key {fifo} is not a file" in result.output
