@@ -270,7 +270,9 @@ class _Renderer:
             info = DocumentInfo(
                 estimate.number, template.version, date, generated, estimate.number, **printed
             )
-            context = estimate_context(estimate, fmt, patient=appointment.patient, info=info)
+            context = estimate_context(
+                estimate, fmt, patient=appointment.patient, info=info, minor=plan.minor
+            )
         data = template.render(
             context,
             info.properties(self.price_list, fmt, inputs),

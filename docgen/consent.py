@@ -4,13 +4,14 @@ course with the same code as the estimate."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from docgen.estimate import Estimate, EstimateLine, TranslatedNames, closest, plan_estimate
 from docgen.exceptions import FieldProblem, Message, PlanError
 from docgen.i18n import N_
 from docgen.patient import Patient, check_patient, parse_date_of_birth, text_problems
-from docgen.pricing import Area, Contraindication, PriceList, Risk, Treatment
+from docgen.pricing import Area, Contraindication, Kind, PriceList, Risk, Treatment
 from docgen.visit import Visit
 
 
@@ -26,6 +27,7 @@ class ConsentPlan:
     practitioner: str
     interpreter: str
     lines: tuple[EstimateLine, ...] = ()  # this treatment's lines of the estimate
+    consents_self: bool = False  # a minor old enough, by the clinic's law, to consent alone
 
     def __post_init__(self) -> None:
         if not self.lines:  # one treatment: the whole estimate is its own
@@ -53,7 +55,16 @@ def plan_consent(
         parse_date_of_birth(visit.date_of_birth, problems),
         visit.reference.strip(),
     )
-    minor = check_patient(person, issued, visit.allow_minor, problems)
+    age = person.plausible_age_on(issued)
+    visit_treatments = [
+        price_list.treatments[code]
+        for code in dict.fromkeys(t.treatment.strip().upper() for t in visit.treatments)
+        if code in price_list.treatments
+    ]
+    too_young = age_problems(price_list, visit_treatments, age)
+    # below a treatment's minimum age, --allow-minor is beside the point: that is said instead
+    minor = check_patient(person, issued, visit.allow_minor or bool(too_young), problems)
+    problems.extend(too_young)
     practitioner, interpreter = visit.practitioner.strip(), visit.interpreter.strip()
     problems.extend(text_problems(practitioner=practitioner, interpreter=interpreter))
 
@@ -75,6 +86,13 @@ def plan_consent(
                 known=", ".join(price_list.treatments),
             )
         )
+    if minor and chosen is not None and chosen.alternatives and not chosen.alternatives_for_minors:
+        message = N_(
+            "%(code)s has Alternatives but no 'Alternatives for minors' on the Treatments sheet "
+            "of %(workbook)s: a minor's form offers only the alternatives the law allows at "
+            "their age; write them there"
+        )
+        problems.append(Message(message, code=chosen.code, workbook=price_list.path.name))
     if not planned.areas:
         message = N_("no body area given: name at least one with --area")
         problems.append(FieldProblem("area", message))
@@ -101,4 +119,41 @@ def plan_consent(
         practitioner=practitioner,
         interpreter=interpreter,
         lines=own.lines,
+        consents_self=minor and age is not None and age >= price_list.clinic.own_consent_age,
     )
+
+
+def age_problems(
+    price_list: PriceList, treatments: Iterable[Treatment], age: int | None
+) -> list[FieldProblem]:
+    """Each treatment the patient is too young for, whatever a parent or guardian agrees (and
+    whatever --allow-minor says), named with the rule that forbids it: the clinic's minimum age
+    for cosmetic treatment (its law), or the treatment's own, whichever is higher."""
+    if age is None:
+        return []
+    clinic = price_list.clinic
+    problems = []
+    for treatment in treatments:
+        cosmetic = clinic.minimum_age_cosmetic if treatment.kind is Kind.COSMETIC else 0
+        if age >= max(cosmetic, treatment.minimum_age):
+            continue
+        if cosmetic >= treatment.minimum_age:
+            minimum = cosmetic
+            rule: str = clinic.minimum_age_law or Message(
+                N_("the clinic's minimum age for cosmetic treatment, on its Clinic sheet")
+            )
+        else:
+            minimum = treatment.minimum_age
+            rule = Message(
+                N_("the minimum age the Treatments sheet gives %(code)s"), code=treatment.code
+            )
+        message = N_(
+            "the patient is %(age)s: %(treatment)s is never given to anyone under %(minimum)s "
+            "(%(rule)s), whatever a parent or guardian agrees"
+        )
+        problems.append(
+            FieldProblem(
+                "dob", message, age=age, treatment=treatment.code, minimum=minimum, rule=rule
+            )
+        )
+    return problems

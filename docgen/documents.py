@@ -180,14 +180,16 @@ def usual_course(treatment: Treatment, fmt: Formatter) -> str:
 
 
 def estimate_context(
-    estimate: Estimate, fmt: Formatter, *, patient: str, info: DocumentInfo
+    estimate: Estimate, fmt: Formatter, *, patient: str, info: DocumentInfo, minor: bool = False
 ) -> dict[str, Any]:
+    """The estimate's values, written for fmt. minor: the patient is under 18, so whoever
+    pays for the treatment accepts the estimate, not the patient."""
     price_list = estimate.price_list
     clinic = price_list.clinic
     return {
         "clinic": clinic_context(clinic),
         "document": document_context(info, price_list, fmt),
-        "patient": {"name": patient},
+        "patient": {"name": patient, "minor": minor},
         "estimate": {
             "number": estimate.number,
             "date": fmt.date(estimate.issued),
@@ -408,6 +410,10 @@ def consent_context(
             "own_language": locale_name(reads, fmt.locale),
             "interpreter_needed": fmt.gettext("Yes") if needs_interpreter else fmt.gettext("No"),
             "minor": plan.minor,
+            # under the clinic's age of own consent: a parent or guardian consents for them
+            "guardian_consents": plan.minor and not plan.consents_self,
+            "consents_self": plan.minor and plan.consents_self,
+            "own_consent_age": fmt.decimal(price_list.clinic.own_consent_age),
         },
         "treatment": {
             "name": fmt.text(treatment.name),
@@ -416,7 +422,10 @@ def consent_context(
             "sessions": planned,
             "usual_course": usual_course(treatment, fmt),
             "ingredients": fmt.text(treatment.ingredients) if treatment.ingredients else FILL_IN,
-            "alternatives": fmt.text(treatment.alternatives),
+            # a minor is offered only what the law allows at their age (no fillers under 18)
+            "alternatives": fmt.text(
+                treatment.alternatives_for_minors if plan.minor else treatment.alternatives
+            ),
         },
         # mild effects and serious risks apart, each most frequent first; serious ones always
         "common_risks": risk_rows([r for r in plan.risks if r.severity is Severity.MILD], fmt),

@@ -29,7 +29,7 @@ from docgen.pricing import normalise_header
 from docgen.render import DAMAGED_PACKAGE, damaged_template
 
 TRANSLATABLE_COLUMNS = {
-    "Treatments": ("name", "description", "ingredients", "alternatives"),
+    "Treatments": ("name", "description", "ingredients", "alternatives", "alternatives for minors"),
     "Areas": ("name",),
     "Risks": ("name", "description"),
     "Contraindications": ("name",),

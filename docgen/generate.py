@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from docgen.catalogues import untranslated_error
-from docgen.consent import plan_consent
+from docgen.consent import age_problems, plan_consent
 from docgen.documents import (
     DocumentInfo,
     bilingual_context,
@@ -46,9 +46,10 @@ from docgen.output import (
     supersede,
     write_atomically,
 )
-from docgen.patient import name_problems
+from docgen.patient import Patient as Person
+from docgen.patient import name_problems, parse_date_of_birth
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
-from docgen.pricing import PriceList, load_price_list
+from docgen.pricing import ADULT_AGE, PriceList, load_price_list
 from docgen.register import Patient, Register, record_of
 from docgen.render import DocumentTemplate
 from docgen.verify import issued_id
@@ -216,18 +217,28 @@ def _plan_patient_estimate(
     issued: dt.date | None = None,
     number: str | None = None,
     translated_names: TranslatedNames | None = None,
-) -> Estimate:
-    """The estimate for a patient's plan; PlanError lists every problem, the name's too."""
+    date_of_birth: str | dt.date | None = None,
+) -> tuple[Estimate, bool]:
+    """The estimate for a patient's plan, and whether the patient is a minor (then whoever
+    pays accepts it); PlanError lists every problem: the name's, and with a date of birth,
+    each treatment the patient is too young for."""
     problems = name_problems(patient)
+    born = parse_date_of_birth(date_of_birth, problems)
+    estimate = None
     try:
         estimate = plan_estimate(
             price_list, items, issued=issued, number=number, translated_names=translated_names
         )
     except PlanError as error:
         problems.extend(error.problems)
+    age = Person(patient, born).plausible_age_on(issued or dt.date.today())
+    if estimate is not None:
+        treatments = dict.fromkeys(line.treatment for line in estimate.lines)
+        problems.extend(age_problems(price_list, treatments, age))
     if problems:
         raise PlanError(problems)
-    return estimate
+    assert estimate is not None
+    return estimate, age is not None and age < ADULT_AGE
 
 
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
@@ -270,17 +281,18 @@ def create_estimate(
         price_list.checksum,
     )  # fmt: skip
     number = number or new_document_id(issued, "Q", seed)
-    estimate = _plan_patient_estimate(
-        price_list, patient, items, issued, number, fmt.translations.translation_of
-    )
+    estimate, minor = _plan_patient_estimate(
+        price_list, patient, items, issued, number, fmt.translations.translation_of,
+        date_of_birth,
+    )  # fmt: skip
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
     target = _prepare_target(output, default_name, pdf, force)
     info = DocumentInfo(estimate.number, template.version, issued, generated, estimate.number)
-    context = estimate_context(estimate, fmt, patient=patient, info=info)
+    context = estimate_context(estimate, fmt, patient=patient, info=info, minor=minor)
     translations = None
     if clinic is not None:
-        clinic_context = estimate_context(estimate, clinic, patient=patient, info=info)
+        clinic_context = estimate_context(estimate, clinic, patient=patient, info=info, minor=minor)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     return _write(
         workspace, template, context, fmt, info, price_list, target, pdf, force, translations,
@@ -451,8 +463,9 @@ def check_patient_documents(
     elif visit.treatments:
         try:
             _plan_patient_estimate(
-                price_list, visit.patient, visit.items, translated_names=translated_names
-            )
+                price_list, visit.patient, visit.items, issued, None, translated_names,
+                visit.date_of_birth,
+            )  # fmt: skip
         except PlanError as error:
             collect(error)
     if problems:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from docgen.exceptions import FieldProblem
 from docgen.i18n import N_
+from docgen.pricing import ADULT_AGE
 from docgen.render import xml_safe
 
-ADULT_AGE = 18
 OLDEST_PLAUSIBLE_AGE = 120
 # Every text typed for a document has a bound: it must fit where the form prints it, and a
 # field pasted full by mistake (or on purpose) must not make a hundred-page document.
@@ -48,6 +48,12 @@ class Patient:
             return None
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def plausible_age_on(self, day: dt.date) -> int | None:
+        """The age on day, when the date of birth can be a living patient's (check_patient
+        refuses the others); else None."""
+        age = self.age_on(day)
+        return age if age is not None and 0 <= age <= OLDEST_PLAUSIBLE_AGE else None
 
 
 def name_problems(name: str) -> list[str]:
@@ -114,4 +120,4 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
             "under-18 box), and a parent or guardian signs it too"
         )
         problems.append(FieldProblem("dob", message, age=age, adult=ADULT_AGE))
-    return age < ADULT_AGE
+    return 0 <= age < ADULT_AGE

@@ -34,6 +34,8 @@ from docgen.limits import (
     row_numbers,
 )
 
+ADULT_AGE = 18
+
 
 class Kind(StrEnum):
     COSMETIC = "cosmetic"
@@ -81,6 +83,11 @@ class Clinic:
     complications_phone: str = ""  # whom a patient calls about a complication, at any hour
     # days between the information and the treatment, per kind (0: none required)
     reflection_days: Mapping[Kind, int] = field(default_factory=dict)
+    # the clinic's law on minors: the youngest a patient of a cosmetic treatment may be (with
+    # the law's name, for refusals), and the age from which a minor consents for themself
+    minimum_age_cosmetic: int = ADULT_AGE
+    minimum_age_law: str = ""
+    own_consent_age: int = ADULT_AGE
 
     @property
     def spoken(self) -> tuple[str, ...]:
@@ -101,6 +108,8 @@ class Treatment:
     alternatives: str
     risk_codes: tuple[str, ...]
     contraindication_codes: tuple[str, ...]  # beyond the standard ones every form lists
+    minimum_age: int = 0  # raises the clinic's minimum for this treatment
+    alternatives_for_minors: str = ""  # those a patient under 18 may have, by law
 
 
 @dataclass(frozen=True)
@@ -292,6 +301,9 @@ CLINIC_KEYS = {
     "complications phone": False,
     "reflection days cosmetic": False,
     "reflection days therapeutic": False,
+    "minimum age cosmetic": False,
+    "minimum age law": False,
+    "own consent age": False,
 }
 
 MAX_NUMBER = Decimal(1_000_000_000)
@@ -742,6 +754,13 @@ class _WorkbookReader:
                 kind: optional(f"reflection days {kind.value}", self.reflection, 0) for kind in Kind
             },
             languages=optional("languages", self.locales, ()),
+            minimum_age_cosmetic=optional(
+                "minimum age cosmetic", lambda cell: self.integer(cell, 0, 99), ADULT_AGE
+            ),
+            minimum_age_law=optional("minimum age law", self.text, ""),
+            own_consent_age=optional(
+                "own consent age", lambda cell: self.integer(cell, 0, ADULT_AGE), ADULT_AGE
+            ),
             staff_languages=tuple(
                 dict.fromkeys(
                     Locale.parse(code).language
@@ -855,6 +874,8 @@ class _WorkbookReader:
             "alternatives": False,
             "risks": True,
             "contraindications": False,
+            "minimum age": False,
+            "alternatives for minors": False,
         }
         treatments: dict[str, Treatment] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
@@ -868,6 +889,7 @@ class _WorkbookReader:
             contraindication_codes = self.codes(
                 row.get("contraindications"), "contraindication", "Contraindications"
             )
+            age = row.get("minimum age")
             fields = dict(
                 name=self.text(row["name"]),
                 description=self.text(row["description"]),
@@ -879,6 +901,10 @@ class _WorkbookReader:
                 alternatives=self.text(row.get("alternatives"), required=False),
                 risk_codes=risk_codes,
                 contraindication_codes=contraindication_codes,
+                minimum_age=0 if age is None or age.blank else self.integer(age, 0, 99),
+                alternatives_for_minors=self.text(
+                    row.get("alternatives for minors"), required=False
+                ),
             )
             if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
                 treatments[code] = Treatment(code=code, **fields)

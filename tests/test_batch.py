@@ -314,9 +314,9 @@ def test_single_column_file_and_unwritable_output(tmp_path):
 def test_minors_need_allow_minor(tmp_path):
     header = ["Patient", "DOB", "Treatment", "Areas", "Documents", "Allow minor"]
     rows = [
-        ["Teen One", "2010-05-01", "ACNE", "FACE", "consent", ""],
-        ["Teen Two", "2010-06-01", "ACNE", "FACE", "consent", "yes"],
-        ["Teen Three", "2010-07-01", "ACNE", "FACE", "consent", "perhaps"],
+        ["Teen One", "2010-05-01", "PAINR", "KNEES", "consent", ""],
+        ["Teen Two", "2010-06-01", "PAINR", "KNEES", "consent", "yes"],
+        ["Teen Three", "2010-07-01", "PAINR", "KNEES", "consent", "perhaps"],
     ]
     path = write_csv(tmp_path / "a.csv", header, rows)
     result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, issued=dt.date(2026, 3, 2))

@@ -9,15 +9,24 @@ import subprocess
 from decimal import Decimal
 
 import docx
+import openpyxl
 import pytest
 from babel import Locale
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
-from conftest import HOSTILE_NAME, docx_footer, docx_paragraphs, docx_text, pdf_text
+from conftest import (
+    HOSTILE_NAME,
+    clinic_row,
+    docx_footer,
+    docx_paragraphs,
+    docx_text,
+    pdf_text,
+)
 
 from docgen.cli import main
 from docgen.exceptions import PlanError, WorkbookError
-from docgen.generate import create_consent, create_estimate
+from docgen.generate import create_consent, create_estimate, create_patient_documents
+from docgen.patient import Patient
 from docgen.pricing import Frequency, Severity, load_price_list
 from docgen.visit import Visit
 
@@ -111,7 +120,7 @@ def test_every_section_is_there(form, workspace):
         assert expected in text, expected
     footer = docx_footer(form.docx)
     assert form.document_id in footer and f"Template {version}" in footer
-    assert "Language en_GB" in footer
+    assert " · en_GB · " in footer
     assert form.document_id.startswith("C-20260302-")
 
 
@@ -270,16 +279,18 @@ def test_names_come_out_exactly(workspace, tmp_path):
 
 
 def test_minor_needs_allow_minor_and_then_a_guardian_signs(workspace, tmp_path):
+    minor = dict(treatment="PAINR", areas=["KNEES"], date_of_birth="2009-06-01")
     with pytest.raises(PlanError, match=r"the patient is 16, under 18: .*--allow-minor"):
-        consent(workspace, tmp_path, date_of_birth="2009-06-01")
+        consent(workspace, tmp_path, **minor)
     assert not (tmp_path / "out").exists()
-    form = consent(workspace, tmp_path, date_of_birth="2009-06-01", allow_minor=True)
+    form = consent(workspace, tmp_path, allow_minor=True, **minor)
     assert "Parent or guardian" in docx_paragraphs(form.docx)
     adult = consent(workspace, tmp_path, name="adult.docx")
     assert "Parent or guardian" not in docx_paragraphs(adult.docx)
 
 
-MINOR_ONLY = [
+# A 14-year-old's form in London, where a patient consents for themself from 16.
+GUARDIAN_CONSENTS = [
     "This patient is under 18. A parent or guardian with parental responsibility gives consent "
     "on their behalf, and the young person is asked for their own agreement.",
     "For a patient under 18, the parent or guardian signs these statements.",
@@ -288,21 +299,25 @@ MINOR_ONLY = [
     "Relationship to the patient:",
     "I have parental responsibility for the patient.",
     "Young person's agreement: The treatment has been explained to me, and I agree to have it.",
+    "Clinical reason for treating a patient of this age:",
     "Photographs of a patient under 18 are never used in the clinic's marketing.",
 ]
 MARKETING = "in the clinic's marketing: website, social media and brochures"
+OWN_CONSENT = (
+    "This patient is under 18 and, at 16 or over, consents to the treatment themself. A parent "
+    "or guardian may sign to say that they know of it."
+)
+MINOR = dict(treatment="PAINR", areas=["KNEES"], allow_minor=True, patient="Amira Haddad")
 
 
 def test_a_minors_form_is_a_different_form_where_it_matters(workspace, tmp_path):
-    minor = consent(
-        workspace, tmp_path, patient="Amira Haddad", date_of_birth="2010-01-15", allow_minor=True,
-        pdf=True,
-    )  # fmt: skip
+    minor = consent(workspace, tmp_path, date_of_birth="2012-01-15", pdf=True, **MINOR)
     adult = consent(workspace, tmp_path, name="adult.docx", pdf=True)
     minor_text, adult_text = docx_text(minor.docx), docx_text(adult.docx)
-    for statement in MINOR_ONLY:
+    for statement in GUARDIAN_CONSENTS:
         assert statement in minor_text, statement
         assert statement.split(":")[0] not in adult_text, statement
+    assert OWN_CONSENT not in minor_text
     assert MARKETING not in minor_text and MARKETING in adult_text
     assert "I consent to the treatment described in this form." in adult_text
     assert "I consent to the treatment described in this form." not in minor_text
@@ -312,6 +327,74 @@ def test_a_minors_form_is_a_different_form_where_it_matters(workspace, tmp_path)
         capture_output=True, text=True, check=True,
     ).stdout.split())  # fmt: skip
     assert "This patient is under 18." in first_page
+    assert "{%" not in pdf_text(minor.pdf) and "{{" not in pdf_text(minor.pdf)
+
+
+def test_a_minor_old_enough_consents_themself_and_is_offered_only_lawful_alternatives(
+    workspace, tmp_path
+):
+    """At 16 in England a competent young person consents for themself: the form said a
+    parent consents 'on their behalf'; and it offered alternatives the law forbids minors."""
+    form = consent(workspace, tmp_path, date_of_birth="2009-06-01", pdf=True, **MINOR)
+    text = " ".join(pdf_text(form.pdf).split())
+    assert OWN_CONSENT in text
+    assert "I consent to the treatment described in this form." in text
+    assert "on behalf of" not in text and "Young person's agreement" not in text
+    assert "Clinical reason" not in text
+    assert (
+        "Parent or guardian (optional): I know that the patient is having this treatment." in text
+    )
+    price_list = load_price_list(workspace.pricing_dir / "london.xlsx")
+    painr = price_list.treatments["PAINR"]
+    assert painr.alternatives_for_minors in text and painr.alternatives not in text
+    assert MARKETING not in text
+
+
+@pytest.mark.parametrize(
+    ("treatment", "area", "born", "rule"),
+    [
+        ("REJUV", "FACE", "2009-06-01", "Botulinum Toxin and Cosmetic Fillers (Children) Act 2021"),
+        ("LIPO", "ABDO", "2014-01-15", "Botulinum Toxin and Cosmetic Fillers (Children) Act 2021"),
+        ("PAINR", "KNEES", "2015-01-15", "the minimum age the Treatments sheet gives PAINR"),
+    ],
+)
+def test_below_the_laws_minimum_age_nothing_is_made_whatever_allow_minor_says(
+    run, workspace, tmp_path, treatment, area, born, rule
+):
+    """--allow-minor made a cosmetic hyaluronic-acid form for a 16- and a 12-year-old."""
+    age = Patient("x", dt.date.fromisoformat(born)).age_on(dt.date.today())
+    minimum = 12 if treatment == "PAINR" else 18
+    result = run("--workspace", workspace.root, "visit", "--patient", "Amira Haddad",
+                 "--dob", born, "--treatment", f"{treatment}:{area}", "--allow-minor",
+                 "-o", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert (
+        f"the patient is {age}: {treatment} is never given to anyone under {minimum} ({rule}), "
+        "whatever a parent or guardian agrees"
+    ) in said
+    assert not (tmp_path / "out").exists()
+    without_the_flag = run("--workspace", workspace.root, "visit", "--patient", "Amira Haddad",
+                           "--dob", born, "--treatment", f"{treatment}:{area}",
+                           "-o", tmp_path / "out")  # fmt: skip
+    assert "is never given to anyone under" in without_the_flag.output
+    assert "--allow-minor" not in without_the_flag.output  # it would change nothing
+
+
+def test_a_minors_estimate_is_accepted_by_whoever_pays(workspace, tmp_path):
+    visit = Visit.for_treatment(
+        "Amira Haddad", "PAINR", ["KNEES"], date_of_birth="2012-01-15", allow_minor=True
+    )
+    made = create_patient_documents(workspace, visit, output=tmp_path / "out", pdf=True)
+    estimate = next(document for document in made if document.docx.name.startswith("estimate"))
+    text = " ".join(pdf_text(estimate.pdf).split())
+    assert "Amira Haddad is under 18: the person who pays for the treatment accepts this" in text
+    assert "accept the treatment plan and its cost, and will pay it." in text
+    assert "Name and relationship to the patient:" in text
+    assert "Signature of the person paying" in text and "Patient's signature" not in text
+    adult = create_estimate(workspace, "Ann Lee", ["PAINR:KNEES"], output=tmp_path / "a.docx")
+    adult_text = docx_text(adult.docx)
+    assert "Patient's signature" in adult_text and "person paying" not in adult_text
 
 
 def test_every_bad_detail_is_reported_at_once(workspace, tmp_path):
@@ -513,3 +596,51 @@ def test_no_page_ends_with_a_section_heading(workspace, tmp_path, locale):
     for text in ("Other medicines, supplements or conditions:",
                  "The patient received a copy of this signed form."):  # fmt: skip
         assert " ".join(_(text).replace("\xa0", " ").split()) in printed
+
+
+def test_a_geneva_clinic_applies_its_own_rule_on_minors_in_french(geneva, tmp_path):
+    """A clinic outside England sets its own minimum age (16, its charter) and age of own
+    consent: a 16-year-old has her cosmetic form in French, consenting herself and offered
+    what the clinic allows minors; at 15 nothing is made, the charter named."""
+    path = geneva.pricing_dir / "geneva.xlsx"
+    book = openpyxl.load_workbook(path)
+    charter = "Charte de la clinique pour les patients mineurs"
+    for key, value in {"Minimum age cosmetic": 16, "Minimum age law": charter}.items():
+        book["Clinic"].cell(clinic_row(book, key), 2, value)
+    book["Treatments"]["M2"] = "Soins à base de rétinol, ou aucun traitement"
+    book.save(path)
+    catalogue = in_language(geneva, "fr")
+
+    def french(message: str) -> str:  # as the PDF's text reads, spaces folded
+        return " ".join(catalogue(message).split())
+
+    issued = dt.date(2026, 12, 7)
+    details = dict(allow_minor=True, patient_language="fr_CH")
+
+    fifteen = Visit.for_treatment("Léa Muller", "REJUV", ["FACE"], date_of_birth="2011-06-01",
+                                  **details)  # fmt: skip
+    with pytest.raises(PlanError) as refused:
+        create_patient_documents(
+            geneva, fifteen, locale="fr_CH", output=tmp_path / "a", issued=issued
+        )
+    assert (
+        f"the patient is 15: REJUV is never given to anyone under 16 ({charter}), whatever a "
+        "parent or guardian agrees"
+    ) in refused.value.problems
+    assert not (tmp_path / "a").exists()
+
+    sixteen = Visit.for_treatment("Léa Muller", "REJUV", ["FACE"], date_of_birth="2010-06-01",
+                                  **details)  # fmt: skip
+    made = create_patient_documents(
+        geneva, sixteen, locale="fr_CH", output=tmp_path / "b", issued=issued, pdf=True
+    )
+    form, estimate = (" ".join(pdf_text(document.pdf).split()) for document in made)
+    own_consent = french(OWN_CONSENT.replace("16", "%(age)s")) % {"age": "16"}
+    assert own_consent in form and "Soins à base de rétinol, ou aucun traitement" in form
+    assert "peelings" not in form
+    assert french("I consent to the treatment described in this form.") in form
+    payer = french(
+        "%(name)s is under 18: the person who pays for the treatment accepts this estimate."
+    )
+    assert payer % {"name": "Léa Muller"} in estimate
+    assert french("Signature of the person paying") in estimate

@@ -79,7 +79,7 @@ def test_footer_traces_the_document(estimate_docx, workspace):
     template = docx.Document(str(workspace.templates_dir / "estimate.docx")).core_properties
     assert estimate_docx.document_id in footer
     assert f"Template {template.version}" in footer
-    assert "Language en_GB" in footer
+    assert " · en_GB · " in footer
     assert "Price list london 2026.1" in footer
 
 

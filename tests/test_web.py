@@ -598,8 +598,9 @@ def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, outpu
     assert len(names) == 3
     assert sum("-REJUV-" in n for n in names) == sum("-HAIR-" in n for n in names) == 1
     estimate = next(output.glob("estimate-*.docx"))
+    number = re.search(r"Q-\d{8}-[0-9A-Z]{12}$", estimate.stem).group()
     for form in output.glob("consent-*.docx"):
-        assert f"(estimate {estimate.stem[-17:]}," in docx_text(form)
+        assert f"(estimate {number}," in docx_text(form)
 
 
 def test_a_treatment_is_removed_from_the_visit_and_a_forged_one_refused(client):

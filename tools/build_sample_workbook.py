@@ -40,12 +40,32 @@ CLINIC = [
     ),
     ("Reflection days cosmetic", 7, "Days between the information and a cosmetic treatment"),
     ("Reflection days therapeutic", 0, "Days between the information and a therapeutic one"),
+    (
+        "Minimum age cosmetic",
+        18,
+        "No cosmetic treatment below this age, whatever a parent agrees (English law)",
+    ),
+    (
+        "Minimum age law",
+        "Botulinum Toxin and Cosmetic Fillers (Children) Act 2021",
+        "The law that sets it: named when a treatment is refused",
+    ),
+    (
+        "Own consent age",
+        16,
+        "From this age a minor consents for themself (Family Law Reform Act 1969, s. 8)",
+    ),
 ]
 
 TREATMENT_HEADERS = [
     "Code", "Name", "Description", "Kind", "Sessions min", "Sessions max", "Interval days",
-    "Ingredients", "Alternatives", "Risks", "Contraindications",
+    "Ingredients", "Alternatives", "Risks", "Contraindications", "Minimum age",
+    "Alternatives for minors",
 ]  # fmt: skip
+# Treatments a minor may have: the youngest age, and the alternatives the law allows them.
+FOR_MINORS = {
+    "PAINR": (12, "Rest, physiotherapy, pain-relief tablets or, for some conditions, surgery."),
+}
 COMMON_RISKS = (
     "PAIN, SENS, SWELL, REDN, BRUISE, BUMPS, ITCH, RASH, INFECT, DARK, SCAR, "
     "NECROSIS, MYCOBACT, GRANULOMA, LIPOATROPHY, ANAPHYLAXIS"
@@ -285,11 +305,11 @@ def build(path: Path) -> None:
     treatments = wb.create_sheet("Treatments")
     treatments.append(TREATMENT_HEADERS)
     for row in TREATMENTS:
-        treatments.append(list(row))
+        treatments.append([*row, *FOR_MINORS.get(row[0], (None, None))])
     for row in treatments.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    style_sheet(treatments, [10, 24, 60, 13, 13, 13, 13, 50, 50, 40, 30])
+    style_sheet(treatments, [10, 24, 60, 13, 13, 13, 13, 50, 50, 40, 30, 13, 50])
     add_choice(treatments, "D", len(TREATMENTS) + 50, ["cosmetic", "therapeutic"])
 
     areas = wb.create_sheet("Areas")

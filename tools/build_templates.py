@@ -22,9 +22,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.3",  # "Page X of Y" kept whole when the footer wraps
-    "price_sheet": "1.3",  # "Page X of Y" kept whole when the footer wraps
-    "consent": "1.4",  # "Page X of Y" kept whole; a heading never alone at a page's foot
+    "estimate": "1.4",  # a minor's estimate is accepted by whoever pays
+    "price_sheet": "1.4",  # the footer on one line with the longer ids
+    "consent": "1.5",  # who consents for a minor follows the clinic's law; the clinical reason
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -173,16 +173,17 @@ def footer(doc, document_label: str) -> None:
     table.autofit = False
     set_table_borders(table, inside_horizontal=False, top=True)
     cell_margins(table, top=0.1, bottom=0, side=0)
-    set_widths(table, [13.5, 3.5])
+    set_widths(table, [14.2, 2.8])
     closing = container.paragraphs[0]  # a footer ends with a paragraph: kept, one point high
     closing.paragraph_format.space_after = Pt(0)
     closing.paragraph_format.line_spacing = Pt(1)
     closing._p.addprevious(table._tbl)
-    small = {"size": 9, "color": GREY}
+    # small enough that the line (with a 25-character id) fits once in English and French
+    small = {"size": 8, "color": GREY}
     identity, page = (cell.paragraphs[0] for cell in table.rows[0].cells)
     add_run(identity, _p("footer", document_label) + " {{ document.id }} · ", **small)
     add_run(identity, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
-    add_run(identity, _p("footer", "Language") + " {{ document.locale }} · ", **small)
+    add_run(identity, "{{ document.locale }} · ", **small)
     add_run(identity, _p("footer", "Price list") + " {{ document.price_list }}", **small)
     # "end", not "right": the outer edge in a right-to-left document too, which mirroring
     # (that swaps left and right) leaves as it is
@@ -444,9 +445,22 @@ def build_estimate(path: Path) -> None:
     paragraph(doc, "{%p endif %}", space_after=0)
 
     doc.add_heading(_("Acceptance"), level=2)
+    # a minor does not sign for money: whoever pays for the treatment accepts it
+    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    paragraph(doc, _format(
+        "%(name)s is under 18: the person who pays for the treatment accepts this estimate.",
+        name="patient.name",
+    ), keep_with_next=True)  # fmt: skip
+    paragraph(doc, _(
+        "I have read this estimate, accept the treatment plan and its cost, and will pay it."
+    ), keep_with_next=True)  # fmt: skip
+    payer = paragraph(doc, keep_with_next=True)
+    add_run(payer, _("Name and relationship to the patient:") + " ______________________________")
+    paragraph(doc, "{%p else %}", space_after=0)
     paragraph(doc, _(
         "I have read this estimate and accept the treatment plan and its cost."
     ), keep_with_next=True)  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
     signatures = new_table(doc, [8.5, 8.5], rows=2)
     set_table_borders(signatures, inside_horizontal=False)
     for cell in signatures.rows[0].cells:
@@ -454,8 +468,11 @@ def build_estimate(path: Path) -> None:
         p.paragraph_format.space_before = Pt(26)
         p.paragraph_format.keep_with_next = True  # the line stays with its caption
         rule(p, color="7F7F7F", size=6)
-    for cell, label in zip(signatures.rows[1].cells, (_("Patient's signature"), _("Date")),
-                           strict=True):  # fmt: skip
+    payer_or_patient = (
+        "{% if patient.minor %}" + _("Signature of the person paying") + "{% else %}"
+        + _("Patient's signature") + "{% endif %}"
+    )  # fmt: skip
+    for cell, label in zip(signatures.rows[1].cells, (payer_or_patient, _("Date")), strict=True):
         write_cell(cell, label, size=9, color=GREY)
     set_widths(signatures, [8.5, 8.5])
 
@@ -700,11 +717,19 @@ def build_consent(path: Path) -> None:
         "when you have had all the information you want. You may change your mind at any time."
     ))  # fmt: skip
 
-    # a minor's form says so where it is first read
-    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    # a minor's form says so where it is first read, and who consents: by the clinic's law, a
+    # minor old enough consents themself; a younger one's parent or guardian on their behalf
+    paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     paragraph(doc, _(
         "This patient is under 18. A parent or guardian with parental responsibility gives "
         "consent on their behalf, and the young person is asked for their own agreement."
+    ), bold=True, color=ACCENT)  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, "{%p if patient.consents_self %}", space_after=0)
+    paragraph(doc, _format(
+        "This patient is under 18 and, at %(age)s or over, consents to the treatment themself. "
+        "A parent or guardian may sign to say that they know of it.",
+        age="patient.own_consent_age",
     ), bold=True, color=ACCENT)  # fmt: skip
     paragraph(doc, "{%p endif %}", space_after=0)
 
@@ -889,7 +914,7 @@ def build_consent(path: Path) -> None:
     paragraph(doc, "{%p endif %}", space_after=0)
 
     section(doc, _("10. Declaration and signatures"))
-    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     paragraph(doc, _(
         "For a patient under 18, the parent or guardian signs these statements."
     ), bold=True, keep_with_next=True)  # fmt: skip
@@ -903,7 +928,7 @@ def build_consent(path: Path) -> None:
           "change before each session."),
         _("I understand the estimated cost in section 8."),
         _("I know that I may withdraw my consent at any time, before or between sessions."),
-        "{% if patient.minor %}" + _format(
+        "{% if patient.guardian_consents %}" + _format(
             "I consent to the treatment described in this form on behalf of %(name)s, for whom I "
             "have parental responsibility.", name="patient.name",
         ) + "{% else %}" + _("I consent to the treatment described in this form.")
@@ -927,7 +952,7 @@ def build_consent(path: Path) -> None:
         box.font.name = BOX_FONT
         add_run(line, choice)
     paragraph(doc, "{%p endif %}", space_after=0)
-    paragraph(doc, "{%p if patient.minor %}", space_after=0)
+    paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     relationship = paragraph(doc, space_after=2, keep_with_next=True)
     relationship.paragraph_format.space_before = Pt(6)
     add_run(relationship, _("Parent or guardian") + " — ", bold=True)
@@ -940,6 +965,17 @@ def build_consent(path: Path) -> None:
     agreement.paragraph_format.space_before = Pt(6)
     add_run(agreement, _("Young person's agreement:") + " ", bold=True)
     add_run(agreement, _("The treatment has been explained to me, and I agree to have it."))
+    reason = paragraph(doc, space_after=2, keep_with_next=True)
+    reason.paragraph_format.space_before = Pt(6)
+    add_run(reason, _("Clinical reason for treating a patient of this age:") + " ", bold=True)
+    add_run(reason, "_" * 40)
+    paragraph(doc, "_" * 80, space_after=2, keep_with_next=True)
+    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, "{%p if patient.consents_self %}", space_after=0)
+    aware = paragraph(doc, space_after=2, keep_with_next=True)
+    aware.paragraph_format.space_before = Pt(6)
+    add_run(aware, _("Parent or guardian (optional):") + " ", bold=True)
+    add_run(aware, _("I know that the patient is having this treatment."))
     paragraph(doc, "{%p endif %}", space_after=0)
     # the practitioner's own statement: a record shows who explained, not only who signed
     declaration = paragraph(doc, space_after=2, keep_with_next=True)
