@@ -38,6 +38,7 @@ COLUMNS = {  # header → required
     "patient language": False,
     "documents": False,
     "allow minor": False,
+    "informed on": False,
 }
 
 
@@ -56,6 +57,7 @@ class Appointment:
     patient_language: str = ""  # when it is not the documents' language
     documents: tuple[str, ...] = DOCUMENT_KINDS
     allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
+    informed_on: str = ""  # when the information was given, if not on the documents' date
 
     @property
     def identity(self) -> PatientIdentity:
@@ -69,7 +71,7 @@ class Appointment:
             self.patient, self.treatment, self.areas, self.sessions,
             date_of_birth=self.dob or None, reference=self.ref, practitioner=self.practitioner,
             interpreter=self.interpreter, patient_language=self.patient_language or None,
-            allow_minor=self.allow_minor,
+            allow_minor=self.allow_minor, informed_on=self.informed_on or None,
         )  # fmt: skip
 
 
@@ -309,6 +311,7 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             patient_language=patient_language,
             documents=documents or DOCUMENT_KINDS,
             allow_minor=allow_minor in ("yes", "y", "true", "1"),
+            informed_on=record.get("informed on", ""),
         )
     if empty:
         raise BatchError(f"{path.name} has a header row but no appointments")
@@ -326,6 +329,7 @@ def count_appointments(appointments_file: str | Path) -> int:
 FIELD_COLUMNS = {
     "patient": "patient", "dob": "dob", "ref": "ref", "locale": "locale",
     "treatment": "treatment", "area": "areas", "sessions": "sessions",
+    "informed_on": "informed on",
 }  # fmt: skip
 
 

@@ -177,6 +177,11 @@ appointment_options = _options(
         help="The language the patient reads, when the forms are in another (default: theirs).",
     ),
     click.option("--allow-minor", is_flag=True, help="A patient under 18 (a guardian signs)."),
+    click.option(
+        "--informed-on",
+        metavar="YYYY-MM-DD",
+        help="When the practitioner gave the information (default: the forms' date).",
+    ),
 )
 
 
@@ -226,13 +231,14 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
 @document_options
 def consent(
     patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, patient_language,
-    allow_minor, with_estimate, prices, locale, bilingual, pdf, output, force, issued,
+    allow_minor, informed_on, with_estimate, prices, locale, bilingual, pdf, output, force,
+    issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     planned = Visit.for_treatment(
         patient, treatment, areas, sessions, date_of_birth=dob, reference=ref,
         practitioner=practitioner, interpreter=interpreter, patient_language=patient_language,
-        allow_minor=allow_minor,
+        allow_minor=allow_minor, informed_on=informed_on,
     )  # fmt: skip
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
@@ -254,13 +260,13 @@ def consent(
 @document_options
 def visit(
     patient, dob, ref, treatments, practitioner, interpreter, patient_language, allow_minor,
-    prices, locale, bilingual, pdf, output, force, issued,
+    informed_on, prices, locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a visit's documents: one estimate, and a consent form per treatment citing it."""
     planned = Visit(
         patient, tuple(PlannedTreatment.parse(spec) for spec in treatments),
         date_of_birth=dob, reference=ref, practitioner=practitioner, interpreter=interpreter,
-        patient_language=patient_language, allow_minor=allow_minor,
+        patient_language=patient_language, allow_minor=allow_minor, informed_on=informed_on,
     )  # fmt: skip
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,

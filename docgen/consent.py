@@ -28,6 +28,7 @@ class ConsentPlan:
     interpreter: str
     lines: tuple[EstimateLine, ...] = ()  # this treatment's lines of the estimate
     consents_self: bool = False  # a minor old enough, by the clinic's law, to consent alone
+    informed_on: dt.date | None = None  # when the information was given (None: the form's date)
 
     def __post_init__(self) -> None:
         if not self.lines:  # one treatment: the whole estimate is its own
@@ -65,6 +66,7 @@ def plan_consent(
     # below a treatment's minimum age, --allow-minor is beside the point: that is said instead
     minor = check_patient(person, issued, visit.allow_minor or bool(too_young), problems)
     problems.extend(too_young)
+    informed_on = parse_informed_on(visit.informed_on, issued, problems)
     practitioner, interpreter = visit.practitioner.strip(), visit.interpreter.strip()
     problems.extend(text_problems(practitioner=practitioner, interpreter=interpreter))
 
@@ -74,6 +76,7 @@ def plan_consent(
             "tells the patient whom to call about a complication, day or night"
         )
         problems.append(Message(message, workbook=price_list.path.name))
+    problems.extend(missing_form_settings(price_list))
     code = planned.treatment.strip().upper()
     chosen = price_list.treatments.get(code)
     if chosen is None:
@@ -120,7 +123,66 @@ def plan_consent(
         interpreter=interpreter,
         lines=own.lines,
         consents_self=minor and age is not None and age >= price_list.clinic.own_consent_age,
+        informed_on=informed_on,
     )
+
+
+# Information given longer ago than this is given again before a consent form is signed.
+LONGEST_SINCE_INFORMED = dt.timedelta(days=365)
+
+
+def parse_informed_on(
+    value: str | dt.date | None, issued: dt.date, problems: list[str]
+) -> dt.date | None:
+    """The day the information was given, as typed (YYYY-MM-DD): never after the form's date,
+    nor more than a year before it; None when not given."""
+    if value is None or value == "":
+        return None
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value.strip())
+    except ValueError:
+        message = N_("the date the information was given is not a date written as YYYY-MM-DD")
+        problems.append(FieldProblem("informed_on", message))
+        return None
+    if day > issued:
+        message = N_("the date the information was given is after the form's date")
+        problems.append(FieldProblem("informed_on", message))
+    elif issued - day > LONGEST_SINCE_INFORMED:
+        message = N_(
+            "the information was given more than a year before the form's date: give it again "
+            "and date the form then"
+        )
+        problems.append(FieldProblem("informed_on", message))
+    return day
+
+
+def missing_form_settings(price_list: PriceList) -> list[Message]:
+    """What the Clinic sheet lacks that every consent form states: the data-protection notice
+    (UK GDPR art. 13, DSGVO, Swiss nDSG) and the deposit, cancellation and refund terms."""
+    clinic = price_list.clinic
+    privacy = {
+        "Data controller": clinic.data_controller,
+        "Privacy contact": clinic.privacy_contact,
+        "Data protection authority": clinic.data_protection_authority,
+        "Records retention years": clinic.records_retention_years,
+        "Photographs retention years": clinic.photographs_retention_years,
+    }
+    problems = []
+    if missing := [f"'{setting}'" for setting, value in privacy.items() if not value]:
+        message = N_(
+            "the Clinic sheet of %(workbook)s has no %(settings)s: a consent form tells the "
+            "patient who keeps their record and photographs, for how long, and whom to ask"
+        )
+        problems.append(
+            Message(message, workbook=price_list.path.name, settings=", ".join(missing))
+        )
+    if not clinic.payment_terms:
+        message = N_(
+            "the Clinic sheet of %(workbook)s has no 'Payment terms': a consent form states "
+            "the deposit, cancellation and refund terms of the treatment it consents to"
+        )
+        problems.append(Message(message, workbook=price_list.path.name))
+    return problems
 
 
 def age_problems(

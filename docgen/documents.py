@@ -203,6 +203,7 @@ def estimate_context(
             "deposit_percent": fmt.percent(clinic.deposit_percent),
             "vat_note": vat_note(price_list, fmt),
             "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
+            "payment_terms": fmt.text(clinic.payment_terms) if clinic.payment_terms else "",
         },
         "lines": [
             {
@@ -373,6 +374,21 @@ def practitioner_context(plan: ConsentPlan, fmt: Formatter) -> dict[str, str]:
     }
 
 
+def privacy_context(clinic: Clinic, fmt: Formatter) -> dict[str, str]:
+    """Who keeps the patient's record and photographs, how long, and whom to ask."""
+    return {
+        "controller": clinic.data_controller,
+        "contact": clinic.privacy_contact,
+        "authority": clinic.data_protection_authority,
+        "records": years_text(clinic.records_retention_years, fmt),
+        "photographs": years_text(clinic.photographs_retention_years, fmt),
+    }
+
+
+def years_text(years: int, fmt: Formatter) -> str:
+    return fmt.ngettext("%(count)s year", "%(count)s years", years, count=fmt.decimal(years))
+
+
 def consent_context(
     plan: ConsentPlan,
     fmt: Formatter,
@@ -398,6 +414,7 @@ def consent_context(
         )
     reads = patient_language or fmt.locale
     reflection = price_list.clinic.reflection_days.get(treatment.kind, 0)
+    informed_on = plan.informed_on or estimate.issued
     needs_interpreter = bool(plan.interpreter) or reads.language not in price_list.clinic.spoken
     return {
         "clinic": clinic_context(price_list.clinic),
@@ -439,7 +456,11 @@ def consent_context(
             "to_pay": fmt.money(estimate.to_pay),
             "deposit": fmt.money(estimate.deposit),
             "vat_note": vat_note(price_list, fmt),
-            "insurance_notice": fmt.gettext(INSURANCE_NOTICES[treatment.kind]),
+            # the note of every kind the cost table lists, not only this treatment's
+            "insurance_notices": [
+                fmt.gettext(INSURANCE_NOTICES[kind]) for kind in Kind if kind in estimate.kinds
+            ],
+            "payment_terms": fmt.text(price_list.clinic.payment_terms),
             # on prices excluding VAT the lines add up to the total only with the VAT added
             "added_vat": [
                 {"rate": fmt.percent(v.rate), "base": fmt.money(v.base), "amount": fmt.money(v.vat)}
@@ -456,11 +477,12 @@ def consent_context(
             ],
         },
         "reflection": {
-            "informed_on": fmt.date(estimate.issued),
-            "not_before": fmt.date(estimate.issued + dt.timedelta(days=reflection))
+            "informed_on": fmt.date(informed_on),
+            "not_before": fmt.date(informed_on + dt.timedelta(days=reflection))
             if reflection
             else "",
         },
+        "privacy": privacy_context(price_list.clinic, fmt),
         # blank names are written by hand in the signature table
         "practitioner": practitioner_context(plan, fmt),
         "interpreter": {"required": needs_interpreter, "name": plan.interpreter},

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from docgen.exceptions import TemplateError
 from docgen.limits import existing_rows
-from docgen.pricing import normalise_header
+from docgen.pricing import TRANSLATABLE_SETTINGS, normalise_header
 from docgen.render import DAMAGED_PACKAGE, damaged_template
 
 TRANSLATABLE_COLUMNS = {
@@ -92,4 +92,10 @@ def extract_xlsx(
                 if isinstance(value, str) and value.strip():
                     place = f"{sheet.title}!{get_column_letter(index + 1)}{number}"
                     yield number, None, value.strip(), [place]
+    if "clinic" in sheets:  # key and value: the values of the settings patients read
+        sheet = workbook[sheets["clinic"]]
+        for number, (key, value, *_) in existing_rows(sheet, max_col=2):
+            setting = normalise_header(key) if key is not None else ""
+            if setting in TRANSLATABLE_SETTINGS and isinstance(value, str) and value.strip():
+                yield number, None, value.strip(), [f"{sheet.title}!B{number}"]
     workbook.close()

@@ -88,6 +88,13 @@ class Clinic:
     minimum_age_cosmetic: int = ADULT_AGE
     minimum_age_law: str = ""
     own_consent_age: int = ADULT_AGE
+    # the data-protection notice of a consent form: who keeps the record, how long, whom to ask
+    data_controller: str = ""
+    privacy_contact: str = ""
+    data_protection_authority: str = ""
+    records_retention_years: int = 0  # 0: not given
+    photographs_retention_years: int = 0
+    payment_terms: str = ""  # deposit, cancellation and refunds, in the clinic's own words
 
     @property
     def spoken(self) -> tuple[str, ...]:
@@ -304,7 +311,15 @@ CLINIC_KEYS = {
     "minimum age cosmetic": False,
     "minimum age law": False,
     "own consent age": False,
+    "data controller": False,
+    "privacy contact": False,
+    "data protection authority": False,
+    "records retention years": False,
+    "photographs retention years": False,
+    "payment terms": False,
 }
+# Settings whose value is a text patients read, translated like the workbook's other texts.
+TRANSLATABLE_SETTINGS = ("payment terms",)
 
 MAX_NUMBER = Decimal(1_000_000_000)
 MAX_SESSIONS = 100
@@ -761,6 +776,16 @@ class _WorkbookReader:
             own_consent_age=optional(
                 "own consent age", lambda cell: self.integer(cell, 0, ADULT_AGE), ADULT_AGE
             ),
+            data_controller=optional("data controller", self.text, ""),
+            privacy_contact=optional("privacy contact", self.text, ""),
+            data_protection_authority=optional("data protection authority", self.text, ""),
+            records_retention_years=optional(
+                "records retention years", lambda cell: self.integer(cell, 1, 100), 0
+            ),
+            photographs_retention_years=optional(
+                "photographs retention years", lambda cell: self.integer(cell, 1, 100), 0
+            ),
+            payment_terms=optional("payment terms", self.text, ""),
             staff_languages=tuple(
                 dict.fromkeys(
                     Locale.parse(code).language

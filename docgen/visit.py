@@ -54,6 +54,9 @@ class Visit:
     interpreter: str = ""
     patient_language: str | None = None
     allow_minor: bool = False
+    # when the practitioner gave the information (default: the forms' date): the reflection
+    # period runs from it
+    informed_on: str | dt.date | None = None
 
     @classmethod
     def for_treatment(

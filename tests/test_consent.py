@@ -23,12 +23,13 @@ from conftest import (
     pdf_text,
 )
 
+from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import PlanError, WorkbookError
 from docgen.generate import create_consent, create_estimate, create_patient_documents
 from docgen.patient import Patient
 from docgen.pricing import Frequency, Severity, load_price_list
-from docgen.visit import Visit
+from docgen.visit import PlannedTreatment, Visit
 
 ISSUED = dt.date(2026, 3, 2)
 SECTIONS = [
@@ -42,7 +43,8 @@ SECTIONS = [
     "7. Recovery and aftercare",
     "8. Cost",
     "9. Photographs",
-    "10. Declaration and signatures",
+    "10. Your personal data",
+    "11. Declaration and signatures",
 ]
 
 
@@ -605,7 +607,13 @@ def test_a_geneva_clinic_applies_its_own_rule_on_minors_in_french(geneva, tmp_pa
     path = geneva.pricing_dir / "geneva.xlsx"
     book = openpyxl.load_workbook(path)
     charter = "Charte de la clinique pour les patients mineurs"
-    for key, value in {"Minimum age cosmetic": 16, "Minimum age law": charter}.items():
+    authority = "Préposé fédéral à la protection des données et à la transparence (PFPDT)"
+    for key, value in {
+        "Minimum age cosmetic": 16, "Minimum age law": charter,
+        # Swiss law (nDSG, and Geneva's 20 years for medical records)
+        "Data controller": "Clinique Lumière SA", "Data protection authority": authority,
+        "Records retention years": 20, "Privacy contact": "donnees@clinique-lumiere.example",
+    }.items():  # fmt: skip
         book["Clinic"].cell(clinic_row(book, key), 2, value)
     book["Treatments"]["M2"] = "Soins à base de rétinol, ou aucun traitement"
     book.save(path)
@@ -639,8 +647,116 @@ def test_a_geneva_clinic_applies_its_own_rule_on_minors_in_french(geneva, tmp_pa
     assert own_consent in form and "Soins à base de rétinol, ou aucun traitement" in form
     assert "peelings" not in form
     assert french("I consent to the treatment described in this form.") in form
+    kept = french(
+        "Your record is kept for %(records)s after your last treatment, and your photographs "
+        "for %(photographs)s; then they are destroyed."
+    )
+    written = " ".join(docx_text(made[0].docx).split())  # not hyphenated, as the PDF is
+    assert kept % {"records": "20 ans", "photographs": "8 ans"} in written
+    assert "Clinique Lumière SA" in written and authority in written
+    assert "donnees@clinique-lumiere.example" in written
     payer = french(
         "%(name)s is under 18: the person who pays for the treatment accepts this estimate."
     )
     assert payer % {"name": "Léa Muller"} in estimate
     assert french("Signature of the person paying") in estimate
+
+
+def test_the_form_records_the_discussion_the_money_terms_and_the_privacy_notice(
+    workspace, tmp_path
+):
+    """A form read as the record a complaint tests: the patient's goals, the questions asked,
+    why treatment starts sooner, who treats, the time of signing; every kind's insurance note
+    and the refund terms beside the cost; who keeps the data, how long and whom to ask."""
+    visit = Visit(
+        "Ann Lee", (PlannedTreatment("REJUV", ("FACE",)), PlannedTreatment("PAINR", ("KNEES",))),
+        date_of_birth="1985-06-01",
+    )  # fmt: skip
+    made = create_patient_documents(workspace, visit, output=tmp_path / "out", pdf=True,
+                                    issued=ISSUED)  # fmt: skip
+    clinic = load_price_list(workspace.pricing_dir / "london.xlsx").clinic
+    # the .docx's text: the PDF's hyphenates the long paragraphs
+    estimate = " ".join(docx_text(next(d.docx for d in made if "estimate" in d.docx.name)).split())
+    assert clinic.payment_terms in estimate
+    for form in (d for d in made if "consent" in d.docx.name):
+        text = " ".join(docx_text(form.docx).split())
+        for wording in (
+            "What you hope the treatment will achieve, in your own words:",
+            "The questions you asked, and the answers given:",
+            "I will carry out this treatment myself.",
+            "Another practitioner will carry it out:",
+            "Date and time",
+            "Cosmetic treatment is not covered by health insurance",  # both kinds are in the
+            "Therapeutic treatment may be partly reimbursed",  # visit's cost table
+            f"Deposit, cancellation and refunds: {clinic.payment_terms}",
+            f"{clinic.data_controller} keeps this form, your health information and your "
+            "photographs in your confidential clinical record",
+            "Your record is kept for 8 years after your last treatment, and your photographs "
+            "for 8 years; then they are destroyed.",
+            f"ask {clinic.privacy_contact}.",
+            f"complain to the data-protection authority: {clinic.data_protection_authority}.",
+        ):
+            assert wording in text, (form.docx.name, wording)
+        # a reflection period only before cosmetic treatment: the reason to start sooner too
+        assert ("Why treatment starts sooner:" in text) == ("-REJUV-" in form.docx.name)
+
+
+def test_without_its_privacy_and_payment_settings_no_consent_form_is_made(run, workspace, tmp_path):
+    path = workspace.pricing_dir / "london.xlsx"
+    book = openpyxl.load_workbook(path)
+    for key in ("Privacy contact", "Records retention years", "Payment terms"):
+        book["Clinic"].delete_rows(clinic_row(book, key))
+    book.save(path)
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1
+    said = " ".join(checked.output.split())
+    assert (
+        "the Clinic sheet of london.xlsx has no 'Privacy contact', 'Records retention years': a "
+        "consent form tells the patient who keeps their record and photographs"
+    ) in said
+    assert "the Clinic sheet of london.xlsx has no 'Payment terms'" in said
+    made = run("--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--treatment",
+               "REJUV", "--area", "FACE", "-o", tmp_path / "out" / "c.docx")  # fmt: skip
+    assert made.exit_code == 1 and "'Privacy contact'" in made.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_information_date_is_recorded_and_the_reflection_counts_from_it(
+    run, workspace, tmp_path
+):
+    """'Information given on' was the form's date, printed rather than recorded."""
+    common = ["--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--treatment",
+              "REJUV", "--area", "FACE", "--no-estimate", "--date", "2026-12-07"]  # fmt: skip
+    made = run(*common, "--informed-on", "2026-12-01", "-o", tmp_path / "c.docx")
+    assert made.exit_code == 0, made.output
+    text = " ".join(docx_text(tmp_path / "c.docx").split())
+    assert "Information given on 1 December 2026." in text
+    assert "treatment starts no earlier than 8 December 2026." in text
+    for informed_on, said in (
+        ("2026-12-08", "the date the information was given is after the form's date"),
+        ("2025-11-30", "the information was given more than a year before the form's date"),
+        ("01/12/2026", "the date the information was given is not a date written as YYYY-MM-DD"),
+    ):
+        refused = run(*common, "--informed-on", informed_on, "-o", tmp_path / "r.docx")
+        assert refused.exit_code == 1 and said in refused.output, refused.output
+        assert not (tmp_path / "r.docx").exists()
+
+
+def test_a_batch_takes_the_information_date_from_its_column(tmp_path, workspace):
+    appointments = tmp_path / "day.csv"
+    appointments.write_text(
+        "Patient,DOB,Treatment,Areas,Documents,Informed on\n"
+        "Ann Lee,1980-01-02,REJUV,FACE,consent,2026-11-30\n"
+        "Bo Chan,1981-02-03,REJUV,FACE,consent,2026-12-31\n",
+        encoding="utf-8",
+    )
+    result = run_batch(workspace, appointments, tmp_path / "out", jobs=1,
+                       issued=dt.date(2026, 12, 7))  # fmt: skip
+    assert result.made == 1
+    (failure,) = result.failures
+    assert failure.row == 3
+    assert "cell F3: the date the information was given is after the form's date" in (
+        failure.reason
+    )
+    form = tmp_path / "out" / "1980-01-02-Ann-Lee" / "consent.docx"
+    assert "Information given on 30 November 2026." in docx_text(form)

@@ -55,6 +55,23 @@ CLINIC = [
         16,
         "From this age a minor consents for themself (Family Law Reform Act 1969, s. 8)",
     ),
+    ("Data controller", "Lumière Aesthetic Clinic Ltd", "Who keeps patients' records (UK GDPR)"),
+    ("Privacy contact", "privacy@lumiere-clinic.example", "Whom patients ask about their data"),
+    (
+        "Data protection authority",
+        "Information Commissioner's Office (ico.org.uk)",
+        "Where patients may complain",
+    ),
+    ("Records retention years", 8, "Years records are kept after the last treatment"),
+    ("Photographs retention years", 8, "Years photographs are kept after the last treatment"),
+    (
+        "Payment terms",
+        "The deposit is refunded in full if you cancel at least 48 hours before your first "
+        "session, and kept if you cancel later. If you stop treatment, sessions paid for but "
+        "not given are refunded; a course is refunded less the sessions given, each at the "
+        "single-session price.",
+        "Deposit, cancellation and refunds: printed on every estimate and consent form",
+    ),
 ]
 
 TREATMENT_HEADERS = [

@@ -22,9 +22,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.4",  # a minor's estimate is accepted by whoever pays
+    "estimate": "1.5",  # payment terms
     "price_sheet": "1.4",  # the footer on one line with the longer ids
-    "consent": "1.5",  # who consents for a minor follows the clinic's law; the clinical reason
+    "consent": "1.6",  # personal data, payment terms, the discussion recorded
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -438,6 +438,9 @@ def build_estimate(path: Path) -> None:
         "The number of sessions each person needs varies: your practitioner reviews the plan at "
         "every visit and will give you a new estimate before any change in cost."
     ))  # fmt: skip
+    paragraph(doc, "{%p if estimate.payment_terms %}", space_after=0)
+    paragraph(doc, "{{ estimate.payment_terms }}")
+    paragraph(doc, "{%p endif %}", space_after=0)
     paragraph(doc, "{%p if estimate.consultation_fee %}", space_after=0)
     paragraph(doc, _format(
         "An initial consultation costs %(fee)s.", fee="estimate.consultation_fee"
@@ -658,7 +661,7 @@ def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str
     in {%tr if %} so they print only when needed."""
     widths = [3.4, 5.2, 5.4, 3.0]
     table = new_table(doc, widths)
-    header_row(table, ["", _("Name"), _("Signature"), _("Date")], right_from=4)
+    header_row(table, ["", _("Name"), _("Signature"), _("Date and time")], right_from=4)
     for index, (role, name) in enumerate(rows):
         if conditional and index in conditional:
             loop_row(table, "{%tr if " + conditional[index] + " %}")
@@ -767,6 +770,10 @@ def build_consent(path: Path) -> None:
         "Results vary from person to person and cannot be guaranteed. Several sessions are "
         "usually needed before any change is seen, and results may not last."
     ), bold=True)  # fmt: skip
+    # the discussion itself is the record a complaint tests: what the patient hoped for
+    paragraph(doc, _("What you hope the treatment will achieve, in your own words:"),
+              bold=True, keep_with_next=True, space_after=2)  # fmt: skip
+    writing_lines(doc, 2)
 
     section(doc, _("4. Alternatives"))
     paragraph(doc, "{{ treatment.alternatives }}", keep_with_next=True)
@@ -894,7 +901,12 @@ def build_consent(path: Path) -> None:
     set_widths(cost, widths)
     keep_rows_together(cost, with_next=True)  # with the VAT and insurance notes below
     paragraph(doc, "{{ cost.vat_note }}", size=9, color=GREY, keep_with_next=True)
-    paragraph(doc, "{{ cost.insurance_notice }}", bold=True)
+    paragraph(doc, "{%p for notice in cost.insurance_notices %}", space_after=0)
+    paragraph(doc, "{{ notice }}", bold=True)
+    paragraph(doc, "{%p endfor %}", space_after=0)
+    terms = paragraph(doc)
+    add_run(terms, _("Deposit, cancellation and refunds:") + " ", bold=True)
+    add_run(terms, "{{ cost.payment_terms }}")
 
     section(doc, _("9. Photographs"))
     paragraph(doc, _(
@@ -913,7 +925,26 @@ def build_consent(path: Path) -> None:
     ), size=9)  # fmt: skip
     paragraph(doc, "{%p endif %}", space_after=0)
 
-    section(doc, _("10. Declaration and signatures"))
+    section(doc, _("10. Your personal data"))
+    paragraph(doc, _format(
+        "%(controller)s keeps this form, your health information and your photographs in your "
+        "confidential clinical record, to treat you safely and because the law requires it. Only "
+        "the people caring for you, and those the law allows, may see them.",
+        controller="privacy.controller",
+    ), keep_with_next=True)  # fmt: skip
+    paragraph(doc, _format(
+        "Your record is kept for %(records)s after your last treatment, and your photographs "
+        "for %(photographs)s; then they are destroyed.",
+        records="privacy.records", photographs="privacy.photographs",
+    ), keep_with_next=True)  # fmt: skip
+    paragraph(doc, _format(
+        "You may ask to see your data, to have it corrected or deleted, or to limit its use, and "
+        "you may withdraw your consent to photographs at any time: ask %(contact)s. You may also "
+        "complain to the data-protection authority: %(authority)s.",
+        contact="privacy.contact", authority="privacy.authority",
+    ))  # fmt: skip
+
+    section(doc, _("11. Declaration and signatures"))
     paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     paragraph(doc, _(
         "For a patient under 18, the parent or guardian signs these statements."
@@ -951,7 +982,17 @@ def build_consent(path: Path) -> None:
         box = line.add_run(BOX + " ")
         box.font.name = BOX_FONT
         add_run(line, choice)
+    sooner = paragraph(doc, space_after=2, keep_with_next=True)
+    add_run(sooner, _("Why treatment starts sooner:") + " " + "_" * 45)
     paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(
+        doc,
+        _("The questions you asked, and the answers given:"),
+        bold=True,
+        keep_with_next=True,
+        space_after=2,
+    ).paragraph_format.space_before = Pt(6)
+    writing_lines(doc, 2)
     paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     relationship = paragraph(doc, space_after=2, keep_with_next=True)
     relationship.paragraph_format.space_before = Pt(6)
@@ -986,6 +1027,14 @@ def build_consent(path: Path) -> None:
         "to the patient and answered their questions, and I believe they understood and are able "
         "to consent."
     ))  # fmt: skip
+    for choice in (
+        _("I will carry out this treatment myself."),
+        _("Another practitioner will carry it out:") + " " + "_" * 35,
+    ):
+        line = paragraph(doc, space_after=2, keep_with_next=True)
+        box = line.add_run(BOX + " ")
+        box.font.name = BOX_FONT
+        add_run(line, choice)
     signatures = signature_table(
         doc,
         [
