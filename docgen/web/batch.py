@@ -18,7 +18,7 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, url
 from docgen.appointments import RowFailure, count_appointments
 from docgen.batch import run_batch
 from docgen.exceptions import DocgenError, translated
-from docgen.output import safe_filename_part
+from docgen.output import open_private, safe_filename_part
 from docgen.pdf import libreoffice_available
 from docgen.processes import is_running
 from docgen.web import common
@@ -110,8 +110,8 @@ def register(app: Flask, desk: Desk) -> None:
             if result.manifest.exists():
                 files.append(result.manifest)
             zip_path = job.output_dir.with_suffix(".zip")
-            with zip_path.open("wb") as handle:  # written as it goes: a batch may be large
-                zip_path.chmod(0o600)
+            descriptor = open_private(zip_path, os.O_WRONLY | os.O_TRUNC)
+            with open(descriptor, "wb") as handle:  # written as it goes: a batch may be large
                 write_zip(handle, ((str(p.relative_to(job.output_dir)), p) for p in files))
             job.zip_id = desk.issue(zip_path)
         except DocgenError as error:
