@@ -8,6 +8,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -67,6 +68,7 @@ FILES_PER_RUN = 200
 
 
 STAGING_PREFIX = ".docgen-pdf-"  # a folder a killed conversion leaves behind
+_WORKER = Path(__file__).with_name("libreoffice_worker.py")
 
 
 def convert_to_pdf(
@@ -118,11 +120,16 @@ def _run_cold(
     shown_as: dict[Path, Path],
 ) -> None:
     """One LibreOffice per (documents, profile), side by side; PdfError unless every document
-    got its PDF. Each runs in a process group of its own, stopped whole on any way out."""
+    got its PDF. Each runs in a process group of its own, stopped whole on any way out, and
+    by libreoffice_worker.py's run when docgen is killed."""
     running = []
     try:
         for names, profile in runs:
             command = [
+                sys.executable,
+                str(_WORKER),
+                "--run",
+                str(os.getpid()),
                 soffice,
                 f"-env:UserInstallation={profile.as_uri()}",
                 "--headless",
@@ -269,11 +276,10 @@ class WarmLibreOffice:
 
     def _start(self) -> None:
         soffice, python = self._command
-        worker = Path(__file__).with_name("libreoffice_worker.py")
         # a profile of its own each start: one a killed LibreOffice left may be locked
         self._profile = tempfile.TemporaryDirectory(prefix="docgen-lo-")
         self._process = subprocess.Popen(
-            [python, str(worker), soffice, Path(self._profile.name).as_uri()],
+            [python, str(_WORKER), soffice, Path(self._profile.name).as_uri()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
