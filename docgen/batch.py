@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import shutil
 import socket
+import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -54,7 +55,7 @@ from docgen.exceptions import (
 )
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
-from docgen.manifest import BatchDocument, Manifest, read_manifest, sha256_of
+from docgen.manifest import PARTIAL_MANIFEST, BatchDocument, Manifest, read_manifest, sha256_of
 from docgen.output import (
     TEMPORARY_PREFIX,
     make_private_folder,
@@ -66,9 +67,9 @@ from docgen.output import (
     superseded_path,
     write_atomically,
 )
-from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
+from docgen.pdf import PROFILE_PREFIX, STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
-from docgen.processes import die_with_parent, limit_processor_time
+from docgen.processes import die_with_parent, limit_processor_time, remove_orphaned_work
 from docgen.register import Patient, Register, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, document_properties, same_print
 from docgen.verify import MANIFEST, issued_id, verify_content
@@ -514,15 +515,26 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
 # --- the batch --------------------------------------------------------------------------------
 
 
+def clear_killed_batch(output_dir: Path) -> None:
+    """Remove what a batch killed while writing to output_dir left there (_remove_leftovers),
+    unless a batch is writing there now: the desk, at its start, for its batches' folders."""
+    with contextlib.suppress(BatchError, OutputError), _only_batch_in(output_dir):
+        _remove_leftovers(output_dir)
+
+
 def _remove_leftovers(output_dir: Path) -> None:
-    """What a killed batch left in its output folder: the PDF step's staging folder (hard
-    links to every document) and half-written documents (write_atomically's temporary files).
-    A re-run removes them first; documents and the manifest are checked as usual."""
+    """What a killed batch left: in its output folder, the PDF step's staging folder (hard
+    links to every document, and their PDFs), half-written documents (write_atomically's
+    temporary files) and the manifest being written; LibreOffice's profiles in the temporary
+    folder. A re-run removes them first; documents and the manifest are checked as usual.
+    Called with the batch lock held: no other batch is writing there."""
+    remove_orphaned_work(Path(tempfile.gettempdir()), PROFILE_PREFIX)
     if not output_dir.is_dir():
         return
+    remove_orphaned_work(output_dir, STAGING_PREFIX)
     folders = [folder for folder in output_dir.iterdir() if _real_folder(folder)]
     for leftover in [
-        *output_dir.glob(f"{STAGING_PREFIX}*"),
+        output_dir / PARTIAL_MANIFEST,
         *(path for folder in folders for path in folder.glob(f"{TEMPORARY_PREFIX}*")),
     ]:
         if _real_folder(leftover):

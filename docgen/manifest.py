@@ -14,6 +14,8 @@ from docgen.exceptions import OutputError
 from docgen.output import csv_safe, csv_value, make_private_folder, open_private, refuse_links
 from docgen.verify import MANIFEST
 
+PARTIAL_MANIFEST = f".{MANIFEST}.partial"  # the manifest being written, until the batch ends
+
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
     "price_list_sha256", "inputs_sha256", "generated", "visit", "patient", "dob", "replaces",
@@ -72,7 +74,7 @@ class Manifest:
 
     def __init__(self, output_dir: Path):
         self.path = output_dir / MANIFEST
-        self.partial = output_dir / f".{MANIFEST}.partial"
+        self.partial = output_dir / PARTIAL_MANIFEST
         try:
             make_private_folder(output_dir)
         except OSError as error:
