@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import shutil
 import socket
+import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -54,19 +55,21 @@ from docgen.exceptions import (
 )
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
-from docgen.manifest import BatchDocument, Manifest, read_manifest, sha256_of
+from docgen.manifest import PARTIAL_MANIFEST, BatchDocument, Manifest, read_manifest, sha256_of
 from docgen.output import (
     TEMPORARY_PREFIX,
     make_private_folder,
+    open_private,
     pdf_beside,
+    refuse_links,
     safe_filename_part,
     supersede,
     superseded_path,
     write_atomically,
 )
-from docgen.pdf import STAGING_PREFIX, convert_to_pdf, find_soffice
+from docgen.pdf import PROFILE_PREFIX, STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
-from docgen.processes import die_with_parent, limit_processor_time
+from docgen.processes import die_with_parent, limit_processor_time, remove_orphaned_work
 from docgen.register import Patient, Register, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, document_properties, same_print
 from docgen.verify import MANIFEST, issued_id, verify_content
@@ -481,9 +484,10 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             )  # fmt: skip
             try:
                 with _worker.register.issuing(record):
+                    within = _worker.output_dir
                     if document.replaces:
-                        supersede(target, document.replaces)
-                    write_atomically(target, data, force, durable=False)
+                        supersede(target, document.replaces, within=within)
+                    write_atomically(target, data, force, durable=False, within=within)
             except DocgenError as error:
                 if isinstance(error, RegisterError) and not isinstance(error, DuplicateIdError):
                     raise  # no document can be issued: the batch stops, saying why
@@ -513,20 +517,38 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
 # --- the batch --------------------------------------------------------------------------------
 
 
+def clear_killed_batch(output_dir: Path) -> None:
+    """Remove what a batch killed while writing to output_dir left there (_remove_leftovers),
+    unless a batch is writing there now: the desk, at its start, for its batches' folders."""
+    with contextlib.suppress(BatchError, OutputError), _only_batch_in(output_dir):
+        _remove_leftovers(output_dir)
+
+
 def _remove_leftovers(output_dir: Path) -> None:
-    """What a killed batch left in its output folder: the PDF step's staging folder (hard
-    links to every document) and half-written documents (write_atomically's temporary files).
-    A re-run removes them first; documents and the manifest are checked as usual."""
+    """What a killed batch left: in its output folder, the PDF step's staging folder (hard
+    links to every document, and their PDFs), half-written documents (write_atomically's
+    temporary files) and the manifest being written; LibreOffice's profiles in the temporary
+    folder. A re-run removes them first; documents and the manifest are checked as usual.
+    Called with the batch lock held: no other batch is writing there."""
+    remove_orphaned_work(Path(tempfile.gettempdir()), PROFILE_PREFIX)
     if not output_dir.is_dir():
         return
+    remove_orphaned_work(output_dir, STAGING_PREFIX)
+    folders = [folder for folder in output_dir.iterdir() if _real_folder(folder)]
     for leftover in [
-        *output_dir.glob(f"{STAGING_PREFIX}*"),
-        *output_dir.glob(f"*/{TEMPORARY_PREFIX}*"),
+        output_dir / PARTIAL_MANIFEST,
+        *(path for folder in folders for path in folder.glob(f"{TEMPORARY_PREFIX}*")),
     ]:
-        if leftover.is_dir():
+        if _real_folder(leftover):
             shutil.rmtree(leftover, ignore_errors=True)
-        else:
+        elif leftover.is_file() and not leftover.is_symlink():
             leftover.unlink(missing_ok=True)
+
+
+def _real_folder(path: Path) -> bool:
+    """A folder, not a symbolic link to one: docgen makes no links, and never removes
+    anything through one (a planted link would have it remove files elsewhere)."""
+    return path.is_dir() and not path.is_symlink()
 
 
 def _batched(items: Iterator, size: int) -> Iterator[list]:
@@ -620,9 +642,9 @@ def _only_batch_in(output_dir: Path) -> Iterator[None]:
     while True:
         try:
             make_private_folder(output_dir)
-            lock = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+")  # noqa: SIM115
         except OSError as error:
             raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
+        lock = open(open_private(path, os.O_RDWR), "r+")  # noqa: SIM115
         try:
             if fcntl is not None:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -633,7 +655,7 @@ def _only_batch_in(output_dir: Path) -> Iterator[None]:
                 f"another batch is writing to {output_dir} ({running}): wait for it to end, "
                 "or write this one to another folder"
             ) from None
-        if path.exists() and os.fstat(lock.fileno()).st_ino == path.stat().st_ino:
+        if path.exists() and os.fstat(lock.fileno()).st_ino == path.lstat().st_ino:
             break
         lock.close()  # the batch that held it ended and removed it meanwhile: take the new one
     try:
@@ -770,6 +792,12 @@ def _make_batch(
             inputs = checker.inputs_checksum(appointment, kind, rows)
             job = DocumentJob(kind, relative, inputs, appointment.row)
             target = output_dir / relative
+            try:
+                for path in (target, target.with_suffix(".pdf")):
+                    refuse_links(path, output_dir)
+            except OutputError as error:
+                blocked_rows.append(RowFailure(appointment.row, (str(error),)))
+                continue
             if not target.exists():
                 if pdf and not force and target.with_suffix(".pdf").exists():
                     blocked = (

@@ -7,6 +7,11 @@ stdin `<docx path>\\t<pdf path>`, stdout `ok` or `error <message>`; end of input
 LibreOffice with it.
 
 usage: python libreoffice_worker.py SOFFICE PROFILE_URL
+
+With --run, it runs one LibreOffice command instead (soffice --convert-to …) and ends it with
+docgen in the same way; any Python can run it so.
+
+usage: python libreoffice_worker.py --run DOCGEN_PID SOFFICE ARGUMENTS…
 """
 
 import contextlib
@@ -18,15 +23,25 @@ import time
 import uuid
 
 
-def end_with_docgen() -> None:
+def end_with_docgen(docgen: int | None = None) -> None:
     """docgen closes this worker's input to stop it; if docgen is killed instead (kill -9),
     Linux sends SIGTERM, and the worker ends LibreOffice with it: its whole process group,
-    which docgen started as a session of its own."""
+    which docgen started as a session of its own. docgen: its process id, when given, to end
+    at once if it was killed before this was set."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
         ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if docgen is not None and os.getppid() != docgen:
+            os.killpg(0, signal.SIGKILL)
+
+
+def run(docgen: int, command: list[str]) -> int:
+    """One LibreOffice command, ended with docgen. A signal to LibreOffice's launcher alone
+    would not do: soffice.bin, which it starts, would go on converting patients' documents."""
+    end_with_docgen(docgen)
+    return subprocess.run(command, stdin=subprocess.DEVNULL, check=False).returncode
 
 
 def main(soffice: str, profile_url: str) -> int:
@@ -109,4 +124,6 @@ def main(soffice: str, profile_url: str) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--run":
+        sys.exit(run(int(sys.argv[2]), sys.argv[3:]))
     sys.exit(main(sys.argv[1], sys.argv[2]))

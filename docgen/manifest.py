@@ -11,8 +11,10 @@ from pathlib import Path
 
 from docgen.appointments import PatientIdentity, patient_identity
 from docgen.exceptions import OutputError
-from docgen.output import csv_safe, csv_value, make_private_folder
+from docgen.output import csv_safe, csv_value, make_private_folder, open_private, refuse_links
 from docgen.verify import MANIFEST
+
+PARTIAL_MANIFEST = f".{MANIFEST}.partial"  # the manifest being written, until the batch ends
 
 MANIFEST_FIELDS = [
     "row", "document", "patient_ref", "locale", "path", "sha256", "template_sha256",
@@ -49,6 +51,7 @@ class BatchDocument:
 def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
     """The documents a batch's manifest records, in its order."""
     path = Path(output_dir) / MANIFEST
+    refuse_links(path, Path(output_dir))
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:
@@ -71,13 +74,13 @@ class Manifest:
 
     def __init__(self, output_dir: Path):
         self.path = output_dir / MANIFEST
-        self.partial = output_dir / f".{MANIFEST}.partial"
+        self.partial = output_dir / PARTIAL_MANIFEST
         try:
             make_private_folder(output_dir)
-            descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as error:
             raise OutputError(f"cannot write to {output_dir}: {error.strerror}") from None
+        descriptor = open_private(self.partial, os.O_WRONLY | os.O_TRUNC)
+        self.handle = open(descriptor, "w", newline="", encoding="utf-8")  # noqa: SIM115
         # every cell quoted: a line break typed in a cell (a Ref of 'A\rB') stays in its cell
         self.writer = csv.DictWriter(
             self.handle, fieldnames=MANIFEST_FIELDS, lineterminator="\n", quoting=csv.QUOTE_ALL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -30,6 +31,7 @@ def safe_filename_part(text: str, fallback: str = "patient", max_length: int = 6
 
 def ensure_can_write(path: Path, force: bool) -> None:
     """Fail before any work is done when the target cannot or may not be written."""
+    refuse_links(path, path.parent)
     if path.is_dir():
         raise OutputError(f"{path} is a folder, not a file name")
     for folder in path.parents:
@@ -75,12 +77,15 @@ def superseded_path(path: Path, document_id: str) -> Path:
     return path.parent / SUPERSEDED / name
 
 
-def supersede(path: Path, document_id: str) -> None:
+def supersede(path: Path, document_id: str, within: Path | None = None) -> None:
     """Move a document about to be made again, and its PDF, to superseded/: nothing docgen
-    issued is destroyed. Never over another file there."""
+    issued is destroyed. Never over another file there, nor through a link (refuse_links,
+    from within: default, the document's folder)."""
     for current in (path, path.with_suffix(".pdf")):
         if not current.exists():
             continue
+        for target in (current, superseded_path(current, document_id)):
+            refuse_links(target, within or path.parent)
         try:
             make_private_folder(current.parent / SUPERSEDED)
             move_into_place(current, superseded_path(current, document_id), force=False)
@@ -103,11 +108,15 @@ def make_private_folder(folder: Path) -> None:
         candidate.mkdir(mode=0o700, exist_ok=True)
 
 
-def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True) -> Path:
+def write_atomically(
+    path: Path, data: bytes, force: bool, durable: bool = True, within: Path | None = None
+) -> Path:
     """Write via a temporary file in the same folder, so a reader never sees half a document.
     Documents hold patient data: like the temporary file, they are readable by their owner only.
 
-    durable flushes it to disk before the rename; a batch instead syncs once at its end."""
+    durable flushes it to disk before the rename; a batch instead syncs once at its end.
+    Never through a link (refuse_links, from within: default, the document's folder)."""
+    refuse_links(path, within or path.parent)
     try:
         make_private_folder(path.parent)
         fd, temporary = tempfile.mkstemp(
@@ -130,7 +139,9 @@ def write_atomically(path: Path, data: bytes, force: bool, durable: bool = True)
 
 
 def move_into_place(source: Path, path: Path, force: bool) -> None:
-    """Rename source to path; without force this fails rather than replace an existing file."""
+    """Rename source to path; without force this fails rather than replace an existing file.
+    Never onto a symbolic link (refuse_links)."""
+    refuse_links(path, path.parent)
     if force:
         os.replace(source, path)
         return
@@ -144,6 +155,36 @@ def move_into_place(source: Path, path: Path, force: bool) -> None:
         os.replace(source, path)
     else:
         source.unlink()
+
+
+def refuse_links(path: Path, within: Path) -> None:
+    """OutputError when path, or a folder between within and it, is a symbolic link. docgen
+    makes none: one planted in an output folder (a patient's folder, superseded/, a document,
+    the manifest) would have docgen write, move or remove files elsewhere. within itself may be
+    a link: it is the folder the admin chose."""
+    current = within
+    for part in path.relative_to(within).parts:
+        current = current / part
+        if current.is_symlink():
+            raise OutputError(_link_message(current))
+
+
+def open_private(path: Path, flags: int) -> int:
+    """os.open for a file docgen keeps in an output folder (its lock, a manifest being
+    written): created readable by its owner only, and never opened through a symbolic link."""
+    try:
+        return os.open(path, flags | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP or path.is_symlink():
+            raise OutputError(_link_message(path)) from None
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _link_message(link: Path) -> str:
+    return (
+        f"{link} is a symbolic link: docgen never writes, moves or removes files through a "
+        "link in its output folder. Remove the link, or write to another folder"
+    )
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

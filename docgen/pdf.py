@@ -8,6 +8,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -66,7 +67,15 @@ def libreoffice_available() -> bool:
 FILES_PER_RUN = 200
 
 
-STAGING_PREFIX = ".docgen-pdf-"  # a folder a killed conversion leaves behind
+# Folders of a conversion, named with the process id of the docgen that made them: a killed
+# one leaves them behind, and the next batch or desk removes them (processes.remove_orphaned_work)
+STAGING_PREFIX = ".docgen-pdf-"  # in the documents' folder: links to them, and their PDFs
+PROFILE_PREFIX = "docgen-lo-"  # LibreOffice's profile, in the temporary folder
+_WORKER = Path(__file__).with_name("libreoffice_worker.py")
+
+
+def _own(prefix: str) -> str:
+    return f"{prefix}{os.getpid()}-"
 
 
 def convert_to_pdf(
@@ -96,8 +105,9 @@ def convert_to_pdf(
             shown_as = dict(zip(staged, documents, strict=True))
             lanes = [staged[i::jobs] for i in range(max(1, min(jobs, len(staged))))]
             with contextlib.ExitStack() as stack:
+                prefix = _own(PROFILE_PREFIX)
                 profiles = [
-                    Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="docgen-lo-")))
+                    Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
                     for _ in lanes
                 ]
                 for first in range(0, max(map(len, lanes)), FILES_PER_RUN):
@@ -118,11 +128,16 @@ def _run_cold(
     shown_as: dict[Path, Path],
 ) -> None:
     """One LibreOffice per (documents, profile), side by side; PdfError unless every document
-    got its PDF. Each runs in a process group of its own, stopped whole on any way out."""
+    got its PDF. Each runs in a process group of its own, stopped whole on any way out, and
+    by libreoffice_worker.py's run when docgen is killed."""
     running = []
     try:
         for names, profile in runs:
             command = [
+                sys.executable,
+                str(_WORKER),
+                "--run",
+                str(os.getpid()),
                 soffice,
                 f"-env:UserInstallation={profile.as_uri()}",
                 "--headless",
@@ -199,7 +214,7 @@ def stop_process_group(process: subprocess.Popen) -> None:
 def _staging(documents: Sequence[Path], work_dir: Path) -> Iterator[tuple[list[Path], Path]]:
     """The documents linked into one private folder under plain unique names (many are called
     consent.docx, and a path may hold any character), and the folder for the PDFs."""
-    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=work_dir) as staging:
+    with tempfile.TemporaryDirectory(prefix=_own(STAGING_PREFIX), dir=work_dir) as staging:
         staged = []
         for index, document in enumerate(documents):
             name = Path(staging) / f"{index:06d}.docx"
@@ -269,11 +284,10 @@ class WarmLibreOffice:
 
     def _start(self) -> None:
         soffice, python = self._command
-        worker = Path(__file__).with_name("libreoffice_worker.py")
         # a profile of its own each start: one a killed LibreOffice left may be locked
-        self._profile = tempfile.TemporaryDirectory(prefix="docgen-lo-")
+        self._profile = tempfile.TemporaryDirectory(prefix=_own(PROFILE_PREFIX))
         self._process = subprocess.Popen(
-            [python, str(worker), soffice, Path(self._profile.name).as_uri()],
+            [python, str(_WORKER), soffice, Path(self._profile.name).as_uri()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -6,10 +6,12 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from docgen.exceptions import DocgenError, WorkerStoppedError
@@ -33,6 +35,16 @@ def is_running(pid: int) -> bool:
     except PermissionError:  # another user's process
         return True
     return True
+
+
+def remove_orphaned_work(parent: Path, prefix: str) -> None:
+    """Remove the folders named prefix + a docgen process's id + … that a killed docgen left
+    in parent (uploads, documents half made, PDFs being made, LibreOffice's profiles: they
+    hold patients' details), those of processes no longer running. Never through a link."""
+    for folder in parent.glob(f"{prefix}*"):
+        owner = folder.name.removeprefix(prefix).split("-", 1)[0]
+        if owner.isdigit() and not is_running(int(owner)) and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def die_with_parent(signum: int = signal.SIGKILL) -> None:

@@ -607,3 +607,66 @@ def test_a_second_batch_into_the_same_folder_is_refused_naming_the_first(tmp_pat
     assert len(read_manifest(out)) == 300  # the first's, whole
     again = run_batch(Workspace.open(), path, out, jobs=1)  # the lock went with the first
     assert again.ok and again.skipped == 300
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_a_linked_patient_folder_is_refused_and_nothing_is_written_or_removed_there(run, tmp_path):
+    """Issue 23 item 15: a patient's folder that is a symbolic link to another folder had the
+    batch write that patient's documents there, and its cleanup removed a file there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".docgen-notes.docx").write_bytes(b"not docgen's")
+    (elsewhere / "notes.txt").write_text("kept")
+    before = _snapshot(elsewhere)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "P-1-Ann-Lee").symlink_to(elsewhere, target_is_directory=True)
+    rows = [["Ann Lee", "P-1", "", "REJUV", "FACE", "consent"],
+            ["Bob Ray", "P-2", "", "REJUV", "FACE", "consent"]]  # fmt: skip
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, rows)
+    result = run("batch", path, "-o", out, "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    assert f"{out / 'P-1-Ann-Lee'} is a symbolic link" in result.output
+    assert _snapshot(elsewhere) == before
+    assert (out / "P-2-Bob-Ray" / "consent.docx").is_file()  # the other patient is made
+
+
+@pytest.mark.parametrize("name", ["manifest.csv", ".manifest.csv.partial", ".docgen-batch.lock"])
+def test_a_linked_manifest_or_lock_is_refused_and_its_target_kept(run, tmp_path, name):
+    """Issue 23 item 15: docgen's own files in the output folder are opened without following
+    a link; the lock and the manifest being written truncated the file a link named."""
+    target = tmp_path / "precious.txt"
+    target.write_text("the clinic's own file")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).symlink_to(target)
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, [["Ann Lee", "P-1", "", "REJUV",
+                                                             "FACE", "consent"]])  # fmt: skip
+    result = run("batch", path, "-o", out, "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    assert f"{out / name} is a symbolic link" in result.output
+    assert "Traceback" not in result.output
+    assert target.read_text() == "the clinic's own file"
+
+
+def test_a_linked_superseded_folder_is_refused_and_the_document_stays(run, tmp_path):
+    """Issue 23 item 15: --force moved the previous version through a linked superseded/
+    into the folder it named."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, [["Ann Lee", "P-1", "", "REJUV",
+                                                             "FACE", "consent"]])  # fmt: skip
+    out = tmp_path / "out"
+    assert run("batch", path, "-o", out, "--jobs", "1").exit_code == 0
+    folder = out / "P-1-Ann-Lee"
+    made = (folder / "consent.docx").read_bytes()
+    (folder / "superseded").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "consent.docx").write_bytes(made + b" ")  # edited: --force makes it again
+    result = run("batch", path, "-o", out, "--jobs", "1", "--force")
+    assert result.exit_code == 1, result.output
+    assert f"{folder / 'superseded'} is a symbolic link" in result.output
+    assert list(elsewhere.iterdir()) == []
+    assert (folder / "consent.docx").read_bytes() == made + b" "

@@ -28,7 +28,7 @@ from click.testing import CliRunner
 from conftest import HOSTILE_NAME, descendants, docx_text, pdf_text, processes
 from test_batch import sample_rows, write_csv
 
-from docgen.batch import run_batch
+from docgen.batch import _only_batch_in, run_batch
 from docgen.cli import main
 from docgen.exceptions import PdfError, PlanError
 from docgen.generate import create_consent
@@ -398,9 +398,12 @@ def day_of(tmp_path, rows: int, documents: str) -> Path:
     return write_csv(tmp_path / "day.csv", header, day)
 
 
-def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_path):
+def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_path, monkeypatch):
     appointments = day_of(tmp_path, 40, "consent")
     out = tmp_path / "out"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
     command = [sys.executable, "-m", "docgen", "batch", str(appointments), "-o", str(out),
                "--pdf", "--jobs", "1"]  # fmt: skip
     batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -416,6 +419,58 @@ def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert len(list(out.rglob("*.pdf"))) == 40
     assert not list(out.rglob(".docgen*"))  # the killed run's staging folder is gone too
+    assert not list(temporary.iterdir())  # and its LibreOffice profile (issue 23 item 13)
+
+
+def test_a_batch_killed_making_pdfs_takes_libreoffice_with_it_and_the_next_desk_clears_up(
+    workspace, tmp_path, monkeypatch
+):
+    """Issue 23 item 13: a batch killed while LibreOffice made its PDFs left LibreOffice
+    running, and its staging folder (links to every document, patients' PDFs), its manifest
+    half written and LibreOffice's profiles; a desk never runs that batch again, so its next
+    start removes them. What a batch still running has is left alone."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))  # the batch's, and this process's
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    desk = tmp_path / "desk"
+    out = desk / "batch-20260101-093000-ab12"  # a desk's batch
+    appointments = day_of(tmp_path, 40, "consent")
+    command = [sys.executable, "-m", "docgen", "--workspace", str(workspace.root), "batch",
+               str(appointments), "-o", str(out), "--pdf", "--jobs", "1"]  # fmt: skip
+    batch = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    office: dict[int, str] = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and batch.poll() is None:
+        office = {
+            pid: name
+            for pid, name in descendants(batch.pid).items()
+            if name in ("oosplash", "soffice.bin")
+        }
+        if "soffice.bin" in office.values() and list(out.glob(".docgen-pdf-*/out/*.pdf")):
+            break
+        time.sleep(0.05)
+    assert "soffice.bin" in office.values() and list(out.glob(".docgen-pdf-*/out/*.pdf"))
+    batch.kill()  # kill -9, while LibreOffice writes patients' PDFs
+    batch.wait()
+    # at once: it went on converting patients' documents for seconds
+    assert gone(office, seconds=3), "LibreOffice outlived its killed batch"
+    left = [out / ".docgen-batch.lock", out / ".manifest.csv.partial",
+            *out.glob(".docgen-pdf-*"), *temporary.glob("docgen-lo-*")]  # fmt: skip
+    assert all(path.exists() for path in left) and len(left) == 4
+    # a batch still running: its profile, and its staging folder in a folder it holds locked
+    running = desk / "batch-20260101-094500-cd34"
+    ours = [Path(tempfile.mkdtemp(prefix=f"docgen-lo-{os.getpid()}-")),
+            Path(tempfile.mkdtemp(prefix=f".docgen-pdf-{os.getpid()}-", dir=desk))]  # fmt: skip
+    with _only_batch_in(running):
+        ours.append(running / ".manifest.csv.partial")
+        ours[-1].write_text("row\n")
+        create_app(workspace, desk)
+        assert all(path.exists() for path in ours)
+    assert not [path for path in left if path.exists()]
+    # nothing of a patient outside that patient's folder
+    assert [path for path in out.iterdir() if path.name.startswith(".")] == []
+    assert not list(out.rglob(".docgen*")) and len(list(out.rglob("consent.docx"))) == 40
 
 
 def test_the_workers_of_a_killed_batch_end_with_it(tmp_path):

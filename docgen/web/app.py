@@ -13,14 +13,17 @@ from flask_wtf.csrf import CSRFProtect
 from markupsafe import escape
 
 from docgen import __version__
+from docgen.batch import BATCH_LOCK, clear_killed_batch
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
 from docgen.i18n import load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
+from docgen.pdf import PROFILE_PREFIX
 from docgen.pricing import read_clinic_locale
+from docgen.processes import remove_orphaned_work
 from docgen.register import Register
 from docgen.web import batch, health, patient, price_sheets, records, security, translations
-from docgen.web.batch import UPLOAD_PREFIX, remove_orphaned_work
+from docgen.web.batch import BATCH_PREFIX, UPLOAD_PREFIX
 from docgen.web.patient import MAKING_PREFIX
 from docgen.web.state import Desk
 from docgen.workspace import Workspace
@@ -43,10 +46,9 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
     )
-    remove_orphaned_work(Path(tempfile.gettempdir()), UPLOAD_PREFIX)
     # Absolute: Flask would look for a relative path to send inside the installed package.
     desk = Desk(workspace, Path(output_dir).resolve(), token)
-    remove_orphaned_work(desk.output_dir, MAKING_PREFIX)
+    _remove_what_killed_desks_left(desk.output_dir)
     Register.of(workspace).connection()  # made once, before requests write to it at once
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
@@ -56,6 +58,19 @@ def create_app(
     # link (403), not that its form is stale (400)
     CSRFProtect(app)
     return app
+
+
+def _remove_what_killed_desks_left(output_dir: Path) -> None:
+    """A desk killed (kill -9, a power cut) leaves patients' details behind: uploads, a
+    visit's documents half made, and of a batch, links to its documents, their PDFs, its
+    manifest half written, LibreOffice's profiles. Those of desks and batches still running
+    stay."""
+    for prefix in (UPLOAD_PREFIX, PROFILE_PREFIX):
+        remove_orphaned_work(Path(tempfile.gettempdir()), prefix)
+    remove_orphaned_work(output_dir, MAKING_PREFIX)
+    for lock in output_dir.glob(f"{BATCH_PREFIX}*/{BATCH_LOCK}"):
+        if not lock.parent.is_symlink():
+            clear_killed_batch(lock.parent)
 
 
 def _clinic_locale(workspace: Workspace) -> Locale:

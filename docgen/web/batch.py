@@ -18,9 +18,8 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, url
 from docgen.appointments import RowFailure, count_appointments
 from docgen.batch import run_batch
 from docgen.exceptions import DocgenError, translated
-from docgen.output import safe_filename_part
+from docgen.output import open_private, safe_filename_part
 from docgen.pdf import libreoffice_available
-from docgen.processes import is_running
 from docgen.web import common
 from docgen.web.common import _, chosen_workbook, problems_of, request_number, write_zip
 from docgen.web.state import BatchJob, Desk
@@ -73,7 +72,7 @@ def register(app: Flask, desk: Desk) -> None:
         job = BatchJob(
             id=secrets.token_urlsafe(12),
             name=Path(upload.filename).name,
-            output_dir=desk.output_dir / f"batch-{stamp}-{secrets.token_hex(2)}",
+            output_dir=desk.output_dir / f"{BATCH_PREFIX}{stamp}-{secrets.token_hex(2)}",
         )
         desk.add_batch(job)
         pdf = request.form.get("pdf") == "yes" and libreoffice_available()
@@ -110,8 +109,8 @@ def register(app: Flask, desk: Desk) -> None:
             if result.manifest.exists():
                 files.append(result.manifest)
             zip_path = job.output_dir.with_suffix(".zip")
-            with zip_path.open("wb") as handle:  # written as it goes: a batch may be large
-                zip_path.chmod(0o600)
+            descriptor = open_private(zip_path, os.O_WRONLY | os.O_TRUNC)
+            with open(descriptor, "wb") as handle:  # written as it goes: a batch may be large
                 write_zip(handle, ((str(p.relative_to(job.output_dir)), p) for p in files))
             job.zip_id = desk.issue(zip_path)
         except DocgenError as error:
@@ -153,14 +152,5 @@ def register(app: Flask, desk: Desk) -> None:
 
 
 UPLOAD_PREFIX = "docgen-upload-"
+BATCH_PREFIX = "batch-"  # a batch's folder in the desk's output folder
 ROWS_PER_PAGE = 500  # of a batch's result: a 100,000-row batch made a 22 MB page
-
-
-def remove_orphaned_work(parent: Path, prefix: str) -> None:
-    """Remove the folders named prefix + a server's process id + … that a killed server left
-    in parent (uploads, documents half made: they hold patients' details), those of servers no
-    longer running."""
-    for folder in parent.glob(f"{prefix}*"):
-        owner = folder.name.removeprefix(prefix).split("-", 1)[0]
-        if owner.isdigit() and not is_running(int(owner)):
-            shutil.rmtree(folder, ignore_errors=True)

@@ -18,6 +18,7 @@ from flask import abort
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
 from docgen.exceptions import DocgenError, Problem, WorkerStoppedError
+from docgen.output import open_private
 from docgen.processes import run_limited
 from docgen.web.common import DOCUMENTS_CPU_SECONDS, DOCUMENTS_MEMORY_BYTES, problems_of
 from docgen.workspace import Workspace
@@ -48,7 +49,7 @@ class BatchJob:
         return self.output_dir.with_suffix(".rows.jsonl")
 
     def save_rows(self, rows: list[tuple[int, bool, str]]) -> None:
-        descriptor = os.open(self.rows_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        descriptor = open_private(self.rows_file, os.O_WRONLY | os.O_TRUNC)
         with open(descriptor, "w", encoding="utf-8") as handle:  # the reasons may name patients
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
