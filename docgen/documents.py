@@ -438,6 +438,7 @@ def consent_context(
             "areas": fmt.list([fmt.text(area.name) for area in plan.areas]),
             "sessions": planned,
             "usual_course": usual_course(treatment, fmt),
+            "evidence": fmt.text(treatment.evidence) if treatment.evidence else "",
             "ingredients": fmt.text(treatment.ingredients) if treatment.ingredients else FILL_IN,
             # a minor is offered only what the law allows at their age (no fillers under 18)
             "alternatives": fmt.text(

@@ -29,7 +29,14 @@ from docgen.pricing import TRANSLATABLE_SETTINGS, normalise_header
 from docgen.render import DAMAGED_PACKAGE, damaged_template
 
 TRANSLATABLE_COLUMNS = {
-    "Treatments": ("name", "description", "ingredients", "alternatives", "alternatives for minors"),
+    "Treatments": (
+        "name",
+        "description",
+        "ingredients",
+        "alternatives",
+        "alternatives for minors",
+        "evidence",
+    ),
     "Areas": ("name",),
     "Risks": ("name", "description"),
     "Contraindications": ("name",),

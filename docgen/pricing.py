@@ -117,6 +117,9 @@ class Treatment:
     contraindication_codes: tuple[str, ...]  # beyond the standard ones every form lists
     minimum_age: int = 0  # raises the clinic's minimum for this treatment
     alternatives_for_minors: str = ""  # those a patient under 18 may have, by law
+    # what the evidence shows and how long results last: required for a cosmetic treatment,
+    # whose benefit is the patient's only reason to accept its risks
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -371,6 +374,7 @@ class _WorkbookReader:
         # Codes defined on each sheet, valid or not, so that one bad row does not also make
         # every row referring to it an error.
         self.defined: dict[str, dict[Any, str]] = {}
+        self.lacks_evidence_column = False  # said once, not for every cosmetic row
         self.unreadable: set[str] = set()  # sheets whose layout is broken: skip references to them
         self.currency = "EUR"  # until the Clinic sheet names the real one
         self.digits = 2
@@ -901,6 +905,7 @@ class _WorkbookReader:
             "contraindications": False,
             "minimum age": False,
             "alternatives for minors": False,
+            "evidence": False,
         }
         treatments: dict[str, Treatment] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
@@ -915,10 +920,11 @@ class _WorkbookReader:
                 row.get("contraindications"), "contraindication", "Contraindications"
             )
             age = row.get("minimum age")
+            kind = self.choice(row["kind"], Kind)
             fields = dict(
                 name=self.text(row["name"]),
                 description=self.text(row["description"]),
-                kind=self.choice(row["kind"], Kind),
+                kind=kind,
                 sessions_min=sessions_min,
                 sessions_max=sessions_max,
                 interval_days=self.integer(row["interval days"], 1, 365),
@@ -930,10 +936,26 @@ class _WorkbookReader:
                 alternatives_for_minors=self.text(
                     row.get("alternatives for minors"), required=False
                 ),
+                evidence=self.evidence(row, kind),
             )
             if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
                 treatments[code] = Treatment(code=code, **fields)
         return treatments
+
+    def evidence(self, row: dict[str, _Cell], kind: Kind | None) -> str | None:
+        """What the evidence shows: required for a cosmetic treatment, in its row's cell, or
+        in an Evidence column the sheet lacks (then said once for the sheet)."""
+        cell = row.get("evidence")
+        if cell is not None or kind is not Kind.COSMETIC:
+            return self.text(cell, required=kind is Kind.COSMETIC)
+        if not self.lacks_evidence_column:
+            self.lacks_evidence_column = True
+            message = N_(
+                "missing column 'evidence' in the header row: a cosmetic treatment's consent "
+                "form says what the evidence shows and how long results last"
+            )
+            self.problem(None, Message(message), sheet=row["code"].sheet)
+        return None
 
     def reference(self, cell: _Cell, what: str, sheet: str) -> str | None:
         """A code that must be defined on another sheet (unless that sheet is unreadable)."""

@@ -760,3 +760,21 @@ def test_a_batch_takes_the_information_date_from_its_column(tmp_path, workspace)
     )
     form = tmp_path / "out" / "1980-01-02-Ann-Lee" / "consent.docx"
     assert "Information given on 30 November 2026." in docx_text(form)
+
+
+def test_the_form_says_what_the_evidence_shows_and_names_lipolysis_own_risks(workspace, tmp_path):
+    """Nothing said mesotherapy's evidence is limited or how long results last; 'the mesoderm'
+    is an embryonic layer; the fat-reduction form lacked numbness, hardening and nodules."""
+    price_list = load_price_list(workspace.pricing_dir / "london.xlsx")
+    lipo = consent(workspace, tmp_path, name="lipo.docx")  # LIPO: ABDO, FLANKS
+    rejuv = consent(workspace, tmp_path, name="rejuv.docx", treatment="REJUV", areas=["FACE"])
+    for made, code in ((lipo, "LIPO"), (rejuv, "REJUV")):
+        text = " ".join(docx_text(made.docx).split())
+        assert f"What the evidence shows: {price_list.treatments[code].evidence}" in text
+        assert "(the dermis) or just beneath it" in text and "mesoderm" not in text
+        lipolysis_risks = ("Numbness", "Hardening", "Lumps (nodules)")
+        assert all((risk in text) == (code == "LIPO") for risk in lipolysis_risks)
+    french = consent(workspace, tmp_path, name="fr.docx", treatment="REJUV", areas=["FACE"],
+                     locale="fr")  # fmt: skip
+    evidence = in_language(workspace, "fr")(price_list.treatments["REJUV"].evidence)
+    assert evidence and " ".join(evidence.split()) in " ".join(docx_text(french.docx).split())

@@ -360,3 +360,15 @@ def test_damaged_xml_inside_the_workbook(tmp_path, sample_workbook):
                 data = data[: len(data) // 2]
             target.writestr(item, data)
     assert "damaged.xlsx: is not an Excel workbook" in only_problem(path)
+
+
+def test_a_cosmetic_treatment_needs_what_the_evidence_shows(edit_workbook):
+    """Column N is Evidence: required for a cosmetic treatment (row 2, REJUV), not for a
+    therapeutic one (row 10, PAINR)."""
+    path = edit_workbook({"Treatments!N2": None, "Treatments!N10": None})
+    assert only_problem(path) == "edited.xlsx, Treatments!N2: is empty, expected a value"
+    path = edit_workbook(change=lambda wb: wb["Treatments"].delete_cols(14))
+    assert only_problem(path) == (
+        "edited.xlsx, sheet 'Treatments': missing column 'evidence' in the header row: a "
+        "cosmetic treatment's consent form says what the evidence shows and how long results last"
+    )

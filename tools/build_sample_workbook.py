@@ -77,11 +77,57 @@ CLINIC = [
 TREATMENT_HEADERS = [
     "Code", "Name", "Description", "Kind", "Sessions min", "Sessions max", "Interval days",
     "Ingredients", "Alternatives", "Risks", "Contraindications", "Minimum age",
-    "Alternatives for minors",
+    "Alternatives for minors", "Evidence",
 ]  # fmt: skip
 # Treatments a minor may have: the youngest age, and the alternatives the law allows them.
 FOR_MINORS = {
     "PAINR": (12, "Rest, physiotherapy, pain-relief tablets or, for some conditions, surgery."),
+}
+# What the evidence shows and how long results last (required for cosmetic treatments).
+EVIDENCE = {
+    "REJUV": (
+        "Small studies suggest that it can improve skin hydration and fine lines for a few "
+        "months; good-quality trials are few. Results usually last 3 to 6 months, and maintenance"
+        " sessions are needed to keep them."
+    ),
+    "HAIR": (
+        "Some small studies report less hair shedding and slightly denser hair, but the evidence "
+        "is limited and weaker than for minoxidil or finasteride. Any effect fades within months "
+        "of stopping; maintenance sessions are needed."
+    ),
+    "CELL": (
+        "The evidence is weak: small studies show at best a modest, temporary smoothing of "
+        "cellulite. Any improvement usually fades within a few months."
+    ),
+    "LIPO": (
+        "Injections of deoxycholate can reduce small fat deposits, such as under the chin; for "
+        "other areas and for phosphatidylcholine mixtures the evidence is limited. The fat cells "
+        "destroyed do not come back, but weight gain can enlarge those that remain."
+    ),
+    "PIGM": (
+        "Small studies of tranexamic acid injections report lighter dark patches (melasma) in "
+        "many patients; the evidence is limited. Pigmentation often returns, especially with sun "
+        "exposure; maintenance sessions and sun protection are needed."
+    ),
+    "ACNE": (
+        "Small studies report a modest softening of acne scars; deep scars respond less. The "
+        "evidence is limited. An improvement can last a year or more, as new collagen forms "
+        "slowly."
+    ),
+    "TIGHT": (
+        "The evidence is weak: small studies show at best a mild, temporary firming. Results, if "
+        "any, usually last a few months, and it does not replace surgery for marked sagging."
+    ),
+    "STRIA": (
+        "Small studies report that stretch marks can become less visible, but they do not "
+        "disappear. The evidence is limited. Any improvement is slow and partial; older, white "
+        "stretch marks respond less."
+    ),
+    "PAINR": (
+        "Some studies support mesotherapy for short-term relief of pain in certain conditions, "
+        "such as back pain and tendinitis; results vary, and relief may last from weeks to "
+        "months."
+    ),
 }
 COMMON_RISKS = (
     "PAIN, SENS, SWELL, REDN, BRUISE, BUMPS, ITCH, RASH, INFECT, DARK, SCAR, "
@@ -114,7 +160,7 @@ TREATMENTS = [
      "cosmetic", 2, 6, 28,
      "Phosphatidylcholine (lecithin) and deoxycholate, sometimes with isoproterenol",
      'Diet and exercise, cryolipolysis (fat freezing) or liposuction.',
-     COMMON_RISKS + ", NAUSEA", 'DIABETES, LIVER, HEART, CANCER'),
+     COMMON_RISKS + ", NAUSEA, NUMB, HARD, NODULES", 'DIABETES, LIVER, HEART, CANCER'),
     ("PIGM", "Pigmentation",
      "Injections that even out skin tone: sun spots, dark circles and melasma.",
      "cosmetic", 4, 8, 14,
@@ -222,6 +268,20 @@ RISKS = [
      "keloid scars.", "rare"),
     # Serious risks (Montgomery: material however rare), each with where it is reported, for
     # the clinic's own review of its bands against current literature.
+    # what injection lipolysis adds to the common effects
+    ("NUMB", "Numbness",
+     "Reduced feeling in the treated skin, which usually returns within a few weeks.",
+     "common", "mild",
+     "Trials of deoxycholic acid for submental fat (e.g. the REFINE trials, 2016)"),
+    ("HARD", "Hardening",
+     "Firm areas under the skin where the fat was broken down; they usually soften within a few "
+     "weeks.",
+     "common", "mild",
+     "Trials of deoxycholic acid for submental fat (e.g. the REFINE trials, 2016)"),
+    ("NODULES", "Lumps (nodules)",
+     "Small, firm lumps under the skin that may last for weeks and occasionally need treatment.",
+     "uncommon", "mild",
+     "Reviews of injection lipolysis with phosphatidylcholine and deoxycholate"),
     ("NECROSIS", "Skin necrosis",
      "Death of a small area of skin when an injection blocks or damages a small blood vessel. "
      "It needs urgent treatment and can leave a scar. Call the clinic at once if the skin turns "
@@ -322,7 +382,7 @@ def build(path: Path) -> None:
     treatments = wb.create_sheet("Treatments")
     treatments.append(TREATMENT_HEADERS)
     for row in TREATMENTS:
-        treatments.append([*row, *FOR_MINORS.get(row[0], (None, None))])
+        treatments.append([*row, *FOR_MINORS.get(row[0], (None, None)), EVIDENCE[row[0]]])
     for row in treatments.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")

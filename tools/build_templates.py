@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.5",  # payment terms
     "price_sheet": "1.4",  # the footer on one line with the longer ids
-    "consent": "1.6",  # personal data, payment terms, the discussion recorded
+    "consent": "1.7",  # what the evidence shows; the dermis, not the mesoderm
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -748,8 +748,8 @@ def build_consent(path: Path) -> None:
 
     section(doc, _("2. The procedure"))
     paragraph(doc, _(
-        "Mesotherapy is a series of small injections into the middle layer of the skin "
-        "(the mesoderm)."
+        "Mesotherapy is a series of small injections into the middle layer of the skin (the "
+        "dermis) or just beneath it."
     ), keep_with_next=True)  # fmt: skip
     label_value_table(doc, [
         (_("Treatment"), "{{ treatment.name }}"),
@@ -766,6 +766,11 @@ def build_consent(path: Path) -> None:
 
     section(doc, _("3. Intended benefits"))
     paragraph(doc, "{{ treatment.description }}", keep_with_next=True)
+    paragraph(doc, "{%p if treatment.evidence %}", space_after=0)
+    evidence = paragraph(doc, keep_with_next=True)
+    add_run(evidence, _("What the evidence shows:") + " ", bold=True)
+    add_run(evidence, "{{ treatment.evidence }}")
+    paragraph(doc, "{%p endif %}", space_after=0)
     paragraph(doc, _(
         "Results vary from person to person and cannot be guaranteed. Several sessions are "
         "usually needed before any change is seen, and results may not last."
