@@ -18,7 +18,16 @@ from babel import Locale
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
 from docgen.i18n import N_, Formatter, InLineValue, native_language_name
-from docgen.pricing import Clinic, Frequency, Kind, PriceList, Risk, Severity, Treatment
+from docgen.pricing import (
+    Clinic,
+    Frequency,
+    Kind,
+    Licensing,
+    PriceList,
+    Risk,
+    Severity,
+    Treatment,
+)
 from docgen.render import DocumentProperties
 
 INSURANCE_NOTICES = {
@@ -30,6 +39,13 @@ INSURANCE_NOTICES = {
         "insurer before treatment."
     ),
 }
+LICENSING = {
+    Licensing.LICENSED: N_("a medicine licensed for this use"),
+    Licensing.OFF_LABEL: N_("a licensed medicine used outside its licence (off-label)"),
+    Licensing.UNLICENSED: N_("not licensed as a medicine"),
+    Licensing.MEDICAL_DEVICE: N_("a medical device"),
+}
+UNLICENSED_USE = {Licensing.OFF_LABEL, Licensing.UNLICENSED}
 SHORT_INSURANCE_NOTICES = {
     Kind.COSMETIC: N_("Cosmetic: not covered by health insurance"),
     Kind.THERAPEUTIC: N_("Therapeutic: may be partly reimbursed, ask your insurer"),
@@ -415,6 +431,7 @@ def consent_context(
     reads = patient_language or fmt.locale
     reflection = price_list.clinic.reflection_days.get(treatment.kind, 0)
     informed_on = plan.informed_on or estimate.issued
+    products = [price_list.products[code] for code in treatment.product_codes]
     needs_interpreter = bool(plan.interpreter) or reads.language not in price_list.clinic.spoken
     return {
         "clinic": clinic_context(price_list.clinic),
@@ -439,6 +456,16 @@ def consent_context(
             "sessions": planned,
             "usual_course": usual_course(treatment, fmt),
             "evidence": fmt.text(treatment.evidence) if treatment.evidence else "",
+            "products": [
+                {
+                    "name": fmt.text(product.name),
+                    "manufacturer": product.manufacturer,
+                    "licensing": fmt.gettext(LICENSING[product.licensing]),
+                }
+                for product in products
+            ],
+            # a medicine used outside its licence, or without one, is said plainly
+            "unlicensed_use": any(p.licensing in UNLICENSED_USE for p in products),
             "ingredients": fmt.text(treatment.ingredients) if treatment.ingredients else FILL_IN,
             # a minor is offered only what the law allows at their age (no fillers under 18)
             "alternatives": fmt.text(

@@ -41,6 +41,7 @@ TRANSLATABLE_COLUMNS = {
     "Risks": ("name", "description"),
     "Contraindications": ("name",),
     "Practitioners": ("profession",),
+    "Products": ("name",),
 }
 
 Extracted = Iterator[tuple[int, str | None, Any, list[str]]]

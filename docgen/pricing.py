@@ -120,6 +120,25 @@ class Treatment:
     # what the evidence shows and how long results last: required for a cosmetic treatment,
     # whose benefit is the patient's only reason to accept its risks
     evidence: str = ""
+    product_codes: tuple[str, ...] = ()  # from the Products sheet: what may be injected
+
+
+class Licensing(StrEnum):
+    """What a product is, for the use a treatment makes of it: a patient is told plainly when
+    a medicine is used outside its licence, or has none (mesotherapy often does both)."""
+
+    LICENSED = "licensed for this use"
+    OFF_LABEL = "off-label"
+    UNLICENSED = "unlicensed"
+    MEDICAL_DEVICE = "medical device"
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    name: str
+    manufacturer: str
+    licensing: Licensing
 
 
 @dataclass(frozen=True)
@@ -197,6 +216,7 @@ class PriceList:
     risks: Mapping[str, Risk]
     contraindications: Mapping[str, Contraindication]
     practitioners: Mapping[str, Practitioner] = field(default_factory=dict)  # by practitioner_key
+    products: Mapping[str, Product] = field(default_factory=dict)
 
     def practitioner(self, name: str) -> Practitioner | None:
         """The Practitioners sheet's row for a name; None for a name not on it (a locum's,
@@ -287,7 +307,7 @@ def read_clinic_locale(path: str | Path) -> str | None:
 # --- reading -------------------------------------------------------------------------------------
 
 SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications")
-OPTIONAL_SHEETS = ("Practitioners",)
+OPTIONAL_SHEETS = ("Practitioners", "Products")
 
 CLINIC_KEYS = {
     "name": True,
@@ -356,9 +376,11 @@ _DUPLICATE = {  # what was defined twice: a message for each, as languages word 
     "area": N_("duplicate area '%(key)s' (first defined in row %(row)s)"),
     "practitioner": N_("duplicate practitioner '%(key)s' (first defined in row %(row)s)"),
     "treatment": N_("duplicate treatment '%(key)s' (first defined in row %(row)s)"),
+    "product": N_("duplicate product '%(key)s' (first defined in row %(row)s)"),
     "price row for": N_("duplicate price row for %(key)s (first defined in row %(row)s)"),
 }
 _UNKNOWN_CODES = {
+    "product": N_("product codes from the Products sheet (unknown: %(unknown)s; known: %(known)s)"),
     "risk": N_("risk codes from the Risks sheet (unknown: %(unknown)s; known: %(known)s)"),
     "contraindication": N_(
         "contraindication codes from the Contraindications sheet (unknown: %(unknown)s; "
@@ -465,6 +487,7 @@ class _WorkbookReader:
         risks = self.read_risks(*sheets["Risks"])
         contraindications = self.read_contraindications(*sheets["Contraindications"])
         areas = self.read_areas(*sheets["Areas"])
+        products = self.read_products(*sheets["Products"]) if "Products" in sheets else {}
         treatments = self.read_treatments(*sheets["Treatments"])
         prices = self.read_prices(*sheets["Prices"], treatments)
         practitioners = (
@@ -483,6 +506,7 @@ class _WorkbookReader:
             risks=risks,
             contraindications=contraindications,
             practitioners=practitioners,
+            products=products,
         )
 
     # Sheet access -------------------------------------------------------------------------------
@@ -881,6 +905,20 @@ class _WorkbookReader:
                 found[key] = Practitioner(name, profession, body, number)
         return found
 
+    def read_products(self, values_ws, formulas_ws) -> dict[str, Product]:
+        columns = {"code": True, "name": True, "manufacturer": True, "licensing": True}
+        products: dict[str, Product] = {}
+        for row in self.table(values_ws, formulas_ws, columns) or []:
+            code = self.code(row["code"])
+            fields = (
+                self.text(row["name"]),
+                self.text(row["manufacturer"]),
+                self.choice(row["licensing"], Licensing),
+            )
+            if code and self.unique(code, row["code"], "product") and None not in fields:
+                products[code] = Product(code, *fields)
+        return products
+
     def read_areas(self, values_ws, formulas_ws) -> dict[str, Area]:
         areas: dict[str, Area] = {}
         for row in self.table(values_ws, formulas_ws, {"code": True, "name": True}) or []:
@@ -906,6 +944,7 @@ class _WorkbookReader:
             "minimum age": False,
             "alternatives for minors": False,
             "evidence": False,
+            "products": False,
         }
         treatments: dict[str, Treatment] = {}
         for row in self.table(values_ws, formulas_ws, columns) or []:
@@ -937,6 +976,7 @@ class _WorkbookReader:
                     row.get("alternatives for minors"), required=False
                 ),
                 evidence=self.evidence(row, kind),
+                product_codes=self.codes(row.get("products"), "product", "Products"),
             )
             if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
                 treatments[code] = Treatment(code=code, **fields)

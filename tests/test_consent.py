@@ -778,3 +778,37 @@ def test_the_form_says_what_the_evidence_shows_and_names_lipolysis_own_risks(wor
                      locale="fr")  # fmt: skip
     evidence = in_language(workspace, "fr")(price_list.treatments["REJUV"].evidence)
     assert evidence and " ".join(evidence.split()) in " ".join(docx_text(french.docx).split())
+
+
+def test_the_form_names_the_planned_products_and_says_plainly_which_are_unlicensed(
+    workspace, tmp_path
+):
+    """Nothing recorded the products, and off-label or unlicensed use (deoxycholate,
+    calcitonin in the sample) was never disclosed."""
+    rejuv = consent(workspace, tmp_path, name="rejuv.docx", treatment="REJUV", areas=["FACE"])
+    assert table_rows(rejuv.docx, "Product") == [
+        ["Hydra-Meso HA", "Example MedTech Ltd", "a medical device"],
+        ["Vita-Meso Complex", "Example Pharma Ltd", "not licensed as a medicine"],
+    ]
+    lipo = consent(workspace, tmp_path, name="lipo.docx")
+    assert [row[2] for row in table_rows(lipo.docx, "Product")] == [
+        "a licensed medicine used outside its licence (off-label)", "not licensed as a medicine",
+    ]  # fmt: skip
+    plainly = "Some of these products are used outside their licence or have none"
+    assert plainly in docx_text(rejuv.docx) and plainly in docx_text(lipo.docx)
+    french = consent(workspace, tmp_path, name="fr.docx", locale="fr")
+    gettext = in_language(workspace, "fr")
+    off_label = gettext("a licensed medicine used outside its licence (off-label)")
+    assert table_rows(french.docx, gettext("Product"))[0][2] == off_label
+
+
+def test_a_workbook_without_products_prints_no_products_table(workspace, tmp_path):
+    path = workspace.pricing_dir / "london.xlsx"
+    book = openpyxl.load_workbook(path)
+    del book["Products"]
+    book["Treatments"].delete_cols(15)
+    book.save(path)
+    form = consent(workspace, tmp_path)
+    text = docx_text(form.docx)
+    assert "The products your practitioner plans to use:" not in text
+    assert "Some of these products" not in text and "{%" not in text

@@ -269,7 +269,8 @@ def test_sample_workbook_is_pleasant_to_edit(sample_workbook):
 
     workbook = openpyxl.load_workbook(sample_workbook)
     assert workbook.sheetnames == [
-        "Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications", "Practitioners"
+        "Clinic", "Treatments", "Areas", "Prices", "Products", "Risks", "Contraindications",
+        "Practitioners",
     ]  # fmt: skip
     for sheet in workbook:
         assert sheet.freeze_panes == "A2", sheet.title
@@ -371,4 +372,28 @@ def test_a_cosmetic_treatment_needs_what_the_evidence_shows(edit_workbook):
     assert only_problem(path) == (
         "edited.xlsx, sheet 'Treatments': missing column 'evidence' in the header row: a "
         "cosmetic treatment's consent form says what the evidence shows and how long results last"
+    )
+
+
+def test_products_are_read_and_each_wrong_cell_named(edit_workbook, price_list):
+    """Column O of Treatments names products (codes of the Products sheet)."""
+    assert price_list.treatments["LIPO"].product_codes == ("DCA", "PPC")
+    lipolysis = price_list.products["DCA"]
+    assert (lipolysis.name, lipolysis.licensing) == ("Lipo-DC", "off-label")
+
+    def wrong(wb):
+        wb["Treatments"]["O3"] = "VITA, BOTOX"
+        wb["Products"]["D2"] = "approved"
+        wb["Products"]["A4"] = "VITA"
+
+    with pytest.raises(WorkbookError) as refused:
+        load_price_list(edit_workbook(change=wrong))
+    problems = str(refused.value)
+    assert (
+        "Products!D2: found 'approved', expected one of 'licensed for this use', 'off-label', "
+        "'unlicensed', 'medical device'"
+    ) in problems
+    assert "Products!A4: duplicate product 'VITA' (first defined in row 3)" in problems
+    assert "Treatments!O3: found 'VITA, BOTOX', expected product codes from the Products sheet" in (
+        problems
     )

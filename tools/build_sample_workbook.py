@@ -77,7 +77,30 @@ CLINIC = [
 TREATMENT_HEADERS = [
     "Code", "Name", "Description", "Kind", "Sessions min", "Sessions max", "Interval days",
     "Ingredients", "Alternatives", "Risks", "Contraindications", "Minimum age",
-    "Alternatives for minors", "Evidence",
+    "Alternatives for minors", "Evidence", "Products",
+]  # fmt: skip
+# What each treatment may inject, from the Products sheet (the sample's names are fictional).
+PRODUCTS_OF = {
+    "REJUV": "HYAL, VITA",
+    "HAIR": "VITA, MINOX",
+    "CELL": "CELLU",
+    "LIPO": "DCA, PPC",
+    "PIGM": "TXA, VITA",
+    "ACNE": "HYAL, VITA",
+    "TIGHT": "HYAL",
+    "STRIA": "HYAL, VITA",
+    "PAINR": "CALC",
+}
+# (code, name, manufacturer, licensing for the use the sample's treatments make of it)
+PRODUCTS = [
+    ("HYAL", "Hydra-Meso HA", "Example MedTech Ltd", "medical device"),
+    ("VITA", "Vita-Meso Complex", "Example Pharma Ltd", "unlicensed"),
+    ("MINOX", "Minoxi-Meso", "Example Pharma Ltd", "off-label"),
+    ("CELLU", "Cellu-Meso", "Example Pharma Ltd", "unlicensed"),
+    ("DCA", "Lipo-DC", "Example Pharma Ltd", "off-label"),
+    ("PPC", "Lipo-PC", "Example Pharma Ltd", "unlicensed"),
+    ("TXA", "Tranex-Meso", "Example Pharma Ltd", "off-label"),
+    ("CALC", "Calci-Meso", "Example Pharma Ltd", "off-label"),
 ]  # fmt: skip
 # Treatments a minor may have: the youngest age, and the alternatives the law allows them.
 FOR_MINORS = {
@@ -382,7 +405,9 @@ def build(path: Path) -> None:
     treatments = wb.create_sheet("Treatments")
     treatments.append(TREATMENT_HEADERS)
     for row in TREATMENTS:
-        treatments.append([*row, *FOR_MINORS.get(row[0], (None, None)), EVIDENCE[row[0]]])
+        treatments.append(
+            [*row, *FOR_MINORS.get(row[0], (None, None)), EVIDENCE[row[0]], PRODUCTS_OF[row[0]]]
+        )
     for row in treatments.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -402,6 +427,14 @@ def build(path: Path) -> None:
     for row in prices.iter_rows(min_row=2):
         row[2].number_format = row[4].number_format = "#,##0.00"
     style_sheet(prices, [12, 12, 18, 17, 15, 19])
+
+    products = wb.create_sheet("Products")
+    products.append(["Code", "Name", "Manufacturer", "Licensing"])
+    for row in PRODUCTS:
+        products.append(list(row))
+    style_sheet(products, [10, 24, 24, 22])
+    licensing = ["licensed for this use", "off-label", "unlicensed", "medical device"]
+    add_choice(products, "D", len(PRODUCTS) + 50, licensing)
 
     risks = wb.create_sheet("Risks")
     risks.append(["Code", "Name", "Description", "Frequency", "Severity", "Source"])

@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.5",  # payment terms
     "price_sheet": "1.4",  # the footer on one line with the longer ids
-    "consent": "1.7",  # what the evidence shows; the dermis, not the mesoderm
+    "consent": "1.8",  # the planned products and their licensing
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -758,11 +758,34 @@ def build_consent(path: Path) -> None:
         (_("Usual course"), "{{ treatment.usual_course }}"),
         (_("What may be injected"), "{{ treatment.ingredients }}"),
     ])  # fmt: skip
+    paragraph(doc, "{%p if treatment.products %}", space_after=0)
+    paragraph(doc, _("The products your practitioner plans to use:"), keep_with_next=True,
+              space_after=2).paragraph_format.space_before = Pt(6)  # fmt: skip
+    widths = [6.5, 4.5, 6.0]
+    products = new_table(doc, widths)
+    header_row(products, [_("Product"), _("Manufacturer"), _("Licensing")], right_from=3)
+    loop_row(products, "{%tr for product in treatment.products %}")
+    row = products.add_row()
+    no_split(row)
+    write_cell(row.cells[0], "{{ product.name }}", bold=True)
+    write_cell(row.cells[1], "{{ product.manufacturer }}")
+    write_cell(row.cells[2], "{{ product.licensing }}")
+    loop_row(products, "{%tr endfor %}")
+    set_widths(products, widths)
+    keep_rows_together(products, with_next=True)
+    paragraph(doc, "{%p if treatment.unlicensed_use %}", space_after=0)
+    paragraph(doc, _(
+        "Some of these products are used outside their licence or have none: no medicines "
+        "regulator has assessed their safety and effectiveness for this use. Your practitioner "
+        "has explained why they propose them."
+    ), bold=True, keep_with_next=True)  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, "{%p endif %}", space_after=0)
     paragraph(doc, _(
         "There is no standard formulation for mesotherapy: the substances and doses are chosen by "
         "your practitioner for you. The formulation your practitioner will use:"
     ), keep_with_next=True, space_after=2)  # fmt: skip
-    writing_lines(doc, 2)
+    writing_lines(doc, 1)
 
     section(doc, _("3. Intended benefits"))
     paragraph(doc, "{{ treatment.description }}", keep_with_next=True)
@@ -778,7 +801,7 @@ def build_consent(path: Path) -> None:
     # the discussion itself is the record a complaint tests: what the patient hoped for
     paragraph(doc, _("What you hope the treatment will achieve, in your own words:"),
               bold=True, keep_with_next=True, space_after=2)  # fmt: skip
-    writing_lines(doc, 2)
+    writing_lines(doc, 1)
 
     section(doc, _("4. Alternatives"))
     paragraph(doc, "{{ treatment.alternatives }}", keep_with_next=True)
@@ -805,7 +828,11 @@ def build_consent(path: Path) -> None:
         write_cell(row.cells[2], "{{ risk.description }}", size=9)
         loop_row(risks, "{%tr endfor %}")
         set_widths(risks, widths)
-        keep_rows_together(risks, with_next=True)
+        # a long table may go on over the page (its header repeats there): kept whole, it
+        # left half a page empty before it
+        for cell in risks.rows[0].cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
 
     risk_table(_("Side effect"), "common_risks")
     end_of_block(doc)
