@@ -24,6 +24,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
@@ -228,9 +229,28 @@ def test_a_half_typed_date_of_birth_is_named_and_nothing_is_made(desk, browser):
     assert "The date of birth is not complete" in error.text
     field = browser.find_element(By.ID, "dob-day")
     assert field.get_attribute("aria-invalid") == "true"
-    assert browser.switch_to.active_element == field
     assert field.get_attribute("value") == "12"  # as typed, to finish
     assert sorted(output.iterdir()) == before
+
+
+def test_a_rejected_form_leads_from_its_error_summary_to_each_field(desk, browser):
+    """After a rejected form the focus went to the top and the summary named no field: the
+    page's title says Error, the focus is on a summary whose problems link to their fields."""
+    url, _workspace, _output = desk
+    fill_patient(browser, url)
+    type_date_of_birth(browser, "31", "02", "1986")
+    browser.find_element(By.ID, "patient").clear()
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    summary = wait(browser, expected_conditions.presence_of_element_located((By.ID, "form-errors")))
+    assert browser.title.startswith("Error: Patient documents")
+    assert browser.switch_to.active_element == summary
+    links = {a.get_attribute("hash"): a for a in summary.find_elements(By.TAG_NAME, "a")}
+    assert set(links) == {"#patient", "#dob-day"}
+    assert "not a real date" in links["#dob-day"].text or "calendar" in links["#dob-day"].text
+    links["#dob-day"].send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element == browser.find_element(By.ID, "dob-day")
+    links["#patient"].click()
+    assert browser.switch_to.active_element == browser.find_element(By.ID, "patient")
 
 
 def test_a_form_without_its_csrf_token_is_refused(desk, browser):

@@ -305,6 +305,18 @@ def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path)
     said = html.unescape(refused.get_data(as_text=True))
     assert f"translation of {form['source-0']!r} holds the control character U+0002" in said
     assert german.read_bytes() == before
+    # said plainly, in the clinic's French: in the title, and in a summary whose problem
+    # leads to its box
+    with po_path(geneva, "fr").open("rb") as handle:
+        french = read_po(handle, locale="fr")
+    title = f"{french.get('Error:').string} {french.get('Translations').string}"
+    assert f"<title>{title} · docgen</title>" in said
+    nothing_saved = (
+        "Nothing was saved. Correct the translations marked below: everything you typed is "
+        "still here."
+    )
+    assert french.get(nothing_saved).string in said
+    assert '<li><a href="#translation-0-0">' in said
 
 
 @pytest.mark.parametrize("language", ["ar", "de", "es", "fr", "it", "pt"])

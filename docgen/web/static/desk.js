@@ -37,11 +37,22 @@ document.addEventListener("DOMContentLoaded", () => {
   setTimeout(poll, 2000);
 });
 
-// A form sent back with problems: the first field marked wrong takes the focus, to be put right.
+// A form sent back with problems: its error summary takes the focus and is read first; each
+// problem in it is a link that puts the focus in its field (the first box of a group).
 document.addEventListener("DOMContentLoaded", () => {
-  if (!document.getElementById("form-errors")) return;
-  const wrong = document.querySelector("main [aria-invalid=true]");
-  if (wrong) wrong.focus();
+  const summary = document.getElementById("form-errors");
+  if (!summary) return;
+  summary.focus();
+  summary.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    const target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    const fields = "input:not([type=hidden]), select, textarea";
+    const field = target.matches(fields) ? target : target.querySelector(fields) || target;
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  });
 });
 
 document.addEventListener("DOMContentLoaded", () => {
