@@ -508,10 +508,13 @@ def test_a_date_of_birth_is_read_in_the_clinics_order_whatever_the_browser(desk,
     browser = american_browser
     browser.get(url)
     assert browser.execute_script("return navigator.language") == "en-US"
-    boxes = browser.find_elements(By.CSS_SELECTOR, ".date-parts input")
-    assert [box.get_attribute("id") for box in boxes] == ["dob-day", "dob-month", "dob-year"]
-    labels = [label.text for label in browser.find_elements(By.CSS_SELECTOR, ".date-parts label")]
-    assert labels == ["Day", "Month", "Year"]  # London writes the day first
+    for name in ("dob", "informed_on"):  # London writes the day first
+        boxes = browser.find_elements(By.CSS_SELECTOR, f"#{name}-hint ~ .date-parts input")
+        assert [box.get_attribute("id") for box in boxes] == [
+            f"{name}-day", f"{name}-month", f"{name}-year"
+        ]  # fmt: skip
+        labels = browser.find_elements(By.CSS_SELECTOR, f"#{name}-hint ~ .date-parts label")
+        assert [label.text for label in labels] == ["Day", "Month", "Year"]
 
     def attempt(day: str, month: str, year: str) -> str:
         browser.get(url)

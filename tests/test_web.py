@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import http.cookiejar
 import io
@@ -22,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from babel import Locale
+from babel.dates import format_date
 from conftest import HOSTILE_NAME, docx_text
 from test_filing import as_pdf, scanned
 
@@ -739,3 +741,28 @@ def test_the_records_page_finds_a_patients_documents_and_files_their_signed_scan
     wrong = {"csrf_token": csrf_token(client), "scan": (io.BytesIO(b"x"), "notes.txt")}
     refused = client.post("/records/file", data=wrong, content_type="multipart/form-data")
     assert refused.status_code == 422
+
+
+def test_the_information_date_is_typed_in_boxes_and_printed_on_the_form(client, output):
+    """The desk takes the date the information was given, as the command line and a batch do:
+    in the clinic's order, refused when it is not a real day or is after today."""
+    informed = dt.date.today() - dt.timedelta(days=3)
+    boxes = {"informed_on-day": str(informed.day), "informed_on-month": str(informed.month),
+             "informed_on-year": str(informed.year)}  # fmt: skip
+    form = {**patient_form(client), "locale": "en_GB", **boxes}
+    assert client.post("/", data=form).status_code == 303
+    consent = next(output.glob("consent-*.docx"))
+    said = format_date(informed, "long", locale="en_GB")
+    assert f"Information given on {said}." in docx_text(consent)
+
+    for day, month, year, problem in (
+        ("31", "02", str(informed.year), "is not a real date"),
+        (str(informed.day), str(informed.month), str(informed.year + 1), "after the form's date"),
+    ):
+        form = {**patient_form(client), "informed_on-day": day, "informed_on-month": month,
+                "informed_on-year": year, "ref": "LATER"}  # fmt: skip
+        response = client.post("/", data=form)
+        assert response.status_code == 422
+        page = html.unescape(response.get_data(as_text=True))
+        assert problem in re.search(r'id="informed_on-error">(.*?)</div>', page, re.S).group(1)
+        assert 'href="#informed_on-day"' in page

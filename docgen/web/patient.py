@@ -29,7 +29,7 @@ from docgen.generate import (
     estimate_preview,
     load_workspace_prices,
 )
-from docgen.i18n import parse_locale
+from docgen.i18n import N_, parse_locale
 from docgen.output import make_private_folder, move_into_place
 from docgen.pdf import libreoffice_available
 from docgen.pricing import PriceList
@@ -50,7 +50,7 @@ ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAKING_PREFIX = ".docgen-making-"  # the folder of a request's documents until all are made
 LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
-          "interpreter", "visit")  # fmt: skip
+          "interpreter", "informed_on", "visit")  # fmt: skip
 
 
 def register(app: Flask, desk: Desk) -> None:
@@ -95,8 +95,9 @@ def register(app: Flask, desk: Desk) -> None:
         if action == "refresh":  # treatment or price list changed with script off
             return _patient_page({**values, "sessions": ""}, {})  # its usual course again
         errors, sessions = _sessions(values)
-        if values["dob_errors"]:
-            errors["dob"] = values["dob_errors"]
+        for name in DATE_FIELDS:
+            if values[f"{name}_errors"]:
+                errors[name] = values[f"{name}_errors"]
         if action == "add":
             return _add_to_visit(values, errors, sessions)
         if action == "preview":
@@ -115,6 +116,7 @@ def register(app: Flask, desk: Desk) -> None:
             values["patient"], tuple(treatments), date_of_birth=values["dob"] or None,
             reference=values["ref"], practitioner=values["practitioner"],
             interpreter=values["interpreter"], allow_minor=values["allow_minor"],
+            informed_on=values["informed_on"] or None,
         )  # fmt: skip
         kinds = _KINDS_BY_ACTION[action]
         checked = dict(kinds=kinds, locale=values["locale"] or None, prices=values["prices"])
@@ -236,6 +238,7 @@ def register(app: Flask, desk: Desk) -> None:
             pdf=libreoffice_available(),
             dob_order=dob_order,
             dob_example=date_example(dob_order),
+            informed_example=date_example(dob_order, str(dt.date.today().year)),
         )
 
     @app.get("/files/<file_id>")
@@ -268,45 +271,69 @@ def date_order(locale: Locale) -> list[str]:
     )
 
 
-def date_example(order: list[str]) -> str:
+def date_example(order: list[str], year: str = "1985") -> str:
     """15 June 1985 in figures, in the clinic's order: '15 6 1985', '6 15 1985'."""
-    return " ".join({"day": "15", "month": "6", "year": "1985"}[part] for part in order)
+    return " ".join({"day": "15", "month": "6", "year": year}[part] for part in order)
 
 
-def _date_of_birth(parts: dict[str, str], order: list[str]) -> tuple[str, list[str]]:
-    """The date typed in three boxes as YYYY-MM-DD ('' for none), or what is wrong with it.
+# The dates the page takes in three boxes, and what it says of each typed wrong.
+DATE_FIELDS = {
+    "dob": {
+        "incomplete": N_(
+            "The date of birth is not complete: give its day, month and year, or leave it empty."
+        ),
+        "figures": N_("Write the date of birth in figures, such as %(example)s."),
+        "year": N_("Write the year of birth with four figures, such as 1985."),
+        "unreal": N_("The date of birth is not a real date: check its day and month."),
+    },
+    "informed_on": {
+        "incomplete": N_(
+            "The date the information was given is not complete: give its day, month and "
+            "year, or leave it empty for today."
+        ),
+        "figures": N_("Write the date the information was given in figures, such as %(example)s."),
+        "year": N_("Write the year the information was given with four figures."),
+        "unreal": N_(
+            "The date the information was given is not a real date: check its day and month."
+        ),
+    },
+}
+
+
+def _typed_date(name: str, parts: dict[str, str], order: list[str]) -> tuple[str, list[str]]:
+    """A date typed in three boxes as YYYY-MM-DD ('' for none), or what is wrong with it.
     Whatever the browser's language, a box is a day, a month or a year: never read the wrong
     way round."""
+    said = DATE_FIELDS[name]
     typed = [parts[part] for part in DATE_PARTS]
     if not all(typed):
-        message = (
-            "The date of birth is not complete: give its day, month and year, or leave it empty."
-        )
-        return "", [_(message)]
+        return "", [_(said["incomplete"])]
     if not all(text.isascii() and text.isdigit() for text in typed):
-        example = date_example(order)
-        return "", [_("Write the date of birth in figures, such as %(example)s.", example=example)]
+        return "", [_(said["figures"], example=date_example(order))]
     day, month, year = typed
     if len(year) != 4:
-        return "", [_("Write the year of birth with four figures, such as 1985.")]
+        return "", [_(said["year"])]
     try:
         return dt.date(int(year), int(month), int(day)).isoformat(), []
     except ValueError:  # 31/02, month 13
-        return "", [_("The date of birth is not a real date: check its day and month.")]
+        return "", [_(said["unreal"])]
 
 
 def _form_values(source, date_order: list[str]) -> dict:
     values: dict = {
         name: source.get(name, "").strip() for name in FIELDS if name not in ("area", "visit")
     }
-    # the page's three boxes; a program may give dob as YYYY-MM-DD, as the command line does
-    parts = {part: source.get(f"dob-{part}", "")[:LONGEST_FIELD].strip() for part in DATE_PARTS}
-    values["dob_errors"] = []
-    if any(parts.values()):
-        values["dob"], values["dob_errors"] = _date_of_birth(parts, date_order)
-    elif ISO_DATE.fullmatch(values["dob"]):
-        parts = dict(zip(("year", "month", "day"), values["dob"].split("-"), strict=True))
-    values["dob_parts"] = parts
+    # the page's three boxes; a program may give a date as YYYY-MM-DD, as the command line does
+    for name in DATE_FIELDS:
+        parts = {
+            part: source.get(f"{name}-{part}", "")[:LONGEST_FIELD].strip() for part in DATE_PARTS
+        }
+        values[f"{name}_errors"] = []
+        if any(parts.values()):
+            values[name], values[f"{name}_errors"] = _typed_date(name, parts, date_order)
+        elif ISO_DATE.fullmatch(values[name]):
+            parts = dict(zip(("year", "month", "day"), values[name].split("-"), strict=True))
+        values[f"{name}_parts"] = parts
     values["prices"] = source.get("prices", "").strip()
     values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
     values["visit"] = [spec.strip() for spec in source.getlist("visit") if spec.strip()]
