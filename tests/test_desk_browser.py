@@ -297,6 +297,8 @@ def test_a_running_batch_says_when_docgen_stops_answering(desk, browser):
     browser.find_element(By.CSS_SELECTOR, "button.primary").click()  # with PDFs: a while
     count = wait(browser, expected_conditions.presence_of_element_located((By.ID, "batch-count")))
     assert count.get_attribute("role") == "status"
+    bar = browser.find_element(By.CSS_SELECTOR, "#batch-progress progress")
+    assert bar.accessible_name == count.text  # the bar is named by the count it shows
     lost = browser.find_element(By.ID, "batch-progress").get_attribute("data-lost")
     offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
     browser.execute_cdp_cmd("Network.enable", {})

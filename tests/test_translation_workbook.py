@@ -364,3 +364,23 @@ def test_check_and_compile_find_a_control_character_typed_into_a_catalogue(works
     assert compiling.exit_code == 1
     assert "holds the control character U+0002" in compiling.output
     assert french.with_suffix(".mo").read_bytes() == compiled
+
+
+def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_there(
+    geneva, tmp_path
+):
+    """Every box was called just 'Translation'; 'Incomplete' on the health page led nowhere."""
+    client = create_app(geneva, tmp_path / "out").test_client()
+    page = html.unescape(client.get("/translations", query_string={"locale": "de"}).get_data(
+        as_text=True
+    ))  # fmt: skip
+    boxes = re.findall(r'<textarea id="translation-(\d+)-0"[^>]*aria-labelledby="([^"]+)"', page)
+    assert boxes
+    for number, names in boxes:
+        assert names.split() == [f"label-{number}-0", f"source-{number}"]
+    source = re.search(r'<p class="source" id="source-0">(.*?)</p>', page, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", source).split(maxsplit=1)[1]  # its status, then its text
+    health = html.unescape(client.get("/health").get_data(as_text=True))
+    with po_path(geneva, "fr").open("rb") as handle:
+        incomplete = read_po(handle, locale="fr").get("Incomplete").string
+    assert f'<a class="bad" href="/translations">{incomplete}</a>' in health
