@@ -540,3 +540,26 @@ def test_a_date_of_birth_is_read_in_the_clinics_order_whatever_the_browser(desk,
     assert record.date_of_birth == "1986-04-12"  # 12 April, as the clinic reads it
     form = Path(record.path)
     assert format_date(dt.date(1986, 4, 12), "long", locale="en_GB") in docx_text(form)
+
+
+def test_adding_or_removing_a_treatment_returns_to_treatment_and_says_what_changed(desk, browser):
+    """After Add or Remove the focus went to the top (16 Tabs back to Treatment), nothing said
+    what changed, and every Remove button was called just 'Remove'."""
+    url, _workspace, _output = desk
+    fill_patient(browser, url)
+    browser.find_element(By.ID, "add-treatment").click()
+    steady = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
+    note = steady.until(lambda b: b.find_element(By.ID, "visit-note"))
+    assert note.get_attribute("role") == "status"
+    assert note.text == "Added to the visit: Skin rejuvenation."
+    assert browser.switch_to.active_element.get_attribute("id") == "treatment"
+    remove = browser.find_element(By.CSS_SELECTOR, 'button[value="remove-0"]')
+    assert remove.accessible_name == "Remove Skin rejuvenation"
+    remove.click()
+    steady.until(
+        lambda b: (
+            b.find_element(By.ID, "visit-note").text == "Removed from the visit: Skin rejuvenation."
+        )
+    )
+    assert browser.switch_to.active_element.get_attribute("id") == "treatment"
+    assert not browser.find_elements(By.ID, "visit")

@@ -88,7 +88,8 @@ def register(app: Flask, desk: Desk) -> None:
         action = request.form.get("action", "")
         if action.startswith("remove-"):
             removed = request_number(action.removeprefix("remove-"), len(values["visit"]) - 1)
-            del values["visit"][removed]
+            gone = values["visit"].pop(removed)
+            values["visit_change"] = ("removed", gone)
             action = "preview"
         if action not in ("preview", "refresh", "add", *_KINDS_BY_ACTION):
             abort(400)
@@ -169,7 +170,8 @@ def register(app: Flask, desk: Desk) -> None:
             preview, errors = _preview({**values, "area": []}, None, [*_visit(values), planned])
             if not errors:
                 values = {**values, "area": [], "sessions": "",
-                          "visit": [*values["visit"], _spec(planned)]}  # fmt: skip
+                          "visit": [*values["visit"], _spec(planned)],
+                          "visit_change": ("added", _spec(planned))}  # fmt: skip
                 return _patient_page(values, {}, preview=preview)
         return _patient_page(values, errors), 422
 
@@ -214,6 +216,13 @@ def register(app: Flask, desk: Desk) -> None:
         except DocgenError as error:
             return render_template("unavailable.html", problems=problems_of(error)), 503
         treatments = _treatment_choices(price_list, desk.gettext)
+        # what Add or Remove changed, said where the focus returns: at Treatment
+        change, spec = values.get("visit_change") or ("", "")
+        named = treatments.get(spec.split(":", 1)[0], {}).get("name", spec)
+        visit_note = {
+            "added": _("Added to the visit: %(treatment)s.", treatment=named),
+            "removed": _("Removed from the visit: %(treatment)s.", treatment=named),
+        }.get(change, "")
         chosen = values["treatment"] or next(iter(treatments), "")
         in_visit = [
             {"spec": _spec(planned), "treatment": treatments.get(planned.treatment, {}),
@@ -236,6 +245,7 @@ def register(app: Flask, desk: Desk) -> None:
             workbooks=[path.stem for path in workspace.workbooks()],
             preview=preview,
             pdf=libreoffice_available(),
+            visit_note=visit_note,
             dob_order=dob_order,
             dob_example=date_example(dob_order),
             informed_example=date_example(dob_order, str(dt.date.today().year)),
