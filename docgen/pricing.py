@@ -396,7 +396,6 @@ class _WorkbookReader:
         # Codes defined on each sheet, valid or not, so that one bad row does not also make
         # every row referring to it an error.
         self.defined: dict[str, dict[Any, str]] = {}
-        self.lacks_evidence_column = False  # said once, not for every cosmetic row
         self.unreadable: set[str] = set()  # sheets whose layout is broken: skip references to them
         self.currency = "EUR"  # until the Clinic sheet names the real one
         self.digits = 2
@@ -947,7 +946,12 @@ class _WorkbookReader:
             "products": False,
         }
         treatments: dict[str, Treatment] = {}
-        for row in self.table(values_ws, formulas_ws, columns) or []:
+        rows = self.table(values_ws, formulas_ws, columns) or []
+        # what the evidence shows is required for a cosmetic treatment; a sheet without the
+        # column is said once, not row by row
+        lacks_evidence = bool(rows) and "evidence" not in rows[0]
+        cosmetic_without_evidence = False
+        for row in rows:
             code = self.code(row["code"])
             sessions_min = self.integer(row["sessions min"], 1, MAX_SESSIONS)
             sessions_max = self.integer(row["sessions max"], 1, MAX_SESSIONS)
@@ -975,27 +979,21 @@ class _WorkbookReader:
                 alternatives_for_minors=self.text(
                     row.get("alternatives for minors"), required=False
                 ),
-                evidence=self.evidence(row, kind),
+                evidence=None
+                if lacks_evidence and kind is Kind.COSMETIC
+                else self.text(row.get("evidence"), required=kind is Kind.COSMETIC),
                 product_codes=self.codes(row.get("products"), "product", "Products"),
             )
+            cosmetic_without_evidence |= lacks_evidence and kind is Kind.COSMETIC
             if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
                 treatments[code] = Treatment(code=code, **fields)
-        return treatments
-
-    def evidence(self, row: dict[str, _Cell], kind: Kind | None) -> str | None:
-        """What the evidence shows: required for a cosmetic treatment, in its row's cell, or
-        in an Evidence column the sheet lacks (then said once for the sheet)."""
-        cell = row.get("evidence")
-        if cell is not None or kind is not Kind.COSMETIC:
-            return self.text(cell, required=kind is Kind.COSMETIC)
-        if not self.lacks_evidence_column:
-            self.lacks_evidence_column = True
+        if cosmetic_without_evidence:
             message = N_(
                 "missing column 'evidence' in the header row: a cosmetic treatment's consent "
                 "form says what the evidence shows and how long results last"
             )
-            self.problem(None, Message(message), sheet=row["code"].sheet)
-        return None
+            self.problem(None, Message(message), sheet=values_ws.title)
+        return treatments
 
     def reference(self, cell: _Cell, what: str, sheet: str) -> str | None:
         """A code that must be defined on another sheet (unless that sheet is unreadable)."""

@@ -339,6 +339,22 @@ def amount_row(
     write_cell(row.cells[-1], amount, **amount_style)
 
 
+def looped_table(doc, widths: list[float], headers: list[str], right_from: int, loop: str,
+                 cells: list[tuple[str, dict]]):  # fmt: skip
+    """A table of a header row and one row per item of a {%tr for %} loop, each cell a tag
+    with its style; returns the table and that row (to add to its cells)."""
+    table = new_table(doc, widths)
+    header_row(table, headers, right_from=right_from)
+    loop_row(table, "{%tr for " + loop + " %}")
+    row = table.add_row()
+    no_split(row)
+    for cell, (text, style) in zip(row.cells, cells, strict=True):
+        write_cell(cell, text, **style)
+    loop_row(table, "{%tr endfor %}")
+    set_widths(table, widths)
+    return table, row
+
+
 def loop_row(table, tag: str) -> None:
     """A row holding only a docxtpl {%tr ... %} tag; docxtpl removes it when rendering."""
     row = table.add_row()
@@ -761,17 +777,12 @@ def build_consent(path: Path) -> None:
     paragraph(doc, "{%p if treatment.products %}", space_after=0)
     paragraph(doc, _("The products your practitioner plans to use:"), keep_with_next=True,
               space_after=2).paragraph_format.space_before = Pt(6)  # fmt: skip
-    widths = [6.5, 4.5, 6.0]
-    products = new_table(doc, widths)
-    header_row(products, [_("Product"), _("Manufacturer"), _("Licensing")], right_from=3)
-    loop_row(products, "{%tr for product in treatment.products %}")
-    row = products.add_row()
-    no_split(row)
-    write_cell(row.cells[0], "{{ product.name }}", bold=True)
-    write_cell(row.cells[1], "{{ product.manufacturer }}")
-    write_cell(row.cells[2], "{{ product.licensing }}")
-    loop_row(products, "{%tr endfor %}")
-    set_widths(products, widths)
+    products, _row = looped_table(
+        doc, [6.5, 4.5, 6.0], [_("Product"), _("Manufacturer"), _("Licensing")], 3,
+        "product in treatment.products",
+        [("{{ product.name }}", {"bold": True}), ("{{ product.manufacturer }}", {}),
+         ("{{ product.licensing }}", {})],
+    )  # fmt: skip
     keep_rows_together(products, with_next=True)
     paragraph(doc, "{%p if treatment.unlicensed_use %}", space_after=0)
     paragraph(doc, _(
@@ -817,17 +828,12 @@ def build_consent(path: Path) -> None:
     widths = [4.6, 3.6, 8.8]
 
     def risk_table(header: str, rows: str) -> None:
-        risks = new_table(doc, widths)
-        header_row(risks, [header, _("How often"), _("What it means")], right_from=3)
-        loop_row(risks, "{%tr for risk in " + rows + " %}")
-        row = risks.add_row()
-        no_split(row)
-        write_cell(row.cells[0], "{{ risk.name }}", bold=True)
-        write_cell(row.cells[1], "{{ risk.band }}")
+        risks, row = looped_table(
+            doc, widths, [header, _("How often"), _("What it means")], 3, "risk in " + rows,
+            [("{{ risk.name }}", {"bold": True}), ("{{ risk.band }}", {}),
+             ("{{ risk.description }}", {"size": 9})],
+        )  # fmt: skip
         paragraph(row.cells[1], "{{ risk.odds }}", size=9, color=GREY, space_after=0)
-        write_cell(row.cells[2], "{{ risk.description }}", size=9)
-        loop_row(risks, "{%tr endfor %}")
-        set_widths(risks, widths)
         # a long table may go on over the page (its header repeats there): kept whole, it
         # left half a page empty before it
         for cell in risks.rows[0].cells:
