@@ -143,6 +143,10 @@ class TemplateError(DocgenError):
         super().__init__(f"template {template}: {message}")
 
 
+class TemplateTimeoutError(TemplateError):
+    """Raised when a template took longer than docgen allows to fill in (a loop without end)."""
+
+
 class LocaleError(DocgenError):
     """Raised when a locale is not a language and region docgen can format for."""
 
@@ -209,6 +213,11 @@ class BatchError(DocgenError):
 class WorkerStoppedError(DocgenError):
     """Raised when work done in a bounded worker process (the desk's documents) went over its
     processor time, memory or wall-clock limit and was stopped."""
+
+
+class DeskBusyError(DocgenError):
+    """Raised when the desk is already making as many patients' documents as it may at once,
+    and none finished in time: nothing was made, and the form can be sent again."""
 
 
 class KeyExposedWarning(UserWarning):

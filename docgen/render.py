@@ -40,7 +40,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from lxml import etree
 from markupsafe import Markup, escape
 
-from docgen.exceptions import TemplateError
+from docgen.exceptions import TemplateError, TemplateTimeoutError
 from docgen.i18n import SOURCE_LANGUAGE, BilingualText, InLineValue
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 from docgen.signing import key_id, read_key, signature
@@ -810,7 +810,7 @@ class DocumentTemplate:
                     self.name, f"tried something unsafe and was stopped: {error}"
                 ) from None
             except TemplateTimeout:
-                raise TemplateError(
+                raise TemplateTimeoutError(
                     self.name, f"took more than {RENDER_SECONDS} s to fill in and was stopped"
                 ) from None
             except (ArithmeticError, TypeError, ValueError, RecursionError, MemoryError) as error:

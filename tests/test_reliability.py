@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import csv
+import html
 import http.cookiejar
 import os
 import re
@@ -17,7 +18,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
@@ -670,6 +673,73 @@ def test_a_chunked_upload_without_end_is_refused_at_the_limit(workspace, tmp_pat
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
+
+
+def test_pages_are_answered_while_a_looping_template_holds_patient_work(
+    workspace, tmp_path, monkeypatch
+):
+    """Six forms sent at once to a desk whose template loops for ever held every thread of
+    the server: a plain page waited as long as the template's time limit. Pages are answered
+    at once; each form is told why nothing was made, and once a try was stopped, the next
+    are told at once, until the template changes."""
+    from test_documents import replace_in_template
+
+    from docgen.web.server import desk_server
+
+    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 3)
+    consent = workspace.template("consent.docx")
+    working = consent.read_bytes()
+    endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+    replace_in_template(consent, "{{ patient.name }}", endless)
+    output = tmp_path / "documents"
+    server = desk_server(create_app(workspace, output), "127.0.0.1", 0)
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', opener.open(url, timeout=30).read().decode()
+    ).group(1)
+    form = urllib.parse.urlencode({
+        "csrf_token": token, "patient": "Ann Lee", "dob": "1985-06-15", "locale": "en_GB",
+        "treatment": "REJUV", "area": "FACE", "action": "consent",
+    }).encode()  # fmt: skip
+
+    def send_form(_number: int = 0) -> tuple[int, str, float]:
+        started = time.monotonic()
+        try:
+            with opener.open(url, data=form, timeout=120) as response:
+                return response.status, response.read().decode(), time.monotonic() - started
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read().decode(), time.monotonic() - started
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            forms = pool.map(send_form, range(6))
+            time.sleep(0.5)  # the forms are in the server's threads
+            for page in ("", "price-sheets", "batch", "translations", "records"):
+                started = time.monotonic()
+                with opener.open(url + page, timeout=60) as response:
+                    assert response.status == 200
+                assert time.monotonic() - started < 1.5, page
+            answers = list(forms)
+        pages = [html.unescape(page) for _status, page, _seconds in answers]
+        assert [status for status, _page, _seconds in answers] == [422] * 6
+        assert all("went over its limits (3 s of processor time" in page for page in pages)
+        earlier = "on an earlier try: it is tried again once a template"
+        assert sorted(earlier in page for page in pages) == [False] * 2 + [True] * 4  # 2 turns
+        status, page, seconds = send_form()
+        assert status == 422 and seconds < 1.5
+        assert earlier in html.unescape(page)
+        consent.write_bytes(working)
+        status, page, _seconds = send_form()
+        assert status == 200 and "Documents made" in page
+        assert not list(output.glob(".docgen-making-*"))
+    finally:
+        server.close()
+        serving.join(timeout=30)
 
 
 def test_a_hostile_template_in_a_desk_batch_stops_its_batch_not_the_desk(

@@ -7,7 +7,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import abort, current_app, render_template
 
@@ -27,6 +27,9 @@ from docgen.processes import run_limited
 from docgen.register import Register
 from docgen.workspace import Workspace
 
+if TYPE_CHECKING:
+    from docgen.web.state import Desk
+
 # Bounds of the worker that makes a page's documents: a patient's take well under a second.
 DOCUMENTS_CPU_SECONDS = 30
 DOCUMENTS_MEMORY_BYTES = 2 * 2**30
@@ -34,28 +37,32 @@ DOCUMENTS_MEMORY_BYTES = 2 * 2**30
 
 def made_within_limits(
     function: Callable[..., list[GeneratedDocument]],
-    workspace: Workspace,
+    desk: Desk,
     /,
     *args,
     pdf: bool,
     **kwargs,
 ) -> list[GeneratedDocument]:
-    """function's documents, made in a worker the operating system bounds, so that no template
+    """function's documents for the desk's workspace, in one of the desk's turns (pages are
+    answered meanwhile): made by a worker the operating system bounds, so that no template
     can stop the desk (run_limited); then their PDFs, here, under LibreOffice's own time limit
     and with the LibreOffice the server keeps warm. All or nothing, in the register too."""
-    documents = run_limited(
-        function, workspace, *args, pdf=False, cpu_seconds=DOCUMENTS_CPU_SECONDS,
-        memory_bytes=DOCUMENTS_MEMORY_BYTES, **kwargs,
-    )  # fmt: skip
-    if not pdf:
-        return documents
-    try:
-        pdfs = convert_to_pdf([document.docx for document in documents])
-    except DocgenError:
-        for document in documents:
-            document.docx.unlink(missing_ok=True)
-        Register.of(workspace).withdraw([document.document_id for document in documents])
-        raise
+    workspace = desk.workspace
+    work = (function.__name__, *sorted((k, repr(v)) for k, v in kwargs.items() if k != "output"))
+    with desk.document_turn(work):
+        documents = run_limited(
+            function, workspace, *args, pdf=False, cpu_seconds=DOCUMENTS_CPU_SECONDS,
+            memory_bytes=DOCUMENTS_MEMORY_BYTES, **kwargs,
+        )  # fmt: skip
+        if not pdf:
+            return documents
+        try:
+            pdfs = convert_to_pdf([document.docx for document in documents])
+        except DocgenError:
+            for document in documents:
+                document.docx.unlink(missing_ok=True)
+            Register.of(workspace).withdraw([document.document_id for document in documents])
+            raise
     return [replace(document, pdf=made) for document, made in zip(documents, pdfs, strict=True)]
 
 

@@ -20,7 +20,7 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, sen
 from werkzeug.datastructures import MultiDict
 
 from docgen.estimate import parse_sessions
-from docgen.exceptions import DocgenError, OutputError
+from docgen.exceptions import DeskBusyError, DocgenError, OutputError
 from docgen.generate import (
     DOCUMENT_KINDS,
     GeneratedDocument,
@@ -139,13 +139,14 @@ def register(app: Flask, desk: Desk) -> None:
             return _patient_page(values, errors_by_field(problem)), 422
         try:
             made = made_within_limits(
-                create_patient_documents, workspace, visit, **checked,
+                create_patient_documents, desk, visit, **checked,
                 bilingual=values["bilingual"], output=f"{making}{os.sep}", pdf=pdf,
             )  # fmt: skip
             register = Register.of(workspace)
             documents = [_moved(document, desk.output_dir, register) for document in made]
         except DocgenError as error:
-            return _patient_page(values, errors_by_field(error)), 422
+            status = 503 if isinstance(error, DeskBusyError) else 422
+            return _patient_page(values, errors_by_field(error)), status
         finally:
             shutil.rmtree(making, ignore_errors=True)
         made_id = desk.add_result(

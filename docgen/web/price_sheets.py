@@ -58,7 +58,7 @@ def register(app: Flask, desk: Desk) -> None:
     def _price_sheets_zip(workbook: str, locales: list[str]):
         with tempfile.TemporaryDirectory(prefix="docgen-sheets-") as folder:
             documents = made_within_limits(
-                create_price_sheets, workspace, folder, prices=workbook, locales=locales,
+                create_price_sheets, desk, folder, prices=workbook, locales=locales,
                 pdf=libreoffice_available(),
             )  # fmt: skip
             files = [p for d in documents for p in (d.docx, d.pdf) if p]

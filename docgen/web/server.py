@@ -11,10 +11,12 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from waitress.server import create_server
+from flask import Flask
+from waitress.server import BaseWSGIServer, create_server
 
 from docgen.pdf import warm_libreoffice
 from docgen.web import create_app, is_loopback
+from docgen.web.state import SERVER_THREADS
 from docgen.workspace import Workspace
 
 
@@ -44,6 +46,16 @@ def _address_for_others(host: str) -> str:
         probe.close()
 
 
+def desk_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
+    """The waitress server of the desk app, not yet running: threads enough to answer pages
+    while the desk makes documents in as many as it may (Desk.document_turn)."""
+    return create_server(
+        app, host=host, port=port, threads=SERVER_THREADS, ident="docgen",
+        # refused as it arrives, not after buffering up to waitress's default of 1 GB
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+    )  # fmt: skip
+
+
 def serve(
     workspace: Workspace,
     output_dir: str | Path = ".",
@@ -58,11 +70,7 @@ def serve(
     token = None if is_loopback(host) else secrets.token_urlsafe(24)
     app = create_app(workspace, output_dir, token=token)
     with warm_libreoffice() as warm:
-        server = create_server(
-            app, host=host, port=port, threads=4, ident="docgen",
-            # refused as it arrives, not after buffering up to waitress's default of 1 GB
-            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
-        )  # fmt: skip
+        server = desk_server(app, host, port)
         shown_host = _address_for_others(host)
         shown_host = f"[{shown_host}]" if ":" in shown_host else shown_host
         url = f"http://{shown_host}:{server.effective_port}/"

@@ -3,13 +3,14 @@ issued ids for. Requests never name a path; they name one of these ids."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import secrets
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,13 @@ from flask import abort
 
 from docgen.catalogues import LocaleStatus, catalogue_status
 from docgen.check import CheckReport, check_workspace
-from docgen.exceptions import DocgenError, Problem, WorkerStoppedError
+from docgen.exceptions import (
+    DeskBusyError,
+    DocgenError,
+    Problem,
+    TemplateTimeoutError,
+    WorkerStoppedError,
+)
 from docgen.output import open_private
 from docgen.processes import run_limited
 from docgen.web.common import DOCUMENTS_CPU_SECONDS, DOCUMENTS_MEMORY_BYTES, problems_of
@@ -65,6 +72,15 @@ class BatchJob:
             ]
 
 
+# The server's threads: DOCUMENT_REQUESTS for requests that make documents, of which
+# DOCUMENT_TURNS make them at once (in worker processes) while the others wait for a turn, at
+# most DOCUMENT_WAIT_SECONDS; PAGE_THREADS more always answer pages, whatever a template does.
+DOCUMENT_REQUESTS = 8
+DOCUMENT_TURNS = 2
+DOCUMENT_WAIT_SECONDS = 60
+PAGE_THREADS = 4
+SERVER_THREADS = DOCUMENT_REQUESTS + PAGE_THREADS
+
 KEPT_FILE_IDS = 10_000  # links to documents stay valid for this many documents made since
 KEPT_BATCHES = 50  # and the pages of this many finished batches
 KEPT_RESULTS = 1_000  # and the pages of this many patients' documents made
@@ -86,11 +102,58 @@ class Desk:
         self.uploads: set[Path] = set()  # upload folders of batches still running
         self.gettext: Callable[[str], str] = str
         self._health: tuple[tuple, tuple[CheckReport, list[LocaleStatus], list]] | None = None
+        self._health_lock = threading.Lock()  # one check at a time; the others use its result
+        self._document_requests = threading.BoundedSemaphore(DOCUMENT_REQUESTS)
+        self._document_turns = threading.BoundedSemaphore(DOCUMENT_TURNS)
+        self._stopped_work: dict[Hashable, tuple[tuple, str]] = {}  # workspace stamp, why
+
+    @contextlib.contextmanager
+    def document_turn(self, work: Hashable) -> Iterator[None]:
+        """One of the DOCUMENT_TURNS turns to do work (which documents, in which language:
+        not whose) that makes documents. Work stopped at its limits (a template that runs for
+        ever) is not tried again until a file of the workspace changes: each try would hold a
+        turn for the whole time limit."""
+        busy = DeskBusyError(
+            "the desk is busy making other patients' documents; nothing was made: "
+            "send the form again in a minute"
+        )
+        if not self._document_requests.acquire(blocking=False):
+            raise busy
+        try:
+            if not self._document_turns.acquire(timeout=DOCUMENT_WAIT_SECONDS):
+                raise busy
+        except BaseException:
+            self._document_requests.release()
+            raise
+        try:
+            stamp = workspace_stamp(self.workspace)
+            with self._lock:
+                stopped = self._stopped_work.get(work)
+            if stopped is not None and stopped[0] == stamp:
+                raise WorkerStoppedError(
+                    f"{stopped[1]} (on an earlier try: it is tried again once a template, "
+                    "workbook or catalogue changes)"
+                )
+            try:
+                yield
+            except (TemplateTimeoutError, WorkerStoppedError) as error:
+                with self._lock:
+                    self._stopped_work = {
+                        key: found for key, found in self._stopped_work.items() if found[0] == stamp
+                    }
+                    self._stopped_work[work] = (stamp, str(error))
+                raise
+        finally:
+            self._document_turns.release()
+            self._document_requests.release()
 
     def health(self) -> tuple[CheckReport, list[LocaleStatus], list[Problem | str]]:
         """`docgen check` and the translation status, worked out again only when a file of
         the workspace changes: both read every workbook, template and catalogue."""
-        stamp = workspace_stamp(self.workspace)
+        with self._health_lock:
+            return self._checked_health(workspace_stamp(self.workspace))
+
+    def _checked_health(self, stamp: tuple) -> tuple[CheckReport, list[LocaleStatus], list]:
         with self._lock:
             if self._health is not None and self._health[0] == stamp:
                 return self._health[1]
