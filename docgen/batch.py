@@ -443,9 +443,9 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     done: list[BatchDocument | RowFailure] = []
     for rows, folder, documents in jobs:
         try:
-            fmt = _worker.formatter(rows[0].locale)
             remakes = ",".join(document.replaces for document in documents if document.replaces)
             plans = _worker.plan_visit(rows, remakes=remakes)
+            made = _rendered(rows, documents, plans)
         except _VisitRefused as refused:
             done.extend(refused.failures)
             continue
@@ -453,65 +453,82 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             done.append(RowFailure(rows[0].row, _problems(error)))
             continue
         by_row = {appointment.row: appointment for appointment in rows}
-        cites = _cites_estimate(rows)
-        made, failures = [], []
-        for document in documents:
-            if _cpu_per_document:
-                limit_processor_time(_cpu_per_document)
-            try:
-                data = _worker.render(
-                    by_row[document.row], document.kind, plans[document.row], fmt,
-                    document.inputs, cites, replaces=document.replaces,
-                )  # fmt: skip
-            except DocgenError as error:
-                failures.append(RowFailure(document.row, (f"{document.kind}: {error}",)))
-                continue
-            made.append((document, data))
-        if failures:
-            done.extend(_refused_visit(rows, failures))
-            continue
         for document, data in made:
-            appointment = by_row[document.row]
-            target = _worker.output_dir / document.relative
-            consent = document.kind == "consent"
-            record = record_of(
-                data, target, kind=document.kind, template=f"{document.kind}.docx",
-                template_sha256=_worker.template(document.kind).checksum,
-                price_list=_worker.price_list.path,
-                patient=Patient(appointment.patient, appointment.dob, appointment.ref),
-                treatment=appointment.treatment.strip().upper() if consent else "",
-                quote=plans[document.row].estimate.number if consent and cites else "",
-            )  # fmt: skip
-            try:
-                with _worker.register.issuing(record):
-                    within = _worker.output_dir
-                    if document.replaces:
-                        supersede(target, document.replaces, within=within)
-                    write_atomically(target, data, force, durable=False, within=within)
-            except DocgenError as error:
-                if isinstance(error, RegisterError) and not isinstance(error, DuplicateIdError):
-                    raise  # no document can be issued: the batch stops, saying why
-                done.append(RowFailure(appointment.row, (f"{document.kind}: {error}",)))
-                continue
-            done.append(
-                BatchDocument(
-                    row=appointment.row,
-                    document=document.kind,
-                    patient_ref=appointment.ref,
-                    locale=appointment.locale or _worker.price_list.clinic.locale,
-                    path=document.relative,
-                    sha256=record.sha256,
-                    template_sha256=_worker.template(document.kind).checksum,
-                    price_list_sha256=_worker.price_list.checksum,
-                    inputs_sha256=document.inputs,
-                    generated=_worker.issued.isoformat(),
-                    visit=folder,
-                    patient=appointment.patient,
-                    dob=appointment.dob,
-                    replaces=document.replaces,
-                )
-            )
+            plan = plans[document.row]
+            quote = plan.estimate.number if _cites_estimate(rows) else ""
+            done.append(_issued(document, data, by_row[document.row], folder, quote, force))
     return done
+
+
+def _rendered(
+    rows: VisitRows, documents: list[DocumentJob], plans: dict[int, ConsentPlan]
+) -> list[tuple[DocumentJob, bytes]]:
+    """Each of a visit's documents as its .docx bytes; _VisitRefused if one cannot be made."""
+    assert _worker is not None
+    fmt = _worker.formatter(rows[0].locale)
+    by_row = {appointment.row: appointment for appointment in rows}
+    cites = _cites_estimate(rows)
+    made, failures = [], []
+    for document in documents:
+        if _cpu_per_document:
+            limit_processor_time(_cpu_per_document)
+        try:
+            data = _worker.render(
+                by_row[document.row], document.kind, plans[document.row], fmt,
+                document.inputs, cites, replaces=document.replaces,
+            )  # fmt: skip
+        except DocgenError as error:
+            failures.append(RowFailure(document.row, (f"{document.kind}: {error}",)))
+            continue
+        made.append((document, data))
+    if failures:
+        raise _VisitRefused(rows, failures)
+    return made
+
+
+def _issued(
+    document: DocumentJob, data: bytes, appointment: Appointment, folder: str, quote: str,
+    force: bool,
+) -> BatchDocument | RowFailure:  # fmt: skip
+    """The document in the register and written to its place (its previous version, if it
+    replaces one, to superseded/): its manifest record, or why it was not written."""
+    assert _worker is not None
+    target = _worker.output_dir / document.relative
+    consent = document.kind == "consent"
+    template_sha256 = _worker.template(document.kind).checksum
+    record = record_of(
+        data, target, kind=document.kind, template=f"{document.kind}.docx",
+        template_sha256=template_sha256, price_list=_worker.price_list.path,
+        patient=Patient(appointment.patient, appointment.dob, appointment.ref),
+        treatment=appointment.treatment.strip().upper() if consent else "",
+        quote=quote if consent else "",
+    )  # fmt: skip
+    try:
+        with _worker.register.issuing(record):
+            within = _worker.output_dir
+            if document.replaces:
+                supersede(target, document.replaces, within=within)
+            write_atomically(target, data, force, durable=False, within=within)
+    except DocgenError as error:
+        if isinstance(error, RegisterError) and not isinstance(error, DuplicateIdError):
+            raise  # no document can be issued: the batch stops, saying why
+        return RowFailure(appointment.row, (f"{document.kind}: {error}",))
+    return BatchDocument(
+        row=appointment.row,
+        document=document.kind,
+        patient_ref=appointment.ref,
+        locale=appointment.locale or _worker.price_list.clinic.locale,
+        path=document.relative,
+        sha256=record.sha256,
+        template_sha256=template_sha256,
+        price_list_sha256=_worker.price_list.checksum,
+        inputs_sha256=document.inputs,
+        generated=_worker.issued.isoformat(),
+        visit=folder,
+        patient=appointment.patient,
+        dob=appointment.dob,
+        replaces=document.replaces,
+    )
 
 
 # --- the batch --------------------------------------------------------------------------------
@@ -686,65 +703,237 @@ def _make_batch(
 ) -> BatchResult:
     """run_batch's work, with the output folder to itself."""
     jobs = jobs or os.cpu_count() or 1
-    columns = column_letters(Path(appointments_file))
-    _remove_leftovers(output_dir)
-    previous = {document.path: document for document in read_manifest(output_dir)}
-    checker = _Renderer(workspace, price_list, issued, output_dir)
-    checker.register.connection()  # made, and what a killed run left finished, before workers
-    result = BatchResult(output_dir)
-    manifest = Manifest(output_dir)
-    recorded_paths: set[str] = set()
+    run = _BatchRun(
+        _Renderer(workspace, price_list, issued, output_dir), appointments_file,
+        pdf=pdf, force=force, progress=progress,
+    )  # fmt: skip
+    global _worker
+    _worker = run.checker
+    try:
+        chunks = _batched(run.jobs(appointments), CHUNK)
+        if jobs == 1 and document_cpu_seconds is None:
+            for chunk in chunks:
+                run.finished(_make_documents(chunk, force), _rows_in(chunk))
+        else:
+            try:
+                _in_workers(chunks, run.finished, workspace, price_list, issued, output_dir, force,
+                            jobs, start_method, document_cpu_seconds)  # fmt: skip
+            except BrokenProcessPool:
+                stopped = "a worker making the documents was stopped"
+                if document_cpu_seconds:
+                    stopped += (
+                        f": one document took more than {document_cpu_seconds} s of processor "
+                        "time (does a template run for ever?)"
+                    )
+                raise BatchError(stopped) from None
+        if run.result.to_convert:
+            run.result.pdfs = convert_to_pdf(
+                run.result.to_convert, force=force, jobs=jobs, work_dir=output_dir
+            )
+    finally:
+        _worker = None
+        run.close()
+    return run.result
 
-    def present(job: DocumentJob) -> BatchDocument | _Kept:
+
+class _VisitDocuments(NamedTuple):
+    """Each document a visit needs, by what is in the output folder: not there (to make),
+    there and current (kept), there from other inputs (stale), changed since docgen made it
+    (edited); or why the visit cannot be made (blocked: a link, a PDF without its .docx)."""
+
+    to_make: list[DocumentJob]
+    kept: list[tuple[DocumentJob, BatchDocument]]
+    stale: list[tuple[DocumentJob, _Kept]]
+    edited: list[tuple[DocumentJob, _Kept]]
+    blocked: list[RowFailure]
+
+
+def _planned(rows: VisitRows, folder: str) -> Iterator[tuple[str, str, Appointment]]:
+    """Each document of a visit: its kind, its path in the output folder, and its row."""
+    for appointment in rows:
+        if "consent" in appointment.documents:
+            name = "consent" if len(rows) == 1 else f"consent-{_file_part(appointment)}"
+            yield "consent", f"{folder}/{name}.docx", appointment
+    estimate_for = next((a for a in rows if "estimate" in a.documents), None)
+    if estimate_for is not None:
+        yield "estimate", f"{folder}/estimate.docx", estimate_for
+
+
+class _BatchRun:
+    """One run of a batch into an output folder it has to itself: the visits' documents to
+    make, told apart from those already there and current, and the manifest and counts as
+    documents come back. The rows of one patient form one visit, in any order in the file: a
+    first reading counts each patient's rows, so that a visit is made once its last row has
+    been read, and gives each patient a folder of their own."""
+
+    def __init__(
+        self,
+        checker: _Renderer,
+        appointments_file: str | Path,
+        *,
+        pdf: bool,
+        force: bool,
+        progress: Callable[[int], None] | None,
+    ):
+        self.checker = checker
+        self.output_dir = checker.output_dir
+        self.pdf, self.force, self.progress = pdf, force, progress
+        self.columns = column_letters(Path(appointments_file))
+        _remove_leftovers(self.output_dir)
+        self.previous = {document.path: document for document in read_manifest(self.output_dir)}
+        checker.register.connection()  # made, and what a killed run left finished, before workers
+        self.result = BatchResult(self.output_dir)
+        self.manifest = Manifest(self.output_dir)
+        self.recorded_paths: set[str] = set()
+        self.rows_of = Counter(item.identity for item in iter_appointments(appointments_file))
+        self.folders = visit_folders(self.rows_of, _folder_owners(self.previous.values()))
+        self.waiting: dict[PatientIdentity, list[Appointment | RowFailure]] = {}
+
+    def jobs(self, appointments: Iterator[Appointment | RowFailure]) -> Iterator[Job]:
+        """Each visit to make, once its last row is read."""
+        for item in appointments:
+            group = self.waiting.setdefault(item.identity, [])
+            group.append(item)
+            if len(group) == self.rows_of[item.identity]:
+                del self.waiting[item.identity]
+                yield from self.visit_jobs(sorted(group, key=lambda row: row.row))
+
+    def visit_jobs(self, group: list[Appointment | RowFailure]) -> Iterator[Job]:
+        failures = [item for item in group if isinstance(item, RowFailure)]
+        if failures:
+            rows = [item for item in group if isinstance(item, Appointment)]
+            self.result.failures.extend(_refused_visit(rows, failures))
+            self.advance(len(group))
+            return
+        rows: VisitRows = tuple(group)  # type: ignore[assignment]
+        folder = self.folders[rows[0].identity]
+        found = self.visit_documents(rows, folder)
+        if found.blocked:
+            self.result.failures.extend(_refused_visit(rows, found.blocked))
+            self.advance(len(rows))
+            return
+        to_make = found.to_make + self.made_again(rows, folder, found)
+        if to_make:
+            yield Job(rows, folder, to_make)
+        else:
+            self.advance(len(rows))
+
+    def visit_documents(self, rows: VisitRows, folder: str) -> _VisitDocuments:
+        found = _VisitDocuments([], [], [], [], [])
+        for kind, relative, appointment in _planned(rows, folder):
+            inputs = self.checker.inputs_checksum(appointment, kind, rows)
+            job = DocumentJob(kind, relative, inputs, appointment.row)
+            blocked = self.blocked(job)
+            if blocked:
+                found.blocked.append(RowFailure(appointment.row, (blocked,)))
+            elif not (self.output_dir / relative).exists():
+                found.to_make.append(job)
+            elif isinstance(present := self.present(job), BatchDocument):
+                found.kept.append((job, present))
+            else:
+                (found.edited if present.edited else found.stale).append((job, present))
+        return found
+
+    def blocked(self, job: DocumentJob) -> str | None:
+        """Why the document cannot be written: a link where it or its PDF goes, or a PDF
+        there without its .docx (or, without --pdf, a PDF beside it that would stay stale)."""
+        target = self.output_dir / job.relative
+        try:
+            for path in (target, target.with_suffix(".pdf")):
+                refuse_links(path, self.output_dir)
+        except OutputError as error:
+            return str(error)
+        if target.exists():
+            return None
+        pdf = target.with_suffix(".pdf")
+        if self.pdf and not self.force and pdf.exists():
+            return f"{pdf} already exists without its .docx; --force replaces it"
+        return None if self.pdf else pdf_beside(target)
+
+    def made_again(self, rows: VisitRows, folder: str, found: _VisitDocuments) -> list[DocumentJob]:
+        """The visit's present documents to make again. --force remakes a changed visit whole:
+        its forms and estimate share a quote number, and each previous version is kept in
+        superseded/. A visit whose documents print as they did is left as it is. Without
+        --force, each out-of-date or edited document is reported and the others stay listed."""
+        stale = found.stale
+        reprinted = self.prints_differently(rows, [job for job, _ in stale]) if stale else set()
+        out_of_date = [(job, kept) for job, kept in stale if job.relative in reprinted]
+        current = found.kept + [
+            (job, kept.current(job)) for job, kept in stale if job.relative not in reprinted
+        ]
+        if self.force and (out_of_date or found.edited):
+            return [
+                job._replace(replaces=issued_id(self.output_dir / job.relative))
+                for job, _found in [*current, *out_of_date, *found.edited]
+            ]
+        for job, kept in found.edited:
+            why = f"{job.relative} already exists and {kept.reason}; --force replaces it"
+            self.result.failures.append(RowFailure(job.row, (why,)))
+        for job, kept in out_of_date:
+            why = (
+                f"{job.relative} is out of date: it was made from {kept.reason}, and would "
+                "print differently now; --force makes it again and keeps this one in superseded/"
+            )
+            self.result.out_of_date.append(RowFailure(job.row, (why,)))
+        by_row = {appointment.row: appointment for appointment in rows}
+        for job, document in current:
+            appointment = by_row[job.row]
+            kept_document = replace(
+                document, row=job.row, patient_ref=appointment.ref, visit=folder,
+                patient=appointment.patient, dob=appointment.dob, skipped=True,
+            )  # fmt: skip
+            self.finished([kept_document])
+        return []
+
+    def present(self, job: DocumentJob) -> BatchDocument | _Kept:
         """A present document's record, when it was made from these very inputs and not
         changed since (from the manifest; for a document an interrupted run made but did not
         record, from the properties it carries). Otherwise what changed."""
-        target = output_dir / job.relative
-        recorded = previous.get(job.relative)
+        target = self.output_dir / job.relative
+        recorded = self.previous.get(job.relative)
+        template_now = self.checker.template(job.kind).checksum
         if recorded is not None:
             edited = recorded.sha256 != sha256_of(target)
-            made_from = recorded.inputs_sha256
             template_then = recorded.template_sha256
         else:
             check = verify_content(target)
-            edited = not check.unchanged
-            if edited:
+            if not check.unchanged:
                 return _Kept(None, "was changed after docgen made it", edited=True)
+            edited = False
             recorded = BatchDocument(
                 row=0, document=job.kind, patient_ref="", locale=check.properties["docgen.locale"],
-                path=job.relative, sha256=sha256_of(target),
-                template_sha256=checker.template(job.kind).checksum,
+                path=job.relative, sha256=sha256_of(target), template_sha256=template_now,
                 price_list_sha256=check.properties["docgen.price-list-sha256"],
                 inputs_sha256=check.properties.get("docgen.inputs-sha256", ""),
                 generated=check.properties["docgen.generated"][:10],
             )  # fmt: skip
-            made_from = recorded.inputs_sha256
             template_then = None  # a document does not record its template's checksum
+        price_list = self.checker.price_list
         if edited:
             return _Kept(recorded, "was changed after docgen made it", edited=True)
-        if made_from == job.inputs:
+        if recorded.inputs_sha256 == job.inputs:
             return recorded
         if recorded.price_list_sha256 != price_list.checksum:
             return _Kept(recorded, f"an earlier version of {price_list.path.name}")
-        if template_then and template_then != checker.template(job.kind).checksum:
+        if template_then and template_then != template_now:
             return _Kept(recorded, f"an earlier version of the template {job.kind}.docx")
         return _Kept(recorded, "other details of this row (or other translations)")
 
-    def prints_differently(rows: VisitRows, stale: list[DocumentJob]) -> set[str]:
+    def prints_differently(self, rows: VisitRows, stale: list[DocumentJob]) -> set[str]:
         """The documents among stale that would print otherwise if made now: each is made
         again with its own number, date and printed price list, and compared with the file."""
         by_row = {appointment.row: appointment for appointment in rows}
-        fmt = checker.formatter(rows[0].locale)
+        fmt = self.checker.formatter(rows[0].locale)
         plans: dict[tuple[str, dt.date], dict[int, ConsentPlan]] = {}
         differ = set()
         for job in stale:
-            target = output_dir / job.relative
+            target = self.output_dir / job.relative
             try:
                 issued_as = Issued.read(target)
                 key = (issued_as.visit, issued_as.date)
                 if key not in plans:
-                    plans[key] = checker.plan_visit(rows, issued_as)
-                data = checker.render(
+                    plans[key] = self.checker.plan_visit(rows, issued_as)
+                data = self.checker.render(
                     by_row[job.row], job.kind, plans[key][job.row], fmt, job.inputs,
                     _cites_estimate(rows), issued=issued_as,
                 )  # fmt: skip
@@ -755,160 +944,39 @@ def _make_batch(
                 differ.add(job.relative)
         return differ
 
-    # Rows of one patient form one visit, in any order in the file: a first reading counts
-    # each patient's rows, so that a visit is made once its last row has been read, and
-    # gives each patient a folder of their own.
-    rows_of = Counter(item.identity for item in iter_appointments(appointments_file))
-    folders = visit_folders(rows_of, _folder_owners(previous.values()))
-    waiting: dict[PatientIdentity, list[Appointment | RowFailure]] = {}
-
-    def work() -> Iterator[Job]:
-        for item in appointments:
-            group = waiting.setdefault(item.identity, [])
-            group.append(item)
-            if len(group) == rows_of[item.identity]:
-                del waiting[item.identity]
-                yield from visit_jobs(sorted(group, key=lambda row: row.row))
-
-    def visit_jobs(group: list[Appointment | RowFailure]) -> Iterator[Job]:
-        failures = [item for item in group if isinstance(item, RowFailure)]
-        if failures:
-            rows = [item for item in group if isinstance(item, Appointment)]
-            result.failures.extend(_refused_visit(rows, failures))
-            advance(len(group))
-            return
-        rows: VisitRows = tuple(group)  # type: ignore[assignment]
-        folder = folders[rows[0].identity]
-        planned = []  # (kind, relative, row) of each document of the visit
-        for appointment in rows:
-            if "consent" in appointment.documents:
-                name = "consent" if len(rows) == 1 else f"consent-{_file_part(appointment)}"
-                planned.append(("consent", f"{folder}/{name}.docx", appointment))
-        estimate_for = next((a for a in rows if "estimate" in a.documents), None)
-        if estimate_for is not None:
-            planned.append(("estimate", f"{folder}/estimate.docx", estimate_for))
-        documents, kept, stale, edited, blocked_rows = [], [], [], [], []
-        for kind, relative, appointment in planned:
-            inputs = checker.inputs_checksum(appointment, kind, rows)
-            job = DocumentJob(kind, relative, inputs, appointment.row)
-            target = output_dir / relative
-            try:
-                for path in (target, target.with_suffix(".pdf")):
-                    refuse_links(path, output_dir)
-            except OutputError as error:
-                blocked_rows.append(RowFailure(appointment.row, (str(error),)))
-                continue
-            if not target.exists():
-                if pdf and not force and target.with_suffix(".pdf").exists():
-                    blocked = (
-                        f"{target.with_suffix('.pdf')} already exists without its .docx; "
-                        "--force replaces it"
-                    )
-                else:
-                    blocked = None if pdf else pdf_beside(target)
-                if blocked:
-                    blocked_rows.append(RowFailure(appointment.row, (blocked,)))
-                    continue
-                documents.append(job)
-                continue
-            found = present(job)
-            if isinstance(found, BatchDocument):
-                kept.append((job, found))
-            else:
-                (edited if found.edited else stale).append((job, found))
-        if blocked_rows:
-            result.failures.extend(_refused_visit(rows, blocked_rows))
-            advance(len(rows))
-            return
-        reprinted = prints_differently(rows, [job for job, _found in stale]) if stale else set()
-        out_of_date = [(job, found) for job, found in stale if job.relative in reprinted]
-        kept += [(job, found.current(job)) for job, found in stale if job.relative not in reprinted]
-        if force and (out_of_date or edited):
-            # --force remakes a changed visit whole: its forms and estimate share a quote
-            # number, and each previous version is kept in superseded/. A visit whose
-            # documents print as they did is left as it is.
-            documents += [
-                job._replace(replaces=issued_id(output_dir / job.relative))
-                for job, _found in [*kept, *out_of_date, *edited]
-            ]
-        else:
-            for job, found in edited:
-                why = f"{job.relative} already exists and {found.reason}; --force replaces it"
-                result.failures.append(RowFailure(job.row, (why,)))
-            for job, found in out_of_date:
-                why = (
-                    f"{job.relative} is out of date: it was made from {found.reason}, and would "
-                    "print differently now; --force makes it again and keeps this one in "
-                    "superseded/"
-                )
-                result.out_of_date.append(RowFailure(job.row, (why,)))
-            by_row = {appointment.row: appointment for appointment in rows}
-            for job, found in kept:
-                appointment = by_row[job.row]
-                kept_document = replace(
-                    found, row=job.row, patient_ref=appointment.ref, visit=folder,
-                    patient=appointment.patient, dob=appointment.dob, skipped=True,
-                )  # fmt: skip
-                finished([kept_document])
-        if documents:
-            yield Job(rows, folder, documents)
-        else:
-            advance(len(rows))
-
-    def finished(items: list[BatchDocument | RowFailure], appointments: int = 0) -> None:
+    def finished(self, items: list[BatchDocument | RowFailure], appointments: int = 0) -> None:
+        """Documents made or kept, and rows refused: in the manifest and the counts."""
+        result = self.result
         for item in items:
             if isinstance(item, RowFailure):
-                result.failures.append(located(item, columns))
+                result.failures.append(located(item, self.columns))
                 continue
-            manifest.add(item)
-            recorded_paths.add(item.path)
-            if item.replaces and item.path in previous:
+            self.manifest.add(item)
+            self.recorded_paths.add(item.path)
+            if item.replaces and item.path in self.previous:
                 kept_as = superseded_path(Path(item.path), item.replaces).as_posix()
-                manifest.add(replace(previous[item.path], path=kept_as))
-                recorded_paths.add(kept_as)
+                self.manifest.add(replace(self.previous[item.path], path=kept_as))
+                self.recorded_paths.add(kept_as)
             if item.skipped:
                 result.skipped += 1
             else:
                 result.made += 1
-            if pdf and not (item.skipped and (output_dir / item.path).with_suffix(".pdf").exists()):
-                result.to_convert.append(output_dir / item.path)
-        advance(appointments)
+            pdf_there = (self.output_dir / item.path).with_suffix(".pdf").exists()
+            if self.pdf and not (item.skipped and pdf_there):
+                result.to_convert.append(self.output_dir / item.path)
+        self.advance(appointments)
 
-    def advance(appointments: int) -> None:
-        if progress and appointments:
-            progress(appointments)
+    def advance(self, appointments: int) -> None:
+        if self.progress and appointments:
+            self.progress(appointments)
 
-    global _worker
-    _worker = checker
-    try:
-        chunks = _batched(work(), CHUNK)
-        if jobs == 1 and document_cpu_seconds is None:
-            for chunk in chunks:
-                finished(_make_documents(chunk, force), _rows_in(chunk))
-        else:
-            try:
-                _in_workers(chunks, finished, workspace, price_list, issued, output_dir, force,
-                            jobs, start_method, document_cpu_seconds)  # fmt: skip
-            except BrokenProcessPool:
-                stopped = "a worker making the documents was stopped"
-                if document_cpu_seconds:
-                    stopped += (
-                        f": one document took more than {document_cpu_seconds} s of processor "
-                        "time (does a template run for ever?)"
-                    )
-                raise BatchError(stopped) from None
-        if result.to_convert:
-            result.pdfs = convert_to_pdf(
-                result.to_convert, force=force, jobs=jobs, work_dir=output_dir
-            )
-    finally:
-        _worker = None
-        # Documents of the last run that this run did not remake stay on disk: keep them listed.
-        for path, document in previous.items():
-            if path not in recorded_paths and (output_dir / path).exists():
-                manifest.add(document)
+    def close(self) -> None:
+        """Write the manifest out; documents of the last run that this run did not remake stay
+        on disk, and listed."""
+        for path, document in self.previous.items():
+            if path not in self.recorded_paths and (self.output_dir / path).exists():
+                self.manifest.add(document)
         os.sync()  # one flush for the whole batch rather than one per document
-        manifest.close(keep=manifest.rows > 0)
-    result.failures.sort(key=lambda f: f.row)
-    result.out_of_date.sort(key=lambda f: f.row)
-    return result
+        self.manifest.close(keep=self.manifest.rows > 0)
+        self.result.failures.sort(key=lambda f: f.row)
+        self.result.out_of_date.sort(key=lambda f: f.row)
