@@ -868,15 +868,26 @@ _BODY_PARSER = etree.XMLParser(resolve_entities=False)  # as fix_tables parses, 
 
 
 def _tables_need_fixing(body) -> bool:
-    """Whether docxtpl's fix_tables would change anything: only when a row's cells do not
-    match its table's grid (cells made by loops, merged cells)."""
-    if next(body.iter(_W + "gridSpan"), None) is not None:
-        return True
+    """Whether docxtpl's fix_tables would change anything: a row with more cells than its
+    table's grid has columns (cells made by a loop), or a grid wider than its widest row
+    (cells a loop left out), merged cells counted by their span. A merged cell alone, as the
+    consent form's last row has, changes nothing, and fix_tables parses the whole part again."""
     for table in body.iter(_W + "tbl"):
         columns = len(table.find(_W + "tblGrid").findall(_W + "gridCol"))
-        if any(len(row.findall(_W + "tc")) != columns for row in table.iter(_W + "tr")):
+        widest = 0
+        for row in table.iter(_W + "tr"):
+            cells = row.findall(_W + "tc")
+            if len(cells) > columns:
+                return True
+            widest = max(widest, sum(map(_grid_span, cells)))
+        if widest < columns:
             return True
     return False
+
+
+def _grid_span(cell) -> int:
+    span = cell.find(f"{_W}tcPr/{_W}gridSpan")
+    return 1 if span is None else int(span.get(_W + "val"))
 
 
 def _unescape_tag(match: re.Match) -> str:
