@@ -22,6 +22,11 @@ import sys
 import time
 import uuid
 
+# The PDF export's options, here and for `soffice --convert-to` (docgen.pdf): tagged, so that a
+# screen reader reads the headings, paragraphs and tables as such (the headings are in the
+# outline, LibreOffice's default).
+PDF_FILTER_DATA = {"UseTaggedPDF": True}
+
 
 def end_with_docgen(docgen: int | None = None) -> None:
     """docgen closes this worker's input to stop it; if docgen is killed instead (kill -9),
@@ -59,6 +64,8 @@ def main(soffice: str, profile_url: str) -> int:
             result.append(item)
         return tuple(result)
 
+    # typed, or LibreOffice takes it for a list of anything and ignores it
+    filter_data = uno.Any("[]com.sun.star.beans.PropertyValue", properties(**PDF_FILTER_DATA))
     pipe = f"docgen-{uuid.uuid4().hex}"
     office = subprocess.Popen(
         [
@@ -105,7 +112,7 @@ def main(soffice: str, profile_url: str) -> int:
                 try:
                     document.storeToURL(
                         uno.systemPathToFileUrl(target),
-                        properties(FilterName="writer_pdf_Export"),
+                        properties(FilterName="writer_pdf_Export", FilterData=filter_data),
                     )
                 finally:
                     document.close(True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from docgen.exceptions import PdfError
 from docgen.filing import document_id_of, stamp_codes
+from docgen.libreoffice_worker import PDF_FILTER_DATA
 from docgen.output import move_into_place
 
 INSTALL_HELP = (
@@ -72,6 +74,9 @@ FILES_PER_RUN = 200
 STAGING_PREFIX = ".docgen-pdf-"  # in the documents' folder: links to them, and their PDFs
 PROFILE_PREFIX = "docgen-lo-"  # LibreOffice's profile, in the temporary folder
 _WORKER = Path(__file__).with_name("libreoffice_worker.py")
+_FILTER_OPTIONS = json.dumps(  # LibreOffice's JSON form of filter options (7.4 and later)
+    {name: {"type": "boolean", "value": str(on).lower()} for name, on in PDF_FILTER_DATA.items()}
+)
 
 
 def _own(prefix: str) -> str:
@@ -143,7 +148,7 @@ def _run_cold(
                 "--headless",
                 "--norestore",
                 "--convert-to",
-                "pdf:writer_pdf_Export",
+                f"pdf:writer_pdf_Export:{_FILTER_OPTIONS}",
                 "--outdir",
                 str(out),
                 *[str(name) for name in names],

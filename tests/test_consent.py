@@ -22,12 +22,14 @@ from conftest import (
     docx_text,
     pdf_text,
 )
+from pypdf import PdfReader
 
 from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import PlanError, WorkbookError
 from docgen.generate import create_consent, create_estimate, create_patient_documents
 from docgen.patient import Patient
+from docgen.pdf import convert_to_pdf, warm_libreoffice
 from docgen.pricing import Frequency, Severity, load_price_list
 from docgen.visit import PlannedTreatment, Visit
 
@@ -812,3 +814,31 @@ def test_a_workbook_without_products_prints_no_products_table(workspace, tmp_pat
     text = docx_text(form.docx)
     assert "The products your practitioner plans to use:" not in text
     assert "Some of these products" not in text and "{%" not in text
+
+
+def outline_titles(outline: list) -> list[str]:
+    """Every title of a PDF's outline, its sections' under their heading's too."""
+    return [
+        title
+        for entry in outline
+        for title in (outline_titles(entry) if isinstance(entry, list) else [entry.title])
+    ]
+
+
+def test_a_pdf_is_tagged_for_screen_readers_with_each_section_in_its_outline(form, tmp_path):
+    """Made by `soffice --convert-to` and by the LibreOffice the desk keeps running alike."""
+    kept_running = tmp_path / "warm" / form.docx.name
+    kept_running.parent.mkdir()
+    shutil.copy(form.docx, kept_running)
+    with warm_libreoffice() as warm:
+        assert warm
+        (warm_pdf,) = convert_to_pdf([kept_running])
+    for pdf in (form.pdf, warm_pdf):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert re.search(r"^Tagged:\s+yes$", info, re.MULTILINE), pdf
+        structure = subprocess.run(
+            ["pdfinfo", "-struct", str(pdf)], capture_output=True, text=True
+        ).stdout
+        assert "H1" in structure and "H2" in structure and "Table" in structure
+        titles = outline_titles(PdfReader(pdf).outline)
+        assert {"1. Patient", "5. Risks and side effects", "8. Cost"} <= set(titles), titles
