@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_timedelta
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import Translations
 
 from docgen.exceptions import LocaleError
@@ -110,11 +111,27 @@ class DocumentTranslations:
     """Gettext for one document: looks a message up along the fallback chain (fr_CA → fr),
     falls back to the source text, and records every message it could not translate."""
 
-    def __init__(self, catalogues: Sequence[Translations] = (), language: str = SOURCE_LANGUAGE):
+    def __init__(
+        self,
+        catalogues: Sequence[Translations] = (),
+        language: str = SOURCE_LANGUAGE,
+        swiss_spelling: bool = False,
+    ):
         self.catalogues = list(catalogues)
         self.language = language
         self.missing: set[str] = set()
         self.source = SOURCE_LANGUAGE  # the language of the texts asked for
+        # Swiss German is written without ß: a German translation is spelled with ss there
+        self.swiss_spelling = swiss_spelling
+
+    def _found(self, key) -> str | None:
+        """key's translation along the fallback chain."""
+        found = next((text for c in self.catalogues if (text := c._catalog.get(key))), None)
+        return found and self._spelled(found)
+
+    def _spelled(self, translated: str) -> str:
+        """As the document's region spells it."""
+        return translated.replace("ß", "ss") if self.swiss_spelling else translated
 
     def for_source(self, source: str) -> DocumentTranslations:
         """The same translations, for texts written in source (a template written in French):
@@ -124,10 +141,8 @@ class DocumentTranslations:
         return view
 
     def _lookup(self, key, fallback: str, record: str, source: str | None = None) -> str:
-        for catalogue in self.catalogues:
-            found = catalogue._catalog.get(key)
-            if found:
-                return found
+        if key is not None and (found := self._found(key)):
+            return found
         if self.language != (source or self.source) and record.strip():
             self.missing.add(record)
         return fallback
@@ -137,7 +152,7 @@ class DocumentTranslations:
 
     def translation_of(self, message: str) -> str | None:
         """message's reviewed translation, or None; nothing is recorded as missing."""
-        return next((found for c in self.catalogues if (found := c._catalog.get(message))), None)
+        return self._found(message)
 
     def text_from(self, source: str, message: str) -> str:
         """A text written in the source language (a workbook's): itself in that language,
@@ -147,23 +162,21 @@ class DocumentTranslations:
         return self._lookup(message, message, message, source)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        fallback = singular if n == 1 else plural
+        return self._plural(singular, singular, plural, n)
+
+    def _plural(self, key: str, singular: str, plural: str, n: int) -> str:
+        """A plural's form for n, each catalogue choosing it by its own rule."""
         for catalogue in self.catalogues:
-            found = catalogue._catalog.get((singular, catalogue.plural(n)))
+            found = catalogue._catalog.get((key, catalogue.plural(n)))
             if found:
-                return found
-        return self._lookup(None, fallback, singular)
+                return self._spelled(found)
+        return self._lookup(None, singular if n == 1 else plural, singular)
 
     def pgettext(self, context: str, message: str) -> str:
         return self._lookup(f"{context}\x04{message}", message, message)
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        fallback = singular if n == 1 else plural
-        for catalogue in self.catalogues:
-            found = catalogue._catalog.get((f"{context}\x04{singular}", catalogue.plural(n)))
-            if found:
-                return found
-        return self._lookup(None, fallback, singular)
+        return self._plural(f"{context}\x04{singular}", singular, plural, n)
 
 
 class InLineValue(str):
@@ -253,7 +266,8 @@ def load_translations(locales_dir: Path, locale: Locale) -> DocumentTranslations
         if compiled.is_file():
             with compiled.open("rb") as handle:
                 catalogues.append(Translations(handle, domain=DOMAIN))
-    return DocumentTranslations(catalogues, locale.language)
+    swiss = locale.language == "de" and locale.territory in ("CH", "LI")
+    return DocumentTranslations(catalogues, locale.language, swiss_spelling=swiss)
 
 
 @dataclass(frozen=True)
@@ -288,7 +302,8 @@ class Formatter:
         return _interpolate(self.translations.ngettext(singular, plural, n), source, values)
 
     def money(self, amount: Decimal) -> str:
-        return format_currency(amount, self.currency, locale=self.locale)
+        formatted = format_currency(amount, self.currency, locale=self.locale)
+        return currency_spaced(formatted, get_currency_symbol(self.currency, locale=self.locale))
 
     def decimal(self, number: Decimal | int) -> str:
         return format_decimal(number, locale=self.locale)
@@ -306,12 +321,43 @@ class Formatter:
         return format_list(list(items), locale=self.locale)
 
 
+def currency_spaced(formatted: str, symbol: str) -> str:
+    """An amount with CLDR's currency spacing, which Babel does not apply: a no-break space
+    between a symbol that ends (or starts) with a letter and the digit beside it, "PLN 3,500.00"
+    for "PLN3,500.00"; "£3,500.00" stays as it is. These are the rules of CLDR's root locale
+    (currencyMatch [[:^S:]&[:^Z:]], surroundingMatch [:digit:], insertBetween U+00A0), which
+    no locale docgen formats for changes."""
+    at = formatted.find(symbol)
+    if not symbol or at < 0:
+        return formatted
+    end = at + len(symbol)
+    if end < len(formatted) and _spaced_from(symbol[-1]) and formatted[end].isdigit():
+        formatted = f"{formatted[:end]}\u00a0{formatted[end:]}"
+    if at > 0 and _spaced_from(symbol[0]) and formatted[at - 1].isdigit():
+        formatted = f"{formatted[:at]}\u00a0{formatted[at:]}"
+    return formatted
+
+
+def _spaced_from(character: str) -> bool:
+    """Neither a symbol (£, $, €) nor a space: a letter, as in PLN or CHF."""
+    return unicodedata.category(character)[0] not in "SZ"
+
+
+def without_doubled_periods(text: str, values: Mapping[str, object]) -> str:
+    """text with the period after each placeholder whose value ends with one left out: a
+    Ukrainian date ends with 'р.', and 'Valid until %(date)s.' printed 'р..'."""
+    for name, value in values.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text
+
+
 def _interpolate(text: str, source: str, values: dict[str, object]) -> str:
     """Fill %(name)s placeholders; a translation with broken placeholders falls back to the
     source text rather than failing a patient's document."""
     if not values:
         return text
     try:
-        return text % values
+        return without_doubled_periods(text, values) % values
     except (KeyError, ValueError, TypeError):
-        return source % values
+        return without_doubled_periods(source, values) % values

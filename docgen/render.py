@@ -41,7 +41,7 @@ from lxml import etree
 from markupsafe import Markup, escape
 
 from docgen.exceptions import TemplateError, TemplateTimeoutError
-from docgen.i18n import SOURCE_LANGUAGE, BilingualText, InLineValue
+from docgen.i18n import SOURCE_LANGUAGE, BilingualText, InLineValue, without_doubled_periods
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 from docgen.signing import key_id, read_key, signature
 
@@ -264,6 +264,8 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
             # every number in the format, as if each were a width: '%600000s' * 3 builds their
             # sum, and a key may hold brackets, '%((a))2000000s'
             self._check_length(sum(map(int, re.findall(r"\d+", left))))
+            if isinstance(right, Mapping):
+                left = without_doubled_periods(left, right)
         if operator == "+" and isinstance(left, str | list | tuple) and hasattr(right, "__len__"):
             self._check_length(len(left) + len(right))
         integers = isinstance(left, int) and isinstance(right, int)

@@ -816,6 +816,22 @@ def test_a_workbook_without_products_prints_no_products_table(workspace, tmp_pat
     assert "Some of these products" not in text and "{%" not in text
 
 
+def test_swiss_german_documents_are_spelled_without_sharp_s(workspace, tmp_path):
+    """de_CH documents printed 'Gesäß' and 'Stoßwellen': Swiss German has no ß. A name typed
+    with one keeps it."""
+    visit = Visit.for_treatment("Johann Strauß", "LIPO", ["ABDO", "FLANKS"],
+                                date_of_birth="1980-01-01")  # fmt: skip
+    texts = {}
+    for locale in ("de_DE", "de_CH"):
+        made = create_consent(workspace, visit, locale=locale, output=tmp_path / f"{locale}.docx")
+        texts[locale] = docx_text(made.docx).replace("Johann Strauß", "")
+    german_words = set(re.findall(r"\w*ß\w*", texts["de_DE"]))
+    assert german_words  # the German form has words with ß to spell otherwise
+    assert "ß" not in texts["de_CH"]
+    assert all(word.replace("ß", "ss") in texts["de_CH"] for word in german_words)
+    assert "Johann Strauß" in docx_text(tmp_path / "de_CH.docx")
+
+
 def outline_titles(outline: list) -> list[str]:
     """Every title of a PDF's outline, its sections' under their heading's too."""
     return [

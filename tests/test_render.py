@@ -3,16 +3,21 @@ context, however many documents it renders."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 import tracemalloc
+import unicodedata
 import zipfile
+from decimal import Decimal
 
 import docx
 import pytest
 from babel import Locale
 from babel.core import get_global
+from babel.dates import format_date
 from babel.messages.extract import DEFAULT_KEYWORDS
+from babel.numbers import format_currency, get_currency_symbol
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
@@ -22,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from docgen.check import SAMPLE_PROPERTIES, sample_contexts
 from docgen.exceptions import TemplateError
 from docgen.extract import extract_docx
+from docgen.i18n import Formatter
 from docgen.render import (
     DocumentTemplate,
     _mirror_layout,
@@ -302,3 +308,35 @@ def test_a_document_whose_xml_is_broken_is_refused_not_repaired(tmp_path):
     assert template.render({"show": True}, SAMPLE_PROPERTIES)
     with pytest.raises(TemplateError, match="not well-formed XML"):
         template.render({"show": False}, SAMPLE_PROPERTIES)
+
+
+@pytest.mark.parametrize("language", ["uk", "ru", "en"])
+def test_a_value_that_ends_with_a_period_is_never_followed_by_another(language):
+    """Ukrainian long dates end with 'р.': 'Valid until %(date)s.' printed '6 січня 2027 р..'
+    on every consent, estimate and price sheet."""
+    day = format_date(dt.date(2027, 1, 6), "long", locale=language)
+    for value in (day, "Dr Amaka Obi Jr."):
+        expected = f"Valid until {value}" + ("" if value.endswith(".") else ".")
+        template = make_environment().from_string("{{ 'Valid until %(date)s.' % {'date': v} }}")
+        assert template.render(v=value) == expected
+        formatter = Formatter(Locale.parse(language), "UAH")
+        assert formatter.gettext("Valid until %(date)s.", date=value) == expected
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency"),
+    [("en_GB", "PLN"), ("en_GB", "CHF"), ("en_US", "AED"), ("en_GB", "GBP"), ("en_US", "USD"),
+     ("fr_FR", "GBP"), ("de_CH", "CHF"), ("ja_JP", "JPY"), ("nl_NL", "EUR"), ("ar", "GBP")],
+)  # fmt: skip
+def test_a_letter_currency_symbol_never_touches_its_digits(locale, currency):
+    """English documents printed 'PLN3,500.00': Babel does not apply CLDR's currency spacing."""
+    printed = Formatter(Locale.parse(locale), currency).money(Decimal("3500"))
+    babel = format_currency(Decimal("3500"), currency, locale=locale)
+    assert printed.replace("\u00a0", "") == babel.replace("\u00a0", "")  # spacing alone added
+    symbol = get_currency_symbol(currency, locale=locale)
+    at = printed.index(symbol)
+    after, before = printed[at + len(symbol) :][:1], printed[:at][-1:]
+    letter = {edge: unicodedata.category(symbol[edge])[0] not in "SZ" for edge in (0, -1)}
+    assert not (letter[-1] and after.isdigit()) and not (letter[0] and before.isdigit())
+    if symbol.isalpha():  # PLN, CHF, AED: a space between it and the amount, whichever side
+        assert "\u00a0" in (after, before) or " " in (after, before)
