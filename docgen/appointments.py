@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -96,9 +96,9 @@ def _base_folder(identity: PatientIdentity) -> str:
     return safe_filename_part(name, fallback="patient", max_length=80)
 
 
-def _distinct_folder(identity: PatientIdentity) -> str:
-    """The readable name followed by 8 hex digits of the identity as typed."""
-    digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:8]
+def _distinct_folder(identity: PatientIdentity, digits: int = 8) -> str:
+    """The readable name followed by hex digits of the identity as typed."""
+    digest = hashlib.sha256("\0".join(identity).encode()).hexdigest()[:digits]
     return f"{_base_folder(identity)}-{digest}"
 
 
@@ -108,14 +108,16 @@ def visit_folders(
 ) -> dict[PatientIdentity, str]:
     """The output folder of each patient of a batch, never shared by two patients.
 
-    A patient keeps the folder an earlier run recorded for them (recorded: folder → its
-    patient, or None where an older manifest did not say). Otherwise a patient gets the
-    readable name alone when no one else of this batch or of the earlier runs has it, and
-    the readable name followed by a digest of the identity when someone has: the same
+    recorded: the folders already in the output folder, each with its patient, or None where
+    no one can tell whose it is (a folder whose manifest a killed run never wrote, an older
+    manifest, documents of more than one patient): such a folder is never given to anyone.
+    A patient keeps the folder recorded for them. Otherwise a patient gets the readable name
+    alone when no one else of this batch has it and no folder is there by that name, and the
+    readable name followed by a digest of the identity when someone has; a longer digest in
+    the unlikely case that another patient's name reads as that (a name chosen to). The same
     patient always gets the same folder, whatever the order of the rows. Names are compared
     as a case-insensitive file system compares them."""
     recorded = recorded or {}
-    taken = {folder.casefold(): owner for folder, owner in recorded.items()}
     known = {owner: folder for folder, owner in recorded.items() if owner}
     folders: dict[PatientIdentity, str] = {}
     sharing: dict[str, list[PatientIdentity]] = defaultdict(list)
@@ -124,10 +126,23 @@ def visit_folders(
             folders[identity] = known[identity]
         else:
             sharing[_base_folder(identity).casefold()].append(identity)
+    claimed = {folder.casefold() for folder in [*recorded, *folders.values()]}
+    choices: dict[PatientIdentity, list[str]] = {}
     for base, patients in sharing.items():
-        alone = len(patients) == 1 and taken.get(base) is None
+        alone = len(patients) == 1 and base not in claimed
         for identity in patients:
-            folders[identity] = _base_folder(identity) if alone else _distinct_folder(identity)
+            readable = [_base_folder(identity)] if alone else []
+            choices[identity] = readable + [_distinct_folder(identity, n) for n in (8, 16, 64)]
+    first_choices = Counter(names[0].casefold() for names in choices.values())
+    for identity in sorted(choices):
+        names = choices[identity]
+        folders[identity] = next(
+            name
+            for name in names
+            if name.casefold() not in claimed
+            and first_choices[name.casefold()] == (name == names[0])  # no one else's first
+        )
+        claimed.add(folders[identity].casefold())
     return folders
 
 

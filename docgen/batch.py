@@ -37,6 +37,7 @@ from docgen.appointments import (
     column_letters,
     iter_appointments,
     located,
+    patient_identity,
     visit_folders,
 )
 from docgen.catalogues import untranslated_error
@@ -367,13 +368,25 @@ def _row_free(appointment: Appointment) -> dict:
     return {**vars(appointment), "row": None}
 
 
-def _folder_owners(documents: Iterable[BatchDocument]) -> dict[str, PatientIdentity | None]:
-    """Each patient folder an earlier run recorded, and whose it is (None where its manifest
-    did not say)."""
+def _folder_owners(
+    documents: Iterable[BatchDocument], output_dir: Path, register: Register
+) -> dict[str, PatientIdentity | None]:
+    """Each patient folder in the output folder, and whose it is: as the manifest of an
+    earlier run recorded it, else as the register knows its documents (a run killed before
+    its manifest was written, an older manifest); None where neither can tell, or where
+    documents of several patients are there: no one else's folder is ever given to a patient."""
     owners: dict[str, PatientIdentity | None] = {}
     for document in documents:
         folder = document.visit or document.path.split("/")[0]
         owners[folder] = owners.get(folder) or document.identity
+    present = [path for path in output_dir.iterdir() if _real_folder(path)]
+    for folder in present:
+        if owners.get(folder.name) is None:
+            patients = register.patients_in(folder)
+            owner = next(iter(patients)) if len(patients) == 1 else None
+            owners[folder.name] = owner and patient_identity(
+                owner.name, owner.reference, owner.date_of_birth
+            )
     return owners
 
 
@@ -786,7 +799,8 @@ class _BatchRun:
         self.manifest = Manifest(self.output_dir)
         self.recorded_paths: set[str] = set()
         self.rows_of = Counter(item.identity for item in iter_appointments(appointments_file))
-        self.folders = visit_folders(self.rows_of, _folder_owners(self.previous.values()))
+        owners = _folder_owners(self.previous.values(), self.output_dir, checker.register)
+        self.folders = visit_folders(self.rows_of, owners)
         self.waiting: dict[PatientIdentity, list[Appointment | RowFailure]] = {}
 
     def jobs(self, appointments: Iterator[Appointment | RowFailure]) -> Iterator[Job]:

@@ -309,7 +309,9 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     return buffer.getvalue()
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# controls no document holds, and the bidirectional embeddings, overrides and isolates that
+# would show an amount or a date reversed ("1 041,67 £" as "£ 76,140 1")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 def unusable_translation(text: str) -> str | None:
@@ -338,15 +340,31 @@ def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:
 _PLACEHOLDER = re.compile(r"%\(([^)]+)\)")
 
 
+_FORMATTING = re.compile(r"%\([^)]+\)[sd]|%%")  # what % stands for when a text is filled in
+
+
 def lost_placeholders(message: Message) -> str | None:
     """Babel accepts a translation without any of its source's placeholders; on a document
     that loses a value (the deposit's amount), so every one must be kept. A plural's forms may
-    leave out the count ('une séance')."""
+    leave out the count ('une séance'). A placeholder the source does not have, or a % that
+    none of them explains ('100%', '% s'), breaks the text when it is filled in: the desk
+    fills in every one of its words."""
     if not message.id or isinstance(message.id, tuple) or not message.string:
         return None
-    lost = set(_PLACEHOLDER.findall(message.id)) - set(_PLACEHOLDER.findall(message.string))
+    return placeholder_problem(message.id, message.string)
+
+
+def placeholder_problem(source: str, translated: str, plural: bool = False) -> str | None:
+    """Why translated cannot be filled in where source is, or None (see lost_placeholders)."""
+    names, found = set(_PLACEHOLDER.findall(source)), set(_PLACEHOLDER.findall(translated))
+    lost = names - found - ({"count"} if plural else set())
     if lost:
         return "the translation leaves out " + ", ".join(f"%({name})s" for name in sorted(lost))
+    if unknown := found - names:
+        shown = ", ".join(f"%({name})s" for name in sorted(unknown))
+        return f"the translation has {shown}, which the text it translates does not"
+    if _FORMATTING.sub("", translated).count("%") != _FORMATTING.sub("", source).count("%"):
+        return "the translation has a % sign the text it translates does not: write it as %%"
     return None
 
 

@@ -386,6 +386,18 @@ class Register:
         )
         return [Record(*row) for row in rows]
 
+    def patients_in(self, folder: Path) -> set[Patient]:
+        """Every patient the register holds a document of in folder (or in a folder within
+        it), whatever its state: whose a folder is, even when no manifest says."""
+        prefix = str(folder.resolve()) + os.sep
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._read(
+            "SELECT DISTINCT patient, date_of_birth, reference FROM documents "
+            "WHERE path LIKE ? ESCAPE '\\'",
+            [escaped + "%"],
+        )
+        return {Patient(*row) for row in rows}
+
 
 def find_records(workspace: Workspace, **filters: Any) -> list[Record]:
     """The documents issued from the workspace that match filters (see Register.find)."""

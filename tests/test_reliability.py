@@ -686,7 +686,7 @@ def test_pages_are_answered_while_a_looping_template_holds_patient_work(
 
     from docgen.web.server import desk_server
 
-    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 3)
+    monkeypatch.setattr("docgen.web.common.DOCUMENTS_CPU_SECONDS", 10)
     consent = workspace.template("consent.docx")
     working = consent.read_bytes()
     endless = "{% set s = 'x' * 999999 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
@@ -723,15 +723,16 @@ def test_pages_are_answered_while_a_looping_template_holds_patient_work(
                 started = time.monotonic()
                 with opener.open(url + page, timeout=60) as response:
                     assert response.status == 200
-                assert time.monotonic() - started < 1.5, page
+                assert time.monotonic() - started < 5, page  # the forms hold theirs 10 s
             answers = list(forms)
         pages = [html.unescape(page) for _status, page, _seconds in answers]
         assert [status for status, _page, _seconds in answers] == [422] * 6
-        assert all("went over its limits (3 s of processor time" in page for page in pages)
+        # over its processor time, or on a busy machine its time on the clock
+        assert all(re.search(r"the work (went over its limits|took more than)", p) for p in pages)
         earlier = "on an earlier try: it is tried again once a template"
         assert sorted(earlier in page for page in pages) == [False] * 2 + [True] * 4  # 2 turns
         status, page, seconds = send_form()
-        assert status == 422 and seconds < 1.5
+        assert status == 422 and seconds < 5
         assert earlier in html.unescape(page)
         consent.write_bytes(working)
         status, page, _seconds = send_form()

@@ -13,11 +13,18 @@ import docx
 import openpyxl
 import pytest
 from babel import Locale
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from conftest import FRENCH, GERMAN, docx_text
+from conftest import FRENCH, GERMAN, clinic_row, docx_text
 
-from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
-from docgen.exceptions import UntranslatedError
+from docgen.catalogues import (
+    catalogue_status,
+    compile_catalogues,
+    compiled_catalogue,
+    po_path,
+    update_catalogues,
+)
+from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import create_consent
 from docgen.translation_workbook import (
     export_translations,
@@ -384,3 +391,58 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
     with po_path(geneva, "fr").open("rb") as handle:
         incomplete = read_po(handle, locale="fr").get("Incomplete").string
     assert f'<a class="bad" href="/translations">{incomplete}</a>' in health
+
+
+@pytest.mark.parametrize(
+    ("source", "translation", "said"),
+    [
+        # an override showed "1 041,67 £" as "£ 76,140 1" on a signed estimate
+        ("VAT %(rate)s on %(base)s", "TVA %(rate)s sur \u202e%(base)s",
+         "holds the control character U+202E"),
+        ("Records", "Dossiers\u2067", "holds the control character U+2067"),
+        # a % that no placeholder explains: every desk page failed, documents printed '{}'
+        ("Records", "Dossiers 100%", "has a % sign the text it translates does not"),
+        ("VAT %(rate)s on %(base)s", "TVA 100 % sur %(base)s %(rate)s",
+         "has a % sign the text it translates does not"),
+        ("Records", "Dossiers %(x)s", "has %(x)s, which the text it translates does not"),
+    ],
+)  # fmt: skip
+def test_a_translation_that_would_print_otherwise_is_refused_naming_its_cell(
+    workspace, tmp_path, run, source, translation, said
+):
+    path = export_translations(workspace, "fr", tmp_path / "fr.xlsx")
+    fill(path, {source: translation})
+    row = {entry["Source text"]: entry["row"] for entry in rows(path)}[source]
+    catalogue = po_path(workspace, "fr")
+    before = catalogue.read_bytes()
+    result = run("--workspace", workspace.root, "i18n", "import", path)
+    assert result.exit_code == 1
+    assert f"fr.xlsx, Translations!G{row}: " in result.output and said in result.output
+    assert catalogue.read_bytes() == before
+
+
+def test_the_desk_shows_a_word_whose_translation_cannot_be_filled_in_in_english(
+    workspace, tmp_path
+):
+    """'Akten 100%' typed into the catalogue by hand made every desk page a 500, the error
+    page too: the word is shown in English, and `compile` refuses the catalogue."""
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
+    workbook.save(workspace.workbook())
+    german = po_path(workspace, "de")
+    with german.open("rb") as handle:
+        catalog = read_po(handle, locale="de")
+    catalog["Records"].string = "Akten 100%"
+    with german.open("wb") as handle:
+        write_po(handle, catalog)
+    with german.with_suffix(".mo").open("wb") as handle:  # as msgfmt or an older docgen would
+        write_mo(handle, catalog)
+    client = create_app(workspace, tmp_path).test_client()
+    for page in ("/", "/translations", "/health", "/records"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        text = response.get_data(as_text=True)
+        assert ">Records<" in text and "Akten" not in text
+        assert catalog.get("Batch").string in text  # the other words are in German
+    with pytest.raises(LocaleError, match="has a % sign the text it translates does not"):
+        compiled_catalogue(catalog, german)

@@ -766,3 +766,18 @@ def test_the_information_date_is_typed_in_boxes_and_printed_on_the_form(client, 
         page = html.unescape(response.get_data(as_text=True))
         assert problem in re.search(r'id="informed_on-error">(.*?)</div>', page, re.S).group(1)
         assert 'href="#informed_on-day"' in page
+
+
+@pytest.mark.parametrize("part", ["day", "month"])
+def test_a_phone_number_typed_as_a_day_or_month_is_not_a_real_date(client, output, part):
+    """Ten digits or more in the day or month box ended in a 500, and what was typed was lost."""
+    form = patient_form(client)
+    del form["dob"]
+    parts = {"day": "12", "month": "04", "year": "1986", part: "99999999999999999999"}
+    form.update({f"dob-{name}": value for name, value in parts.items()})
+    response = client.post("/", data=form, follow_redirects=True)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="dob-error"' in page and "not a real date" in page
+    assert 'value="99999999999999999999"' in page
+    assert list(output.iterdir()) == []

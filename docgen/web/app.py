@@ -10,10 +10,11 @@ from pathlib import Path
 from babel import Locale
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from docgen import __version__
 from docgen.batch import BATCH_LOCK, clear_killed_batch
+from docgen.catalogues import placeholder_problem
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
 from docgen.i18n import load_translations, parse_locale
@@ -94,13 +95,22 @@ def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], 
     clinic_locale = _clinic_locale(workspace)
     translations = load_translations(workspace.locales_dir, clinic_locale)
     app.jinja_env.add_extension("jinja2.ext.i18n")
+
     # Jinja marks what gettext returns as safe HTML: a translation is text, escaped here like
     # any other value (markup a page needs lives in its template, never in a translation)
-    app.jinja_env.install_gettext_callables(
-        lambda message: escape(translations.gettext(message)),
-        lambda singular, plural, n: escape(translations.ngettext(singular, plural, n)),
-        newstyle=True,
-    )
+    # and every word is filled in (newstyle): one that cannot be is shown in English, never
+    # a page that fails for a '%' in a translation
+    def page_text(message: str) -> Markup:
+        translated = translations.gettext(message)
+        return escape(message if placeholder_problem(message, translated) else translated)
+
+    def page_plural(singular: str, plural: str, n: int) -> Markup:
+        translated = translations.ngettext(singular, plural, n)
+        source = singular if n == 1 else plural
+        usable = not placeholder_problem(source, translated, plural=True)
+        return escape(translated if usable else source)
+
+    app.jinja_env.install_gettext_callables(page_text, page_plural, newstyle=True)
     app.jinja_env.globals.update(
         page_language=str(clinic_locale).replace("_", "-"),
         page_direction="rtl" if clinic_locale.character_order == "right-to-left" else "ltr",

@@ -326,7 +326,7 @@ def _typed_date(name: str, parts: dict[str, str], order: list[str]) -> tuple[str
         return "", [_(said["year"])]
     try:
         return dt.date(int(year), int(month), int(day)).isoformat(), []
-    except ValueError:  # 31/02, month 13
+    except (ValueError, OverflowError):  # 31/02, month 13, a phone number as the day
         return "", [_(said["unreal"])]
 
 
