@@ -42,7 +42,7 @@ from docgen.appointments import (
 )
 from docgen.catalogues import untranslated_error
 from docgen.consent import ConsentPlan, plan_consent
-from docgen.documents import DocumentInfo, consent_context, estimate_context
+from docgen.documents import TREATMENT_DOCUMENTS, DocumentInfo, estimate_context
 from docgen.estimate import new_document_id, plan_estimate
 from docgen.exceptions import (
     BatchError,
@@ -256,16 +256,17 @@ class _Renderer:
         fmt.missing.clear()
         date, generated = (issued.date, None) if issued else (self.issued, self.generated)
         printed = dict(price_list=issued.price_list if issued else "", replaces=replaces)
-        if kind == "consent":
+        if kind in TREATMENT_DOCUMENTS:
+            made = TREATMENT_DOCUMENTS[kind]
             document_id = (
                 issued.document_id
                 if issued
-                else new_document_id(self.issued, "C", self.seed(appointment, replaces))
+                else new_document_id(self.issued, made.id_prefix, self.seed(appointment, replaces))
             )
             visit = plan.estimate.number if cite_estimate else ""
             info = DocumentInfo(document_id, template.version, date, generated, visit, **printed)
             reads = appointment.patient_language
-            context = consent_context(
+            context = made.context(
                 plan, fmt, info=info, patient_language=Locale.parse(reads) if reads else None,
                 cite_estimate=cite_estimate,
             )  # fmt: skip
@@ -507,7 +508,7 @@ def _issued(
     replaces one, to superseded/): its manifest record, or why it was not written."""
     assert _worker is not None
     target = _worker.output_dir / document.relative
-    consent = document.kind == "consent"
+    consent = document.kind in TREATMENT_DOCUMENTS  # a consent form or its treatment record
     template_sha256 = _worker.template(document.kind).checksum
     record = record_of(
         data, target, kind=document.kind, template=f"{document.kind}.docx",
@@ -764,9 +765,11 @@ class _VisitDocuments(NamedTuple):
 def _planned(rows: VisitRows, folder: str) -> Iterator[tuple[str, str, Appointment]]:
     """Each document of a visit: its kind, its path in the output folder, and its row."""
     for appointment in rows:
-        if "consent" in appointment.documents:
-            name = "consent" if len(rows) == 1 else f"consent-{_file_part(appointment)}"
-            yield "consent", f"{folder}/{name}.docx", appointment
+        if "consent" in appointment.documents:  # with its treatment record
+            for kind, made in TREATMENT_DOCUMENTS.items():
+                name = made.file_prefix
+                name += "" if len(rows) == 1 else f"-{_file_part(appointment)}"
+                yield kind, f"{folder}/{name}.docx", appointment
     estimate_for = next((a for a in rows if "estimate" in a.documents), None)
     if estimate_for is not None:
         yield "estimate", f"{folder}/estimate.docx", estimate_for

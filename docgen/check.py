@@ -15,7 +15,13 @@ from docgen.catalogues import (
     untranslated_texts,
 )
 from docgen.consent import plan_consent
-from docgen.documents import DocumentInfo, consent_context, estimate_context, price_sheet_context
+from docgen.documents import (
+    DocumentInfo,
+    consent_context,
+    estimate_context,
+    price_sheet_context,
+    treatment_record_context,
+)
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import (
     DocgenError,
@@ -65,6 +71,7 @@ def sample_contexts(price_list: PriceList) -> dict[str, dict]:
     return {
         "estimate.docx": estimate_context(estimate, fmt, patient="Check Patient", info=info),
         "consent.docx": consent_context(consent, fmt, info=info),
+        "treatment_record.docx": treatment_record_context(consent, fmt, info=info),
         "price_sheet.docx": price_sheet_context(price_list, fmt, info=info),
     }
 

@@ -505,7 +505,9 @@ def file_command(scans: tuple[Path, ...], force: bool) -> None:
 @main.command()
 @click.option("--patient", default="", help="Part of the patient's name (any case).")
 @click.option("--ref", "reference", default="", help="The patient's reference, exactly.")
-@click.option("--kind", type=click.Choice(["consent", "estimate", "price_sheet"]))
+@click.option(
+    "--kind", type=click.Choice(["consent", "treatment_record", "estimate", "price_sheet"])
+)
 @click.option("--template-version", default="", help="e.g. 2026.2")
 @click.option("--price-list-version", default="", help="As printed: e.g. 'london 2026.1'.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD")

@@ -9,6 +9,7 @@ clinic's language, and translated only into other languages."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -515,3 +516,47 @@ def consent_context(
         "practitioner": practitioner_context(plan, fmt),
         "interpreter": {"required": needs_interpreter, "name": plan.interpreter},
     }
+
+
+def treatment_record_context(
+    plan: ConsentPlan,
+    fmt: Formatter,
+    *,
+    info: DocumentInfo,
+    patient_language: Locale | None = None,
+    cite_estimate: bool = True,
+) -> dict[str, Any]:
+    """The treatment record's values: the consent form's (the record goes with it), and one
+    row per planned session with the areas planned for it (an area's course may be shorter)."""
+    context = consent_context(
+        plan, fmt, info=info, patient_language=patient_language, cite_estimate=cite_estimate
+    )
+    practitioner = context["practitioner"]
+    context["practitioner"] = {**practitioner, "name": practitioner["name"] or FILL_IN}
+    course = max(line.sessions for line in plan.lines)
+    planned = [(line.sessions, fmt.text(line.area.name)) for line in plan.lines]
+    context["sessions"] = [
+        {"number": fmt.decimal(number), "areas": fmt.list([a for n, a in planned if n >= number])}
+        for number in range(1, course + 1)
+    ]
+    return context
+
+
+@dataclass(frozen=True)
+class TreatmentDocumentKind:
+    """A document made for one treatment of a visit, from its consent plan: its template, the
+    letter its ids start with, its file names' start, and its values."""
+
+    template: str
+    id_prefix: str
+    file_prefix: str
+    context: Callable[..., dict[str, Any]]
+
+
+# the treatment record goes with every consent form: made with it, everywhere
+TREATMENT_DOCUMENTS = {
+    "consent": TreatmentDocumentKind("consent.docx", "C", "consent", consent_context),
+    "treatment_record": TreatmentDocumentKind(
+        "treatment_record.docx", "R", "record", treatment_record_context
+    ),
+}

@@ -16,10 +16,10 @@ from pathlib import Path
 from docgen.catalogues import untranslated_error
 from docgen.consent import age_problems, plan_consent
 from docgen.documents import (
+    TREATMENT_DOCUMENTS,
     DocumentInfo,
     bilingual_context,
     bilingual_language_name,
-    consent_context,
     estimate_context,
     price_sheet_context,
     totals_rows,
@@ -192,7 +192,7 @@ def _write(
     record = record_of(
         data, target, kind=kind, template=template.name, template_sha256=template.checksum,
         price_list=price_list.path, patient=patient, treatment=treatment,
-        quote=info.visit if kind == "consent" else "",
+        quote=info.visit if kind in TREATMENT_DOCUMENTS else "",
     )  # fmt: skip
     register = Register.of(workspace)
     with register.issuing(record):
@@ -361,6 +361,57 @@ def create_consent(
     from (its estimate_number), for a patient who receives that estimate too
     (create_patient_documents writes both); estimate_number: that quote's number, when another
     form of the visit already cites it (default: a new one)."""
+    return _treatment_document(
+        "consent", workspace, visit, treatment=treatment, cite_estimate=cite_estimate,
+        estimate_number=estimate_number, locale=locale, bilingual=bilingual, prices=prices,
+        output=output, pdf=pdf, force=force, issued=issued,
+    )  # fmt: skip
+
+
+def create_treatment_record(
+    workspace: Workspace,
+    visit: Visit,
+    *,
+    treatment: str | None = None,
+    cite_estimate: bool = False,
+    estimate_number: str | None = None,
+    locale: str | None = None,
+    bilingual: bool = False,
+    prices: str | None = None,
+    output: str | Path | None = None,
+    pdf: bool = False,
+    force: bool = False,
+    issued: dt.date | None = None,
+) -> GeneratedDocument:
+    """Write the treatment record that goes with the consent form for one of the visit's
+    treatments (the same arguments as create_consent): one row per planned session, for the
+    date, time, product, batch or lot, expiry, dose and areas, and the practitioner's and
+    patient's initials, filled in at each session."""
+    return _treatment_document(
+        "treatment_record", workspace, visit, treatment=treatment, cite_estimate=cite_estimate,
+        estimate_number=estimate_number, locale=locale, bilingual=bilingual, prices=prices,
+        output=output, pdf=pdf, force=force, issued=issued,
+    )  # fmt: skip
+
+
+def _treatment_document(
+    kind: str,
+    workspace: Workspace,
+    visit: Visit,
+    *,
+    treatment: str | None,
+    cite_estimate: bool,
+    estimate_number: str | None,
+    locale: str | None,
+    bilingual: bool,
+    prices: str | None,
+    output: str | Path | None,
+    pdf: bool,
+    force: bool,
+    issued: dt.date | None,
+) -> GeneratedDocument:
+    """A document of TREATMENT_DOCUMENTS for one of the visit's treatments."""
+    made = TREATMENT_DOCUMENTS[kind]
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(reproducible, visit, str(fmt.locale), bilingual, price_list.checksum)
@@ -373,24 +424,25 @@ def create_consent(
         translated_names=fmt.translations.translation_of,
     )
     several = len(visit.treatments) > 1
-    template = DocumentTemplate(workspace.template("consent.docx"))
+    template = DocumentTemplate(workspace.template(made.template))
     form_seed = f"{seed}{plan.treatment.code}" if seed and several else seed
-    document_id = new_document_id(issued, "C", form_seed)
+    document_id = new_document_id(issued, made.id_prefix, form_seed)
     for_treatment = f"-{safe_filename_part(plan.treatment.code)}" if several else ""
-    name = f"consent-{safe_filename_part(visit.patient)}{for_treatment}-{document_id}.docx"
+    patient_part = safe_filename_part(visit.patient)
+    name = f"{made.file_prefix}-{patient_part}{for_treatment}-{document_id}.docx"
     target = _prepare_target(output, name, pdf, force)
     cited = plan.estimate.number if cite_estimate else ""
     info = DocumentInfo(document_id, template.version, issued, generated, cited)
     reads = parse_locale(visit.patient_language) if visit.patient_language else fmt.locale
     details = dict(patient_language=reads, cite_estimate=cite_estimate)
-    context = consent_context(plan, fmt, info=info, **details)
+    context = made.context(plan, fmt, info=info, **details)
     translations = None
     if clinic is not None:
-        clinic_context = consent_context(plan, clinic, info=info, **details)
+        clinic_context = made.context(plan, clinic, info=info, **details)
         context, translations = _bilingual(context, clinic_context, fmt, clinic)
     written = _write(
         workspace, template, context, fmt, info, price_list, target, pdf, force, translations,
-        kind="consent", treatment=plan.treatment.code,
+        kind=kind, treatment=plan.treatment.code,
         patient=Patient(visit.patient, str(visit.date_of_birth or ""), visit.reference),
     )  # fmt: skip
     return replace(written, estimate_number=cited)
@@ -486,7 +538,8 @@ def create_patient_documents(
     issued: dt.date | None = None,
 ) -> list[GeneratedDocument]:
     """A visit's documents, as `docgen consent` and `docgen visit` write them: a consent form
-    per treatment, each citing the visit's one estimate, and that estimate beside them (kinds:
+    per treatment, each citing the visit's one estimate and with its treatment record, and
+    that estimate beside them (kinds:
     one or both of DOCUMENT_KINDS). A visit of several treatments goes into the output folder.
     Every problem of every document is found before anything is written; all or nothing: if a
     later document fails, those already written are removed again."""
@@ -509,6 +562,11 @@ def create_patient_documents(
                 documents.append(consent)
                 number = consent.estimate_number or None
                 output = f"{consent.docx.parent}{os.sep}"
+                documents.append(create_treatment_record(
+                    workspace, visit, treatment=planned.treatment,
+                    cite_estimate="estimate" in kinds, estimate_number=number, output=output,
+                    issued=issued, **common,
+                ))  # fmt: skip
         if "estimate" in kinds:
             documents.append(create_estimate(
                 workspace, visit.patient, visit.items, output=output, issued=issued,
@@ -610,11 +668,11 @@ def run_demo(
     force: bool = False,
 ) -> list[GeneratedDocument]:
     """Generate sample documents from the workspace: an estimate in the clinic's language, a
-    bilingual French one, consent forms in English and Arabic, and the price sheet. PDFs are
-    made when LibreOffice is installed."""
+    bilingual French one, consent forms in English (with its treatment record) and Arabic,
+    and the price sheet. PDFs are made when LibreOffice is installed."""
     workspace = workspace or Workspace.open()
     output_dir = Path(output_dir)
-    names = ("estimate", "estimate-fr", "consent", "consent-ar", "price-sheet")
+    names = ("estimate", "estimate-fr", "consent", "record", "consent-ar", "price-sheet")
     targets = [output_dir / f"{name}.docx" for name in names]
 
     def make() -> Iterator[GeneratedDocument]:
@@ -630,11 +688,14 @@ def run_demo(
             output=targets[1], force=force,
         )  # fmt: skip
         yield create_consent(workspace, demo_visit(DEMO_PATIENT), output=targets[2], force=force)
+        yield create_treatment_record(
+            workspace, demo_visit(DEMO_PATIENT), output=targets[3], force=force
+        )
         yield create_consent(
             workspace, demo_visit("ليلى حداد", interpreter="Karim Haddad"), locale="ar",
-            output=targets[3], force=force,
+            output=targets[4], force=force,
         )  # fmt: skip
-        yield create_price_sheet(workspace, output=targets[4], force=force)
+        yield create_price_sheet(workspace, output=targets[5], force=force)
 
     pdf = libreoffice_available() if pdf is None else pdf
     return _write_set(workspace, targets, make, pdf, force)

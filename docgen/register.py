@@ -83,7 +83,7 @@ class Record:
     """One document docgen issued, as the register keeps it."""
 
     id: str
-    kind: str  # consent, estimate or price_sheet
+    kind: str  # consent, treatment_record, estimate or price_sheet
     patient: str
     date_of_birth: str
     reference: str

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from docgen.exceptions import WorkspaceError
 
-TEMPLATE_NAMES = ("estimate.docx", "consent.docx", "price_sheet.docx")
+TEMPLATE_NAMES = ("estimate.docx", "consent.docx", "treatment_record.docx", "price_sheet.docx")
 WORKSPACE_FOLDERS = ("templates", "pricing")
 # locales: without it, documents are in the source language only; appointments: examples
 OPTIONAL_FOLDERS = ("locales", "appointments")

@@ -347,8 +347,9 @@ def test_a_row_far_down_an_appointments_workbook_is_read_as_the_row_it_is(run, t
     with (tmp_path / "out" / "manifest.csv").open(newline="") as handle:
         made = {(row["row"], row["patient"], row["document"]) for row in csv.DictReader(handle)}
     assert made == {
-        ("2", "Ann Lee", "consent"), ("2", "Ann Lee", "estimate"),
-        (str(FAR_ROW), "Bob Roe", "consent"), (str(FAR_ROW), "Bob Roe", "estimate"),
+        ("2", "Ann Lee", "consent"), ("2", "Ann Lee", "treatment_record"),
+        ("2", "Ann Lee", "estimate"), (str(FAR_ROW), "Bob Roe", "consent"),
+        (str(FAR_ROW), "Bob Roe", "treatment_record"), (str(FAR_ROW), "Bob Roe", "estimate"),
     }  # fmt: skip
 
 

@@ -16,7 +16,8 @@ import openpyxl
 import pytest
 from babel import Locale
 from click.testing import CliRunner
-from conftest import clinic_row, docx_paragraphs, pdf_text
+from conftest import clinic_row, docx_paragraphs, docx_text, pdf_text
+from test_consent import table_rows
 
 from docgen.appointments import read_appointments
 from docgen.batch import run_batch
@@ -71,12 +72,18 @@ def test_fifty_rows_with_two_bad_ones(fifty, tmp_path, monkeypatch):
         result.output
     )
     _header, rows = sample_rows()
-    documents_per_row = [len(r[9].split(",")) for r in rows]
-    expected = sum(documents_per_row[i % len(rows)] for i in range(50) if i not in (11, 38))
+    kinds_per_row = [[kind.strip() for kind in r[9].split(",")] for r in rows]
+    # a consent form comes with its treatment record
+    documents_per_row = [len(kinds) + ("consent" in kinds) for kinds in kinds_per_row]
+    made_rows = [i % len(rows) for i in range(50) if i not in (11, 38)]
+    expected = sum(documents_per_row[i] for i in made_rows)
     assert f"{expected} document(s) made" in result.output
 
     records = manifest(tmp_path / "out")
     assert len(records) == expected
+    forms = {r["row"] for r in records if r["document"] == "consent"}
+    assert len(forms) == sum("consent" in kinds_per_row[i] for i in made_rows)
+    assert {r["row"] for r in records if r["document"] == "treatment_record"} == forms
     assert {r["row"] for r in records}.isdisjoint({"13", "40"})
     for record in records:
         path = tmp_path / "out" / record["path"]
@@ -100,27 +107,30 @@ def test_changed_row_is_out_of_date_until_force_and_its_previous_version_is_kept
     workspace = Workspace.open()
     out = tmp_path / "out"
     first = run_batch(workspace, appointments, out, jobs=1)
-    assert first.ok and first.made == 4
+    assert first.ok and first.made == 6
     jeanne = out / "LUM-004128-Jeanne-Martin"
+    assert sorted(path.name for path in jeanne.iterdir()) == [
+        "consent.docx", "estimate.docx", "record.docx"
+    ]  # fmt: skip
     issued = {path.name: path.read_bytes() for path in jeanne.iterdir()}
     old_ids = {n: docx.Document(str(jeanne / n)).core_properties.identifier for n in issued}
     rows[1][6] = "4"  # Jeanne Martin now has 4 sessions
     write_csv(appointments, header, rows[:2])
     second = run_batch(workspace, appointments, out, jobs=1)
     assert second.ok and not second.failures  # out of date is not a failure
-    assert [f.row for f in second.out_of_date] == [3, 3]
+    assert [f.row for f in second.out_of_date] == [3, 3, 3]  # form, record and estimate
     assert second.out_of_date[0].reason == (
         "LUM-004128-Jeanne-Martin/consent.docx is out of date: it was made from other details "
         "of this row (or other translations), and would print differently now; --force makes "
         "it again and keeps this one in superseded/"
     )
-    assert (second.made, second.skipped) == (0, 2)
+    assert (second.made, second.skipped) == (0, 3)
     assert {path.name: path.read_bytes() for path in jeanne.iterdir()} == issued
     unchanged = out / "LUM-004127-Amélie-Laurent-O-Brien"
     before = {path.name: path.read_bytes() for path in unchanged.iterdir()}
     forced = run_batch(workspace, appointments, out, jobs=1, force=True)
     # only the changed row is made again; the other keeps its documents and quote number
-    assert forced.ok and (forced.made, forced.skipped) == (2, 2)
+    assert forced.ok and (forced.made, forced.skipped) == (3, 3)
     assert {path.name: path.read_bytes() for path in unchanged.iterdir()} == before
     text = "\n".join(docx_paragraphs(jeanne / "consent.docx"))
     assert "4" in text
@@ -132,10 +142,13 @@ def test_changed_row_is_out_of_date_until_force_and_its_previous_version_is_kept
     replaced = {d.path: d.replaces for d in read_manifest(out) if d.replaces}
     assert replaced == {
         "LUM-004128-Jeanne-Martin/consent.docx": old_ids["consent.docx"],
+        "LUM-004128-Jeanne-Martin/record.docx": old_ids["record.docx"],
         "LUM-004128-Jeanne-Martin/estimate.docx": old_ids["estimate.docx"],
     }
     listed = {d.path for d in read_manifest(out)}
     assert f"LUM-004128-Jeanne-Martin/superseded/consent-{old_ids['consent.docx']}.docx" in listed
+    assert f"LUM-004128-Jeanne-Martin/superseded/record-{old_ids['record.docx']}.docx" in listed
+    assert number in "\n".join(docx_paragraphs(jeanne / "record.docx"))  # and so does its record
     result = CliRunner().invoke(main, ["verify", str(jeanne / "consent.docx")])
     assert result.exit_code == 0, result.output
 
@@ -143,7 +156,8 @@ def test_changed_row_is_out_of_date_until_force_and_its_previous_version_is_kept
 def test_pdf_batch_makes_one_pdf_per_document(tmp_path):
     result = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2, pdf=True)
     assert result.ok
-    assert len(result.pdfs) == result.made == 17
+    assert len(result.pdfs) == result.made == 26  # 9 consent forms, 9 records, 8 estimates
+    assert sum(d.document == "treatment_record" for d in result.documents()) == 9
     _header, rows = sample_rows()
     for document in result.documents():
         pdf = (tmp_path / "out" / document.path).with_suffix(".pdf")
@@ -210,19 +224,19 @@ def test_a_failed_rerun_does_not_forget_documents(tmp_path, workspace, edit_work
     original = workspace.pricing_dir / "london.xlsx"
     saved = tmp_path / "saved.xlsx"
     saved.write_bytes(original.read_bytes())
-    assert run_batch(workspace, appointments, tmp_path / "out", jobs=1).made == 6
+    assert run_batch(workspace, appointments, tmp_path / "out", jobs=1).made == 9
     original.write_bytes(edit_workbook({"Prices!C2": 251}).read_bytes())  # a price changes
     changed = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
     # REJUV on the face: Amélie's estimate alone prints it (her form prints the course price)
-    assert changed.ok and (changed.made, changed.skipped) == (0, 5)
+    assert changed.ok and (changed.made, changed.skipped) == (0, 8)  # no record prints prices
     assert [stale.row for stale in changed.out_of_date] == [2]
     assert "is out of date: it was made from an earlier version of london.xlsx" in (
         changed.out_of_date[0].reason
     )  # what changed, so that the admin knows --force is what they want
-    assert len(read_manifest(tmp_path / "out")) == 6  # the documents on disk stay listed
+    assert len(read_manifest(tmp_path / "out")) == 9  # the documents on disk stay listed
     original.write_bytes(saved.read_bytes())  # the price is put back
     again = run_batch(workspace, appointments, tmp_path / "out", jobs=1)
-    assert again.ok and (again.made, again.skipped) == (0, 6)
+    assert again.ok and (again.made, again.skipped) == (0, 9)
 
 
 def test_a_document_edited_after_the_batch_is_kept_back_and_said_so(tmp_path):
@@ -242,11 +256,12 @@ def test_a_document_edited_after_the_batch_is_kept_back_and_said_so(tmp_path):
 
 def test_documents_of_an_interrupted_run_are_recognised(tmp_path):
     first = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2)
-    assert first.made == 17
+    assert first.made == 26
     (tmp_path / "out" / "manifest.csv").unlink()  # as if the run stopped before writing it
     again = run_batch(Workspace.open(), SAMPLE, tmp_path / "out", jobs=2)
-    assert again.ok and (again.made, again.skipped) == (0, 17)
-    assert len(read_manifest(tmp_path / "out")) == 17
+    assert again.ok and (again.made, again.skipped) == (0, 26)
+    listed = read_manifest(tmp_path / "out")
+    assert len(listed) == 26 and sum(d.document == "treatment_record" for d in listed) == 9
 
 
 def test_rows_without_reference_keep_their_folder(tmp_path):
@@ -254,15 +269,18 @@ def test_rows_without_reference_keep_their_folder(tmp_path):
     ann = ["Ann Lee", "1980-01-01", "REJUV", "FACE", "consent"]
     bob = ["Bob Ray", "", "REJUV", "FACE", "consent"]
     path = write_csv(tmp_path / "a.csv", header, [ann, bob])
-    assert run_batch(Workspace.open(), path, tmp_path / "out", jobs=1).made == 2
-    assert (tmp_path / "out" / "1980-01-01-Ann-Lee" / "consent.docx").is_file()
-    assert (tmp_path / "out" / "Bob-Ray" / "consent.docx").is_file()
+    assert run_batch(Workspace.open(), path, tmp_path / "out", jobs=1).made == 4
+    for folder in ("1980-01-01-Ann-Lee", "Bob-Ray"):
+        assert (tmp_path / "out" / folder / "consent.docx").is_file()
+        assert (tmp_path / "out" / folder / "record.docx").is_file()
     carl = ["Carl Sun", "", "REJUV", "FACE", "consent"]
     write_csv(path, header, [carl, ann, bob, bob])  # a row inserted above, a row copied
     result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1)
-    assert (result.made, result.skipped) == (1, 1)
+    assert (result.made, result.skipped) == (2, 2)  # Carl's form and record; Ann's kept
+    assert (tmp_path / "out" / "Carl-Sun" / "record.docx").is_file()
     assert [f.row for f in result.failures] == [4, 5]  # Bob's visit names REJUV twice
     assert (tmp_path / "out" / "Bob-Ray" / "consent.docx").is_file()  # the last run's, kept
+    assert (tmp_path / "out" / "Bob-Ray" / "record.docx").is_file()
 
 
 def test_a_pdf_left_without_its_docx_is_not_replaced(tmp_path):
@@ -287,14 +305,18 @@ def test_a_document_is_never_left_beside_a_pdf_it_does_not_match(tmp_path):
     folder = out / "LUM-004127-Amélie-Laurent-O-Brien"
     signed = (folder / "consent.pdf").read_bytes()
     form_id = docx.Document(str(folder / "consent.docx")).core_properties.identifier
+    record_pdf = (folder / "record.pdf").read_bytes()
+    record_id = docx.Document(str(folder / "record.docx")).core_properties.identifier
     rows[0][6] = rows[1][6] = "4"  # both rows changed: --force makes them again
     write_csv(path, header, rows[:2])
     result = run_batch(Workspace.open(), path, out, jobs=1, force=True)  # no --pdf
-    assert result.ok and result.made == 4
+    assert result.ok and result.made == 6
     assert not (folder / "consent.pdf").exists()  # no PDF of the old form beside the new one
     assert (folder / "superseded" / f"consent-{form_id}.pdf").read_bytes() == signed
+    assert not (folder / "record.pdf").exists()  # nor of the old treatment record
+    assert (folder / "superseded" / f"record-{record_id}.pdf").read_bytes() == record_pdf
     again = run_batch(Workspace.open(), path, out, jobs=1, pdf=True)
-    assert again.ok and again.made == 0 and len(again.pdfs) == 4
+    assert again.ok and again.made == 0 and len(again.pdfs) == 6
     (folder / "consent.docx").unlink()  # a PDF without its .docx
     result = run_batch(Workspace.open(), path, out, jobs=1)  # without --pdf too
     assert "consent.pdf is there and would not match" in result.failures[0].reason
@@ -320,7 +342,10 @@ def test_minors_need_allow_minor(tmp_path):
     ]
     path = write_csv(tmp_path / "a.csv", header, rows)
     result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, issued=dt.date(2026, 3, 2))
-    assert result.made == 1
+    assert result.made == 2  # Teen Two's consent form and treatment record
+    assert sorted(p.name for p in (tmp_path / "out" / "2010-06-01-Teen-Two").iterdir()) == [
+        "consent.docx", "record.docx"
+    ]  # fmt: skip
     reasons = {f.row: f.reason for f in result.failures}
     assert "--allow-minor" in reasons[2] and "'perhaps' is not yes or no" in reasons[4]
     form = tmp_path / "out" / "2010-06-01-Teen-Two" / "consent.docx"
@@ -390,10 +415,11 @@ def test_rows_of_one_patient_in_any_order_are_one_visit(tmp_path):
     ])  # fmt: skip
     progress: list[int] = []
     result = run_batch(Workspace.open(), path, tmp_path / "out", jobs=1, progress=progress.append)
-    assert result.ok and result.made == 5 and sum(progress) == 3
+    assert result.ok and result.made == 8 and sum(progress) == 3
     ann = tmp_path / "out" / "P-1-Ann-Lee"
     assert sorted(p.name for p in ann.iterdir()) == [
-        "consent-HAIR.docx", "consent-REJUV.docx", "estimate.docx"
+        "consent-HAIR.docx", "consent-REJUV.docx", "estimate.docx", "record-HAIR.docx",
+        "record-REJUV.docx",
     ]  # fmt: skip
     estimate = docx.Document(str(ann / "estimate.docx"))
     number = estimate.core_properties.identifier
@@ -402,12 +428,17 @@ def test_rows_of_one_patient_in_any_order_are_one_visit(tmp_path):
     for form in ("consent-REJUV.docx", "consent-HAIR.docx"):
         text = "\n".join(docx_paragraphs(ann / form))
         assert f"(estimate {number}," in text
+    for record in ("record-REJUV.docx", "record-HAIR.docx"):
+        assert f"Estimate number {number}" in docx_text(ann / record)
     visits = {(d.path, d.row, d.visit) for d in read_manifest(tmp_path / "out")}
     assert visits == {
         ("P-1-Ann-Lee/consent-REJUV.docx", 2, "P-1-Ann-Lee"),
+        ("P-1-Ann-Lee/record-REJUV.docx", 2, "P-1-Ann-Lee"),
         ("P-1-Ann-Lee/consent-HAIR.docx", 4, "P-1-Ann-Lee"),
+        ("P-1-Ann-Lee/record-HAIR.docx", 4, "P-1-Ann-Lee"),
         ("P-1-Ann-Lee/estimate.docx", 2, "P-1-Ann-Lee"),
         ("P-2-Bob-Ray/consent.docx", 3, "P-2-Bob-Ray"),
+        ("P-2-Bob-Ray/record.docx", 3, "P-2-Bob-Ray"),
         ("P-2-Bob-Ray/estimate.docx", 3, "P-2-Bob-Ray"),
     }
 
@@ -424,7 +455,10 @@ def test_a_visit_with_a_bad_row_is_refused_whole_naming_the_row(tmp_path):
     assert sorted(reasons) == [2, 3, 5]
     assert "sessions 'six' is not a whole number" in reasons[5]
     assert reasons[2] == "not made: this patient's visit has a row that cannot be made (row 5)"
-    assert result.made == 2 and not (tmp_path / "out" / "P-1-Ann-Lee").exists()
+    assert result.made == 3 and not (tmp_path / "out" / "P-1-Ann-Lee").exists()  # Bob's 3
+    assert sorted(p.name for p in (tmp_path / "out" / "P-2-Bob-Ray").iterdir()) == [
+        "consent.docx", "estimate.docx", "record.docx"
+    ]  # fmt: skip
     fixed = write_csv(tmp_path / "fixed.csv", VISIT_HEADER, [
         ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
         ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCLAP", "", ""],
@@ -447,10 +481,11 @@ def test_force_remakes_only_the_visit_that_changed(tmp_path):
     rows[1][5] = "4"  # Ann's scalp: 4 sessions instead of the course
     write_csv(path, VISIT_HEADER, rows)
     kept_back = run_batch(Workspace.open(), path, out, jobs=1, issued=dt.date(2026, 3, 2))
-    assert kept_back.ok and sorted(f.row for f in kept_back.out_of_date) == [2, 2, 3]
+    # the estimate and both forms (the visit's cost table), and the scalp's treatment record
+    assert kept_back.ok and sorted(f.row for f in kept_back.out_of_date) == [2, 2, 3, 3]
     remade = run_batch(Workspace.open(), path, out, jobs=1, force=True,
                        issued=dt.date(2026, 3, 2))  # fmt: skip
-    assert remade.ok and (remade.made, remade.skipped) == (3, 2)
+    assert remade.ok and (remade.made, remade.skipped) == (5, 3)  # Ann's visit, all 5
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
     for document, data in before.items():
         assert (after[document] == data) == document.parts[0].startswith("P-2"), document
@@ -474,14 +509,17 @@ def test_patients_whose_names_differ_only_in_punctuation_are_never_one_visit(tmp
     ])  # fmt: skip
     out = tmp_path / "out"
     result = run_batch(Workspace.open(), path, out, jobs=1)
-    assert result.ok and result.made == 6
-    by_row = {d.row: d for d in read_manifest(out)}
+    assert result.ok and result.made == 10
+    by_row = {d.row: d for d in read_manifest(out) if d.document != "treatment_record"}
     folders = {row: document.visit for row, document in by_row.items()}
     assert len(set(folders.values())) == 4  # four patients, four folders
     assert {by_row[2].patient, by_row[3].patient} == {"Anne-Marie Dupont", "Anne Marie Dupont"}
     for row, area in ((2, "Face"), (3, "Scalp")):
         folder = out / folders[row]
-        assert sorted(p.name for p in folder.iterdir()) == ["consent.docx", "estimate.docx"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "consent.docx", "estimate.docx", "record.docx"
+        ]  # fmt: skip
+        assert by_row[row].patient in docx_text(folder / "record.docx")
         assert estimate_areas(folder / "estimate.docx") == [area]
         text = "\n".join(docx_paragraphs(folder / "consent.docx"))
         assert by_row[row].patient in text
@@ -494,7 +532,7 @@ def test_patients_whose_names_differ_only_in_punctuation_are_never_one_visit(tmp
         ["Anne-Marie Dupont", "LUM-0041", "1980-01-01", "REJUV", "FACE", ""],
     ])  # fmt: skip
     again = run_batch(Workspace.open(), path, out, jobs=1)
-    assert again.ok and (again.made, again.skipped) == (0, 6)
+    assert again.ok and (again.made, again.skipped) == (0, 10)
     moved = {(d.patient, d.visit) for d in read_manifest(out)}
     assert moved == {(d.patient, d.visit) for d in by_row.values()}
 
@@ -504,14 +542,14 @@ def test_a_patient_of_a_later_batch_never_gets_an_earlier_patients_folder(tmp_pa
     monday = write_csv(tmp_path / "monday.csv", PATIENTS_HEADER, [
         ["Anne-Marie Dupont", "LUM-0041", "", "REJUV", "FACE", ""],
     ])  # fmt: skip
-    assert run_batch(Workspace.open(), monday, out, jobs=1).made == 2
+    assert run_batch(Workspace.open(), monday, out, jobs=1).made == 3
     assert (out / "LUM-0041-Anne-Marie-Dupont" / "estimate.docx").is_file()
     before = {p: p.read_bytes() for p in (out / "LUM-0041-Anne-Marie-Dupont").iterdir()}
     tuesday = write_csv(tmp_path / "tuesday.csv", PATIENTS_HEADER, [
         ["Anne Marie Dupont", "LUM-0041", "", "HAIR", "SCALP", ""],
     ])  # fmt: skip
     result = run_batch(Workspace.open(), tuesday, out, jobs=1, force=True)
-    assert result.ok and result.made == 2
+    assert result.ok and result.made == 3
     assert {p: p.read_bytes() for p in (out / "LUM-0041-Anne-Marie-Dupont").iterdir()} == before
     (theirs,) = {d.visit for d in read_manifest(out) if d.patient == "Anne Marie Dupont"}
     assert theirs.startswith("LUM-0041-Anne-Marie-Dupont-")
@@ -557,8 +595,9 @@ def test_a_change_no_document_prints_leaves_every_document_as_it_was(
         ["Zoë Brun", "P-2", "1970-01-01", "REJUV", "NECK", "", ""],
     ])  # fmt: skip
     out = tmp_path / "out"
-    assert run_batch(workspace, path, out, jobs=1).made == 5
+    assert run_batch(workspace, path, out, jobs=1).made == 8  # 3 forms, 3 records, 2 estimates
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
+    assert sum(path.name.startswith("record") for path in before) == 3
     workbook = openpyxl.load_workbook(workspace.workbook())
     prices = workbook["Prices"]
     deco = next(row for row in prices.iter_rows(min_row=2) if row[1].value == "DECO")
@@ -566,7 +605,7 @@ def test_a_change_no_document_prints_leaves_every_document_as_it_was(
     workbook["Clinic"][f"B{clinic_row(workbook, 'Version')}"] = "2027.1"
     workbook.save(workspace.workbook())
     again = run_batch(workspace, path, out, jobs=1)
-    assert again.ok and not again.out_of_date and (again.made, again.skipped) == (0, 5)
+    assert again.ok and not again.out_of_date and (again.made, again.skipped) == (0, 8)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")} == before
     assert not list(out.rglob("superseded"))
 
@@ -578,12 +617,13 @@ def test_a_line_break_typed_in_a_cell_stays_in_its_cell_of_the_manifest(tmp_path
         ["Bob\nRay", "C\r\nD", "", "REJUV", "FACE", "consent"],
     ])  # fmt: skip
     out = tmp_path / "out"
-    assert run_batch(Workspace.open(), path, out, jobs=1).made == 2
-    assert {(d.patient, d.patient_ref) for d in read_manifest(out)} == {
-        ("Ann Lee", "A\rB"), ("Bob\nRay", "C\r\nD")
+    assert run_batch(Workspace.open(), path, out, jobs=1).made == 4
+    assert {(d.patient, d.patient_ref, d.document) for d in read_manifest(out)} == {
+        ("Ann Lee", "A\rB", "consent"), ("Ann Lee", "A\rB", "treatment_record"),
+        ("Bob\nRay", "C\r\nD", "consent"), ("Bob\nRay", "C\r\nD", "treatment_record"),
     }  # fmt: skip
     again = run_batch(Workspace.open(), path, out, jobs=1)
-    assert again.ok and (again.made, again.skipped) == (0, 2)
+    assert again.ok and (again.made, again.skipped) == (0, 4)
 
 
 def test_a_second_batch_into_the_same_folder_is_refused_naming_the_first(tmp_path):
@@ -604,9 +644,9 @@ def test_a_second_batch_into_the_same_folder_is_refused_naming_the_first(tmp_pat
     with pytest.raises(BatchError, match=rf"another batch is writing to .*\(process {first.pid} "):
         run_batch(Workspace.open(), path, out, jobs=1)
     assert first.wait(timeout=300) == 0, first.stdout.read()
-    assert len(read_manifest(out)) == 300  # the first's, whole
+    assert len(read_manifest(out)) == 600  # the first's, whole: 300 forms and their records
     again = run_batch(Workspace.open(), path, out, jobs=1)  # the lock went with the first
-    assert again.ok and again.skipped == 300
+    assert again.ok and again.skipped == 600
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -670,3 +710,23 @@ def test_a_linked_superseded_folder_is_refused_and_the_document_stays(run, tmp_p
     assert f"{folder / 'superseded'} is a symbolic link" in result.output
     assert list(elsewhere.iterdir()) == []
     assert (folder / "consent.docx").read_bytes() == made + b" "
+
+
+def test_a_batch_makes_each_consent_forms_treatment_record_and_keeps_it_on_a_re_run(tmp_path):
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE, NECK", "4", ""],
+        ["Ann Lee", "P-1", "1985-06-15", "HAIR", "SCALP", "5", ""],
+        ["Bob Ray", "P-2", "1970-01-01", "REJUV", "FACE", "", "estimate"],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    result = run_batch(Workspace.open(), path, out, jobs=2)
+    assert result.ok and result.made == 6, result.failures
+    ann = out / "P-1-Ann-Lee"
+    records = {d.path: d for d in result.documents() if d.document == "treatment_record"}
+    assert sorted(records) == ["P-1-Ann-Lee/record-HAIR.docx", "P-1-Ann-Lee/record-REJUV.docx"]
+    rows = table_rows(ann / "record-HAIR.docx", "Session")
+    assert [row[0] for row in rows] == ["1", "2", "3", "4", "5"] and rows[0][7] == "Scalp"
+    assert "Ann Lee" in docx_text(ann / "record-REJUV.docx")
+    assert not list((out / "P-2-Bob-Ray").glob("record*"))  # no consent form, no record
+    again = run_batch(Workspace.open(), path, out, jobs=1)
+    assert again.ok and again.made == 0 and again.skipped == 6

@@ -173,7 +173,8 @@ def test_demo_writes_sample_documents(run, tmp_path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [
-        "consent-ar.docx", "consent.docx", "estimate-fr.docx", "estimate.docx", "price-sheet.docx"
+        "consent-ar.docx", "consent.docx", "estimate-fr.docx", "estimate.docx", "price-sheet.docx",
+        "record.docx",
     ]  # fmt: skip
     again = run("demo", "--no-pdf", "-o", "out")
     assert again.exit_code == 1 and "already exists" in again.output

@@ -12,6 +12,7 @@ import docx
 import openpyxl
 import pytest
 from babel import Locale
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from conftest import (
@@ -31,6 +32,7 @@ from docgen.generate import create_consent, create_estimate, create_patient_docu
 from docgen.patient import Patient
 from docgen.pdf import convert_to_pdf, warm_libreoffice
 from docgen.pricing import Frequency, Severity, load_price_list
+from docgen.register import find_records
 from docgen.visit import PlannedTreatment, Visit
 
 ISSUED = dt.date(2026, 3, 2)
@@ -475,7 +477,9 @@ def test_the_form_cites_only_a_quote_the_patient_receives(workspace, tmp_path, m
 
     alone = CliRunner().invoke(main, [*base, "--no-estimate", "-o", "alone/"])
     assert alone.exit_code == 0, alone.output
-    (form,) = (tmp_path / "alone").iterdir()
+    (form,) = (tmp_path / "alone").glob("consent-*.docx")
+    made = sorted(path.name[:7] for path in (tmp_path / "alone").iterdir())
+    assert made == ["consent", "record-"]
     text = docx_text(form)
     assert "The estimated cost of the planned course is £1,250.00. A deposit of" in text
     assert "Q-" not in text and "(estimate" not in text
@@ -644,7 +648,8 @@ def test_a_geneva_clinic_applies_its_own_rule_on_minors_in_french(geneva, tmp_pa
     made = create_patient_documents(
         geneva, sixteen, locale="fr_CH", output=tmp_path / "b", issued=issued, pdf=True
     )
-    form, estimate = (" ".join(pdf_text(document.pdf).split()) for document in made)
+    form, record, estimate = (" ".join(pdf_text(document.pdf).split()) for document in made)
+    assert made[1].document_id.startswith("R-") and "Léa Muller" in record
     own_consent = french(OWN_CONSENT.replace("16", "%(age)s")) % {"age": "16"}
     assert own_consent in form and "Soins à base de rétinol, ou aucun traitement" in form
     assert "peelings" not in form
@@ -754,7 +759,7 @@ def test_a_batch_takes_the_information_date_from_its_column(tmp_path, workspace)
     )
     result = run_batch(workspace, appointments, tmp_path / "out", jobs=1,
                        issued=dt.date(2026, 12, 7))  # fmt: skip
-    assert result.made == 1
+    assert result.made == 2  # Ann Lee's consent form and its treatment record
     (failure,) = result.failures
     assert failure.row == 3
     assert "cell F3: the date the information was given is after the form's date" in (
@@ -762,6 +767,8 @@ def test_a_batch_takes_the_information_date_from_its_column(tmp_path, workspace)
     )
     form = tmp_path / "out" / "1980-01-02-Ann-Lee" / "consent.docx"
     assert "Information given on 30 November 2026." in docx_text(form)
+    assert sorted(p.name for p in form.parent.iterdir()) == ["consent.docx", "record.docx"]
+    assert not (tmp_path / "out" / "1981-02-03-Bo-Chan").exists()
 
 
 def test_the_form_says_what_the_evidence_shows_and_names_lipolysis_own_risks(workspace, tmp_path):
@@ -814,6 +821,56 @@ def test_a_workbook_without_products_prints_no_products_table(workspace, tmp_pat
     text = docx_text(form.docx)
     assert "The products your practitioner plans to use:" not in text
     assert "Some of these products" not in text and "{%" not in text
+
+
+def test_each_consent_form_comes_with_its_treatment_record_one_row_per_session(workspace, tmp_path):
+    """Nothing recorded what was injected at each session: product, batch or lot, expiry,
+    dose, areas, and the initials of the practitioner and of the patient, whose consent
+    still stands. A record goes with every consent form, in the register too."""
+    result = CliRunner().invoke(main, [
+        "--workspace", str(workspace.root), "visit", "--patient", HOSTILE_NAME,
+        "--dob", "1985-06-15", "--treatment", "REJUV:FACE,NECK:4", "--treatment", "HAIR:SCALP:5",
+        "--practitioner", "Dr Sarah Whitfield", "--pdf", "-o", f"{tmp_path / 'ann'}/",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "ann"
+    (estimate,) = out.glob("estimate-*.docx")
+    number = estimate.stem[estimate.stem.index("Q-") :]
+    columns = ["Session", "Date", "Time", "Product", "Batch or lot", "Expiry date", "Dose",
+               "Body areas", "Practitioner's initials", "Patient's initials"]  # fmt: skip
+    for code, sessions, areas in (("REJUV", 4, "Face and Neck"), ("HAIR", 5, "Scalp")):
+        (record,) = out.glob(f"record-*-{code}-R-*.docx")
+        (table,) = [t for t in docx.Document(str(record)).tables if t.cell(0, 0).text == "Session"]
+        assert [cell.text for cell in table.rows[0].cells] == columns
+        assert table_rows(record, "Session") == [
+            [str(session), "", "", "", "", "", "", areas, "", ""]
+            for session in range(1, sessions + 1)
+        ]
+        text = docx_text(record)
+        assert HOSTILE_NAME in text and "15 June 1985" in text
+        assert f"Estimate number {number}" in text and "Dr Sarah Whitfield" in text
+        printed = pdf_text(record.with_suffix(".pdf"))
+        assert "Treatment record" in printed and "Batch or lot" in printed and "{" not in printed
+    assert table_rows(next(out.glob("record-*-REJUV-*.docx")), "Product")[0][0] == "Hydra-Meso HA"
+    records = find_records(workspace, kind="treatment_record")
+    assert sorted(record.treatment for record in records) == ["HAIR", "REJUV"]
+    assert {(r.patient, r.date_of_birth, r.quote) for r in records} == {
+        (HOSTILE_NAME, "1985-06-15", number)
+    }
+
+
+def test_a_geneva_clinics_treatment_record_is_in_the_patients_french(geneva, tmp_path):
+    visit = Visit.for_treatment("Zoé Favre", "REJUV", ["FACE"], date_of_birth="1985-06-15")
+    documents = create_patient_documents(
+        geneva, visit, locale="fr_CH", output=f"{tmp_path / 'zoe'}/", issued=ISSUED
+    )
+    (record,) = [document for document in documents if document.document_id.startswith("R-")]
+    gettext = in_language(geneva, "fr")
+    assert table_rows(record.docx, gettext("Session"))[0][0::7] == ["1", "Visage"]
+    text = docx_text(record.docx)
+    for english in ("Treatment record", "Batch or lot", "Expiry date", "Patient's initials"):
+        assert gettext(english) in text and english not in text
+    assert format_date(ISSUED, "long", locale="fr_CH") in text
 
 
 def test_swiss_german_documents_are_spelled_without_sharp_s(workspace, tmp_path):

@@ -156,19 +156,22 @@ def test_a_patients_documents_from_the_form_to_the_pdfs(desk, browser):
                 path.write_bytes(response.read())
                 texts.append(pdf_text(path))
                 path.unlink()
-    assert len(texts) == 2  # the consent form and the estimate, as PDF
+    assert len(texts) == 3  # the consent form, its treatment record and the estimate, as PDF
     for text in texts:
         assert PATIENT in text
-    # the form cites the estimate's number and total; only the form carries its own C- id
-    (estimate,) = [text for text in texts if "C-20" not in text]
+    # the form and its record cite the estimate's number; only they carry their own C-, R- ids
+    (estimate,) = [text for text in texts if "C-20" not in text and "R-20" not in text]
+    (record,) = [text for text in texts if "R-20" in text]
+    assert re.search(r"Q-20\d{6}-\w{12}", record)
     assert plain(total) in plain(estimate)
     assert "ne sont pas pris en charge par l'assurance maladie" in plain(estimate)
-    assert len(list(output.glob("*.pdf"))) == 2 and len(list(output.glob("*.docx"))) == 2
+    assert len(list(output.glob("*.pdf"))) == 3 and len(list(output.glob("*.docx"))) == 3
 
 
 def test_a_visit_with_two_treatments_is_made_at_once(desk, browser):
     """Add a treatment to the visit, choose the next: the estimate shows the whole visit, and
-    one click makes a consent form per treatment and the one estimate."""
+    one click makes a consent form and its treatment record per treatment and the one
+    estimate."""
     url, workspace, output = desk
     before = set(output.iterdir())
     fill_patient(browser, url)
@@ -188,7 +191,7 @@ def test_a_visit_with_two_treatments_is_made_at_once(desk, browser):
     wait(browser, expected_conditions.title_contains("Documents made"))
     made = sorted(path.name for path in set(output.iterdir()) - before)
     assert [name.split("-")[0] for name in made if name.endswith(".docx")] == [
-        "consent", "consent", "estimate"
+        "consent", "consent", "estimate", "record", "record"
     ]  # fmt: skip
     assert any("-HAIR-" in name for name in made) and any("-REJUV-" in name for name in made)
 

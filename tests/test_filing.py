@@ -44,17 +44,20 @@ def as_pdf(images: list[Image.Image], path: Path) -> Path:
 
 @pytest.fixture
 def visit_pdfs(geneva: Workspace, tmp_path: Path):
-    """A Geneva patient's consent form and estimate, as PDFs printed for signing."""
+    """A Geneva patient's consent form, its treatment record and estimate, as PDFs printed for
+    signing."""
     visit = Visit.for_treatment(
         "Anne-Marie Dupont", "REJUV", ["FACE", "NECK"], date_of_birth="1980-02-03",
         reference="LUM/0041",
     )  # fmt: skip
-    form, estimate = create_patient_documents(geneva, visit, output=tmp_path / "printed/", pdf=True)
-    return geneva, form, estimate
+    made = create_patient_documents(geneva, visit, output=tmp_path / "printed/", pdf=True)
+    form, record, estimate = made
+    assert record.document_id.startswith("R-") and record.pdf.is_file()
+    return geneva, form, record, estimate
 
 
 def test_every_printed_page_carries_its_code_and_moves_no_text(visit_pdfs, tmp_path):
-    _geneva, form, _estimate = visit_pdfs
+    _geneva, form, _record, _estimate = visit_pdfs
     pages = read_scan(form.pdf)
     total = len(PdfReader(form.pdf).pages)
     assert total > 1
@@ -78,14 +81,15 @@ def test_every_printed_page_carries_its_code_and_moves_no_text(visit_pdfs, tmp_p
 
 
 def test_a_shuffled_scan_of_two_forms_is_filed_and_a_missing_page_named(visit_pdfs, tmp_path):
-    geneva, form, estimate = visit_pdfs
-    images = scanned([form.pdf, estimate.pdf], tmp_path)
+    geneva, form, record, estimate = visit_pdfs
+    images = scanned([form.pdf, record.pdf, estimate.pdf], tmp_path)
     form_pages = len(PdfReader(form.pdf).pages)
     random.Random(7).shuffle(images)
     scan = as_pdf(images, tmp_path / "scan.pdf")
     result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "file", str(scan)])
     assert result.exit_code == 0, result.output
     assert f"✓ {form.document_id}: signed copy filed as" in result.output
+    assert f"✓ {record.document_id}: signed copy filed as" in result.output
     signed = form.docx.with_name(form.docx.stem + "-signed.pdf")
     assert len(PdfReader(signed).pages) == form_pages
     assert [(p.document_id, p.page) for p in read_scan(signed)] == [
@@ -94,6 +98,7 @@ def test_a_shuffled_scan_of_two_forms_is_filed_and_a_missing_page_named(visit_pd
     records = {r.id: r for r in find_records(geneva, reference="LUM/0041")}
     assert records[form.document_id].signed_copy == str(signed.resolve())
     assert records[form.document_id].signed_at and records[estimate.document_id].signed_at
+    assert records[record.document_id].signed_at
 
     # the form again with its second page missing, and a page of a form printed elsewhere
     (tmp_path / "again").mkdir()
@@ -111,7 +116,7 @@ def test_a_shuffled_scan_of_two_forms_is_filed_and_a_missing_page_named(visit_pd
 
 
 def test_a_scan_of_another_workspaces_form_is_not_filed(visit_pdfs, tmp_path):
-    _geneva, form, _estimate = visit_pdfs
+    _geneva, form, _record, _estimate = visit_pdfs
     scan = as_pdf(scanned([form.pdf], tmp_path), tmp_path / "scan.pdf")
     london = init_workspace(tmp_path / "london")
     result = CliRunner().invoke(main, ["--workspace", str(london.root), "file", str(scan)])
@@ -123,7 +128,7 @@ def test_a_scan_of_another_workspaces_form_is_not_filed(visit_pdfs, tmp_path):
 
 def test_a_scanned_image_is_filed_too(visit_pdfs, tmp_path):
     """A scanner that writes a multi-page TIFF, pages in reverse."""
-    geneva, _form, estimate = visit_pdfs
+    geneva, _form, _record, estimate = visit_pdfs
     images = list(reversed(scanned([estimate.pdf], tmp_path)))
     scan = tmp_path / "scan.tif"
     images[0].save(scan, save_all=True, append_images=images[1:])

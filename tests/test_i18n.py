@@ -462,20 +462,21 @@ def words_split_without_a_hyphen(document: Path, pdf: Path) -> list[str]:
 @pytest.mark.parametrize("locale", ["de_DE", "fr_FR", "es_ES"])
 def test_long_words_are_hyphenated_in_the_documents_language(workspace, tmp_path, locale):
     """'Berührungsempfindlichk|eit' was printed in the German form's risks table."""
-    form, estimate = create_patient_documents(
+    form, record, estimate = create_patient_documents(
         workspace,
         Visit.for_treatment("Anna Müller", "REJUV", ["FACE", "NECK"], date_of_birth="1980-01-15"),
         locale=locale,
         output=f"{tmp_path}/",
         pdf=True,
     )
-    for document in (form, estimate):
+    for document in (form, record, estimate):
         assert words_split_without_a_hyphen(document.docx, document.pdf) == []
         styles = zipfile.ZipFile(document.docx).read("word/styles.xml").decode()
         tag = locale.replace("_", "-")
         assert f'<w:lang w:val="{tag}" w:eastAsia="{tag}" w:bidi="{tag}"/>' in styles
-    settings = zipfile.ZipFile(form.docx).read("word/settings.xml").decode()
-    assert "<w:autoHyphenation/>" in settings
+    for document in (form, record):
+        settings = zipfile.ZipFile(document.docx).read("word/settings.xml").decode()
+        assert "<w:autoHyphenation/>" in settings
 
 
 @pytest.mark.parametrize("locale", ["es_ES", "de_CH"])

@@ -123,7 +123,7 @@ def test_a_batch_refuses_the_row_it_cannot_write_in_the_patients_language(geneva
     assert result.exit_code == 1
     assert "row 3" in result.output and "'Visage' (pricing/geneva.xlsx, Areas!B2)" in result.output
     made = {(d.row, d.document) for d in read_manifest(tmp_path / "out")}
-    assert made == {(2, "consent"), (2, "estimate"), (4, "estimate")}
+    assert made == {(2, "consent"), (2, "treatment_record"), (2, "estimate"), (4, "estimate")}
 
 
 def served(edit_workbook, workspace, languages: str) -> None:
@@ -170,7 +170,9 @@ def test_a_batch_row_names_a_patient_language_that_is_no_language(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(appointments), "-o", str(out)])
     assert result.exit_code == 1
     assert "cell D3: patient language 'portuguese' is not a language code" in result.output
-    (made,) = read_manifest(out)
+    made, record = sorted(read_manifest(out), key=lambda d: d.document)
+    assert (made.document, record.document) == ("consent", "treatment_record")
+    assert made.patient == record.patient == "Jan Kowalski"
     text = docx_text(out / made.path)
     assert "Polish" in text and "into Polish" in text  # the interpreter translates it
 
@@ -180,7 +182,7 @@ def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_
     workbook = openpyxl.load_workbook(path)
     workbook["Clinic"]["B9"], workbook["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
     workbook.save(path)
-    form, estimate = create_patient_documents(
+    form, record, estimate = create_patient_documents(
         geneva,
         Visit.for_treatment("Léa Muller", "REJUV", ["FACE", "NECK"]),
         locale="fr_CH",
@@ -201,6 +203,7 @@ def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_
     assert rows[deposit] == money("468.70", "CHF", "fr_CH")  # 20 % of 2,343.60, to 5 centimes
     form_text = docx_text(form.docx)
     assert to_pay in form_text and rounding in form_text
+    assert record.estimate_number == estimate.document_id in docx_text(record.docx)
     preview = estimate_preview(geneva, "REJUV", ["FACE", "NECK"], locale="fr_CH")
     assert preview["estimate"]["to_pay"] == to_pay
     # the desk's preview prints the estimate's totals rows, so it adds up as the paper does

@@ -77,7 +77,7 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
     assert sorted(p.name for p in demo.iterdir()) == [
         "consent-ar.docx", "consent-ar.pdf", "consent.docx", "consent.pdf",
         "estimate-fr.docx", "estimate-fr.pdf", "estimate.docx", "estimate.pdf",
-        "price-sheet.docx", "price-sheet.pdf",
+        "price-sheet.docx", "price-sheet.pdf", "record.docx", "record.pdf",
     ]  # fmt: skip
     assert "warning" not in result.stderr  # every text translated
     assert f"wrote {Path('docgen-demo') / 'estimate.pdf'}" in result.stdout
@@ -97,6 +97,7 @@ def test_quick_start_in_a_fresh_environment(tmp_path):
     assert "ليلى حداد" in pdf_text(demo / "consent-ar.pdf")
     assert "Skin rejuvenation" in pdf_text(demo / "price-sheet.pdf")
     assert "Consent to mesotherapy treatment" in pdf_text(demo / "consent.pdf")
+    assert "Treatment record" in pdf_text(demo / "record.pdf")
 
     # The installed package carries its own workspace: it works from any folder.
     elsewhere = tmp_path / "elsewhere"

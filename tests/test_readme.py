@@ -29,7 +29,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 NOT_RUN_HERE = ("pip install", "docgen serve", "python benchmarks/")
 # what differs from run to run: document ids and generation times
 # ids, times and the signing key's id: they differ from run to run
-VARYING = r"[QC]-\d{8}-[0-9A-Z]{12}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|key [0-9a-f]{16}"
+VARYING = r"[QCR]-\d{8}-[0-9A-Z]{12}|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|key [0-9a-f]{16}"
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,8 @@ def test_readme_commands_work_as_written(tmp_path):
     ]
     assert "nl" in catalogue_locales(home / "clinic" / "locales")  # README's last i18n line
     assert "Jeanne Martin" in pdf_text(clone / "tomorrow/LUM-004128-Jeanne-Martin/consent.pdf")
-    assert len(list((clone / "docgen-demo").glob("*.pdf"))) == 5
+    assert len(list((clone / "docgen-demo").glob("*.pdf"))) == 6  # with the treatment record
+    assert "Jeanne Martin" in pdf_text(clone / "tomorrow/LUM-004128-Jeanne-Martin/record.pdf")
 
 
 def test_readme_python_api_runs_as_written(tmp_path):
@@ -171,9 +172,11 @@ def test_readme_python_api_runs_as_written(tmp_path):
     estimate, batch, problems, records, french_total = result.stdout.splitlines()
     docx_path, pdf_path = (clone / name for name in estimate.split())
     assert "Ann Lee" in pdf_text(pdf_path) and docx_path.is_file()
-    assert batch == "17 []" and problems == "[]"
+    assert batch == "26 []" and problems == "[]"  # 9 consent forms come with 9 records
     assert "'consent', 'Jeanne Martin')" in records and "'estimate', 'Jeanne Martin')" in records
+    assert "'treatment_record', 'Jeanne Martin')" in records
     assert french_total == money(2168, "GBP", "fr")
-    # create_consent's form, then the desk's pair: a form and the estimate it cites
+    # create_consent's form, then the desk's: a form, its treatment record, the estimate it cites
     assert len(list(clone.glob("consent-Ann-Lee-C-*.docx"))) == 2
+    assert len(list(clone.glob("record-Ann-Lee-R-*.docx"))) == 1
     assert len(list(clone.glob("estimate-Ann-Lee-Q-*.docx"))) == 2

@@ -64,16 +64,19 @@ def test_a_swiss_visit_is_registered_as_written(geneva, tmp_path):
     visit = Visit.for_treatment(
         HOSTILE, "REJUV", ["FACE", "NECK"], date_of_birth="1980-02-03", reference="LUM/0041"
     )
-    form, estimate = create_patient_documents(geneva, visit, output=tmp_path / "v/")
+    form, record, estimate = create_patient_documents(geneva, visit, output=tmp_path / "v/")
     assert register_path(geneva) == geneva.root / "records" / "register.sqlite"
     assert register_path(geneva).stat().st_mode & 0o777 == 0o600
     rows = {row[0]: row for row in rows_of(geneva)}
-    assert set(rows) == {form.document_id, estimate.document_id}
+    assert set(rows) == {form.document_id, record.document_id, estimate.document_id}
     consent = rows[form.document_id]
     assert consent[1:8] == (
         "consent", HOSTILE, "1980-02-03", "LUM/0041", "REJUV", estimate.document_id, "fr_CH"
     )  # fmt: skip
     assert consent[8:11] == (str(form.docx.resolve()), sha256(form.docx), "issued")
+    treatment_record = rows[record.document_id]  # as its consent form is
+    assert treatment_record[1:8] == ("treatment_record", *consent[2:8])
+    assert treatment_record[8:11] == (str(record.docx.resolve()), sha256(record.docx), "issued")
     assert rows[estimate.document_id][1:5] == ("estimate", HOSTILE, "1980-02-03", "LUM/0041")
 
     listed = CliRunner().invoke(
@@ -87,7 +90,8 @@ def test_a_swiss_visit_is_registered_as_written(geneva, tmp_path):
     table = CliRunner().invoke(
         main, ["--workspace", str(geneva.root), "records", "--patient", "zoë"]
     )
-    assert form.document_id in table.output and "2 document(s)" in table.output
+    assert form.document_id in table.output and record.document_id in table.output
+    assert "3 document(s)" in table.output
     verified = CliRunner().invoke(main, ["--workspace", str(geneva.root), "verify", str(form.docx)])
     assert verified.exit_code == 0 and "in the register since" in verified.output
 
@@ -98,9 +102,11 @@ def test_a_batch_registers_every_document_and_what_replaced_what(tmp_path, works
         ["Bob Ray", "P-2", "1970-01-01", "HAIR", "SCALP", "", "consent"],
     ])  # fmt: skip
     out = tmp_path / "out"
-    assert run_batch(workspace, path, out, jobs=2).made == 3
+    assert run_batch(workspace, path, out, jobs=2).made == 5
     first = {row[0]: row for row in rows_of(workspace)}
-    assert sorted(row[1] for row in first.values()) == ["consent", "consent", "estimate"]
+    assert sorted(row[1] for row in first.values()) == [
+        "consent", "consent", "estimate", "treatment_record", "treatment_record"
+    ]  # fmt: skip
     assert all(row[10] == "issued" for row in first.values())
     ann_form = out / "P-1-Ann-Lee" / "consent.docx"
     old_id = docx.Document(str(ann_form)).core_properties.identifier
@@ -110,11 +116,16 @@ def test_a_batch_registers_every_document_and_what_replaced_what(tmp_path, works
         ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "4", ""],
         ["Bob Ray", "P-2", "1970-01-01", "HAIR", "SCALP", "", "consent"],
     ])  # fmt: skip
-    assert run_batch(workspace, path, out, jobs=2, force=True).made == 2
+    # Ann Lee's consent form, its treatment record (a row per session) and her estimate
+    assert run_batch(workspace, path, out, jobs=2, force=True).made == 3
     rows = {row[0]: row for row in rows_of(workspace)}
     new_id = docx.Document(str(ann_form)).core_properties.identifier
     assert rows[new_id][11] == old_id and rows[old_id][12] == new_id
-    assert len(rows) == 5  # nothing issued is forgotten
+    ann_record = out / "P-1-Ann-Lee" / "record.docx"
+    new_record_id = docx.Document(str(ann_record)).core_properties.identifier
+    assert rows[new_record_id][1] == "treatment_record" and rows[new_record_id][11]
+    assert rows[rows[new_record_id][11]][12] == new_record_id
+    assert len(rows) == 8  # nothing issued is forgotten
     superseded = out / "P-1-Ann-Lee" / "superseded" / f"consent-{old_id}.docx"
     said = CliRunner().invoke(main, ["--workspace", str(workspace.root), "verify", str(superseded)])
     assert said.exit_code == 0 and f"REPLACED by {new_id}" in said.output
@@ -152,7 +163,9 @@ def test_a_desk_request_and_a_batch_write_to_the_register_at_once(workspace, tmp
     assert batch.wait() == 0, batch.stdout.read()
     registered = rows_of(workspace)
     files = [*(tmp_path / "out").rglob("*.docx"), *desk_output.glob("*.docx")]
-    assert len(registered) == len(files) == 400 + 2 * requests
+    # each patient's consent form, its treatment record and the estimate
+    assert len(registered) == len(files) == 600 + 3 * requests
+    assert sum(row[1] == "treatment_record" for row in registered) == 200 + requests
     assert {row[9] for row in registered} == {sha256(file) for file in files}
     assert all(row[10] == "issued" for row in registered)
 

@@ -79,9 +79,11 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path):
     )
     assert result.exit_code == 0, result.output[-2000:]
     made = read_manifest(tmp_path / "out")
-    assert len(made) == 260 > FILES_PER_RUN
+    # each row's consent form, its treatment record and its estimate
+    assert len(made) == 390 > FILES_PER_RUN
+    assert sum(document.document == "treatment_record" for document in made) == 130
     pdfs = sorted((tmp_path / "out").rglob("*.pdf"))
-    assert len(pdfs) == 260
+    assert len(pdfs) == 390
     last = (tmp_path / "out" / made[-1].path).with_suffix(".pdf")
     assert day[-1][0] in pdf_text(last)
     assert not list((tmp_path / "out").rglob(".docgen-*"))
@@ -420,7 +422,8 @@ def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_
     assert patients and not [p for f in patients for p in f.glob(".docgen*")]
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
-    assert len(list(out.rglob("*.pdf"))) == 40
+    assert len(list(out.rglob("*.pdf"))) == 80  # 40 consent forms and their records
+    assert len(list(out.rglob("record.pdf"))) == 40
     assert not list(out.rglob(".docgen*"))  # the killed run's staging folder is gone too
     assert not list(temporary.iterdir())  # and its LibreOffice profile (issue 23 item 13)
 
@@ -564,12 +567,13 @@ def test_a_full_disk_is_a_clear_error_that_loses_nothing(tmp_path):
     assert re.search(r"Error: cannot (open|write to) the register .*register\.sqlite", full.stderr)
     assert "row 3" not in full.stderr  # one error, not one per row
     assert not list(out.glob(".*partial")) and not list(out.glob("*/.docgen-*"))
-    made = {path.resolve() for path in out.glob("*/consent.docx")}
+    made = {path.resolve() for path in out.glob("*/*.docx")}  # forms and treatment records
     registered = {Path(record.path) for record in find_records(Workspace.open())}
     assert made and made == registered and all(verify_content(p).unchanged for p in made)
     again = run_batch(Workspace.open(), appointments, out, jobs=2)
-    assert again.ok and again.made + again.skipped == 400
-    assert len(read_manifest(out)) == len(find_records(Workspace.open())) == 400
+    assert again.ok and again.made + again.skipped == 800  # 400 forms and their records
+    assert len(read_manifest(out)) == len(find_records(Workspace.open())) == 800
+    assert len(list(out.glob("*/record.docx"))) == 400
 
 
 def desk_with_an_endless_template(workspace, tmp_path, monkeypatch, template: str):
@@ -632,13 +636,14 @@ def test_parallel_patients_on_the_desk_each_get_their_own_documents(workspace, t
             answers = list(pool.map(make, range(8)))
         assert time.monotonic() - started < 180
         for number, page, _seconds in answers:
-            names = re.findall(r"(?:consent|estimate)-Patient-Number\d+", page)
+            names = re.findall(r"(?:consent|record|estimate)-Patient-Number\d+", page)
             assert sorted(set(names)) == [
                 f"consent-Patient-Number{number}",
                 f"estimate-Patient-Number{number}",
+                f"record-Patient-Number{number}",
             ]
             links = re.findall(r'href="(/files/[^"]+)"', page)
-            assert len(links) == 4  # two documents, each as PDF and Word file
+            assert len(links) == 6  # three documents, each as PDF and Word file
             pdf = tmp_path / f"{number}.pdf"
             pdf.write_bytes(opener.open(server.url + links[0], timeout=30).read())
             text = pdf_text(pdf)
@@ -775,4 +780,7 @@ def test_a_desk_worker_stopped_after_one_document_leaves_none(workspace, tmp_pat
     assert list(output.iterdir()) == []
     response = client.post("/", data=patient_form(client, action="consent"), follow_redirects=True)
     assert response.status_code == 200  # the form alone: made, then moved out of its folder
-    assert sorted(path.suffix for path in output.iterdir()) == [".docx", ".pdf"]
+    assert sorted(path.suffix for path in output.iterdir()) == [".docx", ".docx", ".pdf", ".pdf"]
+    assert sorted(path.name.split("-")[0] for path in output.iterdir()) == [
+        "consent", "consent", "record", "record"
+    ]  # fmt: skip

@@ -37,11 +37,14 @@ def test_a_visit_gets_one_estimate_and_a_form_per_treatment_citing_it(workspace,
     documents = create_patient_documents(
         workspace, visit("REJUV:FACE,NECK", "PAINR:KNEES:4"), output=tmp_path, issued=ISSUED
     )
-    rejuv, painr, estimate = documents
+    rejuv, rejuv_record, painr, painr_record, estimate = documents
     assert "-REJUV-" in rejuv.docx.name and "-PAINR-" in painr.docx.name
+    assert rejuv_record.docx.name.startswith("record-Ann-Lee-REJUV-R-")
+    assert painr_record.docx.name.startswith("record-Ann-Lee-PAINR-R-")
     assert estimate.docx.name.startswith("estimate-Ann-Lee-Q-")
     number = estimate.document_id
     assert rejuv.estimate_number == painr.estimate_number == number
+    assert rejuv_record.estimate_number == painr_record.estimate_number == number
 
     totals = rows(estimate.docx)
     lines = docx.Document(str(estimate.docx)).tables[1].rows[1:]
@@ -61,6 +64,10 @@ def test_a_visit_gets_one_estimate_and_a_form_per_treatment_citing_it(workspace,
         assert cost["Skin rejuvenation: Face"] == "£1,250.00"
         assert cost["Pain relief: Knees"] == "£480.00"
     assert "Pain relief" not in docx_paragraphs(rejuv.docx)[:40]  # section 2 is its own
+    for record, treatment in ((rejuv_record, "Skin rejuvenation"), (painr_record, "Pain relief")):
+        paragraphs = docx_paragraphs(record.docx)
+        assert "Treatment record" in paragraphs and treatment in paragraphs
+        assert f"Estimate number {number}" in docx_text(record.docx)
 
 
 def test_every_problem_of_every_treatment_is_reported_and_nothing_is_written(workspace, tmp_path):
@@ -94,14 +101,15 @@ def test_the_visit_command(workspace, tmp_path, run):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert len(written) == 6 and sum(name.endswith(".pdf") for name in written) == 3
+    assert len(written) == 10 and sum(name.endswith(".pdf") for name in written) == 5
+    assert sum(name.startswith("record-") for name in written) == 4  # a record per form
     again = run(
         "--workspace", workspace.root, "visit", "--patient", "Zoë O'Brien & <Sons>", "--dob",
         "1985-06-15", "--treatment", "REJUV:FACE,NECK:6", "--treatment", "HAIR:SCALP",
         "-o", f"{tmp_path}/out/", "--date", "2026-03-02",
     )  # fmt: skip
     assert again.exit_code == 0  # new ids: nothing overwritten
-    assert len(list((tmp_path / "out").iterdir())) == 9
+    assert len(list((tmp_path / "out").iterdir())) == 15
 
 
 def test_a_swiss_visit_pays_to_five_centimes_on_every_document(geneva, tmp_path):
@@ -109,13 +117,15 @@ def test_a_swiss_visit_pays_to_five_centimes_on_every_document(geneva, tmp_path)
     book = openpyxl.load_workbook(path)
     book["Clinic"]["B9"], book["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
     book.save(path)
-    *forms, estimate = create_patient_documents(
+    *documents, estimate = create_patient_documents(
         geneva,
         visit("REJUV:FACE,NECK", "HAIR:SCALP", patient="Léa Muller"),
         locale="fr_CH",
         output=tmp_path,
         issued=ISSUED,
     )
+    forms = documents[::2]  # each consent form is followed by its treatment record
+    assert [form.document_id[:2] for form in documents] == ["C-", "R-", "C-", "R-"]
     with (geneva.locales_dir / "fr" / "LC_MESSAGES" / "docgen.po").open("rb") as handle:
         french = read_po(handle, locale="fr")
     printed = rows(estimate.docx)
@@ -141,7 +151,7 @@ def test_verify_names_the_visit_each_document_belongs_to(workspace, tmp_path, ru
     result = run("verify", *(document.docx for document in (*forms, estimate)))
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("✓")]
-    assert len(lines) == 3
+    assert len(lines) == 5  # two forms, their two treatment records and the estimate
     assert all(line.endswith(f", of the visit of estimate {estimate.document_id}")
                for line in lines)  # fmt: skip
 
@@ -154,7 +164,8 @@ def test_a_form_is_for_one_named_treatment_of_the_visit(workspace, tmp_path):
     with pytest.raises(ValueError, match="'PAINR' is not one of the visit's treatments"):
         both.planned("PAINR")
     forms = create_patient_documents(workspace, both, kinds=("consent",), output=tmp_path)
-    assert [form.estimate_number for form in forms] == ["", ""]  # no quote the patient lacks
+    assert [form.document_id[:2] for form in forms] == ["C-", "R-", "C-", "R-"]  # with records
+    assert [form.estimate_number for form in forms] == ["", "", "", ""]  # no quote it lacks
     for form in forms:
         assert "Q-" not in docx_text(form.docx)
 
@@ -167,6 +178,6 @@ def test_a_patient_of_age_on_the_documents_date_needs_no_guardian(workspace, tmp
     documents = create_patient_documents(
         workspace, adult, output=tmp_path, issued=today + dt.timedelta(days=20)
     )
-    assert len(documents) == 2
+    assert [document.document_id[:2] for document in documents] == ["C-", "R-", "Q-"]
     with pytest.raises(PlanError, match="under 18"):
         create_patient_documents(workspace, adult, output=tmp_path / "today", issued=today)

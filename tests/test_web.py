@@ -109,14 +109,18 @@ def test_both_documents_are_written_where_the_cli_writes_them(client, output, wo
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     names = sorted(p.name for p in output.iterdir())
-    assert [n.split("-")[0] for n in names if n.endswith(".docx")] == ["consent", "estimate"]
+    kinds = [n.split("-")[0] for n in names if n.endswith(".docx")]
+    assert kinds == ["consent", "estimate", "record"]  # the form comes with its record
     links = file_links(page)
-    assert len(links) == (4 if any(n.endswith(".pdf") for n in names) else 2)
+    assert len(links) == (6 if any(n.endswith(".pdf") for n in names) else 3)
     downloads = [client.get(link) for link in links]
     assert all(d.status_code == 200 for d in downloads)
     consent = next(output.glob("consent-*.docx"))
     assert HOSTILE_NAME in docx_text(consent)
+    assert HOSTILE_NAME in docx_text(next(output.glob("record-*.docx")))
     assert '<p class="filename">consent-Zoë-O-Brien-Sons-Ltd-VIP' in page
+    assert '<p class="filename">record-Zoë-O-Brien-Sons-Ltd-VIP' in page
+    assert "<h2>Treatment record <span" in page
     # the register knows both, as kept in the output folder, for this patient as typed
     registered = {Path(r.path).name: r for r in find_records(workspace, reference="LUM-1")}
     assert sorted(registered) == [n for n in names if n.endswith(".docx")]
@@ -532,8 +536,8 @@ def test_without_libreoffice_documents_are_word_files_with_a_plain_notice(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "so these are Word files (.docx), not PDF" in page
-    assert "Open the PDF" not in page and page.count("Download the Word file") == 2
-    assert sorted(p.suffix for p in output.iterdir()) == [".docx", ".docx"]
+    assert "Open the PDF" not in page and page.count("Download the Word file") == 3
+    assert sorted(p.suffix for p in output.iterdir()) == [".docx", ".docx", ".docx"]
 
 
 def test_a_long_running_server_forgets_its_oldest_links_and_batches(app, tmp_path, monkeypatch):
@@ -597,12 +601,15 @@ def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, outpu
     ), follow_redirects=True)  # fmt: skip
     assert made.status_code == 200, made.get_data(as_text=True)[-500:]
     names = sorted(p.name for p in output.iterdir() if p.suffix == ".docx")
-    assert len(names) == 3
-    assert sum("-REJUV-" in n for n in names) == sum("-HAIR-" in n for n in names) == 1
+    assert len(names) == 5  # a form and its treatment record per treatment, one estimate
+    assert sum("-REJUV-" in n for n in names) == sum("-HAIR-" in n for n in names) == 2
+    assert sorted(n.split("-")[0] for n in names if "-HAIR-" in n) == ["consent", "record"]
     estimate = next(output.glob("estimate-*.docx"))
     number = re.search(r"Q-\d{8}-[0-9A-Z]{12}$", estimate.stem).group()
     for form in output.glob("consent-*.docx"):
         assert f"(estimate {number}," in docx_text(form)
+    for record in output.glob("record-*.docx"):
+        assert f"Estimate number {number}" in docx_text(record)
 
 
 def test_a_treatment_is_removed_from_the_visit_and_a_forged_one_refused(client):
@@ -674,8 +681,8 @@ def test_making_documents_answers_with_a_page_of_its_own(client, output, workspa
     first = client.get(location).get_data(as_text=True)
     again = client.get(location).get_data(as_text=True)
     assert first == again and "Documents made" in first
-    assert len(list(output.glob("*.docx"))) == 2
-    assert len(find_records(workspace)) == 2
+    assert len(list(output.glob("*.docx"))) == 3  # consent form, treatment record, estimate
+    assert len(find_records(workspace)) == 3
     assert client.get("/made/unknown").status_code == 404
     assert 'target="_blank" rel="noopener">Open the PDF (opens in a new tab)' in first or (
         "Open the PDF" not in first  # no LibreOffice: Word files only
@@ -722,7 +729,11 @@ def test_the_records_page_finds_a_patients_documents_and_files_their_signed_scan
         assert sorted(shown) == sorted(made), search
     assert "Zoë O&#39;Brien &amp; Sons &lt;Ltd&gt;" in page  # the name as typed, escaped
     links = re.findall(r'href="(/files/[^"]+)"', page)
-    assert len(links) == 2 and all(client.get(link).status_code == 200 for link in links)
+    assert len(made) == 3 and {r.kind for r in made.values()} == {
+        "consent", "treatment_record", "estimate"
+    }  # fmt: skip
+    assert "Treatment record" in page
+    assert len(links) == 3 and all(client.get(link).status_code == 200 for link in links)
     nothing = client.get("/records", query_string={"search": "Nobody"}).get_data(as_text=True)
     assert "No document matches." in nothing
 
@@ -736,8 +747,8 @@ def test_the_records_page_finds_a_patients_documents_and_files_their_signed_scan
     filed = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Signed copies filed:" in filed and all(i in filed for i in made)
     page = client.get("/records", query_string={"search": "LUM-1"}).get_data(as_text=True)
-    assert page.count("Signed copy filed on") == 2
-    assert page.count("Open the signed copy") == 2
+    assert page.count("Signed copy filed on") == 3
+    assert page.count("Open the signed copy") == 3
     wrong = {"csrf_token": csrf_token(client), "scan": (io.BytesIO(b"x"), "notes.txt")}
     refused = client.post("/records/file", data=wrong, content_type="multipart/form-data")
     assert refused.status_code == 422

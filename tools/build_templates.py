@@ -1,4 +1,4 @@
-"""Build the Word templates in templates/ (estimate.docx, price_sheet.docx).
+"""Build the Word templates in templates/ (estimate, price sheet, consent form, treatment record).
 
 The committed .docx files are what docgen uses and what a clinic edits in Word; this script
 records how the originals were laid out and rebuilds them after a deliberate design change.
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -25,6 +26,7 @@ TEMPLATE_VERSIONS = {
     "estimate": "1.5",  # payment terms
     "price_sheet": "1.4",  # the footer on one line with the longer ids
     "consent": "1.8",  # the planned products and their licensing
+    "treatment_record": "1.0",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -163,17 +165,17 @@ def add_field(p, instruction: str, size: float = 9) -> None:
             run._r.append(element)
 
 
-def footer(doc, document_label: str) -> None:
+def footer(doc, document_label: str, width: float = 17.0) -> None:
     """Document id, template version, language and price list on the left, "Page X of Y" on the
     right: two cells, so a long line (Spanish) wraps in its own cell and the page number stays
     whole. Its words carry the context "footer": they stay in one language on bilingual
     documents."""
     container = doc.sections[0].footer
-    table = container.add_table(rows=1, cols=2, width=Cm(17))
+    table = container.add_table(rows=1, cols=2, width=Cm(width))
     table.autofit = False
     set_table_borders(table, inside_horizontal=False, top=True)
     cell_margins(table, top=0.1, bottom=0, side=0)
-    set_widths(table, [14.2, 2.8])
+    set_widths(table, [width - 2.8, 2.8])
     closing = container.paragraphs[0]  # a footer ends with a paragraph: kept, one point high
     closing.paragraph_format.space_after = Pt(0)
     closing.paragraph_format.line_spacing = Pt(1)
@@ -577,9 +579,9 @@ def tick_box(cell, text: str = BOX) -> None:
     p.paragraph_format.space_after = Pt(0)
 
 
-def writing_lines(doc, count: int) -> None:
+def writing_lines(doc, count: int, width: float = 17.0) -> None:
     """Ruled lines to write on by hand."""
-    table = new_table(doc, [17.0], rows=count)
+    table = new_table(doc, [width], rows=count)
     set_table_borders(table, bottom=True, color="7F7F7F")
     for row in table.rows:
         row.cells[0].paragraphs[0].paragraph_format.space_before = Pt(12)
@@ -1106,6 +1108,77 @@ def build_consent(path: Path) -> None:
     doc.save(path)
 
 
+# --- treatment record ----------------------------------------------------------------------------
+
+LANDSCAPE_WIDTH = 25.7  # between the margins of a landscape A4 page
+
+
+def build_treatment_record(path: Path) -> None:
+    """One row per planned session, filled in by hand at each: on a landscape page, for room."""
+    doc = new_document("Treatment record", TEMPLATE_VERSIONS["treatment_record"])
+    page = doc.sections[0]
+    page.orientation = WD_ORIENT.LANDSCAPE
+    page.page_width, page.page_height = Cm(29.7), Cm(21)
+    clinic_header(doc, _("Treatment record"))
+    subtitle = paragraph(doc, space_after=6)
+    for text in (
+        _p("subtitle", "Form version") + " {{ document.template_version }} · ",
+        _p("subtitle", "Language:") + " {{ patient.language }} · ",
+        _p("subtitle", "Date:") + " {{ document.date }}",
+    ):
+        add_run(subtitle, text, size=9, color=GREY)
+    paragraph(doc, _(
+        "One row for each session, filled in at the session. With their initials, the patient "
+        "confirms that the consent they gave still stands and that they have told the "
+        "practitioner of any change in their health or medicines since."
+    ))  # fmt: skip
+    label_value_table(doc, [
+        (_("Name"), "{{ patient.name }}"),
+        (_("Date of birth"), "{{ patient.date_of_birth }}"),
+        (_("Patient reference"), "{{ patient.reference }}"),
+        (_("Treatment"), "{{ treatment.name }}"),
+        (_("Body areas"), "{{ treatment.areas }}"),
+        (_("Planned sessions"), "{{ treatment.sessions }}"),
+        (_("Consent form issued on"), "{{ document.date }}{% if cost.estimate_number %} · "
+         + _("Estimate number") + " {{ cost.estimate_number }}{% endif %}"),
+        (_("Practitioner"), "{{ practitioner.name }}"),
+    ], widths=(5.2, LANDSCAPE_WIDTH - 5.2))  # fmt: skip
+    paragraph(doc, "{%p if treatment.products %}", space_after=0)
+    paragraph(doc, _("The products your practitioner plans to use:"), keep_with_next=True,
+              space_after=2).paragraph_format.space_before = Pt(6)  # fmt: skip
+    products, _row = looped_table(
+        doc, [9.0, 7.0, LANDSCAPE_WIDTH - 16.0], [_("Product"), _("Manufacturer"), _("Licensing")],
+        3, "product in treatment.products",
+        [("{{ product.name }}", {"bold": True}), ("{{ product.manufacturer }}", {}),
+         ("{{ product.licensing }}", {})],
+    )  # fmt: skip
+    keep_rows_together(products, with_next=True)
+    paragraph(doc, "{%p endif %}", space_after=0)
+
+    section(doc, _("Sessions"))
+    widths = [1.6, 2.4, 1.5, 4.0, 2.6, 2.2, 1.9, 4.0, 2.75, 2.75]
+    sessions, row = looped_table(
+        doc, widths,
+        [_("Session"), _("Date"), _("Time"), _("Product"), _("Batch or lot"), _("Expiry date"),
+         _("Dose"), _("Body areas"), _("Practitioner's initials"), _("Patient's initials")],
+        10, "session in sessions",
+        [("{{ session.number }}", {"bold": True}), *[("", {})] * 6,
+         ("{{ session.areas }}", {"size": 9}), ("", {}), ("", {})],
+    )  # fmt: skip
+    for cell in row.cells:
+        cell.paragraphs[0].paragraph_format.space_before = Pt(20)  # room to write
+    for cell in sessions.rows[0].cells:
+        cell.paragraphs[0].runs[0].font.size = Pt(8)
+    set_table_borders(sessions, bottom=True, color="7F7F7F")
+
+    section(doc, _("Notes: reactions, aftercare given, changes to the plan"))
+    writing_lines(doc, 4, width=LANDSCAPE_WIDTH)
+
+    keep_headings_with_their_text(doc)
+    footer(doc, "Treatment record", width=LANDSCAPE_WIDTH)
+    doc.save(path)
+
+
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "templates"
@@ -1113,3 +1186,4 @@ if __name__ == "__main__":
     build_estimate(out / "estimate.docx")
     build_price_sheet(out / "price_sheet.docx")
     build_consent(out / "consent.docx")
+    build_treatment_record(out / "treatment_record.docx")

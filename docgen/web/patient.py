@@ -19,6 +19,7 @@ from babel.dates import get_date_format
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
+from docgen.documents import TREATMENT_DOCUMENTS
 from docgen.estimate import parse_sessions
 from docgen.exceptions import DeskBusyError, DocgenError, OutputError
 from docgen.generate import (
@@ -409,7 +410,9 @@ def _moved(document: GeneratedDocument, folder: Path, register: Register) -> Gen
 
 
 def _document_links(desk: Desk, document: GeneratedDocument) -> dict:
-    kind = "consent" if document.document_id.startswith("C-") else "estimate"
+    prefix = document.document_id.split("-", 1)[0]
+    kinds = {made.id_prefix: kind for kind, made in TREATMENT_DOCUMENTS.items()}
+    kind = kinds.get(prefix, "estimate")
     return {
         "kind": kind,
         "name": document.docx.stem,
