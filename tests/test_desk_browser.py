@@ -362,6 +362,13 @@ def test_the_core_flow_works_with_javascript_off(desk):
         browser.get(url)
         assert "js" not in (browser.find_element(By.TAG_NAME, "html").get_attribute("class") or "")
         browser.find_element(By.ID, "patient").send_keys("Ana Souza")
+        # no treatment chosen for the receptionist: sent so, the form names it
+        assert browser.find_elements(By.NAME, "area") == []
+        browser.find_element(By.CSS_SELECTOR, 'button[value="estimate"]').click()
+        error = wait(
+            browser, expected_conditions.presence_of_element_located((By.ID, "treatment-error"))
+        )
+        assert "Choose a treatment." in error.text
         Select(browser.find_element(By.ID, "treatment")).select_by_value("HAIR")
         browser.find_element(By.CSS_SELECTOR, 'button[value="refresh"]').click()
         wait(browser, expected_conditions.presence_of_element_located((By.ID, "area-SCALP")))
@@ -540,6 +547,57 @@ def test_a_date_of_birth_is_read_in_the_clinics_order_whatever_the_browser(desk,
     assert record.date_of_birth == "1986-04-12"  # 12 April, as the clinic reads it
     form = Path(record.path)
     assert format_date(dt.date(1986, 4, 12), "long", locale="en_GB") in docx_text(form)
+
+
+@pytest.mark.parametrize("browser_fixture", ["browser", "american_browser"])
+def test_the_treatment_starts_on_choose_and_a_form_without_one_names_it(
+    desk, browser_fixture, request
+):
+    """The first treatment was chosen for the receptionist, who could make its documents
+    without choosing one: the list starts on 'Choose…'; areas and sessions follow the choice."""
+    url, _workspace, output = desk
+    browser = request.getfixturevalue(browser_fixture)
+    before = set(output.iterdir())
+    browser.get(url)
+    treatment = Select(browser.find_element(By.ID, "treatment"))
+    sessions = browser.find_element(By.ID, "sessions")
+    hint = browser.find_element(By.ID, "sessions-hint")
+
+    def unchosen() -> None:
+        assert treatment.first_selected_option.get_attribute("value") == ""
+        assert treatment.first_selected_option.text == "Choose…"
+        assert browser.find_elements(By.NAME, "area") == []
+        areas_hint = browser.find_element(By.CSS_SELECTOR, "#area-choices .hint")
+        assert areas_hint.text == "Choose a treatment to see its body areas."
+        assert sessions.get_attribute("value") == "" and sessions.get_dom_attribute("min") is None
+        assert hint.text == "Leave empty for the usual course."
+
+    unchosen()
+    treatment.select_by_value("LIPO")
+    areas = [box.get_attribute("value") for box in browser.find_elements(By.NAME, "area")]
+    assert areas and not browser.find_elements(By.CSS_SELECTOR, "#area-choices .hint")
+    assert sessions.get_attribute("value") == "3" and sessions.get_dom_attribute("min") == "2"
+    assert hint.text.startswith("Usually 2 to ")  # the chosen treatment's course, not REJUV's
+    browser.find_element(By.ID, f"area-{areas[0]}").click()
+    treatment.select_by_value("")
+    unchosen()
+
+    browser.find_element(By.ID, "patient").send_keys("Ann Lee")
+    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+    error = wait(
+        browser, expected_conditions.presence_of_element_located((By.ID, "treatment-error"))
+    )
+    assert "Choose a treatment." in error.text
+    field = browser.find_element(By.ID, "treatment")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert browser.find_element(By.ID, "areas").get_attribute("aria-describedby") == "area-error"
+    summary = browser.find_element(By.ID, "form-errors")
+    assert browser.switch_to.active_element == summary
+    link = summary.find_element(By.CSS_SELECTOR, 'a[href="#treatment"]')
+    assert link.text == "Choose a treatment."
+    link.click()
+    assert browser.switch_to.active_element == field
+    assert set(output.iterdir()) == before
 
 
 def test_adding_or_removing_a_treatment_returns_to_treatment_and_says_what_changed(desk, browser):

@@ -85,6 +85,7 @@ def test_home_page_lists_languages_in_their_own_language_and_areas_for_the_treat
     assert '<html lang="en-GB"' in page
     for name in ("Français", "العربية", "Deutsch", "English (United Kingdom)"):
         assert name in page
+    page = client.get("/?treatment=REJUV").get_data(as_text=True)
     areas = re.findall(r'name="area" value="(\w+)"', page)
     assert areas == ["FACE", "NECK", "DECO", "HANDS", "EYES"]  # REJUV's priced areas only
     page = client.get("/?treatment=HAIR").get_data(as_text=True)
@@ -99,9 +100,50 @@ def test_home_page_lists_languages_in_their_own_language_and_areas_for_the_treat
 
 
 def test_sessions_default_to_the_usual_course_within_the_treatments_range(client):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/?treatment=REJUV").get_data(as_text=True)
     sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
     assert 'value="6"' in sessions and 'min="3"' in sessions and 'max="6"' in sessions
+    assert '<p class="hint" id="sessions-hint">Usually 3 to 6.' in page
+
+
+def test_the_treatment_starts_on_choose_with_no_areas_and_no_sessions(client):
+    """The first treatment was chosen for the receptionist, who could make its documents
+    without ever choosing: the list starts on 'Choose…', and areas and sessions wait for it."""
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    select = re.search(r'<select id="treatment".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option ([^>]*)>", select)[0] == 'value="" selected'
+    assert '<option value="" selected>Choose…</option>' in select
+    assert select.count(" selected") == 1
+    assert not re.findall(r'name="area" value="(\w+)"', page)
+    assert '<p class="hint">Choose a treatment to see its body areas.</p>' in page
+    sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
+    assert 'value=""' in sessions and "min=" not in sessions
+    assert '<p class="hint" id="sessions-hint">Leave empty for the usual course.</p>' in page
+
+
+@pytest.mark.parametrize("action", ["both", "consent", "estimate", "add"])
+def test_a_form_sent_without_a_treatment_names_it_next_to_its_field(client, output, action):
+    form = patient_form(client, treatment="", area=[], action=action)
+    response = client.post("/", data=form)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert '<div class="field-error" id="treatment-error"><p>Choose a treatment.</p>' in page
+    assert '<a href="#treatment">Choose a treatment.</a>' in page
+    assert 'id="area-error"><p>Choose at least one body area.</p>' in page
+    assert "unknown treatment" not in page
+    select = re.search(r'<select id="treatment"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in select and 'aria-describedby="treatment-error"' in select
+    assert list(output.iterdir()) == []
+
+
+def test_a_visits_treatments_are_made_with_the_next_one_left_unchosen(client, output):
+    form = patient_form(client, visit=["REJUV:FACE,NECK"], treatment="", area=[], locale="en_GB")
+    assert client.post("/", data=form).status_code == 303
+    assert len(list(output.glob("*.docx"))) == 2
+    preview = client.get("/preview?visit=REJUV:FACE,NECK&treatment=&locale=en_GB").get_json()
+    assert [line["area"] for line in preview["lines"]] == ["Face", "Neck"]
+    unchosen = client.get("/preview?visit=REJUV:FACE,NECK&treatment=&area=FACE").get_json()
+    assert unchosen["errors"] == {"treatment": ["Choose a treatment."]}
 
 
 def test_both_documents_are_written_where_the_cli_writes_them(client, output, workspace):
@@ -587,6 +629,7 @@ def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, outpu
     assert '<input type="hidden" name="visit" value="REJUV:FACE,NECK">' in page
     assert "Treatments of this visit" in page and "Skin rejuvenation: Face, Neck" in page
     assert not re.search(r'id="area-FACE"[^>]*checked', page)  # cleared for the next one
+    assert '<option value="" selected>Choose…</option>' in page
     preview = client.get(
         "/preview?visit=REJUV:FACE,NECK&treatment=HAIR&area=SCALP&locale=en_GB"
     ).get_json()
