@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
 from conftest import clinic_row, descendants, docx_text, pdf_text, processes
@@ -31,6 +32,7 @@ from werkzeug.serving import make_server
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.generate import estimate_preview
+from docgen.i18n import load_translations
 from docgen.register import find_records
 from docgen.visit import PlannedTreatment
 from docgen.web import create_app
@@ -621,3 +623,38 @@ def test_adding_or_removing_a_treatment_returns_to_treatment_and_says_what_chang
     )
     assert browser.switch_to.active_element.get_attribute("id") == "treatment"
     assert not browser.find_elements(By.ID, "visit")
+
+
+@pytest.mark.parametrize("browser_fixture", ["browser", "american_browser"])
+def test_the_preview_is_in_the_patients_language_and_direction(desk, browser_fixture, request):
+    """French and Arabic lines sat under the page's English, marked as English, Arabic laid
+    out left to right, under the clinic's column headings."""
+    url, workspace, _output = desk
+    browser = request.getfixturevalue(browser_fixture)
+    browser.get(url)
+    Select(browser.find_element(By.ID, "treatment")).select_by_value("REJUV")
+    browser.find_element(By.ID, "area-FACE").click()
+    for locale, lang, direction in (("ar", "ar", "rtl"), ("fr", "fr", "ltr")):
+        Select(browser.find_element(By.ID, "locale")).select_by_value(locale)
+        catalogue = load_translations(workspace.locales_dir, Locale.parse(locale))
+        headings = [catalogue.gettext(text) for text in ("Treatment", "Area", "Sessions", "Amount")]
+        steady = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
+        estimate = steady.until(
+            lambda b, lang=lang: b.find_element(
+                By.CSS_SELECTOR, f'#preview-body .estimate[lang="{lang}"]'
+            )
+        )
+        assert estimate.get_attribute("dir") == direction
+        assert estimate.value_of_css_property("direction") == direction
+        shown = [th.text for th in estimate.find_elements(By.CSS_SELECTOR, "thead th")]
+        assert shown == headings
+        if direction == "rtl":  # the first column, Treatment, is on the right
+            first, last = estimate.find_elements(By.CSS_SELECTOR, "thead th")[::3]
+            assert first.location["x"] > last.location["x"]
+            if browser_fixture == "browser":
+                screenshot(browser, "preview-arabic")
+        title = browser.find_element(By.ID, "preview-title")  # the page's own words stay English
+        assert title.text == "Estimate, as the patient will read it"
+        assert (
+            browser.execute_script("return arguments[0].closest('[lang]').lang", title) == "en-GB"
+        )

@@ -284,6 +284,49 @@ def test_preview_shows_the_estimate_as_the_patient_reads_it(client, workspace):
     assert bad.status_code == 422 and "KNEES" in bad.get_json()["errors"]["area"][0]
 
 
+@pytest.mark.parametrize(
+    ("locale", "lang", "direction"),
+    [("ar", "ar", "rtl"), ("fr", "fr", "ltr"), ("en_GB", "en-GB", "ltr")],
+)
+def test_the_preview_is_marked_with_the_patients_language_headings_included(
+    client, workspace, locale, lang, direction
+):
+    """French and Arabic lines sat under the page's English headings, marked as English, and
+    Arabic was laid out left to right."""
+    catalogue = load_translations(workspace.locales_dir, Locale.parse(locale))
+    headings = {
+        key: catalogue.gettext(key.capitalize())
+        for key in ("treatment", "area", "sessions", "amount")
+    }
+    if locale != "en_GB":
+        assert headings["treatment"] != "Treatment"
+    shown = client.get(f"/preview?treatment=REJUV&area=FACE&locale={locale}").get_json()
+    assert (shown["language"], shown["direction"]) == (lang, direction)
+    assert shown["headings"] == headings
+    form = patient_form(client, locale=locale, action="preview")  # without script
+    page = html.unescape(client.post("/", data=form).get_data(as_text=True))
+    marked = re.search(
+        rf'<div class="estimate" lang="{lang}" dir="{direction}">(.*?)</div>', page, re.S
+    )
+    assert marked, page
+    assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', marked.group(1)) == list(
+        headings.values()
+    )
+    assert '<h2 id="preview-title">Estimate, as the patient will read it</h2>' in page
+
+
+def test_the_preview_is_in_the_patients_language_not_the_clinics(geneva, output):
+    """A Geneva clinic's desk is French; a German patient's preview has German headings, and a
+    Swiss French one is marked fr-CH."""
+    client = create_app(geneva, output).test_client()
+    german = client.get("/preview?treatment=REJUV&area=FACE&locale=de_CH").get_json()
+    assert german["language"] == "de-CH"
+    assert german["headings"]["treatment"] == "Behandlung"
+    assert german["headings"]["amount"] == "Betrag"
+    french = client.get("/preview?treatment=REJUV&area=FACE&locale=fr_CH").get_json()
+    assert (french["language"], french["headings"]["treatment"]) == ("fr-CH", "Traitement")
+
+
 def test_refresh_without_script_shows_the_new_treatments_areas_and_keeps_the_rest(client):
     form = patient_form(client, treatment="HAIR", action="refresh")
     page = client.post("/", data=form, follow_redirects=True).get_data(as_text=True)

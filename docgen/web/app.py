@@ -16,7 +16,7 @@ from docgen import __version__
 from docgen.batch import BATCH_LOCK, clear_killed_batch
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
-from docgen.i18n import load_translations, parse_locale
+from docgen.i18n import html_language, load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.pdf import PROFILE_PREFIX
 from docgen.pricing import read_clinic_locale
@@ -102,8 +102,8 @@ def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], 
         newstyle=True,
     )
     app.jinja_env.globals.update(
-        page_language=str(clinic_locale).replace("_", "-"),
-        page_direction="rtl" if clinic_locale.character_order == "right-to-left" else "ltr",
+        page_language=html_language(clinic_locale),
+        page_direction=clinic_locale.text_direction,
         version=__version__,
     )
     return translations.gettext

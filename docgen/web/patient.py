@@ -209,6 +209,9 @@ def register(app: Flask, desk: Desk) -> None:
             "deposit": preview["estimate"]["deposit"],
             "vat_note": preview["estimate"]["vat_note"],
             "notices": preview["notices"],
+            "headings": preview["headings"],
+            "language": preview["language"],
+            "direction": preview["direction"],
         }, {}
 
     def _patient_page(values: dict, errors: dict, preview: dict | None = None):
@@ -370,10 +373,6 @@ def _spec(planned: PlannedTreatment) -> str:
 def _script_labels() -> dict[str, str]:
     """The page's words its script shows, as plain text (textContent, not HTML)."""
     return {
-        "treatment": _("Treatment"),
-        "area": _("Area"),
-        "sessions": _("Sessions"),
-        "amount": _("Amount"),
         "empty": _("Choose a treatment and at least one area to see the lines and the total."),
         "no_treatment": _("Choose a treatment to see its body areas."),
         "sessions_hint": _("Leave empty for the usual course."),

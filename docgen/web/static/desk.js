@@ -110,10 +110,13 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       return;
     }
+    // the estimate as the patient reads it: in the patient's language and its direction
+    const estimate = element("div", undefined, "estimate");
+    estimate.lang = preview.language; estimate.dir = preview.direction;
     const table = element("table");
     const head = table.createTHead().insertRow();
     for (const [key, numeric] of [["treatment"], ["area"], ["sessions", true], ["amount", true]]) {
-      const cell = element("th", labels[key], numeric ? "number" : "");
+      const cell = element("th", preview.headings[key], numeric ? "number" : "");
       cell.scope = "col"; head.append(cell);
     }
     const rows = table.createTBody();
@@ -140,8 +143,9 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       row.append(label, amount);
     });
-    body.append(table, element("p", preview.vat_note, "note"));
-    for (const notice of preview.notices) body.append(element("p", notice, "note"));
+    estimate.append(table, element("p", preview.vat_note, "note"));
+    for (const notice of preview.notices) estimate.append(element("p", notice, "note"));
+    body.append(estimate);
   }
 
   let pending = 0;
