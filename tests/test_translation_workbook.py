@@ -19,6 +19,7 @@ from conftest import FRENCH, GERMAN, docx_text
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.exceptions import UntranslatedError
 from docgen.generate import create_consent
+from docgen.i18n import load_translations
 from docgen.translation_workbook import (
     export_translations,
     import_translations,
@@ -303,7 +304,7 @@ def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path)
     refused = client.post("/translations", data=form)
     assert refused.status_code == 422
     said = html.unescape(refused.get_data(as_text=True))
-    assert f"translation of {form['source-0']!r} holds the control character U+0002" in said
+    assert f"Translation of {form['source-0']!r} holds the control character U+0002" in said
     assert german.read_bytes() == before
     # said plainly, in the clinic's French: in the title, and in a summary whose problem
     # leads to its box
@@ -384,3 +385,26 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
     with po_path(geneva, "fr").open("rb") as handle:
         incomplete = read_po(handle, locale="fr").get("Incomplete").string
     assert f'<a class="bad" href="/translations">{incomplete}</a>' in health
+
+
+def test_the_desk_says_plainly_why_the_built_in_workspace_keeps_no_translation(
+    geneva, tmp_path, monkeypatch
+):
+    """An upgrade replaces the built-in workspace: the desk said so with the command line's
+    'docgen init DIR' and '--workspace DIR'."""
+    monkeypatch.setattr("docgen.workspace.INSTALLED_WORKSPACE", geneva.root)
+    german = po_path(geneva, "de")
+    before = german.read_bytes()
+    client, form = first_text_typed(geneva, tmp_path, "Hautverjüngung")
+    refused = client.post("/translations", data=form)
+    assert refused.status_code == 422
+    said = html.unescape(refused.get_data(as_text=True))
+    assert "docgen init" not in said and "--workspace" not in said
+    french = load_translations(geneva.locales_dir, Locale.parse("fr"))
+    plainly = french.gettext(
+        "Translations cannot be saved in docgen's built-in workspace, which is replaced when "
+        "docgen is upgraded. Ask whoever set up docgen to start the desk in the clinic's own "
+        "workspace."
+    )
+    assert plainly.startswith("Les traductions") and plainly in said  # the Geneva desk's French
+    assert german.read_bytes() == before

@@ -198,7 +198,7 @@ def test_a_wrong_date_of_birth_is_named_next_to_its_field_and_everything_typed_i
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     error = re.search(r'<div class="field-error" id="dob-error"><p>([^<]+)</p>', page).group(1)
-    assert error == "the date of birth is in the future"
+    assert error == "The date of birth is in the future"  # the library's words, as a sentence
     for part, typed in (("day", "01"), ("month", "01"), ("year", "2090")):  # kept, marked
         box = re.search(rf'<input id="dob-{part}"[^>]*>', page).group(0)
         assert 'aria-invalid="true"' in box and f'value="{typed}"' in box
@@ -583,7 +583,7 @@ def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbo
         "/", data=patient_form(client, dob="2090-01-01", sessions="9"), follow_redirects=True
     )
     page = page.get_data(as_text=True)
-    assert f'id="dob-error"><p>{html.escape(expected)}</p>' in page
+    assert f'id="dob-error"><p>{html.escape(expected[0].upper() + expected[1:])}</p>' in page
     sessions = re.search(r'id="sessions-error"><p>([^<]+)</p>', page).group(1)
     assert "sessions is outside the usual course" not in sessions and "REJUV:FACE" in sessions
 
@@ -852,3 +852,83 @@ def test_the_information_date_is_typed_in_boxes_and_printed_on_the_form(client, 
         page = html.unescape(response.get_data(as_text=True))
         assert problem in re.search(r'id="informed_on-error">(.*?)</div>', page, re.S).group(1)
         assert 'href="#informed_on-day"' in page
+
+
+OPTION = re.compile(r"(?:^|[\s(])--?[a-z]")  # --allow-minor, --force, -o
+
+
+def shown_messages(page: str) -> list[str]:
+    """Every message a page shows: beside its field, in its error summary, in its alerts."""
+    page = html.unescape(page)
+    beside = re.findall(r'<div class="field-error"[^>]*>(.*?)</div>', page, re.S)
+    listed = re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    return [
+        message.strip()
+        for block in beside + listed
+        for message in re.findall(r"<(?:p|li|a)[^>]*>([^<]+)<", block)
+    ]
+
+
+def test_desk_messages_name_the_desks_controls_not_command_line_options(client, run, workspace):
+    """'--allow-minor (in a batch: …)' and '--treatment' were shown to a receptionist; the
+    command line goes on naming its options."""
+    minor = f"{dt.date.today().year - 16}-01-01"  # 16 all year
+    form = patient_form(client, treatment="PAINR", area=["KNEES"], dob=minor, locale="en_GB")
+    page = client.post("/", data=form).get_data(as_text=True)
+    error = html.unescape(re.search(r'id="dob-error"><p>([^<]+)</p>', page).group(1))
+    assert error.startswith("The patient is 16, under 18: a minor's consent form is made only")
+    assert "tick “The patient is under 18 and a parent or guardian signs too”" in error
+    twice = patient_form(client, visit=["REJUV:FACE", "REJUV:NECK"], treatment="", area=[])
+    page_twice = client.post("/", data=twice).get_data(as_text=True)
+    error = re.search(r'id="treatment-error"><p>([^<]+)</p>', page_twice).group(1)
+    assert error == (
+        "REJUV is in the visit twice: remove it from the visit, then add it once with all of "
+        "its areas"
+    )
+    for shown in (page, page_twice):
+        messages = shown_messages(shown)
+        assert messages and not [m for m in messages if OPTION.search(m)], messages
+        assert all(m[0].isupper() for m in messages), messages
+
+    said = run("--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--dob", minor,
+               "--treatment", "PAINR", "--area", "KNEES")  # fmt: skip
+    assert said.exit_code == 1 and "needs --allow-minor" in said.output
+
+
+def test_a_batch_on_the_desk_names_the_files_columns_not_options(client, run, tmp_path):
+    minor = f"{dt.date.today().year - 16}-01-01"
+    rows = (
+        "Patient,DOB,Treatment,Areas,Sessions\n"
+        f"Ana Souza,{minor},PAINR,KNEES,4\n"
+        "Bo Li,1980-01-01,REJUV,,4\n"
+    )
+    page = finished_job_page(
+        client, upload(client, "tomorrow.csv", rows.encode()).headers["Location"]
+    )
+    results = re.findall(r"<td>(Not made: [^<]+)</td>", html.unescape(page))
+    assert results == [
+        "Not made: cell B2: the patient is 16, under 18: a minor's consent form is made only "
+        "when a parent or guardian signs it too; if one does, write yes in the row's Allow "
+        "minor column",
+        "Not made: cell D3: no body area given: name at least one in the Areas column",
+    ]
+    appointments = tmp_path / "tomorrow.csv"
+    appointments.write_text(rows, encoding="utf-8")
+    said = run("batch", appointments, "-o", tmp_path / "out")
+    assert "--allow-minor" in said.output and "with --area" in said.output
+
+
+def test_every_message_beside_a_field_or_in_a_summary_begins_with_a_capital(
+    workspace, output, edit_workbook
+):
+    """The library's messages begin in lower case (they follow a file and cell on the
+    command line); on the desk each is a sentence, in the clinic's language too."""
+    shutil.copy(edit_workbook({"Clinic!B8": "fr_FR"}), workspace.pricing_dir / "london.xlsx")
+    client = create_app(workspace, output).test_client()
+    form = patient_form(client, dob="2090-01-01", ref="R" * 65, sessions="9")
+    messages = shown_messages(client.post("/", data=form).get_data(as_text=True))
+    assert len(messages) >= 4 and all(m[0].isupper() for m in messages), messages
+    assert "La date de naissance est dans le futur" in messages
+    preview = client.get("/preview?treatment=REJUV&area=FACE&locale=nl").get_json()
+    (language,) = preview["errors"]["locale"]  # shown by the page's script
+    assert language.startswith("Docgen has no translation for Dutch"), language

@@ -24,6 +24,7 @@ from docgen.processes import remove_orphaned_work
 from docgen.register import Register
 from docgen.web import batch, health, patient, price_sheets, records, security, translations
 from docgen.web.batch import BATCH_PREFIX, UPLOAD_PREFIX
+from docgen.web.common import sentence
 from docgen.web.patient import MAKING_PREFIX
 from docgen.web.state import Desk
 from docgen.workspace import Workspace
@@ -52,6 +53,7 @@ def create_app(
     Register.of(workspace).connection()  # made once, before requests write to it at once
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
+    app.jinja_env.filters["sentence"] = sentence  # each message shown, with its capital letter
     for page in (security, patient, price_sheets, batch, records, health, translations):
         page.register(app, desk)
     # after the routes' own checks: a request without the access token is told it needs the

@@ -42,6 +42,7 @@ from docgen.web.common import (
     made_within_limits,
     problems_of,
     request_number,
+    sentence,
     served_languages,
 )
 from docgen.web.state import Desk
@@ -183,8 +184,12 @@ def register(app: Flask, desk: Desk) -> None:
         errors, sessions = _sessions(values)
         preview, preview_errors = _preview(values, sessions)
         errors = {**preview_errors, **errors}
-        if errors:
-            return jsonify(errors=errors), 422
+        if errors:  # shown by the page's script as the page shows them
+            said = {
+                field: [sentence(message) for message in messages]
+                for field, messages in errors.items()
+            }
+            return jsonify(errors=said), 422
         return jsonify(preview)
 
     def _preview(
