@@ -20,10 +20,11 @@ import pytest
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
-from conftest import clinic_row, descendants, docx_text, pdf_text, processes
+from conftest import clinic_row, contrast_ratio, descendants, docx_text, pdf_text, processes
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
@@ -683,3 +684,34 @@ def test_a_minors_form_names_the_under_18_box_not_a_command_line_option(
     browser.find_element(By.ID, "allow_minor").click()  # as the message says: then it is made
     browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
     wait(browser, expected_conditions.title_contains("Documents made"))
+
+
+@pytest.mark.parametrize("browser_fixture", ["browser", "american_browser"])
+def test_the_focus_ring_stands_out_where_the_keyboard_goes(desk, browser_fixture, request):
+    """The focus ring had 2.0:1 on white and 1.84:1 on the page's background: measured as
+    Chromium draws it, on the top bar's links and on the form's fields and buttons."""
+    url = desk[0]
+    browser = request.getfixturevalue(browser_fixture)
+    browser.get(url)
+    page = browser.find_element(By.TAG_NAME, "body").value_of_css_property("background-color")
+    bar = browser.find_element(By.CSS_SELECTOR, "header.top").value_of_css_property(
+        "background-color"
+    )
+    actions = ActionChains(browser)
+    seen = set()
+    for _ in range(40):  # from the skip link to the last button, Both documents
+        actions.send_keys(Keys.TAB).perform()
+        focused = browser.switch_to.active_element
+        outline = focused.value_of_css_property("outline-color")
+        inner = re.match(r"rgba?\([^)]*\)", focused.value_of_css_property("box-shadow")).group()
+        assert focused.value_of_css_property("outline-width") == "3px"
+        assert contrast_ratio(inner, outline) >= 3
+        on_the_bar = bool(focused.find_elements(By.XPATH, "ancestor::header"))
+        if on_the_bar:
+            assert contrast_ratio(inner, bar) >= 3
+        else:
+            assert contrast_ratio(outline, page) >= 3 and contrast_ratio(outline, "#ffffff") >= 3
+        seen.add((on_the_bar, focused.tag_name))
+        if focused.get_attribute("value") == "both":
+            break
+    assert {(True, "a"), (False, "input"), (False, "select"), (False, "button")} <= seen

@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from babel import Locale
 from babel.dates import format_date
-from conftest import HOSTILE_NAME, docx_text
+from conftest import HOSTILE_NAME, contrast_ratio, docx_text
 from test_filing import as_pdf, scanned
 
 from docgen.generate import estimate_preview
@@ -932,3 +932,25 @@ def test_every_message_beside_a_field_or_in_a_summary_begins_with_a_capital(
     preview = client.get("/preview?treatment=REJUV&area=FACE&locale=nl").get_json()
     (language,) = preview["errors"]["locale"]  # shown by the page's script
     assert language.startswith("Docgen has no translation for Dutch"), language
+
+
+STYLES = Path(__file__).resolve().parent.parent / "docgen" / "web" / "static" / "desk.css"
+
+
+def test_the_focus_ring_stands_out_at_3_to_1_on_white_and_on_the_page():
+    """The yellow ring had 2.0:1 on white and 1.84:1 on the page's background; WCAG 2.2
+    asks 3:1. A near-black ring around a yellow one (GOV.UK's) stands out on any of them."""
+    css = STYLES.read_text(encoding="utf-8")
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    ring = re.search(r"^:focus-visible \{([^}]*)\}", css, re.M).group(1)
+    assert "outline: 3px solid var(--focus-outline)" in ring
+    assert "box-shadow: 0 0 0 3px var(--focus)" in ring
+    outline, inner = colours["focus-outline"], colours["focus"]
+    for background in ("#ffffff", colours["paper"], colours["wash"]):
+        assert contrast_ratio(outline, background) >= 3, background
+    assert contrast_ratio(inner, outline) >= 3  # the two rings tell apart
+    assert contrast_ratio(inner, colours["ink"]) >= 3  # on the dark top bar, the yellow one
+    summary = re.search(r"^\.error-summary:focus \{([^}]*)\}", css, re.M).group(1)
+    assert "var(--bad)" in summary
+    for background in ("#ffffff", colours["wash"]):
+        assert contrast_ratio(colours["bad"], background) >= 3
