@@ -954,3 +954,13 @@ def test_the_focus_ring_stands_out_at_3_to_1_on_white_and_on_the_page():
     assert "var(--bad)" in summary
     for background in ("#ffffff", colours["wash"]):
         assert contrast_ratio(colours["bad"], background) >= 3
+
+
+def test_a_problem_with_the_form_as_a_whole_is_listed_once_in_the_summary(client):
+    """A problem of no one field (the workbook lacks a minor's alternatives) was listed twice,
+    the second time as a link that led nowhere."""
+    form = patient_form(client, dob=f"{dt.date.today().year - 14}-01-01", locale="en_GB")
+    page = html.unescape(client.post("/", data=form).get_data(as_text=True))
+    summary = re.search(r'<div class="alert error-summary.*?</div>', page, re.S).group(0)
+    assert summary.count("but no 'Alternatives for minors'") == 1
+    assert 'href="#"' not in summary
