@@ -14,6 +14,10 @@ from docgen.patient import Patient, check_patient, parse_date_of_birth, text_pro
 from docgen.pricing import Area, Contraindication, Kind, PriceList, Risk, Treatment
 from docgen.visit import Visit
 
+# What the command line says of a consent form without areas; a page may say it in its own
+# words (Message.translated)
+NO_AREA = N_("no body area given: name at least one with --area")
+
 
 @dataclass(frozen=True)
 class ConsentPlan:
@@ -97,8 +101,7 @@ def plan_consent(
         )
         problems.append(Message(message, code=chosen.code, workbook=price_list.path.name))
     if not planned.areas:
-        message = N_("no body area given: name at least one with --area")
-        problems.append(FieldProblem("area", message))
+        problems.append(FieldProblem("area", NO_AREA))
     own = estimate = None
     if chosen is not None and planned.areas:
         priced = dict(issued=issued, number=number, translated_names=translated_names)

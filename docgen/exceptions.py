@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -53,17 +53,25 @@ class Message(str):
         message.msgid, message.values = msgid, values
         return message
 
-    def translated(self, gettext: Callable[[str], str]) -> str:
+    def translated(
+        self, gettext: Callable[[str], str], wording: Mapping[str, str] | None = None
+    ) -> str:
         """The message in another language, with any Message among its values translated
-        too; as it is when its translation is broken."""
+        too. wording: a page's own words for some msgids, with the same values (a form names
+        its box where the command line names its option). As it is when its translation is
+        broken."""
+        wording = wording or {}
         values = {
-            name: value.translated(gettext) if isinstance(value, Message) else value
+            name: value.translated(gettext, wording) if isinstance(value, Message) else value
             for name, value in self.values.items()
         }
-        try:
-            return gettext(self.msgid) % values if values else gettext(self.msgid)
-        except (KeyError, ValueError, TypeError):
-            return str(self)
+        msgid = wording.get(self.msgid, self.msgid)
+        for text in (gettext(msgid), msgid):
+            try:
+                return text % values if values else text
+            except (KeyError, ValueError, TypeError):
+                continue
+        return str(self)
 
     def __reduce__(self):
         # a batch's workers send their rows' problems back pickled, still translatable
@@ -94,9 +102,12 @@ def _field_problem(field: str, msgid: str, values: dict[str, object]) -> FieldPr
     return FieldProblem(field, msgid, **values)
 
 
-def translated(message: str, gettext: Callable[[str], str]) -> str:
-    """A message in a page's language: a Message translated, other text as it is."""
-    return message.translated(gettext) if isinstance(message, Message) else message
+def translated(
+    message: str, gettext: Callable[[str], str], wording: Mapping[str, str] | None = None
+) -> str:
+    """A message in a page's language (and words: Message.translated): a Message
+    translated, other text as it is."""
+    return message.translated(gettext, wording) if isinstance(message, Message) else message
 
 
 MAX_LISTED = 50  # problems printed; a wrong file can have thousands
@@ -133,6 +144,11 @@ class PlanError(ProblemsError):
 
 class WorkspaceError(DocgenError):
     """Raised when a workspace folder, template or workbook cannot be found."""
+
+
+class BuiltInWorkspaceError(WorkspaceError):
+    """Raised instead of changing the built-in workspace, which is part of the installed
+    docgen and is replaced when docgen is upgraded."""
 
 
 class TemplateError(DocgenError):

@@ -37,6 +37,7 @@ from docgen.i18n import (
     BilingualTranslations,
     Formatter,
     available_locales,
+    html_language,
     load_translations,
     parse_locale,
 )
@@ -462,9 +463,11 @@ def estimate_preview(
     visit: Sequence[PlannedTreatment] = (),
 ) -> dict:
     """What the estimate for this plan will print — lines, totals (as `totals`: each row of
-    its totals table), notices, formatted in the patient's language — to show before anything
-    is written. visit: treatments already in the patient's visit, priced before this one (no
-    areas: the visit's alone). Raises PlanError like create_estimate."""
+    its totals table), notices, the headings of its lines' columns (`headings`), formatted in
+    the patient's language — to show before anything is written, marked with that language
+    (`language`, as a web page's lang writes it) and its direction (`direction`: ltr or rtl).
+    visit: treatments already in the patient's visit, priced before this one (no areas: the
+    visit's alone). Raises PlanError like create_estimate."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale)
     items = [item for planned in visit for item in planned.items]
@@ -472,7 +475,19 @@ def estimate_preview(
     estimate = plan_estimate(price_list, items)
     info = DocumentInfo(estimate.number, "", estimate.issued)
     context = estimate_context(estimate, fmt, patient="", info=info)
-    return {**context, "totals": totals_rows(estimate, fmt)}
+    headings = {  # the estimate template's own, from the patient's catalogue
+        "treatment": fmt.gettext("Treatment"),
+        "area": fmt.gettext("Area"),
+        "sessions": fmt.gettext("Sessions"),
+        "amount": fmt.gettext("Amount"),
+    }
+    return {
+        **context,
+        "totals": totals_rows(estimate, fmt),
+        "headings": headings,
+        "language": html_language(fmt.locale),
+        "direction": fmt.locale.text_direction,
+    }
 
 
 def check_patient_documents(

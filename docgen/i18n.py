@@ -76,6 +76,11 @@ def native_language_name(locale: Locale) -> str:
     return name[:1].upper() + name[1:]
 
 
+def html_language(locale: Locale) -> str:
+    """The locale as a web page's lang attribute writes it (BCP 47): fr_CH → fr-CH, ar → ar."""
+    return str(locale).replace("_", "-")
+
+
 def language_label(code: str) -> str:
     """native_language_name for a locale code such as 'fr' or 'en_GB'."""
     return native_language_name(Locale.parse(code))

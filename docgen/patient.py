@@ -35,6 +35,13 @@ _HIDDEN_IN = {
     "practitioner": N_("the practitioner's name holds an invisible control character (%(code)s)"),
     "interpreter": N_("the interpreter's name holds an invisible control character (%(code)s)"),
 }
+# What the command line (and a batch, and the desk) say of a minor without the parent's or
+# guardian's signature; a page may say it in its own words (Message.translated)
+MINOR_NEEDS_GUARDIAN = N_(
+    "the patient is %(age)s, under %(adult)s: a minor's consent form needs "
+    "--allow-minor (in a batch: yes in an Allow minor column; on the desk page: the "
+    "under-18 box), and a parent or guardian signs it too"
+)
 
 
 @dataclass(frozen=True)
@@ -114,10 +121,5 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
         message = N_("the date of birth would make the patient %(age)s")
         problems.append(FieldProblem("dob", message, age=age))
     elif age < ADULT_AGE and not allow_minor:
-        message = N_(
-            "the patient is %(age)s, under %(adult)s: a minor's consent form needs "
-            "--allow-minor (in a batch: yes in an Allow minor column; on the desk page: the "
-            "under-18 box), and a parent or guardian signs it too"
-        )
-        problems.append(FieldProblem("dob", message, age=age, adult=ADULT_AGE))
+        problems.append(FieldProblem("dob", MINOR_NEEDS_GUARDIAN, age=age, adult=ADULT_AGE))
     return 0 <= age < ADULT_AGE

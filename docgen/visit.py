@@ -12,6 +12,14 @@ from docgen.estimate import PlanItem, parse_sessions, plan_items
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
 
+# What the command line says of a visit's treatments; a page may say it in its own words
+# (Message.translated)
+NO_TREATMENT = N_("a visit needs at least one treatment: give --treatment TREATMENT:AREA")
+TREATMENT_TWICE = N_(
+    "%(code)s is in the visit twice: give all of its areas in one --treatment, "
+    "e.g. %(code)s:FACE,NECK"
+)
+
 
 @dataclass(frozen=True)
 class PlannedTreatment:
@@ -91,14 +99,9 @@ class Visit:
         """A visit has at least one treatment, and no treatment twice (its areas go together)."""
         problems: list[str] = []
         if not self.treatments:
-            message = N_("a visit needs at least one treatment: give --treatment TREATMENT:AREA")
-            problems.append(FieldProblem("treatment", message))
+            problems.append(FieldProblem("treatment", NO_TREATMENT))
         codes = [planned.treatment.strip().upper() for planned in self.treatments]
         for code in sorted({c for c in codes if codes.count(c) > 1}):
-            message = N_(
-                "%(code)s is in the visit twice: give all of its areas in one --treatment, "
-                "e.g. %(code)s:FACE,NECK"
-            )
-            problems.append(FieldProblem("treatment", message, code=code))
+            problems.append(FieldProblem("treatment", TREATMENT_TWICE, code=code))
         if problems:
             raise PlanError(problems)

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.exceptions import WorkspaceError
+from docgen.exceptions import BuiltInWorkspaceError, WorkspaceError
 
 TEMPLATE_NAMES = ("estimate.docx", "consent.docx", "treatment_record.docx", "price_sheet.docx")
 WORKSPACE_FOLDERS = ("templates", "pricing")
@@ -45,7 +45,7 @@ class Workspace:
         """Refuse to change the copy of the built-in workspace inside the installed package:
         a reinstall or upgrade of docgen would silently undo the change."""
         if self.root == INSTALLED_WORKSPACE.resolve():
-            raise WorkspaceError(
+            raise BuiltInWorkspaceError(
                 f"{action} would change the built-in workspace, which is part of the installed "
                 "docgen and is replaced when docgen is upgraded; make your own with "
                 "'docgen init DIR', then use 'docgen --workspace DIR …' (or DOCGEN_WORKSPACE)"

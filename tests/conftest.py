@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import signal
 import subprocess
@@ -67,6 +68,25 @@ def money(amount: str | int, currency: str, locale: str) -> str:
     """An amount as Babel's CLDR writes it. Tests ask Babel for a currency pattern or grouping
     sign instead of copying one CLDR release's output, which changes between Babel releases."""
     return format_currency(Decimal(amount), currency, locale=locale)
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two colours, each #rrggbb or as a browser computes it
+    (rgb(r, g, b) or rgba(r, g, b, a), opaque), from their relative luminance."""
+
+    def luminance(colour: str) -> float:
+        if colour.startswith("#"):
+            channels = [int(colour[index : index + 2], 16) for index in (1, 3, 5)]
+        else:
+            channels = [int(part) for part in re.findall(r"[\d.]+", colour)[:3]]
+        linear = [
+            c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+            for c in (channel / 255 for channel in channels)
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def pdf_text(path: Path) -> str:

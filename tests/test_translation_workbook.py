@@ -26,6 +26,7 @@ from docgen.catalogues import (
 )
 from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import create_consent
+from docgen.i18n import load_translations
 from docgen.translation_workbook import (
     export_translations,
     import_translations,
@@ -310,7 +311,7 @@ def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path)
     refused = client.post("/translations", data=form)
     assert refused.status_code == 422
     said = html.unescape(refused.get_data(as_text=True))
-    assert f"translation of {form['source-0']!r} holds the control character U+0002" in said
+    assert f"Translation of {form['source-0']!r} holds the control character U+0002" in said
     assert german.read_bytes() == before
     # said plainly, in the clinic's French: in the title, and in a summary whose problem
     # leads to its box
@@ -446,3 +447,26 @@ def test_the_desk_shows_a_word_whose_translation_cannot_be_filled_in_in_english(
         assert catalog.get("Batch").string in text  # the other words are in German
     with pytest.raises(LocaleError, match="has a % sign the text it translates does not"):
         compiled_catalogue(catalog, german)
+
+
+def test_the_desk_says_plainly_why_the_built_in_workspace_keeps_no_translation(
+    geneva, tmp_path, monkeypatch
+):
+    """An upgrade replaces the built-in workspace: the desk said so with the command line's
+    'docgen init DIR' and '--workspace DIR'."""
+    monkeypatch.setattr("docgen.workspace.INSTALLED_WORKSPACE", geneva.root)
+    german = po_path(geneva, "de")
+    before = german.read_bytes()
+    client, form = first_text_typed(geneva, tmp_path, "Hautverjüngung")
+    refused = client.post("/translations", data=form)
+    assert refused.status_code == 422
+    said = html.unescape(refused.get_data(as_text=True))
+    assert "docgen init" not in said and "--workspace" not in said
+    french = load_translations(geneva.locales_dir, Locale.parse("fr"))
+    plainly = french.gettext(
+        "Translations cannot be saved in docgen's built-in workspace, which is replaced when "
+        "docgen is upgraded. Ask whoever set up docgen to start the desk in the clinic's own "
+        "workspace."
+    )
+    assert plainly.startswith("Les traductions") and plainly in said  # the Geneva desk's French
+    assert german.read_bytes() == before

@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from babel import Locale
 from babel.dates import format_date
-from conftest import HOSTILE_NAME, docx_text
+from conftest import HOSTILE_NAME, contrast_ratio, docx_text
 from test_filing import as_pdf, scanned
 
 from docgen.generate import estimate_preview
@@ -85,6 +85,7 @@ def test_home_page_lists_languages_in_their_own_language_and_areas_for_the_treat
     assert '<html lang="en-GB"' in page
     for name in ("Français", "العربية", "Deutsch", "English (United Kingdom)"):
         assert name in page
+    page = client.get("/?treatment=REJUV").get_data(as_text=True)
     areas = re.findall(r'name="area" value="(\w+)"', page)
     assert areas == ["FACE", "NECK", "DECO", "HANDS", "EYES"]  # REJUV's priced areas only
     page = client.get("/?treatment=HAIR").get_data(as_text=True)
@@ -99,9 +100,51 @@ def test_home_page_lists_languages_in_their_own_language_and_areas_for_the_treat
 
 
 def test_sessions_default_to_the_usual_course_within_the_treatments_range(client):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/?treatment=REJUV").get_data(as_text=True)
     sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
     assert 'value="6"' in sessions and 'min="3"' in sessions and 'max="6"' in sessions
+    assert '<p class="hint" id="sessions-hint">Usually 3 to 6.' in page
+
+
+def test_the_treatment_starts_on_choose_with_no_areas_and_no_sessions(client):
+    """The first treatment was chosen for the receptionist, who could make its documents
+    without ever choosing: the list starts on 'Choose…', and areas and sessions wait for it."""
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    select = re.search(r'<select id="treatment".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option ([^>]*)>", select)[0] == 'value="" selected'
+    assert '<option value="" selected>Choose…</option>' in select
+    assert select.count(" selected") == 1
+    assert not re.findall(r'name="area" value="(\w+)"', page)
+    assert '<p class="hint">Choose a treatment to see its body areas.</p>' in page
+    sessions = re.search(r'<input id="sessions"[^>]*>', page).group(0)
+    assert 'value=""' in sessions and "min=" not in sessions
+    assert '<p class="hint" id="sessions-hint">Leave empty for the usual course.</p>' in page
+
+
+@pytest.mark.parametrize("action", ["both", "consent", "estimate", "add"])
+def test_a_form_sent_without_a_treatment_names_it_next_to_its_field(client, output, action):
+    form = patient_form(client, treatment="", area=[], action=action)
+    response = client.post("/", data=form)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert '<div class="field-error" id="treatment-error"><p>Choose a treatment.</p>' in page
+    assert '<a href="#treatment">Choose a treatment.</a>' in page
+    assert 'id="area-error"><p>Choose at least one body area.</p>' in page
+    assert "unknown treatment" not in page
+    select = re.search(r'<select id="treatment"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in select and 'aria-describedby="treatment-error"' in select
+    assert list(output.iterdir()) == []
+
+
+def test_a_visits_treatments_are_made_with_the_next_one_left_unchosen(client, output):
+    form = patient_form(client, visit=["REJUV:FACE,NECK"], treatment="", area=[], locale="en_GB")
+    assert client.post("/", data=form).status_code == 303
+    made = sorted(path.name.split("-")[0] for path in output.glob("*.docx"))
+    assert made == ["consent", "estimate", "record"]
+    preview = client.get("/preview?visit=REJUV:FACE,NECK&treatment=&locale=en_GB").get_json()
+    assert [line["area"] for line in preview["lines"]] == ["Face", "Neck"]
+    unchosen = client.get("/preview?visit=REJUV:FACE,NECK&treatment=&area=FACE").get_json()
+    assert unchosen["errors"] == {"treatment": ["Choose a treatment."]}
 
 
 def test_both_documents_are_written_where_the_cli_writes_them(client, output, workspace):
@@ -160,7 +203,7 @@ def test_a_wrong_date_of_birth_is_named_next_to_its_field_and_everything_typed_i
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     error = re.search(r'<div class="field-error" id="dob-error"><p>([^<]+)</p>', page).group(1)
-    assert error == "the date of birth is in the future"
+    assert error == "The date of birth is in the future"  # the library's words, as a sentence
     for part, typed in (("day", "01"), ("month", "01"), ("year", "2090")):  # kept, marked
         box = re.search(rf'<input id="dob-{part}"[^>]*>', page).group(0)
         assert 'aria-invalid="true"' in box and f'value="{typed}"' in box
@@ -244,6 +287,49 @@ def test_preview_shows_the_estimate_as_the_patient_reads_it(client, workspace):
     assert f'id="preview-total">{expected["estimate"]["total"]}<' in page
     bad = client.get("/preview?treatment=REJUV&area=KNEES")
     assert bad.status_code == 422 and "KNEES" in bad.get_json()["errors"]["area"][0]
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "direction"),
+    [("ar", "ar", "rtl"), ("fr", "fr", "ltr"), ("en_GB", "en-GB", "ltr")],
+)
+def test_the_preview_is_marked_with_the_patients_language_headings_included(
+    client, workspace, locale, lang, direction
+):
+    """French and Arabic lines sat under the page's English headings, marked as English, and
+    Arabic was laid out left to right."""
+    catalogue = load_translations(workspace.locales_dir, Locale.parse(locale))
+    headings = {
+        key: catalogue.gettext(key.capitalize())
+        for key in ("treatment", "area", "sessions", "amount")
+    }
+    if locale != "en_GB":
+        assert headings["treatment"] != "Treatment"
+    shown = client.get(f"/preview?treatment=REJUV&area=FACE&locale={locale}").get_json()
+    assert (shown["language"], shown["direction"]) == (lang, direction)
+    assert shown["headings"] == headings
+    form = patient_form(client, locale=locale, action="preview")  # without script
+    page = html.unescape(client.post("/", data=form).get_data(as_text=True))
+    marked = re.search(
+        rf'<div class="estimate" lang="{lang}" dir="{direction}">(.*?)</div>', page, re.S
+    )
+    assert marked, page
+    assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', marked.group(1)) == list(
+        headings.values()
+    )
+    assert '<h2 id="preview-title">Estimate, as the patient will read it</h2>' in page
+
+
+def test_the_preview_is_in_the_patients_language_not_the_clinics(geneva, output):
+    """A Geneva clinic's desk is French; a German patient's preview has German headings, and a
+    Swiss French one is marked fr-CH."""
+    client = create_app(geneva, output).test_client()
+    german = client.get("/preview?treatment=REJUV&area=FACE&locale=de_CH").get_json()
+    assert german["language"] == "de-CH"
+    assert german["headings"]["treatment"] == "Behandlung"
+    assert german["headings"]["amount"] == "Betrag"
+    french = client.get("/preview?treatment=REJUV&area=FACE&locale=fr_CH").get_json()
+    assert (french["language"], french["headings"]["treatment"]) == ("fr-CH", "Traitement")
 
 
 def test_refresh_without_script_shows_the_new_treatments_areas_and_keeps_the_rest(client):
@@ -502,7 +588,7 @@ def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbo
         "/", data=patient_form(client, dob="2090-01-01", sessions="9"), follow_redirects=True
     )
     page = page.get_data(as_text=True)
-    assert f'id="dob-error"><p>{html.escape(expected)}</p>' in page
+    assert f'id="dob-error"><p>{html.escape(expected[0].upper() + expected[1:])}</p>' in page
     sessions = re.search(r'id="sessions-error"><p>([^<]+)</p>', page).group(1)
     assert "sessions is outside the usual course" not in sessions and "REJUV:FACE" in sessions
 
@@ -591,6 +677,7 @@ def test_a_visit_is_built_one_treatment_at_a_time_and_made_at_once(client, outpu
     assert '<input type="hidden" name="visit" value="REJUV:FACE,NECK">' in page
     assert "Treatments of this visit" in page and "Skin rejuvenation: Face, Neck" in page
     assert not re.search(r'id="area-FACE"[^>]*checked', page)  # cleared for the next one
+    assert '<option value="" selected>Choose…</option>' in page
     preview = client.get(
         "/preview?visit=REJUV:FACE,NECK&treatment=HAIR&area=SCALP&locale=en_GB"
     ).get_json()
@@ -792,3 +879,115 @@ def test_a_phone_number_typed_as_a_day_or_month_is_not_a_real_date(client, outpu
     assert 'id="dob-error"' in page and "not a real date" in page
     assert 'value="99999999999999999999"' in page
     assert list(output.iterdir()) == []
+
+
+OPTION = re.compile(r"(?:^|[\s(])--?[a-z]")  # --allow-minor, --force, -o
+
+
+def shown_messages(page: str) -> list[str]:
+    """Every message a page shows: beside its field, in its error summary, in its alerts."""
+    page = html.unescape(page)
+    beside = re.findall(r'<div class="field-error"[^>]*>(.*?)</div>', page, re.S)
+    listed = re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    return [
+        message.strip()
+        for block in beside + listed
+        for message in re.findall(r"<(?:p|li|a)[^>]*>([^<]+)<", block)
+    ]
+
+
+def test_desk_messages_name_the_desks_controls_not_command_line_options(client, run, workspace):
+    """'--allow-minor (in a batch: …)' and '--treatment' were shown to a receptionist; the
+    command line goes on naming its options."""
+    minor = f"{dt.date.today().year - 16}-01-01"  # 16 all year
+    form = patient_form(client, treatment="PAINR", area=["KNEES"], dob=minor, locale="en_GB")
+    page = client.post("/", data=form).get_data(as_text=True)
+    error = html.unescape(re.search(r'id="dob-error"><p>([^<]+)</p>', page).group(1))
+    assert error.startswith("The patient is 16, under 18: a minor's consent form is made only")
+    assert "tick “The patient is under 18 and a parent or guardian signs too”" in error
+    twice = patient_form(client, visit=["REJUV:FACE", "REJUV:NECK"], treatment="", area=[])
+    page_twice = client.post("/", data=twice).get_data(as_text=True)
+    error = re.search(r'id="treatment-error"><p>([^<]+)</p>', page_twice).group(1)
+    assert error == (
+        "REJUV is in the visit twice: remove it from the visit, then add it once with all of "
+        "its areas"
+    )
+    for shown in (page, page_twice):
+        messages = shown_messages(shown)
+        assert messages and not [m for m in messages if OPTION.search(m)], messages
+        assert all(m[0].isupper() for m in messages), messages
+
+    said = run("--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--dob", minor,
+               "--treatment", "PAINR", "--area", "KNEES")  # fmt: skip
+    assert said.exit_code == 1 and "needs --allow-minor" in said.output
+
+
+def test_a_batch_on_the_desk_names_the_files_columns_not_options(client, run, tmp_path):
+    minor = f"{dt.date.today().year - 16}-01-01"
+    rows = (
+        "Patient,DOB,Treatment,Areas,Sessions\n"
+        f"Ana Souza,{minor},PAINR,KNEES,4\n"
+        "Bo Li,1980-01-01,REJUV,,4\n"
+    )
+    page = finished_job_page(
+        client, upload(client, "tomorrow.csv", rows.encode()).headers["Location"]
+    )
+    results = re.findall(r"<td>(Not made: [^<]+)</td>", html.unescape(page))
+    assert results == [
+        "Not made: cell B2: the patient is 16, under 18: a minor's consent form is made only "
+        "when a parent or guardian signs it too; if one does, write yes in the row's Allow "
+        "minor column",
+        "Not made: cell D3: no body area given: name at least one in the Areas column",
+    ]
+    appointments = tmp_path / "tomorrow.csv"
+    appointments.write_text(rows, encoding="utf-8")
+    said = run("batch", appointments, "-o", tmp_path / "out")
+    assert "--allow-minor" in said.output and "with --area" in said.output
+
+
+def test_every_message_beside_a_field_or_in_a_summary_begins_with_a_capital(
+    workspace, output, edit_workbook
+):
+    """The library's messages begin in lower case (they follow a file and cell on the
+    command line); on the desk each is a sentence, in the clinic's language too."""
+    shutil.copy(edit_workbook({"Clinic!B8": "fr_FR"}), workspace.pricing_dir / "london.xlsx")
+    client = create_app(workspace, output).test_client()
+    form = patient_form(client, dob="2090-01-01", ref="R" * 65, sessions="9")
+    messages = shown_messages(client.post("/", data=form).get_data(as_text=True))
+    assert len(messages) >= 4 and all(m[0].isupper() for m in messages), messages
+    assert "La date de naissance est dans le futur" in messages
+    preview = client.get("/preview?treatment=REJUV&area=FACE&locale=nl").get_json()
+    (language,) = preview["errors"]["locale"]  # shown by the page's script
+    assert language.startswith("Docgen has no translation for Dutch"), language
+
+
+STYLES = Path(__file__).resolve().parent.parent / "docgen" / "web" / "static" / "desk.css"
+
+
+def test_the_focus_ring_stands_out_at_3_to_1_on_white_and_on_the_page():
+    """The yellow ring had 2.0:1 on white and 1.84:1 on the page's background; WCAG 2.2
+    asks 3:1. A near-black ring around a yellow one (GOV.UK's) stands out on any of them."""
+    css = STYLES.read_text(encoding="utf-8")
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    ring = re.search(r"^:focus-visible \{([^}]*)\}", css, re.M).group(1)
+    assert "outline: 3px solid var(--focus-outline)" in ring
+    assert "box-shadow: 0 0 0 3px var(--focus)" in ring
+    outline, inner = colours["focus-outline"], colours["focus"]
+    for background in ("#ffffff", colours["paper"], colours["wash"]):
+        assert contrast_ratio(outline, background) >= 3, background
+    assert contrast_ratio(inner, outline) >= 3  # the two rings tell apart
+    assert contrast_ratio(inner, colours["ink"]) >= 3  # on the dark top bar, the yellow one
+    summary = re.search(r"^\.error-summary:focus \{([^}]*)\}", css, re.M).group(1)
+    assert "var(--bad)" in summary
+    for background in ("#ffffff", colours["wash"]):
+        assert contrast_ratio(colours["bad"], background) >= 3
+
+
+def test_a_problem_with_the_form_as_a_whole_is_listed_once_in_the_summary(client):
+    """A problem of no one field (the workbook lacks a minor's alternatives) was listed twice,
+    the second time as a link that led nowhere."""
+    form = patient_form(client, dob=f"{dt.date.today().year - 14}-01-01", locale="en_GB")
+    page = html.unescape(client.post("/", data=form).get_data(as_text=True))
+    summary = re.search(r'<div class="alert error-summary.*?</div>', page, re.S).group(0)
+    assert summary.count("but no 'Alternatives for minors'") == 1
+    assert 'href="#"' not in summary

@@ -17,7 +17,7 @@ from docgen.batch import BATCH_LOCK, clear_killed_batch
 from docgen.catalogues import placeholder_problem
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
-from docgen.i18n import load_translations, parse_locale
+from docgen.i18n import html_language, load_translations, parse_locale
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.pdf import PROFILE_PREFIX
 from docgen.pricing import read_clinic_locale
@@ -25,6 +25,7 @@ from docgen.processes import remove_orphaned_work
 from docgen.register import Register
 from docgen.web import batch, health, patient, price_sheets, records, security, translations
 from docgen.web.batch import BATCH_PREFIX, UPLOAD_PREFIX
+from docgen.web.common import sentence
 from docgen.web.patient import MAKING_PREFIX
 from docgen.web.state import Desk
 from docgen.workspace import Workspace
@@ -53,6 +54,7 @@ def create_app(
     Register.of(workspace).connection()  # made once, before requests write to it at once
     app.extensions["docgen"] = desk
     desk.gettext = _install_page_language(app, workspace)
+    app.jinja_env.filters["sentence"] = sentence  # each message shown, with its capital letter
     for page in (security, patient, price_sheets, batch, records, health, translations):
         page.register(app, desk)
     # after the routes' own checks: a request without the access token is told it needs the
@@ -112,8 +114,8 @@ def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], 
 
     app.jinja_env.install_gettext_callables(page_text, page_plural, newstyle=True)
     app.jinja_env.globals.update(
-        page_language=str(clinic_locale).replace("_", "-"),
-        page_direction="rtl" if clinic_locale.character_order == "right-to-left" else "ltr",
+        page_language=html_language(clinic_locale),
+        page_direction=clinic_locale.text_direction,
         version=__version__,
     )
     return translations.gettext

@@ -21,7 +21,14 @@ from docgen.exceptions import DocgenError, translated
 from docgen.output import open_private, safe_filename_part
 from docgen.pdf import libreoffice_available
 from docgen.web import common
-from docgen.web.common import _, chosen_workbook, problems_of, request_number, write_zip
+from docgen.web.common import (
+    APPOINTMENTS_FILE_WORDING,
+    _,
+    chosen_workbook,
+    problems_of,
+    request_number,
+    write_zip,
+)
 from docgen.web.state import BatchJob, Desk
 
 log = logging.getLogger("docgen.web")
@@ -98,7 +105,10 @@ def register(app: Flask, desk: Desk) -> None:
                 by_row.setdefault(document.row, []).append(document.path)
 
             def reason(failure: RowFailure) -> str:
-                return "; ".join(translated(p, desk.gettext) for p in failure.problems)
+                said = (
+                    translated(p, desk.gettext, APPOINTMENTS_FILE_WORDING) for p in failure.problems
+                )
+                return "; ".join(said)
 
             job.save_rows(sorted(
                 [(row, True, ", ".join(paths)) for row, paths in by_row.items()]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from flask import abort, current_app, render_template
 
+from docgen.consent import NO_AREA
 from docgen.exceptions import (
     DocgenError,
     FieldProblem,
@@ -20,11 +21,13 @@ from docgen.exceptions import (
     translated,
 )
 from docgen.generate import GeneratedDocument, document_locales
-from docgen.i18n import language_label
+from docgen.i18n import N_, language_label
+from docgen.patient import MINOR_NEEDS_GUARDIAN
 from docgen.pdf import convert_to_pdf
 from docgen.pricing import PriceList
 from docgen.processes import run_limited
 from docgen.register import Register
+from docgen.visit import NO_TREATMENT, TREATMENT_TWICE
 from docgen.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -90,18 +93,42 @@ def served_languages(workspace: Workspace, price_list: PriceList) -> list[tuple[
     return [(code, language_label(code)) for code in document_locales(workspace, price_list)]
 
 
+# What the library says with a command-line option (--allow-minor, --area, --treatment), said
+# on the desk with the desk's own controls; the command line goes on naming the option.
+PATIENT_FORM_WORDING = {
+    MINOR_NEEDS_GUARDIAN: N_(
+        "the patient is %(age)s, under %(adult)s: a minor's consent form is made only when a "
+        "parent or guardian signs it too; if one does, tick “The patient is under 18 and a "
+        "parent or guardian signs too”"
+    ),
+    NO_AREA: N_("Choose at least one body area."),
+    NO_TREATMENT: N_("Choose a treatment."),
+    TREATMENT_TWICE: N_(
+        "%(code)s is in the visit twice: remove it from the visit, then add it once with all "
+        "of its areas"
+    ),
+}
+APPOINTMENTS_FILE_WORDING = {
+    MINOR_NEEDS_GUARDIAN: N_(
+        "the patient is %(age)s, under %(adult)s: a minor's consent form is made only when a "
+        "parent or guardian signs it too; if one does, write yes in the row's Allow minor column"
+    ),
+    NO_AREA: N_("no body area given: name at least one in the Areas column"),
+}
+
+
 def errors_by_field(error: DocgenError) -> dict[str, list[str]]:
-    """Each problem under the input it is about ('' for the form as a whole)."""
+    """Each problem under the input it is about ('' for the form as a whole), in the page's
+    language and the patient form's words."""
     if isinstance(error, LocaleError):
         return {"locale": [str(error)]}
     problems = error.problems if isinstance(error, ProblemsError) else (str(error),)
     errors: dict[str, list[str]] = {}
     gettext = current_app.extensions["docgen"].gettext
     for problem in problems:
-        if isinstance(problem, FieldProblem):
-            errors.setdefault(problem.field, []).append(problem.translated(gettext))
-        else:
-            errors.setdefault("", []).append(str(problem))
+        field = problem.field if isinstance(problem, FieldProblem) else ""
+        message = str(translated(problem, gettext, PATIENT_FORM_WORDING))
+        errors.setdefault(field, []).append(message)
     return errors
 
 
@@ -121,6 +148,22 @@ def problem_row(problem: Problem | str, gettext: Callable[[str], str]) -> dict:
         }
     file, _, message = str(problem).partition(": ")
     return {"file": file, "sheet": "", "cell": "", "found": "", "expected": message or file}
+
+
+_WORD_MARKS = str.maketrans("", "", "'’-")  # within a word: l'âge, e-mail
+
+
+def sentence(message: object) -> str:
+    """A message as the desk shows it, beginning with a capital letter ('the date of birth is
+    in the future' → 'The date …'); unless its first word is a file name, a code or a value
+    (london.xlsx, REJUV:FACE), which stays as it is written."""
+    text = message if isinstance(message, str) else str(message)  # Markup stays Markup
+    words = text.split(maxsplit=1)
+    first = words[0].rstrip(":;,.!?…") if words else ""
+    capital = text[:1].upper()
+    if text[:1].islower() and len(capital) == 1 and first.translate(_WORD_MARKS).isalpha():
+        return capital + text[1:]
+    return text
 
 
 def write_zip(target: BinaryIO, members: Iterable[tuple[str, Path]]) -> None:

@@ -43,6 +43,7 @@ from docgen.web.common import (
     made_within_limits,
     problems_of,
     request_number,
+    sentence,
     served_languages,
 )
 from docgen.web.state import Desk
@@ -108,9 +109,8 @@ def register(app: Flask, desk: Desk) -> None:
             preview, preview_errors = _preview(values, sessions)
             return _patient_page(values, {**preview_errors, **errors}, preview=preview)
         treatments = _visit(values)
-        if not values["area"] and not treatments:
-            errors["area"] = [_("Choose at least one body area.")]
         if values["area"] or not treatments:  # the treatment still chosen is the visit's last
+            errors.update(_choice_errors(values))
             treatments.append(
                 PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
             )
@@ -164,14 +164,13 @@ def register(app: Flask, desk: Desk) -> None:
 
     def _add_to_visit(values: dict, errors: dict, sessions: int | None):
         """The chosen treatment and areas become one of the visit's; the choice is cleared
-        for the next treatment, and the estimate shows the whole visit."""
-        if not values["area"]:
-            errors["area"] = [_("Choose at least one body area.")]
+        for the next treatment (back on 'Choose…'), and the estimate shows the whole visit."""
+        errors.update(_choice_errors(values))
         if not errors:
             planned = PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
             preview, errors = _preview({**values, "area": []}, None, [*_visit(values), planned])
             if not errors:
-                values = {**values, "area": [], "sessions": "",
+                values = {**values, "treatment": "", "area": [], "sessions": "",
                           "visit": [*values["visit"], _spec(planned)],
                           "visit_change": ("added", _spec(planned))}  # fmt: skip
                 return _patient_page(values, {}, preview=preview)
@@ -186,16 +185,22 @@ def register(app: Flask, desk: Desk) -> None:
         errors, sessions = _sessions(values)
         preview, preview_errors = _preview(values, sessions)
         errors = {**preview_errors, **errors}
-        if errors:
-            return jsonify(errors=errors), 422
+        if errors:  # shown by the page's script as the page shows them
+            said = {
+                field: [sentence(message) for message in messages]
+                for field, messages in errors.items()
+            }
+            return jsonify(errors=said), 422
         return jsonify(preview)
 
     def _preview(
         values: dict, sessions: int | None, visit: list[PlannedTreatment] | None = None
     ) -> tuple[dict | None, dict]:
         visit = _visit(values) if visit is None else visit
-        if not values["area"] and not visit:
-            return None, {"area": [_("Choose at least one body area.")]}
+        if values["area"] or not visit:
+            choice_errors = _choice_errors(values)
+            if choice_errors:
+                return None, choice_errors
         try:
             preview = estimate_preview(
                 workspace, values["treatment"], values["area"], sessions=sessions,
@@ -210,6 +215,9 @@ def register(app: Flask, desk: Desk) -> None:
             "deposit": preview["estimate"]["deposit"],
             "vat_note": preview["estimate"]["vat_note"],
             "notices": preview["notices"],
+            "headings": preview["headings"],
+            "language": preview["language"],
+            "direction": preview["direction"],
         }, {}
 
     def _patient_page(values: dict, errors: dict, preview: dict | None = None):
@@ -225,7 +233,6 @@ def register(app: Flask, desk: Desk) -> None:
             "added": _("Added to the visit: %(treatment)s.", treatment=named),
             "removed": _("Removed from the visit: %(treatment)s.", treatment=named),
         }.get(change, "")
-        chosen = values["treatment"] or next(iter(treatments), "")
         in_visit = [
             {"spec": _spec(planned), "treatment": treatments.get(planned.treatment, {}),
              "areas": [desk.gettext(price_list.areas[a].name) if a in price_list.areas else a
@@ -236,11 +243,11 @@ def register(app: Flask, desk: Desk) -> None:
             values["locale"] = str(parse_locale(price_list.clinic.locale))
         return render_template(
             "patient.html",
-            values={**values, "treatment": chosen},
+            values=values,
             errors=errors,
             general_errors=errors.get("", []),
             treatments=treatments,
-            chosen=treatments.get(chosen),
+            chosen=treatments.get(values["treatment"]),
             practitioners=[p.name for p in price_list.practitioners.values()],
             visit=in_visit,
             languages=served_languages(workspace, price_list),
@@ -248,6 +255,7 @@ def register(app: Flask, desk: Desk) -> None:
             preview=preview,
             pdf=libreoffice_available(),
             visit_note=visit_note,
+            script_labels=_script_labels(),
             dob_order=dob_order,
             dob_example=date_example(dob_order),
             informed_example=date_example(dob_order, str(dt.date.today().year)),
@@ -368,6 +376,26 @@ def _spec(planned: PlannedTreatment) -> str:
     return f"{spec}:{planned.sessions}" if planned.sessions else spec
 
 
+def _script_labels() -> dict[str, str]:
+    """The page's words its script shows, as plain text (textContent, not HTML)."""
+    return {
+        "empty": _("Choose a treatment and at least one area to see the lines and the total."),
+        "no_treatment": _("Choose a treatment to see its body areas."),
+        "sessions_hint": _("Leave empty for the usual course."),
+    }
+
+
+def _choice_errors(values: dict) -> dict[str, list[str]]:
+    """What the treatment being planned lacks: the treatment itself (the list starts on
+    'Choose…'), or any body area."""
+    errors = {}
+    if not values["treatment"]:
+        errors["treatment"] = [_("Choose a treatment.")]
+    if not values["area"]:
+        errors["area"] = [_("Choose at least one body area.")]
+    return errors
+
+
 def _sessions(values: dict) -> tuple[dict, int | None]:
     text = values["sessions"]
     if not text:
@@ -379,7 +407,9 @@ def _sessions(values: dict) -> tuple[dict, int | None]:
 
 
 def _treatment_choices(price_list: PriceList, gettext: Callable[[str], str]) -> dict[str, dict]:
-    """Each treatment with its priced areas and session range, named in the page's language."""
+    """Each treatment with its priced areas and session range (and the hint that says it),
+    named in the page's language."""
+    sessions_hint = gettext("Usually %(min)s to %(max)s. Leave empty for the usual course.")
     return {
         code: {
             "code": code,
@@ -387,6 +417,8 @@ def _treatment_choices(price_list: PriceList, gettext: Callable[[str], str]) -> 
             "min": treatment.sessions_min,
             "max": treatment.sessions_max,
             "usual": price_list.usual_sessions(code),
+            "sessions_hint": sessions_hint
+            % {"min": treatment.sessions_min, "max": treatment.sessions_max},
             "areas": [
                 {"code": area.code, "name": gettext(area.name)}
                 for area in price_list.areas_priced_for(code)

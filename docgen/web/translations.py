@@ -8,7 +8,7 @@ from __future__ import annotations
 from babel import Locale
 from flask import Flask, abort, redirect, render_template, request, url_for
 
-from docgen.exceptions import DocgenError
+from docgen.exceptions import BuiltInWorkspaceError, DocgenError
 from docgen.generate import load_workspace_prices
 from docgen.limits import LONGEST_TRANSLATION
 from docgen.translation_workbook import (
@@ -104,6 +104,14 @@ def register(app: Flask, desk: Desk) -> None:
         else:  # on any problem, report() puts it under its text and nothing is written
             try:
                 save_translations(workspace, locale, rows, report)
+            except BuiltInWorkspaceError:  # the command line names its commands and options
+                errors[-1] = [
+                    _(
+                        "Translations cannot be saved in docgen's built-in workspace, which is "
+                        "replaced when docgen is upgraded. Ask whoever set up docgen to start "
+                        "the desk in the clinic's own workspace."
+                    )
+                ]
             except DocgenError as error:  # the catalogue itself cannot be read or compiled
                 errors[-1] = [str(problem) for problem in problems_of(error)]
         if errors:

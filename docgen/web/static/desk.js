@@ -64,6 +64,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const treatment = form.elements.treatment;
   const choices = document.getElementById("area-choices");
   const sessions = form.elements.sessions;
+  const sessionsHint = document.getElementById("sessions-hint");
   const body = document.getElementById("preview-body");
 
   function element(tag, text, className) {
@@ -73,10 +74,13 @@ document.addEventListener("DOMContentLoaded", () => {
     return node;
   }
 
+  // the areas priced for the chosen treatment, its usual sessions and their hint; with none
+  // chosen ("Choose…"), a word that areas follow the treatment, and no sessions
   function showAreas() {
     const chosen = treatments[treatment.value];
     const checked = new Set(Array.from(form.querySelectorAll('input[name="area"]:checked'), (box) => box.value));
     choices.replaceChildren();
+    if (!chosen) choices.append(element("p", labels.no_treatment, "hint"));
     for (const area of chosen ? chosen.areas : []) {
       const wrapper = element("div", undefined, "check");
       const box = element("input");
@@ -89,7 +93,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     if (chosen) {
       sessions.min = chosen.min; sessions.max = chosen.max; sessions.value = chosen.usual;
+    } else {
+      sessions.removeAttribute("min"); sessions.removeAttribute("max"); sessions.value = "";
     }
+    sessionsHint.textContent = chosen ? chosen.sessions_hint : labels.sessions_hint;
   }
 
   function showEstimate(preview) {
@@ -103,10 +110,13 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       return;
     }
+    // the estimate as the patient reads it: in the patient's language and its direction
+    const estimate = element("div", undefined, "estimate");
+    estimate.lang = preview.language; estimate.dir = preview.direction;
     const table = element("table");
     const head = table.createTHead().insertRow();
     for (const [key, numeric] of [["treatment"], ["area"], ["sessions", true], ["amount", true]]) {
-      const cell = element("th", labels[key], numeric ? "number" : "");
+      const cell = element("th", preview.headings[key], numeric ? "number" : "");
       cell.scope = "col"; head.append(cell);
     }
     const rows = table.createTBody();
@@ -133,8 +143,9 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       row.append(label, amount);
     });
-    body.append(table, element("p", preview.vat_note, "note"));
-    for (const notice of preview.notices) body.append(element("p", notice, "note"));
+    estimate.append(table, element("p", preview.vat_note, "note"));
+    for (const notice of preview.notices) estimate.append(element("p", notice, "note"));
+    body.append(estimate);
   }
 
   let pending = 0;
