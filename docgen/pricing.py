@@ -356,7 +356,7 @@ CLINIC = Sheet(
             "Deposit", PERCENT, "the part of an estimate's total paid when booking",
             required=True, field="deposit_percent",
         ),
-        Column("Consultation fee", MONEY, "per visit, added to every estimate"),
+        Column("Consultation fee", MONEY, "printed on estimates and the price sheet"),
         Column("Effective date", DATE, "the day the prices apply from, on the price sheet"),
         Column(
             "Version", TEXT, "the price list's version, printed on every document",

@@ -137,7 +137,7 @@ class Date(ValueType):
         return reader.date(cell)
 
     def describe(self) -> str:
-        return "date"
+        return "date, such as 2026-01-31"
 
 
 @dataclass(frozen=True)
