@@ -544,7 +544,8 @@ class SheetReader:
 
     def text(self, cell: Cell) -> str | None:
         if cell.blank:
-            return self.empty(cell)
+            self.empty(cell)
+            return None
         if isinstance(cell.value, dt.datetime | dt.date):
             return cell.value.isoformat()
         if isinstance(cell.value, float) and cell.value.is_integer():
@@ -562,7 +563,8 @@ class SheetReader:
 
     def number(self, cell: Cell) -> Decimal | None:
         if cell.blank:
-            return self.empty(cell, N_("is empty, expected a number"))
+            self.empty(cell, N_("is empty, expected a number"))
+            return None
         value = cell.value
         if isinstance(value, bool | dt.date | dt.datetime | dt.time):
             self.bad(cell, Message(N_("a number")))
@@ -644,7 +646,8 @@ class SheetReader:
 
     def date(self, cell: Cell) -> dt.date | None:
         if cell.blank:
-            return self.empty(cell)
+            self.empty(cell)
+            return None
         if isinstance(cell.value, dt.datetime):
             return cell.value.date()
         if isinstance(cell.value, dt.date):
