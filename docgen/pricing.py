@@ -761,9 +761,9 @@ class _PriceListReader(SheetReader):
             self.bad(sessions_cell if not given else given[1], Message(message))
             return False
         if given[0] is price_cell:
-            price = self.value(PRICES.by_key["course price"], price_cell)
+            price = PRICES.by_key["course price"].read(self, price_cell)
         else:
-            discount = self.value(PRICES.by_key["course discount"], given[0])
+            discount = PRICES.by_key["course discount"].read(self, given[0])
             if discount is None or per_session is None:
                 return False
             price = round_money(per_session * sessions * (100 - discount) / 100, self.currency)

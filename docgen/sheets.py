@@ -229,6 +229,11 @@ class Column:
     def if_blank(self) -> Any:
         return self.value.blank if self.default is None else self.default
 
+    def read(self, reader: SheetReader, cell: Cell) -> Any:
+        """The cell's value; None, reported by the reader, when it is wrong or required and
+        blank."""
+        return self.value.read(reader, cell)
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -472,16 +477,10 @@ class SheetReader:
             if cell is None or (not column.required and cell.blank):
                 row.values[column.name] = column.if_blank
             else:
-                row.values[column.name] = value = column.value.read(self, cell)
+                row.values[column.name] = value = column.read(self, cell)
                 if value is None:
                     row.complete = False
         return row
-
-    def value(self, column: Column, cell: Cell | None) -> Any:
-        """A cell's value as its column declares it; None when it is wrong."""
-        if cell is None or (not column.required and cell.blank):
-            return column.if_blank
-        return column.value.read(self, cell)
 
     def settings(self, sheet: Sheet, worksheets: Worksheets) -> Row | None:
         """A settings sheet's values, or None when a required setting is missing."""
