@@ -22,27 +22,13 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
 from jinja2.ext import babel_extract
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from docgen.exceptions import TemplateError
 from docgen.limits import existing_rows
-from docgen.pricing import TRANSLATABLE_SETTINGS, normalise_header
+from docgen.pricing import SHEETS
 from docgen.render import DAMAGED_PACKAGE, damaged_template
-
-TRANSLATABLE_COLUMNS = {
-    "Treatments": (
-        "name",
-        "description",
-        "ingredients",
-        "alternatives",
-        "alternatives for minors",
-        "evidence",
-    ),
-    "Areas": ("name",),
-    "Risks": ("name", "description"),
-    "Contraindications": ("name",),
-    "Practitioners": ("profession",),
-    "Products": ("name",),
-}
+from docgen.sheets import normalise_header
 
 Extracted = Iterator[tuple[int, str | None, Any, list[str]]]
 
@@ -80,30 +66,36 @@ def extract_xlsx(
 ) -> Extracted:
     workbook = openpyxl.load_workbook(io.BytesIO(fileobj.read()), read_only=True, data_only=True)
     sheets = {name.strip().lower(): name for name in workbook.sheetnames}
-    for wanted, columns in TRANSLATABLE_COLUMNS.items():
-        if wanted.lower() not in sheets:
-            continue
-        sheet = workbook[sheets[wanted.lower()]]
-        rows = existing_rows(sheet)
-        _, header = next(rows, (1, ()))
-        positions = {
-            normalise_header(value): index
-            for index, value in enumerate(header)
-            if value is not None
-        }
-        for number, values in rows:
-            for column in columns:
-                index = positions.get(column)
-                if index is None or index >= len(values):
-                    continue
-                value = values[index]
-                if isinstance(value, str) and value.strip():
-                    place = f"{sheet.title}!{get_column_letter(index + 1)}{number}"
-                    yield number, None, value.strip(), [place]
-    if "clinic" in sheets:  # key and value: the values of the settings patients read
-        sheet = workbook[sheets["clinic"]]
-        for number, (key, value, *_) in existing_rows(sheet, max_col=2):
-            setting = normalise_header(key) if key is not None else ""
-            if setting in TRANSLATABLE_SETTINGS and isinstance(value, str) and value.strip():
-                yield number, None, value.strip(), [f"{sheet.title}!B{number}"]
+    # the tables' texts first, then the settings', as the catalogues have always listed them
+    for declared in sorted(SHEETS, key=lambda sheet: sheet.settings):
+        translated = [column.key for column in declared.columns if column.translated]
+        if translated and declared.name.lower() in sheets:
+            sheet = workbook[sheets[declared.name.lower()]]
+            texts = _setting_texts if declared.settings else _column_texts
+            yield from texts(sheet, translated)
     workbook.close()
+
+
+def _column_texts(sheet: ReadOnlyWorksheet, columns: list[str]) -> Extracted:
+    rows = existing_rows(sheet)
+    _, header = next(rows, (1, ()))
+    positions = {
+        normalise_header(value): index for index, value in enumerate(header) if value is not None
+    }
+    for number, values in rows:
+        for column in columns:
+            index = positions.get(column)
+            if index is None or index >= len(values):
+                continue
+            value = values[index]
+            if isinstance(value, str) and value.strip():
+                place = f"{sheet.title}!{get_column_letter(index + 1)}{number}"
+                yield number, None, value.strip(), [place]
+
+
+def _setting_texts(sheet: ReadOnlyWorksheet, settings: list[str]) -> Extracted:
+    """The values of the settings patients read: key in column A, value in column B."""
+    for number, (key, value, *_) in existing_rows(sheet, max_col=2):
+        setting = normalise_header(key) if key is not None else ""
+        if setting in settings and isinstance(value, str) and value.strip():
+            yield number, None, value.strip(), [f"{sheet.title}!B{number}"]

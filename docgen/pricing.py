@@ -1,37 +1,50 @@
 """Load step: read a price-list workbook into validated, frozen domain objects.
 
-Sheets are found by name and columns by header (case-insensitive, any order, extra columns
-ignored). No cell is trusted: every problem is collected with its file, sheet and cell, and all
-of them are raised together in one WorkbookError.
+Each sheet is declared once below — its columns, how each is read, whether it is required, its
+help text — and read from that declaration (docgen.sheets); what remains here is the domain and
+the rules between columns and sheets. Every problem is collected with its file, sheet and cell,
+and all of them are raised together in one WorkbookError.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
-import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import openpyxl
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.core import get_global
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import get_currency_precision
 
-from docgen.exceptions import Message, Problem, WorkbookError
+from docgen.exceptions import Message, WorkbookError
 from docgen.i18n import N_
-from docgen.limits import (
-    EXCEL_ROWS,
-    MAX_WORKBOOK_BYTES,
-    existing_rows,
-    oversized_package,
-    row_numbers,
+from docgen.limits import MAX_WORKBOOK_BYTES, existing_rows, oversized_package
+from docgen.sheets import (
+    CODE,
+    DATE,
+    MONEY,
+    PERCENT,
+    TEXT,
+    YES_NO,
+    Choice,
+    Codes,
+    Column,
+    Currency,
+    Integer,
+    LocaleName,
+    Locales,
+    Reference,
+    Row,
+    Sheet,
+    SheetReader,
+    Worksheets,
+    normalise_header,
 )
 
 ADULT_AGE = 18
@@ -282,7 +295,7 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def load_price_list(path: str | Path) -> PriceList:
     """Read and validate a workbook; raise WorkbookError listing every problem found."""
-    return _WorkbookReader(Path(path)).read()
+    return _PriceListReader(Path(path)).read()
 
 
 def read_clinic_locale(path: str | Path) -> str | None:
@@ -304,194 +317,313 @@ def read_clinic_locale(path: str | Path) -> str | None:
         workbook.close()
 
 
-# --- reading -------------------------------------------------------------------------------------
+# --- the workbook's sheets -----------------------------------------------------------------------
 
-SHEETS = ("Clinic", "Treatments", "Areas", "Prices", "Risks", "Contraindications")
-OPTIONAL_SHEETS = ("Practitioners", "Products")
-
-CLINIC_KEYS = {
-    "name": True,
-    "address": True,
-    "phone": False,
-    "email": False,
-    "registration": False,
-    "currency": True,
-    "locale": True,
-    "vat cosmetic": True,
-    "vat therapeutic": True,
-    "prices include vat": True,
-    "quote validity days": True,
-    "deposit": True,
-    "consultation fee": False,
-    "effective date": False,
-    "version": False,
-    "languages": False,
-    "staff languages": False,
-    "cash rounding": False,
-    "complications phone": False,
-    "reflection days cosmetic": False,
-    "reflection days therapeutic": False,
-    "minimum age cosmetic": False,
-    "minimum age law": False,
-    "own consent age": False,
-    "data controller": False,
-    "privacy contact": False,
-    "data protection authority": False,
-    "records retention years": False,
-    "photographs retention years": False,
-    "payment terms": False,
-}
-# Settings whose value is a text patients read, translated like the workbook's other texts.
-TRANSLATABLE_SETTINGS = ("payment terms",)
-
-MAX_NUMBER = Decimal(1_000_000_000)
 MAX_SESSIONS = 100
-_YES = {"yes", "y", "true", "1"}
-_NO = {"no", "n", "false", "0"}
+# A consent form asks for these settings; the loader leaves them optional so that estimates
+# and price sheets can be made without them.
+FOR_CONSENT = "needed for consent forms"
 
+CLINIC = Sheet(
+    "Clinic",
+    "settings, one per row: name in column A, value in column B.",
+    settings=True,
+    columns=(
+        Column("Name", TEXT, "printed at the top of every document", required=True),
+        Column("Address", TEXT, "printed in every document's header", required=True),
+        Column("Phone", TEXT, "printed in the header"),
+        Column("Email", TEXT, "printed in the header"),
+        Column("Registration", TEXT, "the regulator and registration number, in the header"),
+        Column(
+            "Currency", Currency(), "of every amount, which has at most its decimal places (2 "
+            "for GBP, 0 for JPY)", required=True,
+        ),
+        Column(
+            "Locale", LocaleName(), "the clinic's own language and region: the workbook's "
+            "texts are written in it", required=True,
+        ),
+        Column("VAT cosmetic", PERCENT, "VAT on cosmetic treatments", required=True),
+        Column("VAT therapeutic", PERCENT, "VAT on therapeutic treatments", required=True),
+        Column(
+            "Prices include VAT", YES_NO, "`yes` if the Prices sheet's prices include VAT",
+            required=True,
+        ),
+        Column(
+            "Quote validity days", Integer(1, 3650), "how long an estimate stays valid",
+            required=True,
+        ),
+        Column(
+            "Deposit", PERCENT, "the part of an estimate's total paid when booking",
+            required=True, field="deposit_percent",
+        ),
+        Column("Consultation fee", MONEY, "printed on estimates and the price sheet"),
+        Column("Effective date", DATE, "the day the prices apply from, on the price sheet"),
+        Column(
+            "Version", TEXT, "the price list's version, printed on every document",
+            field="price_list_version",
+        ),
+        Column(
+            "Cash rounding", YES_NO, "`no` to state amounts to pay to the cent where CLDR "
+            "rounds cash (0.05 CHF)", default=True,
+        ),
+        Column(
+            "Complications phone", TEXT, f"{FOR_CONSENT}: whom a patient calls about a "
+            "complication, day or night, printed in the form's aftercare",
+        ),
+        Column(
+            "Reflection days cosmetic", Integer(0, 90), "days between the information and a "
+            "cosmetic treatment; the consent form prints the day treatment may start",
+            default=0,
+        ),
+        Column(
+            "Reflection days therapeutic", Integer(0, 90), "the same for a therapeutic "
+            "treatment", default=0,
+        ),
+        Column(
+            "Languages", Locales(), "the locales documents are made in, which the desk offers "
+            "and `--all-locales` makes (default: the clinic's and every language with a "
+            "catalogue)",
+        ),
+        Column(
+            "Staff languages", Locales(), "the languages the staff speak (default: the "
+            "clinic's): a patient reading another needs an interpreter",
+        ),
+        Column(
+            "Minimum age cosmetic", Integer(0, 99), "no cosmetic treatment below this age, "
+            "whatever a parent agrees", default=ADULT_AGE,
+        ),
+        Column(
+            "Minimum age law", TEXT, "the law (or the clinic's rule) that sets it, named when "
+            "a treatment is refused",
+        ),
+        Column(
+            "Own consent age", Integer(0, ADULT_AGE), "from this age a minor consents to "
+            "treatment themself", default=ADULT_AGE,
+        ),
+        Column(
+            "Data controller", TEXT, f"{FOR_CONSENT}: who keeps the patients' records (UK "
+            "GDPR, DSGVO, nDSG)",
+        ),
+        Column("Privacy contact", TEXT, f"{FOR_CONSENT}: whom a patient asks about their data"),
+        Column(
+            "Data protection authority", TEXT, f"{FOR_CONSENT}: where a patient may complain"
+        ),
+        Column(
+            "Records retention years", Integer(1, 100), f"{FOR_CONSENT}: how long records are "
+            "kept after the last treatment", default=0,
+        ),
+        Column(
+            "Photographs retention years", Integer(1, 100), f"{FOR_CONSENT}: how long "
+            "photographs are kept after the last treatment", default=0,
+        ),
+        Column(
+            "Payment terms", TEXT, f"{FOR_CONSENT}, printed on estimates too: deposit, "
+            "cancellation and refunds", translated=True,
+        ),
+    ),
+)  # fmt: skip
 
-def normalise_header(header: Any) -> str:
-    return " ".join(str(header).replace("_", " ").replace("%", " ").split()).lower()
-
-
-@dataclass
-class _Cell:
-    """A cell value with the address needed to report it."""
-
-    sheet: str
-    coordinate: str
-    value: Any
-    formula: str | None = None
-    number_format: str = "General"
-    reported: bool = False  # a problem was already reported for this cell
-
-    @property
-    def blank(self) -> bool:
-        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
-
-
-_DUPLICATE = {  # what was defined twice: a message for each, as languages word them differently
-    "risk": N_("duplicate risk '%(key)s' (first defined in row %(row)s)"),
-    "contraindication": N_("duplicate contraindication '%(key)s' (first defined in row %(row)s)"),
-    "area": N_("duplicate area '%(key)s' (first defined in row %(row)s)"),
-    "practitioner": N_("duplicate practitioner '%(key)s' (first defined in row %(row)s)"),
-    "treatment": N_("duplicate treatment '%(key)s' (first defined in row %(row)s)"),
-    "product": N_("duplicate product '%(key)s' (first defined in row %(row)s)"),
-    "price row for": N_("duplicate price row for %(key)s (first defined in row %(row)s)"),
-}
-_UNKNOWN_CODES = {
-    "product": N_("product codes from the Products sheet (unknown: %(unknown)s; known: %(known)s)"),
-    "risk": N_("risk codes from the Risks sheet (unknown: %(unknown)s; known: %(known)s)"),
-    "contraindication": N_(
+# A treatment's risks, contraindications and products, as codes of the sheets that define them
+RISK_CODES = Codes(
+    "Risks",
+    unknown=N_("risk codes from the Risks sheet (unknown: %(unknown)s; known: %(known)s)"),
+    none=N_("at least one risk code from the Risks sheet"),
+)
+CONTRAINDICATION_CODES = Codes(
+    "Contraindications",
+    unknown=N_(
         "contraindication codes from the Contraindications sheet (unknown: %(unknown)s; "
         "known: %(known)s)"
     ),
-}
+)
+PRODUCT_CODES = Codes(
+    "Products",
+    unknown=N_("product codes from the Products sheet (unknown: %(unknown)s; known: %(known)s)"),
+)
+
+TREATMENTS = Sheet(
+    "Treatments",
+    "one row per treatment.",
+    duplicate=N_("duplicate treatment '%(key)s' (first defined in row %(row)s)"),
+    columns=(
+        Column("Code", CODE, "names it on the Prices sheet and in plans", required=True),
+        Column("Name", TEXT, "printed on every document", required=True, translated=True),
+        Column(
+            "Description", TEXT, "printed as the intended benefits", required=True,
+            translated=True,
+        ),
+        Column(
+            "Kind", Choice(Kind), "sets its VAT rate and insurance note; a cosmetic treatment "
+            "has a minimum age", required=True,
+        ),
+        Column(
+            "Sessions min", Integer(1, MAX_SESSIONS), "the fewest sessions of a course",
+            required=True,
+        ),
+        Column(
+            "Sessions max", Integer(1, MAX_SESSIONS), "the most sessions of a course, at "
+            "least Sessions min", required=True,
+        ),
+        Column("Interval days", Integer(1, 365), "days between two sessions", required=True),
+        Column("Ingredients", TEXT, "what may be injected", translated=True),
+        Column("Alternatives", TEXT, "what the consent form offers instead", translated=True),
+        Column("Risks", RISK_CODES, "its risks, at least one", required=True, field="risk_codes"),
+        Column(
+            "Contraindications", CONTRAINDICATION_CODES, "those it adds to the standard ones",
+            field="contraindication_codes",
+        ),
+        Column(
+            "Minimum age", Integer(0, 99), "raises the clinic's minimum age for it", default=0
+        ),
+        Column(
+            "Alternatives for minors", TEXT, "the alternatives a minor's form offers; needed "
+            "to treat a minor", translated=True,
+        ),
+        Column(
+            "Evidence", TEXT, "required for a cosmetic treatment: what the evidence shows and "
+            "how long results last, printed with the intended benefits under \"What the "
+            "evidence shows:\"", translated=True,
+        ),
+        Column("Products", PRODUCT_CODES, "the products it may inject", field="product_codes"),
+    ),
+)  # fmt: skip
+
+AREAS = Sheet(
+    "Areas",
+    "one row per body area.",
+    duplicate=N_("duplicate area '%(key)s' (first defined in row %(row)s)"),
+    columns=(
+        Column("Code", CODE, "names it on the Prices sheet and in plans", required=True),
+        Column("Name", TEXT, "printed on every document", required=True, translated=True),
+    ),
+)
+
+PRICES = Sheet(
+    "Prices",
+    "one row per treatment and area, each pair once: its price per session and, optionally, a "
+    "course of sessions sold together.",
+    duplicate=N_("duplicate price row for %(key)s (first defined in row %(row)s)"),
+    columns=(
+        Column(
+            "Treatment", Reference("Treatments"), "the treatment", required=True,
+            field="treatment_code",
+        ),
+        Column("Area", Reference("Areas"), "the body area", required=True, field="area_code"),
+        Column(
+            "Price per session", MONEY, "the price of one session", required=True,
+            field="per_session",
+        ),
+        Column(
+            "Course sessions", Integer(1, MAX_SESSIONS), "a course's sessions, at most the "
+            "treatment's Sessions max",
+        ),
+        Column(
+            "Course price", MONEY, "the whole course's price, or else a Course discount",
+            by_rule=True,
+        ),
+        Column(
+            "Course discount %", PERCENT, "percent off the course's sessions at the price per "
+            "session, or else a Course price", by_rule=True,
+        ),
+    ),
+)  # fmt: skip
+
+RISKS = Sheet(
+    "Risks",
+    "one row per risk.",
+    duplicate=N_("duplicate risk '%(key)s' (first defined in row %(row)s)"),
+    columns=(
+        Column("Code", CODE, "names it on the Treatments sheet", required=True),
+        Column("Name", TEXT, "printed on the consent form", required=True, translated=True),
+        Column(
+            "Description", TEXT, "printed with the name", required=True, translated=True
+        ),
+        Column(
+            "Frequency", Choice(Frequency), "printed as odds: 'more than 1 in 10 people' … "
+            "'up to 1 in 10,000 people'", required=True,
+        ),
+        Column(
+            "Severity", Choice(Severity), "a serious risk is printed however rare it is",
+            default=Severity.MILD,
+        ),
+    ),
+)  # fmt: skip
+
+CONTRAINDICATIONS = Sheet(
+    "Contraindications",
+    "one row per condition that may rule treatment out.",
+    duplicate=N_("duplicate contraindication '%(key)s' (first defined in row %(row)s)"),
+    columns=(
+        Column("Code", CODE, "names it on the Treatments sheet", required=True),
+        Column(
+            "Name", TEXT, "the statement the patient ticks yes or no: 'I am breastfeeding'",
+            required=True, translated=True,
+        ),
+        Column(
+            "Standard", YES_NO, "`yes`: asked on every consent form; `no`: only for the "
+            "treatments that name it", required=True,
+        ),
+    ),
+)  # fmt: skip
+
+PRACTITIONERS = Sheet(
+    "Practitioners",
+    "one row per practitioner; the consent form prints their profession and registration "
+    "under their name, and the desk offers the names.",
+    required=False,
+    duplicate=N_("duplicate practitioner '%(key)s' (first defined in row %(row)s)"),
+    columns=(
+        Column(
+            "Name", TEXT, "as forms name them, whatever its case and spacing", required=True
+        ),
+        Column("Profession", TEXT, "printed under the name", required=True, translated=True),
+        Column(
+            "Registration body", TEXT, "the register, such as General Medical Council; with "
+            "Registration number, or neither",
+        ),
+        Column("Registration number", TEXT, "the number on that register"),
+    ),
+)  # fmt: skip
+
+PRODUCTS = Sheet(
+    "Products",
+    "one row per product a treatment may inject; the consent form says plainly when one is "
+    "used off-label or has no licence.",
+    required=False,
+    duplicate=N_("duplicate product '%(key)s' (first defined in row %(row)s)"),
+    columns=(
+        Column("Code", CODE, "names it on the Treatments sheet", required=True),
+        Column("Name", TEXT, "printed on the consent form", required=True, translated=True),
+        Column("Manufacturer", TEXT, "printed with the name", required=True),
+        Column(
+            "Licensing", Choice(Licensing), "for the use the treatments make of it",
+            required=True,
+        ),
+    ),
+)  # fmt: skip
+
+# In the order a workbook's missing sheets are named.
+SHEETS = (CLINIC, TREATMENTS, AREAS, PRICES, RISKS, CONTRAINDICATIONS, PRACTITIONERS, PRODUCTS)
 
 
-class _WorkbookReader:
-    def __init__(self, path: Path):
-        self.path = path
-        self.problems: list[Problem] = []
-        # Codes defined on each sheet, valid or not, so that one bad row does not also make
-        # every row referring to it an error.
-        self.defined: dict[str, dict[Any, str]] = {}
-        self.unreadable: set[str] = set()  # sheets whose layout is broken: skip references to them
-        self.currency = "EUR"  # until the Clinic sheet names the real one
-        self.digits = 2
+# --- the rules between columns and sheets --------------------------------------------------------
 
-    # Problems -----------------------------------------------------------------------------------
 
-    def problem(self, cell: _Cell | None, message: str, sheet: str | None = None) -> None:
-        self.problems.append(
-            Problem(
-                file=self.path.name,
-                sheet=cell.sheet if cell else sheet,
-                cell=cell.coordinate if cell else None,
-                message=message,
-            )
-        )
-
-    def bad(self, cell: _Cell, expected: str) -> None:
-        self.problems.append(
-            Problem(
-                file=self.path.name,
-                sheet=cell.sheet,
-                cell=cell.coordinate,
-                message=f"found {cell.value!r}, expected {expected}",
-                found=repr(cell.value),
-                expected=expected,
-            )
-        )
-
-    # Entry --------------------------------------------------------------------------------------
-
+class _PriceListReader(SheetReader):
     def read(self) -> PriceList:
-        try:
-            data = self.path.read_bytes()
-        except OSError as error:
-            raise WorkbookError(
-                [Problem(self.path.name, f"cannot read: {error.strerror}")]
-            ) from None
-        too_big = oversized_package(self.path, MAX_WORKBOOK_BYTES, "a price list")
-        if too_big:
-            raise WorkbookError([Problem(self.path.name, too_big)])
-        try:
-            values = openpyxl.load_workbook(self.path, data_only=True)
-            formulas = openpyxl.load_workbook(self.path, data_only=False)
-        # openpyxl raises whatever its parsers meet in a damaged file (zip, XML, index errors);
-        # for the user every one of them means the same thing.
-        except Exception as error:
-            raise WorkbookError(
-                [
-                    Problem(
-                        self.path.name,
-                        "is not an Excel workbook (.xlsx) that can be opened "
-                        f"({type(error).__name__}: {error}); save it from Excel or LibreOffice "
-                        "as 'Excel 2007-365 (.xlsx)'",
-                    )
-                ]
-            ) from None
-
-        sheets = {}
-        for wanted in (*SHEETS, *OPTIONAL_SHEETS):
-            found = next(
-                (n for n in values.sheetnames if n.strip().lower() == wanted.lower()), None
-            )
-            if found is None and wanted in OPTIONAL_SHEETS:
-                continue
-            if found is None:
-                message = N_("missing sheet '%(sheet)s' (sheets found: %(found)s)")
-                found_sheets = ", ".join(values.sheetnames)
-                self.problem(None, Message(message, sheet=wanted, found=found_sheets))
-            elif values[found].sheet_state != "visible":
-                message = N_(
-                    "is hidden in the workbook, so an admin editing it cannot see it; unhide "
-                    "it (Excel: right-click a sheet tab > Unhide) or delete it"
-                )
-                self.problem(None, Message(message), sheet=found)
-            elif (last_row := max(row_numbers(values[found]), default=1)) > EXCEL_ROWS:
-                beyond = (
-                    f"has a row numbered {last_row}, past the last row a workbook can have "
-                    f"({EXCEL_ROWS}): the file was not saved by Excel or LibreOffice; open it "
-                    "in one and save it again"
-                )
-                self.problem(None, beyond, sheet=found)
-            else:
-                sheets[wanted] = (values[found], formulas[found])
-        if self.problems:
-            raise WorkbookError(self.problems)
-
-        clinic = self.read_clinic(*sheets["Clinic"])
-        risks = self.read_risks(*sheets["Risks"])
-        contraindications = self.read_contraindications(*sheets["Contraindications"])
-        areas = self.read_areas(*sheets["Areas"])
-        products = self.read_products(*sheets["Products"]) if "Products" in sheets else {}
-        treatments = self.read_treatments(*sheets["Treatments"])
-        prices = self.read_prices(*sheets["Prices"], treatments)
-        practitioners = (
-            self.read_practitioners(*sheets["Practitioners"]) if "Practitioners" in sheets else {}
+        data, sheets = self.open(SHEETS)
+        # Clinic first, for its currency's decimal places; then every sheet after those its
+        # codes refer to
+        clinic = self.read_clinic(sheets["Clinic"])
+        risks = self.records(RISKS, sheets["Risks"], Risk)
+        contraindications = self.records(
+            CONTRAINDICATIONS, sheets["Contraindications"], Contraindication
         )
+        areas = self.records(AREAS, sheets["Areas"], Area)
+        products = self.records(PRODUCTS, sheets.get("Products"), Product)
+        treatments = self.read_treatments(sheets["Treatments"])
+        prices = self.read_prices(sheets["Prices"], treatments)
+        practitioners = self.read_practitioners(sheets.get("Practitioners"))
         if self.problems:
             raise WorkbookError(self.problems)
         assert clinic is not None
@@ -508,538 +640,83 @@ class _WorkbookReader:
             products=products,
         )
 
-    # Sheet access -------------------------------------------------------------------------------
-
-    def cells(self, values_ws, formulas_ws, row: int, col: int) -> _Cell:
-        value_cell = values_ws.cell(row=row, column=col)
-        formula_value = formulas_ws.cell(row=row, column=col).value
-        is_formula = isinstance(formula_value, str) and formula_value.startswith("=")
-        return _Cell(
-            values_ws.title,
-            value_cell.coordinate,
-            value_cell.value,
-            formula=formula_value if is_formula else None,
-            number_format=value_cell.number_format or "General",
-        )
-
-    def table(
-        self, values_ws, formulas_ws, columns: dict[str, bool]
-    ) -> list[dict[str, _Cell]] | None:
-        """Rows of a sheet as {column: cell}; columns maps header -> required."""
-        headers: dict[str, int] = {}
-        for cell in values_ws[1]:
-            if cell.value is None or not str(cell.value).strip():
-                continue
-            name = normalise_header(cell.value)
-            if name in headers and name in columns:
-                first = values_ws.cell(row=1, column=headers[name]).coordinate
-                message = N_("a second '%(name)s' column (the first is %(first)s); keep only one")
-                self.problem(
-                    _Cell(values_ws.title, cell.coordinate, cell.value),
-                    Message(message, name=name, first=first),
-                )
-            headers.setdefault(name, cell.column)
-        missing = [name for name, required in columns.items() if required and name not in headers]
-        for name in missing:
-            if headers:
-                message = N_("missing column '%(name)s' in the header row (found: %(found)s)")
-                found_headers = ", ".join(repr(h) for h in headers)
-                missing_column = Message(message, name=name, found=found_headers)
-            else:
-                message = N_("missing column '%(name)s' in the header row (found: nothing)")
-                missing_column = Message(message, name=name)
-            self.problem(None, missing_column, sheet=values_ws.title)
-        if missing:
-            self.unreadable.add(values_ws.title)
+    def read_clinic(self, worksheets: Worksheets) -> Clinic | None:
+        row = self.settings(CLINIC, worksheets)
+        if row is None or not row.complete:
             return None
-        rows = []
-        for row in row_numbers(values_ws):
-            if row == 1:
-                continue
-            record = {
-                name: self.cells(values_ws, formulas_ws, row, col)
-                for name, col in headers.items()
-                if name in columns
-            }
-            if all(c.blank and not c.formula for c in record.values()):
-                continue
-            for cell in record.values():
-                self.check_formula(cell)
-            rows.append(record)
-        if not rows:
-            message = N_("has a header row but no rows below it")
-            self.problem(None, Message(message), sheet=values_ws.title)
-            self.unreadable.add(values_ws.title)
-        return rows
+        values = row.values
+        values["vat_rates"] = {kind: values.pop(f"vat_{kind.value}") for kind in Kind}
+        values["reflection_days"] = {
+            kind: values.pop(f"reflection_days_{kind.value}") for kind in Kind
+        }
+        rounded = values["cash_rounding"]
+        values["cash_rounding"] = cash_rounding_step(values["currency"]) if rounded else None
+        values["staff_languages"] = tuple(
+            dict.fromkeys(Locale.parse(code).language for code in values["staff_languages"])
+        )
+        return Clinic(**values)
 
-    def check_formula(self, cell: _Cell) -> None:
-        if cell.formula and cell.value is None:
+    def read_treatments(self, worksheets: Worksheets) -> dict[str, Treatment]:
+        lacks_evidence = False  # a cosmetic treatment on a sheet with no Evidence column
+
+        def rules(row: Row) -> None:
+            nonlocal lacks_evidence
+            values, cells = row.values, row.cells
+            fewest, most = values["sessions_min"], values["sessions_max"]
+            if fewest and most and fewest > most:
+                self.bad(cells["sessions_max"], f"at least sessions min ({fewest})")
+                row.complete = False
+            # a cosmetic treatment's benefit is the patient's only reason to accept its risks
+            if values["kind"] is Kind.COSMETIC and not values["evidence"]:
+                if "evidence" in cells:
+                    self.empty(cells["evidence"])
+                else:
+                    lacks_evidence = True
+                row.complete = False
+
+        treatments = self.records(TREATMENTS, worksheets, Treatment, rules)
+        if lacks_evidence:  # said once, not row by row
             message = N_(
-                "formula %(formula)s has no saved value; open the workbook in Excel or "
-                "LibreOffice and save it so the result is stored"
+                "missing column 'evidence' in the header row: a cosmetic treatment's consent "
+                "form says what the evidence shows and how long results last"
             )
-            self.problem(cell, Message(message, formula=cell.formula))
-            cell.reported = True
+            self.problem(None, Message(message), sheet=worksheets[0].title)
+        return treatments
 
-    # Value parsers: each reports a problem and returns None on a bad cell ---------------------
-
-    def text(self, cell: _Cell | None, required: bool = True) -> str | None:
-        if cell is None or cell.blank:
-            if required and cell is not None and not cell.reported:
-                self.problem(cell, Message(N_("is empty, expected a value")))
-            return None if required else ""
-        if isinstance(cell.value, dt.datetime | dt.date):
-            return cell.value.isoformat()
-        if isinstance(cell.value, float) and cell.value.is_integer():
-            return str(int(cell.value))
-        return str(cell.value).strip()
-
-    def locales(self, cell: _Cell) -> tuple[str, ...]:
-        """A list of locales such as 'fr_CH, de_CH, en_GB', each as Babel names it."""
-        found = []
-        for part in re.split(r"[,;]", self.text(cell) or ""):
-            wanted = part.strip().replace("-", "_")
-            if not wanted:
-                continue
-            try:
-                locale = Locale.parse(wanted)
-            except (ValueError, UnknownLocaleError):
-                locale = None
-            if locale is None or str(locale).lower() != wanted.lower():
-                message = N_("a list of locales such as fr_CH, de_CH, en_GB (not '%(part)s')")
-                self.bad(cell, Message(message, part=part.strip()))
-                return ()
-            found.append(str(locale))
-        return tuple(dict.fromkeys(found))
-
-    def code(self, cell: _Cell) -> str | None:
-        value = self.text(cell)
-        if value is None:
-            return None
-        if not value.replace("-", "").replace("_", "").isalnum() or " " in value:
-            self.bad(cell, Message(N_("a code of letters, digits, '-' or '_' (no spaces)")))
-            return None
-        return value.upper()
-
-    def number(self, cell: _Cell, required: bool = True) -> Decimal | None:
-        if cell.blank:
-            if required and not cell.reported:
-                self.problem(cell, Message(N_("is empty, expected a number")))
-            return None
-        value = cell.value
-        if isinstance(value, bool | dt.date | dt.datetime | dt.time):
-            self.bad(cell, Message(N_("a number")))
-            return None
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            self.bad(cell, Message(N_("a number written with a decimal point, such as 250.50")))
-            return None
-        if not number.is_finite() or abs(number) >= MAX_NUMBER:
-            self.bad(cell, Message(N_("a number below 1,000,000,000")))
-            return None
-        return number
-
-    def money(self, cell: _Cell, required: bool = True) -> Decimal | None:
-        amount = self.number(cell, required)
-        if amount is None:
-            return None
-        if amount < 0:
-            self.bad(cell, Message(N_("an amount of zero or more")))
-            return None
-        if amount.as_tuple().exponent < -self.digits:
-            message = N_("an amount with at most %(digits)s decimal places")
-            self.bad(cell, Message(message, digits=self.digits))
-            return None
-        return amount.quantize(Decimal(1).scaleb(-self.digits))
-
-    def integer(self, cell: _Cell, minimum: int, maximum: int, required: bool = True) -> int | None:
-        number = self.number(cell, required)
-        if number is None:
-            return None
-        if number != number.to_integral_value() or not minimum <= number <= maximum:
-            message = N_("a whole number from %(minimum)s to %(maximum)s")
-            self.bad(cell, Message(message, minimum=minimum, maximum=maximum))
-            return None
-        return int(number)
-
-    def reflection(self, cell: _Cell) -> int | None:
-        return self.integer(cell, 0, 90)
-
-    def percent(self, cell: _Cell) -> Decimal | None:
-        if isinstance(cell.value, str) and cell.value.strip().endswith("%"):
-            cell.value = cell.value.strip()[:-1]
-            number = self.number(cell)
-        else:
-            number = self.number(cell)
-            if number is not None and "%" in cell.number_format:
-                number *= 100  # a cell formatted as 20% stores 0.2
-        if number is None:
-            return None
-        if not 0 <= number <= 100:
-            self.bad(cell, Message(N_("a percentage between 0 and 100")))
-            return None
-        return (
-            number.to_integral_value()
-            if number == number.to_integral_value()
-            else number.normalize()
-        )
-
-    def choice(self, cell: _Cell, enum: type[StrEnum]) -> Any:
-        value = self.text(cell)
-        if value is None:
-            return None
-        normalised = " ".join(value.replace("_", " ").split()).lower()
-        try:
-            return enum(normalised)
-        except ValueError:
-            choices = ", ".join(repr(m.value) for m in enum)
-            self.bad(cell, Message(N_("one of %(choices)s"), choices=choices))
-            return None
-
-    def yes_no(self, cell: _Cell) -> bool | None:
-        if isinstance(cell.value, bool):
-            return cell.value
-        value = self.text(cell)
-        if value is None:
-            return None
-        if value.lower() not in _YES | _NO:
-            self.bad(cell, Message(N_("yes or no")))
-            return None
-        return value.lower() in _YES
-
-    def date(self, cell: _Cell) -> dt.date | None:
-        if cell.blank:
-            return None
-        if isinstance(cell.value, dt.datetime):
-            return cell.value.date()
-        if isinstance(cell.value, dt.date):
-            return cell.value
-        try:
-            return dt.date.fromisoformat(str(cell.value).strip())
-        except ValueError:
-            self.bad(cell, Message(N_("a date such as 2026-01-31")))
-            return None
-
-    # Sheets -------------------------------------------------------------------------------------
-
-    def read_clinic(self, values_ws, formulas_ws) -> Clinic | None:
-        found: dict[str, _Cell] = {}
-        for row in row_numbers(values_ws):
-            key = self.cells(values_ws, formulas_ws, row, 1)
-            name = "" if key.blank else normalise_header(key.value)
-            if name in {"", "key", "setting"}:
-                continue
-            if name in found:
-                first = found[name].coordinate.replace("B", "A")
-                message = N_("a second '%(name)s' setting (the first is %(first)s); keep one")
-                self.problem(key, Message(message, name=name, first=first))
-                continue
-            if name not in CLINIC_KEYS:
-                # a misnamed setting would silently lose its value (a fee, a rounding rule)
-                closest = difflib.get_close_matches(name, CLINIC_KEYS, n=1, cutoff=0)
-                message = N_("unknown setting '%(name)s'; the closest docgen knows is '%(known)s'")
-                self.problem(key, Message(message, name=key.value, known=closest[0].capitalize()))
-                continue
-            found[name] = self.cells(values_ws, formulas_ws, row, 2)
-            self.check_formula(found[name])
-        for key, required in CLINIC_KEYS.items():
-            if required and key not in found:
-                message = Message(N_("missing setting '%(key)s' in column A"), key=key)
-                self.problem(None, message, sheet=values_ws.title)
-        if any(required and key not in found for key, required in CLINIC_KEYS.items()):
-            return None
-
-        def optional(key: str, read: Callable[[_Cell], Any], default: Any) -> Any:
-            return read(found[key]) if key in found and not found[key].blank else default
-
-        currency = self.text(found["currency"])
-        if currency is not None:
-            currency = currency.upper()
-            if currency not in list_currencies():
-                message = N_("an ISO 4217 currency code such as GBP, EUR or CHF")
-                self.bad(found["currency"], Message(message))
-                currency = None
-            else:
-                self.currency = currency
-                self.digits = get_currency_precision(currency)
-        locale = self.text(found["locale"])
-        if locale is not None:
-            try:
-                locale = str(Locale.parse(locale.replace("-", "_")))
-            except (ValueError, UnknownLocaleError):
-                self.bad(found["locale"], Message(N_("a locale such as en_GB, fr_FR or de_CH")))
-                locale = None
-        values = dict(
-            name=self.text(found["name"]),
-            address=self.text(found["address"]),
-            phone=optional("phone", self.text, ""),
-            email=optional("email", self.text, ""),
-            registration=optional("registration", self.text, ""),
-            currency=currency,
-            locale=locale,
-            vat_cosmetic=self.percent(found["vat cosmetic"]),
-            vat_therapeutic=self.percent(found["vat therapeutic"]),
-            prices_include_vat=self.yes_no(found["prices include vat"]),
-            quote_validity_days=self.integer(found["quote validity days"], 1, 3650),
-            deposit_percent=self.percent(found["deposit"]),
-            consultation_fee=optional("consultation fee", self.money, None),
-            effective_date=optional("effective date", self.date, None),
-            price_list_version=optional("version", self.text, ""),
-            cash_rounding=(
-                cash_rounding_step(currency)
-                if currency and optional("cash rounding", self.yes_no, True)
-                else None
-            ),
-            complications_phone=optional("complications phone", self.text, ""),
-            reflection_days={
-                kind: optional(f"reflection days {kind.value}", self.reflection, 0) for kind in Kind
-            },
-            languages=optional("languages", self.locales, ()),
-            minimum_age_cosmetic=optional(
-                "minimum age cosmetic", lambda cell: self.integer(cell, 0, 99), ADULT_AGE
-            ),
-            minimum_age_law=optional("minimum age law", self.text, ""),
-            own_consent_age=optional(
-                "own consent age", lambda cell: self.integer(cell, 0, ADULT_AGE), ADULT_AGE
-            ),
-            data_controller=optional("data controller", self.text, ""),
-            privacy_contact=optional("privacy contact", self.text, ""),
-            data_protection_authority=optional("data protection authority", self.text, ""),
-            records_retention_years=optional(
-                "records retention years", lambda cell: self.integer(cell, 1, 100), 0
-            ),
-            photographs_retention_years=optional(
-                "photographs retention years", lambda cell: self.integer(cell, 1, 100), 0
-            ),
-            payment_terms=optional("payment terms", self.text, ""),
-            staff_languages=tuple(
-                dict.fromkeys(
-                    Locale.parse(code).language
-                    for code in optional("staff languages", self.locales, ())
-                )
-            ),
-        )
-        optional_settings = {"effective_date", "consultation_fee", "cash_rounding"}
-        if any(v is None for k, v in values.items() if k not in optional_settings):
-            return None
-        return Clinic(
-            vat_rates={
-                Kind.COSMETIC: values.pop("vat_cosmetic"),
-                Kind.THERAPEUTIC: values.pop("vat_therapeutic"),
-            },
-            **values,
-        )
-
-    def unique(self, key: Any, cell: _Cell, what: str) -> bool:
-        """Record a code as defined; report it when it was defined before."""
-        seen = self.defined.setdefault(what, {})
-        if key in seen:
-            message = _DUPLICATE[what]
-            shown = key if isinstance(key, str) else " / ".join(key)  # price rows: TREATMENT / AREA
-            self.problem(cell, Message(message, key=shown, row=seen[key]))
-            return False
-        seen[key] = cell.coordinate.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        return True
-
-    def read_risks(self, values_ws, formulas_ws) -> dict[str, Risk]:
-        columns = {
-            "code": True, "name": True, "description": True, "frequency": True, "severity": False,
-        }  # fmt: skip
-        risks: dict[str, Risk] = {}
-        for row in self.table(values_ws, formulas_ws, columns) or []:
-            code = self.code(row["code"])
-            severity = row.get("severity")
-            fields = (
-                self.text(row["name"]),
-                self.text(row["description"]),
-                self.choice(row["frequency"], Frequency),
-                Severity.MILD
-                if severity is None or severity.blank
-                else self.choice(severity, Severity),
-            )
-            if code and self.unique(code, row["code"], "risk") and None not in fields:
-                risks[code] = Risk(code, *fields)
-        return risks
-
-    def read_contraindications(self, values_ws, formulas_ws) -> dict[str, Contraindication]:
-        columns = {"code": True, "name": True, "standard": True}
-        found: dict[str, Contraindication] = {}
-        for row in self.table(values_ws, formulas_ws, columns) or []:
-            code = self.code(row["code"])
-            name = self.text(row["name"])
-            standard = self.yes_no(row["standard"])
-            valid = code and self.unique(code, row["code"], "contraindication")
-            if valid and name and standard is not None:
-                found[code] = Contraindication(code, name, standard)
-        return found
-
-    def read_practitioners(self, values_ws, formulas_ws) -> dict[str, Practitioner]:
-        columns = {
-            "name": True, "profession": True, "registration body": False,
-            "registration number": False,
-        }  # fmt: skip
+    def read_practitioners(self, worksheets: Worksheets | None) -> dict[str, Practitioner]:
         found: dict[str, Practitioner] = {}
-        for row in self.table(values_ws, formulas_ws, columns) or []:
-            name, profession = self.text(row["name"]), self.text(row["profession"])
-            body = self.text(row.get("registration body"), required=False) or ""
-            number = self.text(row.get("registration number"), required=False) or ""
+        for row in self.rows(PRACTITIONERS, worksheets):
+            values, cells = row.values, row.cells
+            body, number = values["registration_body"], values["registration_number"]
             if bool(body) != bool(number):
                 if body:
-                    empty = row.get("registration number") or row["registration body"]
+                    empty = cells.get("registration_number") or cells["registration_body"]
                     message = N_(
                         "has a registration body but no registration number: give both (e.g. "
                         "General Medical Council, 7654321) or neither"
                     )
                 else:
-                    empty = row.get("registration body") or row["registration number"]
+                    empty = cells.get("registration_body") or cells["registration_number"]
                     message = N_(
                         "has a registration number but no registration body: give both (e.g. "
                         "General Medical Council, 7654321) or neither"
                     )
                 self.problem(empty, Message(message))
                 continue
+            name = values["name"]
             key = practitioner_key(name or "")
-            if name and self.unique(key, row["name"], "practitioner") and profession:
-                found[key] = Practitioner(name, profession, body, number)
+            if name and self.unique(key, cells["name"], PRACTITIONERS) and row.complete:
+                found[key] = Practitioner(**values)
         return found
 
-    def read_products(self, values_ws, formulas_ws) -> dict[str, Product]:
-        columns = {"code": True, "name": True, "manufacturer": True, "licensing": True}
-        products: dict[str, Product] = {}
-        for row in self.table(values_ws, formulas_ws, columns) or []:
-            code = self.code(row["code"])
-            fields = (
-                self.text(row["name"]),
-                self.text(row["manufacturer"]),
-                self.choice(row["licensing"], Licensing),
-            )
-            if code and self.unique(code, row["code"], "product") and None not in fields:
-                products[code] = Product(code, *fields)
-        return products
-
-    def read_areas(self, values_ws, formulas_ws) -> dict[str, Area]:
-        areas: dict[str, Area] = {}
-        for row in self.table(values_ws, formulas_ws, {"code": True, "name": True}) or []:
-            code = self.code(row["code"])
-            name = self.text(row["name"])
-            if code and self.unique(code, row["code"], "area") and name:
-                areas[code] = Area(code, name)
-        return areas
-
-    def read_treatments(self, values_ws, formulas_ws) -> dict[str, Treatment]:
-        columns = {
-            "code": True,
-            "name": True,
-            "description": True,
-            "kind": True,
-            "sessions min": True,
-            "sessions max": True,
-            "interval days": True,
-            "ingredients": False,
-            "alternatives": False,
-            "risks": True,
-            "contraindications": False,
-            "minimum age": False,
-            "alternatives for minors": False,
-            "evidence": False,
-            "products": False,
-        }
-        treatments: dict[str, Treatment] = {}
-        rows = self.table(values_ws, formulas_ws, columns) or []
-        # what the evidence shows is required for a cosmetic treatment; a sheet without the
-        # column is said once, not row by row
-        lacks_evidence = bool(rows) and "evidence" not in rows[0]
-        cosmetic_without_evidence = False
-        for row in rows:
-            code = self.code(row["code"])
-            sessions_min = self.integer(row["sessions min"], 1, MAX_SESSIONS)
-            sessions_max = self.integer(row["sessions max"], 1, MAX_SESSIONS)
-            if sessions_min and sessions_max and sessions_min > sessions_max:
-                self.bad(row["sessions max"], f"at least sessions min ({sessions_min})")
-                sessions_max = None
-            risk_codes = self.codes(row["risks"], "risk", "Risks")
-            contraindication_codes = self.codes(
-                row.get("contraindications"), "contraindication", "Contraindications"
-            )
-            age = row.get("minimum age")
-            kind = self.choice(row["kind"], Kind)
-            fields = dict(
-                name=self.text(row["name"]),
-                description=self.text(row["description"]),
-                kind=kind,
-                sessions_min=sessions_min,
-                sessions_max=sessions_max,
-                interval_days=self.integer(row["interval days"], 1, 365),
-                ingredients=self.text(row.get("ingredients"), required=False),
-                alternatives=self.text(row.get("alternatives"), required=False),
-                risk_codes=risk_codes,
-                contraindication_codes=contraindication_codes,
-                minimum_age=0 if age is None or age.blank else self.integer(age, 0, 99),
-                alternatives_for_minors=self.text(
-                    row.get("alternatives for minors"), required=False
-                ),
-                evidence=None
-                if lacks_evidence and kind is Kind.COSMETIC
-                else self.text(row.get("evidence"), required=kind is Kind.COSMETIC),
-                product_codes=self.codes(row.get("products"), "product", "Products"),
-            )
-            cosmetic_without_evidence |= lacks_evidence and kind is Kind.COSMETIC
-            if code and self.unique(code, row["code"], "treatment") and None not in fields.values():
-                treatments[code] = Treatment(code=code, **fields)
-        if cosmetic_without_evidence:
-            message = N_(
-                "missing column 'evidence' in the header row: a cosmetic treatment's consent "
-                "form says what the evidence shows and how long results last"
-            )
-            self.problem(None, Message(message), sheet=values_ws.title)
-        return treatments
-
-    def reference(self, cell: _Cell, what: str, sheet: str) -> str | None:
-        """A code that must be defined on another sheet (unless that sheet is unreadable)."""
-        code = self.code(cell)
-        defined = self.defined.get(what, {})
-        if code and sheet not in self.unreadable and code not in defined:
-            message = N_("a code from the %(sheet)s sheet (%(codes)s)")
-            self.bad(cell, Message(message, sheet=sheet, codes=", ".join(defined)))
-            return None
-        return code
-
-    def codes(self, cell: _Cell | None, what: str, sheet: str) -> tuple[str, ...] | None:
-        """A comma-separated list of codes defined on another sheet; risks need at least one."""
-        required = what == "risk"
-        value = self.text(cell, required=required)
-        if value is None:
-            return None
-        defined = self.defined.get(what, {})
-        codes = tuple(c.strip().upper() for c in value.replace(";", ",").split(",") if c.strip())
-        unknown = [c for c in codes if c not in defined and sheet not in self.unreadable]
-        if required and not codes:
-            self.bad(cell, Message(N_("at least one risk code from the Risks sheet")))
-            return None
-        if unknown:
-            message = _UNKNOWN_CODES[what]
-            self.bad(cell, Message(message, unknown=", ".join(unknown), known=", ".join(defined)))
-            return None
-        return codes
-
     def read_prices(
-        self, values_ws, formulas_ws, treatments: Mapping[str, Treatment]
+        self, worksheets: Worksheets, treatments: Mapping[str, Treatment]
     ) -> dict[tuple[str, str], Price]:
-        columns = {
-            "treatment": True,
-            "area": True,
-            "price per session": True,
-            "course sessions": False,
-            "course price": False,
-            "course discount": False,
-        }
         prices: dict[tuple[str, str], Price] = {}
-        for row in self.table(values_ws, formulas_ws, columns) or []:
-            treatment = self.reference(row["treatment"], "treatment", "Treatments")
-            area = self.reference(row["area"], "area", "Areas")
-            per_session = self.money(row["price per session"])
-            course = self.course(row, per_session)
+        for row in self.rows(PRICES, worksheets):
+            values, cells = row.values, row.cells
+            treatment, area = values["treatment_code"], values["area_code"]
+            course = self.course(row)
             longest = treatments[treatment].sessions_max if treatment in treatments else None
             if course and longest and course.sessions > longest:
                 message = N_(
@@ -1047,32 +724,36 @@ class _WorkbookReader:
                     "(Treatments sheet, sessions max)"
                 )
                 self.bad(
-                    row["course sessions"], Message(message, longest=longest, treatment=treatment)
+                    cells["course_sessions"],
+                    Message(message, longest=longest, treatment=treatment),
                 )
                 course = False
             if (
                 treatment
                 and area
-                and self.unique((treatment, area), row["treatment"], "price row for")
-                and per_session is not None
+                and self.unique((treatment, area), cells["treatment_code"], PRICES)
+                and row.complete
                 and course is not False
             ):
+                per_session = values["per_session"]
                 prices[(treatment, area)] = Price(treatment, area, per_session, course or None)
         return prices
 
-    def course(self, row: dict[str, _Cell], per_session: Decimal | None) -> Course | bool | None:
+    def course(self, row: Row) -> Course | bool | None:
         """The row's course, None when it has none, False when its cells are invalid."""
-        sessions_cell = row.get("course sessions")
-        price_cell = row.get("course price")
-        discount_cell = row.get("course discount")
-        given = [c for c in (price_cell, discount_cell) if c is not None and not c.blank]
+        values, cells = row.values, row.cells
+        sessions_cell = cells.get("course_sessions")
+        price_cell = cells.get("course_price")
+        given = [
+            c for c in (price_cell, cells.get("course_discount")) if c is not None and not c.blank
+        ]
         if sessions_cell is None or sessions_cell.blank:
             if given:
                 message = N_("a course price or discount needs 'course sessions' too")
                 self.problem(given[0], Message(message))
                 return False
             return None
-        sessions = self.integer(sessions_cell, 1, MAX_SESSIONS)
+        sessions, per_session = values["course_sessions"], values["per_session"]
         if sessions is None:
             return False
         if len(given) != 1:
@@ -1080,9 +761,9 @@ class _WorkbookReader:
             self.bad(sessions_cell if not given else given[1], Message(message))
             return False
         if given[0] is price_cell:
-            price = self.money(price_cell)
+            price = PRICES.by_key["course price"].read(self, price_cell)
         else:
-            discount = self.percent(discount_cell)
+            discount = PRICES.by_key["course discount"].read(self, given[0])
             if discount is None or per_session is None:
                 return False
             price = round_money(per_session * sessions * (100 - discount) / 100, self.currency)

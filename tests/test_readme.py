@@ -22,6 +22,8 @@ from test_filing import as_pdf, scanned
 
 from docgen.generate import create_estimate
 from docgen.i18n import catalogue_locales
+from docgen.pricing import SHEETS
+from docgen.sheets import reference
 from docgen.workspace import Workspace
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -180,3 +182,16 @@ def test_readme_python_api_runs_as_written(tmp_path):
     assert len(list(clone.glob("consent-Ann-Lee-C-*.docx"))) == 2
     assert len(list(clone.glob("record-Ann-Lee-R-*.docx"))) == 1
     assert len(list(clone.glob("estimate-Ann-Lee-Q-*.docx"))) == 2
+
+
+def test_readme_describes_every_sheet_as_declared():
+    """README's table of each workbook sheet is the one its declaration writes, so that every
+    column and setting docgen reads is documented with its help; after a column is added,
+    tools/write_sheet_reference.py brings README up to date."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The price-list workbook", 1)[1].split("\n## ", 1)[0]
+    for sheet in SHEETS:
+        assert reference(sheet) in section, (
+            f"README's {sheet.name} table is not its declaration's: run "
+            "python tools/write_sheet_reference.py"
+        )
