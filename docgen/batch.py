@@ -372,22 +372,27 @@ def _row_free(appointment: Appointment) -> dict:
 def _folder_owners(
     documents: Iterable[BatchDocument], output_dir: Path, register: Register
 ) -> dict[str, PatientIdentity | None]:
-    """Each patient folder in the output folder, and whose it is: as the manifest of an
-    earlier run recorded it, else as the register knows its documents (a run killed before
-    its manifest was written, an older manifest); None where neither can tell, or where
-    documents of several patients are there: no one else's folder is ever given to a patient."""
-    owners: dict[str, PatientIdentity | None] = {}
+    """Each patient folder in the output folder or its manifest, and whose it is: the one
+    patient its manifest rows and the register's documents there are for. None where neither
+    can tell (a manifest without the patients' columns and no register rows), or where they
+    name more than one patient (a manifest edited, or sorted in a spreadsheet): no one else's
+    folder is ever given to a patient."""
+    claimed: dict[str, set[PatientIdentity | None]] = {}
     for document in documents:
-        folder = document.visit or document.path.split("/")[0]
-        owners[folder] = owners.get(folder) or document.identity
-    present = [path for path in output_dir.iterdir() if _real_folder(path)]
-    for folder in present:
-        if owners.get(folder.name) is None:
-            patients = register.patients_in(folder)
-            owner = next(iter(patients)) if len(patients) == 1 else None
-            owners[folder.name] = owner and patient_identity(
-                owner.name, owner.reference, owner.date_of_birth
-            )
+        claimed.setdefault(document.visit or document.path.split("/")[0], set()).add(
+            document.identity
+        )
+    for folder in output_dir.iterdir():
+        if _real_folder(folder):
+            claimed.setdefault(folder.name, set())
+    for folder, patients in register.patients_by_folder(output_dir).items():
+        claimed.setdefault(folder, set()).update(
+            patient_identity(p.name, p.reference, p.date_of_birth) for p in patients
+        )
+    owners: dict[str, PatientIdentity | None] = {}
+    for folder, identities in claimed.items():
+        known = identities - {None}
+        owners[folder] = next(iter(known)) if len(known) == 1 else None
     return owners
 
 

@@ -314,13 +314,22 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
-def unusable_translation(text: str) -> str | None:
-    """Why a typed or imported translation can never be printed, or None: far too long (a
-    200,000-character one made a 22-page estimate), or a control character no document holds."""
+# marks that set the direction of the text around them: Arabic or Hebrew may need them, but
+# in a left-to-right language one before an amount shows "1'041,67 CHF" as "041,67'1 CHF"
+_DIRECTION_MARK = re.compile("[\u200e\u200f\u061c]")
+
+
+def unusable_translation(text: str, language: str) -> str | None:
+    """Why a typed or imported translation into language can never be printed as it reads, or
+    None: far too long (a 200,000-character one made a 22-page estimate), a control character
+    no document holds, or a direction mark in a left-to-right language."""
     if len(text) > LONGEST_TRANSLATION:
         return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
     if control := _CONTROL.search(text):
         return f"holds the control character U+{ord(control.group()):04X}: type it again"
+    mark = _DIRECTION_MARK.search(text)
+    if mark and (not language or Locale.parse(language).character_order == "left-to-right"):
+        return f"holds the direction mark U+{ord(mark.group()):04X}: type it again"
     return None
 
 
@@ -331,7 +340,7 @@ def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:
     for message in catalog:
         strings = message.string if isinstance(message.string, tuple | list) else [message.string]
         for string in filter(None, strings):
-            if why := unusable_translation(string):
+            if why := unusable_translation(string, str(catalog.locale or "")):
                 source = message.id[0] if isinstance(message.id, tuple) else message.id
                 found.append(f"{path}, line {message.lineno}: translation of {source!r} {why}")
     return found

@@ -26,6 +26,7 @@ import qrcode
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 
 from docgen.exceptions import FilingError, OutputExistsError
@@ -130,8 +131,36 @@ def read_scan(scan: Path) -> list[ScannedPage]:
     return found
 
 
+# A scan's pages are paper: drawing a 5-metre page of a 683-byte PDF at SCAN_DPI took 99 s and
+# 3 GB. Pages up to A3 with room to spare, and a day's forms at most.
+LARGEST_PAGE_CM = 50
+MOST_SCAN_PAGES = 1000
+MOST_IMAGE_PIXELS = int(LARGEST_PAGE_CM / 2.54 * 2 * SCAN_DPI) ** 2  # such a page at 2 x SCAN_DPI
+
+
+def _check_pdf_pages(scan: Path) -> None:
+    """Refuse a scanned PDF whose pages are larger than paper, or too many, before drawing."""
+    try:
+        pages = PdfReader(scan).pages
+        count = len(pages)
+        if count > MOST_SCAN_PAGES:
+            raise FilingError(
+                f"{scan.name} has {count} pages; at most {MOST_SCAN_PAGES}: file it in parts"
+            )
+        for number, page in enumerate(pages, start=1):
+            width, height = (float(side) * 2.54 / 72 for side in page.mediabox[2:])
+            if max(abs(width), abs(height)) > LARGEST_PAGE_CM:
+                raise FilingError(
+                    f"{scan.name}, page {number} is {abs(width):.0f} x {abs(height):.0f} cm: "
+                    f"not a scanned page (at most {LARGEST_PAGE_CM} cm a side)"
+                )
+    except (PdfReadError, ValueError, TypeError, KeyError) as error:
+        raise FilingError(f"{scan.name} is not a PDF that can be read ({error})") from None
+
+
 def _page_images(scan: Path, folder: Path) -> list[Image.Image]:
     if scan.suffix.lower() == ".pdf":
+        _check_pdf_pages(scan)
         pdftoppm = shutil.which("pdftoppm")
         if pdftoppm is None:
             raise FilingError(
@@ -151,12 +180,19 @@ def _page_images(scan: Path, folder: Path) -> list[Image.Image]:
         return [Image.open(page) for page in pages]
     try:
         image = Image.open(scan)
+        if getattr(image, "n_frames", 1) > MOST_SCAN_PAGES:
+            raise FilingError(f"{scan.name} has over {MOST_SCAN_PAGES} pages: file it in parts")
         frames = []
         for index in range(getattr(image, "n_frames", 1)):  # a multi-page TIFF
             image.seek(index)
+            if image.width * image.height > MOST_IMAGE_PIXELS:
+                raise FilingError(
+                    f"{scan.name}, page {index + 1} is {image.width} x {image.height} pixels: "
+                    f"more than a page scanned at {2 * SCAN_DPI} dpi"
+                )
             frames.append(image.convert("L"))
         return frames
-    except OSError:
+    except (OSError, Image.DecompressionBombError):
         raise FilingError(f"{scan.name} is neither a PDF nor an image that can be read") from None
 
 

@@ -386,17 +386,23 @@ class Register:
         )
         return [Record(*row) for row in rows]
 
-    def patients_in(self, folder: Path) -> set[Patient]:
-        """Every patient the register holds a document of in folder (or in a folder within
-        it), whatever its state: whose a folder is, even when no manifest says."""
-        prefix = str(folder.resolve()) + os.sep
+    def patients_by_folder(self, parent: Path) -> dict[str, set[Patient]]:
+        """Each folder of parent that the register holds documents in (in it or deeper), with
+        the patients they are for, whatever their state: whose a folder is, whatever a
+        manifest says. One pass over the register, however many folders."""
+        prefix = str(parent.resolve()) + os.sep
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self._read(
-            "SELECT DISTINCT patient, date_of_birth, reference FROM documents "
+            "SELECT path, patient, date_of_birth, reference FROM documents "
             "WHERE path LIKE ? ESCAPE '\\'",
             [escaped + "%"],
         )
-        return {Patient(*row) for row in rows}
+        folders: dict[str, set[Patient]] = {}
+        for path, *patient in rows:
+            if path.startswith(prefix) and os.sep in path[len(prefix) :]:  # LIKE ignores case
+                folder = path[len(prefix) :].split(os.sep, 1)[0]
+                folders.setdefault(folder, set()).add(Patient(*patient))
+        return folders
 
 
 def find_records(workspace: Workspace, **filters: Any) -> list[Record]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from docgen.cli import main
 from docgen.filing import ScannedPage, file_scan, read_scan
@@ -140,3 +141,22 @@ def test_a_scanned_image_is_filed_too(visit_pdfs, tmp_path):
     )
     again = file_scan(geneva, scan)  # filed already: never replaced without --force
     assert not again.filed and "already exists" in again.problems[0]
+
+
+def test_a_scan_larger_than_paper_is_refused_before_it_is_drawn(run, tmp_path):
+    """A 683-byte PDF of three 5-metre pages took 99 s and 3 GB to draw, then a traceback; an
+    image of more pixels than a page at twice the scan's resolution is refused too."""
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=14400, height=14400)
+    huge = tmp_path / "huge.pdf"
+    with huge.open("wb") as handle:
+        writer.write(handle)
+    started = time.monotonic()
+    result = run("file", huge)
+    assert result.exit_code == 1 and time.monotonic() - started < 10
+    assert "huge.pdf, page 1 is 508 x 508 cm: not a scanned page" in result.output
+    poster = tmp_path / "poster.png"
+    Image.new("1", (9000, 9000), 1).save(poster)
+    result = run("file", poster)
+    assert result.exit_code == 1 and "poster.png, page 1 is 9000 x 9000 pixels" in result.output

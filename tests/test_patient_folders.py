@@ -88,3 +88,31 @@ def test_a_name_that_reads_as_another_patients_folder_gets_one_of_its_own(tmp_pa
         assert all(patient in text for text in forms_in(out / folder).values())
     folders = visit_folders([patient_identity(name, "LUM-1", "") for name, *_ in rows])
     assert len(set(folders.values())) == 3
+
+
+def test_a_manifest_edited_to_give_a_folder_to_another_patient_is_not_believed(tmp_path):
+    """Sorting one column of manifest.csv in a spreadsheet made Ann's folder Bob's: with
+    --force, Bob's forms replaced hers. The register knows whose documents are there."""
+    out = tmp_path / "out"
+    ann = ["Ann Lee", "1980-01-01", "R1", "REJUV", "FACE"]
+    bob = ["Bob Stone", "1970-02-02", "R2", "REJUV", "FACE"]
+    run_batch(Workspace.open(), write_csv(tmp_path / "a.csv", HEADER, [ann]), out)
+    with (out / MANIFEST).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with (out / MANIFEST).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(
+            {**row, "patient_ref": "R2", "patient": "Bob Stone", "dob": "1970-02-02"}
+            for row in rows
+        )
+    (folder,) = [path for path in out.iterdir() if path.is_dir()]
+    hers = forms_in(folder)
+    second = run_batch(
+        Workspace.open(), write_csv(tmp_path / "b.csv", HEADER, [bob]), out, force=True
+    )
+    assert second.ok and forms_in(folder) == hers and not (folder / "superseded").exists()
+    assert not [r for r in find_records(Workspace.open()) if r.replaced_by or r.replaces]
+    bobs = {d.visit for d in read_manifest(out) if d.patient == "Bob Stone"} - {folder.name}
+    (bob_folder,) = bobs
+    assert all("Bob Stone" in text for text in forms_in(out / bob_folder).values())

@@ -401,6 +401,9 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
         ("VAT %(rate)s on %(base)s", "TVA %(rate)s sur \u202e%(base)s",
          "holds the control character U+202E"),
         ("Records", "Dossiers\u2067", "holds the control character U+2067"),
+        # in a left-to-right language a mark showed "1'041,67 CHF" as "041,67'1 CHF"
+        ("VAT %(rate)s on %(base)s", "TVA %(rate)s sur \u200f%(base)s",
+         "holds the direction mark U+200F"),
         # a % that no placeholder explains: every desk page failed, documents printed '{}'
         ("Records", "Dossiers 100%", "has a % sign the text it translates does not"),
         ("VAT %(rate)s on %(base)s", "TVA 100 % sur %(base)s %(rate)s",

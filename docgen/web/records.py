@@ -68,7 +68,8 @@ def register(app: Flask, desk: Desk) -> None:
         try:
             scan = folder / f"scan{suffix}"
             upload.save(scan)
-            result = file_scan(workspace, scan)
+            with desk.document_turn(("file_scan", scan.name)):  # drawn page by page: bounded
+                result = file_scan(workspace, scan)
         except DocgenError as error:
             return _page(problems=problems_of(error), status=422)
         finally:
