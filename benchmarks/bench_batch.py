@@ -239,7 +239,8 @@ def main() -> None:
     growth = max(large["peak_parent_mb"], large["peak_worker_mb"]) - max(
         small["peak_parent_mb"], small["peak_worker_mb"]
     )
-    rows.append(("memory growth 1k -> 10k", f"{growth:+.0f} MB", "flat", abs(growth) < 20))
+    sizes = f"{small['rows']:,} -> {large['rows']:,} rows"
+    rows.append((f"memory growth {sizes}", f"{growth:+.0f} MB", "flat", abs(growth) < 20))
     width = max(len(r[0]) for r in rows)
     for label, value, target, ok in rows:
         verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
