@@ -65,13 +65,14 @@ def group_members(group: int) -> list[int]:
 
 def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path):
     """LibreOffice 7.4 converts only the first 246 files named on one command line; a batch
-    of 130 rows (260 documents) on one job once ended with 246 PDFs and exit 1."""
+    of 130 rows (260 documents) on one job once ended with 246 PDFs and exit 1. 90 rows make
+    270 documents: more than LibreOffice took, and than one of docgen's runs gives it."""
     header, rows = sample_rows()
     documents = header.index("Documents")
     reference = header.index("Ref")
     day = [
         [*row[:reference], f"D-{index:04d}", *row[reference + 1 : documents], "consent, estimate"]
-        for index, row in enumerate(rows[i % len(rows)] for i in range(130))
+        for index, row in enumerate(rows[i % len(rows)] for i in range(90))
     ]
     appointments = write_csv(tmp_path / "day.csv", header, day)
     result = CliRunner().invoke(
@@ -80,10 +81,10 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path):
     assert result.exit_code == 0, result.output[-2000:]
     made = read_manifest(tmp_path / "out")
     # each row's consent form, its treatment record and its estimate
-    assert len(made) == 390 > FILES_PER_RUN
-    assert sum(document.document == "treatment_record" for document in made) == 130
+    assert len(made) == 270 > FILES_PER_RUN
+    assert sum(document.document == "treatment_record" for document in made) == 90
     pdfs = sorted((tmp_path / "out").rglob("*.pdf"))
-    assert len(pdfs) == 390
+    assert len(pdfs) == 270
     last = (tmp_path / "out" / made[-1].path).with_suffix(".pdf")
     assert day[-1][0] in pdf_text(last)
     assert not list((tmp_path / "out").rglob(".docgen-*"))
@@ -405,7 +406,7 @@ def day_of(tmp_path, rows: int, documents: str) -> Path:
 
 
 def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_path, monkeypatch):
-    appointments = day_of(tmp_path, 40, "consent")
+    appointments = day_of(tmp_path, 20, "consent")
     out = tmp_path / "out"
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -423,8 +424,8 @@ def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_
     assert patients and not [p for f in patients for p in f.glob(".docgen*")]
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
-    assert len(list(out.rglob("*.pdf"))) == 80  # 40 consent forms and their records
-    assert len(list(out.rglob("record.pdf"))) == 40
+    assert len(list(out.rglob("*.pdf"))) == 40  # 20 consent forms and their records
+    assert len(list(out.rglob("record.pdf"))) == 20
     assert not list(out.rglob(".docgen*"))  # the killed run's staging folder is gone too
     assert not list(temporary.iterdir())  # and its LibreOffice profile (issue 23 item 13)
 
