@@ -22,6 +22,16 @@ ANNE_MARIE = ["Anne Marie Dupont", "1981-02-02", "LUM-0041", "HAIR", "SCALP"]
 HYPHENATED = ["Anne-Marie Dupont", "1980-01-01", "LUM-0041", "REJUV", "FACE"]
 
 
+def edit_manifest(out, **cells: str) -> None:
+    """Every row of out's manifest with these cells, as an admin editing it by hand would."""
+    with (out / MANIFEST).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with (out / MANIFEST).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, **cells} for row in rows)
+
+
 def forms_in(folder) -> dict[str, str]:
     return {path.name: docx_text(path) for path in folder.glob("consent*.docx")}
 
@@ -54,12 +64,7 @@ def test_a_folder_no_one_can_tell_the_owner_of_is_given_to_no_one(tmp_path):
     """An older manifest without the patient's columns, and no register row for its folder."""
     out = tmp_path / "out"
     run_batch(Workspace.open(), write_csv(tmp_path / "a.csv", HEADER, [ANNE_MARIE]), out)
-    with (out / MANIFEST).open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    with (out / MANIFEST).open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**row, "patient": "", "dob": ""} for row in rows)
+    edit_manifest(out, patient="", dob="")
     shutil.rmtree(tmp_path / "data")  # the register (own_data_folder), as an older docgen had none
     (folder,) = [path for path in out.iterdir() if path.is_dir()]
     theirs = forms_in(folder)
@@ -97,15 +102,7 @@ def test_a_manifest_edited_to_give_a_folder_to_another_patient_is_not_believed(t
     ann = ["Ann Lee", "1980-01-01", "R1", "REJUV", "FACE"]
     bob = ["Bob Stone", "1970-02-02", "R2", "REJUV", "FACE"]
     run_batch(Workspace.open(), write_csv(tmp_path / "a.csv", HEADER, [ann]), out)
-    with (out / MANIFEST).open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    with (out / MANIFEST).open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(
-            {**row, "patient_ref": "R2", "patient": "Bob Stone", "dob": "1970-02-02"}
-            for row in rows
-        )
+    edit_manifest(out, patient_ref="R2", patient="Bob Stone", dob="1970-02-02")
     (folder,) = [path for path in out.iterdir() if path.is_dir()]
     hers = forms_in(folder)
     second = run_batch(

@@ -723,9 +723,8 @@ def bullets(doc, texts: list[str], keep_with_next: bool = False) -> None:
         item.paragraph_format.keep_with_next = keep_with_next
 
 
-def build_consent(path: Path) -> None:
-    doc = new_document("Consent to mesotherapy treatment", TEMPLATE_VERSIONS["consent"])
-    clinic_header(doc, _("Consent to mesotherapy treatment"))
+def form_subtitle(doc) -> None:
+    """The form's version, language and date, small and grey under its title."""
     subtitle = paragraph(doc, space_after=6)
     for text in (
         _p("subtitle", "Form version") + " {{ document.template_version }} · ",
@@ -733,6 +732,12 @@ def build_consent(path: Path) -> None:
         _p("subtitle", "Date:") + " {{ document.date }}",
     ):
         add_run(subtitle, text, size=9, color=GREY)
+
+
+def build_consent(path: Path) -> None:
+    doc = new_document("Consent to mesotherapy treatment", TEMPLATE_VERSIONS["consent"])
+    clinic_header(doc, _("Consent to mesotherapy treatment"))
+    form_subtitle(doc)
     paragraph(doc, _(
         "Please read this form carefully, ask about anything that is not clear, and sign it only "
         "when you have had all the information you want. You may change your mind at any time."
@@ -1120,13 +1125,7 @@ def build_treatment_record(path: Path) -> None:
     page.orientation = WD_ORIENT.LANDSCAPE
     page.page_width, page.page_height = Cm(29.7), Cm(21)
     clinic_header(doc, _("Treatment record"))
-    subtitle = paragraph(doc, space_after=6)
-    for text in (
-        _p("subtitle", "Form version") + " {{ document.template_version }} · ",
-        _p("subtitle", "Language:") + " {{ patient.language }} · ",
-        _p("subtitle", "Date:") + " {{ document.date }}",
-    ):
-        add_run(subtitle, text, size=9, color=GREY)
+    form_subtitle(doc)
     paragraph(doc, _(
         "One row for each session, filled in at the session. With their initials, the patient "
         "confirms that the consent they gave still stands and that they have told the "
