@@ -1,8 +1,9 @@
 """`docgen i18n`: the gettext workflow for a workspace, on Babel's catalogue machinery.
 
-extract  templates + workbook + docgen's own text → locales/docgen.pot
-init     a new language's locales/<lang>/LC_MESSAGES/docgen.po
-update   merge the .pot into every .po (changed text becomes fuzzy)
+extract  templates + workbook + docgen's own text → locales/docgen.pot (what documents print),
+         desk.pot (the desk page's words) and messages.pot (docgen's messages)
+init     a new language's locales/<lang>/LC_MESSAGES/docgen.po, desk.po and messages.po
+update   merge each .pot into its .po files (changed text becomes fuzzy)
 compile  .po → .mo, without fuzzy entries, refusing broken placeholders and translations no
          document can print (control characters, far too long)
 status   per language: translated, fuzzy and missing, against a fresh extraction
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gettext
 import io
 import re
 from dataclasses import dataclass, field
@@ -26,13 +28,26 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
 from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
-from docgen.i18n import DOMAIN, SOURCE_LANGUAGE, catalogue_locales, load_translations
-from docgen.limits import LONGEST_TRANSLATION
+from docgen.i18n import (
+    DESK,
+    DOCUMENTS,
+    MESSAGES,
+    SOURCE_LANGUAGE,
+    catalogue_locales,
+    load_translations,
+)
+from docgen.limits import CONTROL_CHARACTERS, LONGEST_TRANSLATION
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
 
 WORKSPACE_METHODS = [("templates/**.docx", "docx"), ("pricing/**.xlsx", "xlsx")]
+
+# Three catalogues, three audiences. Only the documents' ever stops a document; the desk's
+# words and docgen's messages fall back to English.
+CATALOGUES = (DOCUMENTS, DESK, MESSAGES)
+# docgen's modules whose texts documents print (the rest of docgen's own text is messages)
+DOCUMENT_MODULES = frozenset({"docgen/documents.py", "docgen/generate.py"})
 
 
 @dataclass(frozen=True)
@@ -48,18 +63,47 @@ class LocaleStatus:
         return not self.fuzzy and not self.missing and self.compiled
 
 
-def template_path(workspace: Workspace) -> Path:
-    return workspace.locales_dir / f"{DOMAIN}.pot"
+def template_path(workspace: Workspace, domain: str = DOCUMENTS) -> Path:
+    return workspace.locales_dir / f"{domain}.pot"
 
 
-def po_path(workspace: Workspace, locale: str) -> Path:
-    return workspace.locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(workspace: Workspace, locale: str, domain: str = DOCUMENTS) -> Path:
+    return workspace.locales_dir / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def catalogue_of(message: Message) -> str:
+    """The catalogue a text belongs to: the documents' if any document prints it (a word the
+    desk shares with a document is translated once, for both), else the desk's, else docgen's
+    messages."""
+    files = [filename for filename, _line in message.locations]
+    if any(not name.startswith("docgen/") or name in DOCUMENT_MODULES for name in files):
+        return DOCUMENTS
+    if any(name.startswith("docgen/web/") for name in files):
+        return DESK
+    return MESSAGES
+
+
+def extract_catalogues(workspace: Workspace) -> dict[str, Catalog]:
+    """extract_messages, each text in the one catalogue it belongs to (catalogue_of)."""
+    catalogues = {
+        domain: Catalog(project="docgen", domain=domain, fuzzy=False) for domain in CATALOGUES
+    }
+    for message in extract_messages(workspace):
+        if message.id:
+            catalogues[catalogue_of(message)][message.id] = message
+    return catalogues
+
+
+def document_texts(workspace: Workspace) -> Catalog:
+    """The texts documents print: the only ones whose translation decides whether a document
+    is made."""
+    return extract_catalogues(workspace)[DOCUMENTS]
 
 
 def extract_messages(workspace: Workspace) -> Catalog:
     """Every translatable string: the workspace's templates and workbooks, and docgen's own
-    text (notices, plurals, frequency bands) from its Python source."""
-    catalog = Catalog(project="docgen", domain=DOMAIN, fuzzy=False)
+    text (notices, plurals, frequency bands, the desk's words, messages) from its source."""
+    catalog = Catalog(project="docgen", domain=DOCUMENTS, fuzzy=False)
     sources = [
         (workspace.root, WORKSPACE_METHODS, ""),
         (PACKAGE_DIR, [("**.py", "python"), ("web/templates/**.html", "jinja2")], "docgen/"),
@@ -112,7 +156,7 @@ def untranslated_error(workspace: Workspace, locale: Locale, texts: set[str]) ->
     catalogue = str(path.relative_to(workspace.root))
     if not path.is_file():
         catalogue += f" (make it with 'docgen i18n init {locale.language}')"
-    return UntranslatedError(locale.get_display_name("en"), catalogue, shown)
+    return UntranslatedError(str(locale), locale.get_display_name("en"), catalogue, shown)
 
 
 def untranslated_texts(
@@ -123,18 +167,18 @@ def untranslated_texts(
     languages: dict[str, str] | None = None,
 ) -> list[str]:
     """The texts a patient document in locale, made from this price list, would be refused
-    for: the workbook's, the templates' and docgen's own document texts (not the desk's) with
-    no reviewed translation into locale's language. template and languages: an extraction
-    and text_languages already made."""
+    for: the workbook's, the templates' and docgen's own document texts (never the desk's
+    words or docgen's messages) with no reviewed translation into locale's language.
+    template and languages: document_texts and text_languages already made."""
     translations = load_translations(workspace.locales_dir, locale)
     workbook = extraction_location(price_list.path)
     languages = text_languages(workspace) if languages is None else languages
-    for message in template or extract_messages(workspace):
+    for message in template or document_texts(workspace):
         used = {
             filename
             for filename, _line in message.locations
             if filename == workbook
-            or (filename.startswith(("templates/", "docgen/")) and "/web/" not in filename)
+            or (not filename.endswith(".xlsx") and not filename.startswith("docgen/web/"))
         }
         if not message.id or not used:
             continue
@@ -153,16 +197,20 @@ def untranslated_texts(
     return sorted(translations.missing)
 
 
-def write_catalogue_template(workspace: Workspace) -> Path:
+def write_catalogue_templates(workspace: Workspace) -> list[Path]:
     workspace.ensure_editable("docgen i18n extract")
-    path = template_path(workspace)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        write_po(handle, extract_messages(workspace), width=100)
-    return path
+    written = []
+    for domain, catalog in extract_catalogues(workspace).items():
+        path = template_path(workspace, domain)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=100)
+        written.append(path)
+    return written
 
 
-def init_locale(workspace: Workspace, locale: str) -> Path:
+def init_locale(workspace: Workspace, locale: str) -> list[Path]:
+    """A new language's three catalogues, every text still to translate."""
     workspace.ensure_editable("'docgen i18n init'")
     try:
         parsed = Locale.parse(locale.strip().replace("-", "_"))
@@ -170,34 +218,66 @@ def init_locale(workspace: Workspace, locale: str) -> Path:
         raise LocaleError(
             f"unknown locale {locale!r}; write a code such as nl, nl_BE or pt_BR"
         ) from None
-    path = po_path(workspace, str(parsed))
-    if path.exists():
+    if (path := po_path(workspace, str(parsed))).exists():
         raise DocgenError(f"{path} already exists; use 'docgen i18n update' to refresh it")
-    catalog = Catalog(locale=parsed, project="docgen", domain=DOMAIN)
-    catalog.update(extract_messages(workspace))
+    written = []
+    for domain, template in extract_catalogues(workspace).items():
+        catalog = Catalog(locale=parsed, project="docgen", domain=domain)
+        catalog.update(template)
+        written.append(_write_catalogue(po_path(workspace, str(parsed), domain), catalog))
+    return written
+
+
+def _write_catalogue(path: Path, catalog: Catalog) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
+        # entries no longer used stay as #~ comments, for a translator to reuse
         write_po(handle, catalog, width=100, include_previous=True)
     return path
 
 
 def read_catalogue(path: Path, locale: str) -> Catalog:
+    """A .po file. A desk or messages catalogue not made yet reads as an empty one, with the
+    documents' header: the same plural rule, whichever CLDR release the installed Babel has."""
+    if not path.is_file() and path.stem != DOCUMENTS:
+        catalog = Catalog(locale=locale, project="docgen", domain=path.stem, fuzzy=False)
+        documents = path.with_name(f"{DOCUMENTS}.po")
+        if documents.is_file():
+            catalog.mime_headers = read_catalogue(documents, locale).mime_headers
+        return catalog
     with path.open("rb") as handle:
-        return read_po(handle, locale=locale, domain=DOMAIN)
+        return read_po(handle, locale=locale, domain=path.stem)
 
 
 def update_catalogues(workspace: Workspace) -> list[Path]:
     workspace.ensure_editable("docgen i18n update")
-    template = extract_messages(workspace)
+    templates = extract_catalogues(workspace)
     updated = []
     for locale in catalogue_locales(workspace.locales_dir):
-        path = po_path(workspace, locale)
-        catalog = read_catalogue(path, locale)
-        merge_template(catalog, template)
-        with path.open("wb") as handle:
-            # entries no longer used stay as #~ comments, for a translator to reuse
-            write_po(handle, catalog, width=100, include_previous=True)
-        updated.append(path)
+        catalogs = {
+            domain: read_catalogue(po_path(workspace, locale, domain), locale)
+            for domain in CATALOGUES
+        }
+        # a text that moved from one catalogue to another (the desk's words were once kept
+        # with the documents') takes its translation along, reviewed or not as it was
+        translated = {
+            (message.id, message.context): message
+            for catalog in catalogs.values()
+            for message in [*catalog, *catalog.obsolete.values()]
+            if has_translation(message)
+        }
+        for domain, catalog in catalogs.items():
+            merge_template(catalog, templates[domain])
+            for message in catalog:
+                moved = translated.get((message.id, message.context))
+                if moved is not None and not has_translation(message):
+                    message.string = moved.string
+                    if moved.fuzzy:
+                        message.flags.add("fuzzy")
+            for key, message in list(catalog.obsolete.items()):
+                if any(templates[other].get(message.id, message.context) for other in CATALOGUES):
+                    del catalog.obsolete[key]  # kept in the catalogue it moved to
+            updated.append(_write_catalogue(po_path(workspace, locale, domain), catalog))
     return updated
 
 
@@ -286,7 +366,9 @@ def _keep_reworded_translation(
             return
 
 
-def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
+def catalogue_problems(catalog: Catalog, path: Path | str) -> list[str]:
+    """Everything in a catalogue no document or page could print: each found by `check`, and
+    refused by `compile` and import before a document needs it."""
     errors = [
         f"{path}: {message.id!r}: {'; '.join(str(e) for e in problems)}"
         for message, problems in catalog.check()
@@ -297,7 +379,36 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
         if not message.fuzzy and (problem := lost_placeholders(message))
     ]
     errors += unprintable_translations(catalog, path)
-    if errors:
+    if problem := plural_rule_problem(catalog):
+        errors.append(f"{path}: {problem}")
+    return errors
+
+
+def plural_rule_problem(catalog: Catalog) -> str | None:
+    """Why the header's Plural-Forms rule cannot choose a form for every count a document
+    prints, or None: '(n % 0)' compiled, then ended every estimate in a ZeroDivisionError."""
+    try:
+        choose = gettext.c2py(catalog.plural_expr)
+    except ValueError as error:
+        return f"the Plural-Forms rule {catalog.plural_expr!r} cannot be read: {error}"
+    for count in range(LARGEST_COUNT_CHECKED + 1):
+        try:
+            form = choose(count)
+        except ArithmeticError as error:
+            return f"the Plural-Forms rule {catalog.plural_expr!r} fails for {count}: {error}"
+        if not 0 <= form < catalog.num_plurals:
+            return (
+                f"the Plural-Forms rule {catalog.plural_expr!r} gives form {form} for {count}; "
+                f"the catalogue has {catalog.num_plurals} (nplurals)"
+            )
+    return None
+
+
+LARGEST_COUNT_CHECKED = 10_000  # sessions, years, rows: what a document or page counts
+
+
+def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
+    if errors := catalogue_problems(catalog, path):
         raise LocaleError("translations no document can print:\n  " + "\n  ".join(errors))
     # Babel writes a plural entry with an empty form as its English msgid, which would then
     # shadow the parent language's translation (fr_CA -> fr): leave such entries out.
@@ -307,11 +418,6 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)  # a fuzzy entry is never used on a document
     return buffer.getvalue()
-
-
-# controls no document holds, and the bidirectional embeddings, overrides and isolates that
-# would show an amount or a date reversed ("1 041,67 £" as "£ 76,140 1")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
 # marks that set the direction of the text around them: Arabic or Hebrew may need them, but
@@ -325,7 +431,7 @@ def unusable_translation(text: str, language: str) -> str | None:
     no document holds, or a direction mark in a left-to-right language."""
     if len(text) > LONGEST_TRANSLATION:
         return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
-    if control := _CONTROL.search(text):
+    if control := CONTROL_CHARACTERS.search(text):
         return f"holds the control character U+{ord(control.group()):04X}: type it again"
     mark = _DIRECTION_MARK.search(text)
     if mark and (not language or Locale.parse(language).character_order == "left-to-right"):
@@ -358,7 +464,12 @@ def lost_placeholders(message: Message) -> str | None:
     leave out the count ('une séance'). A placeholder the source does not have, or a % that
     none of them explains ('100%', '% s'), breaks the text when it is filled in: the desk
     fills in every one of its words."""
-    if not message.id or isinstance(message.id, tuple) or not message.string:
+    if not message.id or not message.string:
+        return None
+    if isinstance(message.id, tuple):  # each form, against the plural: it has every value
+        for form in filter(None, message.string):
+            if problem := placeholder_problem(message.id[1], form, plural=True):
+                return problem
         return None
     return placeholder_problem(message.id, message.string)
 
@@ -381,11 +492,13 @@ def compile_catalogues(workspace: Workspace) -> list[Path]:
     workspace.ensure_editable("docgen i18n compile")
     written = []
     for locale in catalogue_locales(workspace.locales_dir):
-        path = po_path(workspace, locale)
-        data = compiled_catalogue(read_catalogue(path, locale), path)
-        target = path.with_suffix(".mo")
-        target.write_bytes(data)
-        written.append(target)
+        for domain in CATALOGUES:
+            path = po_path(workspace, locale, domain)
+            if path.is_file():
+                data = compiled_catalogue(read_catalogue(path, locale), path)
+                target = path.with_suffix(".mo")
+                target.write_bytes(data)
+                written.append(target)
     return written
 
 
@@ -393,7 +506,7 @@ def _what_documents_read(data: bytes) -> tuple[dict, str | None]:
     """A compiled catalogue's translations and its plural rule: all a document reads from it.
     The rest of the header (dates, the version of the tool that wrote it) changes with every
     update or Babel release and never makes a catalogue stale."""
-    compiled = Translations(io.BytesIO(data), domain=DOMAIN)
+    compiled = Translations(io.BytesIO(data))
     translations = {key: text for key, text in compiled._catalog.items() if key != ""}
     return translations, compiled._info.get("plural-forms")
 
@@ -432,14 +545,15 @@ def written_in(message: Message, languages: dict[str, str]) -> set[str]:
     return {languages.get(filename, SOURCE_LANGUAGE) for filename, _line in message.locations}
 
 
-def catalogue_status(workspace: Workspace) -> list[LocaleStatus]:
-    """Per catalogue: the texts translated, fuzzy and missing among those its language needs
-    (a text is never translated into the language it is written in)."""
-    template = extract_messages(workspace)
+def catalogue_status(workspace: Workspace, domain: str = DOCUMENTS) -> list[LocaleStatus]:
+    """Per language: the texts of one catalogue (by default what documents print) translated,
+    fuzzy and missing among those its language needs (a text is never translated into the
+    language it is written in)."""
+    template = extract_catalogues(workspace)[domain]
     languages = text_languages(workspace)
     statuses = []
     for locale in catalogue_locales(workspace.locales_dir):
-        path = po_path(workspace, locale)
+        path = po_path(workspace, locale, domain)
         catalog = read_catalogue(path, locale)
         language = Locale.parse(locale).language
         translated, fuzzy, missing = 0, [], []

@@ -3,15 +3,20 @@ values docgen gives it — and report every problem at once."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel import Locale
 
 from docgen.catalogues import (
-    extract_messages,
+    CATALOGUES,
+    catalogue_problems,
+    document_texts,
     po_path,
     read_catalogue,
     text_languages,
-    unprintable_translations,
     untranslated_texts,
 )
 from docgen.consent import plan_consent
@@ -25,12 +30,20 @@ from docgen.documents import (
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import (
     DocgenError,
+    PdfError,
     Problem,
     TemplateError,
     WorkbookError,
 )
 from docgen.generate import document_locales
-from docgen.i18n import Formatter, catalogue_locales, misnamed_catalogue_folders, parse_locale
+from docgen.i18n import (
+    Formatter,
+    catalogue_locales,
+    misnamed_catalogue_folders,
+    parse_locale,
+    writing_script,
+)
+from docgen.pdf import find_soffice
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import DocumentProperties, DocumentTemplate
 from docgen.signing import key_problems
@@ -42,6 +55,7 @@ from docgen.workspace import TEMPLATE_NAMES, Workspace
 class CheckReport:
     checked: list[str] = field(default_factory=list)
     problems: list[Problem | str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # documents are made, but worse
 
     @property
     def ok(self) -> bool:
@@ -80,7 +94,7 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
     """For every language a clinic serves, what its documents would be refused for."""
     problems = []
     try:
-        template = extract_messages(workspace)
+        template = document_texts(workspace)
     except DocgenError:
         return []  # a damaged template: the template checks below name it
     languages = text_languages(workspace)
@@ -103,6 +117,46 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
     return problems
 
 
+# Scripts whose long words LibreOffice breaks with a hyphen, given the language's patterns
+# (Arabic and East Asian text is not hyphenated)
+HYPHENATED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek"})
+# Where LibreOffice finds hyphenation patterns: the system's (Debian's hyphen-* packages), and
+# the dictionaries bundled with an installation from libreoffice.org
+HYPHENATION_FOLDERS = (Path("/usr/share/hyphen"), Path("/usr/share/myspell/dicts"))
+
+
+def hyphenation_patterns(language: str) -> list[Path]:
+    """The hyphenation pattern files LibreOffice would use for language ('pl')."""
+    folders = list(HYPHENATION_FOLDERS)
+    with contextlib.suppress(PdfError):
+        program = Path(find_soffice()).resolve().parent
+        folders.append(program.parent / "share" / "extensions")
+    return [
+        found
+        for folder in folders
+        for found in folder.glob(f"**/hyph_{language}*.dic")
+        if folder.is_dir()
+    ]
+
+
+def unhyphenated_languages(workspace: Workspace, price_lists: list[PriceList]) -> list[str]:
+    """A warning for each language the clinic serves whose long words LibreOffice cannot
+    hyphenate on this machine (no patterns installed: Polish and Ukrainian had none, silently):
+    its documents are made, with long words wrapped whole."""
+    languages = set()
+    for price_list in price_lists:
+        for code in document_locales(workspace, price_list):
+            with contextlib.suppress(DocgenError):
+                languages.add(parse_locale(code, workspace.locales_dir).language)
+    return [
+        f"documents in {Locale.parse(language).get_display_name('en')} ({language}) are not "
+        "hyphenated: LibreOffice finds no hyphenation patterns for it on this machine; "
+        f"install them (Debian and Ubuntu: the package hyphen-{language}, where there is one)"
+        for language in sorted(languages)
+        if writing_script(language) in HYPHENATED_SCRIPTS and not hyphenation_patterns(language)
+    ]
+
+
 def check_workspace(workspace: Workspace) -> CheckReport:
     report = CheckReport()
     report.problems.extend(key_problems())
@@ -119,11 +173,14 @@ def check_workspace(workspace: Workspace) -> CheckReport:
 
     if price_lists:
         report.problems.extend(_untranslated(workspace, price_lists))
+        report.warnings.extend(unhyphenated_languages(workspace, price_lists))
 
     for code in catalogue_locales(workspace.locales_dir):
-        path = po_path(workspace, code)
-        shown = path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path
-        report.problems.extend(unprintable_translations(read_catalogue(path, code), shown))
+        for path in (po_path(workspace, code, domain) for domain in CATALOGUES):
+            shown = (
+                path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path
+            )
+            report.problems.extend(catalogue_problems(read_catalogue(path, code), shown))
 
     for code in misnamed_catalogue_folders(workspace.locales_dir):
         report.problems.append(

@@ -7,16 +7,18 @@ import warnings
 from pathlib import Path
 
 import click
+from babel import Locale
 
 from docgen import __version__
 from docgen.appointments import count_appointments
 from docgen.batch import run_batch
 from docgen.catalogues import (
+    LocaleStatus,
     catalogue_status,
     compile_catalogues,
     init_locale,
     update_catalogues,
-    write_catalogue_template,
+    write_catalogue_templates,
 )
 from docgen.check import check_workspace
 from docgen.exceptions import DocgenError
@@ -29,7 +31,9 @@ from docgen.generate import (
     create_price_sheet,
     create_price_sheets,
     run_demo,
+    served_languages,
 )
+from docgen.i18n import DESK, MESSAGES
 from docgen.register import Register, find_records, records_csv
 from docgen.signing import create_key, default_key_path, read_key
 from docgen.translation_workbook import export_translations, import_translations
@@ -142,6 +146,8 @@ def check() -> None:
     result = check_workspace(open_workspace())
     for item in result.checked:
         click.echo(f"checked {item}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.ok:
         click.echo("✓ workspace is ready: no problems found")
         return
@@ -316,15 +322,18 @@ def i18n() -> None:
 
 @i18n.command("extract")
 def i18n_extract() -> None:
-    """Write locales/docgen.pot from the templates, the workbooks and docgen's own text."""
-    click.echo(f"wrote {write_catalogue_template(open_workspace())}")
+    """Write locales/docgen.pot (what documents print), desk.pot and messages.pot from the
+    templates, the workbooks and docgen's own text."""
+    for path in write_catalogue_templates(open_workspace()):
+        click.echo(f"wrote {path}")
 
 
 @i18n.command("init")
 @click.argument("locale")
 def i18n_init(locale: str) -> None:
     """Start a catalogue for a new language, e.g. 'docgen i18n init nl'."""
-    click.echo(f"wrote {init_locale(open_workspace(), locale)}")
+    for path in init_locale(open_workspace(), locale):
+        click.echo(f"wrote {path}")
 
 
 @i18n.command("update")
@@ -347,11 +356,16 @@ def i18n_compile() -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
     help="The workbook to write (default: translations-LOCALE.xlsx).",
 )  # fmt: skip
+@click.option(
+    "--all", "everything", is_flag=True,
+    help="Also the desk page's words and docgen's messages, after the documents' texts.",
+)  # fmt: skip
 @force_option
-def i18n_export(locale: str, output: Path | None, force: bool) -> None:
-    """Write LOCALE's texts to a workbook a translator fills in, e.g. 'export de_CH -o de.xlsx'."""
+def i18n_export(locale: str, output: Path | None, force: bool, everything: bool) -> None:
+    """Write LOCALE's texts to a workbook a translator fills in, e.g. 'export de_CH -o de.xlsx':
+    the texts its documents print (and with --all the desk's words and docgen's messages)."""
     path = export_translations(
-        open_workspace(), locale, output or f"translations-{locale}.xlsx", force=force
+        open_workspace(), locale, output or f"translations-{locale}.xlsx", force, everything
     )
     click.echo(f"wrote {path}: fill in its Translation column, then 'docgen i18n import {path}'")
 
@@ -362,32 +376,58 @@ def i18n_import(workbook: Path) -> None:
     """Bring a translation workbook back into its catalogue, and compile it."""
     result = import_translations(open_workspace(), workbook)
     click.echo(
-        f"imported {workbook} into {result.catalogue}: {result.translated} translated, "
-        f"{result.changed} changed (kept out of documents until checked), {result.missing} "
-        f"missing; compiled {result.compiled}"
+        f"imported {workbook} into {', '.join(map(str, result.catalogues))}, compiled; texts "
+        f"documents print: {result.translated} translated, {result.changed} changed (kept out "
+        f"of documents until checked), {result.missing} missing"
     )
 
 
 @i18n.command("status")
-@click.option("--all", "show_all", is_flag=True, help="List every missing string, not only 10.")
+@click.option(
+    "--all", "show_all", is_flag=True,
+    help="List every missing text, not only 10, the desk's and messages' too.",
+)  # fmt: skip
 def i18n_status(show_all: bool) -> None:
-    """Translated, fuzzy and missing strings per language; exit 1 if any is incomplete."""
-    statuses = catalogue_status(open_workspace())
-    for status in statuses:
-        mark = "✓" if status.complete else "✗"
-        compiled = "" if status.compiled else ", .mo out of date: run 'docgen i18n compile'"
-        click.echo(
-            f"{mark} {status.locale}: {status.translated} translated, {len(status.fuzzy)} fuzzy, "
-            f"{len(status.missing)} missing{compiled}"
-        )
-        for label, messages in (("missing", status.missing), ("fuzzy", status.fuzzy)):
-            shown = messages if show_all else messages[:10]
-            for message in shown:
-                click.echo(f"    {label}: {message}")
-            if len(messages) > len(shown):
-                click.echo(f"    … and {len(messages) - len(shown)} more (--all lists them)")
-    if not all(status.complete for status in statuses):
+    """Per language the clinic serves, the texts documents print: translated, fuzzy and
+    missing; exit 1 if any is incomplete. Then, apart, the other languages docgen has, and the
+    desk's words and docgen's messages, which are optional."""
+    workspace = open_workspace()
+    served = served_languages(workspace)
+    statuses = catalogue_status(workspace)
+    needed = [s for s in statuses if Locale.parse(s.locale).language in served]
+    for status in needed:
+        _echo_status(status, status.locale, show_all or None)
+    if others := [status for status in statuses if status not in needed]:
+        click.echo("Languages the clinic does not serve (its workbooks' Languages setting):")
+        for status in others:
+            _echo_status(status, status.locale, show_all)
+    click.echo(
+        "The desk's words and docgen's messages (optional: untranslated ones show in English):"
+    )
+    for domain, name in ((DESK, "desk"), (MESSAGES, "messages")):
+        for status in catalogue_status(workspace, domain):
+            _echo_status(status, f"{status.locale} {name}", show_all)
+    if not all(status.complete for status in needed):
         raise SystemExit(1)
+
+
+def _echo_status(status: LocaleStatus, label: str, details: bool | None) -> None:
+    """One catalogue's line; its missing and fuzzy texts: all of them (details), the first 10
+    (None), or none (False)."""
+    mark = "✓" if status.complete else "✗"
+    compiled = "" if status.compiled else ", .mo out of date: run 'docgen i18n compile'"
+    click.echo(
+        f"{mark} {label}: {status.translated} translated, {len(status.fuzzy)} fuzzy, "
+        f"{len(status.missing)} missing{compiled}"
+    )
+    if details is False:
+        return
+    for kind, messages in (("missing", status.missing), ("fuzzy", status.fuzzy)):
+        shown = messages if details else messages[:10]
+        for message in shown:
+            click.echo(f"    {kind}: {message}")
+        if len(messages) > len(shown):
+            click.echo(f"    … and {len(messages) - len(shown)} more (--all lists them)")
 
 
 @main.command()

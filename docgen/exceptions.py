@@ -191,7 +191,8 @@ class UntranslatedError(DocgenError):
     """Raised instead of writing a patient document some of whose text has no reviewed
     translation into the document's language: a patient signs only what they can read."""
 
-    def __init__(self, language: str, catalogue: str, texts: Iterable[str]):
+    def __init__(self, locale: str, language: str, catalogue: str, texts: Iterable[str]):
+        self.locale = locale  # 'de_CH'
         self.texts = tuple(texts)
         shown = self.texts[:MAX_LISTED]
         lines = [

@@ -5,6 +5,7 @@ anything, so a failed command leaves no document behind."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -12,6 +13,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from babel import Locale
 
 from docgen.catalogues import untranslated_error
 from docgen.consent import age_problems, plan_consent
@@ -32,7 +35,7 @@ from docgen.estimate import (
     plan_estimate,
     plan_items,
 )
-from docgen.exceptions import FieldProblem, LocaleError, OutputError, PlanError
+from docgen.exceptions import DocgenError, FieldProblem, LocaleError, OutputError, PlanError
 from docgen.i18n import (
     BilingualTranslations,
     Formatter,
@@ -112,6 +115,17 @@ def document_locales(workspace: Workspace, price_list: PriceList) -> list[str]:
         str(clinic_locale) if clinic_locale.language == language else language
         for language in available_locales(workspace.locales_dir)
     ]
+
+
+def served_languages(workspace: Workspace) -> set[str]:
+    """The languages ('fr', 'de') of every locale a workbook of the workspace makes documents
+    in (document_locales); a workbook that cannot be read serves none (check reports it)."""
+    languages = set()
+    for path in workspace.workbooks():
+        with contextlib.suppress(DocgenError):
+            price_list = load_workspace_prices(workspace, path.stem)
+            languages |= {Locale.parse(c).language for c in document_locales(workspace, price_list)}
+    return languages
 
 
 def _bilingual(

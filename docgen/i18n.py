@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.core import parse_locale as parse_locale_code
 from babel.dates import format_date, format_timedelta
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
@@ -27,7 +30,8 @@ from babel.support import Translations
 from docgen.exceptions import LocaleError
 
 SOURCE_LANGUAGE = "en"
-DOMAIN = "docgen"
+# the catalogues' domains: what documents print, the desk page's words, docgen's messages
+DOCUMENTS, DESK, MESSAGES = "docgen", "desk", "messages"
 # Words inside a line (the footer, the form's subtitle) stay in the patient's language on
 # bilingual documents: doubling them would break the line apart.
 ONE_LANGUAGE_CONTEXTS = frozenset({"footer", "subtitle"})
@@ -42,7 +46,7 @@ def _catalogue_folders(locales_dir: Path) -> list[str]:
     if not locales_dir.is_dir():
         return []
     return sorted(
-        path.parent.parent.name for path in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+        path.parent.parent.name for path in locales_dir.glob(f"*/LC_MESSAGES/{DOCUMENTS}.po")
     )
 
 
@@ -63,6 +67,18 @@ def is_locale_code(code: str) -> bool:
     except (ValueError, TypeError, UnknownLocaleError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=64)
+def writing_script(language: str) -> str | None:
+    """The script a locale or language tag is written in (ja-JP → Jpan, sr_Latn → Latn, ru →
+    Cyrl): its own, or CLDR's likeliest; None for a language CLDR does not know."""
+    code, territory, script, *_ = parse_locale_code(language.replace("-", "_"))
+    likely = get_global("likely_subtags")
+    for key in (f"{code}_{territory}", code):
+        if script is None and key in likely:
+            script = parse_locale_code(likely[key])[2]
+    return script
 
 
 def available_locales(locales_dir: Path) -> list[str]:
@@ -86,17 +102,31 @@ def language_label(code: str) -> str:
     return native_language_name(Locale.parse(code))
 
 
-def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:
-    """Accept `fr`, `fr_FR`, `fr-CA` or `pt_BR`. With locales_dir, the language must also be
-    one docgen can write (the source language or one with a catalogue)."""
+def locale_as_written(value: str) -> Locale | None:
+    """The locale value names ('fr', 'fr-CA', 'zh_CN'), or None for one CLDR does not know. Babel
+    maps an unknown region to a likely one (en_ZZ → en_US): a typo must not pass. It also adds
+    the script a region writes (zh_CN → zh_Hans_CN), which is the same locale."""
     wanted = value.strip().replace("-", "_")
     try:
         locale = Locale.parse(wanted)
+        language, territory, script, variant, *_ = parse_locale_code(wanted)
     except (ValueError, TypeError, UnknownLocaleError):
-        locale = None
+        return None
+    same = (
+        locale.language == language.lower()
+        and (locale.territory or "") == (territory or "").upper()
+        and (script is None or locale.script == script.title())
+        and (locale.variant or "") == (variant or "").upper()
+    )
+    return locale if same else None
+
+
+def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:
+    """Accept `fr`, `fr_FR`, `fr-CA` or `pt_BR`. With locales_dir, the language must also be
+    one docgen can write (the source language or one with a catalogue)."""
+    locale = locale_as_written(value)
     available = available_locales(locales_dir) if locales_dir is not None else None
-    # Babel maps an unknown region to a likely one (en_ZZ → en_US); a typo must not pass.
-    if locale is None or str(locale).lower() != wanted.lower():
+    if locale is None:
         languages = f"available languages: {', '.join(available)}; " if available else ""
         raise LocaleError(
             f"unknown locale {value!r}; {languages}write a language code with an optional "
@@ -260,17 +290,21 @@ class BilingualTranslations:
         return self._both("npgettext", context, singular, plural, n)
 
 
-def load_translations(locales_dir: Path, locale: Locale) -> DocumentTranslations:
-    """The compiled catalogues for locale and its parents (fr_CA, then fr)."""
+def load_translations(
+    locales_dir: Path, locale: Locale, domains: Sequence[str] = (DOCUMENTS,)
+) -> DocumentTranslations:
+    """The compiled catalogues of domains for locale and its parents (fr_CA, then fr): by
+    default the documents', the only ones a document reads."""
     names = [str(locale)]
     while "_" in names[-1]:
         names.append(names[-1].rsplit("_", 1)[0])
     catalogues = []
     for name in names:
-        compiled = locales_dir / name / "LC_MESSAGES" / f"{DOMAIN}.mo"
-        if compiled.is_file():
-            with compiled.open("rb") as handle:
-                catalogues.append(Translations(handle, domain=DOMAIN))
+        for domain in domains:
+            compiled = locales_dir / name / "LC_MESSAGES" / f"{domain}.mo"
+            if compiled.is_file():
+                with compiled.open("rb") as handle:
+                    catalogues.append(Translations(handle, domain=domain))
     swiss = locale.language == "de" and locale.territory in ("CH", "LI")
     return DocumentTranslations(catalogues, locale.language, swiss_spelling=swiss)
 

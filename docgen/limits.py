@@ -3,6 +3,7 @@ in are read only when their size is that of the thing they claim to be."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,13 @@ MAX_TEMPLATE_BYTES = 50_000_000  # unpacked; a template with pictures is a few M
 MAX_APPOINTMENTS_BYTES = 50_000_000  # a day's appointments are kilobytes
 EXCEL_ROWS = 1_048_576  # the last row Excel and LibreOffice Calc have
 LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
+
+# Characters no printed text may hold: controls XML or paper cannot show (a tab and a line break
+# are text), and the bidirectional embeddings, overrides and isolates that show an amount or a
+# date reversed ("1 041,67 £" as "£ 76,140 1", a phone number backwards)
+CONTROL_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
 
 
 def oversized_package(path: Path, limit: int, what: str) -> str | None:

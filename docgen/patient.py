@@ -24,11 +24,12 @@ _TOO_LONG = {
     ),
     "interpreter": N_("the interpreter's name is %(length)s characters long; at most %(longest)s"),
 }
-# Characters that survive onto paper unseen: DEL and the C1 controls (U+0085 …), and the
-# bidirectional overrides and isolates (U+202E …), which reorder what follows, so a name could
-# read differently on paper. (The C0 controls XML cannot hold are removed when the document is
-# written; the marks right-to-left text may need, U+200E and U+200F, are allowed.)
-_HIDDEN = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters that survive onto paper unseen or change it: the C0 controls (a line break split
+# a name in two on the form; an escape rewrote the register's listing in a terminal), DEL and
+# the C1 controls (U+0085 …), and the bidirectional overrides and isolates (U+202E …), which
+# reorder what follows, so a name could read differently on paper. (The marks right-to-left
+# text may need, U+200E and U+200F, are allowed.)
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _HIDDEN_IN = {
     "patient": N_("the patient's name holds an invisible control character (%(code)s)"),
     "ref": N_("the patient reference holds an invisible control character (%(code)s)"),

@@ -41,7 +41,13 @@ from lxml import etree
 from markupsafe import Markup, escape
 
 from docgen.exceptions import TemplateError, TemplateTimeoutError
-from docgen.i18n import SOURCE_LANGUAGE, BilingualText, InLineValue, without_doubled_periods
+from docgen.i18n import (
+    SOURCE_LANGUAGE,
+    BilingualText,
+    InLineValue,
+    without_doubled_periods,
+    writing_script,
+)
 from docgen.limits import MAX_TEMPLATE_BYTES, oversized_package
 from docgen.signing import key_id, read_key, signature
 
@@ -580,11 +586,32 @@ class _Prepared:
             lang.set(f"{_W}val", language)
             lang.set(f"{_W}eastAsia", language)
             lang.set(f"{_W}bidi", language)  # the language of right-to-left text too
+        if font := east_asian_font(language):
+            for fonts in styles.iter(f"{_W}rFonts"):
+                fonts.set(f"{_W}eastAsia", font)
+                fonts.attrib.pop(f"{_W}eastAsiaTheme", None)
         return serialize_part_xml(styles)
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 STYLES = "word/styles.xml"
+
+# The font of each East Asian script's text: Noto's, which Debian packages (fonts-noto-cjk) and
+# LibreOffice finds; one per script, because Japanese and Chinese draw the same characters
+# differently. The templates' Arial has none of them: Chinese printed as empty boxes.
+EAST_ASIAN_FONTS = {
+    "Jpan": "Noto Sans CJK JP",
+    "Hans": "Noto Sans CJK SC",
+    "Hant": "Noto Sans CJK TC",
+    "Kore": "Noto Sans CJK KR",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def east_asian_font(language: str) -> str | None:
+    """The font for a language tag's East Asian text (zh-CN → Noto Sans CJK SC), from the
+    script CLDR's likely subtags give it; None for a language not written in one."""
+    return EAST_ASIAN_FONTS.get(writing_script(language) or "")
 
 
 @functools.lru_cache(maxsize=64)  # once per locale, not per document

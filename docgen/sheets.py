@@ -28,8 +28,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docgen.exceptions import Message, Problem, WorkbookError
-from docgen.i18n import N_
-from docgen.limits import EXCEL_ROWS, MAX_WORKBOOK_BYTES, oversized_package, row_numbers
+from docgen.i18n import N_, locale_as_written
+from docgen.limits import (
+    CONTROL_CHARACTERS,
+    EXCEL_ROWS,
+    MAX_WORKBOOK_BYTES,
+    oversized_package,
+    row_numbers,
+)
 
 MAX_NUMBER = Decimal(1_000_000_000)
 _YES = {"yes", "y", "true", "1"}
@@ -201,6 +207,11 @@ class Codes(ValueType):
 
 
 TEXT, CODE, MONEY, PERCENT, YES_NO, DATE = Text(), Code(), Money(), Percent(), YesNo(), Date()
+
+CONTROL_IN_CELL = N_(
+    "holds the invisible control character %(code)s, which would hide text or print it "
+    "reversed: type the text again without it"
+)
 
 
 @dataclass(frozen=True)
@@ -549,7 +560,12 @@ class SheetReader:
             return cell.value.isoformat()
         if isinstance(cell.value, float) and cell.value.is_integer():
             return str(int(cell.value))
-        return str(cell.value).strip()
+        text = str(cell.value).strip()
+        if control := CONTROL_CHARACTERS.search(text):
+            code = f"U+{ord(control.group()):04X}"
+            self.problem(cell, Message(CONTROL_IN_CELL, code=code))
+            return None
+        return text
 
     def code(self, cell: Cell) -> str | None:
         value = self.text(cell)
@@ -683,14 +699,10 @@ class SheetReader:
         """A list of locales such as 'fr_CH, de_CH, en_GB', each as Babel names it."""
         found = []
         for part in re.split(r"[,;]", self.text(cell) or ""):
-            wanted = part.strip().replace("-", "_")
-            if not wanted:
+            if not part.strip():
                 continue
-            try:
-                locale = Locale.parse(wanted)
-            except (ValueError, UnknownLocaleError):
-                locale = None
-            if locale is None or str(locale).lower() != wanted.lower():
+            locale = locale_as_written(part)
+            if locale is None:
                 message = N_("a list of locales such as fr_CH, de_CH, en_GB (not '%(part)s')")
                 self.bad(cell, Message(message, part=part.strip()))
                 return ()

@@ -25,9 +25,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from docgen.catalogues import (
+    CATALOGUES,
     compiled_catalogue,
     earlier_wording,
-    extract_messages,
+    extract_catalogues,
     forget_earlier_wording,
     has_translation,
     lost_placeholders,
@@ -39,7 +40,7 @@ from docgen.catalogues import (
     written_in,
 )
 from docgen.exceptions import LocaleError, Problem, ProblemsError
-from docgen.i18n import DOMAIN, parse_locale
+from docgen.i18n import DOCUMENTS, parse_locale
 from docgen.limits import existing_rows, oversized_package
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
@@ -62,9 +63,8 @@ class TranslationWorkbookError(ProblemsError):
 
 @dataclass(frozen=True)
 class ImportResult:
-    catalogue: Path
-    compiled: Path
-    translated: int
+    catalogues: tuple[Path, ...]  # the .po files written, each compiled next to it
+    translated: int  # of the texts documents print
     changed: int  # kept out of documents: still "changed: check it"
     missing: int
 
@@ -80,18 +80,32 @@ def catalogue_for(workspace: Workspace, locale: Locale) -> Path:
     )
 
 
-def _needed_messages(workspace: Workspace, catalog: Catalog) -> list[Message]:
-    """The texts the catalogue's language needs (not those written in it), with their current
-    translations: the catalogue brought up to date with a fresh extraction, as update does."""
-    template = extract_messages(workspace)
-    merge_template(catalog, template)
+def _catalogues(workspace: Workspace, locale: Locale) -> dict[str, tuple[Path, Catalog]]:
+    """locale's three catalogues (catalogue_for's folder), each with its path."""
+    folder = catalogue_for(workspace, locale).parent
+    code = folder.parent.name
+    paths = {domain: folder / f"{domain}.po" for domain in CATALOGUES}
+    return {domain: (path, read_catalogue(path, code)) for domain, path in paths.items()}
+
+
+def _needed_messages(
+    workspace: Workspace, catalogs: dict[str, Catalog]
+) -> list[tuple[str, Message]]:
+    """The texts the catalogues' language needs (not those written in it), documents' first,
+    each with its catalogue and current translation: every catalogue brought up to date with
+    a fresh extraction, as update does."""
+    templates = extract_catalogues(workspace)
     languages = text_languages(workspace)
-    language = catalog.locale.language
-    return [
-        catalog.get(message.id, context=message.context)
-        for message in template
-        if message.id and written_in(message, languages) != {language}
-    ]
+    needed = []
+    for domain, catalog in catalogs.items():
+        merge_template(catalog, templates[domain])
+        language = catalog.locale.language
+        needed += [
+            (domain, catalog.get(message.id, context=message.context))
+            for message in templates[domain]
+            if message.id and written_in(message, languages) != {language}
+        ]
+    return needed
 
 
 def _where_used(message: Message) -> str:
@@ -143,6 +157,7 @@ def _status(message: Message) -> str:
 class TextToTranslate:
     """One text a language needs, as a translator sees it."""
 
+    catalogue: str  # DOCUMENTS, DESK or MESSAGES
     where: str  # 'pricing/geneva.xlsx, Areas!B2', 'templates/consent.docx', 'docgen'
     context: str
     source_languages: tuple[str, ...]  # language codes: 'fr'
@@ -154,19 +169,23 @@ class TextToTranslate:
     earlier: str  # for CHANGED: the wording the translation was made for
 
 
-def texts_to_translate(workspace: Workspace, locale: str) -> list[TextToTranslate]:
-    """Every text locale's documents and desk need, with its translation and status."""
-    catalogue = catalogue_for(workspace, parse_locale(locale))
-    catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
+def texts_to_translate(
+    workspace: Workspace, locale: str, catalogues: tuple[str, ...] = CATALOGUES
+) -> list[TextToTranslate]:
+    """Every text locale's documents need and, with the other catalogues, the desk's words and
+    docgen's messages: with its translation and status, documents' texts first."""
+    found = _catalogues(workspace, parse_locale(locale))
+    catalogs = {domain: found[domain][1] for domain in catalogues}
     languages = text_languages(workspace)
-    forms = tuple(_plural_forms(catalog))
+    forms = tuple(_plural_forms(found[DOCUMENTS][1]))
     texts = []
-    for message in _needed_messages(workspace, catalog):
+    for domain, message in _needed_messages(workspace, catalogs):
         status = _status(message)
         plural = isinstance(message.id, tuple)
         strings = tuple(message.string) if plural else (message.string or "",)
         texts.append(
             TextToTranslate(
+                catalogue=domain,
                 where=_where_used(message),
                 context=message.context or "",
                 source_languages=tuple(sorted(written_in(message, languages))),
@@ -182,18 +201,24 @@ def texts_to_translate(workspace: Workspace, locale: str) -> list[TextToTranslat
 
 
 def export_translations(
-    workspace: Workspace, locale: str, output: str | Path, force: bool = False
+    workspace: Workspace,
+    locale: str,
+    output: str | Path,
+    force: bool = False,
+    everything: bool = False,
 ) -> Path:
-    """Write the workbook for locale's texts: one row per text (per plural form)."""
+    """Write the workbook for locale's texts: one row per text (per plural form), the texts
+    documents print, and with everything the desk's words and docgen's messages after them."""
     parsed = parse_locale(locale)
     path = Path(output)
     ensure_can_write(path, force)
     catalogue = catalogue_for(workspace, parsed)
+    catalogues = CATALOGUES if everything else (DOCUMENTS,)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = SHEET
     sheet.append(COLUMNS)
-    for text in texts_to_translate(workspace, locale):
+    for text in texts_to_translate(workspace, locale, catalogues):
         source_language = language_names(text.source_languages)
         common = (text.where, text.context, source_language, text.source, text.plural)
         for form, translation in zip(text.forms or ("",), text.translations, strict=True):
@@ -287,14 +312,17 @@ Report = Callable[[int, str, str, "str | None"], None]
 def save_translations(
     workspace: Workspace, locale: str, rows: list[tuple[int, dict[str, str]]], report: Report
 ) -> ImportResult | None:
-    """Write translations into locale's catalogue and compile it, atomically. rows: numbered
-    dicts with the workbook's columns (Context, Source text, Source plural, Plural form,
-    Translation, Status). Every problem is passed to report(number, column, message, found);
-    when there is any, nothing is written and None is returned."""
+    """Write translations into locale's catalogues (each text into the one it is kept in) and
+    compile them, each file atomically. rows: numbered dicts with the workbook's columns
+    (Context, Source text, Source plural, Plural form, Translation, Status). Every problem is
+    passed to report(number, column, message, found); when there is any, nothing is written
+    and None is returned."""
     workspace.ensure_editable("docgen i18n import")
-    catalogue = catalogue_for(workspace, parse_locale(locale))
-    catalog = read_catalogue(catalogue, catalogue.parent.parent.name)
-    messages = {(m.context or "", m.id): m for m in _needed_messages(workspace, catalog)}
+    found = _catalogues(workspace, parse_locale(locale))
+    catalogs = {domain: catalog for domain, (_path, catalog) in found.items()}
+    needed = _needed_messages(workspace, catalogs)
+    messages = {(m.context or "", m.id): m for _domain, m in needed}
+    catalog = catalogs[DOCUMENTS]
     plural_count = catalog.num_plurals
 
     grouped: dict[tuple, list[tuple[int, dict[str, str]]]] = {}
@@ -349,18 +377,20 @@ def save_translations(
     if reported:
         return None
 
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, include_previous=True)
-    # compiled from the .po as written, as 'i18n compile' reads it (a text just added by the
-    # merge is held in memory with an empty plural form, which the compiler refuses)
-    written = read_po(io.BytesIO(buffer.getvalue()), locale=catalog.locale, domain=DOMAIN)
-    compiled = compiled_catalogue(written, catalogue)
-    write_atomically(catalogue, buffer.getvalue(), force=True)
-    write_atomically(catalogue.with_suffix(".mo"), compiled, force=True)
-    statuses = [_status(m) for m in messages.values()]
+    files = {}
+    for path, edited in found.values():
+        buffer = io.BytesIO()
+        write_po(buffer, edited, width=100, include_previous=True)
+        # compiled from the .po as written, as 'i18n compile' reads it (a text just added by
+        # the merge is held in memory with an empty plural form, which the compiler refuses)
+        written = read_po(io.BytesIO(buffer.getvalue()), locale=edited.locale, domain=path.stem)
+        files[path] = (buffer.getvalue(), compiled_catalogue(written, path))
+    for path, (text, compiled) in files.items():
+        write_atomically(path, text, force=True)
+        write_atomically(path.with_suffix(".mo"), compiled, force=True)
+    statuses = [_status(m) for domain, m in needed if domain == DOCUMENTS]
     return ImportResult(
-        catalogue,
-        catalogue.with_suffix(".mo"),
+        tuple(files),
         statuses.count(TRANSLATED),
         statuses.count(CHANGED),
         statuses.count(MISSING),

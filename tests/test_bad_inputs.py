@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import finished_within
+from conftest import clinic_row, finished_within
 
 from docgen.cli import main
 from docgen.exceptions import TemplateError, WorkbookError
@@ -391,3 +391,33 @@ def test_a_translation_far_down_its_workbook_is_imported(geneva, tmp_path):
         import_translations(geneva, path)
     german = load_translations(geneva.locales_dir, parse_locale("de_CH"))
     assert german.gettext(source) == "Übersetzt ganz unten"
+
+
+@pytest.mark.parametrize(
+    ("setting", "cells"),
+    [
+        ("Phone", {"Treatments!B2": "\u202eSkin rejuvenation"}),
+        ("Version", {"Risks!B2": "Pain\u2066 at the injection sites", "Areas!B3": "Neck\u2069"}),
+    ],
+)
+def test_a_workbook_text_that_would_print_reversed_or_hidden_is_refused(
+    edit_workbook, setting, cells
+):
+    """An override at the start of the Clinic's phone printed '1230 6497 02 44+' on every form,
+    and the price list's version backwards in every footer; `check` said nothing."""
+
+    def plant(wb) -> None:
+        row = clinic_row(wb, setting)
+        wb["Clinic"].cell(row, 2, "\u202e" + str(wb["Clinic"].cell(row, 2).value))
+        for address, text in cells.items():
+            sheet, cell = address.split("!")
+            wb[sheet][cell] = text
+
+    path = edit_workbook(change=plant)
+    with pytest.raises(WorkbookError) as refused:
+        load_price_list(path)
+    said = str(refused.value)
+    row = clinic_row(openpyxl.load_workbook(path), setting)
+    for address, text in {f"Clinic!B{row}": "\u202e", **cells}.items():
+        code = next(f"U+{ord(c):04X}" for c in text if c in "\u202e\u2066\u2069")
+        assert f"edited.xlsx, {address}: holds the invisible control character {code}" in said

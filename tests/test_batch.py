@@ -23,7 +23,7 @@ from docgen.appointments import read_appointments
 from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import BatchError
-from docgen.i18n import load_translations
+from docgen.i18n import MESSAGES, load_translations
 from docgen.manifest import read_manifest
 from docgen.workspace import Workspace
 
@@ -380,7 +380,7 @@ def test_row_problems_come_back_from_the_workers_translatable(workspace, tmp_pat
         "cell E3: sessions 'lots' is not a whole number from 1 to 9999; "
         "cell F3: documents invoice unknown; use consent and/or estimate"
     )
-    german = load_translations(workspace.locales_dir, Locale.parse("de"))
+    german = load_translations(workspace.locales_dir, Locale.parse("de"), (MESSAGES,))
     assert [p.translated(german.gettext) for p in planned.problems + read.problems] == [
         german.gettext("cell %(cell)s: %(problem)s")
         % {"cell": "B2", "problem": "das Geburtsdatum liegt in der Zukunft"},
@@ -610,20 +610,24 @@ def test_a_change_no_document_prints_leaves_every_document_as_it_was(
     assert not list(out.rglob("superseded"))
 
 
-def test_a_line_break_typed_in_a_cell_stays_in_its_cell_of_the_manifest(tmp_path):
-    """A Ref of 'A\\rB' was written raw into manifest.csv, and every re-run then failed."""
+def test_a_line_break_typed_in_a_name_or_ref_refuses_its_row(tmp_path):
+    """A Ref of 'A\\rB' was written raw into manifest.csv, and every re-run then failed; a
+    line break in a name split it on the form. Such a row is refused, naming the field; the
+    others are made, and a re-run reads back the manifest."""
     path = write_csv(tmp_path / "day.csv", PATIENTS_HEADER, [
         ["Ann Lee", "A\rB", "", "REJUV", "FACE", "consent"],
-        ["Bob\nRay", "C\r\nD", "", "REJUV", "FACE", "consent"],
+        ["Bob\nRay", "C-1", "", "REJUV", "FACE", "consent"],
+        ["Cy Roe", "C-2", "", "REJUV", "FACE", "consent"],
     ])  # fmt: skip
     out = tmp_path / "out"
-    assert run_batch(Workspace.open(), path, out, jobs=1).made == 4
-    assert {(d.patient, d.patient_ref, d.document) for d in read_manifest(out)} == {
-        ("Ann Lee", "A\rB", "consent"), ("Ann Lee", "A\rB", "treatment_record"),
-        ("Bob\nRay", "C\r\nD", "consent"), ("Bob\nRay", "C\r\nD", "treatment_record"),
-    }  # fmt: skip
+    result = run_batch(Workspace.open(), path, out, jobs=1)
+    assert result.made == 2
+    reasons = {failure.row: failure.reason for failure in result.failures}
+    assert "the patient reference holds an invisible control character (U+000D)" in reasons[2]
+    assert "the patient's name holds an invisible control character (U+000A)" in reasons[3]
+    assert {(d.patient, d.patient_ref) for d in read_manifest(out)} == {("Cy Roe", "C-2")}
     again = run_batch(Workspace.open(), path, out, jobs=1)
-    assert again.ok and (again.made, again.skipped) == (0, 4)
+    assert (again.made, again.skipped) == (0, 2)
 
 
 def test_a_second_batch_into_the_same_folder_is_refused_naming_the_first(tmp_path):

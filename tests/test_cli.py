@@ -7,6 +7,7 @@ import shutil
 import pytest
 from conftest import docx_paragraphs, docx_text, money
 
+from docgen.i18n import available_locales
 from docgen.workspace import Workspace
 
 
@@ -44,9 +45,9 @@ def test_plan_errors_are_listed_with_exit_1(run, tmp_path):
 def test_unknown_locale(run):
     result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "--locale", "xx_YY")
     assert result.exit_code == 1
-    assert "unknown locale 'xx_YY'; available languages: ar, de, en, es, fr, it, pt" in (
-        result.output
-    )
+    available = ", ".join(available_locales(Workspace.open().locales_dir))
+    assert available.startswith("ar, de, en, es, fr, it, ja, nl, pl, pt, ro, ru, tr, uk, zh")
+    assert f"unknown locale 'xx_YY'; available languages: {available}" in result.output
 
 
 def test_refuses_to_overwrite_then_force(run, tmp_path):
@@ -301,6 +302,7 @@ def test_price_sheets_for_every_workbook_and_language(run, workspace, edit_workb
                  "-o", "sheets")  # fmt: skip
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "sheets").iterdir())
-    assert len(names) == 14  # 2 workbooks x 7 languages
+    languages = available_locales(workspace.locales_dir)
+    assert len(names) == 2 * len(languages)  # 2 workbooks x every language, English too
     assert "price-sheet-geneva-en_CH.docx" in names and "price-sheet-london-en_GB.docx" in names
     assert money(1250, "CHF", "fr") in docx_text(tmp_path / "sheets" / "price-sheet-geneva-fr.docx")

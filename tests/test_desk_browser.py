@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path
 from docgen.generate import estimate_preview
-from docgen.i18n import load_translations
+from docgen.i18n import DESK, load_translations
 from docgen.register import find_records
 from docgen.visit import PlannedTreatment
 from docgen.web import create_app
@@ -448,7 +448,7 @@ def test_a_translated_word_with_markup_shows_as_its_text(browser, tmp_path):
     workbook = openpyxl.load_workbook(workspace.workbook())
     workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
     workbook.save(workspace.workbook())
-    german = po_path(workspace, "de")
+    german = po_path(workspace, "de", DESK)
     with german.open("rb") as handle:
         catalog = read_po(handle, locale="de")
     catalog["Batch"].string = HOSTILE_WORD

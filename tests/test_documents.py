@@ -15,7 +15,7 @@ from babel.dates import format_date
 from conftest import HOSTILE_NAME, docx_footer, docx_paragraphs, docx_text, money, pdf_text
 from docx.oxml.ns import qn
 
-from docgen.exceptions import OutputExistsError, PdfError, TemplateError
+from docgen.exceptions import OutputExistsError, PdfError, PlanError, TemplateError
 from docgen.generate import create_estimate, create_price_sheet
 from docgen.render import DocumentTemplate, read_custom_properties
 
@@ -123,11 +123,11 @@ def test_a_price_sheet_shows_what_the_patient_pays_whatever_the_workbook_states(
     assert "Prices include VAT, added here to the price list's prices." in text
 
 
-def test_control_characters_are_removed_not_corrupting(workspace, tmp_path):
-    document = create_estimate(
-        workspace, "Ann\x00a\x0b Lee\x1f", ["REJUV:FACE"], output=tmp_path / "e.docx"
-    )
-    assert "Anna Lee" in docx_paragraphs(document.docx)
+def test_a_name_with_a_control_character_is_refused_not_printed_otherwise(workspace, tmp_path):
+    """Removed silently, "Ann\x00a Lee" printed as "Anna Lee": not the name typed."""
+    with pytest.raises(PlanError, match=r"invisible control character \(U\+0000\)"):
+        create_estimate(workspace, "Ann\x00a\x0b Lee\x1f", ["REJUV:FACE"], output=tmp_path / "e")
+    assert not list(tmp_path.glob("e*"))
 
 
 @pytest.mark.parametrize(

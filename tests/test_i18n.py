@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +41,7 @@ from docgen.visit import Visit
 from docgen.workspace import Workspace
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-SHIPPED = ["ar", "de", "es", "fr", "it", "pt"]
+SHIPPED = ["ar", "de", "es", "fr", "it", "ja", "nl", "pl", "pt", "ro", "ru", "tr", "uk", "zh"]
 ISSUED = dt.date(2026, 3, 2)
 PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
 
@@ -165,8 +166,8 @@ def test_text_falls_back_along_the_chain_and_a_fuzzy_entry_refuses_it(workspace,
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        ("xx", "unknown locale 'xx'; available languages: ar, de, en, es, fr, it, pt"),
-        ("ja_JP", "docgen has no translation for Japanese (Japan) (ja_JP); available languages"),
+        ("xx", "unknown locale 'xx'; available languages: ar, de, en, es, fr, it, ja, nl, pl, pt"),
+        ("ko_KR", "docgen has no translation for Korean (South Korea) (ko_KR); available"),
     ],
 )
 def test_unknown_or_unsupported_locale(workspace, tmp_path, locale, message):
@@ -209,7 +210,9 @@ def test_every_shipped_language_is_complete_and_compiled(workspace):
         assert status.complete, (status.locale, status.missing[:5], status.fuzzy[:5])
     result = CliRunner().invoke(main, ["--workspace", str(workspace.root), "i18n", "status"])
     assert result.exit_code == 0, result.output
-    assert result.output.count("✓") == len(SHIPPED)
+    assert len(re.findall(r"^✓ \w+: ", result.output, re.M)) == len(SHIPPED)
+    # the desk's words and docgen's messages, apart: shipped complete too
+    assert len(re.findall(r"^✓ \w+ (desk|messages): ", result.output, re.M)) == 2 * len(SHIPPED)
 
 
 def test_update_alone_leaves_the_compiled_catalogues_current(workspace):
@@ -220,13 +223,17 @@ def test_update_alone_leaves_the_compiled_catalogues_current(workspace):
         result = runner.invoke(main, ["--workspace", str(workspace.root), "i18n", command])
         assert result.exit_code == 0, (command, result.output)
     assert "out of date" not in result.output
-    assert result.output.count("✓") == len(SHIPPED)
+    assert "✗" not in result.output
 
 
 def test_a_catalogue_compiled_by_another_babel_release_is_current(workspace):
     """The .mo header names the Babel release that wrote it; a document reads none of that,
     so a catalogue compiled by another release is not out of date."""
-    (compiled,) = [path for path in compile_catalogues(workspace) if path.parts[-3] == "fr"]
+    (compiled,) = [
+        path
+        for path in compile_catalogues(workspace)
+        if path.parts[-3] == "fr" and path.name == "docgen.mo"
+    ]
     data = compiled.read_bytes()
     written_by = f"Generated-By: Babel {babel.__version__}".encode()
     assert written_by in data
@@ -325,15 +332,34 @@ def test_bilingual_consent_shows_both_languages(workspace, tmp_path):
 
 
 def test_price_sheet_in_every_language_at_once(workspace, tmp_path):
+    """Every shipped language prints: its text extracts from the PDF (Chinese and Japanese
+    came out as empty boxes), in fonts embedded in the file, East Asian text in its own."""
     documents = create_price_sheets(workspace, tmp_path / "sheets", pdf=True)
     names = sorted(d.docx.name for d in documents)
-    assert names == [f"price-sheet-london-{code}.docx" for code in
-                     ["ar", "de", "en_GB", "es", "fr", "it", "pt"]]  # fmt: skip
+    assert names == [f"price-sheet-london-{code}.docx" for code in sorted([*SHIPPED, "en_GB"])]
     for document in documents:
         code = document.docx.stem.rsplit("-", 1)[1]
-        heading = "Price list" if code == "en_GB" else translated(workspace, code, "Price list")
-        assert heading in docx_paragraphs(document.docx)
-        assert document.pdf.is_file()
+        texts = ["Price list", "Skin rejuvenation"]  # a template's text, the workbook's
+        if code != "en_GB":
+            texts = [translated(workspace, code, text) for text in texts]
+        assert texts[0] in docx_paragraphs(document.docx)
+        printed = extracted(pdf_text(document.pdf))
+        for text in texts:
+            assert extracted(text) in printed, (code, text)
+        fonts = subprocess.run(
+            ["pdffonts", str(document.pdf)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
+        assert fonts and all(line.split()[-5] == "yes" for line in fonts), (code, fonts)
+        if code in ("ja", "zh"):
+            assert any("NotoSansCJK" in line for line in fonts), (code, fonts)
+
+
+def extracted(text: str) -> str:
+    """Text as pdftotext gives it back, to compare: without spaces, direction controls and
+    combining marks (it may put Arabic's shadda elsewhere), and without lam and alef, whose
+    ligature (لأ) it gives back in the opposite order (أل)."""
+    text = re.sub(r"[\s\u202a-\u202e\u200e\u200f\u0644\u0627\u0623\u0625\u0622]", "", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
 
 
 def test_single_price_sheet_in_german(workspace, tmp_path):
@@ -533,3 +559,56 @@ def test_a_translation_never_rewrites_the_estimate_it_is_printed_on(workspace, t
     assert len(paragraphs) == len(docx_paragraphs(english.docx))
     verified = CliRunner().invoke(main, ["--workspace", str(workspace.root), "verify", str(output)])
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_plural_form_that_leaves_out_an_amount_is_refused(workspace, run):
+    """A form without the course's sessions and price compiled, and `check` said ready: the
+    estimate read 'Comprend des forfaits (prix selon devis)', its amounts gone."""
+    french = catalogue(workspace, "fr")
+    courses = next(m for m in french if isinstance(m.id, tuple) and "course of" in m.id[0])
+    courses.string = (courses.string[0], "Comprend des forfaits (prix selon devis)")
+    with po_path(workspace, "fr").open("wb") as handle:
+        write_po(handle, french)
+    compiled = po_path(workspace, "fr").with_suffix(".mo").read_bytes()
+
+    for command in (["i18n", "compile"], ["check"]):
+        result = run("--workspace", workspace.root, *command)
+        assert result.exit_code == 1, command
+        assert "the translation leaves out %(price)s, %(sessions)s" in result.output, command
+    assert po_path(workspace, "fr").with_suffix(".mo").read_bytes() == compiled
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("nplurals=2; plural=(n % 0);", "fails for 0"),
+        ("nplurals=2; plural=(n + 1);", "gives form 2 for 1; the catalogue has 2"),
+    ],
+)
+def test_a_plural_rule_that_cannot_choose_a_form_is_refused(workspace, run, rule, said):
+    """'(n % 0)' compiled and `check` said ready; every French estimate then ended in a
+    ZeroDivisionError."""
+    path = po_path(workspace, "fr")
+    text = path.read_text(encoding="utf-8")
+    header = re.search(r'"Plural-Forms: [^"]*"', text).group(0)
+    path.write_text(text.replace(header, f'"Plural-Forms: {rule}\\n"'), encoding="utf-8")
+    for command in (["i18n", "compile"], ["check"]):
+        result = run("--workspace", workspace.root, *command)
+        assert result.exit_code == 1, command
+        assert "locales/fr/LC_MESSAGES/docgen.po: the Plural-Forms rule" in result.output
+        assert said in result.output, (command, result.output)
+
+
+@pytest.mark.parametrize("written", ["zh_CN", "zh-CN", "ja_JP", "uk_UA", "pl-PL"])
+def test_a_locale_babel_writes_with_its_script_is_accepted(workspace, tmp_path, written):
+    """zh_CN was refused as a typo: Babel names it zh_Hans_CN."""
+    form = create_consent(
+        workspace,
+        Visit.for_treatment("王 小明", "REJUV", ["FACE"]),
+        locale=written,
+        output=tmp_path / "c.docx",
+    )
+    language = written[:2]
+    assert translated(workspace, language, "Consent to mesotherapy treatment") in docx_text(
+        form.docx
+    )

@@ -9,6 +9,7 @@ import csv
 import re
 import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -367,3 +368,32 @@ def test_a_french_and_an_english_workbook_in_one_workspace_each_keep_their_langu
     assert "'Visage' (pricing/geneva.xlsx, Areas!B2)" in refused.value.texts
     with pytest.raises(UntranslatedError):  # English needs the French texts translated
         form("geneva", "en_GB")
+
+
+def test_check_warns_of_a_served_language_libreoffice_cannot_hyphenate(
+    workspace, tmp_path, run, monkeypatch
+):
+    """Polish and Ukrainian documents were made without hyphenation, silently: `check` names
+    each served language with no patterns on the machine, and still says the workspace is
+    ready (its documents are made, long words wrapped whole)."""
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    sheet = workbook["Clinic"]
+    sheet.cell(sheet.max_row + 1, 1, "Languages")
+    sheet.cell(sheet.max_row, 2, "en_GB, pl_PL, uk_UA, ar, zh_CN")
+    workbook.save(workspace.workbook())
+    patterns = tmp_path / "hyphen"
+    patterns.mkdir()
+    for name in ("hyph_en_GB.dic", "hyph_uk_UA.dic"):
+        shutil.copy(Path("/usr/share/hyphen") / name, patterns / name)
+    monkeypatch.setattr("docgen.check.HYPHENATION_FOLDERS", (patterns,))
+    monkeypatch.setenv("DOCGEN_SOFFICE", str(tmp_path / "nowhere"))  # no bundled dictionaries
+
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 0, result.output
+    assert "✓ workspace is ready" in result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: documents in Polish (pl) are not hyphenated: LibreOffice finds no "
+        "hyphenation patterns for it on this machine; install them (Debian and Ubuntu: the "
+        "package hyphen-pl, where there is one)"
+    ]  # Arabic and Chinese are not hyphenated; English and Ukrainian have their patterns

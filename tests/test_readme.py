@@ -155,9 +155,10 @@ def test_readme_commands_work_as_written(tmp_path):
     assert "Skin rejuvenation" in pdf_text(clone / "price-sheet.pdf")
     assert sorted(p.name for p in (clone / "sheets").glob("*.pdf")) == [
         f"price-sheet-london-{language}.pdf"
-        for language in ("ar", "de", "en_GB", "es", "fr", "it", "pt")
-    ]
-    assert "nl" in catalogue_locales(home / "clinic" / "locales")  # README's last i18n line
+        for language in ("ar", "de", "en_GB", "es", "fr", "it", "ja", "nl", "pl", "pt", "ro",
+                         "ru", "tr", "uk", "zh")
+    ]  # fmt: skip
+    assert "sv" in catalogue_locales(home / "clinic" / "locales")  # README's i18n init line
     assert "Jeanne Martin" in pdf_text(clone / "tomorrow/LUM-004128-Jeanne-Martin/consent.pdf")
     assert len(list((clone / "docgen-demo").glob("*.pdf"))) == 6  # with the treatment record
     assert "Jeanne Martin" in pdf_text(clone / "tomorrow/LUM-004128-Jeanne-Martin/record.pdf")

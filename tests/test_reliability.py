@@ -320,7 +320,9 @@ def test_folders_made_for_patient_documents_are_private(run, tmp_path):
 @pytest.mark.parametrize(
     ("name", "code"),
     [("Ann \u202eeeL", "U+202E"), ("Ann\x7f Lee", "U+007F"), ("Ann\x85Lee", "U+0085"),
-     ("\u2067Ann Lee", "U+2067")],
+     ("\u2067Ann Lee", "U+2067"),
+     # a line break split the name on the form; an escape rewrote `docgen records` listing
+     ("Ann\nLee", "U+000A"), ("Ann\x1b[2KLee", "U+001B"), ("Ann\rQ-FAKE", "U+000D")],
 )  # fmt: skip
 def test_a_name_that_would_read_differently_on_paper_is_refused(workspace, tmp_path, name, code):
     with pytest.raises(PlanError) as refused:

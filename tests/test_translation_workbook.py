@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po, write_po
 from conftest import FRENCH, GERMAN, clinic_row, docx_text
 
 from docgen.catalogues import (
+    CATALOGUES,
     catalogue_status,
     compile_catalogues,
     compiled_catalogue,
@@ -26,7 +27,7 @@ from docgen.catalogues import (
 )
 from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import create_consent
-from docgen.i18n import load_translations
+from docgen.i18n import DESK, MESSAGES, load_translations
 from docgen.translation_workbook import (
     export_translations,
     import_translations,
@@ -232,7 +233,7 @@ def page_fields(page: str, number: int) -> dict:
 def test_the_desk_translations_page_lists_missing_texts_and_saves_them(geneva, tmp_path):
     client = create_app(geneva, tmp_path).test_client()
     page = client.get("/translations?locale=de").get_data(as_text=True)
-    french = read_po(po_path(geneva, "fr").open("rb"), locale="fr")
+    french = read_po(po_path(geneva, "fr", DESK).open("rb"), locale="fr")
     written = french.get("Written in %(language)s · used in %(where)s").string
     # the page speaks the clinic's language, and names languages in it
     french_name = Locale("fr").get_display_name("fr_CH")
@@ -315,7 +316,7 @@ def test_the_desk_refuses_a_control_character_in_a_translation(geneva, tmp_path)
     assert german.read_bytes() == before
     # said plainly, in the clinic's French: in the title, and in a summary whose problem
     # leads to its box
-    with po_path(geneva, "fr").open("rb") as handle:
+    with po_path(geneva, "fr", DESK).open("rb") as handle:
         french = read_po(handle, locale="fr")
     title = f"{french.get('Error:').string} {french.get('Translations').string}"
     assert f"<title>{title} · docgen</title>" in said
@@ -389,7 +390,7 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
     source = re.search(r'<p class="source" id="source-0">(.*?)</p>', page, re.S).group(1)
     assert re.sub(r"<[^>]+>", "", source).split(maxsplit=1)[1]  # its status, then its text
     health = html.unescape(client.get("/health").get_data(as_text=True))
-    with po_path(geneva, "fr").open("rb") as handle:
+    with po_path(geneva, "fr", DESK).open("rb") as handle:
         incomplete = read_po(handle, locale="fr").get("Incomplete").string
     assert f'<a class="bad" href="/translations">{incomplete}</a>' in health
 
@@ -414,15 +415,15 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
 def test_a_translation_that_would_print_otherwise_is_refused_naming_its_cell(
     workspace, tmp_path, run, source, translation, said
 ):
-    path = export_translations(workspace, "fr", tmp_path / "fr.xlsx")
+    path = export_translations(workspace, "fr", tmp_path / "fr.xlsx", everything=True)
     fill(path, {source: translation})
     row = {entry["Source text"]: entry["row"] for entry in rows(path)}[source]
-    catalogue = po_path(workspace, "fr")
-    before = catalogue.read_bytes()
+    catalogues = [po_path(workspace, "fr", domain) for domain in CATALOGUES]
+    before = [catalogue.read_bytes() for catalogue in catalogues]
     result = run("--workspace", workspace.root, "i18n", "import", path)
     assert result.exit_code == 1
     assert f"fr.xlsx, Translations!G{row}: " in result.output and said in result.output
-    assert catalogue.read_bytes() == before
+    assert [catalogue.read_bytes() for catalogue in catalogues] == before
 
 
 def test_the_desk_shows_a_word_whose_translation_cannot_be_filled_in_in_english(
@@ -433,7 +434,7 @@ def test_the_desk_shows_a_word_whose_translation_cannot_be_filled_in_in_english(
     workbook = openpyxl.load_workbook(workspace.workbook())
     workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
     workbook.save(workspace.workbook())
-    german = po_path(workspace, "de")
+    german = po_path(workspace, "de", DESK)
     with german.open("rb") as handle:
         catalog = read_po(handle, locale="de")
     catalog["Records"].string = "Akten 100%"
@@ -465,7 +466,7 @@ def test_the_desk_says_plainly_why_the_built_in_workspace_keeps_no_translation(
     assert refused.status_code == 422
     said = html.unescape(refused.get_data(as_text=True))
     assert "docgen init" not in said and "--workspace" not in said
-    french = load_translations(geneva.locales_dir, Locale.parse("fr"))
+    french = load_translations(geneva.locales_dir, Locale.parse("fr"), (DESK, MESSAGES))
     plainly = french.gettext(
         "Translations cannot be saved in docgen's built-in workspace, which is replaced when "
         "docgen is upgraded. Ask whoever set up docgen to start the desk in the clinic's own "

@@ -28,7 +28,7 @@ from conftest import HOSTILE_NAME, contrast_ratio, docx_text
 from test_filing import as_pdf, scanned
 
 from docgen.generate import estimate_preview
-from docgen.i18n import load_translations
+from docgen.i18n import MESSAGES, load_translations
 from docgen.register import find_records
 from docgen.web import create_app
 from docgen.web.state import BatchJob
@@ -476,7 +476,7 @@ def test_workbook_problems_are_listed_in_the_clinics_language(workspace, output,
     clinic works in French: the health page is French, its problems too."""
     edited = edit_workbook({"Clinic!B8": "fr_FR", "Prices!C3": "abc", "Prices!C4": -5})
     shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
-    french = load_translations(workspace.locales_dir, Locale.parse("fr"))
+    french = load_translations(workspace.locales_dir, Locale.parse("fr"), (MESSAGES,))
     client = create_app(workspace, output).test_client()
     page = html.unescape(client.get("/health").get_data(as_text=True))
     assert '<html lang="fr-FR"' in page
@@ -580,7 +580,7 @@ def test_a_batch_that_fails_unexpectedly_says_so(client, monkeypatch):
 def test_field_errors_are_in_the_clinics_language(workspace, output, edit_workbook):
     edited = edit_workbook({"Clinic!B8": "fr_FR"})
     shutil.copy(edited, workspace.pricing_dir / "london.xlsx")
-    french = load_translations(workspace.locales_dir, Locale.parse("fr"))
+    french = load_translations(workspace.locales_dir, Locale.parse("fr"), (MESSAGES,))
     expected = french.gettext("the date of birth is in the future")
     assert expected != "the date of birth is in the future"
     client = create_app(workspace, output).test_client()
@@ -956,9 +956,9 @@ def test_every_message_beside_a_field_or_in_a_summary_begins_with_a_capital(
     messages = shown_messages(client.post("/", data=form).get_data(as_text=True))
     assert len(messages) >= 4 and all(m[0].isupper() for m in messages), messages
     assert "La date de naissance est dans le futur" in messages
-    preview = client.get("/preview?treatment=REJUV&area=FACE&locale=nl").get_json()
+    preview = client.get("/preview?treatment=REJUV&area=FACE&locale=ko").get_json()
     (language,) = preview["errors"]["locale"]  # shown by the page's script
-    assert language.startswith("Docgen has no translation for Dutch"), language
+    assert language.startswith("Docgen has no translation for Korean"), language
 
 
 STYLES = Path(__file__).resolve().parent.parent / "docgen" / "web" / "static" / "desk.css"

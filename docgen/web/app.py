@@ -17,7 +17,14 @@ from docgen.batch import BATCH_LOCK, clear_killed_batch
 from docgen.catalogues import placeholder_problem
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
-from docgen.i18n import html_language, load_translations, parse_locale
+from docgen.i18n import (
+    DESK,
+    DOCUMENTS,
+    MESSAGES,
+    html_language,
+    load_translations,
+    parse_locale,
+)
 from docgen.limits import MAX_APPOINTMENTS_BYTES
 from docgen.pdf import PROFILE_PREFIX
 from docgen.pricing import read_clinic_locale
@@ -93,9 +100,12 @@ def _clinic_locale(workspace: Workspace) -> Locale:
 
 
 def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], str]:
-    """The page's own words, in the clinic's language, from the same catalogues as documents."""
+    """The page's own words and docgen's messages in the clinic's language, from their own
+    catalogues and the documents' (a word they share is translated once); English where a
+    text has no translation yet."""
     clinic_locale = _clinic_locale(workspace)
-    translations = load_translations(workspace.locales_dir, clinic_locale)
+    domains = (DESK, MESSAGES, DOCUMENTS)
+    translations = load_translations(workspace.locales_dir, clinic_locale, domains)
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
     # Jinja marks what gettext returns as safe HTML: a translation is text, escaped here like

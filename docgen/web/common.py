@@ -9,15 +9,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from babel import Locale
 from flask import abort, current_app, render_template
 
 from docgen.consent import NO_AREA
 from docgen.exceptions import (
+    MAX_LISTED,
     DocgenError,
     FieldProblem,
     LocaleError,
     Problem,
     ProblemsError,
+    UntranslatedError,
     translated,
 )
 from docgen.generate import GeneratedDocument, document_locales
@@ -120,6 +123,8 @@ APPOINTMENTS_FILE_WORDING = {
 def errors_by_field(error: DocgenError) -> dict[str, list[str]]:
     """Each problem under the input it is about ('' for the form as a whole), in the page's
     language and the patient form's words."""
+    if isinstance(error, UntranslatedError):
+        return {"locale": untranslated_on_the_desk(error)}
     if isinstance(error, LocaleError):
         return {"locale": [str(error)]}
     problems = error.problems if isinstance(error, ProblemsError) else (str(error),)
@@ -130,6 +135,24 @@ def errors_by_field(error: DocgenError) -> dict[str, list[str]]:
         message = str(translated(problem, gettext, PATIENT_FORM_WORDING))
         errors.setdefault(field, []).append(message)
     return errors
+
+
+def untranslated_on_the_desk(error: UntranslatedError) -> list[str]:
+    """The refusal of a document not all of whose text is translated, in the page's words: where
+    to translate it on the desk, not the commands that do it."""
+    language = Locale.parse(error.locale).get_display_name(
+        current_app.jinja_env.globals["page_language"].replace("-", "_")
+    )
+    return [
+        _(
+            "Not made: %(count)s text(s) have no reviewed translation into %(language)s, and "
+            "a patient document is made only when all of it is in the patient's language:",
+            count=len(error.texts),
+            language=language,
+        ),
+        *error.texts[:MAX_LISTED],
+        _("Translate them on the Translations page (in the menu), then make the documents again."),
+    ]
 
 
 def problems_of(error: DocgenError) -> list[Problem | str]:

@@ -1,6 +1,7 @@
 """The translations page: per served language, the texts its documents still need (missing,
-or changed since they were translated), each with its source and where it is used, a box to
-type the translation, and Save. Saving goes through the same checks and atomic write as
+or changed since they were translated), then apart and folded the desk's words and docgen's
+messages, which are optional; each with its source and where it is used, a box to type the
+translation, and Save. Saving goes through the same checks and atomic write as
 `docgen i18n import`; the next document uses it."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 
 from docgen.exceptions import BuiltInWorkspaceError, DocgenError
 from docgen.generate import load_workspace_prices
+from docgen.i18n import DOCUMENTS
 from docgen.limits import LONGEST_TRANSLATION
 from docgen.translation_workbook import (
     CHANGED,
@@ -37,15 +39,16 @@ def register(app: Flask, desk: Desk) -> None:
 
     def _page(locale: str, languages, typed: dict | None = None, errors: dict | None = None):
         try:
-            texts = [t for t in texts_to_translate(workspace, locale) if t.status != TRANSLATED]
+            needed = [t for t in texts_to_translate(workspace, locale) if t.status != TRANSLATED]
             problems = []
         except DocgenError as error:
-            texts, problems = [], problems_of(error)
+            needed, problems = [], problems_of(error)
         return render_template(
             "translations.html",
             languages=languages,
             locale=locale,
-            texts=texts,
+            texts=[text for text in needed if text.catalogue == DOCUMENTS],
+            others=[text for text in needed if text.catalogue != DOCUMENTS],
             typed=typed or {},
             errors=errors or {},
             problems=problems,
