@@ -64,7 +64,6 @@ from docgen.output import (
     pdf_beside,
     refuse_links,
     safe_filename_part,
-    supersede,
     superseded_path,
     write_atomically,
 )
@@ -457,7 +456,8 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     """Check each visit and make its documents: one plan per visit, shared by its consent
     forms and its estimate. A row that cannot be planned refuses its visit, with every reason.
     A visit's documents are all made before any is written: all of them, or none. A document
-    made again in place of one issued before moves that one (and its PDF) to superseded/."""
+    made again in place of one issued before moves that one (with its PDF and signed copy, and
+    its row in the register) to superseded/."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
     for rows, folder, documents in jobs:
@@ -526,7 +526,7 @@ def _issued(
         with _worker.register.issuing(record):
             within = _worker.output_dir
             if document.replaces:
-                supersede(target, document.replaces, within=within)
+                _worker.register.supersede(target, document.replaces, within=within)
             write_atomically(target, data, force, durable=False, within=within)
     except DocgenError as error:
         if isinstance(error, RegisterError) and not isinstance(error, DuplicateIdError):
