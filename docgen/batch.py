@@ -977,7 +977,7 @@ class _BatchRun:
             self.recorded_paths.add(item.path)
             if item.replaces and item.path in self.previous:
                 kept_as = superseded_path(Path(item.path), item.replaces).as_posix()
-                self.manifest.add(replace(self.previous[item.path], path=kept_as))
+                self.manifest.add(replace(self.previous[item.path], path=kept_as, row=None))
                 self.recorded_paths.add(kept_as)
             if item.skipped:
                 result.skipped += 1
@@ -994,10 +994,11 @@ class _BatchRun:
 
     def close(self) -> None:
         """Write the manifest out; documents of the last run that this run did not remake stay
-        on disk, and listed."""
+        on disk, and listed, without a row: their row was one of an earlier file, which may be
+        another patient's in this one."""
         for path, document in self.previous.items():
             if path not in self.recorded_paths and (self.output_dir / path).exists():
-                self.manifest.add(document)
+                self.manifest.add(replace(document, row=None))
         os.sync()  # one flush for the whole batch rather than one per document
         self.manifest.close(keep=self.manifest.rows > 0)
         self.result.failures.sort(key=lambda f: f.row)
