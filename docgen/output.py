@@ -115,11 +115,15 @@ TEMPORARY_PREFIX = ".docgen-"  # a document being written, renamed into place wh
 
 def make_private_folder(folder: Path) -> None:
     """Make a folder and any missing parents readable by their owner only: the names of the
-    documents below tell who is treated. (mkdir(parents=True) gives parents the default mode.)"""
+    documents below tell who is treated. (mkdir(parents=True) gives parents the default mode.)
+    A file where one of them goes is a NotADirectoryError that names it."""
     missing = []
     for candidate in (folder, *folder.parents):
         if candidate.is_dir():
             break
+        if candidate.exists():  # mkdir would say only "File exists", and not which
+            message = f"{candidate} is a file, not a folder"
+            raise NotADirectoryError(errno.ENOTDIR, message, str(candidate))
         missing.append(candidate)
     for candidate in reversed(missing):
         candidate.mkdir(mode=0o700, exist_ok=True)
