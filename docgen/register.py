@@ -320,7 +320,8 @@ class Register:
 
     def moved(self, document_id: str, path: Path) -> None:
         """A document moved, whole and unchanged, to where it is kept (the desk makes a
-        request's documents in a folder of their own, then puts them in place)."""
+        request's documents in a folder of their own, then puts them in place; a version
+        made again goes to superseded/)."""
         with self._transaction() as connection:
             connection.execute(
                 "UPDATE documents SET path = ? WHERE id = ?", (str(path.resolve()), document_id)
@@ -331,14 +332,11 @@ class Register:
         its signed copy (move_to_superseded), its row following each file as it moves: the
         register says where the document and its signed copy are, so that a scan of it is
         filed beside it there, never beside the version made in its place. Every writer that
-        makes a document again calls this: the CLI's, the desk's and a batch's --force."""
+        makes a document again calls this (generate's --force, a batch's)."""
         for moved_from, moved_to in move_to_superseded(path, document_id, within):
-            with self._transaction() as connection:
-                if moved_from == path:
-                    connection.execute(
-                        "UPDATE documents SET path = ? WHERE id = ?",
-                        (str(moved_to.resolve()), document_id),
-                    )
+            if moved_from == path:
+                self.moved(document_id, moved_to)
+            with self._transaction() as connection:  # whichever row's signed copy it is
                 connection.execute(
                     "UPDATE documents SET signed_copy = ? WHERE signed_copy = ?",
                     (str(moved_to.resolve()), str(moved_from.resolve())),
