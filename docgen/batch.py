@@ -64,7 +64,6 @@ from docgen.output import (
     pdf_beside,
     refuse_links,
     safe_filename_part,
-    supersede,
     superseded_path,
     write_atomically,
 )
@@ -457,7 +456,8 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     """Check each visit and make its documents: one plan per visit, shared by its consent
     forms and its estimate. A row that cannot be planned refuses its visit, with every reason.
     A visit's documents are all made before any is written: all of them, or none. A document
-    made again in place of one issued before moves that one (and its PDF) to superseded/."""
+    made again in place of one issued before moves that one (with its PDF and signed copy, and
+    its row in the register) to superseded/."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
     for rows, folder, documents in jobs:
@@ -526,7 +526,7 @@ def _issued(
         with _worker.register.issuing(record):
             within = _worker.output_dir
             if document.replaces:
-                supersede(target, document.replaces, within=within)
+                _worker.register.supersede(target, document.replaces, within=within)
             write_atomically(target, data, force, durable=False, within=within)
     except DocgenError as error:
         if isinstance(error, RegisterError) and not isinstance(error, DuplicateIdError):
@@ -977,7 +977,7 @@ class _BatchRun:
             self.recorded_paths.add(item.path)
             if item.replaces and item.path in self.previous:
                 kept_as = superseded_path(Path(item.path), item.replaces).as_posix()
-                self.manifest.add(replace(self.previous[item.path], path=kept_as))
+                self.manifest.add(replace(self.previous[item.path], path=kept_as, row=None))
                 self.recorded_paths.add(kept_as)
             if item.skipped:
                 result.skipped += 1
@@ -994,10 +994,11 @@ class _BatchRun:
 
     def close(self) -> None:
         """Write the manifest out; documents of the last run that this run did not remake stay
-        on disk, and listed."""
+        on disk, and listed, without a row: their row was one of an earlier file, which may be
+        another patient's in this one."""
         for path, document in self.previous.items():
             if path not in self.recorded_paths and (self.output_dir / path).exists():
-                self.manifest.add(document)
+                self.manifest.add(replace(document, row=None))
         os.sync()  # one flush for the whole batch rather than one per document
         self.manifest.close(keep=self.manifest.rows > 0)
         self.result.failures.sort(key=lambda f: f.row)

@@ -44,12 +44,7 @@ from docgen.i18n import (
     load_translations,
     parse_locale,
 )
-from docgen.output import (
-    ensure_can_write_with_pdf,
-    safe_filename_part,
-    supersede,
-    write_atomically,
-)
+from docgen.output import ensure_can_write_with_pdf, safe_filename_part, write_atomically
 from docgen.patient import Patient as Person
 from docgen.patient import name_problems, parse_date_of_birth
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
@@ -191,8 +186,8 @@ def _write(
     treatment: str = "",
 ) -> GeneratedDocument:
     """Render and write one document, with its row in the register. With force, a document
-    already there is kept in superseded/ beside it, and the new one records that it replaces
-    it."""
+    already there is kept in superseded/ beside it, with its PDF and signed copy, its row
+    following it (Register.supersede), and the new one records that it replaces it."""
     document_id = info.document_id
     translations = translations or fmt.translations
     replaces = issued_id(target) if force and target.is_file() else ""
@@ -212,7 +207,7 @@ def _write(
     register = Register.of(workspace)
     with register.issuing(record):
         if replaces:
-            supersede(target, replaces)
+            register.supersede(target, replaces)
         write_atomically(target, data, force)
     if not pdf:
         return GeneratedDocument(target, None, document_id)

@@ -24,7 +24,7 @@ MANIFEST_FIELDS = [
 
 @dataclass(frozen=True, slots=True)
 class BatchDocument:
-    row: int
+    row: int | None  # of this run's appointments file; None: listed from an earlier run
     document: str
     patient_ref: str
     locale: str
@@ -60,7 +60,8 @@ def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
             values = {
                 name: csv_value(value) for name, value in record.items() if name in MANIFEST_FIELDS
             }
-            documents.append(BatchDocument(**{**values, "row": int(values["row"])}))
+            row = int(values["row"]) if values["row"] else None
+            documents.append(BatchDocument(**{**values, "row": row}))
         return documents
 
 
@@ -93,8 +94,8 @@ class Manifest:
         if self.failed:  # the batch is stopping: what it still lists cannot be written either
             return
         try:
-            row = {name: csv_safe(getattr(document, name)) for name in MANIFEST_FIELDS}
-            self.writer.writerow(row)
+            values = {name: getattr(document, name) for name in MANIFEST_FIELDS}
+            self.writer.writerow({n: "" if v is None else csv_safe(v) for n, v in values.items()})
         except OSError as error:
             self.failed = error.strerror or str(error)
             raise OutputError(self._cannot_write()) from None

@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from docgen.exceptions import OutputError, OutputExistsError
@@ -77,20 +78,36 @@ def superseded_path(path: Path, document_id: str) -> Path:
     return path.parent / SUPERSEDED / name
 
 
-def supersede(path: Path, document_id: str, within: Path | None = None) -> None:
-    """Move a document about to be made again, and its PDF, to superseded/: nothing docgen
-    issued is destroyed. Never over another file there, nor through a link (refuse_links,
-    from within: default, the document's folder)."""
-    for current in (path, path.with_suffix(".pdf")):
+def signed_copy_path(document: Path) -> Path:
+    """Where `docgen file` keeps a document's signed copy: <document>-signed.pdf beside it."""
+    return document.with_name(f"{document.stem}-signed.pdf")
+
+
+def move_to_superseded(
+    path: Path, document_id: str, within: Path | None = None
+) -> Iterator[tuple[Path, Path]]:
+    """Move a document about to be made again, its PDF and its signed copy to superseded/:
+    nothing docgen issued is destroyed, and a signed copy never stays beside the version made
+    in its place. Yields each file (from, to) once it is moved, for the register to follow
+    (Register.supersede, which every writer calls). Never over another file there, nor
+    through a link (refuse_links, from within: default, the document's folder)."""
+    kept = superseded_path(path, document_id)
+    companions = [
+        (path, kept),
+        (path.with_suffix(".pdf"), kept.with_suffix(".pdf")),
+        (signed_copy_path(path), signed_copy_path(kept)),
+    ]
+    for current, target in companions:
         if not current.exists():
             continue
-        for target in (current, superseded_path(current, document_id)):
-            refuse_links(target, within or path.parent)
+        for checked in (current, target):
+            refuse_links(checked, within or path.parent)
         try:
-            make_private_folder(current.parent / SUPERSEDED)
-            move_into_place(current, superseded_path(current, document_id), force=False)
+            make_private_folder(target.parent)
+            move_into_place(current, target, force=False)
         except OSError as error:
             raise OutputError(f"cannot keep {current} in {SUPERSEDED}/: {error.strerror}") from None
+        yield current, target
 
 
 TEMPORARY_PREFIX = ".docgen-"  # a document being written, renamed into place when whole
@@ -98,11 +115,15 @@ TEMPORARY_PREFIX = ".docgen-"  # a document being written, renamed into place wh
 
 def make_private_folder(folder: Path) -> None:
     """Make a folder and any missing parents readable by their owner only: the names of the
-    documents below tell who is treated. (mkdir(parents=True) gives parents the default mode.)"""
+    documents below tell who is treated. (mkdir(parents=True) gives parents the default mode.)
+    A file where one of them goes is a NotADirectoryError that names it."""
     missing = []
     for candidate in (folder, *folder.parents):
         if candidate.is_dir():
             break
+        if candidate.exists():  # mkdir would say only "File exists", and not which
+            message = f"{candidate} is a file, not a folder"
+            raise NotADirectoryError(errno.ENOTDIR, message, str(candidate))
         missing.append(candidate)
     for candidate in reversed(missing):
         candidate.mkdir(mode=0o700, exist_ok=True)

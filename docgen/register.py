@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from docgen.exceptions import DuplicateIdError, RegisterError
-from docgen.output import csv_safe
+from docgen.output import csv_safe, move_to_superseded, signed_copy_path, superseded_path
 from docgen.processes import is_running
 from docgen.render import CONTENT_CHECKSUM, PRICE_LIST, REPLACES, SIGNATURE, document_properties
 from docgen.workspace import Workspace, default_workspace_root
@@ -260,6 +260,8 @@ class Register:
                     _issue(connection, document_id, replaces)
                 else:
                     connection.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+                if replaces:
+                    _find_superseded(connection, replaces)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -318,11 +320,27 @@ class Register:
 
     def moved(self, document_id: str, path: Path) -> None:
         """A document moved, whole and unchanged, to where it is kept (the desk makes a
-        request's documents in a folder of their own, then puts them in place)."""
+        request's documents in a folder of their own, then puts them in place; a version
+        made again goes to superseded/)."""
         with self._transaction() as connection:
             connection.execute(
                 "UPDATE documents SET path = ? WHERE id = ?", (str(path.resolve()), document_id)
             )
+
+    def supersede(self, path: Path, document_id: str, within: Path | None = None) -> None:
+        """Keep the document at path, about to be made again, in superseded/ with its PDF and
+        its signed copy (move_to_superseded), its row following each file as it moves: the
+        register says where the document and its signed copy are, so that a scan of it is
+        filed beside it there, never beside the version made in its place. Every writer that
+        makes a document again calls this (generate's --force, a batch's)."""
+        for moved_from, moved_to in move_to_superseded(path, document_id, within):
+            if moved_from == path:
+                self.moved(document_id, moved_to)
+            with self._transaction() as connection:  # whichever row's signed copy it is
+                connection.execute(
+                    "UPDATE documents SET signed_copy = ? WHERE signed_copy = ?",
+                    (str(moved_to.resolve()), str(moved_from.resolve())),
+                )
 
     def signed(self, document_id: str, copy: Path) -> None:
         """The document's signed copy was filed at copy."""
@@ -426,6 +444,26 @@ def _issue(connection: sqlite3.Connection, document_id: str, replaces: str) -> N
     if replaces:
         connection.execute(
             "UPDATE documents SET replaced_by = ? WHERE id = ?", (document_id, replaces)
+        )
+
+
+def _find_superseded(connection: sqlite3.Connection, document_id: str) -> None:
+    """The row of a document that a writer killed while moving it to superseded/ (Register.
+    supersede) left pointing where it was: where it and its signed copy are now."""
+    row = connection.execute(
+        "SELECT path, signed_copy FROM documents WHERE id = ?", (document_id,)
+    ).fetchone()
+    if row is None:
+        return
+    path, signed_copy = Path(row[0]), row[1]
+    kept = superseded_path(path, document_id)
+    if not path.exists() and kept.is_file():
+        path = kept
+        connection.execute("UPDATE documents SET path = ? WHERE id = ?", (str(kept), document_id))
+    signed_there = signed_copy_path(path)
+    if signed_copy and not Path(signed_copy).exists() and signed_there.is_file():
+        connection.execute(
+            "UPDATE documents SET signed_copy = ? WHERE id = ?", (str(signed_there), document_id)
         )
 
 

@@ -25,6 +25,7 @@ from docgen.cli import main
 from docgen.exceptions import BatchError
 from docgen.i18n import MESSAGES, load_translations
 from docgen.manifest import read_manifest
+from docgen.verify import issued_id
 from docgen.workspace import Workspace
 
 SAMPLE = Path(__file__).resolve().parent.parent / "appointments" / "example.csv"
@@ -734,3 +735,45 @@ def test_a_batch_makes_each_consent_forms_treatment_record_and_keeps_it_on_a_re_
     assert not list((out / "P-2-Bob-Ray").glob("record*"))  # no consent form, no record
     again = run_batch(Workspace.open(), path, out, jobs=1)
     assert again.ok and again.made == 0 and again.skipped == 6
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    workbook = openpyxl.Workbook()
+    for row in [header, *rows]:
+        workbook.active.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_the_manifest_gives_each_document_the_row_of_this_runs_file_or_none(run, tmp_path):
+    """Probe 4, HIGH 6: a re-run listed the documents it did not make with the rows of the
+    file that made them: with Ann alone in row 2, Bob's documents were listed as row 2."""
+    ann = ["Ann Lee", "P-1", "1985-06-15", "REJUV", "FACE", "", "consent"]
+    bob = ["Bob Ray", "P-2", "1970-01-01", "HAIR", "SCALP", "", "consent"]
+    out = tmp_path / "out"
+
+    def rows() -> dict[str, str]:
+        return {document["path"]: document["row"] for document in manifest(out)}
+
+    first = write_csv(tmp_path / "monday.csv", VISIT_HEADER, [ann, bob])
+    assert run("batch", first, "-o", out, "--jobs", "1").exit_code == 0
+    swapped = write_xlsx(tmp_path / "tuesday.xlsx", VISIT_HEADER, [bob, ann])
+    assert run("batch", swapped, "-o", out, "--jobs", "1").exit_code == 0  # kept, not made
+    assert rows() == {
+        "P-2-Bob-Ray/consent.docx": "2", "P-2-Bob-Ray/record.docx": "2",
+        "P-1-Ann-Lee/consent.docx": "3", "P-1-Ann-Lee/record.docx": "3",
+    }  # fmt: skip
+    old_form = issued_id(out / "P-1-Ann-Lee" / "consent.docx")
+    old_record = issued_id(out / "P-1-Ann-Lee" / "record.docx")
+    alone = write_xlsx(tmp_path / "wednesday.xlsx", VISIT_HEADER, [[*ann[:5], "4", "consent"]])
+    assert run("batch", alone, "-o", out, "--jobs", "1", "--force").exit_code == 0
+    assert rows() == {
+        "P-1-Ann-Lee/consent.docx": "2", "P-1-Ann-Lee/record.docx": "2",
+        f"P-1-Ann-Lee/superseded/consent-{old_form}.docx": "",  # this run made it no more
+        f"P-1-Ann-Lee/superseded/record-{old_record}.docx": "",
+        "P-2-Bob-Ray/consent.docx": "", "P-2-Bob-Ray/record.docx": "",  # not in this file
+    }  # fmt: skip
+    again = run("batch", alone, "-o", out, "--jobs", "1")  # and read back as such
+    assert again.exit_code == 0 and "2 unchanged and skipped" in again.output
+    assert rows()["P-2-Bob-Ray/consent.docx"] == ""
+    assert {d.row for d in read_manifest(out)} == {2, None}

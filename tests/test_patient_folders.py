@@ -113,3 +113,25 @@ def test_a_manifest_edited_to_give_a_folder_to_another_patient_is_not_believed(t
     bobs = {d.visit for d in read_manifest(out) if d.patient == "Bob Stone"} - {folder.name}
     (bob_folder,) = bobs
     assert all("Bob Stone" in text for text in forms_in(out / bob_folder).values())
+
+
+def test_a_patient_folder_replaced_by_a_file_is_named_as_a_file(run, tmp_path):
+    """Probe 4, LOW 12: a file where a patient's folder was gave 'cannot write …/consent.docx:
+    File exists', naming neither the folder nor what was wrong with it."""
+    ann = ["Ann Lee", "1980-01-01", "R1", "REJUV", "FACE"]
+    bob = ["Bob Stone", "1970-02-02", "R2", "REJUV", "FACE"]
+    day = write_csv(tmp_path / "day.csv", HEADER, [ann, bob])
+    assert run("batch", day, "-o", "out", "--jobs", "1").exit_code == 0
+    folder = tmp_path / "out" / "R1-Ann-Lee"
+    shutil.rmtree(folder)
+    folder.write_text("the admin's notes")
+    for force in ((), ("--force",)):
+        result = run("batch", day, "-o", "out", "--jobs", "1", *force)
+        assert result.exit_code == 1
+        assert (
+            "row 2: consent: cannot write out/R1-Ann-Lee/consent.docx: out/R1-Ann-Lee is a "
+            "file, not a folder"
+        ) in result.output
+        assert "File exists" not in result.output
+        assert folder.read_text() == "the admin's notes"
+        assert (tmp_path / "out" / "R2-Bob-Stone" / "consent.docx").is_file()

@@ -25,6 +25,7 @@ from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import DuplicateIdError
 from docgen.generate import create_estimate, create_patient_documents
+from docgen.output import move_to_superseded
 from docgen.register import (
     Patient,
     Record,
@@ -207,6 +208,42 @@ def test_a_writer_killed_halfway_leaves_no_row_without_its_file(workspace, tmp_p
     assert reopened.get("Q-KILLED-landed.docx") is not None
     states = {row[0]: row[10] for row in rows_of(workspace)}
     assert states == {made.document_id: "issued", "Q-KILLED-landed.docx": "issued"}
+
+
+def _supersede_and_die(register_file: str, record_values: dict, target: str) -> None:
+    """A writer making a document again, killed once the previous version's files are in
+    superseded/ but before its row followed them."""
+    register = Register(Path(register_file))
+    with register.issuing(Record(**record_values)):
+        list(move_to_superseded(Path(target), record_values["replaces"]))
+        os._exit(9)
+
+
+def test_a_writer_killed_while_superseding_leaves_the_row_where_the_files_are(workspace, tmp_path):
+    register = Register.of(workspace)
+    made = create_estimate(workspace, "Ann Lee", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    signed = tmp_path / "e-signed.pdf"
+    signed.write_bytes(b"%PDF- the signed copy")
+    register.signed(made.document_id, signed)
+    data = made.docx.read_bytes()
+    record = record_of(
+        data, made.docx, kind="estimate", template="estimate.docx", template_sha256="t",
+        price_list=workspace.workbook(), patient=Patient("Ann Lee"),
+    )  # fmt: skip
+    values = {**record.__dict__, "id": "Q-REMADE", "replaces": made.document_id}
+    writer = multiprocessing.get_context("fork").Process(
+        target=_supersede_and_die, args=(str(register.path), values, str(made.docx))
+    )
+    writer.start()
+    writer.join()
+    assert writer.exitcode == 9
+    kept = tmp_path / "superseded" / f"e-{made.document_id}.docx"
+    assert kept.is_file() and not made.docx.exists()
+    reopened = Register(register.path)  # the next writer finishes what the killed one left
+    previous = reopened.get(made.document_id)
+    assert previous is not None and previous.path == str(kept.resolve())
+    assert previous.signed_copy == str(kept.with_name(f"e-{made.document_id}-signed.pdf"))
+    assert reopened.get("Q-REMADE") is None  # its file never landed
 
 
 def test_an_id_is_never_given_to_two_documents(workspace, tmp_path):

@@ -102,7 +102,8 @@ def register(app: Flask, desk: Desk) -> None:
             made = result.documents()
             by_row: dict[int, list[str]] = {}
             for document in made:
-                by_row.setdefault(document.row, []).append(document.path)
+                if document.row is not None:  # not one of an earlier run's
+                    by_row.setdefault(document.row, []).append(document.path)
 
             def reason(failure: RowFailure) -> str:
                 said = (
