@@ -25,9 +25,9 @@ from pathlib import Path
 import qrcode
 import zxingcpp
 from PIL import Image
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, StreamObject
 
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import write_atomically
@@ -65,7 +65,9 @@ def stamp_codes(pdf: Path, document_id: str) -> None:
         save, code = DecodedStreamObject(), DecodedStreamObject()
         save.set_data(b"q")
         code.set_data(b"Q\n" + _squares(page_code(document_id, number, pages), left, size))
-        own = page[NameObject("/Contents")]
+        # the reference, not the stream: a stream written inside the array is no valid PDF,
+        # and pypdf cannot copy such a page into a signed copy
+        own = page.raw_get("/Contents")
         own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
         page[NameObject("/Contents")] = ArrayObject(
             [writer._add_object(save), *own, writer._add_object(code)]
@@ -239,6 +241,10 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
         except OutputExistsError as error:
             problems.append((pages[0].number, f"{document_id}: {error}"))
             continue
+        except PdfReadError as error:
+            message = f"{document_id}: its pages cannot be copied out of {scan.name} ({error})"
+            problems.append((pages[0].number, message))
+            continue
         register.signed(document_id, target)
         result.filed[document_id] = target
     result.problems = [message for _page, message in sorted(problems)]
@@ -252,7 +258,7 @@ def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) 
         reader = PdfReader(scan)
         writer = PdfWriter()
         for number in numbers:
-            writer.add_page(reader.pages[number - 1])
+            writer.add_page(_copyable(reader.pages[number - 1]))
         writer.write(data)
     else:
         image = Image.open(scan)
@@ -262,3 +268,14 @@ def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) 
             frames.append(image.convert("RGB"))
         frames[0].save(data, "PDF", save_all=True, append_images=frames[1:], resolution=SCAN_DPI)
     write_atomically(target, data.getvalue(), force)
+
+
+def _copyable(page: PageObject) -> PageObject:
+    """The page, its content streams joined into one when any is written inside its /Contents
+    array rather than referred to (docgen's own PDFs were, before it drew codes right): pypdf
+    cannot copy such a page."""
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    if isinstance(contents, ArrayObject) and any(isinstance(p, StreamObject) for p in contents):
+        page[NameObject("/Contents")] = page.get_contents()
+    return page

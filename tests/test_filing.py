@@ -6,14 +6,17 @@ once, a missing page or an unknown one named by its page of the scan."""
 from __future__ import annotations
 
 import random
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import pdf_text
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, IndirectObject, NameObject
 
 from docgen.cli import main
 from docgen.filing import ScannedPage, file_scan, read_scan
@@ -160,3 +163,35 @@ def test_a_scan_larger_than_paper_is_refused_before_it_is_drawn(run, tmp_path):
     Image.new("1", (9000, 9000), 1).save(poster)
     result = run("file", poster)
     assert result.exit_code == 1 and "poster.png, page 1 is 9000 x 9000 pixels" in result.output
+
+
+def signed_copy_of(document: Path) -> Path:
+    return document.with_name(document.stem + "-signed.pdf")
+
+
+def test_a_pdf_docgen_made_is_filed_as_it_is(visit_pdfs, run, tmp_path):
+    """A form signed on a tablet comes back as docgen's own PDF, not a scan: pypdf could not
+    copy its pages (their own content stream was written inside the page, where a PDF allows
+    only references to streams) and docgen stopped with a traceback."""
+    geneva, form, _record, _estimate = visit_pdfs
+    pages = PdfReader(form.pdf).pages
+    assert all(isinstance(part, IndirectObject) for page in pages for part in page["/Contents"])
+    tablet = tmp_path / "tablet.pdf"
+    shutil.copy(form.pdf, tablet)
+    result = run("--workspace", geneva.root, "file", tablet)
+    assert result.exit_code == 0, result.output
+    signed = signed_copy_of(form.docx)
+    assert pdf_text(signed) == pdf_text(form.pdf)
+    (row,) = [r for r in find_records(geneva, reference="LUM/0041") if r.id == form.document_id]
+    assert row.signed_copy == str(signed.resolve())
+
+    # one printed before this was mended, its pages' own content written inside them
+    writer = PdfWriter(clone_from=form.pdf)
+    for page in writer.pages:
+        page[NameObject("/Contents")] = ArrayObject(c.get_object() for c in page["/Contents"])
+    printed_before = tmp_path / "printed-before.pdf"
+    with printed_before.open("wb") as handle:
+        writer.write(handle)
+    result = run("--workspace", geneva.root, "file", "--force", printed_before)
+    assert result.exit_code == 0, result.output
+    assert pdf_text(signed) == pdf_text(form.pdf)
