@@ -238,8 +238,12 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
         target = Path(record.path).with_name(Path(record.path).stem + "-signed.pdf")
         try:
             _write_pages(scan, ordered, target, force)
-        except OutputExistsError as error:
-            problems.append((pages[0].number, f"{document_id}: {error}"))
+        except OutputExistsError as error:  # its message offers -o, which filing has not
+            message = (
+                f"{document_id}: {error.path} already exists (a signed copy filed before); "
+                "docgen file --force replaces it"
+            )
+            problems.append((pages[0].number, message))
             continue
         except PdfReadError as error:
             message = f"{document_id}: its pages cannot be copied out of {scan.name} ({error})"

@@ -195,3 +195,15 @@ def test_a_pdf_docgen_made_is_filed_as_it_is(visit_pdfs, run, tmp_path):
     result = run("--workspace", geneva.root, "file", "--force", printed_before)
     assert result.exit_code == 0, result.output
     assert pdf_text(signed) == pdf_text(form.pdf)
+
+
+def test_filing_again_names_the_option_that_replaces_a_signed_copy(visit_pdfs, run, tmp_path):
+    geneva, _form, _record, estimate = visit_pdfs
+    scan = as_pdf(scanned([estimate.pdf], tmp_path), tmp_path / "scan.pdf")
+    assert run("--workspace", geneva.root, "file", scan).exit_code == 0
+    again = run("--workspace", geneva.root, "file", scan)
+    assert again.exit_code == 1
+    signed = signed_copy_of(estimate.docx)
+    assert f"{estimate.document_id}: {signed} already exists" in again.output
+    assert "docgen file --force replaces it" in again.output and " -o" not in again.output
+    assert "--force" in run("file", "--help").output
