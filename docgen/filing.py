@@ -31,7 +31,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, StreamOb
 
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import write_atomically
-from docgen.register import Register
+from docgen.register import Record, Register
 from docgen.render import document_properties
 from docgen.workspace import Workspace
 
@@ -53,10 +53,11 @@ def document_id_of(docx: Path) -> str:
     return document_properties(docx).get("docgen.document-id", "")
 
 
-def stamp_codes(pdf: Path, document_id: str) -> None:
+def stamp_codes(pdf: Path, document_id: str) -> int:
     """Draw each page's code (document id, page, pages) on the PDF, in place: a content stream
     added after the page's own, which is wrapped in q … Q so that nothing it leaves set (a
-    transformation, a colour) moves or colours the code. Twice as fast as merging a page."""
+    transformation, a colour) moves or colours the code. Twice as fast as merging a page.
+    Returns the number of pages."""
     writer = PdfWriter(clone_from=pdf)
     pages = len(writer.pages)
     for number, page in enumerate(writer.pages, start=1):
@@ -75,6 +76,7 @@ def stamp_codes(pdf: Path, document_id: str) -> None:
     stamped = io.BytesIO()
     writer.write(stamped)
     write_atomically(pdf, stamped.getvalue(), force=True, durable=False)
+    return pages
 
 
 def _squares(text: str, left: float, size: float) -> bytes:
@@ -120,17 +122,20 @@ def read_scan(scan: Path) -> list[ScannedPage]:
     found = []
     with tempfile.TemporaryDirectory(prefix="docgen-scan-") as folder:
         for number, image in enumerate(_page_images(scan, Path(folder)), start=1):
-            codes = [
-                match
-                for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-                if (match := _CODE.fullmatch(result.text))
-            ]
-            if codes:
-                document_id, page, pages = codes[0].groups()
-                found.append(ScannedPage(number, document_id, int(page), int(pages)))
-            else:
-                found.append(ScannedPage(number))
+            found.append(_scanned_page(number, image))
     return found
+
+
+def _scanned_page(number: int, image: Image.Image) -> ScannedPage:
+    codes = [
+        match
+        for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        if (match := _CODE.fullmatch(result.text))
+    ]
+    if not codes:
+        return ScannedPage(number)
+    document_id, page, pages = codes[0].groups()
+    return ScannedPage(number, document_id, int(page), int(pages))
 
 
 # A scan's pages are paper: drawing a 5-metre page of a 683-byte PDF at SCAN_DPI took 99 s and
@@ -160,15 +165,20 @@ def _check_pdf_pages(scan: Path) -> None:
         raise FilingError(f"{scan.name} is not a PDF that can be read ({error})") from None
 
 
+def _pdftoppm() -> str:
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise FilingError(
+            "reading a scanned PDF needs poppler's pdftoppm: apt-get install poppler-utils "
+            "(macOS: brew install poppler)"
+        )
+    return pdftoppm
+
+
 def _page_images(scan: Path, folder: Path) -> list[Image.Image]:
     if scan.suffix.lower() == ".pdf":
         _check_pdf_pages(scan)
-        pdftoppm = shutil.which("pdftoppm")
-        if pdftoppm is None:
-            raise FilingError(
-                "reading a scanned PDF needs poppler's pdftoppm: apt-get install poppler-utils "
-                "(macOS: brew install poppler)"
-            )
+        pdftoppm = _pdftoppm()
         try:
             subprocess.run(
                 [pdftoppm, "-r", str(SCAN_DPI), "-gray", "-png", str(scan), str(folder / "page")],
@@ -223,18 +233,16 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
             message = f"page(s) {numbers} of the scan: {document_id} is not in the register"
             problems.append((pages[0].number, message))
             continue
-        expected = pages[0].pages
-        present = {page.page for page in pages}
-        missing = [n for n in range(1, expected + 1) if n not in present]
-        if missing:
-            message = (
-                f"{document_id} (page(s) {numbers} of the scan): page(s) "
-                f"{', '.join(map(str, missing))} of {expected} missing; not filed"
-            )
+        try:
+            total = issued_pages(register, record)
+        except FilingError as error:
+            message = f"{document_id} (page(s) {numbers} of the scan): {error}; not filed"
             problems.append((pages[0].number, message))
             continue
-        first = {page.page: page for page in reversed(pages)}  # a page scanned twice: once
-        ordered = [first[n].number for n in range(1, expected + 1)]
+        ordered, wrong = _in_order(document_id, pages, total)
+        if wrong:
+            problems += wrong
+            continue
         target = Path(record.path).with_name(Path(record.path).stem + "-signed.pdf")
         try:
             _write_pages(scan, ordered, target, force)
@@ -253,6 +261,89 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
         result.filed[document_id] = target
     result.problems = [message for _page, message in sorted(problems)]
     return result
+
+
+def issued_pages(register: Register, record: Record) -> int:
+    """How many pages the document was printed with: as the register keeps it, or, for one
+    printed before the register kept it, as its PDF beside it has (then kept). A FilingError
+    says why it cannot be told."""
+    if record.pages:
+        return record.pages
+    pdf = Path(record.path).with_suffix(".pdf")
+    unknown = "the register does not say how many pages it has, and"
+    if not pdf.is_file():
+        raise FilingError(f"{unknown} its PDF {pdf} is not there to count them")
+    try:
+        pages = len(PdfReader(pdf).pages)
+        first = _first_page_of(pdf)
+    except (PdfReadError, ValueError, TypeError, KeyError, subprocess.CalledProcessError):
+        raise FilingError(f"{unknown} its PDF {pdf} cannot be read to count them") from None
+    if first != ScannedPage(1, record.id, 1, pages):  # another document's, or made again
+        raise FilingError(f"{unknown} {pdf} is not the PDF it was printed from")
+    register.record_pages(record.id, pages)
+    return pages
+
+
+def _first_page_of(pdf: Path) -> ScannedPage:
+    with tempfile.TemporaryDirectory(prefix="docgen-scan-") as folder:
+        subprocess.run(
+            [_pdftoppm(), "-r", str(SCAN_DPI), "-gray", "-png", "-f", "1", "-l", "1", str(pdf),
+             str(Path(folder) / "page")],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+        (image,) = Path(folder).glob("page-*.png")
+        return _scanned_page(1, Image.open(image))
+
+
+def _in_order(
+    document_id: str, pages: Sequence[ScannedPage], total: int
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """The pages of the scan that make up the document, in its order; or, if they do not, every
+    reason why, each with the first page of the scan it is about."""
+    problems = []
+    claimed_totals: dict[int, list[int]] = defaultdict(list)
+    for page in pages:
+        if page.pages != total:
+            claimed_totals[page.pages].append(page.number)
+    for claimed, numbers in claimed_totals.items():
+        verb = "says" if len(numbers) == 1 else "say"
+        message = (
+            f"{_scan_pages(numbers)} of the scan {verb} {document_id} has "
+            f"{_counted(claimed, 'page')}, but it has {total}; not filed"
+        )
+        problems.append((numbers[0], message))
+    agreeing = [page for page in pages if page.pages == total]
+    for page in agreeing:
+        if not 1 <= page.page <= total:
+            message = (
+                f"page {page.number} of the scan says it is page {page.page} of {document_id}, "
+                f"which has {total}; not filed"
+            )
+            problems.append((page.number, message))
+    present = {page.page for page in agreeing}
+    missing = [n for n in range(1, total + 1) if n not in present]
+    if agreeing and missing:  # none agreeing: said above, every page is missing
+        numbers = ", ".join(str(page.number) for page in pages)
+        message = (
+            f"{document_id} (page(s) {numbers} of the scan): page(s) "
+            f"{', '.join(map(str, missing))} of {total} missing; not filed"
+        )
+        problems.append((pages[0].number, message))
+    if problems:
+        return [], problems
+    first = {page.page: page for page in reversed(agreeing)}  # a page scanned twice: once
+    return [first[n].number for n in range(1, total + 1)], []
+
+
+def _scan_pages(numbers: Sequence[int]) -> str:
+    """'page 5', 'pages 5 and 6', 'pages 2, 5 and 6'."""
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    return f"pages {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) -> None:
