@@ -320,8 +320,18 @@ def _in_order(
                 f"which has {total}; not filed"
             )
             problems.append((page.number, message))
-    present = {page.page for page in agreeing}
-    missing = [n for n in range(1, total + 1) if n not in present]
+    by_page: dict[int, list[int]] = defaultdict(list)
+    for page in agreeing:
+        by_page[page.page].append(page.number)
+    for page_number, numbers in by_page.items():
+        if len(numbers) > 1:  # which is the signed one is for the admin to tell, not docgen
+            both = "both" if len(numbers) == 2 else "all"
+            message = (
+                f"{_scan_pages(numbers)} of the scan {both} say they are page {page_number} of "
+                f"{document_id}; not filed"
+            )
+            problems.append((numbers[0], message))
+    missing = [n for n in range(1, total + 1) if n not in by_page]
     if agreeing and missing:  # none agreeing: said above, every page is missing
         numbers = ", ".join(str(page.number) for page in pages)
         message = (
@@ -331,8 +341,7 @@ def _in_order(
         problems.append((pages[0].number, message))
     if problems:
         return [], problems
-    first = {page.page: page for page in reversed(agreeing)}  # a page scanned twice: once
-    return [first[n].number for n in range(1, total + 1)], []
+    return [by_page[n][0] for n in range(1, total + 1)], []
 
 
 def _scan_pages(numbers: Sequence[int]) -> str:

@@ -296,3 +296,39 @@ def test_a_register_from_before_page_counts_counts_the_issued_pdf(visit_pdfs, ru
     assert len(PdfReader(signed_copy_of(form.docx)).pages) == form_pages
     (row,) = [r for r in find_records(geneva, reference="LUM/0041") if r.id == form.document_id]
     assert row.pages == form_pages and row.signed_copy == str(signed_copy_of(form.docx).resolve())
+
+
+def test_two_pages_claiming_the_same_page_are_named_and_not_filed(visit_pdfs, run, tmp_path):
+    """The form's pages 1-4, another document's page coded as its last page, then its real last
+    page: the first in the scan used to win. Nothing of the form is filed; the estimate in
+    the same scan is."""
+    geneva, form, record, estimate = visit_pdfs
+    pages = scanned([form.pdf], tmp_path / "form")
+    last = len(pages)
+    forged = coded_as(
+        scanned([record.pdf], tmp_path / "record")[-1], f"docgen:{form.document_id}:{last}/{last}"
+    )
+    estimate_pages = scanned([estimate.pdf], tmp_path / "estimate")
+    scan = as_pdf([*pages[:-1], forged, pages[-1], *estimate_pages], tmp_path / "scan.pdf")
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 1
+    assert (
+        f"scan.pdf: pages {last} and {last + 1} of the scan both say they are page {last} of "
+        f"{form.document_id}; not filed"
+    ) in result.output
+    assert f"✓ {estimate.document_id}: signed copy filed as" in result.output
+    assert f"✓ {form.document_id}" not in result.output
+    assert not signed_copy_of(form.docx).exists()
+    assert len(PdfReader(signed_copy_of(estimate.docx)).pages) == len(estimate_pages)
+    rows = {r.id: r for r in find_records(geneva, reference="LUM/0041")}
+    assert rows[form.document_id].signed_at == "" and rows[estimate.document_id].signed_at
+
+    # a page scanned twice, unsigned then signed, is no better: the admin picks one
+    twice = as_pdf([*pages[:2], pages[1], *pages[2:]], tmp_path / "twice.pdf")
+    result = run("--workspace", geneva.root, "file", twice)
+    assert result.exit_code == 1
+    assert (
+        f"twice.pdf: pages 2 and 3 of the scan both say they are page 2 of {form.document_id}; "
+        "not filed"
+    ) in result.output
+    assert not signed_copy_of(form.docx).exists()
