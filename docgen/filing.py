@@ -7,7 +7,9 @@ no text moves). A scan — a PDF or images, pages in any order, several forms at
 into page images by poppler's pdftoppm, and each page's code read by zxing-cpp. A form whose
 pages are all there is stored beside its document as <document>-signed.pdf, its pages in order,
 and the register marks it signed; a missing page, a page without a code, or a page of a
-document the register does not know is reported by its page of the scan.
+document the register does not know is reported by its page of the scan. How many pages a form
+has is what was printed (the register's count, or its PDF's), never what a code says: pages whose
+codes claim another total, or two pages claiming the same page, stop that form.
 """
 
 from __future__ import annotations
