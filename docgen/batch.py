@@ -747,7 +747,11 @@ def _make_batch(
                 raise BatchError(stopped) from None
         if run.result.to_convert:
             run.result.pdfs = convert_to_pdf(
-                run.result.to_convert, force=force, jobs=jobs, work_dir=output_dir
+                run.result.to_convert,
+                force=force,
+                jobs=jobs,
+                work_dir=output_dir,
+                register=Register.of(workspace),
             )
     finally:
         _worker = None

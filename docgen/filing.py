@@ -7,7 +7,9 @@ no text moves). A scan — a PDF or images, pages in any order, several forms at
 into page images by poppler's pdftoppm, and each page's code read by zxing-cpp. A form whose
 pages are all there is stored beside its document as <document>-signed.pdf, its pages in order,
 and the register marks it signed; a missing page, a page without a code, or a page of a
-document the register does not know is reported by its page of the scan.
+document the register does not know is reported by its page of the scan. How many pages a form
+has is what was printed (the register's count, or its PDF's), never what a code says: pages whose
+codes claim another total, or two pages claiming the same page, stop that form.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from pathlib import Path
 import qrcode
 import zxingcpp
 from PIL import Image
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, StreamObject
 
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import write_atomically
-from docgen.register import Register
+from docgen.register import Record, Register
 from docgen.render import document_properties
 from docgen.workspace import Workspace
 
@@ -53,10 +55,11 @@ def document_id_of(docx: Path) -> str:
     return document_properties(docx).get("docgen.document-id", "")
 
 
-def stamp_codes(pdf: Path, document_id: str) -> None:
+def stamp_codes(pdf: Path, document_id: str) -> int:
     """Draw each page's code (document id, page, pages) on the PDF, in place: a content stream
     added after the page's own, which is wrapped in q … Q so that nothing it leaves set (a
-    transformation, a colour) moves or colours the code. Twice as fast as merging a page."""
+    transformation, a colour) moves or colours the code. Twice as fast as merging a page.
+    Returns the number of pages."""
     writer = PdfWriter(clone_from=pdf)
     pages = len(writer.pages)
     for number, page in enumerate(writer.pages, start=1):
@@ -65,7 +68,9 @@ def stamp_codes(pdf: Path, document_id: str) -> None:
         save, code = DecodedStreamObject(), DecodedStreamObject()
         save.set_data(b"q")
         code.set_data(b"Q\n" + _squares(page_code(document_id, number, pages), left, size))
-        own = page[NameObject("/Contents")]
+        # the reference, not the stream: a stream written inside the array is no valid PDF,
+        # and pypdf cannot copy such a page into a signed copy
+        own = page.raw_get("/Contents")
         own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
         page[NameObject("/Contents")] = ArrayObject(
             [writer._add_object(save), *own, writer._add_object(code)]
@@ -73,6 +78,7 @@ def stamp_codes(pdf: Path, document_id: str) -> None:
     stamped = io.BytesIO()
     writer.write(stamped)
     write_atomically(pdf, stamped.getvalue(), force=True, durable=False)
+    return pages
 
 
 def _squares(text: str, left: float, size: float) -> bytes:
@@ -118,17 +124,20 @@ def read_scan(scan: Path) -> list[ScannedPage]:
     found = []
     with tempfile.TemporaryDirectory(prefix="docgen-scan-") as folder:
         for number, image in enumerate(_page_images(scan, Path(folder)), start=1):
-            codes = [
-                match
-                for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-                if (match := _CODE.fullmatch(result.text))
-            ]
-            if codes:
-                document_id, page, pages = codes[0].groups()
-                found.append(ScannedPage(number, document_id, int(page), int(pages)))
-            else:
-                found.append(ScannedPage(number))
+            found.append(_scanned_page(number, image))
     return found
+
+
+def _scanned_page(number: int, image: Image.Image) -> ScannedPage:
+    codes = [
+        match
+        for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        if (match := _CODE.fullmatch(result.text))
+    ]
+    if not codes:
+        return ScannedPage(number)
+    document_id, page, pages = codes[0].groups()
+    return ScannedPage(number, document_id, int(page), int(pages))
 
 
 # A scan's pages are paper: drawing a 5-metre page of a 683-byte PDF at SCAN_DPI took 99 s and
@@ -158,15 +167,20 @@ def _check_pdf_pages(scan: Path) -> None:
         raise FilingError(f"{scan.name} is not a PDF that can be read ({error})") from None
 
 
+def _pdftoppm() -> str:
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise FilingError(
+            "reading a scanned PDF needs poppler's pdftoppm: apt-get install poppler-utils "
+            "(macOS: brew install poppler)"
+        )
+    return pdftoppm
+
+
 def _page_images(scan: Path, folder: Path) -> list[Image.Image]:
     if scan.suffix.lower() == ".pdf":
         _check_pdf_pages(scan)
-        pdftoppm = shutil.which("pdftoppm")
-        if pdftoppm is None:
-            raise FilingError(
-                "reading a scanned PDF needs poppler's pdftoppm: apt-get install poppler-utils "
-                "(macOS: brew install poppler)"
-            )
+        pdftoppm = _pdftoppm()
         try:
             subprocess.run(
                 [pdftoppm, "-r", str(SCAN_DPI), "-gray", "-png", str(scan), str(folder / "page")],
@@ -221,28 +235,126 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
             message = f"page(s) {numbers} of the scan: {document_id} is not in the register"
             problems.append((pages[0].number, message))
             continue
-        expected = pages[0].pages
-        present = {page.page for page in pages}
-        missing = [n for n in range(1, expected + 1) if n not in present]
-        if missing:
-            message = (
-                f"{document_id} (page(s) {numbers} of the scan): page(s) "
-                f"{', '.join(map(str, missing))} of {expected} missing; not filed"
-            )
+        try:
+            total = issued_pages(register, record)
+        except FilingError as error:
+            message = f"{document_id} (page(s) {numbers} of the scan): {error}; not filed"
             problems.append((pages[0].number, message))
             continue
-        first = {page.page: page for page in reversed(pages)}  # a page scanned twice: once
-        ordered = [first[n].number for n in range(1, expected + 1)]
+        ordered, wrong = _in_order(document_id, pages, total)
+        if wrong:
+            problems += wrong
+            continue
         target = Path(record.path).with_name(Path(record.path).stem + "-signed.pdf")
         try:
             _write_pages(scan, ordered, target, force)
-        except OutputExistsError as error:
-            problems.append((pages[0].number, f"{document_id}: {error}"))
+        except OutputExistsError as error:  # its message offers -o, which filing has not
+            message = (
+                f"{document_id}: {error.path} already exists (a signed copy filed before); "
+                "docgen file --force replaces it"
+            )
+            problems.append((pages[0].number, message))
+            continue
+        except PdfReadError as error:
+            message = f"{document_id}: its pages cannot be copied out of {scan.name} ({error})"
+            problems.append((pages[0].number, message))
             continue
         register.signed(document_id, target)
         result.filed[document_id] = target
     result.problems = [message for _page, message in sorted(problems)]
     return result
+
+
+def issued_pages(register: Register, record: Record) -> int:
+    """How many pages the document was printed with: as the register keeps it, or, for one
+    printed before the register kept it, as its PDF beside it has (then kept). A FilingError
+    says why it cannot be told."""
+    if record.pages:
+        return record.pages
+    pdf = Path(record.path).with_suffix(".pdf")
+    unknown = "the register does not say how many pages it has, and"
+    if not pdf.is_file():
+        raise FilingError(f"{unknown} its PDF {pdf} is not there to count them")
+    try:
+        pages = len(PdfReader(pdf).pages)
+        first = _first_page_of(pdf)
+    except (PdfReadError, ValueError, TypeError, KeyError, subprocess.CalledProcessError):
+        raise FilingError(f"{unknown} its PDF {pdf} cannot be read to count them") from None
+    if first != ScannedPage(1, record.id, 1, pages):  # another document's, or made again
+        raise FilingError(f"{unknown} {pdf} is not the PDF it was printed from")
+    register.record_pages(record.id, pages)
+    return pages
+
+
+def _first_page_of(pdf: Path) -> ScannedPage:
+    with tempfile.TemporaryDirectory(prefix="docgen-scan-") as folder:
+        subprocess.run(
+            [_pdftoppm(), "-r", str(SCAN_DPI), "-gray", "-png", "-f", "1", "-l", "1", str(pdf),
+             str(Path(folder) / "page")],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+        (image,) = Path(folder).glob("page-*.png")
+        return _scanned_page(1, Image.open(image))
+
+
+def _in_order(
+    document_id: str, pages: Sequence[ScannedPage], total: int
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """The pages of the scan that make up the document, in its order; or, if they do not, every
+    reason why, each with the first page of the scan it is about."""
+    problems = []
+    claimed_totals: dict[int, list[int]] = defaultdict(list)
+    for page in pages:
+        if page.pages != total:
+            claimed_totals[page.pages].append(page.number)
+    for claimed, numbers in claimed_totals.items():
+        verb = "says" if len(numbers) == 1 else "say"
+        message = (
+            f"{_scan_pages(numbers)} of the scan {verb} {document_id} has "
+            f"{_counted(claimed, 'page')}, but it has {total}; not filed"
+        )
+        problems.append((numbers[0], message))
+    agreeing = [page for page in pages if page.pages == total]
+    for page in agreeing:
+        if not 1 <= page.page <= total:
+            message = (
+                f"page {page.number} of the scan says it is page {page.page} of {document_id}, "
+                f"which has {total}; not filed"
+            )
+            problems.append((page.number, message))
+    by_page: dict[int, list[int]] = defaultdict(list)
+    for page in agreeing:
+        by_page[page.page].append(page.number)
+    for page_number, numbers in by_page.items():
+        if len(numbers) > 1:  # which is the signed one is for the admin to tell, not docgen
+            both = "both" if len(numbers) == 2 else "all"
+            message = (
+                f"{_scan_pages(numbers)} of the scan {both} say they are page {page_number} of "
+                f"{document_id}; not filed"
+            )
+            problems.append((numbers[0], message))
+    missing = [n for n in range(1, total + 1) if n not in by_page]
+    if agreeing and missing:  # none agreeing: said above, every page is missing
+        numbers = ", ".join(str(page.number) for page in pages)
+        message = (
+            f"{document_id} (page(s) {numbers} of the scan): page(s) "
+            f"{', '.join(map(str, missing))} of {total} missing; not filed"
+        )
+        problems.append((pages[0].number, message))
+    if problems:
+        return [], problems
+    return [by_page[n][0] for n in range(1, total + 1)], []
+
+
+def _scan_pages(numbers: Sequence[int]) -> str:
+    """'page 5', 'pages 5 and 6', 'pages 2, 5 and 6'."""
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    return f"pages {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) -> None:
@@ -252,7 +364,7 @@ def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) 
         reader = PdfReader(scan)
         writer = PdfWriter()
         for number in numbers:
-            writer.add_page(reader.pages[number - 1])
+            writer.add_page(_copyable(reader.pages[number - 1]))
         writer.write(data)
     else:
         image = Image.open(scan)
@@ -262,3 +374,14 @@ def _write_pages(scan: Path, numbers: Sequence[int], target: Path, force: bool) 
             frames.append(image.convert("RGB"))
         frames[0].save(data, "PDF", save_all=True, append_images=frames[1:], resolution=SCAN_DPI)
     write_atomically(target, data.getvalue(), force)
+
+
+def _copyable(page: PageObject) -> PageObject:
+    """The page, its content streams joined into one when any is written inside its /Contents
+    array rather than referred to (docgen's own PDFs were, before it drew codes right): pypdf
+    cannot copy such a page."""
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    if isinstance(contents, ArrayObject) and any(isinstance(p, StreamObject) for p in contents):
+        page[NameObject("/Contents")] = page.get_contents()
+    return page

@@ -212,7 +212,7 @@ def _write(
     if not pdf:
         return GeneratedDocument(target, None, document_id)
     try:
-        pdf_path = convert_to_pdf([target], force=force)[0]
+        pdf_path = convert_to_pdf([target], force=force, register=register)[0]
     except Exception:
         target.unlink(missing_ok=True)  # all or nothing: no .docx without the PDF asked for
         register.withdraw([document_id])
@@ -631,7 +631,9 @@ def _write_set(
     try:
         documents.extend(make())
         if pdf:
-            pdfs = convert_to_pdf([d.docx for d in documents], force=force)
+            pdfs = convert_to_pdf(
+                [d.docx for d in documents], force=force, register=Register.of(workspace)
+            )
             documents = [replace(d, pdf=p) for d, p in zip(documents, pdfs, strict=True)]
     except Exception:
         _remove(workspace, documents)

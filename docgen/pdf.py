@@ -19,6 +19,7 @@ from docgen.exceptions import PdfError
 from docgen.filing import document_id_of, stamp_codes
 from docgen.libreoffice_worker import PDF_FILTER_DATA
 from docgen.output import move_into_place
+from docgen.register import Register
 
 INSTALL_HELP = (
     "LibreOffice is needed to make PDFs and was not found. "
@@ -90,8 +91,10 @@ def convert_to_pdf(
     jobs: int = 1,
     timeout: int = 600,
     work_dir: Path | None = None,
+    register: Register | None = None,
 ) -> list[Path]:
-    """Write a PDF beside each .docx and return the PDFs.
+    """Write a PDF beside each .docx and return the PDFs; the register, if given, keeps how
+    many pages each document's PDF has (a scan filed back must have as many).
 
     Inside `warm_libreoffice()`, the LibreOffice kept running there converts them. Otherwise
     LibreOffice starts once per job and FILES_PER_RUN documents, never once per document: the
@@ -122,7 +125,7 @@ def convert_to_pdf(
                         if lane[first : first + FILES_PER_RUN]
                     ]
                     _run_cold(soffice, runs, out, timeout, shown_as)
-        return _place(staged, documents, out, force)
+        return _place(staged, documents, out, force, register)
 
 
 def _run_cold(
@@ -233,7 +236,13 @@ def _staging(documents: Sequence[Path], work_dir: Path) -> Iterator[tuple[list[P
         yield staged, out
 
 
-def _place(staged: list[Path], documents: Sequence[Path], out: Path, force: bool) -> list[Path]:
+def _place(
+    staged: list[Path],
+    documents: Sequence[Path],
+    out: Path,
+    force: bool,
+    register: Register | None,
+) -> list[Path]:
     """Move each PDF made in the staging folder next to its .docx."""
     written = []
     for name, document in zip(staged, documents, strict=True):
@@ -242,9 +251,12 @@ def _place(staged: list[Path], documents: Sequence[Path], out: Path, force: bool
         if not _made(produced):  # the warm LibreOffice answered ok but wrote nothing
             raise PdfError(f"LibreOffice could not convert {document} to PDF")
         produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
+        pages = 0
         if document_id := document_id_of(document):  # a code on every page, to file it back
-            stamp_codes(produced, document_id)
+            pages = stamp_codes(produced, document_id)
         move_into_place(produced, target, force)
+        if register and pages:
+            register.record_pages(document_id, pages)
         written.append(target)
     return written
 

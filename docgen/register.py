@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS documents (
     replaced_by TEXT NOT NULL DEFAULT '',
     signed_at TEXT NOT NULL DEFAULT '',
     signed_copy TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'writing',
     writer INTEGER NOT NULL DEFAULT 0
 );
@@ -76,6 +77,12 @@ CREATE INDEX IF NOT EXISTS documents_patient ON documents (patient);
 CREATE INDEX IF NOT EXISTS documents_reference ON documents (reference);
 CREATE INDEX IF NOT EXISTS documents_written ON documents (written_at);
 """
+
+_ADDED_COLUMNS = {  # columns the first registers lacked: added when one of those is opened
+    "signed_at": "TEXT NOT NULL DEFAULT ''",
+    "signed_copy": "TEXT NOT NULL DEFAULT ''",
+    "pages": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ class Record:
     replaced_by: str = ""
     signed_at: str = ""  # when its signed copy was filed (docgen file)
     signed_copy: str = ""  # where: the scan's pages, in order
+    pages: int = 0  # of its PDF, each page with its code; 0 before a PDF is made (or counted)
 
 
 COLUMNS = [field.name for field in fields(Record)]
@@ -235,11 +243,9 @@ class Register:
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
             present = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
-            for column in ("signed_at", "signed_copy"):  # a register made before filing
+            for column, kind in _ADDED_COLUMNS.items():
                 if column not in present:
-                    connection.execute(
-                        f"ALTER TABLE documents ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
-                    )
+                    connection.execute(f"ALTER TABLE documents ADD COLUMN {column} {kind}")
             self._finish_dead_writers(connection)
         except (OSError, sqlite3.Error) as error:
             raise RegisterError(f"cannot open the register {self.path}: {error}") from None
@@ -349,6 +355,11 @@ class Register:
                 "UPDATE documents SET signed_at = ?, signed_copy = ? WHERE id = ?",
                 (_now(), str(copy.resolve()), document_id),
             )
+
+    def record_pages(self, document_id: str, pages: int) -> None:
+        """The document's PDF was made with this many pages: a scan of it must have as many."""
+        with self._transaction() as connection:
+            connection.execute("UPDATE documents SET pages = ? WHERE id = ?", (pages, document_id))
 
     def withdraw(self, document_ids: Sequence[str]) -> None:
         """Remove the rows of documents removed again before anyone had them: the first of a

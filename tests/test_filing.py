@@ -6,14 +6,19 @@ once, a missing page or an unknown one named by its page of the scan."""
 from __future__ import annotations
 
 import random
+import shutil
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import qrcode
 from click.testing import CliRunner
-from PIL import Image
+from conftest import pdf_text
+from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, IndirectObject, NameObject
 
 from docgen.cli import main
 from docgen.filing import ScannedPage, file_scan, read_scan
@@ -160,3 +165,170 @@ def test_a_scan_larger_than_paper_is_refused_before_it_is_drawn(run, tmp_path):
     Image.new("1", (9000, 9000), 1).save(poster)
     result = run("file", poster)
     assert result.exit_code == 1 and "poster.png, page 1 is 9000 x 9000 pixels" in result.output
+
+
+def signed_copy_of(document: Path) -> Path:
+    return document.with_name(document.stem + "-signed.pdf")
+
+
+def test_a_pdf_docgen_made_is_filed_as_it_is(visit_pdfs, run, tmp_path):
+    """A form signed on a tablet comes back as docgen's own PDF, not a scan: pypdf could not
+    copy its pages (their own content stream was written inside the page, where a PDF allows
+    only references to streams) and docgen stopped with a traceback."""
+    geneva, form, _record, _estimate = visit_pdfs
+    pages = PdfReader(form.pdf).pages
+    assert all(isinstance(part, IndirectObject) for page in pages for part in page["/Contents"])
+    tablet = tmp_path / "tablet.pdf"
+    shutil.copy(form.pdf, tablet)
+    result = run("--workspace", geneva.root, "file", tablet)
+    assert result.exit_code == 0, result.output
+    signed = signed_copy_of(form.docx)
+    assert pdf_text(signed) == pdf_text(form.pdf)
+    (row,) = [r for r in find_records(geneva, reference="LUM/0041") if r.id == form.document_id]
+    assert row.signed_copy == str(signed.resolve())
+
+    # one printed before this was mended, its pages' own content written inside them
+    writer = PdfWriter(clone_from=form.pdf)
+    for page in writer.pages:
+        page[NameObject("/Contents")] = ArrayObject(c.get_object() for c in page["/Contents"])
+    printed_before = tmp_path / "printed-before.pdf"
+    with printed_before.open("wb") as handle:
+        writer.write(handle)
+    result = run("--workspace", geneva.root, "file", "--force", printed_before)
+    assert result.exit_code == 0, result.output
+    assert pdf_text(signed) == pdf_text(form.pdf)
+
+
+def test_filing_again_names_the_option_that_replaces_a_signed_copy(visit_pdfs, run, tmp_path):
+    geneva, _form, _record, estimate = visit_pdfs
+    scan = as_pdf(scanned([estimate.pdf], tmp_path), tmp_path / "scan.pdf")
+    assert run("--workspace", geneva.root, "file", scan).exit_code == 0
+    again = run("--workspace", geneva.root, "file", scan)
+    assert again.exit_code == 1
+    signed = signed_copy_of(estimate.docx)
+    assert f"{estimate.document_id}: {signed} already exists" in again.output
+    assert "docgen file --force replaces it" in again.output and " -o" not in again.output
+    assert "--force" in run("file", "--help").output
+
+
+def coded_as(image: Image.Image, code: str, dpi: int = 150) -> Image.Image:
+    """The page with its own code whited out and another drawn in its place, as a page printed
+    for another document, or a forged one, would be scanned."""
+    forged = image.convert("RGB")
+    width, height = forged.size
+    mm = dpi / 25.4
+    ImageDraw.Draw(forged).rectangle(
+        [width - 25 * mm, height - 50 * mm, width, height - 5 * mm], fill="white"
+    )
+    drawn = qrcode.make(code, border=2, box_size=4).convert("RGB")
+    forged.paste(drawn, (int(width - 35 * mm), int(height - 45 * mm)))
+    return forged.convert("L")
+
+
+def test_a_page_claiming_another_page_total_is_refused(visit_pdfs, run, tmp_path):
+    """Another document's signature page, coded as page 1 of 1 of the consent form, was filed
+    as its whole signed copy: the form's pages are counted from what was issued."""
+    geneva, form, record, _estimate = visit_pdfs
+    form_pages = len(PdfReader(form.pdf).pages)
+    record_pages = scanned([record.pdf], tmp_path / "record")
+    alone = as_pdf(
+        [coded_as(record_pages[-1], f"docgen:{form.document_id}:1/1")], tmp_path / "a.pdf"
+    )
+    result = run("--workspace", geneva.root, "file", alone)
+    assert result.exit_code == 1
+    assert (
+        f"a.pdf: page 1 of the scan says {form.document_id} has 1 page, but it has "
+        f"{form_pages}; not filed"
+    ) in result.output
+    assert not signed_copy_of(form.docx).exists()
+
+    # all the form's pages, and one more that claims the form has a page more
+    pages = scanned([form.pdf], tmp_path / "form")
+    extra = coded_as(record_pages[-1], f"docgen:{form.document_id}:2/{form_pages + 1}")
+    scan = as_pdf([*pages, extra], tmp_path / "extra.pdf")
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 1
+    assert (
+        f"page {form_pages + 1} of the scan says {form.document_id} has {form_pages + 1} pages, "
+        f"but it has {form_pages}; not filed"
+    ) in result.output
+    assert not signed_copy_of(form.docx).exists()
+    (row,) = [r for r in find_records(geneva, reference="LUM/0041") if r.id == form.document_id]
+    assert row.signed_at == "" and row.signed_copy == ""
+
+
+def test_a_register_from_before_page_counts_counts_the_issued_pdf(visit_pdfs, run, tmp_path):
+    """A register made before docgen kept page counts: the form's own PDF, beside it, says how
+    many pages it has, and the register keeps that; without that PDF the form is not filed,
+    and the admin is told why."""
+    geneva, form, record, estimate = visit_pdfs
+    with sqlite3.connect(geneva.root / "records" / "register.sqlite") as register:
+        register.execute("ALTER TABLE documents DROP COLUMN pages")
+    form_pages = len(PdfReader(form.pdf).pages)
+    scan = as_pdf(scanned([form.pdf], tmp_path / "form"), tmp_path / "form.pdf")
+    printed = form.pdf.rename(tmp_path / "put-away.pdf")
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 1
+    on_pages = f"{form.document_id} (page(s) {', '.join(map(str, range(1, form_pages + 1)))}"
+    assert (
+        f"form.pdf: {on_pages} of the scan): the register does not say how many pages it has, "
+        f"and its PDF {form.pdf.resolve()} is not there to count them; not filed"
+    ) in result.output
+    shutil.copy(estimate.pdf, form.pdf)  # another document's PDF in its place
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 1
+    assert f"and {form.pdf.resolve()} is not the PDF it was printed from; not filed" in (
+        result.output
+    )
+    assert not signed_copy_of(form.docx).exists()
+
+    printed.replace(form.pdf)
+    code = f"docgen:{form.document_id}:1/1"
+    forged = coded_as(scanned([record.pdf], tmp_path / "record")[-1], code)
+    result = run("--workspace", geneva.root, "file", as_pdf([forged], tmp_path / "a.pdf"))
+    assert result.exit_code == 1
+    assert f"{form.document_id} has 1 page, but it has {form_pages}; not filed" in result.output
+    assert not signed_copy_of(form.docx).exists()
+
+    form.pdf.unlink()  # counted once: the register keeps it
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 0, result.output
+    assert len(PdfReader(signed_copy_of(form.docx)).pages) == form_pages
+    (row,) = [r for r in find_records(geneva, reference="LUM/0041") if r.id == form.document_id]
+    assert row.pages == form_pages and row.signed_copy == str(signed_copy_of(form.docx).resolve())
+
+
+def test_two_pages_claiming_the_same_page_are_named_and_not_filed(visit_pdfs, run, tmp_path):
+    """The form's pages 1-4, another document's page coded as its last page, then its real last
+    page: the first in the scan used to win. Nothing of the form is filed; the estimate in
+    the same scan is."""
+    geneva, form, record, estimate = visit_pdfs
+    pages = scanned([form.pdf], tmp_path / "form")
+    last = len(pages)
+    forged = coded_as(
+        scanned([record.pdf], tmp_path / "record")[-1], f"docgen:{form.document_id}:{last}/{last}"
+    )
+    estimate_pages = scanned([estimate.pdf], tmp_path / "estimate")
+    scan = as_pdf([*pages[:-1], forged, pages[-1], *estimate_pages], tmp_path / "scan.pdf")
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 1
+    assert (
+        f"scan.pdf: pages {last} and {last + 1} of the scan both say they are page {last} of "
+        f"{form.document_id}; not filed"
+    ) in result.output
+    assert f"✓ {estimate.document_id}: signed copy filed as" in result.output
+    assert f"✓ {form.document_id}" not in result.output
+    assert not signed_copy_of(form.docx).exists()
+    assert len(PdfReader(signed_copy_of(estimate.docx)).pages) == len(estimate_pages)
+    rows = {r.id: r for r in find_records(geneva, reference="LUM/0041")}
+    assert rows[form.document_id].signed_at == "" and rows[estimate.document_id].signed_at
+
+    # a page scanned twice, unsigned then signed, is no better: the admin picks one
+    twice = as_pdf([*pages[:2], pages[1], *pages[2:]], tmp_path / "twice.pdf")
+    result = run("--workspace", geneva.root, "file", twice)
+    assert result.exit_code == 1
+    assert (
+        f"twice.pdf: pages 2 and 3 of the scan both say they are page 2 of {form.document_id}; "
+        "not filed"
+    ) in result.output
+    assert not signed_copy_of(form.docx).exists()

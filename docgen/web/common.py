@@ -63,7 +63,9 @@ def made_within_limits(
         if not pdf:
             return documents
         try:
-            pdfs = convert_to_pdf([document.docx for document in documents])
+            pdfs = convert_to_pdf(
+                [document.docx for document in documents], register=Register.of(workspace)
+            )
         except DocgenError:
             for document in documents:
                 document.docx.unlink(missing_ok=True)
