@@ -167,6 +167,14 @@ class LocaleError(DocgenError):
     """Raised when a locale is not a language and region docgen can format for."""
 
 
+class UnavailableLanguageError(LocaleError):
+    """Raised for a locale whose language the workspace has no catalogue for."""
+
+    def __init__(self, message: str, locale: str):
+        super().__init__(message)
+        self.locale = locale  # 'ko_KR'
+
+
 class OutputExistsError(DocgenError):
     """Raised before writing when a document already exists and --force was not given."""
 

@@ -27,7 +27,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import Translations
 
-from docgen.exceptions import LocaleError
+from docgen.exceptions import LocaleError, UnavailableLanguageError
 
 SOURCE_LANGUAGE = "en"
 # the catalogues' domains: what documents print, the desk page's words, docgen's messages
@@ -135,9 +135,10 @@ def parse_locale(value: str, locales_dir: Path | None = None) -> Locale:
     if available is not None and locale.language not in {
         Locale.parse(a).language for a in available
     }:
-        raise LocaleError(
+        raise UnavailableLanguageError(
             f"docgen has no translation for {locale.get_display_name('en')} ({locale}); "
-            f"available languages: {', '.join(available)}. Add one with 'docgen i18n init'."
+            f"available languages: {', '.join(available)}. Add one with 'docgen i18n init'.",
+            str(locale),
         )
     return locale
 

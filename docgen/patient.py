@@ -27,9 +27,15 @@ _TOO_LONG = {
 # Characters that survive onto paper unseen or change it: the C0 controls (a line break split
 # a name in two on the form; an escape rewrote the register's listing in a terminal), DEL and
 # the C1 controls (U+0085 …), and the bidirectional overrides and isolates (U+202E …), which
-# reorder what follows, so a name could read differently on paper. (The marks right-to-left
-# text may need, U+200E and U+200F, are allowed.)
+# reorder what follows, so a name could read differently on paper.
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Direction marks: a text in Arabic or Hebrew may need them; in one without right-to-left
+# letters they only reorder it ("12-34 56-78/90" printed as "56-78/90 34-12").
+_DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+# Invisible characters that change nothing on paper but what the text is: a zero-width space
+# made "LUM-1" another reference than the one typed. Joiners are kept: emoji and some scripts
+# are written with them.
+_JOINERS = frozenset("\u200c\u200d")
 _HIDDEN_IN = {
     "patient": N_("the patient's name holds an invisible control character (%(code)s)"),
     "ref": N_("the patient reference holds an invisible control character (%(code)s)"),
@@ -81,10 +87,28 @@ def text_problems(**texts: str) -> list[str]:
             problems.append(
                 FieldProblem(field, _TOO_LONG[field], length=len(text), longest=LONGEST_TEXT[field])
             )
-        elif hidden := _HIDDEN.search(text):
-            code = f"U+{ord(hidden.group()):04X}"
+        elif hidden := hidden_character(text):
+            code = f"U+{ord(hidden):04X}"
             problems.append(FieldProblem(field, _HIDDEN_IN[field], code=code))
     return problems
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character of text that would change or hide what paper shows, or None: a
+    control, a bidirectional override or isolate, a direction mark in a text without
+    right-to-left letters, an invisible format character or a line or paragraph separator."""
+    if found := _HIDDEN.search(text):
+        return found.group()
+    right_to_left = any(
+        unicodedata.bidirectional(ch) in ("R", "AL") and ch not in _DIRECTION_MARKS for ch in text
+    )
+    for ch in text:
+        if ch in _DIRECTION_MARKS:
+            if not right_to_left:
+                return ch
+        elif unicodedata.category(ch) in ("Cf", "Zl", "Zp") and ch not in _JOINERS:
+            return ch
+    return None
 
 
 def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:

@@ -322,7 +322,10 @@ def test_folders_made_for_patient_documents_are_private(run, tmp_path):
     [("Ann \u202eeeL", "U+202E"), ("Ann\x7f Lee", "U+007F"), ("Ann\x85Lee", "U+0085"),
      ("\u2067Ann Lee", "U+2067"),
      # a line break split the name on the form; an escape rewrote `docgen records` listing
-     ("Ann\nLee", "U+000A"), ("Ann\x1b[2KLee", "U+001B"), ("Ann\rQ-FAKE", "U+000D")],
+     ("Ann\nLee", "U+000A"), ("Ann\x1b[2KLee", "U+001B"), ("Ann\rQ-FAKE", "U+000D"),
+     # invisible, yet another name than the one typed; a mark with no right-to-left letter
+     ("Ann\u200bLee", "U+200B"), ("Ann\u2028Lee", "U+2028"), ("\ufeffAnn Lee", "U+FEFF"),
+     ("Ann \u200fLee", "U+200F")],
 )  # fmt: skip
 def test_a_name_that_would_read_differently_on_paper_is_refused(workspace, tmp_path, name, code):
     with pytest.raises(PlanError) as refused:
@@ -338,6 +341,17 @@ def test_a_name_that_would_read_differently_on_paper_is_refused(workspace, tmp_p
             Visit.for_treatment("Ann Lee", "REJUV", ["FACE"], interpreter=name),
             output=tmp_path / "b.docx",
         )
+    assert not list(tmp_path.glob("*.docx"))
+
+
+def test_a_direction_mark_cannot_reorder_a_reference(workspace, tmp_path, run):
+    """'\u061c12-34 \u200f56-78/90' printed as '56-78/90 34-12' on an English form."""
+    result = run(
+        "--workspace", workspace.root, "consent", "--patient", "Ann Lee", "--treatment",
+        "REJUV", "--area", "FACE", "--ref", "\u061c12-34 \u200f56-78/90", "-o", "c.docx",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "the patient reference holds an invisible control character (U+061C)" in result.output
     assert not list(tmp_path.glob("*.docx"))
 
 

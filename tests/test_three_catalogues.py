@@ -204,3 +204,38 @@ def test_status_succeeds_when_every_language_the_clinic_serves_is_complete(genev
     status = run("--workspace", geneva.root, "i18n", "status")
     assert status.exit_code == 1
     assert re.search(r"^✗ de: ", status.output.split("does not serve")[0], re.M)
+
+
+def test_the_desk_never_names_a_command_for_a_language_docgen_lacks(workspace, tmp_path):
+    """A clinic serving Swedish, for which the workspace has no catalogue: the Translations
+    page and the preview said 'docgen i18n init'; they say it plainly."""
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    sheet = workbook["Clinic"]
+    sheet.cell(sheet.max_row + 1, 1, "Languages").offset(0, 1).value = "en_GB, sv_SE"
+    workbook.save(workspace.workbook())
+    client = create_app(workspace, tmp_path / "out").test_client()
+
+    page = html.unescape(client.get("/translations?locale=sv_SE").get_data(as_text=True))
+    assert (
+        "Docgen has no catalogue for this language yet: ask whoever set up docgen to start one."
+        in page
+    )
+    preview = client.get("/preview?treatment=REJUV&area=FACE&locale=ko").get_json()
+    assert preview["errors"]["locale"] == ["Docgen has no translation for Korean."]
+    for said in (page, str(preview)):
+        assert "docgen i18n" not in said and "LC_MESSAGES" not in said
+
+
+def test_a_desk_word_never_renames_what_documents_print(workspace, tmp_path):
+    """A desk.po entry for 'Skin rejuvenation' showed another treatment on the desk than the
+    consent form printed: the documents' translation of a text is the desk's too."""
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "fr_FR"
+    workbook.save(workspace.workbook())
+    desk = read(workspace, "fr", DESK)
+    desk.add("Skin rejuvenation", "Épilation laser")
+    write(workspace, "fr", DESK, desk)
+    compile_catalogues(workspace)
+    page = create_app(workspace, tmp_path / "out").test_client().get("/").get_data(as_text=True)
+    printed = read(workspace, "fr", DOCUMENTS)["Skin rejuvenation"].string
+    assert html.escape(printed) in page and "Épilation laser" not in page

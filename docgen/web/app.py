@@ -104,7 +104,7 @@ def _install_page_language(app: Flask, workspace: Workspace) -> Callable[[str], 
     catalogues and the documents' (a word they share is translated once); English where a
     text has no translation yet."""
     clinic_locale = _clinic_locale(workspace)
-    domains = (DESK, MESSAGES, DOCUMENTS)
+    domains = (DOCUMENTS, DESK, MESSAGES)  # a desk.po entry never renames what documents print
     translations = load_translations(workspace.locales_dir, clinic_locale, domains)
     app.jinja_env.add_extension("jinja2.ext.i18n")
 

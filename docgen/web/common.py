@@ -20,6 +20,7 @@ from docgen.exceptions import (
     LocaleError,
     Problem,
     ProblemsError,
+    UnavailableLanguageError,
     UntranslatedError,
     translated,
 )
@@ -127,6 +128,9 @@ def errors_by_field(error: DocgenError) -> dict[str, list[str]]:
     language and the patient form's words."""
     if isinstance(error, UntranslatedError):
         return {"locale": untranslated_on_the_desk(error)}
+    if isinstance(error, UnavailableLanguageError):  # not the command that adds a language
+        language = Locale.parse(error.locale).get_display_name(_page_locale())
+        return {"locale": [_("docgen has no translation for %(language)s.", language=language)]}
     if isinstance(error, LocaleError):
         return {"locale": [str(error)]}
     problems = error.problems if isinstance(error, ProblemsError) else (str(error),)
@@ -139,12 +143,14 @@ def errors_by_field(error: DocgenError) -> dict[str, list[str]]:
     return errors
 
 
+def _page_locale() -> str:
+    return current_app.jinja_env.globals["page_language"].replace("-", "_")
+
+
 def untranslated_on_the_desk(error: UntranslatedError) -> list[str]:
     """The refusal of a document not all of whose text is translated, in the page's words: where
     to translate it on the desk, not the commands that do it."""
-    language = Locale.parse(error.locale).get_display_name(
-        current_app.jinja_env.globals["page_language"].replace("-", "_")
-    )
+    language = Locale.parse(error.locale).get_display_name(_page_locale())
     return [
         _(
             "Not made: %(count)s text(s) have no reviewed translation into %(language)s, and "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from babel import Locale
 from flask import Flask, abort, redirect, render_template, request, url_for
 
-from docgen.exceptions import BuiltInWorkspaceError, DocgenError
+from docgen.exceptions import BuiltInWorkspaceError, DocgenError, LocaleError
 from docgen.generate import load_workspace_prices
 from docgen.i18n import DOCUMENTS
 from docgen.limits import LONGEST_TRANSLATION
@@ -41,6 +41,14 @@ def register(app: Flask, desk: Desk) -> None:
         try:
             needed = [t for t in texts_to_translate(workspace, locale) if t.status != TRANSLATED]
             problems = []
+        except LocaleError:  # the command line names the command that starts one
+            needed = []
+            problems = [
+                _(
+                    "docgen has no catalogue for this language yet: ask whoever set up docgen "
+                    "to start one."
+                )
+            ]
         except DocgenError as error:
             needed, problems = [], problems_of(error)
         return render_template(
