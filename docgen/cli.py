@@ -528,17 +528,20 @@ def file_command(scans: tuple[Path, ...], force: bool) -> None:
     """File scans of signed documents (PDF or images) back to their records, by the code on
     each page."""
     workspace = open_workspace()
-    problems = []
+    problems, signed_before = [], False
     for scan in scans:
         result = file_scan(workspace, scan, force=force)
         for document_id, copy in result.filed.items():
             shown = copy.relative_to(Path.cwd()) if copy.is_relative_to(Path.cwd()) else copy
             click.echo(f"✓ {document_id}: signed copy filed as {shown}")
         problems += [f"{scan.name}: {problem}" for problem in result.problems]
+        signed_before = signed_before or bool(result.signed_before)
     if problems:
         click.echo(f"✗ {len(problems)} problem(s); the documents named were not filed:", err=True)
         for problem in problems:
             click.echo(f"  {problem}", err=True)
+        if signed_before:
+            click.echo("docgen file --force replaces a signed copy filed before.", err=True)
         raise SystemExit(1)
 
 

@@ -356,10 +356,17 @@ def risk_rows(risks: list[Risk], fmt: Formatter) -> list[dict[str, str]]:
 
 
 def locale_name(locale: Locale, written_in: Locale) -> str:
-    """A language, without its region, as another writes it: 'Polish' in English, 'Polonais'
-    in French."""
-    name = Locale(locale.language).get_display_name(written_in) or locale.language
+    """A language, without its region, as another writes it on a line of its own (a table's
+    cell): 'Polish' in English, 'Polonais' in French."""
+    name = language_in_sentence(locale, written_in)
     return name[:1].upper() + name[1:]
+
+
+def language_in_sentence(locale: Locale, written_in: Locale) -> str:
+    """A language, without its region, as another writes it inside a sentence: CLDR's own
+    spelling, lower case where the language writes it so ('na język: ukraiński', 'en
+    polonais'), a capital where it does ('ins Polnische' is 'Polnisch', 'into Polish')."""
+    return Locale(locale.language).get_display_name(written_in) or locale.language
 
 
 def language_name(fmt: Formatter) -> str:
@@ -443,6 +450,7 @@ def consent_context(
             "reference": patient.reference or FILL_IN,
             "language": language_name(fmt),
             "own_language": locale_name(reads, fmt.locale),
+            "own_language_in_sentence": language_in_sentence(reads, fmt.locale),
             "interpreter_needed": fmt.gettext("Yes") if needs_interpreter else fmt.gettext("No"),
             "minor": plan.minor,
             # under the clinic's age of own consent: a parent or guardian consents for them

@@ -113,6 +113,7 @@ class ScannedPage:
 class FilingResult:
     filed: dict[str, Path] = field(default_factory=dict)  # document id → its signed copy
     problems: list[str] = field(default_factory=list)
+    signed_before: list[str] = field(default_factory=list)  # ids kept as filed before
 
     @property
     def ok(self) -> bool:
@@ -249,11 +250,9 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
         try:
             _write_pages(scan, ordered, target, force)
         except OutputExistsError as error:  # its message offers -o, which filing has not
-            message = (
-                f"{document_id}: {error.path} already exists (a signed copy filed before); "
-                "docgen file --force replaces it"
-            )
+            message = f"{document_id}: {error.path} already exists (a signed copy filed before)"
             problems.append((pages[0].number, message))
+            result.signed_before.append(document_id)
             continue
         except PdfReadError as error:
             message = f"{document_id}: its pages cannot be copied out of {scan.name} ({error})"

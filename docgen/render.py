@@ -804,6 +804,14 @@ class DocumentTemplate:
 
     # Rendering, per document ---------------------------------------------------------------
 
+    def _title_in(self, translations: Translator | None) -> str:
+        """The template's title (the PDF's, which a screen reader announces) in the document's
+        language where docgen has it: the heading it repeats is translated for the document,
+        so a Chinese form is not titled in English."""
+        reader = getattr(translations, "patient", translations)  # bilingual: the patient's
+        find = getattr(reader, "translation_of", None)
+        return (find(self.title) if find else None) or self.title
+
     def render(
         self,
         context: Mapping[str, Any],
@@ -868,7 +876,9 @@ class DocumentTemplate:
                 _mirror_filled_in(element, laid_out)
             members[member] = serialize_part_xml(element)
         package_bytes, digests = prepared.package_in(language_tag(properties.locale))
-        members["docProps/core.xml"] = _core_properties_xml(self.title, properties)
+        members["docProps/core.xml"] = _core_properties_xml(
+            self._title_in(translations), properties
+        )
         key = read_key()
         signer = key_id(key) if key else ""
         members[CUSTOM_PROPERTIES] = _custom_properties_xml(

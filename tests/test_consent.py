@@ -246,6 +246,13 @@ def test_pdf_prints_every_section_on_two_to_five_pages(form):
         # an English form for a Polish patient: the interpreter translates it into Polish
         ({"patient_language": "pl"}, None, True, "Polish"),
         ({"patient_language": "pl"}, "en, pl", False, "Polish"),
+        # a Polish form for a Ukrainian patient: 'na język: ukraiński', never 'Ukraiński'
+        (
+            {"locale": "pl_PL", "patient_language": "uk"},
+            None,
+            True,
+            Locale("uk").get_display_name("pl_PL"),
+        ),
     ],
 )
 def test_interpreter_statement_exactly_when_needed(
@@ -259,8 +266,8 @@ def test_interpreter_statement_exactly_when_needed(
     form = consent(workspace, tmp_path, **options)
     language = options.get("locale", "en")[:2]
     _ = in_language(workspace, language)
-    reads = reads or Locale(language).get_display_name(options["locale"])
-    reads = reads[:1].upper() + reads[1:]
+    in_sentence = reads or Locale(language).get_display_name(options["locale"])
+    reads = in_sentence[:1].upper() + in_sentence[1:]  # on a line of its own
     text = docx_text(form.docx)
     patient_details = dict(table_rows(form.docx, _("Name")))  # rows after the name
     assert patient_details[_("Patient's language")] == reads
@@ -271,7 +278,7 @@ def test_interpreter_statement_exactly_when_needed(
             "I have interpreted this form and the practitioner's explanations for the patient "
             "into %(language)s, accurately and completely, and the patient told me that they "
             "understood."
-        ) % {"language": reads}
+        ) % {"language": in_sentence}  # as the language writes it mid-sentence: 'français'
         assert statement in docx_paragraphs(form.docx)
     if options.get("interpreter"):
         assert options["interpreter"] in docx_paragraphs(form.docx)

@@ -207,7 +207,8 @@ def test_filing_again_names_the_option_that_replaces_a_signed_copy(visit_pdfs, r
     assert again.exit_code == 1
     signed = signed_copy_of(estimate.docx)
     assert f"{estimate.document_id}: {signed} already exists" in again.output
-    assert "docgen file --force replaces it" in again.output and " -o" not in again.output
+    assert "docgen file --force replaces a signed copy filed before" in again.output
+    assert " -o" not in again.output
     assert "--force" in run("file", "--help").output
 
 

@@ -612,3 +612,24 @@ def test_a_locale_babel_writes_with_its_script_is_accepted(workspace, tmp_path, 
     assert translated(workspace, language, "Consent to mesotherapy treatment") in docx_text(
         form.docx
     )
+
+
+def test_the_pdf_title_is_in_the_documents_language(workspace, tmp_path):
+    """A screen reader announced a Chinese form by its English title."""
+    form = create_consent(
+        workspace,
+        Visit.for_treatment("王 小明", "REJUV", ["FACE"]),
+        locale="zh",
+        output=tmp_path / "c.docx",
+        pdf=True,
+    )
+    title = translated(workspace, "zh", "Consent to mesotherapy treatment")
+    assert docx.Document(str(form.docx)).core_properties.title == title
+    info = subprocess.run(["pdfinfo", str(form.pdf)], capture_output=True, text=True, check=True)
+    assert f"Title:           {title}" in info.stdout
+    bilingual = create_estimate(
+        workspace, "A", ["REJUV:FACE"], locale="fr", bilingual=True, output=tmp_path / "e.docx"
+    )
+    assert docx.Document(str(bilingual.docx)).core_properties.title == translated(
+        workspace, "fr", "Cost estimate"
+    )

@@ -836,6 +836,12 @@ def test_the_records_page_finds_a_patients_documents_and_files_their_signed_scan
     page = client.get("/records", query_string={"search": "LUM-1"}).get_data(as_text=True)
     assert page.count("Signed copy filed on") == 3
     assert page.count("Open the signed copy") == 3
+    # the same scan again: each signed copy is kept, and the desk names no command option
+    form = {"csrf_token": csrf_token(client), "scan": (scan.open("rb"), "signed.pdf")}
+    again = client.post("/records/file", data=form, content_type="multipart/form-data")
+    said = html.unescape(client.get(again.headers["Location"]).get_data(as_text=True))
+    assert said.count("already exists (a signed copy filed before)") == 3
+    assert "--force" not in said and "docgen file" not in said
     wrong = {"csrf_token": csrf_token(client), "scan": (io.BytesIO(b"x"), "notes.txt")}
     refused = client.post("/records/file", data=wrong, content_type="multipart/form-data")
     assert refused.status_code == 422

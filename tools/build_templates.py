@@ -25,7 +25,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.5",  # payment terms
     "price_sheet": "1.4",  # the footer on one line with the longer ids
-    "consent": "1.8",  # the planned products and their licensing
+    "consent": "1.9",  # the interpreter's statement names the language as a sentence does
     "treatment_record": "1.0",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -1103,7 +1103,7 @@ def build_consent(path: Path) -> None:
     paragraph(doc, _format(
         "I have interpreted this form and the practitioner's explanations for the patient into "
         "%(language)s, accurately and completely, and the patient told me that they understood.",
-        language="patient.own_language",
+        language="patient.own_language_in_sentence",
     ), keep_with_next=True)  # fmt: skip
     copy_received(signature_table(doc, [(_("Interpreter"), "{{ interpreter.name }}")]))
     paragraph(doc, "{%p endif %}", space_after=0)
