@@ -545,10 +545,13 @@ def written_in(message: Message, languages: dict[str, str]) -> set[str]:
     return {languages.get(filename, SOURCE_LANGUAGE) for filename, _line in message.locations}
 
 
-def catalogue_status(workspace: Workspace, domain: str = DOCUMENTS) -> list[LocaleStatus]:
+def catalogue_status(
+    workspace: Workspace, domain: str = DOCUMENTS, compiled: bool = True
+) -> list[LocaleStatus]:
     """Per language: the texts of one catalogue (by default what documents print) translated,
     fuzzy and missing among those its language needs (a text is never translated into the
-    language it is written in)."""
+    language it is written in). With compiled, whether its .mo is up to date too (which
+    compiles it in memory: the slow part)."""
     template = extract_catalogues(workspace)[domain]
     languages = text_languages(workspace)
     statuses = []
@@ -569,8 +572,10 @@ def catalogue_status(workspace: Workspace, domain: str = DOCUMENTS) -> list[Loca
             else:
                 translated += 1
         compiled_path = path.with_suffix(".mo")
-        compiled = compiled_path.is_file() and _what_documents_read(
-            compiled_path.read_bytes()
-        ) == _what_documents_read(compiled_catalogue(catalog, path))
-        statuses.append(LocaleStatus(locale, translated, fuzzy, missing, compiled))
+        current = not compiled or (
+            compiled_path.is_file()
+            and _what_documents_read(compiled_path.read_bytes())
+            == _what_documents_read(compiled_catalogue(catalog, path))
+        )
+        statuses.append(LocaleStatus(locale, translated, fuzzy, missing, current))
     return statuses

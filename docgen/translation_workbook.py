@@ -403,6 +403,7 @@ def _plural_forms_of(
     """A plural text's forms, from its rows (one per form); None when a row names no form of
     the export, or some forms are translated and others not (each reported)."""
     strings = [""] * count
+    rows_of = [group[0][0]] * count  # a form without a row of its own: named at the first
     wrong = False
     for number, row in group:
         index = _form_index(row["Plural form"], count)
@@ -414,15 +415,15 @@ def _plural_forms_of(
             problem(number, "Plural form", wrong_form, row["Plural form"])
             wrong = True
             continue
-        strings[index] = row["Translation"]
+        strings[index], rows_of[index] = row["Translation"], number
     if any(strings) and not all(strings):
-        number, first = group[0]
-        empty = [i + 1 for i, text in enumerate(strings) if not text]
-        half = (
-            f"{first['Source text']!r} needs every plural form translated, or none; "
-            f"form(s) {', '.join(map(str, empty))} of {count} are empty"
-        )
-        problem(number, "Translation", half)
+        source = group[0][1]["Source text"]
+        for index in (i for i, text in enumerate(strings) if not text):
+            empty = (
+                f"{source!r} needs every plural form translated, or none; form {index + 1} of "
+                f"{count} is empty"
+            )
+            problem(rows_of[index], "Translation", empty)  # the cell to fill in
         return None
     return None if wrong else tuple(strings)
 

@@ -3,6 +3,7 @@ the first decides whether a document is made; the others fall back to English.""
 
 from __future__ import annotations
 
+import gettext
 import html
 import io
 import re
@@ -239,3 +240,26 @@ def test_a_desk_word_never_renames_what_documents_print(workspace, tmp_path):
     page = create_app(workspace, tmp_path / "out").test_client().get("/").get_data(as_text=True)
     printed = read(workspace, "fr", DOCUMENTS)["Skin rejuvenation"].string
     assert html.escape(printed) in page and "Épilation laser" not in page
+
+
+def test_the_translations_page_opens_on_the_first_language_with_work_and_counts_it(
+    geneva, tmp_path
+):
+    """The page opened on the clinic's own French, which needs nothing; each language now
+    says how many texts it needs, and the page opens on the first that needs any."""
+    path = geneva.pricing_dir / "geneva.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Clinic"]
+    sheet.cell(sheet.max_row + 1, 1, "Languages").offset(0, 1).value = "fr_CH, de_CH, it_CH"
+    workbook.save(path)
+    page = create_app(geneva, tmp_path / "out").test_client().get("/translations")
+    page = html.unescape(page.get_data(as_text=True))
+    options = dict(re.findall(r'<option value="(\w+)"[^>]*>([^<]*)</option>', page))
+    french = read(geneva, "fr", DESK)
+    (counted,) = [m for m in french if isinstance(m.id, tuple) and "to translate" in m.id[0]]
+    form = gettext.c2py(french.plural_expr)(6)
+    six = counted.string[form] % {"num": 6}  # the Geneva workbook's texts, untranslated
+    assert options["de_CH"].endswith(six) and options["it_CH"].endswith(six)
+    assert "·" not in options["fr_CH"]  # written in French: nothing to translate
+    assert re.search(r'<option value="de_CH"[^>]* selected>', page)
+    assert 'value="Visage"' in page  # German's texts, shown at once

@@ -104,11 +104,13 @@ def test_the_round_trip_makes_the_german_form_and_status_complete(geneva, tmp_pa
 
 def test_every_wrong_cell_is_reported_and_nothing_is_written(geneva, tmp_path, run):
     path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
-    plural = next(row for row in rows(path) if row["Source plural"])
+    # the second of a plural text's two forms emptied: named by its own cell (G268, not the
+    # first form's G267)
+    plural = next(r for r in rows(path) if r["Source plural"] and r["Plural form"][:1] == "2")
     fill(path, {"Visage": "Gesicht", "Cou": "Hals"})
     book = openpyxl.load_workbook(path)
     sheet = book["Translations"]
-    sheet.cell(plural["row"], 7).value = ""  # one of the two plural forms emptied
+    sheet.cell(plural["row"], 7).value = ""
     placeholder = next(
         row for row in rows(path) if "%(" in row["Source text"] and not row["Source plural"]
     )
@@ -121,8 +123,8 @@ def test_every_wrong_cell_is_reported_and_nothing_is_written(geneva, tmp_path, r
     result = run("--workspace", geneva.root, "i18n", "import", path)
 
     assert result.exit_code == 1
-    assert f"de.xlsx, Translations!G{plural['row']}" in result.output
-    assert "needs every plural form translated, or none" in result.output
+    assert f"de.xlsx, Translations!G{plural['row']}: " in result.output
+    assert "needs every plural form translated, or none; form 2 of 2 is empty" in result.output
     assert f"de.xlsx, Translations!G{placeholder['row']}: translation of" in result.output
     assert "the translation leaves out %(" in result.output
     assert f"de.xlsx, Translations!D{sheet.max_row}: 'Épaule' is not a text" in result.output

@@ -9,9 +9,10 @@ from __future__ import annotations
 from babel import Locale
 from flask import Flask, abort, redirect, render_template, request, url_for
 
+from docgen.catalogues import catalogue_status
 from docgen.exceptions import BuiltInWorkspaceError, DocgenError, LocaleError
 from docgen.generate import load_workspace_prices
-from docgen.i18n import DOCUMENTS
+from docgen.i18n import DOCUMENTS, parse_locale
 from docgen.limits import LONGEST_TRANSLATION
 from docgen.translation_workbook import (
     CHANGED,
@@ -30,6 +31,7 @@ from docgen.web.common import (
 )
 from docgen.web.state import Desk
 
+FAST = {"compiled": False}  # counts only: whether each .mo is current is the health page's
 MOST_TEXTS = 10_000  # on one page: every text of the sample is about 500
 
 
@@ -37,7 +39,13 @@ def register(app: Flask, desk: Desk) -> None:
     workspace = desk.workspace
     page_locale = Locale.parse(app.jinja_env.globals["page_language"].replace("-", "_"))
 
-    def _page(locale: str, languages, typed: dict | None = None, errors: dict | None = None):
+    def _page(
+        locale: str,
+        languages,
+        typed: dict | None = None,
+        errors: dict | None = None,
+        work: dict[str, int] | None = None,
+    ):
         try:
             needed = [t for t in texts_to_translate(workspace, locale) if t.status != TRANSLATED]
             problems = []
@@ -54,6 +62,7 @@ def register(app: Flask, desk: Desk) -> None:
         return render_template(
             "translations.html",
             languages=languages,
+            work=work or {},
             locale=locale,
             texts=[text for text in needed if text.catalogue == DOCUMENTS],
             others=[text for text in needed if text.catalogue != DOCUMENTS],
@@ -73,14 +82,30 @@ def register(app: Flask, desk: Desk) -> None:
             return []
         return served_languages(workspace, price_list)
 
+    def _work(languages) -> dict[str, int]:
+        """How many texts each served language's documents still need: missing, or to review."""
+        try:
+            statuses = {status.locale: status for status in catalogue_status(workspace, **FAST)}
+        except DocgenError:  # the page itself then says what cannot be read
+            return {}
+        work = {}
+        for code, _name in languages:
+            locale = parse_locale(code)
+            status = statuses.get(str(locale)) or statuses.get(locale.language)
+            if status is not None:
+                work[code] = len(status.missing) + len(status.fuzzy)
+        return work
+
     @app.get("/translations")
     def translations():
         languages = _languages()
         codes = [code for code, _name in languages]
-        locale = request.args.get("locale") or next(iter(codes), "")
+        work = _work(languages)
+        first_with_work = next((code for code in codes if work.get(code)), None)
+        locale = request.args.get("locale") or first_with_work or next(iter(codes), "")
         if locale and locale not in codes:
             abort(404)
-        return _page(locale, languages)
+        return _page(locale, languages, work=work)
 
     @app.post("/translations")
     def save_translation():
