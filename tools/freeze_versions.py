@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CONSTRAINTS = REPOSITORY / "constraints.txt"
+CONSTRAINTS_TEST = "test_constraints_pin_every_dependency_inside_its_declared_range"
 
 
 def declared_requirements() -> list[str]:
@@ -67,7 +68,12 @@ def main() -> int:
                 return step.returncode
         frozen = run(["pip", "freeze", "--exclude", "docgen"], clone, env).stdout
         print("versions:", " ".join(frozen.split()), flush=True)
-        tests = run(["pytest", "-q", "-p", "no:cacheprovider"], clone, env)
+        # every test but the one that checks constraints.txt, the file this run writes: a new
+        # dependency could never be frozen otherwise
+        checks_this_file = "tests/test_quickstart.py::" + CONSTRAINTS_TEST
+        tests = run(
+            ["pytest", "-q", "-p", "no:cacheprovider", "--deselect", checks_this_file], clone, env
+        )
         print(tests.stdout[-2000:])
         if tests.returncode:
             print("the suite failed: constraints.txt is unchanged")
