@@ -725,18 +725,26 @@ def test_a_refused_untranslated_form_leads_to_the_translations_page_in_plain_wor
     update' and 'docgen i18n compile': it names the text and the Translations page."""
     url, workspace, output = desk
     french = po_path(workspace, "fr")
+    kept = french.read_bytes()  # the desk is shared by this module's tests: put back after
     with french.open("rb") as handle:
         catalog = read_po(handle, locale="fr")
     catalog["Neck"].string = ""  # as if the area were new
     with french.open("wb") as handle:
         write_po(handle, catalog)
     compile_catalogues(workspace)
-    fill_patient(browser, url)
-    browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
-    summary = wait(browser, expected_conditions.presence_of_element_located((By.ID, "form-errors")))
-    said = browser.find_element(By.TAG_NAME, "main").text
-    assert "'Neck' (pricing/london.xlsx, Areas!B3)" in said
-    assert "Translate them on the Translations page (in the menu)" in said
-    assert "docgen" not in said.replace("docgen's", "") and "--" not in said
-    assert browser.switch_to.active_element == summary
-    assert not list(output.glob("*.docx"))
+    before = sorted(output.rglob("*"))
+    try:
+        fill_patient(browser, url)
+        browser.find_element(By.CSS_SELECTOR, 'button[value="both"]').click()
+        summary = wait(
+            browser, expected_conditions.presence_of_element_located((By.ID, "form-errors"))
+        )
+        said = browser.find_element(By.TAG_NAME, "main").text
+        assert "'Neck' (pricing/london.xlsx, Areas!B3)" in said
+        assert "Translate them on the Translations page (in the menu)" in said
+        assert "docgen" not in said.replace("docgen's", "") and "--" not in said
+        assert browser.switch_to.active_element == summary
+        assert sorted(output.rglob("*")) == before  # nothing made
+    finally:
+        french.write_bytes(kept)
+        compile_catalogues(workspace)
