@@ -36,7 +36,7 @@ from docgen.i18n import (
     catalogue_locales,
     load_translations,
 )
-from docgen.limits import CONTROL_CHARACTERS, LONGEST_TRANSLATION
+from docgen.limits import CONTROL_CHARACTERS, DIRECTION_MARKS, LONGEST_TRANSLATION
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -420,11 +420,6 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     return buffer.getvalue()
 
 
-# marks that set the direction of the text around them: Arabic or Hebrew may need them, but
-# in a left-to-right language one before an amount shows "1'041,67 CHF" as "041,67'1 CHF"
-_DIRECTION_MARK = re.compile("[\u200e\u200f\u061c]")
-
-
 def unusable_translation(text: str, language: str) -> str | None:
     """Why a typed or imported translation into language can never be printed as it reads, or
     None: far too long (a 200,000-character one made a 22-page estimate), a control character
@@ -433,9 +428,9 @@ def unusable_translation(text: str, language: str) -> str | None:
         return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
     if control := CONTROL_CHARACTERS.search(text):
         return f"holds the control character U+{ord(control.group()):04X}: type it again"
-    mark = _DIRECTION_MARK.search(text)
+    mark = next((ch for ch in text if ch in DIRECTION_MARKS), None)
     if mark and (not language or Locale.parse(language).character_order == "left-to-right"):
-        return f"holds the direction mark U+{ord(mark.group()):04X}: type it again"
+        return f"holds the direction mark U+{ord(mark):04X}: type it again"
     return None
 
 

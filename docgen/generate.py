@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 
@@ -379,6 +380,17 @@ def create_consent(
 
 
 def create_treatment_record(
+    workspace: Workspace, visit: Visit, **options: Any
+) -> GeneratedDocument:
+    """Write the treatment record that goes with the consent form for one of the visit's
+    treatments (create_consent's keyword arguments): one row per planned session, for the
+    date, time, product, batch or lot, expiry, dose and areas, and the practitioner's and
+    patient's initials, filled in at each session."""
+    return _treatment_document("treatment_record", workspace, visit, **options)
+
+
+def _treatment_document(
+    kind: str,
     workspace: Workspace,
     visit: Visit,
     *,
@@ -392,33 +404,6 @@ def create_treatment_record(
     pdf: bool = False,
     force: bool = False,
     issued: dt.date | None = None,
-) -> GeneratedDocument:
-    """Write the treatment record that goes with the consent form for one of the visit's
-    treatments (the same arguments as create_consent): one row per planned session, for the
-    date, time, product, batch or lot, expiry, dose and areas, and the practitioner's and
-    patient's initials, filled in at each session."""
-    return _treatment_document(
-        "treatment_record", workspace, visit, treatment=treatment, cite_estimate=cite_estimate,
-        estimate_number=estimate_number, locale=locale, bilingual=bilingual, prices=prices,
-        output=output, pdf=pdf, force=force, issued=issued,
-    )  # fmt: skip
-
-
-def _treatment_document(
-    kind: str,
-    workspace: Workspace,
-    visit: Visit,
-    *,
-    treatment: str | None,
-    cite_estimate: bool,
-    estimate_number: str | None,
-    locale: str | None,
-    bilingual: bool,
-    prices: str | None,
-    output: str | Path | None,
-    pdf: bool,
-    force: bool,
-    issued: dt.date | None,
 ) -> GeneratedDocument:
     """A document of TREATMENT_DOCUMENTS for one of the visit's treatments."""
     made = TREATMENT_DOCUMENTS[kind]

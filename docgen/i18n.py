@@ -276,6 +276,10 @@ class BilingualTranslations:
     def gettext(self, message: str) -> str:
         return self._both("gettext", message)
 
+    def translation_of(self, message: str) -> str | None:
+        """The patient's: a text that stands for the whole document (its title) is theirs."""
+        return self.patient.translation_of(message)
+
     def text_from(self, source: str, message: str) -> str:
         return self._both("text_from", source, message)
 

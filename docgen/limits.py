@@ -25,6 +25,9 @@ LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is
 CONTROL_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
+# Marks that set the direction of the text around them: Arabic or Hebrew may need them; in
+# left-to-right text they only reorder it ("1'041,67 CHF" as "041,67'1 CHF")
+DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
 
 
 def oversized_package(path: Path, limit: int, what: str) -> str | None:

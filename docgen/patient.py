@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from docgen.exceptions import FieldProblem
 from docgen.i18n import N_
+from docgen.limits import CONTROL_CHARACTERS, DIRECTION_MARKS
 from docgen.pricing import ADULT_AGE
 from docgen.render import xml_safe
 
@@ -24,14 +25,10 @@ _TOO_LONG = {
     ),
     "interpreter": N_("the interpreter's name is %(length)s characters long; at most %(longest)s"),
 }
-# Characters that survive onto paper unseen or change it: the C0 controls (a line break split
-# a name in two on the form; an escape rewrote the register's listing in a terminal), DEL and
-# the C1 controls (U+0085 …), and the bidirectional overrides and isolates (U+202E …), which
-# reorder what follows, so a name could read differently on paper.
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# Direction marks: a text in Arabic or Hebrew may need them; in one without right-to-left
-# letters they only reorder it ("12-34 56-78/90" printed as "56-78/90 34-12").
-_DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+# A name or a reference is one line: a line break split a name in two on the form, and a
+# carriage return rewrote the register's listing in a terminal (beside CONTROL_CHARACTERS,
+# which every printed text refuses)
+_LINE_BREAKS = re.compile("[\t\n\r]")
 # Invisible characters that change nothing on paper but what the text is: a zero-width space
 # made "LUM-1" another reference than the one typed. Joiners are kept: emoji and some scripts
 # are written with them.
@@ -97,13 +94,15 @@ def hidden_character(text: str) -> str | None:
     """The first character of text that would change or hide what paper shows, or None: a
     control, a bidirectional override or isolate, a direction mark in a text without
     right-to-left letters, an invisible format character or a line or paragraph separator."""
-    if found := _HIDDEN.search(text):
+    if found := CONTROL_CHARACTERS.search(text) or _LINE_BREAKS.search(text):
         return found.group()
+    # a direction mark in a text without right-to-left letters only reorders it ("12-34
+    # 56-78/90" printed as "56-78/90 34-12")
     right_to_left = any(
-        unicodedata.bidirectional(ch) in ("R", "AL") and ch not in _DIRECTION_MARKS for ch in text
+        unicodedata.bidirectional(ch) in ("R", "AL") and ch not in DIRECTION_MARKS for ch in text
     )
     for ch in text:
-        if ch in _DIRECTION_MARKS:
+        if ch in DIRECTION_MARKS:
             if not right_to_left:
                 return ch
         elif unicodedata.category(ch) in ("Cf", "Zl", "Zp") and ch not in _JOINERS:

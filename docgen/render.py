@@ -808,8 +808,7 @@ class DocumentTemplate:
         """The template's title (the PDF's, which a screen reader announces) in the document's
         language where docgen has it: the heading it repeats is translated for the document,
         so a Chinese form is not titled in English."""
-        reader = getattr(translations, "patient", translations)  # bilingual: the patient's
-        find = getattr(reader, "translation_of", None)
+        find = getattr(translations, "translation_of", None)  # gettext's have none
         return (find(self.title) if find else None) or self.title
 
     def render(

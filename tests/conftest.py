@@ -12,11 +12,12 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
+from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
 from click.testing import CliRunner, Result
 from docx.oxml.ns import qn
 
-from docgen.catalogues import compile_catalogues, update_catalogues
+from docgen.catalogues import compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
 from docgen.pricing import PriceList, load_price_list
 from docgen.workspace import Workspace, init_workspace
@@ -185,6 +186,25 @@ def edit_workbook(sample_workbook: Path, tmp_path: Path) -> EditWorkbook:
         return path
 
     return edit
+
+
+def set_clinic_locale(workspace: Workspace, locale: str) -> None:
+    """The clinic of the workspace's workbook works in locale: its desk speaks it."""
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = locale
+    workbook.save(workspace.workbook())
+
+
+def set_translations(workspace: Workspace, language: str, domain: str, strings: dict) -> Path:
+    """Translations typed into language's catalogue of domain by hand (not compiled); its .po."""
+    path = po_path(workspace, language, domain)
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    for message, string in strings.items():
+        catalog[message].string = string
+    with path.open("wb") as handle:
+        write_po(handle, catalog)
+    return path
 
 
 def clinic_row(wb, key: str) -> int:

@@ -20,7 +20,15 @@ import pytest
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
-from conftest import clinic_row, contrast_ratio, descendants, docx_text, pdf_text, processes
+from conftest import (
+    contrast_ratio,
+    descendants,
+    docx_text,
+    pdf_text,
+    processes,
+    set_clinic_locale,
+    set_translations,
+)
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -270,7 +278,6 @@ def test_a_form_without_its_csrf_token_is_refused(desk, browser):
 
 def test_a_broken_appointments_workbook_on_the_batch_page(desk, browser, tmp_path):
     url, _workspace, _output = desk
-    import openpyxl
 
     book = openpyxl.Workbook()
     book.active.append(["Patient", "DOB", "Treatment", "Areas", "Sessions"])
@@ -445,15 +452,8 @@ def test_a_translated_word_with_markup_shows_as_its_text(browser, tmp_path):
     """A German clinic's desk, whose menu word 'Batch' was translated (or imported) as markup
     with a refresh: every page shows the translation as the text it is, and nothing follows."""
     workspace = init_workspace(tmp_path / "klinik")
-    workbook = openpyxl.load_workbook(workspace.workbook())
-    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
-    workbook.save(workspace.workbook())
-    german = po_path(workspace, "de", DESK)
-    with german.open("rb") as handle:
-        catalog = read_po(handle, locale="de")
-    catalog["Batch"].string = HOSTILE_WORD
-    with german.open("wb") as handle:
-        write_po(handle, catalog)
+    set_clinic_locale(workspace, "de_CH")
+    set_translations(workspace, "de", DESK, {"Batch": HOSTILE_WORD})
     compile_catalogues(workspace)
     server = make_server("127.0.0.1", 0, create_app(workspace, tmp_path), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

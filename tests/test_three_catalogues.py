@@ -10,7 +10,7 @@ import re
 
 import openpyxl
 from babel.messages.pofile import read_po, write_po
-from conftest import clinic_row, docx_text
+from conftest import clinic_row, docx_text, set_clinic_locale, set_translations
 from test_translation_workbook import consent, rows
 
 from docgen.catalogues import CATALOGUES, catalogue_status, compile_catalogues, po_path
@@ -32,10 +32,7 @@ def write(workspace: Workspace, language: str, domain: str, catalog) -> None:
 
 def forget(workspace: Workspace, language: str, domain: str, *texts: str) -> None:
     """As if the texts had never been translated into language."""
-    catalog = read(workspace, language, domain)
-    for text in texts:
-        catalog[text].string = ""
-    write(workspace, language, domain, catalog)
+    set_translations(workspace, language, domain, dict.fromkeys(texts, ""))
     compile_catalogues(workspace)
 
 
@@ -66,9 +63,7 @@ def test_untranslated_desk_words_and_messages_never_stop_a_document(workspace, t
     made = consent(workspace, tmp_path, "de")
     assert "Einwilligung" in docx_text(made.docx)
 
-    workbook = openpyxl.load_workbook(workspace.workbook())
-    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
-    workbook.save(workspace.workbook())
+    set_clinic_locale(workspace, "de_CH")
     page = create_app(workspace, tmp_path / "out").test_client().get("/").get_data(as_text=True)
     german = read(workspace, "de", DESK)
     assert ">Batch<" in page  # untranslated: in English
@@ -230,9 +225,7 @@ def test_the_desk_never_names_a_command_for_a_language_docgen_lacks(workspace, t
 def test_a_desk_word_never_renames_what_documents_print(workspace, tmp_path):
     """A desk.po entry for 'Skin rejuvenation' showed another treatment on the desk than the
     consent form printed: the documents' translation of a text is the desk's too."""
-    workbook = openpyxl.load_workbook(workspace.workbook())
-    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "fr_FR"
-    workbook.save(workspace.workbook())
+    set_clinic_locale(workspace, "fr_FR")
     desk = read(workspace, "fr", DESK)
     desk.add("Skin rejuvenation", "Épilation laser")
     write(workspace, "fr", DESK, desk)

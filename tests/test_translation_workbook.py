@@ -15,7 +15,7 @@ import pytest
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from conftest import FRENCH, GERMAN, clinic_row, docx_text
+from conftest import FRENCH, GERMAN, docx_text, set_clinic_locale, set_translations
 
 from docgen.catalogues import (
     CATALOGUES,
@@ -433,15 +433,10 @@ def test_the_desk_shows_a_word_whose_translation_cannot_be_filled_in_in_english(
 ):
     """'Akten 100%' typed into the catalogue by hand made every desk page a 500, the error
     page too: the word is shown in English, and `compile` refuses the catalogue."""
-    workbook = openpyxl.load_workbook(workspace.workbook())
-    workbook["Clinic"][f"B{clinic_row(workbook, 'Locale')}"] = "de_CH"
-    workbook.save(workspace.workbook())
-    german = po_path(workspace, "de", DESK)
+    set_clinic_locale(workspace, "de_CH")
+    german = set_translations(workspace, "de", DESK, {"Records": "Akten 100%"})
     with german.open("rb") as handle:
         catalog = read_po(handle, locale="de")
-    catalog["Records"].string = "Akten 100%"
-    with german.open("wb") as handle:
-        write_po(handle, catalog)
     with german.with_suffix(".mo").open("wb") as handle:  # as msgfmt or an older docgen would
         write_mo(handle, catalog)
     client = create_app(workspace, tmp_path).test_client()
