@@ -18,7 +18,7 @@ from babel import Locale
 
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine
-from docgen.i18n import N_, Formatter, InLineValue, native_language_name
+from docgen.i18n import N_, BilingualText, Formatter, InLineValue, native_language_name
 from docgen.pricing import (
     Clinic,
     Frequency,
@@ -332,7 +332,9 @@ def bilingual_context(patient: Any, clinic: Any, key: str | None = None) -> Any:
     if isinstance(patient, list):
         return [bilingual_context(p, c, key) for p, c in zip(patient, clinic, strict=True)]
     if isinstance(patient, str) and patient != clinic:
-        return f"{patient}\n{clinic}" if key in BILINGUAL_KEYS else InLineValue(patient, clinic)
+        if key in BILINGUAL_KEYS:
+            return BilingualText(patient, clinic)
+        return InLineValue(patient, clinic)
     return patient
 
 

@@ -130,7 +130,7 @@ def _bilingual(
     merged = bilingual_context(context, clinic_context)
     if "language" in merged.get("patient", {}):
         merged["patient"]["language"] = bilingual_language_name(fmt, clinic)
-    return merged, BilingualTranslations(fmt.translations, clinic.translations)
+    return merged, BilingualTranslations(fmt.translations, clinic.translations, str(clinic.locale))
 
 
 def _target(output: str | Path | None, default_name: str) -> Path:

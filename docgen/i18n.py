@@ -227,6 +227,17 @@ class InLineValue(str):
         return value
 
 
+# Starts the clinic's line of a bilingual text, so that rendering can set that line in the
+# clinic's language (hyphenated by its rules) and print it apart. A noncharacter: docgen alone
+# writes it, and takes it out of every other text.
+CLINIC_LINE = "\ufdd0"
+
+
+def bilingual_lines(patient: str, clinic: str) -> str:
+    """The patient's line, then the clinic's, marked as such."""
+    return f"{patient.replace(CLINIC_LINE, '')}\n{CLINIC_LINE}{clinic.replace(CLINIC_LINE, '')}"
+
+
 class BilingualText(str):
     """A text in the patient's language and, on a new line, in the clinic's. Filled in with
     `%`, each line takes its values in its own language's form: "valable jusqu'au 3 février
@@ -236,19 +247,25 @@ class BilingualText(str):
     clinic: str
 
     def __new__(cls, patient: str, clinic: str) -> BilingualText:
-        text = super().__new__(cls, f"{patient}\n{clinic}")
+        text = super().__new__(cls, bilingual_lines(patient, clinic))
         text.patient, text.clinic = patient, clinic
         return text
 
     def __mod__(self, values: object) -> str:
-        return f"{self.patient % values}\n{self.clinic % _clinic_forms(values)}"
+        return bilingual_lines(
+            self.patient % _forms(values, "patient"), self.clinic % _forms(values, "clinic")
+        )
 
 
-def _clinic_forms(values: object) -> object:
+def _forms(values: object, line: str) -> object:
+    """The values as one line of a bilingual text takes them: each bilingual value (an
+    InLineValue, a BilingualText) in that line's language."""
     if isinstance(values, dict):
-        return {key: getattr(value, "clinic", value) for key, value in values.items()}
+        return {key: _forms(value, line) for key, value in values.items()}
     if isinstance(values, tuple):
-        return tuple(getattr(value, "clinic", value) for value in values)
+        return tuple(_forms(value, line) for value in values)
+    if line == "patient":
+        return values.patient if isinstance(values, BilingualText) else values
     return getattr(values, "clinic", values)
 
 
@@ -256,9 +273,12 @@ class BilingualTranslations:
     """Each text in the patient's language, then on a new line in the clinic's language, so the
     practitioner can read what the patient signs."""
 
-    def __init__(self, patient: DocumentTranslations, clinic: DocumentTranslations):
+    def __init__(
+        self, patient: DocumentTranslations, clinic: DocumentTranslations, clinic_locale: str
+    ):
         self.patient = patient
         self.clinic = clinic
+        self.clinic_locale = clinic_locale  # the language the clinic's lines are set in
 
     @property
     def missing(self) -> set[str]:
@@ -266,7 +286,7 @@ class BilingualTranslations:
 
     def for_source(self, source: str) -> BilingualTranslations:
         patient, clinic = self.patient.for_source(source), self.clinic.for_source(source)
-        return BilingualTranslations(patient, clinic)
+        return BilingualTranslations(patient, clinic, self.clinic_locale)
 
     def _both(self, method: str, *args) -> str:
         first = getattr(self.patient, method)(*args)

@@ -42,6 +42,7 @@ from markupsafe import Markup, escape
 
 from docgen.exceptions import TemplateError, TemplateTimeoutError
 from docgen.i18n import (
+    CLINIC_LINE,
     SOURCE_LANGUAGE,
     BilingualText,
     InLineValue,
@@ -62,8 +63,11 @@ def xml_safe(value: Any) -> Any:
     ends as XML reads them back (a carriage return would silently become a line feed)."""
     if isinstance(value, InLineValue):
         return InLineValue(xml_safe(str(value)), xml_safe(value.clinic))
+    if isinstance(value, BilingualText):
+        return BilingualText(xml_safe(value.patient), xml_safe(value.clinic))
     if isinstance(value, str):
-        return _XML_FORBIDDEN.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+        value = _XML_FORBIDDEN.sub("", value).replace(CLINIC_LINE, "")
+        return value.replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, Mapping):
         return {key: xml_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -126,8 +130,10 @@ def translation_markup(translated: str, *sources: str) -> Markup:
     """A {% trans %} block's text as XML: the template's own text as it wrote it, a
     translation escaped (each line of a bilingual one on its own)."""
     if isinstance(translated, BilingualText):
-        patient, clinic = translated.patient, translated.clinic
-        return Markup("\n").join(translation_markup(line, *sources) for line in (patient, clinic))
+        patient = translation_markup(translated.patient, *sources)
+        return (
+            patient + Markup("\n" + CLINIC_LINE) + translation_markup(translated.clinic, *sources)
+        )
     return Markup(translated) if translated in sources else escape(translated)
 
 
@@ -561,6 +567,10 @@ class _Prepared:
     styles: Any  # word/styles.xml, whose default language each document sets to its own
     by_language: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)
 
+    @functools.cached_property
+    def sizes(self) -> dict[str, int]:
+        return _style_sizes(self.styles)
+
     def package_in(self, language: str) -> tuple[bytes, dict[str, str]]:
         """The kept members and the styles for documents in one language, compressed once
         (the styles are as large as a document's text), and the SHA-256 of each member."""
@@ -826,6 +836,8 @@ class DocumentTemplate:
         full_context.update(
             translation_callables(translations or gettext_module.NullTranslations())
         )
+        clinic_locale = getattr(translations, "clinic_locale", None)  # a bilingual document's
+        clinic_language = language_tag(clinic_locale) if clinic_locale else None
         tpl = self._docxtpl
         tpl.docx_ids_index = 1000  # docxtpl numbers drawings from here for every document
         self._environment.start_render()
@@ -859,8 +871,12 @@ class DocumentTemplate:
             if _LISTING_TEXT.search(xml):  # otherwise docxtpl's listing pass changes nothing
                 xml = tpl.resolve_listing(xml)
             element = self._parsed(xml, member, body=kind == "body")
+            if CLINIC_LINE in xml:
+                _set_clinic_lines(element, clinic_language, prepared.sizes)
             if kind == "footnotes":
-                members[member] = xml.encode("utf-8")
+                members[member] = (
+                    serialize_part_xml(element) if CLINIC_LINE in xml else xml.encode()
+                )
                 continue
             if kind == "body":
                 body = element
@@ -1012,6 +1028,90 @@ def _direction(text: str) -> str | None:
     if classes & _RIGHT_TO_LEFT_CLASSES:
         return "rtl"
     return "ltr" if classes & _LEFT_TO_RIGHT_CLASSES else None
+
+
+def _style_sizes(styles) -> dict[str, int]:
+    """The font size, in half points, of each style id, through the styles it is based on;
+    under "" that of a paragraph without a style."""
+    by_id = {style.get(_W + "styleId"): style for style in styles.iter(_W + "style")}
+    default = styles.find(f"{_W}docDefaults/{_W}rPrDefault/{_W}rPr/{_W}sz")
+    default_size = int(default.get(_W + "val")) if default is not None else 20
+
+    def size(style_id: str, seen: frozenset = frozenset()) -> int:
+        style = by_id.get(style_id)
+        if style is None or style_id in seen:
+            return default_size
+        own = style.find(f"{_W}rPr/{_W}sz")
+        if own is not None:
+            return int(own.get(_W + "val"))
+        based_on = style.find(_W + "basedOn")
+        if based_on is None:
+            return default_size
+        return size(based_on.get(_W + "val"), seen | {style_id})
+
+    sizes = {style_id: size(style_id) for style_id in by_id}
+    normal = next(
+        (
+            i
+            for i, s in by_id.items()
+            if s.get(_W + "type") == "paragraph" and s.get(_W + "default") in ("1", "true")
+        ),
+        None,
+    )
+    sizes[""] = sizes[normal] if normal else default_size
+    return sizes
+
+
+CLINIC_LINE_COLOUR = "595959"  # dark grey: apart from the patient's black, and legible
+CLINIC_LINE_SCALE = 0.85
+
+
+def _run_size(run, sizes: dict[str, int]) -> int:
+    properties = run.find(_W + "rPr")
+    for path in ("sz", "rStyle"):
+        found = properties.find(_W + path) if properties is not None else None
+        if found is not None:
+            value = found.get(_W + "val")
+            return int(value) if path == "sz" else sizes.get(value, sizes[""])
+    paragraph_style = run.find(f"../{_W}pPr/{_W}pStyle")
+    return (
+        sizes.get(paragraph_style.get(_W + "val"), sizes[""])
+        if paragraph_style is not None
+        else sizes[""]
+    )
+
+
+def _set_clinic_lines(root, language: str | None, sizes: dict[str, int]) -> None:
+    """Give each clinic's line of a bilingual text a run of its own, set in the clinic's
+    language (LibreOffice and Word hyphenate a run by its language: an English line under a
+    French one is not cut by French rules) and printed smaller and grey, so the patient's line
+    and the clinic's are told apart at a glance."""
+    for text in [t for t in root.iter(_W + "t") if (t.text or "").startswith(CLINIC_LINE)]:
+        text.text = text.text.replace(CLINIC_LINE, "")
+        run = text.getparent()
+        if run.tag != _W + "r":
+            continue
+        size = round(_run_size(run, sizes) * CLINIC_LINE_SCALE)
+        if text.getprevious() is not None and text.getprevious().tag != _W + "rPr":
+            clinic_run = etree.Element(_W + "r")
+            if (properties := run.find(_W + "rPr")) is not None:
+                clinic_run.append(copy.deepcopy(properties))
+            clinic_run.extend([text, *text.itersiblings()])
+            run.addnext(clinic_run)
+            run = clinic_run
+        properties = _properties(run, "rPr")
+        settings = {"sz": {"val": size}, "szCs": {"val": size}}
+        colour = properties.find(_W + "color")
+        if colour is None or colour.get(_W + "val") in ("auto", "000000"):  # white on a fill stays
+            settings["color"] = {"val": CLINIC_LINE_COLOUR}
+        if language:
+            settings["lang"] = {"val": language, "eastAsia": language, "bidi": language}
+        for name, attributes in settings.items():
+            if (existing := properties.find(_W + name)) is not None:
+                properties.remove(existing)
+            _set_child(
+                properties, name, _RPR_ORDER, {_W + k: str(v) for k, v in attributes.items()}
+            )
 
 
 def _mirror_layout(root) -> None:

@@ -8,17 +8,19 @@ them. A row marked "changed: check it" stays out of documents until its status i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import gettext
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 from babel import Locale
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import PYTHON_FORMAT, Catalog, Message
 from babel.messages.pofile import read_po, write_po
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -39,8 +41,10 @@ from docgen.catalogues import (
     unusable_translation,
     written_in,
 )
-from docgen.exceptions import LocaleError, Problem, ProblemsError
-from docgen.i18n import DOCUMENTS, parse_locale
+from docgen.documents import sessions_text
+from docgen.exceptions import DocgenError, LocaleError, Problem, ProblemsError
+from docgen.generate import formatter_for, load_workspace_prices
+from docgen.i18n import DOCUMENTS, Formatter, load_translations, parse_locale
 from docgen.limits import existing_rows, oversized_package
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
@@ -48,9 +52,10 @@ from docgen.workspace import Workspace
 SHEET = "Translations"
 ABOUT_SHEET = "About"
 COLUMNS = (
-    "Where used", "Context", "Source language", "Source text", "Source plural", "Plural form",
-    "Translation", "Status", "Changed from",
+    "Where used", "Context", "Source language", "Source text", "Source plural", "Placeholders",
+    "Plural form", "Translation", "Status", "Changed from",
 )  # fmt: skip
+OPTIONAL_COLUMNS = ("Where used", "Source language", "Placeholders", "Changed from")
 TRANSLATED, MISSING, CHANGED = "translated", "missing", "changed: check it"
 MAX_TRANSLATION_WORKBOOK_BYTES = 20_000_000
 
@@ -163,10 +168,49 @@ class TextToTranslate:
     source_languages: tuple[str, ...]  # language codes: 'fr'
     source: str
     plural: str  # the source's plural, for a text with plural forms
+    examples: str  # what each date or amount placeholder prints: '%(date)s = 6 janvier 2027'
     forms: tuple[str, ...]  # each plural form's label ('1 of 2: for 1'); () for a plain text
     translations: tuple[str, ...]  # one per form, or the one translation
     status: str  # TRANSLATED, MISSING or CHANGED
     earlier: str  # for CHANGED: the wording the translation was made for
+
+
+EXAMPLE_DAY = dt.date(2027, 1, 6)
+EXAMPLE_AMOUNT = Decimal("1250.00")
+
+# What docgen puts in the date and amount placeholders of its texts, as the translator's language
+# prints it: a sentence is worded around "6 janvier 2027" or "1 250,00 €", not around a name.
+PLACEHOLDER_EXAMPLES: dict[str, Callable[[Formatter], str]] = {
+    **dict.fromkeys(("date", "valid_until"), lambda fmt: fmt.date(EXAMPLE_DAY)),
+    **dict.fromkeys(
+        ("price", "total", "deposit", "base", "fee", "amount"),
+        lambda fmt: fmt.money(EXAMPLE_AMOUNT) if fmt.currency else "",
+    ),
+    **dict.fromkeys(("rate", "percent"), lambda fmt: fmt.percent(Decimal(20))),
+    "interval": lambda fmt: fmt.duration(28),
+    "sessions": lambda fmt: sessions_text(6, fmt),
+}
+
+
+def _example_formatter(workspace: Workspace, locale: str) -> Formatter:
+    """Formatting in locale, with the currency of the workspace's first workbook that reads
+    (none: no amount is shown), and the language's translations as they stand."""
+    parsed = parse_locale(locale)
+    for path in workspace.workbooks():
+        with contextlib.suppress(DocgenError):
+            return formatter_for(workspace, load_workspace_prices(workspace, path.stem), locale)
+    return Formatter(parsed, "", load_translations(workspace.locales_dir, parsed))
+
+
+def placeholder_examples(message: Message, fmt: Formatter) -> str:
+    """One line per date or amount placeholder of a text: '%(date)s = 6 janvier 2027'."""
+    sources = message.id if isinstance(message.id, tuple) else (message.id,)
+    names = dict.fromkeys(name for text in sources for name, *_ in PYTHON_FORMAT.findall(text))
+    lines = []
+    for name in names:
+        if name in PLACEHOLDER_EXAMPLES and (example := PLACEHOLDER_EXAMPLES[name](fmt)):
+            lines.append(f"%({name})s = {example}")
+    return "\n".join(lines)
 
 
 def texts_to_translate(
@@ -178,6 +222,7 @@ def texts_to_translate(
     catalogs = {domain: found[domain][1] for domain in catalogues}
     languages = text_languages(workspace)
     forms = tuple(_plural_forms(found[DOCUMENTS][1]))
+    fmt = _example_formatter(workspace, locale)
     texts = []
     for domain, message in _needed_messages(workspace, catalogs):
         status = _status(message)
@@ -191,6 +236,7 @@ def texts_to_translate(
                 source_languages=tuple(sorted(written_in(message, languages))),
                 source=message.id[0] if plural else message.id,
                 plural=message.id[1] if plural else "",
+                examples=placeholder_examples(message, fmt),
                 forms=forms if plural else (),
                 translations=strings + ("",) * (len(forms) - len(strings)) if plural else strings,
                 status=status,
@@ -220,7 +266,9 @@ def export_translations(
     sheet.append(COLUMNS)
     for text in texts_to_translate(workspace, locale, catalogues):
         source_language = language_names(text.source_languages)
-        common = (text.where, text.context, source_language, text.source, text.plural)
+        common = (
+            text.where, text.context, source_language, text.source, text.plural, text.examples
+        )  # fmt: skip
         for form, translation in zip(text.forms or ("",), text.translations, strict=True):
             sheet.append((*common, form, translation, text.status, text.earlier))
     _lay_out(sheet)
@@ -251,8 +299,8 @@ def _as_text(sheet) -> None:
 
 def _lay_out(sheet) -> None:
     widths = {"Where used": 28, "Context": 10, "Source language": 12, "Source text": 50,
-              "Source plural": 24, "Plural form": 14, "Translation": 50, "Status": 16,
-              "Changed from": 40}  # fmt: skip
+              "Source plural": 24, "Placeholders": 28, "Plural form": 14, "Translation": 50,
+              "Status": 16, "Changed from": 40}  # fmt: skip
     for index, name in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = widths[name]
         sheet.cell(1, index).font = Font(bold=True)
@@ -290,11 +338,10 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
             [Problem(name, f"not a workbook docgen can read ({type(error).__name__})")]
         ) from None
     try:
-        rows, locale = _read_rows(book, name)
+        rows, locale, column = _read_rows(book, name)
     finally:
         book.close()
     problems: list[Problem] = []
-    column = {title: get_column_letter(i + 1) for i, title in enumerate(COLUMNS)}
 
     def report(number: int, column_name: str, text: str, found: str | None = None) -> None:
         problems.append(Problem(name, text, SHEET, f"{column[column_name]}{number}", found))
@@ -435,7 +482,9 @@ def _form_index(label: str, count: int) -> int | None:
     return None
 
 
-def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
+def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str, dict[str, str]]:
+    """The filled-in rows (numbered, by column name), the language, and each column's letter
+    (a workbook exported by an earlier docgen has fewer columns)."""
     problems = []
     sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
     locale = None
@@ -456,7 +505,7 @@ def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
     for column in COLUMNS:
         if column.lower() in header:
             positions[column] = header.index(column.lower())
-        elif column not in ("Where used", "Source language", "Changed from"):
+        elif column not in OPTIONAL_COLUMNS:
             problems.append(Problem(name, f"no column {column!r} in row 1", SHEET))
     if problems:
         raise TranslationWorkbookError(problems)
@@ -465,4 +514,4 @@ def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str]:
         row = {c: _text(cells[i]) if i < len(cells) else "" for c, i in positions.items()}
         if row["Source text"]:
             rows.append((number, row))
-    return rows, locale
+    return rows, locale, {c: get_column_letter(i + 1) for c, i in positions.items()}

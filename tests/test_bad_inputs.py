@@ -384,7 +384,7 @@ def test_a_translation_far_down_its_workbook_is_imported(geneva, tmp_path):
     last = sheet.max_row
     assert not sheet.cell(last, 5).value  # a text without plural forms
     source = sheet.cell(last, 4).value
-    sheet.cell(last, 7).value = "Übersetzt ganz unten"
+    sheet.cell(last, 8).value = "Übersetzt ganz unten"  # the Translation column
     book.save(path)
     move_last_row_far_down(path, book.sheetnames.index("Translations"))
     with finished_within(20):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import babel
 import docx
+import pyphen
 import pytest
 from babel import Locale
 from babel.core import get_global
@@ -24,6 +25,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
 from click.testing import CliRunner
 from conftest import docx_paragraphs, docx_text, money, pdf_text
+from docx.oxml.ns import qn
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.check import check_workspace
@@ -325,10 +327,19 @@ def test_bilingual_consent_shows_both_languages(workspace, tmp_path):
     paragraphs = docx_paragraphs(form.docx)
     french = translated(workspace, "fr", "Consent to mesotherapy treatment")
     assert f"{french}Consent to mesotherapy treatment" in paragraphs  # a line break between
-    body = zipfile.ZipFile(form.docx).read("word/document.xml").decode()
-    assert re.search(re.escape(french) + r"</w:t><w:br/><w:t[^>]*>Consent to", body)
     risk = translated(workspace, "fr", "Bruising")
     assert any(p == f"{risk}Bruising" for p in paragraphs)
+    # the clinic's line is a run of its own, in its language, smaller and grey: told apart
+    title = next(p for p in docx.Document(str(form.docx)).paragraphs if p.text.startswith(french))
+    patient_run, clinic_run = (r for r in title.runs if r.text)
+    assert (patient_run.text, clinic_run.text) == (
+        f"{french}\n",
+        "Consent to mesotherapy treatment",
+    )
+    language = clinic_run.element.find(qn("w:rPr")).find(qn("w:lang")).get(qn("w:val"))
+    assert language == "en-GB"  # the sample clinic's locale
+    assert clinic_run.font.size < (patient_run.font.size or title.style.font.size)
+    assert clinic_run.font.color.rgb != patient_run.font.color.rgb
 
 
 def test_price_sheet_in_every_language_at_once(workspace, tmp_path):
@@ -483,6 +494,37 @@ def words_split_without_a_hyphen(document: Path, pdf: Path) -> list[str]:
         if end and start and end[1] not in words and end[1] + start[1] in words:
             split.append(f"{end[1]}|{start[1]}")
     return split
+
+
+def hyphenation_points(locale: str) -> pyphen.Pyphen:
+    """The patterns LibreOffice hyphenates a language with on this machine."""
+    return pyphen.Pyphen(filename=f"/usr/share/hyphen/hyph_{locale}.dic")
+
+
+def test_each_line_of_a_bilingual_form_is_hyphenated_in_its_own_language(workspace, tmp_path):
+    """The English lines of a French form were hyphenated by French rules: 'brea-thing'."""
+    visit = Visit.for_treatment("Jeanne", "REJUV", ["FACE", "NECK", "DECO"])
+    words = {}
+    for language, locale in (("en", "en_GB"), ("fr", "fr_FR")):
+        alone = create_consent(
+            workspace, visit, locale=locale, output=tmp_path / f"{language}.docx"
+        )
+        words[language] = set(re.findall(r"\w+", docx_text(alone.docx)))
+    form = create_consent(
+        workspace, visit, locale="fr_FR", bilingual=True, output=tmp_path / "c.docx", pdf=True
+    )
+    rules = {"en": hyphenation_points("en_GB"), "fr": hyphenation_points("fr")}
+    broken = {"en": [], "fr": []}
+    for line, following in itertools.pairwise(pdf_text(form.pdf).split("\n")):
+        end, start = re.search(r"(\w+)-$", line), re.match(r"\s*(\w+)", following)
+        for language, other in (("en", "fr"), ("fr", "en")):
+            word = end and start and end[1] + start[1]
+            if word in words[language] and word not in words[other]:
+                broken[language].append((word, len(end[1])))
+    assert broken["en"] and broken["fr"], broken  # both languages' lines are hyphenated
+    for language, splits in broken.items():
+        wrong = [f"{w[:at]}-{w[at:]}" for w, at in splits if at not in rules[language].positions(w)]
+        assert wrong == [], language
 
 
 @pytest.mark.parametrize("locale", ["de_DE", "fr_FR", "es_ES"])

@@ -319,8 +319,8 @@ def test_a_template_written_in_french_is_french_texts_for_every_language(geneva,
     book = openpyxl.load_workbook(exported)
     (row,) = [r for r in book["Translations"].iter_rows(min_row=2) if r[3].value == title]
     assert row[2].value == "French" and row[0].value.startswith("templates/consent.docx")
-    assert (row[7].value, row[8].value) == ("changed: check it", "Consent to mesotherapy treatment")
-    row[6].value, row[7].value = "Einwilligung in eine Mesotherapie-Behandlung", "translated"
+    assert (row[8].value, row[9].value) == ("changed: check it", "Consent to mesotherapy treatment")
+    row[7].value, row[8].value = "Einwilligung in eine Mesotherapie-Behandlung", "translated"
     book.save(exported)
     assert run("--workspace", geneva.root, "i18n", "import", exported).exit_code == 0
     german = docx_text(consent(geneva, tmp_path, "de_CH", "de.docx").docx)

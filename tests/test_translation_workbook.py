@@ -13,9 +13,10 @@ import docx
 import openpyxl
 import pytest
 from babel import Locale
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from conftest import FRENCH, GERMAN, docx_text, set_clinic_locale, set_translations
+from conftest import FRENCH, GERMAN, docx_text, money, set_clinic_locale, set_translations
 
 from docgen.catalogues import (
     CATALOGUES,
@@ -29,6 +30,8 @@ from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import create_consent
 from docgen.i18n import DESK, MESSAGES, load_translations
 from docgen.translation_workbook import (
+    EXAMPLE_AMOUNT,
+    EXAMPLE_DAY,
     export_translations,
     import_translations,
 )
@@ -37,7 +40,8 @@ from docgen.web import create_app
 from docgen.workspace import Workspace
 
 COLUMNS = ["Where used", "Context", "Source language", "Source text", "Source plural",
-           "Plural form", "Translation", "Status", "Changed from"]  # fmt: skip
+           "Placeholders", "Plural form", "Translation", "Status", "Changed from"]  # fmt: skip
+SOURCE, TRANSLATION, STATUS = (COLUMNS.index(c) for c in ("Source text", "Translation", "Status"))
 
 
 def rows(path: Path) -> list[dict]:
@@ -53,11 +57,11 @@ def fill(path: Path, translations: dict[str, str], status: str | None = None) ->
     book = openpyxl.load_workbook(path)
     sheet = book["Translations"]
     for row in sheet.iter_rows(min_row=2):
-        if row[3].value in translations:
-            row[6].value = translations[row[3].value]
-            row[6].data_type = "s"
+        if row[SOURCE].value in translations:
+            row[TRANSLATION].value = translations[row[SOURCE].value]
+            row[TRANSLATION].data_type = "s"
             if status:
-                row[7].value = status
+                row[STATUS].value = status
     book.save(path)
 
 
@@ -90,6 +94,44 @@ def test_export_lists_what_german_needs_with_where_each_text_is_used(geneva, tmp
     assert missing == set(FRENCH.values())
 
 
+def test_export_shows_each_date_and_amount_placeholder_as_the_language_prints_it(geneva, tmp_path):
+    """A translator words a sentence around what fills it in: the Geneva clinic's francs and a
+    Swiss German date, not '%(fee)s'."""
+    exported = {
+        r["Source text"]: r
+        for r in rows(export_translations(geneva, "de_CH", tmp_path / "de.xlsx"))
+    }
+    fee = exported["An initial consultation costs %(fee)s."]["Placeholders"]
+    assert fee == f"%(fee)s = {money(EXAMPLE_AMOUNT, 'CHF', 'de_CH')}"
+    informed = exported["Information given on %(date)s."]["Placeholders"]
+    assert informed == f"%(date)s = {format_date(EXAMPLE_DAY, 'long', locale='de_CH')}"
+    assert not exported["Visage"]["Placeholders"]
+
+
+def test_an_export_from_before_the_placeholders_column_still_imports(geneva, tmp_path, run):
+    """Its cells are named by its own columns' letters."""
+    path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
+    fill(path, GERMAN | {"Information given on %(date)s.": "Ohne Platzhalter"})
+    book = openpyxl.load_workbook(path)
+    book["Translations"].delete_cols(COLUMNS.index("Placeholders") + 1)
+    book.save(path)
+    row = next(r["row"] for r in rows_of(path) if r[3] == "Information given on %(date)s.")
+    result = run("--workspace", geneva.root, "i18n", "import", path)
+    assert result.exit_code == 1
+    assert f"de.xlsx, Translations!G{row}: translation of" in result.output
+    book = openpyxl.load_workbook(path)
+    book["Translations"].cell(row, 7).value = "Informiert am %(date)s."  # G: its Translation
+    book.save(path)
+    assert run("--workspace", geneva.root, "i18n", "import", path).exit_code == 0
+    assert "Informiert am" in docx_text(consent(geneva, tmp_path, "de_CH").docx)
+
+
+def rows_of(path: Path) -> list[dict]:
+    """A workbook's rows by position, whatever its columns."""
+    values = openpyxl.load_workbook(path)["Translations"].iter_rows(min_row=2, values_only=True)
+    return [dict(enumerate(row)) | {"row": n} for n, row in enumerate(values, start=2)]
+
+
 def test_the_round_trip_makes_the_german_form_and_status_complete(geneva, tmp_path, run):
     result = run("--workspace", geneva.root, "i18n", "export", "de_CH", "-o", tmp_path / "de.xlsx")
     assert result.exit_code == 0, result.output
@@ -104,18 +146,18 @@ def test_the_round_trip_makes_the_german_form_and_status_complete(geneva, tmp_pa
 
 def test_every_wrong_cell_is_reported_and_nothing_is_written(geneva, tmp_path, run):
     path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
-    # the second of a plural text's two forms emptied: named by its own cell (G268, not the
-    # first form's G267)
+    # the second of a plural text's two forms emptied: named by its own cell (H268, not the
+    # first form's H267)
     plural = next(r for r in rows(path) if r["Source plural"] and r["Plural form"][:1] == "2")
     fill(path, {"Visage": "Gesicht", "Cou": "Hals"})
     book = openpyxl.load_workbook(path)
     sheet = book["Translations"]
-    sheet.cell(plural["row"], 7).value = ""
+    sheet.cell(plural["row"], TRANSLATION + 1).value = ""
     placeholder = next(
         row for row in rows(path) if "%(" in row["Source text"] and not row["Source plural"]
     )
-    sheet.cell(placeholder["row"], 7).value = "Ohne Platzhalter"
-    sheet.append(["", "", "French", "Épaule", "", "", "Schulter", "missing"])
+    sheet.cell(placeholder["row"], TRANSLATION + 1).value = "Ohne Platzhalter"
+    sheet.append(["", "", "French", "Épaule", "", "", "", "Schulter", "missing"])
     book.save(path)
     catalogue = po_path(geneva, "de")
     before = catalogue.read_bytes(), catalogue.with_suffix(".mo").read_bytes()
@@ -123,9 +165,9 @@ def test_every_wrong_cell_is_reported_and_nothing_is_written(geneva, tmp_path, r
     result = run("--workspace", geneva.root, "i18n", "import", path)
 
     assert result.exit_code == 1
-    assert f"de.xlsx, Translations!G{plural['row']}: " in result.output
+    assert f"de.xlsx, Translations!H{plural['row']}: " in result.output
     assert "needs every plural form translated, or none; form 2 of 2 is empty" in result.output
-    assert f"de.xlsx, Translations!G{placeholder['row']}: translation of" in result.output
+    assert f"de.xlsx, Translations!H{placeholder['row']}: translation of" in result.output
     assert "the translation leaves out %(" in result.output
     assert f"de.xlsx, Translations!D{sheet.max_row}: 'Épaule' is not a text" in result.output
     assert "3 problems in the translation workbook" in result.output
@@ -300,7 +342,7 @@ def test_a_translation_no_document_can_print_is_refused_naming_its_cell(geneva, 
     result = run("--workspace", geneva.root, "i18n", "import", path)
     assert result.exit_code == 1
     assert (
-        f"de.xlsx, Translations!G{by_source['Visage']}: translation of 'Visage' is 28000 "
+        f"de.xlsx, Translations!H{by_source['Visage']}: translation of 'Visage' is 28000 "
         "characters long; at most 5000"
     ) in result.output
     assert (catalogue.read_bytes(), catalogue.with_suffix(".mo").read_bytes()) == before
@@ -424,7 +466,7 @@ def test_a_translation_that_would_print_otherwise_is_refused_naming_its_cell(
     before = [catalogue.read_bytes() for catalogue in catalogues]
     result = run("--workspace", workspace.root, "i18n", "import", path)
     assert result.exit_code == 1
-    assert f"fr.xlsx, Translations!G{row}: " in result.output and said in result.output
+    assert f"fr.xlsx, Translations!H{row}: " in result.output and said in result.output
     assert [catalogue.read_bytes() for catalogue in catalogues] == before
 
 
