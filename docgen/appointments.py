@@ -21,7 +21,7 @@ from docgen.generate import DOCUMENT_KINDS
 from docgen.i18n import N_, is_locale_code
 from docgen.limits import MAX_APPOINTMENTS_BYTES, existing_rows, oversized_file, oversized_package
 from docgen.output import safe_filename_part
-from docgen.patient import LONGEST_TEXT, text_problems
+from docgen.patient import LONGEST_TEXT, same_typing, text_problems
 from docgen.pricing import normalise_header
 from docgen.visit import Visit
 
@@ -82,6 +82,7 @@ def patient_identity(patient: str, ref: str, dob: str) -> PatientIdentity:
     """A patient as README's rule tells them apart, from the cells exactly as typed: the
     same reference and name, or, without a reference, the same name and date of birth.
     "Anne-Marie Dupont" and "Anne Marie Dupont", or LUM/0041 and LUM-0041, are two patients."""
+    patient = same_typing(patient)
     if ref:
         return ("ref", ref, patient)
     if dob:

@@ -70,7 +70,7 @@ from docgen.output import (
 from docgen.pdf import PROFILE_PREFIX, STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent, limit_processor_time, remove_orphaned_work
-from docgen.register import Patient, Register, record_of
+from docgen.register import Patient, Record, Register, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, document_properties, same_print
 from docgen.verify import MANIFEST, issued_id, verify_content
 from docgen.workspace import Workspace
@@ -257,12 +257,14 @@ class _Renderer:
         printed = dict(price_list=issued.price_list if issued else "", replaces=replaces)
         if kind in TREATMENT_DOCUMENTS:
             made = TREATMENT_DOCUMENTS[kind]
+            visit = plan.estimate.number if cite_estimate else ""
+            # derived from all it prints: the same row citing another estimate is another form
+            seed = self.seed(appointment, replaces)
             document_id = (
                 issued.document_id
                 if issued
-                else new_document_id(self.issued, made.id_prefix, self.seed(appointment, replaces))
+                else new_document_id(self.issued, made.id_prefix, seed and seed + visit)
             )
-            visit = plan.estimate.number if cite_estimate else ""
             info = DocumentInfo(document_id, template.version, date, generated, visit, **printed)
             reads = appointment.patient_language
             context = made.context(
@@ -440,11 +442,16 @@ class DocumentJob(NamedTuple):
 
 
 class Job(NamedTuple):
-    """A visit to make: its rows, its folder, and each of its documents to make."""
+    """A visit to make: its rows, its folder, and each of its documents to make; the visit as
+    issued before, when the documents made complete it (they cite its estimate); and the
+    documents of an earlier plan of the visit that no longer belong to it (their paths), kept
+    in superseded/ once the visit is made again."""
 
     rows: VisitRows
     folder: str
     documents: list[DocumentJob]
+    completes: Issued | None = None
+    dropped: tuple[str, ...] = ()
 
 
 def _cites_estimate(rows: VisitRows) -> bool:
@@ -460,10 +467,10 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
     its row in the register) to superseded/."""
     assert _worker is not None
     done: list[BatchDocument | RowFailure] = []
-    for rows, folder, documents in jobs:
+    for rows, folder, documents, completes, dropped in jobs:
         try:
             remakes = ",".join(document.replaces for document in documents if document.replaces)
-            plans = _worker.plan_visit(rows, remakes=remakes)
+            plans = _worker.plan_visit(rows, issued=completes, remakes=remakes)
             made = _rendered(rows, documents, plans)
         except _VisitRefused as refused:
             done.extend(refused.failures)
@@ -472,11 +479,38 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             done.append(RowFailure(rows[0].row, _problems(error)))
             continue
         by_row = {appointment.row: appointment for appointment in rows}
+        records = []
         for document, data in made:
             plan = plans[document.row]
             quote = plan.estimate.number if _cites_estimate(rows) else ""
-            done.append(_issued(document, data, by_row[document.row], folder, quote, force))
+            records.append(_record(document, data, by_row[document.row], quote))
+        if taken := [r.id for r in records if _worker.register.holds_another(r)]:
+            why = (
+                f"the register already holds other documents numbered {', '.join(taken)}: an id "
+                "is never given twice; nothing of this visit was written"
+            )
+            done.extend(RowFailure(row.row, (why,)) for row in rows)
+            continue
+        for path in dropped:
+            target = _worker.output_dir / path
+            _worker.register.supersede(target, issued_id(target), within=_worker.output_dir)
+        for (document, data), record in zip(made, records, strict=True):
+            done.append(_issued(document, data, record, by_row[document.row], folder, force))
     return done
+
+
+def _record(document: DocumentJob, data: bytes, appointment: Appointment, quote: str) -> Record:
+    """The document's row for the register."""
+    assert _worker is not None
+    consent = document.kind in TREATMENT_DOCUMENTS  # a consent form or its treatment record
+    return record_of(
+        data, _worker.output_dir / document.relative, kind=document.kind,
+        template=f"{document.kind}.docx", template_sha256=_worker.template(document.kind).checksum,
+        price_list=_worker.price_list.path,
+        patient=Patient(appointment.patient, appointment.dob, appointment.ref),
+        treatment=appointment.treatment.strip().upper() if consent else "",
+        quote=quote if consent else "",
+    )  # fmt: skip
 
 
 def _rendered(
@@ -506,22 +540,13 @@ def _rendered(
 
 
 def _issued(
-    document: DocumentJob, data: bytes, appointment: Appointment, folder: str, quote: str,
+    document: DocumentJob, data: bytes, record: Record, appointment: Appointment, folder: str,
     force: bool,
 ) -> BatchDocument | RowFailure:  # fmt: skip
     """The document in the register and written to its place (its previous version, if it
     replaces one, to superseded/): its manifest record, or why it was not written."""
     assert _worker is not None
     target = _worker.output_dir / document.relative
-    consent = document.kind in TREATMENT_DOCUMENTS  # a consent form or its treatment record
-    template_sha256 = _worker.template(document.kind).checksum
-    record = record_of(
-        data, target, kind=document.kind, template=f"{document.kind}.docx",
-        template_sha256=template_sha256, price_list=_worker.price_list.path,
-        patient=Patient(appointment.patient, appointment.dob, appointment.ref),
-        treatment=appointment.treatment.strip().upper() if consent else "",
-        quote=quote if consent else "",
-    )  # fmt: skip
     try:
         with _worker.register.issuing(record):
             within = _worker.output_dir
@@ -539,7 +564,7 @@ def _issued(
         locale=appointment.locale or _worker.price_list.clinic.locale,
         path=document.relative,
         sha256=record.sha256,
-        template_sha256=template_sha256,
+        template_sha256=record.template_sha256,
         price_list_sha256=_worker.price_list.checksum,
         inputs_sha256=document.inputs,
         generated=_worker.issued.isoformat(),
@@ -769,6 +794,11 @@ class _VisitDocuments(NamedTuple):
     stale: list[tuple[DocumentJob, _Kept]]
     edited: list[tuple[DocumentJob, _Kept]]
     blocked: list[RowFailure]
+    dropped: list[str]  # documents of an earlier plan of the visit, not of this one
+
+    @property
+    def present(self) -> list[tuple[DocumentJob, BatchDocument | _Kept]]:
+        return [*self.kept, *self.stale, *self.edited]
 
 
 def _planned(rows: VisitRows, folder: str) -> Iterator[tuple[str, str, Appointment]]:
@@ -814,6 +844,7 @@ class _BatchRun:
         owners = _folder_owners(self.previous.values(), self.output_dir, checker.register)
         self.folders = visit_folders(self.rows_of, owners)
         self.waiting: dict[PatientIdentity, list[Appointment | RowFailure]] = {}
+        self.dropped: dict[str, str] = {}  # path → id: documents no longer of their visit
 
     def jobs(self, appointments: Iterator[Appointment | RowFailure]) -> Iterator[Job]:
         """Each visit to make, once its last row is read."""
@@ -838,15 +869,76 @@ class _BatchRun:
             self.result.failures.extend(_refused_visit(rows, found.blocked))
             self.advance(len(rows))
             return
+        if found.dropped or (found.to_make and (found.stale or found.edited)):
+            yield from self.replanned(rows, folder, found)
+            return
+        if found.to_make and found.kept:  # a run stopped half-way: the rest cites its estimate
+            completes = Issued.read(self.output_dir / found.kept[0][0].relative)
+            self.made_again(rows, folder, found)  # lists the kept ones
+            yield Job(rows, folder, found.to_make, completes=completes)
+            return
         to_make = found.to_make + self.made_again(rows, folder, found)
         if to_make:
             yield Job(rows, folder, to_make)
         else:
             self.advance(len(rows))
 
+    def replanned(self, rows: VisitRows, folder: str, found: _VisitDocuments) -> Iterator[Job]:
+        """A visit whose plan changed since its documents were made (a treatment added or
+        dropped): made again whole with --force, its earlier documents kept in superseded/,
+        so that no form stays beside it citing another estimate; otherwise left as it is.
+        A visit that cannot be planned is refused first, saying why."""
+        try:
+            self.checker.plan_visit(rows)
+        except _VisitRefused as refused:
+            self.finished(list(refused.failures), len(rows))
+            return
+        except DocgenError as error:
+            failure = RowFailure(rows[0].row, _problems(error))
+            self.finished(list(_refused_visit(rows, [failure])), len(rows))
+            return
+        if not self.force:
+            earlier = {job.relative for job, _ in found.present} | set(found.dropped)
+            names = ", ".join(sorted(Path(path).name for path in earlier))
+            why = (
+                f"the patient's documents in {folder}/ ({names}) were made for another plan of "
+                "this visit; --force makes the visit again and keeps them in superseded/"
+            )
+            self.result.out_of_date.extend(RowFailure(row.row, (why,)) for row in rows)
+            self.advance(len(rows))
+            return
+        again = [
+            job._replace(replaces=issued_id(self.output_dir / job.relative))
+            for job, _ in found.present
+        ]
+        dropped = {path: issued_id(self.output_dir / path) for path in found.dropped}
+        self.dropped |= dropped
+        new = [self.in_place_of(job, rows, dropped) for job in found.to_make]
+        yield Job(rows, folder, new + again, dropped=tuple(dropped))
+
+    def in_place_of(
+        self, job: DocumentJob, rows: VisitRows, dropped: dict[str, str]
+    ) -> DocumentJob:
+        """A treatment's form under its new name (a visit of one treatment names it
+        consent.docx, of several consent-REJUV.docx), made in place of its earlier one."""
+        treatment = next(row for row in rows if row.row == job.row).treatment.strip().upper()
+        for document_id in dropped.values():
+            earlier = self.checker.register.get(document_id)
+            if earlier and (earlier.kind, earlier.treatment) == (job.kind, treatment):
+                return job._replace(replaces=document_id)
+        return job
+
     def visit_documents(self, rows: VisitRows, folder: str) -> _VisitDocuments:
-        found = _VisitDocuments([], [], [], [], [])
-        for kind, relative, appointment in _planned(rows, folder):
+        planned = list(_planned(rows, folder))
+        paths = {relative for _kind, relative, _row in planned}
+        dropped = [
+            path
+            for path in self.previous
+            if path.startswith(f"{folder}/") and path.count("/") == 1 and path not in paths
+            and (self.output_dir / path).is_file()
+        ]  # fmt: skip
+        found = _VisitDocuments([], [], [], [], [], dropped)
+        for kind, relative, appointment in planned:
             inputs = self.checker.inputs_checksum(appointment, kind, rows)
             job = DocumentJob(kind, relative, inputs, appointment.row)
             blocked = self.blocked(job)
@@ -1001,8 +1093,14 @@ class _BatchRun:
         on disk, and listed, without a row: their row was one of an earlier file, which may be
         another patient's in this one."""
         for path, document in self.previous.items():
-            if path not in self.recorded_paths and (self.output_dir / path).exists():
+            if path in self.recorded_paths:
+                continue
+            if (self.output_dir / path).exists():
                 self.manifest.add(replace(document, row=None))
+            elif path in self.dropped:  # kept in superseded/ as its visit was made again
+                kept_as = superseded_path(Path(path), self.dropped[path])
+                if (self.output_dir / kept_as).exists():
+                    self.manifest.add(replace(document, path=kept_as.as_posix(), row=None))
         os.sync()  # one flush for the whole batch rather than one per document
         self.manifest.close(keep=self.manifest.rows > 0)
         self.result.failures.sort(key=lambda f: f.row)

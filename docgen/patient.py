@@ -147,3 +147,15 @@ def check_patient(patient: Patient, today: dt.date, allow_minor: bool, problems:
     elif age < ADULT_AGE and not allow_minor:
         problems.append(FieldProblem("dob", MINOR_NEEDS_GUARDIAN, age=age, adult=ADULT_AGE))
     return 0 <= age < ADULT_AGE
+
+
+def same_typing(name: str) -> str:
+    """The name as every keyboard types it: an é typed as one character or as e and a
+    combining accent (NFD, as macOS gives file names) is the same letter, the same patient."""
+    return unicodedata.normalize("NFC", name)
+
+
+def search_key(name: str) -> str:
+    """A name as a search compares it: same_typing, and without case in every script (ZOÉ
+    finds Zoé, which SQLite's ASCII-only lower() missed)."""
+    return same_typing(same_typing(name).casefold())

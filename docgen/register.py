@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 from docgen.exceptions import DuplicateIdError, RegisterError
 from docgen.output import csv_safe, move_to_superseded, signed_copy_path, superseded_path
+from docgen.patient import search_key
 from docgen.processes import is_running
 from docgen.render import CONTENT_CHECKSUM, PRICE_LIST, REPLACES, SIGNATURE, document_properties
 from docgen.workspace import Workspace, default_workspace_root
@@ -239,6 +240,7 @@ class Register:
                 self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
             )
             self.path.chmod(0o600)  # special-category health data: its owner only
+            connection.create_function("search_key", 1, search_key, deterministic=True)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
@@ -324,6 +326,12 @@ class Register:
             return False
         return True
 
+    def holds_another(self, record: Record) -> bool:
+        """Whether another document was issued under the record's id (issuing it would be
+        refused): checked for a set of documents before any of them is written."""
+        issued = self.get(record.id)
+        return issued is not None and issued.content_sha256 != record.content_sha256
+
     def moved(self, document_id: str, path: Path) -> None:
         """A document moved, whole and unchanged, to where it is kept (the desk makes a
         request's documents in a folder of their own, then puts them in place; a version
@@ -391,8 +399,8 @@ class Register:
         any part of the name, case-insensitively; the others match exactly."""
         conditions, values = ["state = 'issued'"], []
         if patient:
-            conditions.append("instr(lower(patient), lower(?)) > 0")
-            values.append(patient)
+            conditions.append("instr(search_key(patient), ?) > 0")
+            values.append(search_key(patient))
         for column, value in (
             ("reference", reference),
             ("kind", kind),

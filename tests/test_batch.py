@@ -25,6 +25,8 @@ from docgen.cli import main
 from docgen.exceptions import BatchError
 from docgen.i18n import MESSAGES, load_translations
 from docgen.manifest import read_manifest
+from docgen.register import Register
+from docgen.render import document_properties
 from docgen.verify import issued_id
 from docgen.workspace import Workspace
 
@@ -490,6 +492,70 @@ def test_force_remakes_only_the_visit_that_changed(tmp_path):
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.docx")}
     for document, data in before.items():
         assert (after[document] == data) == document.parts[0].startswith("P-2"), document
+
+
+def cited_estimates(folder: Path) -> set[str]:
+    """The estimate numbers the forms and records in a patient's folder print."""
+    return {document_properties(p)["docgen.visit"] for p in folder.glob("[cr]*.docx")}
+
+
+def test_a_visit_whose_plan_changed_is_made_again_whole_or_not_at_all(geneva, tmp_path):
+    """A treatment dropped from a visit: `--date … --force` made the estimate again, then
+    refused the forms (their ids came from the row alone), which kept citing the old total
+    beside it. Now nothing changes without --force; with it the whole visit is made again,
+    every form cites the new estimate, and the earlier documents are kept in superseded/."""
+    day, out = tmp_path / "day.csv", tmp_path / "out"
+    rows = [
+        ["Anne Rochat", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Anne Rochat", "P-1", "1985-06-15", "HAIR", "SCALP", "", ""],
+        ["Bob Favre", "P-2", "1970-01-01", "REJUV", "FACE", "", ""],
+    ]
+    march = dt.date(2026, 3, 2)
+    assert run_batch(geneva, write_csv(day, VISIT_HEADER, rows), out, jobs=1, issued=march).ok
+    anne = out / next(d.visit for d in read_manifest(out) if d.patient == "Anne Rochat")
+    before = {p: p.read_bytes() for p in out.rglob("*.docx")}
+    first_estimate = issued_id(anne / "estimate.docx")
+
+    write_csv(day, VISIT_HEADER, [rows[0], rows[2]])  # the scalp is no longer planned
+    kept_back = run_batch(geneva, day, out, jobs=1, issued=march)
+    assert kept_back.made == 0 and [f.row for f in kept_back.out_of_date] == [2]
+    assert "made for another plan of this visit" in kept_back.out_of_date[0].problems[0]
+    assert {p: p.read_bytes() for p in out.rglob("*.docx")} == before
+
+    remade = run_batch(geneva, day, out, jobs=1, issued=march, force=True)
+    assert remade.ok and remade.made == 3 and remade.failures == []
+    assert sorted(p.name for p in anne.glob("*.docx")) == ["consent.docx", "estimate.docx",
+                                                            "record.docx"]  # fmt: skip
+    estimate = issued_id(anne / "estimate.docx")
+    assert estimate != first_estimate and cited_estimates(anne) == {estimate}
+    kept = sorted(p.name.split("-")[0] for p in (anne / "superseded").glob("*.docx"))
+    assert kept == ["consent", "consent", "estimate", "record", "record"]
+    register = Register.of(geneva)
+    earlier_consent = next((anne / "superseded").glob("consent-REJUV-*.docx"))
+    replaced_by = register.get(issued_id(earlier_consent)).replaced_by
+    assert replaced_by == issued_id(anne / "consent.docx")
+    listed = {d.path for d in read_manifest(out)}
+    assert {p.relative_to(out).as_posix() for p in anne.rglob("*.docx")} <= listed
+    bob = [p for p in before if "P-2" in p.parent.name]
+    assert all(p.read_bytes() == before[p] for p in bob)
+
+
+def test_a_document_missing_from_a_visit_is_made_again_citing_its_estimate(geneva, tmp_path):
+    """Without --date an estimate's number is random: the form made again for a visit whose
+    estimate is there cites that estimate, not a new number no document carries."""
+    rows = [
+        ["Anne Rochat", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Anne Rochat", "P-1", "1985-06-15", "HAIR", "SCALP", "", ""],
+    ]
+    day, out = write_csv(tmp_path / "day.csv", VISIT_HEADER, rows), tmp_path / "out"
+    assert run_batch(geneva, day, out, jobs=1).ok
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    (folder / "consent-HAIR.docx").unlink()
+    again = run_batch(geneva, day, out, jobs=1)
+    assert again.ok and (again.made, again.skipped) == (1, 4)
+    estimate = issued_id(folder / "estimate.docx")
+    assert cited_estimates(folder) == {estimate}
+    assert estimate in docx_text(folder / "consent-HAIR.docx")
 
 
 PATIENTS_HEADER = ["Patient", "Ref", "DOB", "Treatment", "Areas", "Documents"]

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import docx
@@ -25,6 +26,7 @@ from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import DuplicateIdError
 from docgen.generate import create_estimate, create_patient_documents
+from docgen.manifest import read_manifest
 from docgen.output import move_to_superseded
 from docgen.register import (
     Patient,
@@ -95,6 +97,29 @@ def test_a_swiss_visit_is_registered_as_written(geneva, tmp_path):
     assert "3 document(s)" in table.output
     verified = CliRunner().invoke(main, ["--workspace", str(geneva.root), "verify", str(form.docx)])
     assert verified.exit_code == 0 and "in the register since" in verified.output
+
+
+def test_a_name_typed_with_a_combining_accent_is_one_patient_and_found_in_any_case(
+    geneva, tmp_path
+):
+    """'Zoé Blanc' typed with é as one character (NFC) or as e and a combining accent (NFD,
+    as macOS and some forms give it) split one visit in two, and `records --patient ZOÉ`
+    found none of her documents."""
+    composed = "Zoé Blanc"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    path = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        [composed, "", "1980-01-01", "REJUV", "FACE", "", ""],
+        [decomposed, "", "1980-01-01", "HAIR", "SCALP", "", ""],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    assert run_batch(geneva, path, out, jobs=1).made == 5
+    assert len({document.visit for document in read_manifest(out)}) == 1  # one visit
+    for typed in ("zoé", unicodedata.normalize("NFD", "zoé"), "ZOÉ", "BLANC"):
+        listed = CliRunner().invoke(
+            main, ["--workspace", str(geneva.root), "records", "--patient", typed, "--csv"]
+        )
+        assert len(list(csv.DictReader(io.StringIO(listed.output)))) == 5, typed
 
 
 def test_a_batch_registers_every_document_and_what_replaced_what(tmp_path, workspace):
