@@ -147,6 +147,15 @@ def vat_note(price_list: PriceList, fmt: Formatter, shown_with_vat: bool = False
     return " ".join(parts)
 
 
+def labelled(label: str, value: str, fmt: Formatter) -> str:
+    """'6 sessions: £1,250.00' with the language's own punctuation: '6 séances : 1 250,00 £',
+    '6回：￥61,111'."""
+    # TRANSLATORS: a label and its value ("6 sessions: £1,250.00"), punctuated as your
+    # language writes it: French puts a no-break space before the colon, Chinese and Japanese
+    # use a full-width colon without a space.
+    return fmt.gettext("%(label)s: %(value)s", label=label, value=value)
+
+
 def sessions_text(sessions: int, fmt: Formatter) -> str:
     return fmt.ngettext(
         "%(count)s session", "%(count)s sessions", sessions, count=fmt.decimal(sessions)
@@ -278,8 +287,11 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
                 # what a consumer pays: prices shown to consumers include VAT
                 "per_session": fmt.money(price_list.with_vat(price.per_session, treatment.kind)),
                 "course": (
-                    f"{sessions_text(price.course.sessions, fmt)}: "
-                    f"{fmt.money(price_list.with_vat(price.course.price, treatment.kind))}"
+                    labelled(
+                        sessions_text(price.course.sessions, fmt),
+                        fmt.money(price_list.with_vat(price.course.price, treatment.kind)),
+                        fmt,
+                    )
                     if price.course
                     else "—"
                 ),
@@ -382,7 +394,7 @@ def cost_line_label(line: EstimateLine, estimate: Estimate, fmt: Formatter) -> s
     area = fmt.text(line.area.name)
     if len({other.treatment.code for other in estimate.lines}) == 1:
         return area
-    return f"{fmt.text(line.treatment.name)}: {area}"
+    return labelled(fmt.text(line.treatment.name), area, fmt)
 
 
 def practitioner_context(plan: ConsentPlan, fmt: Formatter) -> dict[str, str]:
@@ -436,7 +448,8 @@ def consent_context(
         planned = sessions_text(lines[0].sessions, fmt)
     else:
         planned = "; ".join(
-            f"{fmt.text(line.area.name)}: {sessions_text(line.sessions, fmt)}" for line in lines
+            labelled(fmt.text(line.area.name), sessions_text(line.sessions, fmt), fmt)
+            for line in lines
         )
     reads = patient_language or fmt.locale
     reflection = price_list.clinic.reflection_days.get(treatment.kind, 0)

@@ -22,7 +22,12 @@ from conftest import FRENCH, GERMAN, docx_text, money
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
 from docgen.exceptions import TemplateError, UntranslatedError
-from docgen.generate import create_consent, create_patient_documents, estimate_preview
+from docgen.generate import (
+    create_consent,
+    create_patient_documents,
+    create_price_sheet,
+    estimate_preview,
+)
 from docgen.manifest import read_manifest
 from docgen.visit import Visit
 from docgen.web import create_app
@@ -397,3 +402,25 @@ def test_check_warns_of_a_served_language_libreoffice_cannot_hyphenate(
         "hyphenation patterns for it on this machine; install them (Debian and Ubuntu: the "
         "package hyphen-pl, where there is one)"
     ]  # Arabic and Chinese are not hyphenated; English and Ukrainian have their patterns
+
+
+@pytest.mark.parametrize(
+    ("clinic", "locale", "punctuation"),
+    [("geneva", "fr_CH", "\u00a0: "), ("workspace", "ja_JP", "："), ("workspace", "de_DE", ": ")],
+)
+def test_a_price_and_its_label_are_punctuated_as_the_language_writes_them(
+    request, tmp_path, clinic, locale, punctuation
+):
+    """'6 séances: 1 494,62 $' had English punctuation in every language; French sets a
+    no-break space before the colon, Japanese a full-width colon: '6回：￥61,111'."""
+    workspace = request.getfixturevalue(clinic)
+    sheet = create_price_sheet(workspace, locale=locale, output=tmp_path / "sheet.docx")
+    courses = [
+        row.cells[2].text
+        for table in docx.Document(str(sheet.docx)).tables
+        for row in table.rows[1:]
+        if len(row.cells) > 2 and row.cells[2].text != "—"
+    ]
+    assert courses and all(punctuation in course for course in courses), courses
+    if punctuation == ": ":
+        assert all("\u00a0:" not in course and "：" not in course for course in courses)
