@@ -17,7 +17,7 @@ from typing import Any
 from babel import Locale
 
 from docgen.consent import ConsentPlan
-from docgen.estimate import Estimate, EstimateLine
+from docgen.estimate import Estimate, EstimateLine, VatLine
 from docgen.i18n import N_, BilingualText, Formatter, InLineValue, native_language_name
 from docgen.pricing import (
     Clinic,
@@ -27,6 +27,7 @@ from docgen.pricing import (
     PriceList,
     Risk,
     Severity,
+    Tax,
     Treatment,
 )
 from docgen.render import DocumentProperties
@@ -58,6 +59,15 @@ VAT_RATE_NOTES = {
 VAT_EXEMPT_NOTES = {
     Kind.COSMETIC: N_("Cosmetic treatments are exempt from VAT."),
     Kind.THERAPEUTIC: N_("Therapeutic treatments are exempt from VAT."),
+}
+# The same, for a clinic whose Taxes sheet names its taxes (GST and QST, CGST and SGST)
+TAXES_NOTES = {
+    Kind.COSMETIC: N_("Cosmetic treatments: %(taxes)s."),
+    Kind.THERAPEUTIC: N_("Therapeutic treatments: %(taxes)s."),
+}
+UNTAXED_NOTES = {
+    Kind.COSMETIC: N_("Cosmetic treatments: no tax."),
+    Kind.THERAPEUTIC: N_("Therapeutic treatments: no tax."),
 }
 # The bands of patient information leaflets, with how many people each may affect.
 FREQUENCY_TEXT = {
@@ -129,9 +139,11 @@ def document_context(info: DocumentInfo, price_list: PriceList, fmt: Formatter) 
 
 
 def vat_note(price_list: PriceList, fmt: Formatter, shown_with_vat: bool = False) -> str:
-    """How VAT applies to the prices shown: as the workbook states them, or (shown_with_vat, a
-    price sheet for consumers) with VAT included whatever the workbook's convention."""
+    """How taxes apply to the prices shown: as the workbook states them, or (shown_with_vat, a
+    price sheet for consumers) with taxes included whatever the workbook's convention."""
     clinic = price_list.clinic
+    if clinic.taxes is not None:
+        return _taxes_note(price_list, fmt, shown_with_vat)
     if clinic.prices_include_vat:
         parts = [fmt.gettext("Prices include VAT.")]
     elif shown_with_vat:
@@ -139,12 +151,68 @@ def vat_note(price_list: PriceList, fmt: Formatter, shown_with_vat: bool = False
     else:
         parts = [fmt.gettext("Prices exclude VAT.")]
     for kind in Kind:
-        rate = clinic.vat_rates[kind]
+        rate = clinic.taxes_on(kind)[0].rate
         if rate == 0:
             parts.append(fmt.gettext(VAT_EXEMPT_NOTES[kind]))
         else:
             parts.append(fmt.gettext(VAT_RATE_NOTES[kind], rate=fmt.percent(rate)))
     return " ".join(parts)
+
+
+def _taxes_note(price_list: PriceList, fmt: Formatter, shown_with_taxes: bool) -> str:
+    clinic = price_list.clinic
+    if clinic.prices_include_vat:
+        parts = [fmt.gettext("Prices include taxes.")]
+    elif shown_with_taxes:
+        parts = [fmt.gettext("Prices include taxes, added here to the price list's prices.")]
+    else:
+        parts = [fmt.gettext("Prices exclude taxes.")]
+    for kind in Kind:
+        if taxes := clinic.taxes_on(kind):
+            parts.append(fmt.gettext(TAXES_NOTES[kind], taxes=fmt.list(
+                [tax_and_rate(tax, fmt) for tax in taxes]
+            )))  # fmt: skip
+        else:
+            parts.append(fmt.gettext(UNTAXED_NOTES[kind]))
+    return " ".join(parts)
+
+
+def tax_and_rate(tax: Tax, fmt: Formatter) -> str:
+    """'VAT 20 %', 'TPS 5 %': a tax as the document's language names it, with its rate."""
+    rate = fmt.percent(tax.rate)
+    if not tax.name:
+        return fmt.gettext("VAT %(rate)s", rate=rate)
+    return fmt.gettext("%(tax)s %(rate)s", tax=fmt.text(tax.name), rate=rate)
+
+
+def taxes_label(taxes: tuple[Tax, ...], fmt: Formatter) -> str:
+    """The taxes a kind of treatment carries, as the price sheet prints them beside it: 'VAT
+    20 %', 'Exempt from VAT', 'TPS 5 % · TVQ 9,975 %', 'No tax'."""
+    if not taxes:
+        return fmt.gettext("No tax")
+    if not taxes[0].name and taxes[0].rate == 0:
+        return fmt.gettext("Exempt from VAT")
+    return " · ".join(tax_and_rate(tax, fmt) for tax in taxes)
+
+
+def net_label(price_list: PriceList, fmt: Formatter) -> str:
+    """The label of an estimate's total before its taxes."""
+    if price_list.clinic.taxes is None:
+        return fmt.gettext("Subtotal excluding VAT")
+    return fmt.gettext("Subtotal before taxes")
+
+
+def tax_line_label(line: VatLine, fmt: Formatter) -> str:
+    """A tax line of an estimate's totals: 'VAT 20 % on £1,250.00', 'TPS 5 % sur 1 250,00 $',
+    'Exempt from VAT: £300.00'."""
+    base, rate = fmt.money(line.base), fmt.percent(line.rate)
+    if line.name:
+        return fmt.gettext(
+            "%(tax)s %(rate)s on %(base)s", tax=fmt.text(line.name), rate=rate, base=base
+        )
+    if line.rate == 0:
+        return fmt.gettext("Exempt from VAT: %(base)s", base=base)
+    return fmt.gettext("VAT %(rate)s on %(base)s", rate=rate, base=base)
 
 
 def labelled(label: str, value: str, fmt: Formatter) -> str:
@@ -220,6 +288,7 @@ def estimate_context(
             "number": estimate.number,
             "date": fmt.date(estimate.issued),
             "valid_until": fmt.date(estimate.valid_until),
+            "net_label": net_label(price_list, fmt),
             "net": fmt.money(estimate.net),
             "vat": fmt.money(estimate.vat),
             "total": fmt.money(estimate.total),
@@ -238,7 +307,7 @@ def estimate_context(
                 "sessions": fmt.decimal(line.sessions),
                 "unit_price": fmt.money(line.unit_price),
                 "amount": fmt.money(line.amount),
-                "vat_rate": fmt.percent(line.vat_rate),
+                "vat_rate": taxes_label(clinic.taxes_on(line.treatment.kind), fmt),
                 "insurance": fmt.gettext(SHORT_INSURANCE_NOTICES[line.treatment.kind]),
                 "course_note": course_note(line, fmt),
             }
@@ -246,6 +315,7 @@ def estimate_context(
         ],
         "vat_lines": [
             {
+                "label": tax_line_label(v, fmt),
                 "rate": fmt.percent(v.rate),
                 "exempt": v.rate == 0,
                 "base": fmt.money(v.base),
@@ -261,15 +331,9 @@ def totals_rows(estimate: Estimate, fmt: Formatter) -> list[dict[str, str]]:
     """The estimate's totals as its table prints them, each a label and an amount: subtotal,
     VAT per rate, total, and in a currency paid to 5 centimes the rounding and what is paid.
     The desk shows these, so that its preview adds up exactly as the document does."""
-    rows = [{"label": fmt.gettext("Subtotal excluding VAT"), "amount": fmt.money(estimate.net)}]
+    rows = [{"label": net_label(estimate.price_list, fmt), "amount": fmt.money(estimate.net)}]
     for vat in estimate.vat_lines:
-        base = fmt.money(vat.base)
-        label = (
-            fmt.gettext("Exempt from VAT: %(base)s", base=base)
-            if vat.rate == 0
-            else fmt.gettext("VAT %(rate)s on %(base)s", rate=fmt.percent(vat.rate), base=base)
-        )
-        rows.append({"label": label, "amount": fmt.money(vat.vat)})
+        rows.append({"label": tax_line_label(vat, fmt), "amount": fmt.money(vat.vat)})
     rows.append({"label": fmt.gettext("Total"), "amount": fmt.money(estimate.total)})
     if estimate.rounding:
         rows.append({"label": fmt.gettext("Cash rounding"), "amount": fmt.money(estimate.rounding)})
@@ -307,8 +371,11 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
                 "description": fmt.text(treatment.description),
                 "course": usual_course(treatment, fmt),
                 "insurance": fmt.gettext(SHORT_INSURANCE_NOTICES[treatment.kind]),
-                "vat_rate": fmt.percent(clinic.vat_rates[treatment.kind]),
-                "vat_exempt": clinic.vat_rates[treatment.kind] == 0,
+                "vat_rate": fmt.percent(clinic.taxes_on(treatment.kind)[0].rate)
+                if clinic.taxes is None
+                else taxes_label(clinic.taxes_on(treatment.kind), fmt),
+                "vat_exempt": clinic.taxes is None and clinic.taxes_on(treatment.kind)[0].rate == 0,
+                "taxes": taxes_label(clinic.taxes_on(treatment.kind), fmt),
                 "rows": rows,
             }
         )
@@ -515,7 +582,12 @@ def consent_context(
             "payment_terms": fmt.text(price_list.clinic.payment_terms),
             # on prices excluding VAT the lines add up to the total only with the VAT added
             "added_vat": [
-                {"rate": fmt.percent(v.rate), "base": fmt.money(v.base), "amount": fmt.money(v.vat)}
+                {
+                    "label": tax_line_label(v, fmt),
+                    "rate": fmt.percent(v.rate),
+                    "base": fmt.money(v.base),
+                    "amount": fmt.money(v.vat),
+                }
                 for v in estimate.vat_lines
                 if v.vat and not price_list.clinic.prices_include_vat
             ],

@@ -1,8 +1,9 @@
 """Plan step: price a treatment plan against a price list.
 
-Every line is rounded once, half-up, to the currency's digits. VAT is computed once per rate, on
-that rate's total, as an invoice states it, and rounded once: every printed "VAT r% on B: V" is
-arithmetic a patient can check, and totals are exact sums of rounded figures.
+Every line is rounded once, half-up, to the currency's digits. Each tax is computed once on the
+total of the lines that carry it, as an invoice states it, and rounded once: every printed "VAT
+r% on B: V" (or "GST 5 % on B", "QST 9.975 % on B") is arithmetic a patient can check, and totals
+are exact sums of rounded figures.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
-from docgen.pricing import Area, Course, Kind, PriceList, Treatment
+from docgen.pricing import Area, Course, Kind, PriceList, Tax, Treatment
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,6 @@ class EstimateLine:
     course: Course | None  # the course applied, when the sessions reach one
     courses: int  # how many whole courses the sessions contain
     amount: Decimal  # as listed: VAT-inclusive when the clinic's prices include VAT
-    vat_rate: Decimal  # percent
 
     @property
     def single_sessions(self) -> int:
@@ -86,12 +86,14 @@ class EstimateLine:
 
 @dataclass(frozen=True)
 class VatLine:
-    """The VAT of one rate: on prices excluding VAT, base × rate, rounded; on prices including
-    it, the VAT part of the lines' gross, rounded, and the base is the gross less it."""
+    """One tax of the lines that carry it: on prices excluding taxes, base × rate, rounded; on
+    prices including them, its part of the lines' gross, rounded, the base being the gross
+    less its taxes (PriceList.tax_amounts)."""
 
     rate: Decimal
-    base: Decimal  # amount excluding VAT taxed at this rate
+    base: Decimal  # what it is charged on: the lines before tax, and any tax it compounds on
     vat: Decimal
+    name: str = ""  # the Taxes sheet's name for it; "" for the Clinic sheet's VAT
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,10 @@ def plan_estimate(
     issued = issued or dt.date.today()
     clinic = price_list.clinic
     vat_lines = _vat_lines(price_list, lines)
-    net = sum((v.base for v in vat_lines), Decimal(0))
-    total = net + sum((v.vat for v in vat_lines), Decimal(0))
+    listed = sum((line.amount for line in lines), Decimal(0))
+    taxes = sum((v.vat for v in vat_lines), Decimal(0))
+    net = listed - taxes if clinic.prices_include_vat else listed
+    total = net + taxes
     to_pay = price_list.round_to_pay(total)
     return Estimate(
         price_list=price_list,
@@ -194,20 +198,18 @@ def plan_estimate(
 
 
 def _vat_lines(price_list: PriceList, lines: Sequence[EstimateLine]) -> tuple[VatLine, ...]:
-    """One VAT line per rate, highest rate first."""
-    listed: dict[Decimal, Decimal] = {}
+    """Each tax of the lines that carry the same taxes, on their total: the highest taxed
+    first, each group's taxes in the order the workbook gives them."""
+    listed: dict[tuple[Tax, ...], Decimal] = {}
     for line in lines:
-        listed[line.vat_rate] = listed.get(line.vat_rate, Decimal(0)) + line.amount
-    vat_lines = []
-    for rate in sorted(listed, reverse=True):
-        if price_list.clinic.prices_include_vat:
-            vat = price_list.round_money(listed[rate] * rate / (100 + rate))
-            vat_lines.append(VatLine(rate, listed[rate] - vat, vat))
-        else:
-            vat_lines.append(
-                VatLine(rate, listed[rate], price_list.round_money(listed[rate] * rate / 100))
-            )
-    return tuple(vat_lines)
+        taxes = price_list.clinic.taxes_on(line.treatment.kind)
+        listed[taxes] = listed.get(taxes, Decimal(0)) + line.amount
+    by_rate = sorted(listed, key=lambda taxes: sum(tax.rate for tax in taxes), reverse=True)
+    return tuple(
+        VatLine(part.tax.rate, part.base, part.amount, part.tax.name)
+        for taxes in by_rate
+        for part in price_list.tax_amounts(listed[taxes], taxes)
+    )
 
 
 TranslatedNames = Callable[[str], str | None]
@@ -317,5 +319,4 @@ def _price_line(
         course=course if courses else None,
         courses=courses,
         amount=amount,
-        vat_rate=price_list.clinic.vat_rates[treatment.kind],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -74,6 +74,25 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True)
+class Tax:
+    """A tax a kind of treatment carries, as the Taxes sheet names it (GST, TVQ, CGST); with
+    no Taxes sheet, the Clinic sheet's VAT, whose name is docgen's own text (name "")."""
+
+    name: str
+    rate: Decimal  # percent
+    on_top_of: str = ""  # the tax it is charged on, where a country compounds
+
+
+@dataclass(frozen=True)
+class TaxAmount:
+    """One tax of a total: charged at its rate on its base, rounded once."""
+
+    tax: Tax
+    base: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Clinic:
     name: str
     address: str
@@ -82,7 +101,7 @@ class Clinic:
     registration: str
     currency: str
     locale: str
-    vat_rates: Mapping[Kind, Decimal]  # percent, e.g. Decimal("20")
+    vat_rates: Mapping[Kind, Decimal | None]  # percent, e.g. Decimal("20"); None: a Taxes sheet's
     prices_include_vat: bool
     quote_validity_days: int
     deposit_percent: Decimal
@@ -108,6 +127,14 @@ class Clinic:
     records_retention_years: int = 0  # 0: not given
     photographs_retention_years: int = 0
     payment_terms: str = ""  # deposit, cancellation and refunds, in the clinic's own words
+    # the Taxes sheet's taxes of each kind, in order; None: no Taxes sheet (VAT, as vat_rates)
+    taxes: Mapping[Kind, tuple[Tax, ...]] | None = None
+
+    def taxes_on(self, kind: Kind) -> tuple[Tax, ...]:
+        """The taxes a kind of treatment carries, in the order they are printed."""
+        if self.taxes is None:
+            return (Tax("", self.vat_rates[kind] or Decimal(0)),)
+        return self.taxes.get(kind, ())
 
     @property
     def spoken(self) -> tuple[str, ...]:
@@ -244,10 +271,28 @@ class PriceList:
         return round_money(amount, self.clinic.currency)
 
     def with_vat(self, amount: Decimal, kind: Kind) -> Decimal:
-        """A listed price as a consumer pays it, VAT included, whatever the workbook states."""
+        """A listed price as a consumer pays it, taxes included, whatever the workbook states:
+        what an estimate of that item alone asks (each tax computed and rounded on its own)."""
         if self.clinic.prices_include_vat:
             return amount
-        return self.round_money(amount * (100 + self.clinic.vat_rates[kind]) / 100)
+        taxes = self.tax_amounts(amount, self.clinic.taxes_on(kind))
+        return amount + sum((t.amount for t in taxes), Decimal(0))
+
+    def tax_amounts(self, listed: Decimal, taxes: tuple[Tax, ...]) -> tuple[TaxAmount, ...]:
+        """The taxes of an amount as the workbook lists it (the total of lines carrying the
+        same taxes), each on its base (a compounding tax's includes the tax it is charged on)
+        and rounded once. On prices including taxes, the amount is split into its taxes and
+        what remains: the bases printed and the taxes add up to it exactly."""
+        if not self.clinic.prices_include_vat:
+            return _charged(listed, taxes, self.round_money)
+        shares = _charged(Decimal(1), taxes, lambda exact: exact)  # of each unit before tax
+        factor = 1 + sum((share.amount for share in shares), Decimal(0))
+        amounts = [self.round_money(listed * share.amount / factor) for share in shares]
+        net = listed - sum(amounts, Decimal(0))
+        split: list[TaxAmount] = []
+        for tax, amount in zip(taxes, amounts, strict=True):
+            split.append(TaxAmount(tax, net + _tax_on(tax, split), amount))
+        return tuple(split)
 
     def round_to_pay(self, amount: Decimal) -> Decimal:
         """An amount to pay, rounded half-up to the clinic's cash rounding (5 centimes), if any."""
@@ -291,6 +336,23 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit (2 places for EUR, none for JPY)."""
     exponent = Decimal(1).scaleb(-get_currency_precision(currency))
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def _charged(
+    base: Decimal, taxes: tuple[Tax, ...], rounded: Callable[[Decimal], Decimal]
+) -> tuple[TaxAmount, ...]:
+    """Each tax charged on base, in order, a compounding one on base and the tax before it."""
+    charged: list[TaxAmount] = []
+    for tax in taxes:
+        tax_base = base + _tax_on(tax, charged)
+        charged.append(TaxAmount(tax, tax_base, rounded(tax_base * tax.rate / 100)))
+    return tuple(charged)
+
+
+def _tax_on(tax: Tax, charged: Sequence[TaxAmount]) -> Decimal:
+    """The amount of the tax this one is charged on top of; 0 for one charged on the price."""
+    found = (c.amount for c in charged if tax.on_top_of and c.tax.name == tax.on_top_of)
+    return next(found, Decimal(0))
 
 
 def load_price_list(path: str | Path) -> PriceList:
@@ -342,8 +404,13 @@ CLINIC = Sheet(
             "Locale", LocaleName(), "the clinic's own language and region: the workbook's "
             "texts are written in it", required=True,
         ),
-        Column("VAT cosmetic", PERCENT, "VAT on cosmetic treatments", required=True),
-        Column("VAT therapeutic", PERCENT, "VAT on therapeutic treatments", required=True),
+        Column(
+            "VAT cosmetic", PERCENT, "VAT on cosmetic treatments; needed without a Taxes sheet"
+        ),
+        Column(
+            "VAT therapeutic", PERCENT, "VAT on therapeutic treatments; needed without a Taxes "
+            "sheet",
+        ),
         Column(
             "Prices include VAT", YES_NO, "`yes` if the Prices sheet's prices include VAT",
             required=True,
@@ -602,8 +669,30 @@ PRODUCTS = Sheet(
     ),
 )  # fmt: skip
 
+TAXES = Sheet(
+    "Taxes",
+    "one row per tax a kind of treatment carries, printed in this order, each computed on the "
+    "total of its kind and rounded on its own (GST and QST in Quebec, CGST and SGST in India); "
+    "without this sheet, the Clinic sheet's VAT settings.",
+    required=False,
+    columns=(
+        Column("Kind", Choice(Kind), "the kind of treatment that carries it", required=True),
+        Column(
+            "Tax", TEXT, "its name as documents print it, translated like the workbook's "
+            "other texts", required=True, field="name", translated=True,
+        ),
+        Column("Rate %", PERCENT, "its rate", required=True, field="rate"),
+        Column(
+            "On top of", TEXT, "the tax of an earlier row of the same kind it is charged on, "
+            "where a country compounds taxes",
+        ),
+    ),
+)  # fmt: skip
+
 # In the order a workbook's missing sheets are named.
-SHEETS = (CLINIC, TREATMENTS, AREAS, PRICES, RISKS, CONTRAINDICATIONS, PRACTITIONERS, PRODUCTS)
+SHEETS = (
+    CLINIC, TREATMENTS, AREAS, PRICES, RISKS, CONTRAINDICATIONS, PRACTITIONERS, PRODUCTS, TAXES
+)  # fmt: skip
 
 
 # --- the rules between columns and sheets --------------------------------------------------------
@@ -614,7 +703,8 @@ class _PriceListReader(SheetReader):
         data, sheets = self.open(SHEETS)
         # Clinic first, for its currency's decimal places; then every sheet after those its
         # codes refer to
-        clinic = self.read_clinic(sheets["Clinic"])
+        taxes = self.read_taxes(sheets.get("Taxes"))
+        clinic = self.read_clinic(sheets["Clinic"], taxes)
         risks = self.records(RISKS, sheets["Risks"], Risk)
         contraindications = self.records(
             CONTRAINDICATIONS, sheets["Contraindications"], Contraindication
@@ -640,12 +730,29 @@ class _PriceListReader(SheetReader):
             products=products,
         )
 
-    def read_clinic(self, worksheets: Worksheets) -> Clinic | None:
+    def read_clinic(
+        self, worksheets: Worksheets, taxes: dict[Kind, tuple[Tax, ...]] | None
+    ) -> Clinic | None:
         row = self.settings(CLINIC, worksheets)
-        if row is None or not row.complete:
+        if row is None:
             return None
         values = row.values
         values["vat_rates"] = {kind: values.pop(f"vat_{kind.value}") for kind in Kind}
+        if taxes is None:
+            for kind, rate in values["vat_rates"].items():  # the workbook's only taxes
+                if rate is not None:
+                    continue
+                row.complete = False
+                if cell := row.cells.get(f"vat_{kind.value}"):
+                    if cell.blank:  # a wrong value was reported as it was read
+                        self.empty(cell)
+                else:
+                    key = f"vat {kind.value}"
+                    message = Message(N_("missing setting '%(key)s' in column A"), key=key)
+                    self.problem(None, message, sheet=worksheets[0].title)
+        if not row.complete:
+            return None
+        values["taxes"] = taxes
         values["reflection_days"] = {
             kind: values.pop(f"reflection_days_{kind.value}") for kind in Kind
         }
@@ -655,6 +762,33 @@ class _PriceListReader(SheetReader):
             dict.fromkeys(Locale.parse(code).language for code in values["staff_languages"])
         )
         return Clinic(**values)
+
+    def read_taxes(self, worksheets: Worksheets | None) -> dict[Kind, tuple[Tax, ...]] | None:
+        """Each kind's taxes, in the sheet's order; None without a Taxes sheet."""
+        if worksheets is None:
+            return None
+        taxes: dict[Kind, list[Tax]] = {kind: [] for kind in Kind}
+        for row in self.rows(TAXES, worksheets):
+            values, cells = row.values, row.cells
+            kind, name, on_top_of = values["kind"], values["name"], values["on_top_of"]
+            if kind is None or name is None or not row.complete:
+                continue
+            earlier = [tax.name for tax in taxes[kind]]
+            if name in earlier:
+                message = N_("a second %(name)s for %(kind)s treatments; keep one row")
+                self.problem(cells["name"], Message(message, name=name, kind=kind.value))
+                continue
+            if on_top_of and on_top_of not in earlier:
+                message = N_(
+                    "the name of a tax on an earlier row for %(kind)s treatments (%(known)s)"
+                )
+                self.bad(
+                    cells["on_top_of"],
+                    Message(message, kind=kind.value, known=", ".join(earlier) or "none"),
+                )
+                continue
+            taxes[kind].append(Tax(name, values["rate"], on_top_of or ""))
+        return {kind: tuple(found) for kind, found in taxes.items()}
 
     def read_treatments(self, worksheets: Worksheets) -> dict[str, Treatment]:
         lacks_evidence = False  # a cosmetic treatment on a sheet with no Evidence column

@@ -12,7 +12,7 @@ from babel.numbers import format_currency
 from docgen.estimate import PlanItem, new_document_id, plan_estimate
 from docgen.exceptions import PlanError
 from docgen.i18n import Formatter, parse_locale
-from docgen.pricing import load_price_list
+from docgen.pricing import Kind, load_price_list
 
 ISSUED = dt.date(2026, 3, 2)
 
@@ -31,7 +31,7 @@ def test_sample_plan_with_courses_and_both_kinds(price_list):
     # 8 sessions: one course of 6 (1,530.00) and 2 single sessions at 300.00
     assert (scalp.courses, scalp.single_sessions, scalp.amount) == (1, 2, Decimal("2130.00"))
     assert scalp.saving == Decimal("270.00")
-    assert knees.vat_rate == 0  # therapeutic: exempt
+    assert estimate.price_list.clinic.taxes_on(knees.treatment.kind)[0].rate == 0  # exempt
     # prices include VAT: the VAT in 1,250.00 + 2,130.00 is 3,380 × 20/120 = 563.333… → 563.33
     assert estimate.total == Decimal("3920.00")
     assert estimate.vat == Decimal("563.33")
@@ -103,7 +103,7 @@ def test_vat_is_stated_once_per_rate_as_an_invoice_states_it(price_list):
     £3,106.26 is £621.25: the document's own arithmetic looked wrong."""
     estimate = plan(price_list, *PLAN_OF_FIVE)
     cosmetic, exempt = estimate.vat_lines
-    gross = sum(line.amount for line in estimate.lines if line.vat_rate == 20)
+    gross = sum(line.amount for line in estimate.lines if line.treatment.kind is Kind.COSMETIC)
     assert cosmetic.rate == 20 and cosmetic.vat == (gross / 6).quantize(Decimal("0.01"))
     assert cosmetic.base + cosmetic.vat == gross
     assert abs(cosmetic.base * Decimal("0.2") - cosmetic.vat) < Decimal("0.01")

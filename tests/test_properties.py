@@ -17,7 +17,17 @@ from docgen.documents import DocumentInfo, estimate_context
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.i18n import Formatter
 from docgen.patient import name_problems
-from docgen.pricing import Area, Clinic, Course, Kind, Price, PriceList, Treatment, round_money
+from docgen.pricing import (
+    Area,
+    Clinic,
+    Course,
+    Kind,
+    Price,
+    PriceList,
+    Tax,
+    Treatment,
+    round_money,
+)
 from docgen.render import DocumentTemplate
 from docgen.workspace import Workspace
 
@@ -25,12 +35,17 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff
 TEMPLATE = DocumentTemplate(Workspace.open().template("estimate.docx"))
 
 
-def price_list(currency: str, include_vat: bool, prices: list[tuple[Decimal, int, Decimal]]):
+def price_list(
+    currency: str,
+    include_vat: bool,
+    prices: list[tuple[Decimal, int, Decimal]],
+    taxes: dict[Kind, tuple[Tax, ...]] | None = None,
+):
     clinic = Clinic(
         name="C", address="A", phone="", email="", registration="", currency=currency,
         locale="en_GB", vat_rates={Kind.COSMETIC: Decimal(20), Kind.THERAPEUTIC: Decimal(0)},
         prices_include_vat=include_vat, quote_validity_days=30, deposit_percent=Decimal(20),
-        consultation_fee=None, effective_date=None, price_list_version="",
+        consultation_fee=None, effective_date=None, price_list_version="", taxes=taxes,
     )  # fmt: skip
     treatments = {
         f"T{i}": Treatment(f"T{i}", f"T{i}", "d", kind, 1, 20, 7, "", "", ("R",), ())
@@ -75,7 +90,11 @@ def test_totals_are_the_sum_of_lines_rounded_once(currency, include_vat, rows, s
     # every VAT line is arithmetic a patient can check on paper
     for vat_line in estimate.vat_lines:
         assert vat_line.vat == vat_line.vat.quantize(quantum)
-        gross = sum(line.amount for line in estimate.lines if line.vat_rate == vat_line.rate)
+        gross = sum(
+            line.amount
+            for line in estimate.lines
+            if prices.clinic.taxes_on(line.treatment.kind)[0].rate == vat_line.rate
+        )
         rate = vat_line.rate
         if include_vat:
             assert vat_line.base + vat_line.vat == gross
@@ -84,6 +103,67 @@ def test_totals_are_the_sum_of_lines_rounded_once(currency, include_vat, rows, s
             assert vat_line.base == gross
             assert vat_line.vat == round_money(vat_line.base * rate / 100, currency)
     assert estimate.deposit == round_money(estimate.total * Decimal(20) / 100, currency)
+
+
+@st.composite
+def taxes_of_a_kind(draw, kind: Kind) -> tuple[Tax, ...]:
+    """Up to three taxes, rates to three decimals (Quebec's 9.975 %), some charged on top of
+    an earlier one."""
+    taxes: list[Tax] = []
+    for index in range(draw(st.integers(0, 3))):
+        rate = draw(st.decimals(0, 30, places=3, allow_nan=False))
+        on_top_of = draw(st.sampled_from(["", *(tax.name for tax in taxes)]))
+        taxes.append(Tax(f"{kind.value} {index}", rate, on_top_of))
+    return tuple(taxes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    currency=st.sampled_from(["GBP", "CAD", "CHF", "JPY", "KWD"]),
+    include=st.booleans(),
+    taxes=st.tuples(*(taxes_of_a_kind(kind) for kind in Kind)),
+    rows=st.lists(
+        st.tuples(money, st.integers(0, 10), st.decimals(0, 50, places=1)), min_size=1, max_size=6
+    ),
+    sessions=st.lists(st.integers(1, 20), min_size=6, max_size=6),
+)
+def test_several_taxes_add_up_on_paper_and_the_sheet_agrees(
+    currency, include, taxes, rows, sessions
+):
+    """Every tax line is its rate of its base, rounded once (prices before taxes) or its share
+    of the gross (prices including them); the totals are sums of printed figures; and the
+    price of an item on the sheet is what an estimate of that item alone asks."""
+    rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
+    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)))
+    items = [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
+    estimate = plan_estimate(prices, items, issued=dt.date(2026, 3, 2), number="Q")
+    listed = sum((line.amount for line in estimate.lines), Decimal(0))
+    taxed = sum((line.vat for line in estimate.vat_lines), Decimal(0))
+    assert estimate.net + taxed == estimate.total
+    assert estimate.total == (listed if include else listed + taxed)
+    for kind, kind_taxes in zip(Kind, taxes, strict=True):
+        gross = sum(
+            (line.amount for line in estimate.lines if line.treatment.kind is kind), Decimal(0)
+        )
+        if not gross or not kind_taxes:
+            continue
+        mine = [v for v in estimate.vat_lines if v.name in {t.name for t in kind_taxes}]
+        amounts = {v.name: v.vat for v in mine}
+        for tax, line in zip(kind_taxes, mine, strict=True):
+            on_top = amounts.get(tax.on_top_of, Decimal(0)) if tax.on_top_of else Decimal(0)
+            if include:
+                assert line.base == gross - sum(amounts.values()) + on_top
+            else:
+                assert line.base == gross + on_top
+                assert line.vat == round_money(line.base * tax.rate / 100, currency)
+    if not include:
+        for (code, area), price in prices.prices.items():
+            course = price.course.sessions if price.course else None
+            kind = prices.treatments[code].kind
+            sessions_alone = course or prices.treatments[code].sessions_min
+            alone = plan_estimate(prices, [PlanItem(code, area, sessions_alone)], number="Q")
+            if course:
+                assert prices.with_vat(price.course.price, kind) == alone.total
 
 
 @settings(

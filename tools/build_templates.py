@@ -23,9 +23,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.5",  # payment terms
-    "price_sheet": "1.4",  # the footer on one line with the longer ids
-    "consent": "1.9",  # the interpreter's statement names the language as a sentence does
+    "estimate": "1.6",  # taxes named as the workbook names them
+    "price_sheet": "1.5",  # taxes named as the workbook names them
+    "consent": "2.0",  # taxes named as the workbook names them
     "treatment_record": "1.0",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -408,19 +408,13 @@ def build_estimate(path: Path) -> None:
 
     paragraph(doc, space_after=4)
     totals = new_table(doc, [11.0, 6.0], rows=1)
-    write_cell(totals.rows[0].cells[0], _("Subtotal excluding VAT"), align=right)
+    # the taxes are named as the workbook names them (VAT, or GST and QST): labels from docgen
+    write_cell(totals.rows[0].cells[0], "{{ estimate.net_label }}", align=right)
     write_cell(totals.rows[0].cells[1], "{{ estimate.net }}", align=right)
     loop_row(totals, "{%tr for vat in vat_lines %}")
     row = totals.add_row()
     no_split(row)
-    vat_label = (
-        "{% if vat.exempt %}"
-        + _format("Exempt from VAT: %(base)s", base="vat.base")
-        + "{% else %}"
-        + _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base")
-        + "{% endif %}"
-    )
-    write_cell(row.cells[0], vat_label, align=right)
+    write_cell(row.cells[0], "{{ vat.label }}", align=right)
     write_cell(row.cells[1], "{{ vat.amount }}", align=right)
     loop_row(totals, "{%tr endfor %}")
     big = {"bold": True, "size": 12, "align": right}
@@ -518,14 +512,7 @@ def build_price_sheet(path: Path) -> None:
     paragraph(doc, "{{ treatment.description }}", keep_with_next=True, space_after=1)
     facts = paragraph(doc, "{{ treatment.course }}", size=9, color=GREY, keep_with_next=True)
     add_run(facts, " · {{ treatment.insurance }} · ", size=9, color=GREY)
-    vat = (
-        "{% if treatment.vat_exempt %}"
-        + _("Exempt from VAT")
-        + "{% else %}"
-        + _format("VAT %(rate)s", rate="treatment.vat_rate")
-        + "{% endif %}"
-    )
-    add_run(facts, vat, size=9, color=GREY)
+    add_run(facts, "{{ treatment.taxes }}", size=9, color=GREY)
     widths = [7.0, 4.0, 6.0]
     table = new_table(doc, widths)
     header_row(table, [_("Area"), _("Per session"), _("Course")], 1)
@@ -932,7 +919,7 @@ def build_consent(path: Path) -> None:
     loop_row(cost, "{%tr for vat in cost.added_vat %}")
     row = cost.add_row()
     no_split(row)
-    write_cell(row.cells[0], _format("VAT %(rate)s on %(base)s", rate="vat.rate", base="vat.base"))
+    write_cell(row.cells[0], "{{ vat.label }}")
     write_cell(row.cells[2], "{{ vat.amount }}", align=right)
     loop_row(cost, "{%tr endfor %}")
     bold = {"bold": True}
