@@ -491,11 +491,19 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             )
             done.extend(RowFailure(row.row, (why,)) for row in rows)
             continue
+        replaced = {document.replaces for document, _data in made}
+        withdrawn = []
         for path in dropped:
             target = _worker.output_dir / path
-            _worker.register.supersede(target, issued_id(target), within=_worker.output_dir)
+            document_id = issued_id(target)
+            _worker.register.supersede(target, document_id, within=_worker.output_dir)
+            if document_id not in replaced:
+                withdrawn.append(document_id)
         for (document, data), record in zip(made, records, strict=True):
             done.append(_issued(document, data, record, by_row[document.row], folder, force))
+        if withdrawn:  # no longer of the visit: replaced by its new plan, its estimate
+            plan = next((r for r in records if r.kind == "estimate"), records[0])
+            _worker.register.replaced(withdrawn, by=plan.id)
     return done
 
 
@@ -870,7 +878,12 @@ class _BatchRun:
             self.advance(len(rows))
             return
         if found.dropped or (found.to_make and (found.stale or found.edited)):
-            yield from self.replanned(rows, folder, found)
+            yield from self.replanned(rows, folder, found, "made for another plan of this visit")
+            return
+        estimate_missing = any(job.kind == "estimate" for job in found.to_make)
+        if found.to_make and found.kept and estimate_missing:
+            why = "its estimate.docx is missing"
+            yield from self.replanned(rows, folder, found, why)
             return
         if found.to_make and found.kept:  # a run stopped half-way: the rest cites its estimate
             completes = Issued.read(self.output_dir / found.kept[0][0].relative)
@@ -883,7 +896,9 @@ class _BatchRun:
         else:
             self.advance(len(rows))
 
-    def replanned(self, rows: VisitRows, folder: str, found: _VisitDocuments) -> Iterator[Job]:
+    def replanned(
+        self, rows: VisitRows, folder: str, found: _VisitDocuments, why: str
+    ) -> Iterator[Job]:
         """A visit whose plan changed since its documents were made (a treatment added or
         dropped): made again whole with --force, its earlier documents kept in superseded/,
         so that no form stays beside it citing another estimate; otherwise left as it is.
@@ -900,11 +915,11 @@ class _BatchRun:
         if not self.force:
             earlier = {job.relative for job, _ in found.present} | set(found.dropped)
             names = ", ".join(sorted(Path(path).name for path in earlier))
-            why = (
-                f"the patient's documents in {folder}/ ({names}) were made for another plan of "
-                "this visit; --force makes the visit again and keeps them in superseded/"
+            said = (
+                f"the patient's documents in {folder}/ ({names}): {why}; --force makes the visit "
+                "again and keeps them in superseded/"
             )
-            self.result.out_of_date.extend(RowFailure(row.row, (why,)) for row in rows)
+            self.result.out_of_date.extend(RowFailure(row.row, (said,)) for row in rows)
             self.advance(len(rows))
             return
         again = [
@@ -1071,7 +1086,7 @@ class _BatchRun:
                 continue
             self.manifest.add(item)
             self.recorded_paths.add(item.path)
-            if item.replaces and item.path in self.previous:
+            if item.replaces and item.path in self.previous and not item.skipped:
                 kept_as = superseded_path(Path(item.path), item.replaces).as_posix()
                 self.manifest.add(replace(self.previous[item.path], path=kept_as, row=None))
                 self.recorded_paths.add(kept_as)

@@ -400,7 +400,8 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
 BILINGUAL_KEYS = frozenset({
     "treatment", "area", "areas", "insurance", "course_note", "notices", "vat_note", "name",
     "description", "sessions", "usual_course", "ingredients", "alternatives", "band", "odds",
-    "insurance_notice", "interpreter_needed", "credentials",
+    "insurance_notice", "interpreter_needed", "credentials", "evidence", "payment_terms",
+    "licensing",
 })  # fmt: skip
 
 

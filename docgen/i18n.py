@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -227,15 +228,17 @@ class InLineValue(str):
         return value
 
 
-# Starts the clinic's line of a bilingual text, so that rendering can set that line in the
-# clinic's language (hyphenated by its rules) and print it apart. A noncharacter: docgen alone
-# writes it, and takes it out of every other text.
-CLINIC_LINE = "\ufdd0"
+# Start and end the clinic's line of a bilingual text, so that rendering can set that line in
+# the clinic's language (hyphenated by its rules) and print it apart, and only that line.
+# Noncharacters: docgen alone writes them, and takes them out of every other text.
+CLINIC_LINE, CLINIC_LINE_END = "\ufdd0", "\ufdd1"
+LINE_MARKS = re.compile("[\ufdd0\ufdd1]")
 
 
 def bilingual_lines(patient: str, clinic: str) -> str:
     """The patient's line, then the clinic's, marked as such."""
-    return f"{patient.replace(CLINIC_LINE, '')}\n{CLINIC_LINE}{clinic.replace(CLINIC_LINE, '')}"
+    patient, clinic = LINE_MARKS.sub("", patient), LINE_MARKS.sub("", clinic)
+    return f"{patient}\n{CLINIC_LINE}{clinic}{CLINIC_LINE_END}"
 
 
 class BilingualText(str):

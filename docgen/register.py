@@ -332,6 +332,15 @@ class Register:
         issued = self.get(record.id)
         return issued is not None and issued.content_sha256 != record.content_sha256
 
+    def replaced(self, document_ids: Sequence[str], by: str) -> None:
+        """Documents no longer current although nothing was made in their place (a treatment
+        dropped from a visit): replaced by the document that says what holds now (the visit's
+        new estimate)."""
+        with self._transaction() as connection:
+            connection.executemany(
+                "UPDATE documents SET replaced_by = ? WHERE id = ?", [(by, i) for i in document_ids]
+            )
+
     def moved(self, document_id: str, path: Path) -> None:
         """A document moved, whole and unchanged, to where it is kept (the desk makes a
         request's documents in a folder of their own, then puts them in place; a version

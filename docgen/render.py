@@ -43,6 +43,8 @@ from markupsafe import Markup, escape
 from docgen.exceptions import TemplateError, TemplateTimeoutError
 from docgen.i18n import (
     CLINIC_LINE,
+    CLINIC_LINE_END,
+    LINE_MARKS,
     SOURCE_LANGUAGE,
     BilingualText,
     InLineValue,
@@ -66,7 +68,7 @@ def xml_safe(value: Any) -> Any:
     if isinstance(value, BilingualText):
         return BilingualText(xml_safe(value.patient), xml_safe(value.clinic))
     if isinstance(value, str):
-        value = _XML_FORBIDDEN.sub("", value).replace(CLINIC_LINE, "")
+        value = LINE_MARKS.sub("", _XML_FORBIDDEN.sub("", value))
         return value.replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, Mapping):
         return {key: xml_safe(item) for key, item in value.items()}
@@ -132,7 +134,10 @@ def translation_markup(translated: str, *sources: str) -> Markup:
     if isinstance(translated, BilingualText):
         patient = translation_markup(translated.patient, *sources)
         return (
-            patient + Markup("\n" + CLINIC_LINE) + translation_markup(translated.clinic, *sources)
+            patient
+            + Markup("\n" + CLINIC_LINE)
+            + translation_markup(translated.clinic, *sources)
+            + Markup(CLINIC_LINE_END)
         )
     return Markup(translated) if translated in sources else escape(translated)
 
@@ -871,12 +876,11 @@ class DocumentTemplate:
             if _LISTING_TEXT.search(xml):  # otherwise docxtpl's listing pass changes nothing
                 xml = tpl.resolve_listing(xml)
             element = self._parsed(xml, member, body=kind == "body")
-            if CLINIC_LINE in xml:
+            marked = CLINIC_LINE in xml
+            if marked:
                 _set_clinic_lines(element, clinic_language, prepared.sizes)
             if kind == "footnotes":
-                members[member] = (
-                    serialize_part_xml(element) if CLINIC_LINE in xml else xml.encode()
-                )
+                members[member] = serialize_part_xml(element) if marked else xml.encode()
                 continue
             if kind == "body":
                 body = element
@@ -1084,34 +1088,65 @@ def _run_size(run, sizes: dict[str, int]) -> int:
 def _set_clinic_lines(root, language: str | None, sizes: dict[str, int]) -> None:
     """Give each clinic's line of a bilingual text a run of its own, set in the clinic's
     language (LibreOffice and Word hyphenate a run by its language: an English line under a
-    French one is not cut by French rules) and printed smaller and grey, so the patient's line
-    and the clinic's are told apart at a glance."""
-    for text in [t for t in root.iter(_W + "t") if (t.text or "").startswith(CLINIC_LINE)]:
-        text.text = text.text.replace(CLINIC_LINE, "")
-        run = text.getparent()
-        if run.tag != _W + "r":
-            continue
+    French one is not cut by French rules) and printed smaller and grey, so that the patient's
+    line and the clinic's are told apart at a glance; the patient's text around it keeps the
+    run's own properties."""
+    for run in [r for r in root.iter(_W + "r") if _marked(r)]:
+        properties = run.find(_W + "rPr")
         size = round(_run_size(run, sizes) * CLINIC_LINE_SCALE)
-        if text.getprevious() is not None and text.getprevious().tag != _W + "rPr":
-            clinic_run = etree.Element(_W + "r")
-            if (properties := run.find(_W + "rPr")) is not None:
-                clinic_run.append(copy.deepcopy(properties))
-            clinic_run.extend([text, *text.itersiblings()])
-            run.addnext(clinic_run)
-            run = clinic_run
-        properties = _properties(run, "rPr")
-        settings = {"sz": {"val": size}, "szCs": {"val": size}}
-        colour = properties.find(_W + "color")
-        if colour is None or colour.get(_W + "val") in ("auto", "000000"):  # white on a fill stays
-            settings["color"] = {"val": CLINIC_LINE_COLOUR}
-        if language:
-            settings["lang"] = {"val": language, "eastAsia": language, "bidi": language}
-        for name, attributes in settings.items():
-            if (existing := properties.find(_W + name)) is not None:
-                properties.remove(existing)
-            _set_child(
-                properties, name, _RPR_ORDER, {_W + k: str(v) for k, v in attributes.items()}
-            )
+        styles = {False: properties, True: _clinic_properties(properties, size, language)}
+        for piece in reversed(_runs_by_line(run, styles)):
+            run.addnext(piece)
+        run.getparent().remove(run)
+
+
+def _runs_by_line(run, styles: dict) -> list:
+    """The run's content cut at the marks into runs, each with the properties of its line:
+    styles[True] for the clinic's, styles[False] for the rest."""
+    pieces: list[tuple[bool, Any]] = []
+
+    def current(clinic: bool):
+        if not pieces or pieces[-1][0] != clinic:
+            piece = etree.Element(_W + "r")
+            if styles[clinic] is not None:
+                piece.append(copy.deepcopy(styles[clinic]))
+            pieces.append((clinic, piece))
+        return pieces[-1][1]
+
+    clinic = False
+    for child in [c for c in run if c.tag != _W + "rPr"]:
+        if child.tag != _W + "t":
+            current(clinic).append(child)
+            continue
+        for part in re.split(f"([{CLINIC_LINE}{CLINIC_LINE_END}])", child.text or ""):
+            if part in (CLINIC_LINE, CLINIC_LINE_END):
+                clinic = part == CLINIC_LINE
+            elif part:
+                text = etree.SubElement(current(clinic), _W + "t")
+                text.text = part
+                text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return [piece for _clinic, piece in pieces]
+
+
+def _marked(run) -> bool:
+    return any(LINE_MARKS.search(t.text or "") for t in run.iter(_W + "t"))
+
+
+def _clinic_properties(properties, size: int, language: str | None):
+    """A run's properties for the clinic's line: smaller, grey (white on a fill stays white),
+    and in the clinic's language."""
+    clinic = copy.deepcopy(properties) if properties is not None else etree.Element(_W + "rPr")
+    settings = {"sz": {"val": size}, "szCs": {"val": size}}
+    colour = clinic.find(_W + "color")
+    if colour is None or colour.get(_W + "val") in ("auto", "000000"):
+        settings["color"] = {"val": CLINIC_LINE_COLOUR}
+    if language:
+        settings["lang"] = {"val": language, "eastAsia": language, "bidi": language}
+    for name, attributes in settings.items():
+        if (existing := clinic.find(_W + name)) is not None:
+            clinic.remove(existing)
+        _set_child(clinic, name, _RPR_ORDER, {_W + k: str(v) for k, v in attributes.items()})
+    return clinic
 
 
 def _mirror_layout(root) -> None:

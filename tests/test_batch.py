@@ -538,6 +538,35 @@ def test_a_visit_whose_plan_changed_is_made_again_whole_or_not_at_all(geneva, tm
     assert {p.relative_to(out).as_posix() for p in anne.rglob("*.docx")} <= listed
     bob = [p for p in before if "P-2" in p.parent.name]
     assert all(p.read_bytes() == before[p] for p in bob)
+    # the scalp's form, no longer of the visit, is no longer current: its plan replaced it
+    scalp_form = next((anne / "superseded").glob("consent-HAIR-*.docx"))
+    assert register.get(issued_id(scalp_form)).replaced_by == estimate
+
+    # made again unchanged: every document the manifest lists is the file there, byte for byte
+    unchanged = run_batch(geneva, day, out, jobs=1, issued=march)
+    assert unchanged.made == 0 and unchanged.skipped == 6  # Anne's 3 and Bob's 3
+    for document in read_manifest(out):
+        assert document.sha256 == hashlib.sha256((out / document.path).read_bytes()).hexdigest()
+
+
+def test_a_visit_whose_estimate_is_missing_is_made_again_whole(geneva, tmp_path):
+    """Without --date the estimate's number is random and issued: it cannot be made again
+    alone. Said plainly without --force; with it the visit is made again, every form citing the
+    new estimate."""
+    rows = [
+        ["Anne Rochat", "P-1", "1985-06-15", "REJUV", "FACE", "", ""],
+        ["Anne Rochat", "P-1", "1985-06-15", "HAIR", "SCALP", "", ""],
+    ]
+    day, out = write_csv(tmp_path / "day.csv", VISIT_HEADER, rows), tmp_path / "out"
+    assert run_batch(geneva, day, out, jobs=1).ok
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    (folder / "estimate.docx").unlink()
+    kept_back = run_batch(geneva, day, out, jobs=1)
+    assert kept_back.made == 0 and kept_back.failures == []
+    assert "its estimate.docx is missing" in kept_back.out_of_date[0].problems[0]
+    remade = run_batch(geneva, day, out, jobs=1, force=True)
+    assert remade.ok and remade.made == 5
+    assert cited_estimates(folder) == {issued_id(folder / "estimate.docx")}
 
 
 def test_a_document_missing_from_a_visit_is_made_again_citing_its_estimate(geneva, tmp_path):

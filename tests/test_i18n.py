@@ -496,6 +496,40 @@ def words_split_without_a_hyphen(document: Path, pdf: Path) -> list[str]:
     return split
 
 
+def test_only_the_clinics_line_is_set_apart(workspace, tmp_path):
+    """Two bilingual sentences in one paragraph: the patient's second sentence (when treatment
+    may start) was printed grey, small and hyphenated as English, with the clinic's first."""
+    visit = Visit.for_treatment("Jeanne", "LIPO", ["ABDO", "FLANKS"])
+    alone = create_consent(workspace, visit, locale="en_GB", output=tmp_path / "en.docx",
+                           issued=ISSUED)  # fmt: skip
+    english = " ".join(docx_text(alone.docx).split())
+    alone = create_consent(workspace, visit, locale="fr_FR", output=tmp_path / "fr-alone.docx",
+                           issued=ISSUED)  # fmt: skip
+    french = " ".join(docx_text(alone.docx).split())
+    form = create_consent(workspace, visit, locale="fr_FR", bilingual=True,
+                          output=tmp_path / "fr.docx", issued=ISSUED)  # fmt: skip
+    runs = {"clinic": [], "patient": []}
+    for run in docx.Document(str(form.docx)).element.body.iter(qn("w:r")):
+        language = run.find(f"{qn('w:rPr')}/{qn('w:lang')}")
+        text = "".join(t.text or "" for t in run.iter(qn("w:t"))).strip()
+        if text:
+            runs["clinic" if language is not None else "patient"].append(" ".join(text.split()))
+    # English, or (the interpreter's statement, absent from an English form) no French
+    french_only = [t for t in runs["clinic"] if t not in english and t in french]
+    assert runs["clinic"] and french_only == []
+    wait = (
+        translated(
+            workspace,
+            "fr",
+            "So that you have time to think it over, treatment starts no earlier than %(date)s.",
+        )
+        .split("%(")[0]
+        .strip()
+    )
+    assert any(wait in text for text in runs["patient"])
+    assert not any(wait in text for text in runs["clinic"])
+
+
 def hyphenation_points(locale: str) -> pyphen.Pyphen:
     """The patterns LibreOffice hyphenates a language with on this machine."""
     return pyphen.Pyphen(filename=f"/usr/share/hyphen/hyph_{locale}.dic")
