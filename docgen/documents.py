@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale
+from babel.numbers import get_plus_sign_symbol
 
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine, VatLine
@@ -264,6 +265,14 @@ def money_or_blank(amount: Decimal | None, fmt: Formatter) -> str:
     return "" if amount is None else fmt.money(amount)
 
 
+def signed_money(amount: Decimal, fmt: Formatter) -> str:
+    """An adjustment with its sign either way: '+0,02 CHF', '-0,02 CHF'; '' for none."""
+    if not amount:
+        return ""
+    plus = get_plus_sign_symbol(fmt.locale) if amount > 0 else ""
+    return plus + fmt.money(amount)
+
+
 def usual_course(treatment: Treatment, fmt: Formatter) -> str:
     return fmt.gettext(
         "Usually %(min)s to %(max)s sessions, %(interval)s apart.",
@@ -292,8 +301,9 @@ def estimate_context(
             "net": fmt.money(estimate.net),
             "vat": fmt.money(estimate.vat),
             "total": fmt.money(estimate.total),
-            "rounding": money_or_blank(estimate.rounding or None, fmt),
+            "rounding": signed_money(estimate.rounding, fmt),
             "to_pay": fmt.money(estimate.to_pay),
+            "in_cash": money_or_blank(estimate.in_cash, fmt),
             "deposit": fmt.money(estimate.deposit),
             "deposit_percent": fmt.percent(clinic.deposit_percent),
             "vat_note": vat_note(price_list, fmt),
@@ -329,15 +339,20 @@ def estimate_context(
 
 def totals_rows(estimate: Estimate, fmt: Formatter) -> list[dict[str, str]]:
     """The estimate's totals as its table prints them, each a label and an amount: subtotal,
-    VAT per rate, total, and in a currency paid to 5 centimes the rounding and what is paid.
+    each tax, total, and in a currency whose cash is paid to 5 centimes, what cash pays (or,
+    for a clinic taking cash only, the rounding and what is paid).
     The desk shows these, so that its preview adds up exactly as the document does."""
     rows = [{"label": net_label(estimate.price_list, fmt), "amount": fmt.money(estimate.net)}]
     for vat in estimate.vat_lines:
         rows.append({"label": tax_line_label(vat, fmt), "amount": fmt.money(vat.vat)})
     rows.append({"label": fmt.gettext("Total"), "amount": fmt.money(estimate.total)})
     if estimate.rounding:
-        rows.append({"label": fmt.gettext("Cash rounding"), "amount": fmt.money(estimate.rounding)})
+        rows.append(
+            {"label": fmt.gettext("Cash rounding"), "amount": signed_money(estimate.rounding, fmt)}
+        )
         rows.append({"label": fmt.gettext("Total to pay"), "amount": fmt.money(estimate.to_pay)})
+    if estimate.in_cash is not None:
+        rows.append({"label": fmt.gettext("In cash"), "amount": fmt.money(estimate.in_cash)})
     return rows
 
 
@@ -572,8 +587,9 @@ def consent_context(
             "estimate_number": estimate.number if cite_estimate else "",
             "valid_until": fmt.date(estimate.valid_until),
             "total": fmt.money(estimate.total),
-            "rounding": money_or_blank(estimate.rounding or None, fmt),
+            "rounding": signed_money(estimate.rounding, fmt),
             "to_pay": fmt.money(estimate.to_pay),
+            "in_cash": money_or_blank(estimate.in_cash, fmt),
             "deposit": fmt.money(estimate.deposit),
             "vat_note": vat_note(price_list, fmt),
             # the note of every kind the cost table lists, not only this treatment's

@@ -107,7 +107,8 @@ class Estimate:
     vat_lines: tuple[VatLine, ...]
     total: Decimal  # net + VAT, to the cent
     deposit: Decimal
-    rounding: Decimal = Decimal(0)  # to the clinic's cash rounding (CHF: 5 centimes), or 0
+    rounding: Decimal = Decimal(0)  # to the cash rounding (CHF: 5 centimes) if cash only, or 0
+    in_cash: Decimal | None = None  # the total paid in cash, when it differs from the total
 
     @property
     def to_pay(self) -> Decimal:
@@ -182,7 +183,13 @@ def plan_estimate(
     taxes = sum((v.vat for v in vat_lines), Decimal(0))
     net = listed - taxes if clinic.prices_include_vat else listed
     total = net + taxes
-    to_pay = price_list.round_to_pay(total)
+    cash = price_list.round_to_pay(total)
+    if clinic.cash_only:  # the total and the deposit are rounded as cash is paid
+        rounding, in_cash = cash - total, None
+        deposit = price_list.round_to_pay(cash * clinic.deposit_percent / 100)
+    else:  # exact, and what cash pays beside it
+        rounding, in_cash = Decimal(0), cash if cash != total else None
+        deposit = price_list.round_money(total * clinic.deposit_percent / 100)
     return Estimate(
         price_list=price_list,
         number=number or new_document_id(issued),
@@ -192,8 +199,9 @@ def plan_estimate(
         net=net,
         vat_lines=vat_lines,
         total=total,
-        deposit=price_list.round_to_pay(to_pay * clinic.deposit_percent / 100),
-        rounding=to_pay - total,
+        deposit=deposit,
+        rounding=rounding,
+        in_cash=in_cash,
     )
 
 

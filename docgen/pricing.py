@@ -13,7 +13,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
 
@@ -53,6 +53,14 @@ ADULT_AGE = 18
 class Kind(StrEnum):
     COSMETIC = "cosmetic"
     THERAPEUTIC = "therapeutic"
+
+
+class TaxRounding(StrEnum):
+    """How a tax is rounded to the currency's minor unit: half up, or down (as Japan commonly
+    rounds consumption tax)."""
+
+    HALF_UP = "half up"
+    DOWN = "down"
 
 
 class Frequency(StrEnum):
@@ -111,7 +119,9 @@ class Clinic:
     # the locales documents are made in (empty: the clinic's and every catalogue's language)
     languages: tuple[str, ...] = ()
     staff_languages: tuple[str, ...] = ()  # languages the staff speak (empty: the clinic's)
-    cash_rounding: Decimal | None = None  # amounts to pay are rounded to it (0.05 CHF), or not
+    cash_rounding: Decimal | None = None  # cash is paid to it (0.05 CHF), or to the cent
+    cash_only: bool = False  # totals and deposits are then rounded as cash is paid
+    tax_rounding: TaxRounding = TaxRounding.HALF_UP
     complications_phone: str = ""  # whom a patient calls about a complication, at any hour
     # days between the information and the treatment, per kind (0: none required)
     reflection_days: Mapping[Kind, int] = field(default_factory=dict)
@@ -284,15 +294,22 @@ class PriceList:
         and rounded once. On prices including taxes, the amount is split into its taxes and
         what remains: the bases printed and the taxes add up to it exactly."""
         if not self.clinic.prices_include_vat:
-            return _charged(listed, taxes, self.round_money)
+            return _charged(listed, taxes, self.round_tax)
         shares = _charged(Decimal(1), taxes, lambda exact: exact)  # of each unit before tax
         factor = 1 + sum((share.amount for share in shares), Decimal(0))
-        amounts = [self.round_money(listed * share.amount / factor) for share in shares]
+        amounts = [self.round_tax(listed * share.amount / factor) for share in shares]
         net = listed - sum(amounts, Decimal(0))
         split: list[TaxAmount] = []
         for tax, amount in zip(taxes, amounts, strict=True):
             split.append(TaxAmount(tax, net + _tax_on(tax, split), amount))
         return tuple(split)
+
+    def round_tax(self, amount: Decimal) -> Decimal:
+        """A tax rounded to the currency's minor unit as the clinic's Tax rounding says."""
+        if self.clinic.tax_rounding is TaxRounding.DOWN:
+            exponent = Decimal(1).scaleb(-get_currency_precision(self.clinic.currency))
+            return amount.quantize(exponent, rounding=ROUND_DOWN)
+        return self.round_money(amount)
 
     def round_to_pay(self, amount: Decimal) -> Decimal:
         """An amount to pay, rounded half-up to the clinic's cash rounding (5 centimes), if any."""
@@ -432,6 +449,15 @@ CLINIC = Sheet(
         Column(
             "Cash rounding", YES_NO, "`no` to state amounts to pay to the cent where CLDR "
             "rounds cash (0.05 CHF)", default=True,
+        ),
+        Column(
+            "Cash only", YES_NO, "`yes` if the clinic takes only cash: totals and deposits are "
+            "then rounded as cash is paid; otherwise they are exact, and the amount in cash is "
+            "printed on a line of its own", default=False,
+        ),
+        Column(
+            "Tax rounding", Choice(TaxRounding), "how each tax is rounded to the currency's "
+            "minor unit", default=TaxRounding.HALF_UP,
         ),
         Column(
             "Complications phone", TEXT, f"{FOR_CONSENT}: whom a patient calls about a "

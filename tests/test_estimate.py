@@ -12,7 +12,7 @@ from babel.numbers import format_currency
 from docgen.estimate import PlanItem, new_document_id, plan_estimate
 from docgen.exceptions import PlanError
 from docgen.i18n import Formatter, parse_locale
-from docgen.pricing import Kind, load_price_list
+from docgen.pricing import Kind, load_price_list, round_money
 
 ISSUED = dt.date(2026, 3, 2)
 
@@ -188,18 +188,49 @@ def geneva_prices(edit_workbook):
     )  # fmt: skip
 
 
-def test_swiss_amounts_to_pay_are_rounded_to_five_centimes(geneva_prices):
-    """A total of CHF 3,956.46 and a deposit of CHF 1,186.94 cannot be paid in cash."""
+def test_swiss_totals_are_exact_with_what_cash_pays_beside_them(geneva_prices):
+    """Only cash is paid to 5 centimes: a card pays CHF 3,956.46. The total and deposit are
+    exact, and the amount in cash is stated beside them."""
     price_list = load_price_list(geneva_prices)
     assert price_list.clinic.cash_rounding == Decimal("0.05")  # CLDR's cash rounding for CHF
     estimate = plan(price_list, *PLAN_OF_FIVE)
+    assert estimate.rounding == 0 and estimate.to_pay == estimate.total
+    assert estimate.total == estimate.net + estimate.vat
+    five_centimes = Decimal("0.05")
+    assert estimate.in_cash % five_centimes == 0 and estimate.in_cash != estimate.total
+    assert abs(estimate.in_cash - estimate.total) <= Decimal("0.025")
+    assert estimate.deposit == round_money(estimate.total * Decimal("0.30"), "CHF")
+
+
+def test_a_clinic_taking_cash_only_rounds_its_totals_as_cash_is_paid(edit_workbook):
+    """A total of CHF 3,956.46 and a deposit of CHF 1,186.94 cannot be paid in cash."""
+    path = edit_workbook(
+        {"Clinic!B7": "CHF", "Clinic!B8": "fr_CH", "Clinic!B9": 8.1, "Clinic!B11": "no",
+         "Clinic!B13": 30, "Clinic!A30": "Cash only", "Clinic!B30": "yes"}
+    )  # fmt: skip
+    price_list = load_price_list(path)
+    assert price_list.clinic.cash_only
+    estimate = plan(price_list, *PLAN_OF_FIVE)
     five_centimes = Decimal("0.05")
     assert estimate.to_pay % five_centimes == 0 and estimate.deposit % five_centimes == 0
-    assert estimate.to_pay == estimate.total + estimate.rounding
+    assert estimate.to_pay == estimate.total + estimate.rounding and estimate.in_cash is None
     assert abs(estimate.rounding) <= Decimal("0.025")
     assert estimate.total == estimate.net + estimate.vat  # the rounding is not hidden in VAT
     unrounded = estimate.to_pay * Decimal("0.30")
     assert abs(estimate.deposit - unrounded) <= Decimal("0.025")
+
+
+def test_a_tax_rounded_down_as_japan_rounds_it(edit_workbook):
+    """Three sessions at ¥3,335: ¥10,005, whose 10 % is ¥1,000.5: ¥1,000 rounded down (¥1,001
+    half up); one session's ¥333.5 is ¥333."""
+    path = edit_workbook(
+        {"Clinic!B7": "JPY", "Clinic!B8": "ja_JP", "Clinic!B9": 10, "Clinic!B11": "no",
+         "Clinic!A30": "Tax rounding", "Clinic!B30": "down", "Prices!C3": 3335, "Prices!C6": 162}
+    )  # fmt: skip
+    down = load_price_list(path)
+    estimate = plan_estimate(down, ["REJUV:NECK:3"])
+    assert [v.vat for v in estimate.vat_lines] == [Decimal(1000)]
+    assert down.with_vat(Decimal(3335), estimate.lines[0].treatment.kind) == Decimal(3668)
 
 
 def test_cash_rounding_can_be_turned_off_and_is_off_where_cldr_has_none(edit_workbook):

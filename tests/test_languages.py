@@ -183,7 +183,9 @@ def test_a_batch_row_names_a_patient_language_that_is_no_language(tmp_path):
     assert "Polish" in text and "into Polish" in text  # the interpreter translates it
 
 
-def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_path):
+def test_a_swiss_estimate_and_form_show_what_cash_pays_and_agree(geneva, tmp_path):
+    """Only cash is paid to 5 centimes: the estimate and the form state the exact total, and
+    what cash pays on a line of its own."""
     path = geneva.workbook()
     workbook = openpyxl.load_workbook(path)
     workbook["Clinic"]["B9"], workbook["Clinic"]["B11"] = 8.1, "no"  # VAT 8.1 % on top
@@ -194,33 +196,33 @@ def test_a_swiss_estimate_and_form_show_the_cash_rounding_and_agree(geneva, tmp_
         locale="fr_CH",
         output=f"{tmp_path}/",
     )
-    # 2,168.00 + 8.1 % VAT (175.61) = 2,343.61, paid as 2,343.60
-    total, rounding, to_pay = (money(a, "CHF", "fr_CH") for a in ("2343.61", "-0.01", "2343.60"))
+    # 2,168.00 + 8.1 % VAT (175.61) = 2,343.61, paid in cash as 2,343.60
+    total, in_cash = (money(a, "CHF", "fr_CH") for a in ("2343.61", "2343.60"))
     rows = {row.cells[0].text: row.cells[-1].text for t in docx.Document(estimate.docx).tables
             for row in t.rows}  # fmt: skip
     with po_path(geneva, "fr").open("rb") as handle:
         french = read_po(handle)
     _ = lambda message: french.get(message).string  # noqa: E731
-    assert rows[_("Total")] == total and rows[_("Cash rounding")] == rounding
-    assert rows[_("Total to pay")] == to_pay
+    assert rows[_("Total")] == total and rows[_("In cash")] == in_cash
+    assert _("Cash rounding") not in rows and _("Total to pay") not in rows
     deposit = _("Deposit due when booking (%(percent)s)") % {
         "percent": format_percent(Decimal("0.2"), locale="fr_CH")
     }
-    assert rows[deposit] == money("468.70", "CHF", "fr_CH")  # 20 % of 2,343.60, to 5 centimes
+    assert rows[deposit] == money("468.72", "CHF", "fr_CH")  # 20 % of 2,343.61
     form_text = docx_text(form.docx)
-    assert to_pay in form_text and rounding in form_text
+    assert total in form_text and in_cash in form_text
     assert record.estimate_number == estimate.document_id in docx_text(record.docx)
     preview = estimate_preview(geneva, "REJUV", ["FACE", "NECK"], locale="fr_CH")
-    assert preview["estimate"]["to_pay"] == to_pay
+    assert preview["estimate"]["to_pay"] == total
     # the desk's preview prints the estimate's totals rows, so it adds up as the paper does
     (totals,) = [t for t in docx.Document(estimate.docx).tables
                  if t.rows[0].cells[0].text == _("Subtotal excluding VAT")]  # fmt: skip
     printed = [(row.cells[0].text, row.cells[-1].text) for row in totals.rows]
     desk = create_app(geneva, tmp_path).test_client()
     shown = desk.get("/preview?treatment=REJUV&area=FACE&area=NECK&locale=fr_CH").get_json()
-    # subtotal, VAT 8.1 %, total, rounding, total to pay; then the deposit rows
-    assert [(row["label"], row["amount"]) for row in shown["totals"]] == printed[:5]
-    assert shown["totals"][-1]["amount"] == to_pay
+    # subtotal, VAT 8.1 %, total, in cash; then the deposit rows
+    assert [(row["label"], row["amount"]) for row in shown["totals"]] == printed[:4]
+    assert shown["totals"][-1]["amount"] == in_cash
 
 
 def test_an_area_typed_as_the_clinic_names_it_is_suggested_by_its_code(geneva):

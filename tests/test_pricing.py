@@ -315,7 +315,7 @@ def test_a_misnamed_setting_is_a_problem_not_a_silence(edit_workbook):
         "edited.xlsx, Clinic!A14: unknown setting 'Frais de consultation'; the closest docgen "
         "knows is 'Consultation fee'",
         "edited.xlsx, Clinic!A30: unknown setting 'Arrondi 0.05'; the closest docgen knows is "
-        "'Cash rounding'",
+        "'Tax rounding'",
     ]
 
 

@@ -23,9 +23,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.6",  # taxes named as the workbook names them
+    "estimate": "1.6",  # taxes named as the workbook names them; the amount in cash
     "price_sheet": "1.5",  # taxes named as the workbook names them
-    "consent": "2.0",  # taxes named as the workbook names them
+    "consent": "2.0",  # taxes named as the workbook names them; the amount in cash
     "treatment_record": "1.0",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -425,6 +425,11 @@ def build_estimate(path: Path) -> None:
                align=right)  # fmt: skip
     amount_row(totals, _("Total to pay"), "{{ estimate.to_pay }}", shaded=True, label_style=big,
                **big)  # fmt: skip
+    loop_row(totals, "{%tr endif %}")
+    # a clinic taking other means too: the exact total, and what cash pays on a line of its own
+    loop_row(totals, "{%tr if estimate.in_cash %}")
+    amount_row(totals, _("In cash"), "{{ estimate.in_cash }}", label_style={"align": right},
+               align=right)  # fmt: skip
     loop_row(totals, "{%tr endif %}")
     row = totals.add_row()
     no_split(row)
@@ -929,6 +934,9 @@ def build_consent(path: Path) -> None:
     amount_row(cost, _("Cash rounding"), "{{ cost.rounding }}", align=right)
     amount_row(cost, _("Total to pay"), "{{ cost.to_pay }}", shaded=True, label_style=bold,
                bold=True, align=right)  # fmt: skip
+    loop_row(cost, "{%tr endif %}")
+    loop_row(cost, "{%tr if cost.in_cash %}")
+    amount_row(cost, _("In cash"), "{{ cost.in_cash }}", align=right)
     loop_row(cost, "{%tr endif %}")
     set_widths(cost, widths)
     keep_rows_together(cost, with_next=True)  # with the VAT and insurance notes below
