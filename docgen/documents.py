@@ -302,6 +302,7 @@ def estimate_context(
             "vat": fmt.money(estimate.vat),
             "total": fmt.money(estimate.total),
             "rounding": signed_money(estimate.rounding, fmt),
+            "tax_rounding": signed_money(estimate.tax_rounding, fmt),
             "to_pay": fmt.money(estimate.to_pay),
             "in_cash": money_or_blank(estimate.in_cash, fmt),
             "deposit": fmt.money(estimate.deposit),
@@ -345,6 +346,10 @@ def totals_rows(estimate: Estimate, fmt: Formatter) -> list[dict[str, str]]:
     rows = [{"label": net_label(estimate.price_list, fmt), "amount": fmt.money(estimate.net)}]
     for vat in estimate.vat_lines:
         rows.append({"label": tax_line_label(vat, fmt), "amount": fmt.money(vat.vat)})
+    if estimate.tax_rounding:
+        rows.append(
+            {"label": fmt.gettext("Rounding"), "amount": signed_money(estimate.tax_rounding, fmt)}
+        )
     rows.append({"label": fmt.gettext("Total"), "amount": fmt.money(estimate.total)})
     if estimate.rounding:
         rows.append(

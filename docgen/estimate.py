@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
-from docgen.pricing import Area, Course, Kind, PriceList, Tax, Treatment
+from docgen.pricing import Area, Course, Kind, PriceList, Tax, Taxed, Treatment
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,8 @@ class EstimateLine:
 
 @dataclass(frozen=True)
 class VatLine:
-    """One tax of the lines that carry it: on prices excluding taxes, base × rate, rounded; on
-    prices including them, its part of the lines' gross, rounded, the base being the gross
-    less its taxes (PriceList.tax_amounts)."""
+    """One tax of the lines that carry it: base × rate, rounded once; on prices including
+    taxes, the base is the net that gives their gross back (PriceList.tax_amounts)."""
 
     rate: Decimal
     base: Decimal  # what it is charged on: the lines before tax, and any tax it compounds on
@@ -108,6 +107,8 @@ class Estimate:
     total: Decimal  # net + VAT, to the cent
     deposit: Decimal
     rounding: Decimal = Decimal(0)  # to the cash rounding (CHF: 5 centimes) if cash only, or 0
+    # on prices including taxes, the cent no net gives back exactly (PriceList.tax_amounts)
+    tax_rounding: Decimal = Decimal(0)
     in_cash: Decimal | None = None  # the total paid in cash, when it differs from the total
 
     @property
@@ -178,11 +179,15 @@ def plan_estimate(
 
     issued = issued or dt.date.today()
     clinic = price_list.clinic
-    vat_lines = _vat_lines(price_list, lines)
-    listed = sum((line.amount for line in lines), Decimal(0))
-    taxes = sum((v.vat for v in vat_lines), Decimal(0))
-    net = listed - taxes if clinic.prices_include_vat else listed
-    total = net + taxes
+    taxed = _taxed(price_list, lines)
+    vat_lines = tuple(
+        VatLine(part.tax.rate, part.base, part.amount, part.tax.name)
+        for group in taxed
+        for part in group.taxes
+    )
+    net = sum((group.net for group in taxed), Decimal(0))
+    tax_rounding = sum((group.rounding for group in taxed), Decimal(0))
+    total = net + sum((v.vat for v in vat_lines), Decimal(0)) + tax_rounding
     cash = price_list.round_to_pay(total)
     if clinic.cash_only:  # the total and the deposit are rounded as cash is paid
         rounding, in_cash = cash - total, None
@@ -202,22 +207,19 @@ def plan_estimate(
         deposit=deposit,
         rounding=rounding,
         in_cash=in_cash,
+        tax_rounding=tax_rounding,
     )
 
 
-def _vat_lines(price_list: PriceList, lines: Sequence[EstimateLine]) -> tuple[VatLine, ...]:
-    """Each tax of the lines that carry the same taxes, on their total: the highest taxed
-    first, each group's taxes in the order the workbook gives them."""
+def _taxed(price_list: PriceList, lines: Sequence[EstimateLine]) -> list[Taxed]:
+    """The taxes of each group of lines that carry the same taxes, on the group's total: the
+    highest taxed first, each group's taxes in the order the workbook gives them."""
     listed: dict[tuple[Tax, ...], Decimal] = {}
     for line in lines:
         taxes = price_list.clinic.taxes_on(line.treatment.kind)
         listed[taxes] = listed.get(taxes, Decimal(0)) + line.amount
     by_rate = sorted(listed, key=lambda taxes: sum(tax.rate for tax in taxes), reverse=True)
-    return tuple(
-        VatLine(part.tax.rate, part.base, part.amount, part.tax.name)
-        for taxes in by_rate
-        for part in price_list.tax_amounts(listed[taxes], taxes)
-    )
+    return [price_list.tax_amounts(listed[taxes], taxes) for taxes in by_rate]
 
 
 TranslatedNames = Callable[[str], str | None]

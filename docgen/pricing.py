@@ -101,6 +101,16 @@ class TaxAmount:
 
 
 @dataclass(frozen=True)
+class Taxed:
+    """An amount's taxes: what they are charged on (net), each tax, and on prices including
+    taxes the cent no net gives back exactly, if any (rounding)."""
+
+    net: Decimal
+    taxes: tuple[TaxAmount, ...]
+    rounding: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
 class Clinic:
     name: str
     address: str
@@ -285,24 +295,31 @@ class PriceList:
         what an estimate of that item alone asks (each tax computed and rounded on its own)."""
         if self.clinic.prices_include_vat:
             return amount
-        taxes = self.tax_amounts(amount, self.clinic.taxes_on(kind))
-        return amount + sum((t.amount for t in taxes), Decimal(0))
+        taxed = self.tax_amounts(amount, self.clinic.taxes_on(kind))
+        return amount + sum((t.amount for t in taxed.taxes), Decimal(0))
 
-    def tax_amounts(self, listed: Decimal, taxes: tuple[Tax, ...]) -> tuple[TaxAmount, ...]:
+    def tax_amounts(self, listed: Decimal, taxes: tuple[Tax, ...]) -> Taxed:
         """The taxes of an amount as the workbook lists it (the total of lines carrying the
-        same taxes), each on its base (a compounding tax's includes the tax it is charged on)
-        and rounded once. On prices including taxes, the amount is split into its taxes and
-        what remains: the bases printed and the taxes add up to it exactly."""
+        same taxes), each charged on its base (a compounding tax's includes the tax it is
+        charged on) and rounded once: every tax printed is its rate of the base printed.
+
+        On prices including taxes, the net is the amount before taxes that, taxed so, gives
+        the price back; where no amount to the cent does (a price of £0.03 at 20 %), the
+        nearest one, and the cent left over is the rounding, printed on a line of its own."""
         if not self.clinic.prices_include_vat:
-            return _charged(listed, taxes, self.round_tax)
+            return Taxed(listed, _charged(listed, taxes, self.round_tax))
         shares = _charged(Decimal(1), taxes, lambda exact: exact)  # of each unit before tax
         factor = 1 + sum((share.amount for share in shares), Decimal(0))
-        amounts = [self.round_tax(listed * share.amount / factor) for share in shares]
-        net = listed - sum(amounts, Decimal(0))
-        split: list[TaxAmount] = []
-        for tax, amount in zip(taxes, amounts, strict=True):
-            split.append(TaxAmount(tax, net + _tax_on(tax, split), amount))
-        return tuple(split)
+        nearest = self.round_money(listed / factor)
+        unit = Decimal(1).scaleb(-get_currency_precision(self.clinic.currency))
+        for step in (0, -1, 1, -2, 2, -3, 3):
+            net = nearest + step * unit
+            charged = _charged(net, taxes, self.round_tax)
+            if net + sum((c.amount for c in charged), Decimal(0)) == listed:
+                return Taxed(net, charged)
+        charged = _charged(nearest, taxes, self.round_tax)
+        left = listed - nearest - sum((c.amount for c in charged), Decimal(0))
+        return Taxed(nearest, charged, left)
 
     def round_tax(self, amount: Decimal) -> Decimal:
         """A tax rounded to the currency's minor unit as the clinic's Tax rounding says."""

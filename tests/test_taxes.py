@@ -125,10 +125,37 @@ def test_taxes_included_in_the_prices_split_them_exactly(montreal):
     prices = load_price_list(montreal.workbook())
     estimate = plan_estimate(prices, ["REJUV:NECK:5", "HAIR:SCALP:7"])
     gross = sum((line.amount for line in estimate.lines), Decimal(0))
-    share = round_money(gross * Decimal("0.09") / Decimal("1.18"), "CAD")
+    share = round_money(estimate.net * Decimal("0.09"), "CAD")  # 9 % of the printed base
     assert [(v.name, v.vat) for v in estimate.vat_lines] == [("CGST", share), ("SGST", share)]
     assert {v.base for v in estimate.vat_lines} == {estimate.net}
-    assert estimate.net + 2 * share == gross == estimate.total
+    assert estimate.net + 2 * share + estimate.tax_rounding == gross == estimate.total
+    assert abs(estimate.net - gross / Decimal("1.18")) < Decimal("0.03")
+
+
+@pytest.mark.parametrize(
+    ("rates", "price"),
+    [((Decimal(5), Decimal("9.975")), Decimal("1244.62")), ((Decimal("8.1"),), Decimal("5.00"))],
+)
+def test_every_tax_in_a_price_is_its_rate_of_the_base_printed(montreal, tmp_path, rates, price):
+    """'TPS 5 % on £1,082.50: £54.12' (5 % of 1,082.50 is 54.13), '8.1 % on 4.63: 0.37': the
+    share of a price was rounded apart from the base printed. Each tax is now its rate of the
+    printed base; a price no base gives back to the cent says so on a line of its own."""
+    taxes = [("cosmetic", f"T{i}", rate) for i, rate in enumerate(rates)]
+    write_taxes(montreal.workbook(), taxes, include=True)
+    workbook = openpyxl.load_workbook(montreal.workbook())
+    workbook["Prices"]["C2"], workbook["Prices"]["D2"] = price, None  # REJUV:FACE, no course
+    workbook["Prices"]["E2"], workbook["Treatments"]["E2"] = None, 1  # one session allowed
+    workbook.save(montreal.workbook())
+    estimate = plan_estimate(load_price_list(montreal.workbook()), ["REJUV:FACE:1"])
+    for line in estimate.vat_lines:
+        assert line.vat == round_money(line.base * line.rate / 100, "CAD"), line
+    assert estimate.net + estimate.vat + estimate.tax_rounding == price == estimate.total
+    printed = docx_paragraphs(
+        create_estimate(montreal, "A", ["REJUV:FACE:1"], output=tmp_path / "e.docx").docx
+    )
+    if estimate.tax_rounding:  # 8.1 % of 4.63 is 0.38: 5.01, one cent over the price
+        assert estimate.tax_rounding == Decimal("-0.01")
+        assert "Arrondi" in printed and money("-0.01", "CAD", "fr_CA") in printed
 
 
 def test_the_price_sheet_asks_what_an_estimate_of_the_item_alone_asks(montreal, tmp_path):
@@ -143,7 +170,10 @@ def test_the_price_sheet_asks_what_an_estimate_of_the_item_alone_asks(montreal, 
             assert money(alone.total, "CAD", "fr_CA") in printed, (treatment, area)
         kind = prices.treatments[treatment].kind
         per_session = price.per_session + sum(
-            (t.amount for t in prices.tax_amounts(price.per_session, prices.clinic.taxes_on(kind))),
+            (
+                t.amount
+                for t in prices.tax_amounts(price.per_session, prices.clinic.taxes_on(kind)).taxes
+            ),
             Decimal(0),
         )
         assert money(per_session, "CAD", "fr_CA") in printed, (treatment, area)

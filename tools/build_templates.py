@@ -417,6 +417,11 @@ def build_estimate(path: Path) -> None:
     write_cell(row.cells[0], "{{ vat.label }}", align=right)
     write_cell(row.cells[1], "{{ vat.amount }}", align=right)
     loop_row(totals, "{%tr endfor %}")
+    # prices including taxes that no net gives back to the cent: the cent left, stated
+    loop_row(totals, "{%tr if estimate.tax_rounding %}")
+    amount_row(totals, _("Rounding"), "{{ estimate.tax_rounding }}", label_style={"align": right},
+               align=right)  # fmt: skip
+    loop_row(totals, "{%tr endif %}")
     big = {"bold": True, "size": 12, "align": right}
     amount_row(totals, _("Total"), "{{ estimate.total }}", shaded=True, label_style=big, **big)
     # a currency paid to 5 centimes: the rounding on a line of its own, then what is paid
