@@ -29,6 +29,7 @@ from docgen.sheets import (
     CODE,
     DATE,
     MONEY,
+    NAME,
     PERCENT,
     TEXT,
     YES_NO,
@@ -721,7 +722,7 @@ TAXES = Sheet(
     columns=(
         Column("Kind", Choice(Kind), "the kind of treatment that carries it", required=True),
         Column(
-            "Tax", TEXT, "its name as documents print it, translated like the workbook's "
+            "Tax", NAME, "its name as documents print it, translated like the workbook's "
             "other texts", required=True, field="name", translated=True,
         ),
         Column("Rate %", PERCENT, "its rate", required=True, field="rate"),

@@ -32,6 +32,7 @@ from docgen.i18n import N_, locale_as_written
 from docgen.limits import (
     CONTROL_CHARACTERS,
     EXCEL_ROWS,
+    LONGEST_TRANSLATION,
     MAX_WORKBOOK_BYTES,
     oversized_package,
     row_numbers,
@@ -75,6 +76,20 @@ class Text(ValueType):
 
     def describe(self) -> str:
         return "text"
+
+
+@dataclass(frozen=True)
+class Name(ValueType):
+    """A name printed inside a line (a tax's, beside its rate and amount): a line break or tab
+    in it would print a line of its own among the totals."""
+
+    blank: ClassVar[str] = ""
+
+    def read(self, reader: SheetReader, cell: Cell) -> str | None:
+        return reader.name(cell)
+
+    def describe(self) -> str:
+        return f"text on one line, at most {LONGEST_NAME} characters"
 
 
 @dataclass(frozen=True)
@@ -207,6 +222,8 @@ class Codes(ValueType):
 
 
 TEXT, CODE, MONEY, PERCENT, YES_NO, DATE = Text(), Code(), Money(), Percent(), YesNo(), Date()
+NAME = Name()
+LONGEST_NAME = 60
 
 CONTROL_IN_CELL = N_(
     "holds the invisible control character %(code)s, which would hide text or print it "
@@ -564,6 +581,20 @@ class SheetReader:
         if control := CONTROL_CHARACTERS.search(text):
             code = f"U+{ord(control.group()):04X}"
             self.problem(cell, Message(CONTROL_IN_CELL, code=code))
+            return None
+        if len(text) > LONGEST_TRANSLATION:  # a text no page should carry: 14 pages of it
+            message = N_("a text of at most %(most)s characters (this one has %(found)s)")
+            self.problem(cell, Message(message, most=LONGEST_TRANSLATION, found=len(text)))
+            return None
+        return text
+
+    def name(self, cell: Cell) -> str | None:
+        text = self.text(cell)
+        if text is None:
+            return None
+        if any(character in text for character in "\n\r\t") or len(text) > LONGEST_NAME:
+            message = N_("a name on one line of at most %(most)s characters")
+            self.bad(cell, Message(message, most=LONGEST_NAME))
             return None
         return text
 

@@ -231,3 +231,29 @@ def test_the_sample_clinic_still_prints_vat(workspace, tmp_path):
     assert "Subtotal excluding VAT" in text
     assert f"VAT {percent(Decimal(20), 'en_GB')} on" in text
     assert docx.Document(str(document.docx)).core_properties.title
+
+
+def test_a_tax_name_that_would_print_a_line_of_its_own_is_refused(montreal):
+    """'TPS\nTotal £0.00' printed a fake 'Total £0.00' line among the totals, and a 20,000
+    character name ran the estimate to 14 pages: a tax's name is one line, a workbook's text
+    at most what any translation may be."""
+    write_taxes(
+        montreal.workbook(),
+        [("cosmetic", "TPS\nTotal 0,00 $", TPS), ("cosmetic", "T" * 61, TVQ)],
+    )
+    workbook = openpyxl.load_workbook(montreal.workbook())
+    workbook["Treatments"]["B2"] = "Rajeunissement " * 400  # 6,000 characters
+    workbook.save(montreal.workbook())
+    with pytest.raises(WorkbookError) as raised:
+        load_price_list(montreal.workbook())
+    problems = [str(problem) for problem in raised.value.problems]
+    for cell in ("B2", "B3"):
+        assert any(
+            p.startswith(f"montreal.xlsx, Taxes!{cell}: found")
+            and p.endswith("expected a name on one line of at most 60 characters")
+            for p in problems
+        ), problems
+    assert (
+        "montreal.xlsx, Treatments!B2: a text of at most 5000 characters (this one has 5999)"
+        in problems
+    )
