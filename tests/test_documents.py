@@ -252,3 +252,17 @@ def test_no_consultation_fee_means_no_consultation_sentence(workspace, tmp_path,
     sheet = create_price_sheet(workspace, output=tmp_path / "s.docx")
     for document in (estimate, sheet):
         assert "consultation" not in docx_text(document.docx)
+
+
+def test_an_estimate_number_is_never_cut_across_lines(workspace, tmp_path):
+    """'Q-20261207-HM-' | 'WETW264T82': the number's cell was narrower than the number, and
+    LibreOffice hyphenated it. It has a line of its own, never hyphenated, in every language."""
+    for locale in ("en_GB", "fr_FR", "de_CH", "ar"):
+        document = create_estimate(
+            workspace, "Léa Muller", ["REJUV:FACE", "REJUV:NECK"], locale=locale,
+            output=tmp_path / f"{locale}.docx", pdf=True,
+        )  # fmt: skip
+        number = document.document_id
+        pages = pdf_text(document.pdf).split("\f")[:-1]
+        assert number in pages[0], locale
+        assert all(number in page for page in pages), locale  # each page's footer

@@ -23,10 +23,10 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.6",  # taxes named as the workbook names them; the amount in cash
+    "estimate": "1.6",  # taxes named as the workbook names them; the amount in cash; no id cut
     "price_sheet": "1.5",  # taxes named as the workbook names them
     "consent": "2.0",  # taxes named as the workbook names them; the amount in cash
-    "treatment_record": "1.0",
+    "treatment_record": "1.1",  # ids in the footer never hyphenated
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -124,6 +124,21 @@ def paragraph(container, text: str = "", *, size: float | None = None, bold: boo
     return p
 
 
+def no_hyphenation(p) -> None:
+    """Word and LibreOffice never hyphenate the paragraph: a number or an id cut by a hyphen
+    ('Q-20261207-HM-WETW264T82') reads as another."""
+    properties = p._p.get_or_add_pPr()
+    properties.insert_element_before(
+        OxmlElement("w:suppressAutoHyphens"),
+        *(f"w:{name}" for name in (  # noqa: SIM905
+            "kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+            "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents "
+            "suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId "
+            "cnfStyle rPr sectPr pPrChange"
+        ).split()),
+    )  # fmt: skip
+
+
 def add_run(p, text: str, **style):
     run = p.add_run(text)
     run.bold = style.get("bold", False)
@@ -198,6 +213,7 @@ def footer(doc, document_label: str, width: float = 17.0) -> None:
     add_field(page, "NUMPAGES")
     for p in (identity, page):
         p.paragraph_format.space_after = Pt(0)
+        no_hyphenation(p)
 
 
 def clinic_header(doc, title: str) -> None:
@@ -375,15 +391,18 @@ def build_estimate(path: Path) -> None:
     details = new_table(doc, widths, rows=3)
     set_table_borders(details, inside_horizontal=False)
     set_widths(details, widths)
-    write_cell(details.cell(0, 0), _("Patient"), color=GREY)
-    write_cell(details.cell(0, 1).merge(details.cell(0, 3)), "{{ patient.name }}", bold=True)
-    for row, column, label, value in (
-        (1, 0, _("Estimate number"), "{{ estimate.number }}"),
-        (1, 2, _("Date"), "{{ estimate.date }}"),
-        (2, 2, _("Valid until"), "{{ estimate.valid_until }}"),
+    # the name and the number on a line of their own each: a number never breaks across lines
+    for row, label, value in ((0, _("Patient"), "{{ patient.name }}"),
+                              (1, _("Estimate number"), "{{ estimate.number }}")):  # fmt: skip
+        write_cell(details.cell(row, 0), label, color=GREY)
+        written = write_cell(details.cell(row, 1).merge(details.cell(row, 3)), value, bold=True)
+    no_hyphenation(written)
+    for column, label, value in (
+        (0, _("Date"), "{{ estimate.date }}"),
+        (2, _("Valid until"), "{{ estimate.valid_until }}"),
     ):
-        write_cell(details.cell(row, column), label, color=GREY)
-        write_cell(details.cell(row, column + 1), value, bold=True)
+        write_cell(details.cell(2, column), label, color=GREY)
+        no_hyphenation(write_cell(details.cell(2, column + 1), value, bold=True))
 
     doc.add_heading(_("Treatment plan"), level=2)
     widths = [6.6, 3.2, 1.8, 2.6, 2.8]
