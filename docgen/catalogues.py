@@ -420,10 +420,14 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def unusable_translation(text: str, language: str) -> str | None:
-    """Why a typed or imported translation into language can never be printed as it reads, or
-    None: far too long (a 200,000-character one made a 22-page estimate), a control character
-    no document holds, or a direction mark in a left-to-right language."""
+def unusable_translation(text: str, language: str, source: str = "") -> str | None:
+    """Why a typed or imported translation into language of source can never be printed as it
+    reads, or None: far too long (a 200,000-character one made a 22-page estimate), a control
+    character no document holds, a direction mark in a left-to-right language, or a line break
+    or tab in the translation of a text on one line (a tax's name, 'Total': it printed a line
+    of its own among an estimate's totals)."""
+    if any(ch in text for ch in "\n\r\t") and not any(ch in source for ch in "\n\r\t"):
+        return "breaks a line the text it translates does not: keep it on one line"
     if len(text) > LONGEST_TRANSLATION:
         return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
     if control := CONTROL_CHARACTERS.search(text):
@@ -439,10 +443,12 @@ def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:
     the .po file: one typed into the file by hand is found before any document needs it."""
     found = []
     for message in catalog:
+        if not message.id:  # the header
+            continue
         strings = message.string if isinstance(message.string, tuple | list) else [message.string]
         for string in filter(None, strings):
-            if why := unusable_translation(string, str(catalog.locale or "")):
-                source = message.id[0] if isinstance(message.id, tuple) else message.id
+            source = message.id[0] if isinstance(message.id, tuple) else message.id
+            if why := unusable_translation(string, str(catalog.locale or ""), source):
                 found.append(f"{path}, line {message.lineno}: translation of {source!r} {why}")
     return found
 

@@ -387,7 +387,7 @@ def save_translations(
         report(number, column_name, text, found)
 
     for number, row in rows:
-        if unusable := unusable_translation(row["Translation"], locale):
+        if unusable := unusable_translation(row["Translation"], locale, row["Source text"]):
             problem(number, "Translation", f"translation of {row['Source text']!r} {unusable}")
     for key, group in grouped.items():
         number, first = group[0]

@@ -208,7 +208,7 @@ def test_a_workbook_saved_by_libreoffice_changes_nothing(workspace, tmp_path, la
 
 
 def test_text_that_looks_like_a_formula_stays_text_through_libreoffice(geneva, tmp_path):
-    typed = {"Visage": "=Gesicht & <Hals>", "Cou": "+Hals\n\"zweite\" Zeile 'x'"}
+    typed = {"Visage": "=Gesicht & <Hals>", "Cou": "+Hals \"zweite\" Zeile 'x'"}
     path = export_translations(geneva, "de_CH", tmp_path / "de.xlsx")
     fill(path, {**GERMAN, **typed})
     import_translations(geneva, resave_in_libreoffice(path, tmp_path / "resaved"))
@@ -454,6 +454,10 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
         ("VAT %(rate)s on %(base)s", "TVA 100 % sur %(base)s %(rate)s",
          "has a % sign the text it translates does not"),
         ("Records", "Dossiers %(x)s", "has %(x)s, which the text it translates does not"),
+        # a line of its own among an estimate's totals, beside the tax's amount
+        ("In cash", "En espèces\nTotal à payer 0,00 $",
+         "breaks a line the text it translates does not: keep it on one line"),
+        ("Total", "Total\t0,00 £", "breaks a line the text it translates does not"),
     ],
 )  # fmt: skip
 def test_a_translation_that_would_print_otherwise_is_refused_naming_its_cell(
@@ -513,3 +517,13 @@ def test_the_desk_says_plainly_why_the_built_in_workspace_keeps_no_translation(
     )
     assert plainly.startswith("Les traductions") and plainly in said  # the Geneva desk's French
     assert german.read_bytes() == before
+
+
+def test_check_finds_a_line_break_typed_into_a_one_line_translation(workspace, run):
+    """A catalogue edited by hand: `check` names it before any estimate prints it."""
+    set_translations(workspace, "fr", "docgen", {"Rounding": "Arrondi\nTotal 0,00 £"})
+    result = run("--workspace", workspace.root, "check")
+    assert result.exit_code == 1
+    assert "translation of 'Rounding' breaks a line the text it translates does not" in (
+        result.output
+    )
