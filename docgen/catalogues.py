@@ -36,7 +36,7 @@ from docgen.i18n import (
     catalogue_locales,
     load_translations,
 )
-from docgen.limits import CONTROL_CHARACTERS, DIRECTION_MARKS, LONGEST_TRANSLATION
+from docgen.limits import CONTROL_CHARACTERS, DIRECTION_MARKS, LINE_BREAKS, LONGEST_TRANSLATION
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -426,7 +426,7 @@ def unusable_translation(text: str, language: str, source: str = "") -> str | No
     character no document holds, a direction mark in a left-to-right language, or a line break
     or tab in the translation of a text on one line (a tax's name, 'Total': it printed a line
     of its own among an estimate's totals)."""
-    if any(ch in text for ch in "\n\r\t") and not any(ch in source for ch in "\n\r\t"):
+    if not LINE_BREAKS.isdisjoint(text) and LINE_BREAKS.isdisjoint(source):
         return "breaks a line the text it translates does not: keep it on one line"
     if len(text) > LONGEST_TRANSLATION:
         return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"

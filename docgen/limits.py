@@ -25,6 +25,9 @@ LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is
 CONTROL_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
 )
+# What starts a line of its own, or jumps along one: in a text printed on one line (a tax's name,
+# a label among an estimate's totals) it would print a line the text does not have
+LINE_BREAKS = frozenset("\n\r\t\u2028\u2029")
 # Marks that set the direction of the text around them: Arabic or Hebrew may need them; in
 # left-to-right text they only reorder it ("1'041,67 CHF" as "041,67'1 CHF")
 DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")

@@ -32,6 +32,7 @@ from docgen.i18n import N_, locale_as_written
 from docgen.limits import (
     CONTROL_CHARACTERS,
     EXCEL_ROWS,
+    LINE_BREAKS,
     LONGEST_TRANSLATION,
     MAX_WORKBOOK_BYTES,
     oversized_package,
@@ -592,7 +593,7 @@ class SheetReader:
         text = self.text(cell)
         if text is None:
             return None
-        if any(character in text for character in "\n\r\t") or len(text) > LONGEST_NAME:
+        if not LINE_BREAKS.isdisjoint(text) or len(text) > LONGEST_NAME:
             message = N_("a name on one line of at most %(most)s characters")
             self.bad(cell, Message(message, most=LONGEST_NAME))
             return None

@@ -458,6 +458,7 @@ def test_each_translation_box_is_named_after_its_text_and_the_health_page_leads_
         ("In cash", "En espèces\nTotal à payer 0,00 $",
          "breaks a line the text it translates does not: keep it on one line"),
         ("Total", "Total\t0,00 £", "breaks a line the text it translates does not"),
+        ("Rounding", "Arrondi\u2028Total 0,00 £", "breaks a line the text it translates does not"),
     ],
 )  # fmt: skip
 def test_a_translation_that_would_print_otherwise_is_refused_naming_its_cell(
