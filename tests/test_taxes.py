@@ -20,6 +20,7 @@ from docgen.exceptions import WorkbookError
 from docgen.generate import create_estimate, create_price_sheet
 from docgen.pricing import Kind, load_price_list, round_money
 from docgen.translation_workbook import export_translations
+from docgen.web import create_app
 from docgen.workspace import Workspace
 
 TPS, TVQ = Decimal(5), Decimal("9.975")
@@ -257,3 +258,20 @@ def test_a_tax_name_that_would_print_a_line_of_its_own_is_refused(montreal):
         "montreal.xlsx, Treatments!B2: a text of at most 5000 characters (this one has 5999)"
         in problems
     )
+
+
+def test_the_desk_preview_names_the_taxes_as_the_estimate_does(montreal, tmp_path):
+    """The desk shows an estimate's totals before anything is written: the same rows, the
+    clinic's tax names, no VAT."""
+    document = create_estimate(montreal, "Léa Tremblay", ["REJUV:FACE"], output=tmp_path / "e")
+    (totals,) = [
+        table for table in docx.Document(str(document.docx)).tables
+        if table.rows[0].cells[0].text == "Sous-total avant taxes"
+    ]  # fmt: skip
+    printed = [(row.cells[0].text, row.cells[-1].text) for row in totals.rows]
+    desk = create_app(montreal, tmp_path).test_client()
+    shown = desk.get("/preview?treatment=REJUV&area=FACE&locale=fr_CA&visit=PAINR:KNEES").get_json()
+    labels = [row["label"] for row in shown["totals"]]
+    assert labels[:3] == [label for label, _amount in printed[:3]]
+    assert labels[1].startswith("TPS") and labels[2].startswith("TVQ")
+    assert not any("TVA" in label for label in labels)
