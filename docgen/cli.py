@@ -534,6 +534,12 @@ def file_command(scans: tuple[Path, ...], force: bool) -> None:
         for document_id, copy in result.filed.items():
             shown = copy.relative_to(Path.cwd()) if copy.is_relative_to(Path.cwd()) else copy
             click.echo(f"✓ {document_id}: signed copy filed as {shown}")
+            if document_id in result.replaced:
+                in_force, signed = result.replaced[document_id]
+                said = "its signed copy is filed" if signed else "it is not signed yet"
+                click.echo(
+                    f"  {document_id} was replaced by {in_force}, the version in force: {said}"
+                )
         problems += [f"{scan.name}: {problem}" for problem in result.problems]
         signed_before = signed_before or bool(result.signed_before)
     if problems:

@@ -114,6 +114,9 @@ class FilingResult:
     filed: dict[str, Path] = field(default_factory=dict)  # document id → its signed copy
     problems: list[str] = field(default_factory=list)
     signed_before: list[str] = field(default_factory=list)  # ids kept as filed before
+    # a document filed although it was replaced: its id → the id in force, and whether that one
+    # has a signed copy (the patient may still have to sign it)
+    replaced: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -260,6 +263,12 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
             continue
         register.signed(document_id, target)
         result.filed[document_id] = target
+        if record.replaced_by:
+            in_force = register.get(record.replaced_by)
+            result.replaced[document_id] = (
+                record.replaced_by,
+                bool(in_force and in_force.signed_at),
+            )
     result.problems = [message for _page, message in sorted(problems)]
     return result
 

@@ -52,6 +52,12 @@ def test_a_batch_remake_takes_the_signed_copy_and_the_register_along_to_supersed
     assert filed.exit_code == 0, filed.output
     assert f"filed as out/P-1-Ann-Lee/superseded/consent-{old_form}-signed.pdf" in filed.output
     assert not (folder / "consent-signed.pdf").exists()
+    # said plainly: that version was replaced, and the one in force still needs signing
+    new_form = issued_id(folder / "consent.docx")
+    assert (
+        f"{old_form} was replaced by {new_form}, the version in force: it is not signed yet"
+        in filed.output
+    )
 
     records = registered(run)
     for old_id, name in ((old_form, "consent"), (old_record, "record")):
@@ -59,7 +65,6 @@ def test_a_batch_remake_takes_the_signed_copy_and_the_register_along_to_supersed
         assert records[old_id]["signed_copy"] == str(
             (kept / f"{name}-{old_id}-signed.pdf").resolve()
         )
-    new_form = issued_id(folder / "consent.docx")
     assert records[new_form]["path"] == str((folder / "consent.docx").resolve())
     assert records[new_form]["replaces"] == old_form and not records[new_form]["signed_at"]
 
