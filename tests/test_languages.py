@@ -6,8 +6,10 @@ where it is written and the catalogue to translate it in."""
 from __future__ import annotations
 
 import csv
+import gettext as gettext_module
 import re
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,13 +19,14 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_percent
 from click.testing import CliRunner
-from conftest import FRENCH, GERMAN, docx_text, money
+from conftest import FRENCH, GERMAN, docx_text, money, pdf_text, set_translations
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
 from docgen.exceptions import TemplateError, UntranslatedError
 from docgen.generate import (
     create_consent,
+    create_estimate,
     create_patient_documents,
     create_price_sheet,
     estimate_preview,
@@ -426,3 +429,73 @@ def test_a_price_and_its_label_are_punctuated_as_the_language_writes_them(
     assert courses and all(punctuation in course for course in courses), courses
     if punctuation == ": ":
         assert all("\u00a0:" not in course and "：" not in course for course in courses)
+
+
+# The Geneva clinic's French texts, as its Polish and Japanese translators wrote them
+POLISH = {
+    "Rajeunissement de la peau": "Odmładzanie skóry",
+    "Micro-injections qui hydratent la peau et lui rendent son éclat.": (
+        "Mikroiniekcje, które nawilżają skórę i przywracają jej blask."
+    ),
+    "Acide hyaluronique non réticulé, vitamines et acides aminés": (
+        "Nieusieciowany kwas hialuronowy, witaminy i aminokwasy"
+    ),
+    "Soins à base de rétinol, peelings, ou aucun traitement": (
+        "Pielęgnacja z retinolem, peelingi lub brak leczenia"
+    ),
+    "Visage": "Twarz",
+    "Cou": "Szyja",
+}
+JAPANESE = {
+    "Rajeunissement de la peau": "肌の若返り",
+    "Micro-injections qui hydratent la peau et lui rendent son éclat.": (
+        "肌を保湿し、輝きを取り戻すマイクロ注入です。"
+    ),
+    "Acide hyaluronique non réticulé, vitamines et acides aminés": (
+        "非架橋ヒアルロン酸、ビタミン、アミノ酸"
+    ),
+    "Soins à base de rétinol, peelings, ou aucun traitement": (
+        "レチノールによるケア、ピーリング、または治療を行わないこと"
+    ),
+    "Visage": "顔",
+    "Cou": "首",
+}
+
+
+def test_a_geneva_clinic_serves_polish_and_japanese_patients(geneva, tmp_path):
+    """A clinic writing in French serves a language of three plural forms and an East Asian
+    one: it translates only its own texts; each estimate counts sessions by its language's
+    rule, and the Japanese one prints in its own font."""
+    workbook = openpyxl.load_workbook(geneva.workbook())
+    sheet = workbook["Clinic"]
+    sheet.cell(sheet.max_row + 1, 1, "Languages").offset(0, 1).value = "fr_CH, pl_PL, ja_JP"
+    workbook.save(geneva.workbook())
+    update_catalogues(geneva)
+    for language, strings in (("pl", POLISH), ("ja", JAPANESE)):
+        set_translations(geneva, language, "docgen", strings)
+    compile_catalogues(geneva)
+    for locale, strings in (("pl_PL", POLISH), ("ja_JP", JAPANESE)):
+        with po_path(geneva, locale[:2]).open("rb") as handle:
+            catalogue = read_po(handle, locale=locale[:2])
+        form_of = gettext_module.c2py(catalogue.plural_expr)  # the catalogue's own rule
+        sessions = catalogue.get("%(count)s session").string
+        document = create_estimate(
+            geneva, "Zofia Wiśniewska", ["REJUV:FACE:5", "REJUV:NECK:3"], locale=locale,
+            output=tmp_path / f"{locale}.docx", pdf=True,
+        )  # fmt: skip
+        printed = " ".join(pdf_text(document.pdf).split())
+        for text in ("Rajeunissement de la peau", "Visage", "Cou"):
+            assert strings[text] in printed, (locale, text)
+        assert "Rajeunissement" not in printed and "Visage" not in printed
+        for count in (5, 3):  # '5 sesji', '3 sesje': two forms of Polish's three
+            form = create_consent(
+                geneva, Visit.for_treatment("Zofia Wiśniewska", "REJUV", ["FACE"], count),
+                locale=locale, output=tmp_path / f"{locale}-{count}.docx",
+            )  # fmt: skip
+            counted = sessions[form_of(count)] % {"count": count}
+            assert counted in docx_text(form.docx), (locale, count)
+        fonts = subprocess.run(
+            ["pdffonts", str(document.pdf)], capture_output=True, text=True, check=True
+        ).stdout
+        assert ("NotoSansCJK" in fonts) == (locale == "ja_JP")
+    assert {form_of(5), form_of(3)} == {0}  # Japanese has one form
