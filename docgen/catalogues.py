@@ -36,7 +36,9 @@ from docgen.i18n import (
     catalogue_locales,
     load_translations,
 )
-from docgen.limits import CONTROL_CHARACTERS, DIRECTION_MARKS, LINE_BREAKS, LONGEST_TRANSLATION
+from docgen.limits import (
+    unusable_translation,
+)
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -418,24 +420,6 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)  # a fuzzy entry is never used on a document
     return buffer.getvalue()
-
-
-def unusable_translation(text: str, language: str, source: str = "") -> str | None:
-    """Why a typed or imported translation into language of source can never be printed as it
-    reads, or None: far too long (a 200,000-character one made a 22-page estimate), a control
-    character no document holds, a direction mark in a left-to-right language, or a line break
-    or tab in the translation of a text on one line (a tax's name, 'Total': it printed a line
-    of its own among an estimate's totals)."""
-    if not LINE_BREAKS.isdisjoint(text) and LINE_BREAKS.isdisjoint(source):
-        return "breaks a line the text it translates does not: keep it on one line"
-    if len(text) > LONGEST_TRANSLATION:
-        return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
-    if control := CONTROL_CHARACTERS.search(text):
-        return f"holds the control character U+{ord(control.group()):04X}: type it again"
-    mark = next((ch for ch in text if ch in DIRECTION_MARKS), None)
-    if mark and (not language or Locale.parse(language).character_order == "left-to-right"):
-        return f"holds the direction mark U+{ord(mark):04X}: type it again"
-    return None
 
 
 def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:

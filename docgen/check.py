@@ -29,6 +29,7 @@ from docgen.documents import (
 )
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import (
+    CompiledCatalogueError,
     DocgenError,
     PdfError,
     Problem,
@@ -39,6 +40,7 @@ from docgen.generate import document_locales
 from docgen.i18n import (
     Formatter,
     catalogue_locales,
+    compiled_catalogue_problem,
     misnamed_catalogue_folders,
     parse_locale,
     writing_script,
@@ -105,7 +107,10 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
             except DocgenError as error:
                 problems.append(f"pricing/{price_list.path.name}: Languages: {error}")
                 continue
-            missing = untranslated_texts(workspace, price_list, locale, template, languages)
+            try:
+                missing = untranslated_texts(workspace, price_list, locale, template, languages)
+            except CompiledCatalogueError:
+                continue  # named with the catalogues below
             if missing:
                 shown = "; ".join(repr(text[:60]) for text in missing[:3])
                 more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
@@ -181,6 +186,9 @@ def check_workspace(workspace: Workspace) -> CheckReport:
                 path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path
             )
             report.problems.extend(catalogue_problems(read_catalogue(path, code), shown))
+            compiled = path.with_suffix(".mo")
+            if problem := compiled_catalogue_problem(compiled, code):
+                report.problems.append(f"{shown.with_suffix('.mo')}: {problem}")
 
     for code in misnamed_catalogue_folders(workspace.locales_dir):
         report.problems.append(

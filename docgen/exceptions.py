@@ -167,6 +167,11 @@ class LocaleError(DocgenError):
     """Raised when a locale is not a language and region docgen can format for."""
 
 
+class CompiledCatalogueError(DocgenError):
+    """Raised for a compiled catalogue (.mo) holding a translation no document may print: one
+    compiled by another tool than docgen's, which checks them."""
+
+
 class UnavailableLanguageError(LocaleError):
     """Raised for a locale whose language the workspace has no catalogue for."""
 

@@ -25,10 +25,12 @@ from babel.core import get_global
 from babel.core import parse_locale as parse_locale_code
 from babel.dates import format_date, format_timedelta
 from babel.lists import format_list
+from babel.messages.mofile import read_mo
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import Translations
 
-from docgen.exceptions import LocaleError, UnavailableLanguageError
+from docgen.exceptions import CompiledCatalogueError, LocaleError, UnavailableLanguageError
+from docgen.limits import unusable_translation
 
 SOURCE_LANGUAGE = "en"
 # the catalogues' domains: what documents print, the desk page's words, docgen's messages
@@ -318,6 +320,44 @@ class BilingualTranslations:
         return self._both("npgettext", context, singular, plural, n)
 
 
+@functools.lru_cache(maxsize=128)
+def _compiled_problem(compiled: Path, stamp: tuple[int, int], language: str) -> str | None:
+    """What in a compiled catalogue no document may print, checked as docgen's compile checks
+    a .po (a .mo saved by Poedit or msgfmt is not): the first such translation, or None."""
+    with compiled.open("rb") as handle:
+        catalog = read_mo(handle)
+    for message in catalog:
+        if not message.id:
+            continue
+        source = message.id[0] if isinstance(message.id, tuple) else message.id
+        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+        for string in filter(None, strings):
+            if why := unusable_translation(string, language, source):
+                return f"its translation of {source!r} {why}"
+    return None
+
+
+def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
+    """Why a compiled catalogue must not be printed from, saying how to make it again; None
+    when it may (or there is none)."""
+    if not compiled.is_file():
+        return None
+    stat = compiled.stat()
+    if problem := _compiled_problem(compiled, (stat.st_mtime_ns, stat.st_size), language):
+        return (
+            f"{problem}; correct it in the .po beside it and compile the catalogues with "
+            "'docgen i18n compile', which checks every translation"
+        )
+    return None
+
+
+def _checked_translations(compiled: Path, domain: str, language: str) -> Translations:
+    if problem := compiled_catalogue_problem(compiled, language):
+        raise CompiledCatalogueError(f"{compiled}: {problem}")
+    with compiled.open("rb") as handle:
+        return Translations(handle, domain=domain)
+
+
 def load_translations(
     locales_dir: Path, locale: Locale, domains: Sequence[str] = (DOCUMENTS,)
 ) -> DocumentTranslations:
@@ -331,8 +371,7 @@ def load_translations(
         for domain in domains:
             compiled = locales_dir / name / "LC_MESSAGES" / f"{domain}.mo"
             if compiled.is_file():
-                with compiled.open("rb") as handle:
-                    catalogues.append(Translations(handle, domain=domain))
+                catalogues.append(_checked_translations(compiled, domain, name))
     swiss = locale.language == "de" and locale.territory in ("CH", "LI")
     return DocumentTranslations(catalogues, locale.language, swiss_spelling=swiss)
 

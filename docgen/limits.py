@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.worksheet import Worksheet
@@ -78,3 +79,21 @@ def row_numbers(sheet: Worksheet) -> list[int]:
     """The numbers of the rows a fully loaded sheet holds cells in, in order: the rows that
     exist, however far down the last one is (max_row counts the ones between)."""
     return sorted({row for row, _column in sheet._cells})
+
+
+def unusable_translation(text: str, language: str, source: str = "") -> str | None:
+    """Why a typed or imported translation into language of source can never be printed as it
+    reads, or None: far too long (a 200,000-character one made a 22-page estimate), a control
+    character no document holds, a direction mark in a left-to-right language, or a line break
+    or tab in the translation of a text on one line (a tax's name, 'Total': it printed a line
+    of its own among an estimate's totals)."""
+    if not LINE_BREAKS.isdisjoint(text) and LINE_BREAKS.isdisjoint(source):
+        return "breaks a line the text it translates does not: keep it on one line"
+    if len(text) > LONGEST_TRANSLATION:
+        return f"is {len(text)} characters long; at most {LONGEST_TRANSLATION}"
+    if control := CONTROL_CHARACTERS.search(text):
+        return f"holds the control character U+{ord(control.group()):04X}: type it again"
+    mark = next((ch for ch in text if ch in DIRECTION_MARKS), None)
+    if mark and (not language or Locale.parse(language).character_order == "left-to-right"):
+        return f"holds the direction mark U+{ord(mark):04X}: type it again"
+    return None

@@ -40,6 +40,7 @@ from docgen.sheets import (
     Integer,
     LocaleName,
     Locales,
+    Name,
     Reference,
     Row,
     Sheet,
@@ -426,11 +427,11 @@ CLINIC = Sheet(
     "settings, one per row: name in column A, value in column B.",
     settings=True,
     columns=(
-        Column("Name", TEXT, "printed at the top of every document", required=True),
+        Column("Name", NAME, "printed at the top of every document", required=True),
         Column("Address", TEXT, "printed in every document's header", required=True),
-        Column("Phone", TEXT, "printed in the header"),
-        Column("Email", TEXT, "printed in the header"),
-        Column("Registration", TEXT, "the regulator and registration number, in the header"),
+        Column("Phone", NAME, "printed in the header"),
+        Column("Email", NAME, "printed in the header"),
+        Column("Registration", NAME, "the regulator and registration number, in the header"),
         Column(
             "Currency", Currency(), "of every amount, which has at most its decimal places (2 "
             "for GBP, 0 for JPY)", required=True,
@@ -461,7 +462,7 @@ CLINIC = Sheet(
         Column("Consultation fee", MONEY, "printed on estimates and the price sheet"),
         Column("Effective date", DATE, "the day the prices apply from, on the price sheet"),
         Column(
-            "Version", TEXT, "the price list's version, printed on every document",
+            "Version", NAME, "the price list's version, printed on every document",
             field="price_list_version",
         ),
         Column(
@@ -478,7 +479,7 @@ CLINIC = Sheet(
             "minor unit", default=TaxRounding.HALF_UP,
         ),
         Column(
-            "Complications phone", TEXT, f"{FOR_CONSENT}: whom a patient calls about a "
+            "Complications phone", NAME, f"{FOR_CONSENT}: whom a patient calls about a "
             "complication, day or night, printed in the form's aftercare",
         ),
         Column(
@@ -504,7 +505,7 @@ CLINIC = Sheet(
             "whatever a parent agrees", default=ADULT_AGE,
         ),
         Column(
-            "Minimum age law", TEXT, "the law (or the clinic's rule) that sets it, named when "
+            "Minimum age law", NAME, "the law (or the clinic's rule) that sets it, named when "
             "a treatment is refused",
         ),
         Column(
@@ -512,12 +513,12 @@ CLINIC = Sheet(
             "treatment themself", default=ADULT_AGE,
         ),
         Column(
-            "Data controller", TEXT, f"{FOR_CONSENT}: who keeps the patients' records (UK "
+            "Data controller", NAME, f"{FOR_CONSENT}: who keeps the patients' records (UK "
             "GDPR, DSGVO, nDSG)",
         ),
-        Column("Privacy contact", TEXT, f"{FOR_CONSENT}: whom a patient asks about their data"),
+        Column("Privacy contact", NAME, f"{FOR_CONSENT}: whom a patient asks about their data"),
         Column(
-            "Data protection authority", TEXT, f"{FOR_CONSENT}: where a patient may complain"
+            "Data protection authority", NAME, f"{FOR_CONSENT}: where a patient may complain"
         ),
         Column(
             "Records retention years", Integer(1, 100), f"{FOR_CONSENT}: how long records are "
@@ -558,7 +559,7 @@ TREATMENTS = Sheet(
     duplicate=N_("duplicate treatment '%(key)s' (first defined in row %(row)s)"),
     columns=(
         Column("Code", CODE, "names it on the Prices sheet and in plans", required=True),
-        Column("Name", TEXT, "printed on every document", required=True, translated=True),
+        Column("Name", NAME, "printed on every document", required=True, translated=True),
         Column(
             "Description", TEXT, "printed as the intended benefits", required=True,
             translated=True,
@@ -605,7 +606,7 @@ AREAS = Sheet(
     duplicate=N_("duplicate area '%(key)s' (first defined in row %(row)s)"),
     columns=(
         Column("Code", CODE, "names it on the Prices sheet and in plans", required=True),
-        Column("Name", TEXT, "printed on every document", required=True, translated=True),
+        Column("Name", NAME, "printed on every document", required=True, translated=True),
     ),
 )
 
@@ -645,7 +646,7 @@ RISKS = Sheet(
     duplicate=N_("duplicate risk '%(key)s' (first defined in row %(row)s)"),
     columns=(
         Column("Code", CODE, "names it on the Treatments sheet", required=True),
-        Column("Name", TEXT, "printed on the consent form", required=True, translated=True),
+        Column("Name", NAME, "printed on the consent form", required=True, translated=True),
         Column(
             "Description", TEXT, "printed with the name", required=True, translated=True
         ),
@@ -667,7 +668,7 @@ CONTRAINDICATIONS = Sheet(
     columns=(
         Column("Code", CODE, "names it on the Treatments sheet", required=True),
         Column(
-            "Name", TEXT, "the statement the patient ticks yes or no: 'I am breastfeeding'",
+            "Name", NAME, "the statement the patient ticks yes or no: 'I am breastfeeding'",
             required=True, translated=True,
         ),
         Column(
@@ -685,14 +686,14 @@ PRACTITIONERS = Sheet(
     duplicate=N_("duplicate practitioner '%(key)s' (first defined in row %(row)s)"),
     columns=(
         Column(
-            "Name", TEXT, "as forms name them, whatever its case and spacing", required=True
+            "Name", NAME, "as forms name them, whatever its case and spacing", required=True
         ),
-        Column("Profession", TEXT, "printed under the name", required=True, translated=True),
+        Column("Profession", NAME, "printed under the name", required=True, translated=True),
         Column(
-            "Registration body", TEXT, "the register, such as General Medical Council; with "
+            "Registration body", NAME, "the register, such as General Medical Council; with "
             "Registration number, or neither",
         ),
-        Column("Registration number", TEXT, "the number on that register"),
+        Column("Registration number", NAME, "the number on that register"),
     ),
 )  # fmt: skip
 
@@ -704,8 +705,8 @@ PRODUCTS = Sheet(
     duplicate=N_("duplicate product '%(key)s' (first defined in row %(row)s)"),
     columns=(
         Column("Code", CODE, "names it on the Treatments sheet", required=True),
-        Column("Name", TEXT, "printed on the consent form", required=True, translated=True),
-        Column("Manufacturer", TEXT, "printed with the name", required=True),
+        Column("Name", NAME, "printed on the consent form", required=True, translated=True),
+        Column("Manufacturer", NAME, "printed with the name", required=True),
         Column(
             "Licensing", Choice(Licensing), "for the use the treatments make of it",
             required=True,
@@ -722,7 +723,7 @@ TAXES = Sheet(
     columns=(
         Column("Kind", Choice(Kind), "the kind of treatment that carries it", required=True),
         Column(
-            "Tax", NAME, "its name as documents print it, translated like the workbook's "
+            "Tax", Name(60), "its name as documents print it, translated like the workbook's "
             "other texts", required=True, field="name", translated=True,
         ),
         Column("Rate %", PERCENT, "its rate", required=True, field="rate"),

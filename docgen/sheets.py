@@ -81,16 +81,18 @@ class Text(ValueType):
 
 @dataclass(frozen=True)
 class Name(ValueType):
-    """A name printed inside a line (a tax's, beside its rate and amount): a line break or tab
-    in it would print a line of its own among the totals."""
+    """A name printed on a line or in a table's cell beside other values (an area's, beside
+    its amount; a tax's, among the totals): a line break in it would print a line of its own
+    ('Discount −£1,250.00 · Total to pay £0.00')."""
 
+    longest: int = 120
     blank: ClassVar[str] = ""
 
     def read(self, reader: SheetReader, cell: Cell) -> str | None:
-        return reader.name(cell)
+        return reader.name(cell, self.longest)
 
     def describe(self) -> str:
-        return f"text on one line, at most {LONGEST_NAME} characters"
+        return f"text on one line, at most {self.longest} characters"
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,6 @@ class Codes(ValueType):
 
 TEXT, CODE, MONEY, PERCENT, YES_NO, DATE = Text(), Code(), Money(), Percent(), YesNo(), Date()
 NAME = Name()
-LONGEST_NAME = 60
 
 CONTROL_IN_CELL = N_(
     "holds the invisible control character %(code)s, which would hide text or print it "
@@ -589,13 +590,13 @@ class SheetReader:
             return None
         return text
 
-    def name(self, cell: Cell) -> str | None:
+    def name(self, cell: Cell, longest: int) -> str | None:
         text = self.text(cell)
         if text is None:
             return None
-        if not LINE_BREAKS.isdisjoint(text) or len(text) > LONGEST_NAME:
+        if not LINE_BREAKS.isdisjoint(text) or len(text) > longest:
             message = N_("a name on one line of at most %(most)s characters")
-            self.bad(cell, Message(message, most=LONGEST_NAME))
+            self.bad(cell, Message(message, most=longest))
             return None
         return text
 

@@ -38,14 +38,13 @@ from docgen.catalogues import (
     po_path,
     read_catalogue,
     text_languages,
-    unusable_translation,
     written_in,
 )
 from docgen.documents import sessions_text
 from docgen.exceptions import DocgenError, LocaleError, Problem, ProblemsError
 from docgen.generate import formatter_for, load_workspace_prices
 from docgen.i18n import DOCUMENTS, Formatter, load_translations, parse_locale
-from docgen.limits import existing_rows, oversized_package
+from docgen.limits import existing_rows, oversized_package, unusable_translation
 from docgen.output import ensure_can_write, write_atomically
 from docgen.workspace import Workspace
 

@@ -275,3 +275,21 @@ def test_the_desk_preview_names_the_taxes_as_the_estimate_does(montreal, tmp_pat
     assert labels[:3] == [label for label, _amount in printed[:3]]
     assert labels[1].startswith("TPS") and labels[2].startswith("TVQ")
     assert not any("TVA" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("sheet", "cell"),
+    [("Areas", "B2"), ("Treatments", "B2"), ("Practitioners", "D2"), ("Clinic", "B2"),
+     ("Risks", "B2"), ("Products", "B2")],
+)  # fmt: skip
+def test_a_name_printed_beside_amounts_is_one_line(montreal, sheet, cell):
+    """'Face\\nDiscount −£1,250.00 · Total to pay £0.00' as an area's name printed a line of
+    its own in the consent form's cost table, above the real total."""
+    workbook = openpyxl.load_workbook(montreal.workbook())
+    workbook[sheet][cell] = "Visage\nRemise −1 250,00 $ · Total à payer 0,00 $"
+    workbook.save(montreal.workbook())
+    with pytest.raises(WorkbookError) as raised:
+        load_price_list(montreal.workbook())
+    problems = [str(p) for p in raised.value.problems if f"{sheet}!{cell}" in str(p)]
+    said = "expected a name on one line of at most 120 characters"
+    assert any(problem.endswith(said) for problem in problems), problems

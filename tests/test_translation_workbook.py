@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import docx
@@ -528,3 +529,23 @@ def test_check_finds_a_line_break_typed_into_a_one_line_translation(workspace, r
     assert "translation of 'Rounding' breaks a line the text it translates does not" in (
         result.output
     )
+
+
+def test_a_catalogue_compiled_by_another_tool_is_checked_before_it_prints(workspace, run):
+    """Poedit and msgfmt write the .mo as they save, without docgen's checks: a 'Total'
+    translated with a line break printed a fake 'Total à payer' line, and check said ready."""
+    po = set_translations(workspace, "fr", "docgen", {"Total": "Total\nTotal à payer 0,00 £GB"})
+    pybabel = Path(sys.executable).with_name("pybabel")
+    compiled = po.with_suffix(".mo")
+    subprocess.run(
+        [str(pybabel), "compile", "-i", str(po), "-o", str(compiled), "-l", "fr"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    estimate = run("--workspace", workspace.root, "estimate", "--patient", "Ann Lee",
+                   "--item", "REJUV:FACE", "--locale", "fr_FR", "-o", "e.docx")  # fmt: skip
+    assert estimate.exit_code == 1 and not Path("e.docx").exists()
+    said = "docgen.mo: its translation of 'Total' breaks a line the text it translates does not"
+    assert said in estimate.output and "docgen i18n compile" in estimate.output
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1
+    assert f"locales/fr/LC_MESSAGES/{said.split(': ', 1)[0]}" in checked.output
