@@ -15,7 +15,6 @@ import copy
 import functools
 import gettext
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +30,13 @@ from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
 from docgen.i18n import (
     DESK,
     DOCUMENTS,
+    LARGEST_COUNT_CHECKED,
     MESSAGES,
     SOURCE_LANGUAGE,
     catalogue_locales,
     load_translations,
 )
-from docgen.limits import (
-    unusable_translation,
-)
+from docgen.limits import placeholder_problem, unusable_translation
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -406,9 +404,6 @@ def plural_rule_problem(catalog: Catalog) -> str | None:
     return None
 
 
-LARGEST_COUNT_CHECKED = 10_000  # sessions, years, rows: what a document or page counts
-
-
 def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     if errors := catalogue_problems(catalog, path):
         raise LocaleError("translations no document can print:\n  " + "\n  ".join(errors))
@@ -437,12 +432,6 @@ def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:
     return found
 
 
-_PLACEHOLDER = re.compile(r"%\(([^)]+)\)")
-
-
-_FORMATTING = re.compile(r"%\([^)]+\)[sd]|%%")  # what % stands for when a text is filled in
-
-
 def lost_placeholders(message: Message) -> str | None:
     """Babel accepts a translation without any of its source's placeholders; on a document
     that loses a value (the deposit's amount), so every one must be kept. A plural's forms may
@@ -457,20 +446,6 @@ def lost_placeholders(message: Message) -> str | None:
                 return problem
         return None
     return placeholder_problem(message.id, message.string)
-
-
-def placeholder_problem(source: str, translated: str, plural: bool = False) -> str | None:
-    """Why translated cannot be filled in where source is, or None (see lost_placeholders)."""
-    names, found = set(_PLACEHOLDER.findall(source)), set(_PLACEHOLDER.findall(translated))
-    lost = names - found - ({"count"} if plural else set())
-    if lost:
-        return "the translation leaves out " + ", ".join(f"%({name})s" for name in sorted(lost))
-    if unknown := found - names:
-        shown = ", ".join(f"%({name})s" for name in sorted(unknown))
-        return f"the translation has {shown}, which the text it translates does not"
-    if _FORMATTING.sub("", translated).count("%") != _FORMATTING.sub("", source).count("%"):
-        return "the translation has a % sign the text it translates does not: write it as %%"
-    return None
 
 
 def compile_catalogues(workspace: Workspace) -> list[Path]:

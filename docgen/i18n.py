@@ -25,12 +25,11 @@ from babel.core import get_global
 from babel.core import parse_locale as parse_locale_code
 from babel.dates import format_date, format_timedelta
 from babel.lists import format_list
-from babel.messages.mofile import read_mo
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import Translations
 
 from docgen.exceptions import CompiledCatalogueError, LocaleError, UnavailableLanguageError
-from docgen.limits import unusable_translation
+from docgen.limits import placeholder_problem, unusable_translation
 
 SOURCE_LANGUAGE = "en"
 # the catalogues' domains: what documents print, the desk page's words, docgen's messages
@@ -320,21 +319,33 @@ class BilingualTranslations:
         return self._both("npgettext", context, singular, plural, n)
 
 
-@functools.lru_cache(maxsize=128)
-def _compiled_problem(compiled: Path, stamp: tuple[int, int], language: str) -> str | None:
+def _compiled_problem(translations: Translations, language: str) -> str | None:
     """What in a compiled catalogue no document may print, checked as docgen's compile checks
-    a .po (a .mo saved by Poedit or msgfmt is not): the first such translation, or None."""
-    with compiled.open("rb") as handle:
-        catalog = read_mo(handle)
-    for message in catalog:
-        if not message.id:
-            continue
-        source = message.id[0] if isinstance(message.id, tuple) else message.id
-        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
-        for string in filter(None, strings):
-            if why := unusable_translation(string, language, source):
-                return f"its translation of {source!r} {why}"
+    a .po (a .mo saved by Poedit, msgfmt or pybabel is not), on the very entries gettext prints
+    from: the first such translation, or a plural rule that fails; None when there is none."""
+    for key, string in translations._catalog.items():
+        message, plural = (key[0], True) if isinstance(key, tuple) else (key, False)
+        if not message or not string:
+            continue  # the header
+        source = message.rpartition("\x04")[2]  # without its context
+        why = unusable_translation(string, language, source) or placeholder_problem(
+            source, string, plural=plural
+        )
+        if why:
+            return f"its translation of {source!r} {why}"
+    declared = re.search(r"nplurals\s*=\s*(\d+)", translations._info.get("plural-forms", ""))
+    forms = int(declared[1]) if declared else 2
+    for count in range(LARGEST_COUNT_CHECKED + 1):
+        try:
+            form = translations.plural(count)
+        except ArithmeticError as error:
+            return f"its plural rule fails for {count}: {error}"
+        if not 0 <= form < forms:
+            return f"its plural rule gives form {form} for {count}; it has {forms}"
     return None
+
+
+LARGEST_COUNT_CHECKED = 10_000  # sessions, years, rows: what a document or page counts
 
 
 def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
@@ -342,20 +353,24 @@ def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
     when it may (or there is none)."""
     if not compiled.is_file():
         return None
-    stat = compiled.stat()
-    if problem := _compiled_problem(compiled, (stat.st_mtime_ns, stat.st_size), language):
-        return (
-            f"{problem}; correct it in the .po beside it and compile the catalogues with "
-            "'docgen i18n compile', which checks every translation"
-        )
+    try:
+        _checked_translations(compiled, compiled.stem, language)
+    except CompiledCatalogueError as error:
+        return str(error).split(": ", 1)[1]
     return None
 
 
 def _checked_translations(compiled: Path, domain: str, language: str) -> Translations:
-    if problem := compiled_catalogue_problem(compiled, language):
-        raise CompiledCatalogueError(f"{compiled}: {problem}")
+    """The compiled catalogue, checked as it will print: every time it is loaded (it is read
+    whole anyway; a file swapped in place is never trusted on its date)."""
     with compiled.open("rb") as handle:
-        return Translations(handle, domain=domain)
+        translations = Translations(handle, domain=domain)
+    if problem := _compiled_problem(translations, language):
+        raise CompiledCatalogueError(
+            f"{compiled}: {problem}; correct it in the .po beside it and compile the catalogues "
+            "with 'docgen i18n compile', which checks every translation"
+        )
+    return translations
 
 
 def load_translations(

@@ -97,3 +97,23 @@ def unusable_translation(text: str, language: str, source: str = "") -> str | No
     if mark and (not language or Locale.parse(language).character_order == "left-to-right"):
         return f"holds the direction mark U+{ord(mark):04X}: type it again"
     return None
+
+
+_PLACEHOLDER = re.compile(r"%\(([^)]+)\)")
+
+
+_FORMATTING = re.compile(r"%\([^)]+\)[sd]|%%")  # what % stands for when a text is filled in
+
+
+def placeholder_problem(source: str, translated: str, plural: bool = False) -> str | None:
+    """Why translated cannot be filled in where source is, or None (see lost_placeholders)."""
+    names, found = set(_PLACEHOLDER.findall(source)), set(_PLACEHOLDER.findall(translated))
+    lost = names - found - ({"count"} if plural else set())
+    if lost:
+        return "the translation leaves out " + ", ".join(f"%({name})s" for name in sorted(lost))
+    if unknown := found - names:
+        shown = ", ".join(f"%({name})s" for name in sorted(unknown))
+        return f"the translation has {shown}, which the text it translates does not"
+    if _FORMATTING.sub("", translated).count("%") != _FORMATTING.sub("", source).count("%"):
+        return "the translation has a % sign the text it translates does not: write it as %%"
+    return None

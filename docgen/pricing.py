@@ -8,6 +8,7 @@ and all of them are raised together in one WorkbookError.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import openpyxl
 from babel import Locale
-from babel.core import get_global
+from babel.core import UnknownLocaleError, get_global
 from babel.numbers import get_currency_precision
 
 from docgen.exceptions import Message, WorkbookError
@@ -745,6 +746,9 @@ SHEETS = (
 
 class _PriceListReader(SheetReader):
     def read(self) -> PriceList:
+        with contextlib.suppress(ValueError, TypeError, UnknownLocaleError):  # reported by its cell
+            locale = Locale.parse(read_clinic_locale(self.path) or "")
+            self.left_to_right = locale.character_order == "left-to-right"
         data, sheets = self.open(SHEETS)
         # Clinic first, for its currency's decimal places; then every sheet after those its
         # codes refer to

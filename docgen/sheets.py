@@ -31,6 +31,7 @@ from docgen.exceptions import Message, Problem, WorkbookError
 from docgen.i18n import N_, locale_as_written
 from docgen.limits import (
     CONTROL_CHARACTERS,
+    DIRECTION_MARKS,
     EXCEL_ROWS,
     LINE_BREAKS,
     LONGEST_TRANSLATION,
@@ -331,6 +332,9 @@ class SheetReader:
         self.unreadable: set[str] = set()  # sheets whose layout is broken: skip references to them
         self.currency = "EUR"  # until a Currency cell names the real one
         self.digits = 2
+        # a direction mark only reorders left-to-right text ('020 7946111 0000' for a phone
+        # number): refused in the workbook of a clinic writing left to right
+        self.left_to_right = False
 
     # Problems -----------------------------------------------------------------------------------
 
@@ -583,6 +587,9 @@ class SheetReader:
         if control := CONTROL_CHARACTERS.search(text):
             code = f"U+{ord(control.group()):04X}"
             self.problem(cell, Message(CONTROL_IN_CELL, code=code))
+            return None
+        if self.left_to_right and (mark := next((c for c in text if c in DIRECTION_MARKS), "")):
+            self.problem(cell, Message(CONTROL_IN_CELL, code=f"U+{ord(mark):04X}"))
             return None
         if len(text) > LONGEST_TRANSLATION:  # a text no page should carry: 14 pages of it
             message = N_("a text of at most %(most)s characters (this one has %(found)s)")

@@ -293,3 +293,14 @@ def test_a_name_printed_beside_amounts_is_one_line(montreal, sheet, cell):
     problems = [str(p) for p in raised.value.problems if f"{sheet}!{cell}" in str(p)]
     said = "expected a name on one line of at most 120 characters"
     assert any(problem.endswith(said) for problem in problems), problems
+
+
+def test_a_direction_mark_in_a_left_to_right_clinics_workbook_is_refused(montreal):
+    """'020 7946\\u200f 0000 111' printed as '020 7946111 0000': the aftercare number a patient
+    calls at night, reordered by a mark an Arabic text may need and a French one never does."""
+    workbook = openpyxl.load_workbook(montreal.workbook())
+    workbook["Clinic"][f"B{clinic_row(workbook, 'Complications phone')}"] = "514 555\u200f 0199"
+    workbook.save(montreal.workbook())
+    with pytest.raises(WorkbookError) as raised:
+        load_price_list(montreal.workbook())
+    assert any("U+200F" in str(problem) for problem in raised.value.problems)

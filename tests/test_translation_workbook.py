@@ -549,3 +549,32 @@ def test_a_catalogue_compiled_by_another_tool_is_checked_before_it_prints(worksp
     checked = run("--workspace", workspace.root, "check")
     assert checked.exit_code == 1
     assert f"locales/fr/LC_MESSAGES/{said.split(': ', 1)[0]}" in checked.output
+
+
+@pytest.mark.parametrize(
+    ("message", "translation", "said"),
+    [
+        # a fixed amount and quote number in place of the estimate's own
+        ("An initial consultation costs %(fee)s.", "La consultation coûte 0,00 £GB.",
+         "the translation leaves out %(fee)s"),
+        ("Total", "Total\u2028TOTAL À PAYER 0,00 £GB", "breaks a line"),
+    ],
+)  # fmt: skip
+def test_a_compiled_catalogue_is_checked_entry_by_entry_as_it_prints(
+    workspace, run, message, translation, said
+):
+    """A .mo made by another tool from a .po later put back: its entries are what prints."""
+    po = po_path(workspace, "fr")
+    clean = po.read_bytes()
+    set_translations(workspace, "fr", "docgen", {message: translation})
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run(
+        [str(pybabel), "compile", "-i", str(po), "-o", str(po.with_suffix(".mo")), "-l", "fr"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    po.write_bytes(clean)
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1 and said in checked.output
+    form = run("--workspace", workspace.root, "estimate", "--patient", "Ann Lee",
+               "--item", "REJUV:FACE", "--locale", "fr_FR", "-o", "e.docx")  # fmt: skip
+    assert form.exit_code == 1 and said in form.output and not Path("e.docx").exists()
