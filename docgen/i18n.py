@@ -319,10 +319,11 @@ class BilingualTranslations:
         return self._both("npgettext", context, singular, plural, n)
 
 
-def _compiled_problem(translations: Translations, language: str) -> str | None:
-    """What in a compiled catalogue no document may print, checked as docgen's compile checks
+def _unprintable_entries(translations: Translations, language: str) -> dict[object, str]:
+    """Each entry of a compiled catalogue no page may print, checked as docgen's compile checks
     a .po (a .mo saved by Poedit, msgfmt or pybabel is not), on the very entries gettext prints
-    from: the first such translation, or a plural rule that fails; None when there is none."""
+    from: its key, and why."""
+    found = {}
     for key, string in translations._catalog.items():
         message, plural = (key[0], True) if isinstance(key, tuple) else (key, False)
         if not message or not string:
@@ -332,7 +333,12 @@ def _compiled_problem(translations: Translations, language: str) -> str | None:
             source, string, plural=plural
         )
         if why:
-            return f"its translation of {source!r} {why}"
+            found[key] = f"its translation of {source!r} {why}"
+    return found
+
+
+def _plural_rule_problem(translations: Translations) -> str | None:
+    """Why the catalogue's plural rule cannot choose a form for every count, or None."""
     declared = re.search(r"nplurals\s*=\s*(\d+)", translations._info.get("plural-forms", ""))
     forms = int(declared[1]) if declared else 2
     for count in range(LARGEST_COUNT_CHECKED + 1):
@@ -349,26 +355,39 @@ LARGEST_COUNT_CHECKED = 10_000  # sessions, years, rows: what a document or page
 
 
 def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
-    """Why a compiled catalogue must not be printed from, saying how to make it again; None
-    when it may (or there is none)."""
+    """Why a compiled catalogue must not be printed from (any of its domains), saying how to
+    make it again; None when it may (or there is none)."""
     if not compiled.is_file():
         return None
-    try:
-        _checked_translations(compiled, compiled.stem, language)
-    except CompiledCatalogueError as error:
-        return str(error).split(": ", 1)[1]
-    return None
+    with compiled.open("rb") as handle:
+        translations = Translations(handle, domain=compiled.stem)
+    unprintable = _unprintable_entries(translations, language)
+    problem = _plural_rule_problem(translations) or next(iter(unprintable.values()), None)
+    if problem is None:
+        return None
+    return (
+        f"{problem}; correct it in the .po beside it and compile the catalogues with "
+        "'docgen i18n compile', which checks every translation"
+    )
 
 
 def _checked_translations(compiled: Path, domain: str, language: str) -> Translations:
-    """The compiled catalogue, checked as it will print: every time it is loaded (it is read
-    whole anyway; a file swapped in place is never trusted on its date)."""
+    """The compiled catalogue, checked as it will print, every time it is loaded (it is read
+    whole anyway; a file swapped in place is never trusted on its date). A document refuses a
+    catalogue with any entry it may not print; the desk's words and docgen's messages show
+    such an entry in English, as they show one not translated."""
     with compiled.open("rb") as handle:
         translations = Translations(handle, domain=domain)
-    if problem := _compiled_problem(translations, language):
+    unprintable = _unprintable_entries(translations, language)
+    problem = _plural_rule_problem(translations)
+    if problem is None and unprintable and domain != DOCUMENTS:
+        for key in unprintable:
+            del translations._catalog[key]
+    elif problem or unprintable:
         raise CompiledCatalogueError(
-            f"{compiled}: {problem}; correct it in the .po beside it and compile the catalogues "
-            "with 'docgen i18n compile', which checks every translation"
+            f"{compiled}: {problem or next(iter(unprintable.values()))}; correct it in the .po "
+            "beside it and compile the catalogues with 'docgen i18n compile', which checks "
+            "every translation"
         )
     return translations
 
