@@ -960,7 +960,9 @@ class _BatchRun:
             if blocked:
                 found.blocked.append(RowFailure(appointment.row, (blocked,)))
             elif not (self.output_dir / relative).exists():
-                found.to_make.append(job)
+                # a document deleted from its place is replaced there, never shares its row
+                earlier = self.checker.register.in_force_at(self.output_dir / relative)
+                found.to_make.append(job._replace(replaces=earlier.id) if earlier else job)
             elif isinstance(present := self.present(job), BatchDocument):
                 found.kept.append((job, present))
             else:
@@ -1088,8 +1090,9 @@ class _BatchRun:
             self.recorded_paths.add(item.path)
             if item.replaces and item.path in self.previous and not item.skipped:
                 kept_as = superseded_path(Path(item.path), item.replaces).as_posix()
-                self.manifest.add(replace(self.previous[item.path], path=kept_as, row=None))
-                self.recorded_paths.add(kept_as)
+                if (self.output_dir / kept_as).exists():  # not one deleted before this run
+                    self.manifest.add(replace(self.previous[item.path], path=kept_as, row=None))
+                    self.recorded_paths.add(kept_as)
             if item.skipped:
                 result.skipped += 1
             else:

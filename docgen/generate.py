@@ -191,7 +191,15 @@ def _write(
     following it (Register.supersede), and the new one records that it replaces it."""
     document_id = info.document_id
     translations = translations or fmt.translations
+    register = Register.of(workspace)
     replaces = issued_id(target) if force and target.is_file() else ""
+    if not replaces and (earlier := register.in_force_at(target)):  # deleted from its place
+        replaces = earlier.id
+    if replaces and (earlier := register.get(replaces)) and not patient.is_patient_of(earlier):
+        raise OutputError(
+            f"{target} is another patient's document ({replaces}); docgen never puts one "
+            "patient's document in place of another's: write this one elsewhere"
+        )
     data = template.render(
         context,
         replace(info, replaces=replaces).properties(price_list, fmt),
@@ -205,7 +213,6 @@ def _write(
         price_list=price_list.path, patient=patient, treatment=treatment,
         quote=info.visit if kind in TREATMENT_DOCUMENTS else "",
     )  # fmt: skip
-    register = Register.of(workspace)
     with register.issuing(record):
         if replaces:
             register.supersede(target, replaces)

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from docgen.exceptions import DuplicateIdError, RegisterError
 from docgen.output import csv_safe, move_to_superseded, signed_copy_path, superseded_path
-from docgen.patient import search_key
+from docgen.patient import same_typing, search_key
 from docgen.processes import is_running
 from docgen.render import CONTENT_CHECKSUM, PRICE_LIST, REPLACES, SIGNATURE, document_properties
 from docgen.workspace import Workspace, default_workspace_root
@@ -128,6 +128,16 @@ class Patient:
     name: str = ""
     date_of_birth: str = ""
     reference: str = ""
+
+    def is_patient_of(self, record: Record) -> bool:
+        """Whether the record is this patient's: the same name, and the same date of birth and
+        reference where both give one (a remake may add what the first left out)."""
+        pairs = (
+            (same_typing(self.name), same_typing(record.patient)),
+            (self.date_of_birth, record.date_of_birth),
+            (self.reference, record.reference),
+        )
+        return pairs[0][0] == pairs[0][1] and all(a == b for a, b in pairs[1:] if a and b)
 
 
 def register_path(workspace: Workspace) -> Path:
@@ -326,6 +336,16 @@ class Register:
             return False
         return True
 
+    def in_force_at(self, path: Path) -> Record | None:
+        """The document the register has in force at path (issued, not replaced), even when its
+        file has gone: a document made there takes its place, never its row."""
+        rows = self._read(
+            f"SELECT {', '.join(COLUMNS)} FROM documents WHERE path = ? AND state = 'issued' "
+            "AND replaced_by = '' ORDER BY written_at DESC, id LIMIT 1",
+            (str(path.resolve()),),
+        )
+        return Record(*rows[0]) if rows else None
+
     def holds_another(self, record: Record) -> bool:
         """Whether another document was issued under the record's id (issuing it would be
         refused): checked for a set of documents before any of them is written."""
@@ -356,6 +376,8 @@ class Register:
         register says where the document and its signed copy are, so that a scan of it is
         filed beside it there, never beside the version made in its place. Every writer that
         makes a document again calls this (generate's --force, a batch's)."""
+        if not path.exists():  # deleted: its row follows it there, so nothing is filed here
+            self.moved(document_id, superseded_path(path, document_id))
         for moved_from, moved_to in move_to_superseded(path, document_id, within):
             if moved_from == path:
                 self.moved(document_id, moved_to)

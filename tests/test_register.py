@@ -36,6 +36,7 @@ from docgen.register import (
     record_of,
     register_path,
 )
+from docgen.verify import issued_id
 from docgen.visit import PlannedTreatment, Visit
 from docgen.web import create_app
 from docgen.workspace import Workspace
@@ -282,3 +283,39 @@ def test_an_id_is_never_given_to_two_documents(workspace, tmp_path):
         )  # fmt: skip
     assert not (tmp_path / "b.docx").exists()
     assert [row[0] for row in rows_of(workspace)] == [made.document_id]
+
+
+def test_a_form_forced_onto_another_patients_file_is_refused(workspace, tmp_path, run):
+    """Twelfth probe: Bob's consent written with --force onto Ann's file name moved hers to
+    superseded/ and recorded it as 'replaced by' Bob's: her record led to his document."""
+    target = tmp_path / "o" / "a.docx"
+    ann = ["consent", "--patient", "Ann Roe", "--treatment", "REJUV", "--area", "FACE",
+           "--no-estimate", "-o", target]  # fmt: skip
+    assert run("--workspace", workspace.root, *ann).exit_code == 0
+    written = target.read_bytes()
+    bob = ["consent", "--patient", "Bob Poe", "--treatment", "HAIR", "--area", "SCALP",
+           "--no-estimate", "-o", target, "--force"]  # fmt: skip
+    refused = run("--workspace", workspace.root, *bob)
+    assert refused.exit_code == 1 and "another patient's document" in refused.output
+    assert target.read_bytes() == written and not (target.parent / "superseded").exists()
+    assert all(not record.replaced_by for record in find_records(workspace))
+
+
+def test_a_document_deleted_from_its_place_is_replaced_there_never_shared(workspace, tmp_path):
+    """Twelfth probe: a batch made Bob's deleted consent again at its path, and both register
+    rows named that one file, so the old form's signed scan was filed beside the new one."""
+    day = write_csv(tmp_path / "day.csv", VISIT_HEADER, [
+        ["Bob Poe", "LUM-2", "1970-01-01", "HAIR", "SCALP", "", "consent"],
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    assert run_batch(workspace, day, out, jobs=1).ok
+    (form,) = out.glob("*/consent.docx")
+    old_id = issued_id(form)
+    form.unlink()
+    again = run_batch(workspace, day, out, jobs=1)
+    assert again.ok and again.made == 1
+    new_id = issued_id(form)
+    register = Register.of(workspace)
+    old, new = register.get(old_id), register.get(new_id)
+    assert old.replaced_by == new_id and new.replaces == old_id
+    assert old.path != new.path and "superseded" in old.path
