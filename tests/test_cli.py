@@ -246,11 +246,11 @@ def test_a_pdf_name_asks_for_pdf_and_a_pdf_beside_is_never_left_unmatched(run, t
     pdf = (tmp_path / "ann.pdf").read_bytes()
     # replaced without --pdf, the PDF would no longer be of this document: refused, and the
     # PDF (it may be the signed copy) kept
-    again = run("estimate", "--patient", "B", "--item", "REJUV:FACE", "-o", "ann.docx", "--force")
+    again = run("estimate", "--patient", "A", "--item", "REJUV:NECK", "-o", "ann.docx", "--force")
     assert again.exit_code == 1
     assert "ann.pdf is there and would not match a new ann.docx: add --pdf" in again.output
     assert (tmp_path / "ann.pdf").read_bytes() == pdf and "A" in docx_text(tmp_path / "ann.docx")
-    forced = run("estimate", "--patient", "B", "--item", "REJUV:FACE", "-o", "ann.docx",
+    forced = run("estimate", "--patient", "A", "--item", "REJUV:NECK", "-o", "ann.docx",
                  "--force", "--pdf")  # fmt: skip
     assert forced.exit_code == 0 and (tmp_path / "ann.pdf").read_bytes() != pdf
 

@@ -146,8 +146,9 @@ def test_never_overwrites_without_force(workspace, tmp_path):
     with pytest.raises(OutputExistsError, match="--force"):
         create_estimate(workspace, "Bob", ["REJUV:FACE"], output=target)
     assert target.read_bytes() == before
-    second = create_estimate(workspace, "Bob", ["REJUV:FACE"], output=target, force=True)
-    assert "Bob" in docx_paragraphs(second.docx)
+    # made again for the same patient (never another's: test_register)
+    second = create_estimate(workspace, "Ann", ["REJUV:NECK"], output=target, force=True)
+    assert "Neck" in docx_paragraphs(second.docx)
     assert first.document_id != second.document_id
     # no temporary files; Ann's estimate, replaced, is kept by its id
     assert sorted(p.name for p in target.parent.iterdir()) == ["estimate.docx", "superseded"]
