@@ -11,7 +11,7 @@ import docx
 import openpyxl
 import pytest
 from babel.numbers import format_percent
-from conftest import FRENCH, clinic_row, docx_paragraphs, docx_text, money, pdf_text
+from conftest import clinic_row, docx_paragraphs, docx_text, money, pdf_text
 from test_translation_workbook import rows
 
 from docgen.catalogues import compile_catalogues, update_catalogues
@@ -45,20 +45,18 @@ def write_taxes(path: Path, taxes: list[tuple], include: bool | None = None) -> 
 
 
 @pytest.fixture
-def montreal(workspace: Workspace) -> Workspace:
-    """A Montreal clinic: its workbook in French (fr_CA, CAD), prices before taxes, cosmetic
-    treatments carrying the federal TPS and Quebec's TVQ, therapeutic ones neither."""
-    path = workspace.pricing_dir / "montreal.xlsx"
-    shutil.move(workspace.pricing_dir / "london.xlsx", path)
+def montreal(geneva: Workspace) -> Workspace:
+    """The Geneva clinic's French workbook moved to Montreal (fr_CA, CAD), prices before taxes,
+    cosmetic treatments carrying the federal TPS and Quebec's TVQ, therapeutic ones neither."""
+    path = geneva.pricing_dir / "montreal.xlsx"
+    shutil.move(geneva.workbook(), path)
     workbook = openpyxl.load_workbook(path)
-    for address, text in {**FRENCH, "Clinic!B7": "CAD", "Clinic!B8": "fr_CA"}.items():
-        sheet, cell = address.split("!")
-        workbook[sheet][cell] = text
+    workbook["Clinic"]["B7"], workbook["Clinic"]["B8"] = "CAD", "fr_CA"
     workbook.save(path)
     write_taxes(path, [("cosmetic", "TPS", TPS), ("cosmetic", "TVQ", TVQ)], include=False)
-    update_catalogues(workspace)
-    compile_catalogues(workspace)
-    return workspace
+    update_catalogues(geneva)
+    compile_catalogues(geneva)
+    return geneva
 
 
 def percent(rate: Decimal, locale: str) -> str:
