@@ -191,6 +191,10 @@ class OutputExistsError(DocgenError):
         )
 
 
+class IssueDateError(DocgenError):
+    """Raised when an issue date given (--date) is not one a clinic could issue a document on."""
+
+
 class OutputError(DocgenError):
     """Raised when a document cannot be written where it was asked for (no such folder, a file
     in the way, no permission)."""

@@ -36,7 +36,14 @@ from docgen.estimate import (
     plan_estimate,
     plan_items,
 )
-from docgen.exceptions import DocgenError, FieldProblem, LocaleError, OutputError, PlanError
+from docgen.exceptions import (
+    DocgenError,
+    FieldProblem,
+    IssueDateError,
+    LocaleError,
+    OutputError,
+    PlanError,
+)
 from docgen.i18n import (
     BilingualTranslations,
     Formatter,
@@ -156,11 +163,22 @@ def _names_a_folder(output: str | Path) -> bool:
     return Path(text).expanduser().is_dir() or text.endswith(("/", os.sep))
 
 
+# a document's validity, deposit dates and cooling-off periods all lie within a few years of it
+EARLIEST_ISSUE = dt.date(2000, 1, 1)
+LATEST_ISSUE_AHEAD = dt.timedelta(days=365)
+
+
 def when_issued(issued: dt.date | None) -> tuple[dt.date, dt.datetime | None, bool]:
     """(issue date, generation time, reproducible). A date given (--date) makes a document
     reproducible: generated at that date's midnight, with ids derived from its inputs, so the
     same inputs give a byte-identical file. Otherwise it is stamped now, with random ids."""
     if issued is not None:
+        latest = dt.date.today() + LATEST_ISSUE_AHEAD
+        if not EARLIEST_ISSUE <= issued <= latest:
+            raise IssueDateError(
+                f"Issue date {issued.isoformat()}: expected a date from "
+                f"{EARLIEST_ISSUE.isoformat()} to {latest.isoformat()} (a year from today)."
+            )
         return issued, None, True
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     return now.date(), now, False

@@ -42,6 +42,20 @@ def test_plan_errors_are_listed_with_exit_1(run, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("date", ["9999-12-10", "0001-01-01", "1999-12-31"])
+@pytest.mark.parametrize("command", ["estimate", "batch"])
+def test_an_issue_date_no_clinic_could_issue_on_is_refused(run, tmp_path, command, date):
+    (tmp_path / "day.csv").write_text("Patient,Treatment,Areas\nAnn Lee,REJUV,FACE\n")
+    if command == "estimate":
+        args = ["estimate", "--patient", "Ann Lee", "--item", "REJUV:FACE", "-o", "out/"]
+    else:
+        args = ["batch", "day.csv", "-o", "out/"]
+    result = run(*args, "--date", date)
+    assert result.exit_code == 1, result.output
+    assert f"Issue date {date}: expected a date from 2000-01-01 to " in result.output
+    assert not any((tmp_path / "out").glob("**/*.docx"))
+
+
 def test_unknown_locale(run):
     result = run("estimate", "--patient", "A", "--item", "REJUV:FACE", "--locale", "xx_YY")
     assert result.exit_code == 1
