@@ -354,8 +354,8 @@ def located(failure: RowFailure, columns: dict[str, str]) -> RowFailure:
 
     def locate(problem: str) -> str:
         header = FIELD_COLUMNS.get(getattr(problem, "field", ""))
-        if header not in columns:
-            return problem
+        if header not in columns or "cell" in getattr(problem, "values", {}):
+            return problem  # about no column, or naming its cell already
         cell = f"{columns[header]}{failure.row}"
         return Message(N_("cell %(cell)s: %(problem)s"), cell=cell, problem=problem)
 

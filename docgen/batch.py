@@ -72,7 +72,7 @@ from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent, limit_processor_time, remove_orphaned_work
 from docgen.register import Patient, Record, Register, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, document_properties, same_print
-from docgen.verify import MANIFEST, issued_id, verify_content
+from docgen.verify import MANIFEST, replaced_at, verify_content
 from docgen.workspace import Workspace
 
 try:
@@ -484,20 +484,18 @@ def _make_documents(jobs: list[Job], force: bool) -> list[BatchDocument | RowFai
             plan = plans[document.row]
             quote = plan.estimate.number if _cites_estimate(rows) else ""
             records.append(_record(document, data, by_row[document.row], quote))
-        if taken := [r.id for r in records if _worker.register.holds_another(r)]:
-            why = (
-                f"the register already holds other documents numbered {', '.join(taken)}: an id "
-                "is never given twice; nothing of this visit was written"
-            )
+        refused = [f"{r.id}: {why}" for r in records if (why := _worker.register.refusal(r))]
+        if refused:
+            why = "; ".join(refused) + "; nothing of this visit was written"
             done.extend(RowFailure(row.row, (why,)) for row in rows)
             continue
         replaced = {document.replaces for document, _data in made}
         withdrawn = []
         for path in dropped:
             target = _worker.output_dir / path
-            document_id = issued_id(target)
-            _worker.register.supersede(target, document_id, within=_worker.output_dir)
-            if document_id not in replaced:
+            if document_id := replaced_at(target, _worker.register):
+                _worker.register.supersede(target, document_id, within=_worker.output_dir)
+            if document_id and document_id not in replaced:
                 withdrawn.append(document_id)
         for (document, data), record in zip(made, records, strict=True):
             done.append(_issued(document, data, record, by_row[document.row], folder, force))
@@ -923,10 +921,15 @@ class _BatchRun:
             self.advance(len(rows))
             return
         again = [
-            job._replace(replaces=issued_id(self.output_dir / job.relative))
+            job._replace(
+                replaces=replaced_at(self.output_dir / job.relative, self.checker.register)
+            )
             for job, _ in found.present
         ]
-        dropped = {path: issued_id(self.output_dir / path) for path in found.dropped}
+        dropped = {
+            path: replaced_at(self.output_dir / path, self.checker.register)
+            for path in found.dropped
+        }
         self.dropped |= dropped
         new = [self.in_place_of(job, rows, dropped) for job in found.to_make]
         yield Job(rows, folder, new + again, dropped=tuple(dropped))
@@ -961,8 +964,8 @@ class _BatchRun:
                 found.blocked.append(RowFailure(appointment.row, (blocked,)))
             elif not (self.output_dir / relative).exists():
                 # a document deleted from its place is replaced there, never shares its row
-                earlier = self.checker.register.in_force_at(self.output_dir / relative)
-                found.to_make.append(job._replace(replaces=earlier.id) if earlier else job)
+                replaces = replaced_at(self.output_dir / relative, self.checker.register)
+                found.to_make.append(job._replace(replaces=replaces))
             elif isinstance(present := self.present(job), BatchDocument):
                 found.kept.append((job, present))
             else:
@@ -998,7 +1001,9 @@ class _BatchRun:
         ]
         if self.force and (out_of_date or found.edited):
             return [
-                job._replace(replaces=issued_id(self.output_dir / job.relative))
+                job._replace(
+                    replaces=replaced_at(self.output_dir / job.relative, self.checker.register)
+                )
                 for job, _found in [*current, *out_of_date, *found.edited]
             ]
         for job, kept in found.edited:
@@ -1084,7 +1089,7 @@ class _BatchRun:
         result = self.result
         for item in items:
             if isinstance(item, RowFailure):
-                result.failures.append(located(item, self.columns))
+                result.failures.append(item)
                 continue
             self.manifest.add(item)
             self.recorded_paths.add(item.path)
@@ -1121,5 +1126,6 @@ class _BatchRun:
                     self.manifest.add(replace(document, path=kept_as.as_posix(), row=None))
         os.sync()  # one flush for the whole batch rather than one per document
         self.manifest.close(keep=self.manifest.rows > 0)
-        self.result.failures.sort(key=lambda f: f.row)
+        located_failures = (located(failure, self.columns) for failure in self.result.failures)
+        self.result.failures = sorted(located_failures, key=lambda f: f.row)
         self.result.out_of_date.sort(key=lambda f: f.row)

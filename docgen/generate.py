@@ -59,7 +59,7 @@ from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import ADULT_AGE, PriceList, load_price_list
 from docgen.register import Patient, Register, record_of
 from docgen.render import DocumentTemplate
-from docgen.verify import issued_id
+from docgen.verify import replaced_at
 from docgen.visit import PlannedTreatment, Visit
 from docgen.workspace import Workspace
 
@@ -210,9 +210,7 @@ def _write(
     document_id = info.document_id
     translations = translations or fmt.translations
     register = Register.of(workspace)
-    replaces = issued_id(target) if force and target.is_file() else ""
-    if not replaces and (earlier := register.in_force_at(target)):  # deleted from its place
-        replaces = earlier.id
+    replaces = replaced_at(target, register) if force or not target.exists() else ""
     if replaces and (earlier := register.get(replaces)) and not patient.is_patient_of(earlier):
         raise OutputError(
             f"{target} is another patient's document ({replaces}); docgen never puts one "

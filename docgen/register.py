@@ -317,7 +317,7 @@ class Register:
 
     def _insert(self, record: Record) -> bool:
         """Add the record as being written; False when the register holds this very document
-        already. Another document of its id is refused: ids are never given twice."""
+        already, at this very place. Any other document of its id is refused."""
         values = {**asdict(record), "writer": os.getpid()}
         try:
             with self._transaction() as connection:
@@ -327,12 +327,8 @@ class Register:
                     tuple(values.values()),
                 )
         except sqlite3.IntegrityError:
-            issued = self.get(record.id)
-            if issued is None or issued.content_sha256 != record.content_sha256:
-                raise DuplicateIdError(
-                    f"the register already holds another document {record.id}: an id is never "
-                    "given twice; make the document again for a new one"
-                ) from None
+            if why := self.refusal(record):
+                raise DuplicateIdError(f"{record.id}: {why}") from None
             return False
         return True
 
@@ -346,11 +342,25 @@ class Register:
         )
         return Record(*rows[0]) if rows else None
 
-    def holds_another(self, record: Record) -> bool:
-        """Whether another document was issued under the record's id (issuing it would be
-        refused): checked for a set of documents before any of them is written."""
+    def refusal(self, record: Record) -> str | None:
+        """Why the register cannot take the record (checked for a set of documents before any of
+        them is written), or None. An id is never given twice, and a document made again with
+        --date has the id of the first: made somewhere else, it would share that one's row, and
+        replacing it there would mark the first replaced although it stands where it was."""
         issued = self.get(record.id)
-        return issued is not None and issued.content_sha256 != record.content_sha256
+        if issued is None:
+            return None
+        if issued.content_sha256 != record.content_sha256:
+            return (
+                "the register already holds another document of this id: an id is never given "
+                "twice; make the document again for a new one"
+            )
+        if issued.path != record.path:
+            return (
+                f"this document was issued already, at {issued.path}: a document is issued in "
+                "one place; copy that file, or leave out --date for a new document"
+            )
+        return None
 
     def replaced(self, document_ids: Sequence[str], by: str) -> None:
         """Documents no longer current although nothing was made in their place (a treatment
@@ -375,11 +385,14 @@ class Register:
         its signed copy (move_to_superseded), its row following each file as it moves: the
         register says where the document and its signed copy are, so that a scan of it is
         filed beside it there, never beside the version made in its place. Every writer that
-        makes a document again calls this (generate's --force, a batch's)."""
-        if not path.exists():  # deleted: its row follows it there, so nothing is filed here
+        makes a document again calls this (generate's --force, a batch's). Only the row of the
+        document at path moves: never that of a document it is a copy of, kept elsewhere."""
+        issued = self.get(document_id)
+        ours = issued is None or issued.path == str(path.resolve())
+        if ours and not path.exists():  # deleted: its row follows it, so nothing is filed here
             self.moved(document_id, superseded_path(path, document_id))
         for moved_from, moved_to in move_to_superseded(path, document_id, within):
-            if moved_from == path:
+            if ours and moved_from == path:
                 self.moved(document_id, moved_to)
             with self._transaction() as connection:  # whichever row's signed copy it is
                 connection.execute(

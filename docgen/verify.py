@@ -112,6 +112,19 @@ def issued_id(path: Path) -> str:
     return found or hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+def replaced_at(path: Path, register: Register) -> str:
+    """The id of the document that one made at path replaces: the one there, or the one the
+    register has in force there though its file has gone; '' for none, and for a copy of a
+    document the register has elsewhere (made into two folders with --date, or copied by
+    hand): that document stands where it is, and nothing made here replaces it."""
+    if not path.is_file():
+        earlier = register.in_force_at(path)
+        return earlier.id if earlier else ""
+    document_id = issued_id(path)
+    issued = register.get(document_id)
+    return "" if issued and issued.path != str(path.resolve()) else document_id
+
+
 def _manifest_entry(path: Path) -> dict[str, str] | None:
     """The document's record in a batch manifest next to it or one folder up; a manifest that
     cannot be read is no evidence either way."""

@@ -719,8 +719,9 @@ def test_a_line_break_typed_in_a_name_or_ref_refuses_its_row(tmp_path):
     result = run_batch(Workspace.open(), path, out, jobs=1)
     assert result.made == 2
     reasons = {failure.row: failure.reason for failure in result.failures}
-    assert "the patient reference holds an invisible control character (U+000D)" in reasons[2]
-    assert "the patient's name holds an invisible control character (U+000A)" in reasons[3]
+    said = "cell B2: the patient reference holds an invisible control character (U+000D)"
+    assert said in reasons[2]
+    assert "cell A3: the patient's name holds an invisible control character (U+000A)" in reasons[3]
     assert {(d.patient, d.patient_ref) for d in read_manifest(out)} == {("Cy Roe", "C-2")}
     again = run_batch(Workspace.open(), path, out, jobs=1)
     assert (again.made, again.skipped) == (0, 2)

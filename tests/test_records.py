@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -17,17 +18,19 @@ from docgen.batch import run_batch
 from docgen.cli import main
 from docgen.exceptions import WorkspaceError
 from docgen.generate import create_consent, create_estimate
+from docgen.register import Register
 from docgen.render import content_checksum, read_custom_properties
 from docgen.signing import create_key, key_id, read_key
-from docgen.verify import verify_document
+from docgen.verify import issued_id, verify_document
 from docgen.visit import Visit
 from docgen.workspace import Workspace
 
 ISSUED = dt.date(2026, 3, 2)
 
 
-def test_same_inputs_and_date_give_identical_bytes(workspace, tmp_path):
-    for name in ("a", "b"):
+def test_same_inputs_and_date_give_identical_bytes(workspace, tmp_path, monkeypatch):
+    for name in ("a", "b"):  # made again with another register, as on another computer
+        monkeypatch.setenv("DOCGEN_REGISTER", str(tmp_path / f"register-{name}.sqlite"))
         create_consent(
             workspace,
             Visit.for_treatment("Zoë & <Ltd>", "REJUV", ["FACE"]),
@@ -49,16 +52,49 @@ def test_same_inputs_and_date_give_identical_bytes(workspace, tmp_path):
     )  # without --date: a fresh id every time
 
 
-def test_batches_are_reproducible(tmp_path):
+def test_batches_are_reproducible(tmp_path, monkeypatch):
     sample = Workspace.open().root / "appointments" / "example.csv"
     for name in ("one", "two"):
+        monkeypatch.setenv("DOCGEN_REGISTER", str(tmp_path / f"register-{name}.sqlite"))
         assert run_batch(Workspace.open(), sample, tmp_path / name, jobs=2, issued=ISSUED).ok
+    monkeypatch.setenv("DOCGEN_REGISTER", str(tmp_path / "register-one.sqlite"))
     for document in run_batch(
         Workspace.open(), sample, tmp_path / "one", issued=ISSUED
     ).documents():
         assert (tmp_path / "one" / document.path).read_bytes() == (
             tmp_path / "two" / document.path
         ).read_bytes()
+
+
+def test_a_document_made_again_with_date_elsewhere_is_refused_and_the_first_stands(run, tmp_path):
+    """The same appointment made into a second folder with --date has the first's ids: it
+    shared their rows, and remaking it there with --force marked the first folder's documents
+    replaced and filed their rows under the second folder's superseded/."""
+    day = tmp_path / "day.csv"
+    day.write_text("Patient,DOB,Ref,Treatment,Areas,Sessions\nAnn Lee,1980-01-01,L1,REJUV,FACE,3\n")
+    assert run("batch", day, "-o", "first", "--date", "2026-12-07").exit_code == 0
+    again = run("batch", day, "-o", "second", "--date", "2026-12-07")
+    assert again.exit_code == 1
+    assert "this document was issued already, at " in again.output
+    assert str((tmp_path / "first").resolve()) in again.output
+    assert not list((tmp_path / "second").glob("*/*.docx"))
+    single = ["consent", "--patient", "Di Fox", "--treatment", "REJUV", "--area", "FACE"]
+    assert run(*single, "-o", "p/a.docx", "--date", "2026-12-07").exit_code == 0
+    copied = run(*single, "-o", "q/a.docx", "--date", "2026-12-07")
+    assert copied.exit_code == 1 and "issued already, at " in copied.output
+    assert not (tmp_path / "q" / "a.docx").exists()
+
+    shutil.copytree(tmp_path / "first", tmp_path / "copy")  # a folder copied by hand
+    day.write_text(day.read_text().replace("FACE,3", "FACE,4"))
+    assert run("batch", day, "-o", "copy", "--force", "--date", "2026-12-07").exit_code == 0
+    register = Register.of(Workspace.open())
+    first = list((tmp_path / "first").glob("*/*.docx"))
+    assert len(first) == 3
+    for made in first:
+        checked = run("verify", made)
+        assert checked.exit_code == 0 and "REPLACED" not in checked.output, checked.output
+        row = register.get(issued_id(made))
+        assert row.path == str(made.resolve()) and row.replaced_by == ""
 
 
 def test_documents_record_their_properties(workspace, tmp_path, price_list):

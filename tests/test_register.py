@@ -275,7 +275,7 @@ def test_a_writer_killed_while_superseding_leaves_the_row_where_the_files_are(wo
 def test_an_id_is_never_given_to_two_documents(workspace, tmp_path):
     made = create_estimate(workspace, "Ann Lee", ["REJUV:FACE"], output=tmp_path / "a.docx")
     with pytest.raises(
-        DuplicateIdError, match=f"already holds another document {made.document_id}"
+        DuplicateIdError, match=f"{made.document_id}: the register already holds another document"
     ):
         create_estimate(
             workspace, "Bob Ray", ["REJUV:FACE"], output=tmp_path / "b.docx",
