@@ -30,13 +30,13 @@ from docgen.exceptions import DocgenError, LocaleError, UntranslatedError
 from docgen.i18n import (
     DESK,
     DOCUMENTS,
-    LARGEST_COUNT_CHECKED,
     MESSAGES,
     SOURCE_LANGUAGE,
     catalogue_locales,
     load_translations,
+    plural_rule_problem,
 )
-from docgen.limits import placeholder_problem, unusable_translation
+from docgen.limits import translation_problem, unusable_translation
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -373,35 +373,22 @@ def catalogue_problems(catalog: Catalog, path: Path | str) -> list[str]:
         f"{path}: {message.id!r}: {'; '.join(str(e) for e in problems)}"
         for message, problems in catalog.check()
     ]
+    language = str(catalog.locale or "")
     errors += [
-        f"{path}: {message.id!r}: {problem}"
+        f"{path}, line {message.lineno}: translation of {source_of(message)!r} {problem}"
         for message in catalog
-        if not message.fuzzy and (problem := lost_placeholders(message))
+        if (problem := message_problem(message, language))
     ]
-    errors += unprintable_translations(catalog, path)
-    if problem := plural_rule_problem(catalog):
-        errors.append(f"{path}: {problem}")
-    return errors
-
-
-def plural_rule_problem(catalog: Catalog) -> str | None:
-    """Why the header's Plural-Forms rule cannot choose a form for every count a document
-    prints, or None: '(n % 0)' compiled, then ended every estimate in a ZeroDivisionError."""
     try:
         choose = gettext.c2py(catalog.plural_expr)
     except ValueError as error:
-        return f"the Plural-Forms rule {catalog.plural_expr!r} cannot be read: {error}"
-    for count in range(LARGEST_COUNT_CHECKED + 1):
-        try:
-            form = choose(count)
-        except ArithmeticError as error:
-            return f"the Plural-Forms rule {catalog.plural_expr!r} fails for {count}: {error}"
-        if not 0 <= form < catalog.num_plurals:
-            return (
-                f"the Plural-Forms rule {catalog.plural_expr!r} gives form {form} for {count}; "
-                f"the catalogue has {catalog.num_plurals} (nplurals)"
-            )
-    return None
+        errors.append(
+            f"{path}: the Plural-Forms rule {catalog.plural_expr!r} cannot be read: {error}"
+        )
+    else:
+        if problem := plural_rule_problem(choose, catalog.num_plurals, catalog.plural_expr):
+            errors.append(f"{path}: {problem}")
+    return errors
 
 
 def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
@@ -417,35 +404,29 @@ def compiled_catalogue(catalog: Catalog, path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def unprintable_translations(catalog: Catalog, path: Path | str) -> list[str]:
-    """Each translation of the catalogue that unusable_translation refuses, with its line in
-    the .po file: one typed into the file by hand is found before any document needs it."""
-    found = []
-    for message in catalog:
-        if not message.id:  # the header
-            continue
-        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
-        for string in filter(None, strings):
-            source = message.id[0] if isinstance(message.id, tuple) else message.id
-            if why := unusable_translation(string, str(catalog.locale or ""), source):
-                found.append(f"{path}, line {message.lineno}: translation of {source!r} {why}")
-    return found
+def source_of(message: Message) -> str:
+    return message.id[0] if isinstance(message.id, tuple) else message.id
 
 
-def lost_placeholders(message: Message) -> str | None:
-    """Babel accepts a translation without any of its source's placeholders; on a document
-    that loses a value (the deposit's amount), so every one must be kept. A plural's forms may
-    leave out the count ('une séance'). A placeholder the source does not have, or a % that
-    none of them explains ('100%', '% s'), breaks the text when it is filled in: the desk
-    fills in every one of its words."""
+def message_problem(message: Message, language: str) -> str | None:
+    """Why a catalogue entry's translation may not be printed (translation_problem), or None;
+    each of a plural's forms against its plural, which has every value. A fuzzy entry is
+    never printed on a document, but the desk may show it: it is checked for what no page
+    holds, though its placeholders may still be its earlier source's."""
     if not message.id or not message.string:
         return None
-    if isinstance(message.id, tuple):  # each form, against the plural: it has every value
-        for form in filter(None, message.string):
-            if problem := placeholder_problem(message.id[1], form, plural=True):
-                return problem
-        return None
-    return placeholder_problem(message.id, message.string)
+    if isinstance(message.id, tuple):
+        forms = [(message.id[1], form, True) for form in filter(None, message.string)]
+    else:
+        forms = [(message.id, message.string, False)]
+    for source, form, plural in forms:
+        if message.fuzzy:
+            problem = unusable_translation(form, language, source)
+        else:
+            problem = translation_problem(source, form, language, plural=plural)
+        if problem:
+            return problem
+    return None
 
 
 def compile_catalogues(workspace: Workspace) -> list[Path]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,7 @@ from babel.numbers import format_currency, format_decimal, format_percent, get_c
 from babel.support import Translations
 
 from docgen.exceptions import CompiledCatalogueError, LocaleError, UnavailableLanguageError
-from docgen.limits import placeholder_problem, unusable_translation
+from docgen.limits import translation_problem
 
 SOURCE_LANGUAGE = "en"
 # the catalogues' domains: what documents print, the desk page's words, docgen's messages
@@ -319,39 +320,58 @@ class BilingualTranslations:
         return self._both("npgettext", context, singular, plural, n)
 
 
-def _unprintable_entries(translations: Translations, language: str) -> dict[object, str]:
-    """Each entry of a compiled catalogue no page may print, checked as docgen's compile checks
-    a .po (a .mo saved by Poedit, msgfmt or pybabel is not), on the very entries gettext prints
-    from: its key, and why."""
-    found = {}
+def plural_rule_problem(choose: Callable[[int], int], forms: int, rule: str) -> str | None:
+    """Why a catalogue's plural rule cannot choose one of its forms for every count a document
+    or page prints, or None: '(n % 0)' compiled, then ended every estimate in a
+    ZeroDivisionError."""
+    for count in range(LARGEST_COUNT_CHECKED + 1):
+        try:
+            form = choose(count)
+        except ArithmeticError as error:
+            return f"the Plural-Forms rule {rule!r} fails for {count}: {error}"
+        if not 0 <= form < forms:
+            return (
+                f"the Plural-Forms rule {rule!r} gives form {form} for {count}; "
+                f"the catalogue has {forms} (nplurals)"
+            )
+    return None
+
+
+LARGEST_COUNT_CHECKED = 10_000  # sessions, years, rows: what a document or page counts
+
+
+@dataclass(frozen=True)
+class _CompiledCheck:
+    """What checking a compiled catalogue found: why none of it may be printed (its plural
+    rule), and each entry no page may print, with why."""
+
+    rule_problem: str | None
+    unprintable: Mapping[object, str]
+
+    def problem(self) -> str | None:
+        return self.rule_problem or next(iter(self.unprintable.values()), None)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_check(data: bytes, language: str) -> _CompiledCheck:
+    """The check of a compiled catalogue's bytes, as docgen's compile checks a .po (a .mo saved
+    by Poedit, msgfmt or pybabel is not), on the very entries gettext prints from. Kept by
+    content: a catalogue is read whole on every load anyway, and one swapped in place is never
+    trusted on its date; only its check, 10,001 plural counts, is not made again."""
+    translations = Translations(io.BytesIO(data))
+    unprintable = {}
     for key, string in translations._catalog.items():
         message, plural = (key[0], True) if isinstance(key, tuple) else (key, False)
         if not message or not string:
             continue  # the header
         source = message.rpartition("\x04")[2]  # without its context
-        why = unusable_translation(string, language, source) or placeholder_problem(
-            source, string, plural=plural
-        )
-        if why:
-            found[key] = f"its translation of {source!r} {why}"
-    return found
-
-
-def _plural_rule_problem(translations: Translations) -> str | None:
-    """Why the catalogue's plural rule cannot choose a form for every count, or None."""
-    declared = re.search(r"nplurals\s*=\s*(\d+)", translations._info.get("plural-forms", ""))
+        if why := translation_problem(source, string, language, plural=plural):
+            unprintable[key] = f"its translation of {source!r} {why}"
+    header = translations._info.get("plural-forms", "")
+    declared = re.search(r"nplurals\s*=\s*(\d+)", header)
+    rule = header.partition("plural=")[2].rstrip("; ") or "n != 1"
     forms = int(declared[1]) if declared else 2
-    for count in range(LARGEST_COUNT_CHECKED + 1):
-        try:
-            form = translations.plural(count)
-        except ArithmeticError as error:
-            return f"its plural rule fails for {count}: {error}"
-        if not 0 <= form < forms:
-            return f"its plural rule gives form {form} for {count}; it has {forms}"
-    return None
-
-
-LARGEST_COUNT_CHECKED = 10_000  # sessions, years, rows: what a document or page counts
+    return _CompiledCheck(plural_rule_problem(translations.plural, forms, rule), unprintable)
 
 
 def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
@@ -359,12 +379,11 @@ def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
     make it again; None when it may (or there is none)."""
     if not compiled.is_file():
         return None
-    with compiled.open("rb") as handle:
-        translations = Translations(handle, domain=compiled.stem)
-    unprintable = _unprintable_entries(translations, language)
-    problem = _plural_rule_problem(translations) or next(iter(unprintable.values()), None)
-    if problem is None:
-        return None
+    problem = _compiled_check(compiled.read_bytes(), language).problem()
+    return problem and _how_to_correct(problem)
+
+
+def _how_to_correct(problem: str) -> str:
     return (
         f"{problem}; correct it in the .po beside it and compile the catalogues with "
         "'docgen i18n compile', which checks every translation"
@@ -372,23 +391,16 @@ def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
 
 
 def _checked_translations(compiled: Path, domain: str, language: str) -> Translations:
-    """The compiled catalogue, checked as it will print, every time it is loaded (it is read
-    whole anyway; a file swapped in place is never trusted on its date). A document refuses a
-    catalogue with any entry it may not print; the desk's words and docgen's messages show
-    such an entry in English, as they show one not translated."""
-    with compiled.open("rb") as handle:
-        translations = Translations(handle, domain=domain)
-    unprintable = _unprintable_entries(translations, language)
-    problem = _plural_rule_problem(translations)
-    if problem is None and unprintable and domain != DOCUMENTS:
-        for key in unprintable:
-            del translations._catalog[key]
-    elif problem or unprintable:
-        raise CompiledCatalogueError(
-            f"{compiled}: {problem or next(iter(unprintable.values()))}; correct it in the .po "
-            "beside it and compile the catalogues with 'docgen i18n compile', which checks "
-            "every translation"
-        )
+    """The compiled catalogue, checked as it will print every time it is loaded. A document
+    refuses a catalogue with any entry it may not print; the desk's words and docgen's
+    messages show such an entry in English, as they show one not translated."""
+    data = compiled.read_bytes()
+    check = _compiled_check(data, language)
+    if check.rule_problem or (check.unprintable and domain == DOCUMENTS):
+        raise CompiledCatalogueError(f"{compiled}: {_how_to_correct(check.problem())}")
+    translations = Translations(io.BytesIO(data), domain=domain)
+    for key in check.unprintable:
+        del translations._catalog[key]
     return translations
 
 

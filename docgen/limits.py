@@ -106,14 +106,26 @@ _FORMATTING = re.compile(r"%\([^)]+\)[sd]|%%")  # what % stands for when a text 
 
 
 def placeholder_problem(source: str, translated: str, plural: bool = False) -> str | None:
-    """Why translated cannot be filled in where source is, or None (see lost_placeholders)."""
+    """Why translated cannot be filled in where source is, or None: every placeholder kept (a
+    plural's forms may leave out the count, 'une séance'), none added, no stray %."""
     names, found = set(_PLACEHOLDER.findall(source)), set(_PLACEHOLDER.findall(translated))
     lost = names - found - ({"count"} if plural else set())
     if lost:
-        return "the translation leaves out " + ", ".join(f"%({name})s" for name in sorted(lost))
+        return "leaves out " + ", ".join(f"%({name})s" for name in sorted(lost))
     if unknown := found - names:
         shown = ", ".join(f"%({name})s" for name in sorted(unknown))
-        return f"the translation has {shown}, which the text it translates does not"
+        return f"has {shown}, which the text it translates does not"
     if _FORMATTING.sub("", translated).count("%") != _FORMATTING.sub("", source).count("%"):
-        return "the translation has a % sign the text it translates does not: write it as %%"
+        return "has a % sign the text it translates does not: write it as %%"
     return None
+
+
+def translation_problem(
+    source: str, translation: str, language: str, *, plural: bool = False
+) -> str | None:
+    """Why a translation may not be printed where source is, or None: the one check every
+    translation passes wherever it comes from (typed on the desk, imported, compiled by docgen
+    or by another tool). It reads after "translation of 'Total' "."""
+    return unusable_translation(translation, language, source) or placeholder_problem(
+        source, translation, plural=plural
+    )

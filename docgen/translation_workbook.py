@@ -33,8 +33,8 @@ from docgen.catalogues import (
     extract_catalogues,
     forget_earlier_wording,
     has_translation,
-    lost_placeholders,
     merge_template,
+    message_problem,
     po_path,
     read_catalogue,
     text_languages,
@@ -385,9 +385,11 @@ def save_translations(
         reported.append(text)
         report(number, column_name, text, found)
 
+    unusable_rows = set()
     for number, row in rows:
         if unusable := unusable_translation(row["Translation"], locale, row["Source text"]):
             problem(number, "Translation", f"translation of {row['Source text']!r} {unusable}")
+            unusable_rows.add(number)
     for key, group in grouped.items():
         number, first = group[0]
         message = messages.get(key)
@@ -398,6 +400,8 @@ def save_translations(
             )
             problem(number, "Source text", unknown, first["Source text"])
             continue
+        if unusable_rows.intersection(row_number for row_number, _row in group):
+            continue  # its cell is named already
         if isinstance(message.id, tuple):
             strings = _plural_forms_of(group, plural_count, problem)
             if strings is None:
@@ -408,7 +412,7 @@ def save_translations(
         candidate = copy.copy(message)
         candidate.string = translation
         candidate.flags = set(message.flags) - {"fuzzy"}
-        errors = [*candidate.check(catalog), *filter(None, [lost_placeholders(candidate)])]
+        errors = [*candidate.check(catalog), *filter(None, [message_problem(candidate, locale)])]
         if errors:
             broken = f"translation of {first['Source text']!r}: " + "; ".join(map(str, errors))
             problem(number, "Translation", broken, first["Translation"])

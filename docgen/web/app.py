@@ -14,7 +14,6 @@ from markupsafe import Markup, escape
 
 from docgen import __version__
 from docgen.batch import BATCH_LOCK, clear_killed_batch
-from docgen.catalogues import placeholder_problem
 from docgen.exceptions import DocgenError
 from docgen.generate import load_workspace_prices
 from docgen.i18n import (
@@ -25,7 +24,7 @@ from docgen.i18n import (
     load_translations,
     parse_locale,
 )
-from docgen.limits import MAX_APPOINTMENTS_BYTES
+from docgen.limits import MAX_APPOINTMENTS_BYTES, placeholder_problem
 from docgen.pdf import PROFILE_PREFIX
 from docgen.pricing import read_clinic_locale
 from docgen.processes import remove_orphaned_work
