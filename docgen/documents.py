@@ -308,7 +308,9 @@ def estimate_context(
             "deposit": fmt.money(estimate.deposit),
             "deposit_percent": fmt.percent(clinic.deposit_percent),
             "vat_note": vat_note(price_list, fmt),
-            "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
+            "consultation_fee": money_or_blank(price_list.consultation_price, fmt),
+            # the estimate's prices are before tax, the fee's with it: say so
+            "consultation_taxes_added": price_list.consultation_price != clinic.consultation_fee,
             "payment_terms": fmt.text(clinic.payment_terms) if clinic.payment_terms else "",
         },
         "lines": [
@@ -407,7 +409,7 @@ def price_sheet_context(price_list: PriceList, fmt: Formatter, *, info: Document
             "effective_date": fmt.date(effective),
             "currency": clinic.currency,
             "vat_note": vat_note(price_list, fmt, shown_with_vat=True),
-            "consultation_fee": money_or_blank(clinic.consultation_fee, fmt),
+            "consultation_fee": money_or_blank(price_list.consultation_price, fmt),
             "notices": [fmt.gettext(INSURANCE_NOTICES[kind]) for kind in Kind],
         },
         "treatments": treatments,

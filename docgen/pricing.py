@@ -126,7 +126,7 @@ class Clinic:
     prices_include_vat: bool
     quote_validity_days: int
     deposit_percent: Decimal
-    consultation_fee: Decimal | None
+    consultation_fee: Decimal | None  # as the workbook lists prices: before tax, or with it
     effective_date: dt.date | None
     price_list_version: str
     # the locales documents are made in (empty: the clinic's and every catalogue's language)
@@ -135,6 +135,7 @@ class Clinic:
     cash_rounding: Decimal | None = None  # cash is paid to it (0.05 CHF), or to the cent
     cash_only: bool = False  # totals and deposits are then rounded as cash is paid
     tax_rounding: TaxRounding = TaxRounding.HALF_UP
+    consultation_kind: Kind = Kind.COSMETIC  # the taxes the consultation fee carries
     complications_phone: str = ""  # whom a patient calls about a complication, at any hour
     # days between the information and the treatment, per kind (0: none required)
     reflection_days: Mapping[Kind, int] = field(default_factory=dict)
@@ -292,6 +293,13 @@ class PriceList:
 
     def round_money(self, amount: Decimal) -> Decimal:
         return round_money(amount, self.clinic.currency)
+
+    @property
+    def consultation_price(self) -> Decimal | None:
+        """The consultation fee as a patient pays it, taxes included (Japan's law on showing
+        prices allows no other figure), from a workbook whose prices include taxes or not."""
+        fee = self.clinic.consultation_fee
+        return None if fee is None else self.with_vat(fee, self.clinic.consultation_kind)
 
     def with_vat(self, amount: Decimal, kind: Kind) -> Decimal:
         """A listed price as a consumer pays it, taxes included, whatever the workbook states:
@@ -460,7 +468,14 @@ CLINIC = Sheet(
             "Deposit", PERCENT, "the part of an estimate's total paid when booking",
             required=True, field="deposit_percent",
         ),
-        Column("Consultation fee", MONEY, "printed on estimates and the price sheet"),
+        Column(
+            "Consultation fee", MONEY, "printed on estimates and the price sheet, with its "
+            "taxes, as listed prices are (before tax or with it)",
+        ),
+        Column(
+            "Consultation kind", Choice(Kind), "the kind of treatment whose taxes the "
+            "consultation fee carries", default=Kind.COSMETIC,
+        ),
         Column("Effective date", DATE, "the day the prices apply from, on the price sheet"),
         Column(
             "Version", NAME, "the price list's version, printed on every document",

@@ -240,10 +240,13 @@ GERMAN = {
 }
 
 
-@pytest.fixture
-def geneva(workspace: Workspace) -> Workspace:
+@pytest.fixture(scope="session")
+def built_geneva(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample workspace turned into a Geneva clinic's: geneva.xlsx, in French, fr_CH, CHF;
-    its catalogues brought up to date with the workbook, as README's workflow does."""
+    its catalogues brought up to date with the workbook, as README's workflow does. Built once
+    per test process (updating and compiling every catalogue takes seconds); each test gets a
+    copy of its own."""
+    workspace = init_workspace(tmp_path_factory.mktemp("geneva") / "clinic")
     path = workspace.pricing_dir / "geneva.xlsx"
     shutil.move(workspace.pricing_dir / "london.xlsx", path)
     workbook = openpyxl.load_workbook(path)
@@ -253,4 +256,17 @@ def geneva(workspace: Workspace) -> Workspace:
     workbook.save(path)
     update_catalogues(workspace)
     compile_catalogues(workspace)
+    return workspace.root
+
+
+def copied_into(workspace: Workspace, built: Path) -> Workspace:
+    """The test's own workspace made a copy of a workspace built once."""
+    shutil.rmtree(workspace.root)
+    shutil.copytree(built, workspace.root)
     return workspace
+
+
+@pytest.fixture
+def geneva(workspace: Workspace, built_geneva: Path) -> Workspace:
+    """A Geneva clinic's workspace (built_geneva), the test's own to edit."""
+    return copied_into(workspace, built_geneva)

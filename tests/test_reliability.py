@@ -31,6 +31,7 @@ from click.testing import CliRunner
 from conftest import HOSTILE_NAME, descendants, docx_text, pdf_text, processes
 from test_batch import sample_rows, write_csv
 
+from docgen import pdf
 from docgen.batch import _only_batch_in, run_batch
 from docgen.cli import main
 from docgen.exceptions import PdfError, PlanError
@@ -63,17 +64,22 @@ def group_members(group: int) -> list[int]:
     return members
 
 
-def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path):
+def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path, monkeypatch):
     """LibreOffice 7.4 converts only the first 246 files named on one command line; a batch
-    of 130 rows (260 documents) on one job once ended with 246 PDFs and exit 1. 250 estimates
-    (the shortest documents) are more than LibreOffice took, and than one of docgen's runs
-    gives it."""
+    of 130 rows (260 documents) on one job once ended with 246 PDFs and exit 1. docgen gives
+    one of its runs fewer files than LibreOffice takes; a batch of more documents than one run
+    is given (here made 20, so that a short batch needs three) gets every PDF."""
+    assert FILES_PER_RUN < 246
+    monkeypatch.setattr(pdf, "FILES_PER_RUN", 20)
+    runs = []
+    real_run = pdf._run_cold
+    monkeypatch.setattr(pdf, "_run_cold", lambda *args: runs.append(args[1]) or real_run(*args))
     header, rows = sample_rows()
     documents = header.index("Documents")
     reference = header.index("Ref")
     day = [
         [*row[:reference], f"D-{index:04d}", *row[reference + 1 : documents], "estimate"]
-        for index, row in enumerate(rows[i % len(rows)] for i in range(250))
+        for index, row in enumerate(rows[i % len(rows)] for i in range(45))
     ]
     appointments = write_csv(tmp_path / "day.csv", header, day)
     result = CliRunner().invoke(
@@ -81,9 +87,10 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path):
     )
     assert result.exit_code == 0, result.output[-2000:]
     made = read_manifest(tmp_path / "out")
-    assert len(made) == 250 > 246 > FILES_PER_RUN
+    assert len(made) == 45
     pdfs = sorted((tmp_path / "out").rglob("*.pdf"))
-    assert len(pdfs) == 250
+    assert len(pdfs) == 45
+    assert [len(files) for [(files, _profile)] in runs] == [20, 20, 5]  # three LibreOffice runs
     last = (tmp_path / "out" / made[-1].path).with_suffix(".pdf")
     assert day[-1][0] in pdf_text(last)
     assert not list((tmp_path / "out").rglob(".docgen-*"))
@@ -421,7 +428,7 @@ def day_of(tmp_path, rows: int, documents: str) -> Path:
 
 
 def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_path, monkeypatch):
-    appointments = day_of(tmp_path, 20, "consent")
+    appointments = day_of(tmp_path, 8, "consent")
     out = tmp_path / "out"
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -439,8 +446,8 @@ def test_a_batch_killed_in_its_pdf_step_leaves_nothing_in_a_patients_folder(tmp_
     assert patients and not [p for f in patients for p in f.glob(".docgen*")]
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
-    assert len(list(out.rglob("*.pdf"))) == 40  # 20 consent forms and their records
-    assert len(list(out.rglob("record.pdf"))) == 20
+    assert len(list(out.rglob("*.pdf"))) == 16  # 8 consent forms and their records
+    assert len(list(out.rglob("record.pdf"))) == 8
     assert not list(out.rglob(".docgen*"))  # the killed run's staging folder is gone too
     assert not list(temporary.iterdir())  # and its LibreOffice profile (issue 23 item 13)
 

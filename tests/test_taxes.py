@@ -11,7 +11,7 @@ import docx
 import openpyxl
 import pytest
 from babel.numbers import format_percent
-from conftest import clinic_row, docx_paragraphs, docx_text, money, pdf_text
+from conftest import clinic_row, copied_into, docx_paragraphs, docx_text, money, pdf_text
 from test_translation_workbook import rows
 
 from docgen.catalogues import compile_catalogues, update_catalogues
@@ -44,19 +44,28 @@ def write_taxes(path: Path, taxes: list[tuple], include: bool | None = None) -> 
     workbook.save(path)
 
 
-@pytest.fixture
-def montreal(geneva: Workspace) -> Workspace:
+@pytest.fixture(scope="session")
+def built_montreal(built_geneva: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Geneva clinic's French workbook moved to Montreal (fr_CA, CAD), prices before taxes,
-    cosmetic treatments carrying the federal TPS and Quebec's TVQ, therapeutic ones neither."""
-    path = geneva.pricing_dir / "montreal.xlsx"
-    shutil.move(geneva.workbook(), path)
+    cosmetic treatments carrying the federal TPS and Quebec's TVQ, therapeutic ones neither;
+    built once per test process."""
+    root = tmp_path_factory.mktemp("montreal") / "clinic"
+    shutil.copytree(built_geneva, root)
+    workspace = Workspace.open(root)
+    path = workspace.pricing_dir / "montreal.xlsx"
+    shutil.move(workspace.workbook(), path)
     workbook = openpyxl.load_workbook(path)
     workbook["Clinic"]["B7"], workbook["Clinic"]["B8"] = "CAD", "fr_CA"
     workbook.save(path)
     write_taxes(path, [("cosmetic", "TPS", TPS), ("cosmetic", "TVQ", TVQ)], include=False)
-    update_catalogues(geneva)
-    compile_catalogues(geneva)
-    return geneva
+    update_catalogues(workspace)
+    compile_catalogues(workspace)
+    return root
+
+
+@pytest.fixture
+def montreal(workspace: Workspace, built_montreal: Path) -> Workspace:
+    return copied_into(workspace, built_montreal)
 
 
 def percent(rate: Decimal, locale: str) -> str:
@@ -302,3 +311,43 @@ def test_a_direction_mark_in_a_left_to_right_clinics_workbook_is_refused(montrea
     with pytest.raises(WorkbookError) as raised:
         load_price_list(montreal.workbook())
     assert any("U+200F" in str(problem) for problem in raised.value.problems)
+
+
+def set_clinic(workspace: Workspace, **settings: object) -> None:
+    workbook = openpyxl.load_workbook(workspace.workbook())
+    clinic = workbook["Clinic"]
+    for setting, value in settings.items():
+        label = setting.replace("_", " ").capitalize()
+        if not any(row[0].value == label for row in clinic.iter_rows()):
+            clinic.append([label])
+        clinic[f"B{clinic_row(workbook, label)}"] = value
+    workbook.save(workspace.workbook())
+
+
+def test_the_consultation_fee_is_printed_with_the_taxes_its_kind_carries(montreal, tmp_path):
+    """From prices before taxes, the fee was printed as listed, untaxed (¥3,000 for ¥3,300:
+    Japan's law on showing prices forbids it). It carries its kind's taxes, on the price sheet
+    as on the estimate, which says so beside its own prices before tax."""
+    set_clinic(montreal, consultation_fee=100)
+    fee = Decimal(100)
+    taxed = fee + round_money(fee * TPS / 100, "CAD") + round_money(fee * TVQ / 100, "CAD")
+    shown = money(taxed, "CAD", "fr_CA")
+    estimate = create_estimate(montreal, "Léa", ["REJUV:NECK"], output=tmp_path / "e.docx")
+    sheet = create_price_sheet(montreal, output=tmp_path / "tarif.docx")
+    said = f"La consultation initiale est facturée {shown}, taxes comprises."
+    assert said in docx_paragraphs(estimate.docx)
+    assert f"La consultation initiale est facturée {shown}." in docx_paragraphs(sheet.docx)
+    assert money(fee, "CAD", "fr_CA") not in docx_text(sheet.docx)
+
+    set_clinic(montreal, consultation_kind="therapeutic")  # untaxed here
+    estimate = create_estimate(montreal, "Léa", ["REJUV:NECK"], output=tmp_path / "f.docx")
+    plain = f"La consultation initiale est facturée {money(fee, 'CAD', 'fr_CA')}."
+    assert plain in docx_paragraphs(estimate.docx)
+
+
+def test_a_fee_from_prices_including_taxes_is_printed_as_listed(workspace, tmp_path):
+    estimate = create_estimate(workspace, "Ann", ["REJUV:FACE"], output=tmp_path / "e.docx")
+    fee = load_price_list(workspace.workbook()).clinic.consultation_fee
+    assert f"An initial consultation costs {money(fee, 'GBP', 'en_GB')}." in docx_paragraphs(
+        estimate.docx
+    )

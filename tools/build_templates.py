@@ -23,7 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.6",  # taxes named as the workbook names them; the amount in cash; no id cut
+    "estimate": "1.7",  # the consultation fee with its taxes, said so where prices exclude them
     "price_sheet": "1.5",  # taxes named as the workbook names them
     "consent": "2.0",  # taxes named as the workbook names them; the amount in cash
     "treatment_record": "1.1",  # ids in the footer never hyphenated
@@ -482,7 +482,11 @@ def build_estimate(path: Path) -> None:
     paragraph(doc, "{%p if estimate.payment_terms %}", space_after=0)
     paragraph(doc, "{{ estimate.payment_terms }}")
     paragraph(doc, "{%p endif %}", space_after=0)
-    paragraph(doc, "{%p if estimate.consultation_fee %}", space_after=0)
+    paragraph(doc, "{%p if estimate.consultation_taxes_added %}", space_after=0)
+    paragraph(doc, _format(
+        "An initial consultation costs %(fee)s, taxes included.", fee="estimate.consultation_fee"
+    ))  # fmt: skip
+    paragraph(doc, "{%p elif estimate.consultation_fee %}", space_after=0)
     paragraph(doc, _format(
         "An initial consultation costs %(fee)s.", fee="estimate.consultation_fee"
     ))  # fmt: skip
