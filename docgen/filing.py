@@ -107,6 +107,8 @@ class ScannedPage:
     document_id: str = ""
     page: int = 0
     pages: int = 0
+    # every code read on the page, when they name more than one page (a 2-up print or scan)
+    codes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -140,6 +142,8 @@ def _scanned_page(number: int, image: Image.Image) -> ScannedPage:
     ]
     if not codes:
         return ScannedPage(number)
+    if len(found := sorted({code.group() for code in codes})) > 1:
+        return ScannedPage(number, codes=tuple(found))
     document_id, page, pages = codes[0].groups()
     return ScannedPage(number, document_id, int(page), int(pages))
 
@@ -228,7 +232,14 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
     problems: list[tuple[int, str]] = []  # by the first page of the scan each is about
     by_document: dict[str, list[ScannedPage]] = defaultdict(list)
     for page in read_scan(scan):
-        if not page.document_id:
+        if page.codes:
+            said = (
+                f"page {page.number} of the scan holds the pages of several documents "
+                f"({', '.join(page.codes)}); a signed copy is filed from pages of its document "
+                "alone: scan each page on a sheet of its own"
+            )
+            problems.append((page.number, said))
+        elif not page.document_id:
             problems.append((page.number, f"page {page.number} of the scan: no docgen code found"))
         else:
             by_document[page.document_id].append(page)

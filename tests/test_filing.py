@@ -86,6 +86,24 @@ def test_every_printed_page_carries_its_code_and_moves_no_text(visit_pdfs, tmp_p
     assert read_scan(unstamped) == [ScannedPage(n) for n in range(1, total + 1)]
 
 
+def test_a_page_holding_two_documents_pages_is_never_filed(visit_pdfs, tmp_path):
+    """Two one-page documents printed or scanned 2-up on one sheet: the page was filed as the
+    first code's, so one signed copy held the other document (another patient's) too."""
+    geneva, _form, record, estimate = visit_pdfs
+    halves = [scanned([pdf], tmp_path / pdf.stem)[0] for pdf in (estimate.pdf, record.pdf)]
+    left, right = (half.resize((half.width * 3 // 4, half.height * 3 // 4)) for half in halves)
+    sheet = Image.new("L", (left.width + right.width, max(left.height, right.height)), 255)
+    sheet.paste(left, (0, 0))
+    sheet.paste(right, (left.width, 0))
+    scan = as_pdf([sheet], tmp_path / "two-up.pdf")
+    result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "file", str(scan)])
+    assert result.exit_code == 1, result.output
+    assert "page 1 of the scan holds the pages of several documents" in result.output
+    assert estimate.document_id in result.output and record.document_id in result.output
+    assert not list(tmp_path.glob("printed/*-signed.pdf"))
+    assert not any(r.signed_at for r in find_records(geneva, reference="LUM/0041"))
+
+
 def test_a_shuffled_scan_of_two_forms_is_filed_and_a_missing_page_named(visit_pdfs, tmp_path):
     geneva, form, record, estimate = visit_pdfs
     images = scanned([form.pdf, record.pdf, estimate.pdf], tmp_path)
