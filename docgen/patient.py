@@ -105,9 +105,16 @@ def hidden_character(text: str) -> str | None:
         if ch in DIRECTION_MARKS:
             if not right_to_left:
                 return ch
-        elif unicodedata.category(ch) in ("Cf", "Zl", "Zp") and ch not in _JOINERS:
+        elif ch in _BLANK_LETTERS or (
+            unicodedata.category(ch) in ("Cf", "Zl", "Zp") and ch not in _JOINERS
+        ):
             return ch
     return None
+
+
+# Letters and marks Unicode says show nothing (Default_Ignorable, not format characters): a
+# Hangul filler printed a blank inside a name; a grapheme joiner made "AnnLee" of "Ann Lee"
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 
 
 def parse_date_of_birth(value: str | dt.date | None, problems: list[str]) -> dt.date | None:

@@ -450,7 +450,8 @@ CLINIC = Sheet(
             "texts are written in it", required=True,
         ),
         Column(
-            "VAT cosmetic", PERCENT, "VAT on cosmetic treatments; needed without a Taxes sheet"
+            "VAT cosmetic", PERCENT, "VAT on cosmetic treatments; needed without a Taxes sheet, "
+            "refused with one"
         ),
         Column(
             "VAT therapeutic", PERCENT, "VAT on therapeutic treatments; needed without a Taxes "
@@ -802,6 +803,15 @@ class _PriceListReader(SheetReader):
             return None
         values = row.values
         values["vat_rates"] = {kind: values.pop(f"vat_{kind.value}") for kind in Kind}
+        if taxes is not None:  # a rate left here would be silently ignored
+            for kind, rate in values["vat_rates"].items():
+                if rate is not None:
+                    message = N_(
+                        "the Taxes sheet sets the taxes, so this rate would be ignored: remove "
+                        "it, or list the tax on the Taxes sheet"
+                    )
+                    self.problem(row.cells[f"vat_{kind.value}"], Message(message))
+                    row.complete = False
         if taxes is None:
             for kind, rate in values["vat_rates"].items():  # the workbook's only taxes
                 if rate is not None:

@@ -227,6 +227,10 @@ def test_every_bad_item_at_once(run, tmp_path):
         ("   ", "the patient's name is empty or has no letters"),
         ("\x00\x1f\u200b", "the patient's name is empty or has no letters"),
         ("A" * 201, "the patient's name is 201 characters long; at most 200"),
+        # letters that show nothing: a blank inside the name, or two words run together
+        ("Ann\u3164Lee", "the patient's name holds an invisible control character (U+3164)"),
+        ("Ann\u115fLee", "the patient's name holds an invisible control character (U+115F)"),
+        ("Ann\u034fLee", "the patient's name holds an invisible control character (U+034F)"),
     ],
 )
 def test_unprintable_patient_names(run, tmp_path, name, message):

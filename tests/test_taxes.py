@@ -351,3 +351,17 @@ def test_a_fee_from_prices_including_taxes_is_printed_as_listed(workspace, tmp_p
     assert f"An initial consultation costs {money(fee, 'GBP', 'en_GB')}." in docx_paragraphs(
         estimate.docx
     )
+
+
+def test_a_vat_rate_left_beside_a_taxes_sheet_is_refused(montreal):
+    """With a Taxes sheet listing only cosmetic taxes, a 'VAT therapeutic 20' left on the
+    Clinic sheet was silently ignored: the therapeutic lines went untaxed."""
+    workbook = openpyxl.load_workbook(montreal.workbook())
+    workbook["Clinic"].append(["VAT therapeutic", 20])
+    row = workbook["Clinic"].max_row
+    workbook.save(montreal.workbook())
+    with pytest.raises(WorkbookError) as refused:
+        load_price_list(montreal.workbook())
+    said = str(refused.value)
+    assert f"montreal.xlsx, Clinic!B{row}: the Taxes sheet sets the taxes" in said
+    assert "remove it, or list the tax on the Taxes sheet" in said
