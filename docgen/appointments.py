@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from docgen.estimate import MOST_SESSIONS, parse_sessions
-from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message
+from docgen.estimate import MOST_SESSIONS, Discount, parse_sessions
+from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message, PlanError
 from docgen.generate import DOCUMENT_KINDS
 from docgen.i18n import N_, is_locale_code
 from docgen.limits import MAX_APPOINTMENTS_BYTES, existing_rows, oversized_file, oversized_package
@@ -39,6 +39,8 @@ COLUMNS = {  # header → required
     "documents": False,
     "allow minor": False,
     "informed on": False,
+    "discount": False,
+    "discount reason": False,
 }
 
 
@@ -58,6 +60,7 @@ class Appointment:
     documents: tuple[str, ...] = DOCUMENT_KINDS
     allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
     informed_on: str = ""  # when the information was given, if not on the documents' date
+    discount: Discount | None = None  # on the visit's estimate (one row gives it, or each)
 
     @property
     def identity(self) -> PatientIdentity:
@@ -66,7 +69,8 @@ class Appointment:
 
     @property
     def visit(self) -> Visit:
-        """This row alone as a visit: what a consent form for its treatment is planned from."""
+        """This row alone as a visit: what a consent form for its treatment is planned from.
+        Without its discount, which a batch takes off the whole visit's estimate."""
         return Visit.for_treatment(
             self.patient, self.treatment, self.areas, self.sessions,
             date_of_birth=self.dob or None, reference=self.ref, practitioner=self.practitioner,
@@ -298,6 +302,11 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
             cell = f"{columns['allow minor']}{row}"
             problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
+        discount = None
+        try:
+            discount = Discount.parse(record.get("discount"), record.get("discount reason"))
+        except PlanError as error:
+            problems.extend(error.problems)
         problems.extend(
             text_problems(
                 **{
@@ -328,6 +337,7 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             documents=documents or DOCUMENT_KINDS,
             allow_minor=allow_minor in ("yes", "y", "true", "1"),
             informed_on=record.get("informed on", ""),
+            discount=discount,
         )
     if empty:
         raise BatchError(f"{path.name} has a header row but no appointments")
@@ -345,7 +355,7 @@ def count_appointments(appointments_file: str | Path) -> int:
 FIELD_COLUMNS = {
     "patient": "patient", "dob": "dob", "ref": "ref", "locale": "locale",
     "treatment": "treatment", "area": "areas", "sessions": "sessions",
-    "informed_on": "informed on",
+    "informed_on": "informed on", "discount": "discount", "discount_reason": "discount reason",
 }  # fmt: skip
 
 

@@ -220,6 +220,14 @@ class _Renderer:
             failures.extend(
                 RowFailure(row.row, (problem,)) for row in rows if row.dob != rows[0].dob
             )
+        discounts = {appointment.discount for appointment in rows if appointment.discount}
+        if len(discounts) > 1:
+            message = N_(
+                "the rows of one patient's visit give different discounts: give the visit's "
+                "discount on one of its rows, or the same on each"
+            )
+            problem = FieldProblem("discount", message)
+            failures.extend(RowFailure(row.row, (problem,)) for row in rows if row.discount)
         if failures:
             raise _VisitRefused(rows, failures)
         items = [item for row in rows for item in row.visit.items]
@@ -229,6 +237,7 @@ class _Renderer:
                 number=(issued and issued.visit)
                 or self._estimate_number(self.visit_seed(rows, remakes)),
                 translated_names=self.formatter(rows[0].locale).translations.translation_of,
+                discount=next(iter(discounts), None),
             )  # fmt: skip
         except DocgenError as error:
             raise _VisitRefused(rows, [RowFailure(rows[0].row, _problems(error))]) from None
@@ -366,8 +375,13 @@ def _problems(error: DocgenError) -> tuple[str, ...]:
 
 def _row_free(appointment: Appointment) -> dict:
     """The appointment's fields without its row number, which may change between runs.
-    (dataclasses.asdict gives the same, but copies every value deeply, for every document.)"""
-    return {**vars(appointment), "row": None}
+    (dataclasses.asdict gives the same, but copies every value deeply, for every document.)
+    A row without a discount has the fields it had before discounts: what was made from it
+    then is not made again."""
+    fields = {**vars(appointment), "row": None, "discount": str(appointment.discount)}
+    if appointment.discount is None:
+        del fields["discount"]
+    return fields
 
 
 def _folder_owners(

@@ -21,6 +21,7 @@ from docgen.catalogues import (
     write_catalogue_templates,
 )
 from docgen.check import check_workspace
+from docgen.estimate import Discount
 from docgen.exceptions import DocgenError
 from docgen.filing import file_scan
 from docgen.generate import (
@@ -203,18 +204,34 @@ document_options = _options(
 )
 
 
+discount_options = _options(
+    click.option(
+        "--discount", metavar="10%|AMOUNT",
+        help="Take a percentage or an amount off the treatments, before tax.",
+    ),
+    click.option(
+        "--discount-reason", metavar="TEXT", help="Why, printed beside the discount (needed)."
+    ),
+)  # fmt: skip
+
+
 @main.command()
 @click.option("--patient", required=True, help="The patient's full name, exactly as printed.")
 @click.option(
     "--item", "items", required=True, multiple=True, metavar="TREATMENT:AREA[:SESSIONS]",
     help="A line of the plan, e.g. REJUV:FACE or REJUV:FACE:6. Repeat for several lines.",
 )  # fmt: skip
+@discount_options
 @document_options
-def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issued) -> None:
+def estimate(
+    patient, items, discount, discount_reason, prices, locale, bilingual, pdf, output, force,
+    issued,
+) -> None:  # fmt: skip
     """Write a cost estimate for a patient's treatment plan."""
     document = create_estimate(
         open_workspace(), patient, items, locale=locale, bilingual=bilingual, prices=prices,
         output=output, pdf=pdf, force=force, issued=issued and issued.date(),
+        discount=Discount.parse(discount, discount_reason),
     )  # fmt: skip
     report([document])
 
@@ -234,17 +251,19 @@ def estimate(patient, items, prices, locale, bilingual, pdf, output, force, issu
     "--estimate/--no-estimate", "with_estimate", default=True, show_default=True,
     help="Also write the estimate the form cites; without it, the form cites no quote number.",
 )  # fmt: skip
+@discount_options
 @document_options
 def consent(
     patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, patient_language,
-    allow_minor, informed_on, with_estimate, prices, locale, bilingual, pdf, output, force,
-    issued,
+    allow_minor, informed_on, with_estimate, discount, discount_reason, prices, locale,
+    bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     planned = Visit.for_treatment(
         patient, treatment, areas, sessions, date_of_birth=dob, reference=ref,
         practitioner=practitioner, interpreter=interpreter, patient_language=patient_language,
         allow_minor=allow_minor, informed_on=informed_on,
+        discount=Discount.parse(discount, discount_reason),
     )  # fmt: skip
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
@@ -263,16 +282,19 @@ def consent(
     "Repeat for each treatment.",
 )  # fmt: skip
 @appointment_options
+@discount_options
 @document_options
 def visit(
     patient, dob, ref, treatments, practitioner, interpreter, patient_language, allow_minor,
-    informed_on, prices, locale, bilingual, pdf, output, force, issued,
+    informed_on, discount, discount_reason, prices, locale, bilingual, pdf, output, force,
+    issued,
 ) -> None:  # fmt: skip
     """Write a visit's documents: one estimate, and a consent form per treatment citing it."""
     planned = Visit(
         patient, tuple(PlannedTreatment.parse(spec) for spec in treatments),
         date_of_birth=dob, reference=ref, practitioner=practitioner, interpreter=interpreter,
         patient_language=patient_language, allow_minor=allow_minor, informed_on=informed_on,
+        discount=Discount.parse(discount, discount_reason),
     )  # fmt: skip
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,

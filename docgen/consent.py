@@ -106,9 +106,15 @@ def plan_consent(
     if chosen is not None and planned.areas:
         priced = dict(issued=issued, number=number, translated_names=translated_names)
         try:
-            own = plan_estimate(price_list, planned.items, **priced)
             several = len(visit.treatments) > 1
-            estimate = plan_estimate(price_list, visit.items, **priced) if several else own
+            own = plan_estimate(
+                price_list, planned.items, **priced, discount=None if several else visit.discount
+            )
+            estimate = (
+                plan_estimate(price_list, visit.items, **priced, discount=visit.discount)
+                if several
+                else own
+            )
         except PlanError as error:
             problems.extend(p for p in error.problems if p not in problems)
     if problems:

@@ -203,6 +203,23 @@ def net_label(price_list: PriceList, fmt: Formatter) -> str:
     return fmt.gettext("Subtotal before taxes")
 
 
+def discount_context(estimate: Estimate, fmt: Formatter) -> dict[str, str]:
+    """A discount's line, taken off the treatments before tax: 'Discount 10 % (loyalty)',
+    '−£179.00'; blank without one. Its reason is printed as the clinic typed it."""
+    discount = estimate.discount
+    if discount is None:
+        return {"discount_label": "", "discount": ""}
+    if discount.percent is not None:
+        label = fmt.gettext(
+            "Discount %(percent)s (%(reason)s)",
+            percent=fmt.percent(discount.percent),
+            reason=discount.reason,
+        )
+    else:
+        label = fmt.gettext("Discount (%(reason)s)", reason=discount.reason)
+    return {"discount_label": label, "discount": signed_money(-estimate.discounted, fmt)}
+
+
 def tax_line_label(line: VatLine, fmt: Formatter) -> str:
     """A tax line of an estimate's totals: 'VAT 20 % on £1,250.00', 'TPS 5 % sur 1 250,00 $',
     'Exempt from VAT: £300.00'."""
@@ -297,6 +314,8 @@ def estimate_context(
             "number": estimate.number,
             "date": fmt.date(estimate.issued),
             "valid_until": fmt.date(estimate.valid_until),
+            **discount_context(estimate, fmt),
+            "listed": fmt.money(estimate.listed),
             "net_label": net_label(price_list, fmt),
             "net": fmt.money(estimate.net),
             "vat": fmt.money(estimate.vat),
@@ -345,7 +364,14 @@ def totals_rows(estimate: Estimate, fmt: Formatter) -> list[dict[str, str]]:
     each tax, total, and in a currency whose cash is paid to 5 centimes, what cash pays (or,
     for a clinic taking cash only, the rounding and what is paid).
     The desk shows these, so that its preview adds up exactly as the document does."""
-    rows = [{"label": net_label(estimate.price_list, fmt), "amount": fmt.money(estimate.net)}]
+    rows = []
+    if estimate.discount:
+        discount = discount_context(estimate, fmt)
+        rows.append(
+            {"label": fmt.gettext("Total of the treatments"), "amount": fmt.money(estimate.listed)}
+        )
+        rows.append({"label": discount["discount_label"], "amount": discount["discount"]})
+    rows.append({"label": net_label(estimate.price_list, fmt), "amount": fmt.money(estimate.net)})
     for vat in estimate.vat_lines:
         rows.append({"label": tax_line_label(vat, fmt), "amount": fmt.money(vat.vat)})
     if estimate.tax_rounding:
@@ -591,6 +617,7 @@ def consent_context(
         "serious_risks": risk_rows([r for r in plan.risks if r.severity is Severity.SERIOUS], fmt),
         "contraindications": [{"name": fmt.text(c.name)} for c in plan.contraindications],
         "cost": {
+            **discount_context(estimate, fmt),
             "estimate_number": estimate.number if cite_estimate else "",
             "valid_until": fmt.date(estimate.valid_until),
             "total": fmt.money(estimate.total),

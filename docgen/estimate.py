@@ -15,10 +15,11 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
+from docgen.patient import hidden_character
 from docgen.pricing import Area, Course, Kind, PriceList, Tax, Taxed, Treatment
 
 
@@ -62,6 +63,52 @@ def plan_items(treatment: str, areas: Iterable[str], sessions: int | None) -> li
     """The lines for one treatment on several areas, as a consent form plans them."""
     code = treatment.strip().upper()
     return [PlanItem(code, area.strip().upper(), sessions) for area in areas]
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A visit's discount, applied before tax: a percentage of its treatments, or an amount
+    off them; printed with its reason."""
+
+    reason: str
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+
+    @classmethod
+    def parse(cls, text: str | None, reason: str | None) -> Discount | None:
+        """'10%' or '50' (an amount in the clinic's currency) with its reason, as typed on the
+        command line, in a batch's cells or on the desk; None for no discount. PlanError names
+        what is wrong: a discount needs a reason, and a reason a discount."""
+        text, reason = (text or "").strip(), (reason or "").strip()
+        if not text and not reason:
+            return None
+        if not text:
+            message = N_("a discount reason needs a discount, such as %(percent)s or %(amount)s")
+            raise PlanError([FieldProblem("discount", message, percent="10%", amount="50")])
+        if not reason:
+            message = N_("the discount %(value)s needs its reason, printed beside it")
+            raise PlanError([FieldProblem("discount_reason", message, value=text)])
+        if len(reason) > LONGEST_REASON or hidden_character(reason):
+            message = N_(
+                "the discount reason must be one line of at most %(longest)s characters, "
+                "with no invisible characters"
+            )
+            raise PlanError([FieldProblem("discount_reason", message, longest=LONGEST_REASON)])
+        percent = text.endswith("%")
+        number = text.removesuffix("%").strip().replace(",", ".")
+        value = Decimal(number) if re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,4})?", number) else None
+        if value is None or value <= 0 or (percent and value > 100):
+            message = N_(
+                "discount %(value)s is not a percentage from 0 to 100 %% (10%%) or an amount "
+                "above 0 (50)"
+            )
+            raise PlanError([FieldProblem("discount", message, value=text)])
+        if percent:
+            return cls(reason, percent=value)
+        return cls(reason, amount=value)
+
+
+LONGEST_REASON = 120  # printed on one line of the totals, beside the amount
 
 
 @dataclass(frozen=True)
@@ -110,6 +157,13 @@ class Estimate:
     # on prices including taxes, the cent no net gives back exactly (PriceList.tax_amounts)
     tax_rounding: Decimal = Decimal(0)
     in_cash: Decimal | None = None  # the total paid in cash, when it differs from the total
+    discount: Discount | None = None
+    discounted: Decimal = Decimal(0)  # taken off the treatments' total (listed), before tax
+
+    @property
+    def listed(self) -> Decimal:
+        """The lines' total, as the workbook lists prices (before tax, or with it)."""
+        return sum((line.amount for line in self.lines), Decimal(0))
 
     @property
     def to_pay(self) -> Decimal:
@@ -150,10 +204,13 @@ def plan_estimate(
     issued: dt.date | None = None,
     number: str | None = None,
     translated_names: TranslatedNames | None = None,
+    discount: Discount | None = None,
 ) -> Estimate:
     """Price every item (a PlanItem or 'TREATMENT:AREA[:SESSIONS]'); raise PlanError listing
     every item that cannot be parsed or priced. translated_names: the patient's language's
-    names of treatments and areas, for the hint at a code typed as the patient calls it."""
+    names of treatments and areas, for the hint at a code typed as the patient calls it.
+    discount: taken off the lines' total before tax, shared between lines taxed differently
+    in proportion to them."""
     problems: list[str] = []
     parsed: list[PlanItem] = []
     for item in items:
@@ -174,12 +231,14 @@ def plan_estimate(
         line = _price_line(price_list, item, problems, translated_names)
         if line is not None:
             lines.append(line)
+    listed = sum((line.amount for line in lines), Decimal(0))
+    discounted = _discounted(price_list, listed, discount, problems) if lines else Decimal(0)
     if problems:
         raise PlanError(problems)
 
     issued = issued or dt.date.today()
     clinic = price_list.clinic
-    taxed = _taxed(price_list, lines)
+    taxed = _taxed(price_list, lines, discounted)
     vat_lines = tuple(
         VatLine(part.tax.rate, part.base, part.amount, part.tax.name)
         for group in taxed
@@ -208,18 +267,62 @@ def plan_estimate(
         rounding=rounding,
         in_cash=in_cash,
         tax_rounding=tax_rounding,
+        discount=discount,
+        discounted=discounted,
     )
 
 
-def _taxed(price_list: PriceList, lines: Sequence[EstimateLine]) -> list[Taxed]:
-    """The taxes of each group of lines that carry the same taxes, on the group's total: the
-    highest taxed first, each group's taxes in the order the workbook gives them."""
+def _discounted(
+    price_list: PriceList, listed: Decimal, discount: Discount | None, problems: list[str]
+) -> Decimal:
+    """What the discount takes off the lines' total, rounded once; a problem when it is more
+    than the total (a price below nothing)."""
+    if discount is None:
+        return Decimal(0)
+    if discount.percent is not None:
+        return price_list.round_money(listed * discount.percent / 100)
+    amount = discount.amount or Decimal(0)
+    if amount != price_list.round_money(amount) or amount > listed:
+        message = N_(
+            "the discount %(amount)s is not an amount to the cent from above 0 to the "
+            "treatments' total, %(total)s"
+        )
+        problems.append(FieldProblem("discount", message, amount=str(amount), total=str(listed)))
+        return Decimal(0)
+    return price_list.round_money(amount)
+
+
+def _taxed(
+    price_list: PriceList, lines: Sequence[EstimateLine], discounted: Decimal = Decimal(0)
+) -> list[Taxed]:
+    """The taxes of each group of lines that carry the same taxes, on the group's total less
+    its share of the discount: the highest taxed first, each group's taxes in the order the
+    workbook gives them."""
     listed: dict[tuple[Tax, ...], Decimal] = {}
     for line in lines:
         taxes = price_list.clinic.taxes_on(line.treatment.kind)
         listed[taxes] = listed.get(taxes, Decimal(0)) + line.amount
     by_rate = sorted(listed, key=lambda taxes: sum(tax.rate for tax in taxes), reverse=True)
-    return [price_list.tax_amounts(listed[taxes], taxes) for taxes in by_rate]
+    shares = _shares(price_list, discounted, [listed[taxes] for taxes in by_rate])
+    return [
+        price_list.tax_amounts(listed[taxes] - share, taxes)
+        for taxes, share in zip(by_rate, shares, strict=True)
+    ]
+
+
+def _shares(price_list: PriceList, amount: Decimal, totals: Sequence[Decimal]) -> list[Decimal]:
+    """amount shared in proportion to totals, each share to the currency's minor unit, adding
+    up to amount exactly: each rounded down, the units left to the largest remainders."""
+    whole = sum(totals, Decimal(0))
+    if not amount or not whole:
+        return [Decimal(0)] * len(totals)
+    unit = price_list.minor_unit
+    exact = [amount * total / whole for total in totals]
+    shares = [(share / unit).to_integral_value(ROUND_DOWN) * unit for share in exact]
+    left = int((amount - sum(shares, Decimal(0))) / unit)
+    for index in sorted(range(len(totals)), key=lambda i: shares[i] - exact[i])[:left]:
+        shares[index] += unit
+    return shares
 
 
 TranslatedNames = Callable[[str], str | None]

@@ -29,6 +29,7 @@ from docgen.documents import (
     totals_rows,
 )
 from docgen.estimate import (
+    Discount,
     Estimate,
     PlanItem,
     TranslatedNames,
@@ -252,6 +253,7 @@ def _plan_patient_estimate(
     number: str | None = None,
     translated_names: TranslatedNames | None = None,
     date_of_birth: str | dt.date | None = None,
+    discount: Discount | None = None,
 ) -> tuple[Estimate, bool]:
     """The estimate for a patient's plan, and whether the patient is a minor (then whoever
     pays accepts it); PlanError lists every problem: the name's, and with a date of birth,
@@ -261,8 +263,9 @@ def _plan_patient_estimate(
     estimate = None
     try:
         estimate = plan_estimate(
-            price_list, items, issued=issued, number=number, translated_names=translated_names
-        )
+            price_list, items, issued=issued, number=number, translated_names=translated_names,
+            discount=discount,
+        )  # fmt: skip
     except PlanError as error:
         problems.extend(error.problems)
     age = Person(patient, born).plausible_age_on(issued or dt.date.today())
@@ -304,20 +307,22 @@ def create_estimate(
     number: str | None = None,
     date_of_birth: str | dt.date | None = None,
     reference: str = "",
+    discount: Discount | None = None,
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True).
     number: the quote number a consent form already cites (default: a new one).
-    date_of_birth, reference: the patient's, for the register (an estimate prints neither)."""
+    date_of_birth, reference: the patient's, for the register (an estimate prints neither).
+    discount: taken off the treatments before tax, printed with its reason."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, list(map(str, items)), str(fmt.locale), bilingual,
-        price_list.checksum,
+        price_list.checksum, discount,
     )  # fmt: skip
     number = number or new_document_id(issued, "Q", seed)
     estimate, minor = _plan_patient_estimate(
         price_list, patient, items, issued, number, fmt.translations.translation_of,
-        date_of_birth,
+        date_of_birth, discount,
     )  # fmt: skip
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
@@ -548,7 +553,7 @@ def check_patient_documents(
         try:
             _plan_patient_estimate(
                 price_list, visit.patient, visit.items, issued, None, translated_names,
-                visit.date_of_birth,
+                visit.date_of_birth, visit.discount,
             )  # fmt: skip
         except PlanError as error:
             collect(error)
@@ -603,7 +608,7 @@ def create_patient_documents(
             documents.append(create_estimate(
                 workspace, visit.patient, visit.items, output=output, issued=issued,
                 number=number, date_of_birth=visit.date_of_birth, reference=visit.reference,
-                **common,
+                discount=visit.discount, **common,
             ))  # fmt: skip
     except Exception:
         _remove(workspace, documents)

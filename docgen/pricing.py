@@ -295,6 +295,11 @@ class PriceList:
         return round_money(amount, self.clinic.currency)
 
     @property
+    def minor_unit(self) -> Decimal:
+        """The currency's smallest amount: 0.01 for pounds, 1 for yen, 0.001 for dinars."""
+        return Decimal(1).scaleb(-get_currency_precision(self.clinic.currency))
+
+    @property
     def consultation_price(self) -> Decimal | None:
         """The consultation fee as a patient pays it, taxes included (Japan's law on showing
         prices allows no other figure), from a workbook whose prices include taxes or not."""
@@ -322,9 +327,8 @@ class PriceList:
         shares = _charged(Decimal(1), taxes, lambda exact: exact)  # of each unit before tax
         factor = 1 + sum((share.amount for share in shares), Decimal(0))
         nearest = self.round_money(listed / factor)
-        unit = Decimal(1).scaleb(-get_currency_precision(self.clinic.currency))
         for step in (0, -1, 1, -2, 2, -3, 3):
-            net = nearest + step * unit
+            net = nearest + step * self.minor_unit
             charged = _charged(net, taxes, self.round_tax)
             if net + sum((c.amount for c in charged), Decimal(0)) == listed:
                 return Taxed(net, charged)
@@ -335,8 +339,7 @@ class PriceList:
     def round_tax(self, amount: Decimal) -> Decimal:
         """A tax rounded to the currency's minor unit as the clinic's Tax rounding says."""
         if self.clinic.tax_rounding is TaxRounding.DOWN:
-            exponent = Decimal(1).scaleb(-get_currency_precision(self.clinic.currency))
-            return amount.quantize(exponent, rounding=ROUND_DOWN)
+            return amount.quantize(self.minor_unit, rounding=ROUND_DOWN)
         return self.round_money(amount)
 
     def round_to_pay(self, amount: Decimal) -> Decimal:

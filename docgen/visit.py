@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docgen.estimate import PlanItem, parse_sessions, plan_items
+from docgen.estimate import Discount, PlanItem, parse_sessions, plan_items
 from docgen.exceptions import FieldProblem, PlanError
 from docgen.i18n import N_
 
@@ -65,6 +65,7 @@ class Visit:
     # when the practitioner gave the information (default: the forms' date): the reflection
     # period runs from it
     informed_on: str | dt.date | None = None
+    discount: Discount | None = None  # on the visit's estimate, before tax
 
     @classmethod
     def for_treatment(

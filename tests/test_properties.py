@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from docgen.check import SAMPLE_PROPERTIES
 from docgen.documents import DocumentInfo, estimate_context
-from docgen.estimate import PlanItem, plan_estimate
+from docgen.estimate import Discount, PlanItem, plan_estimate
 from docgen.i18n import Formatter
 from docgen.patient import name_problems
 from docgen.pricing import (
@@ -164,6 +164,50 @@ def test_several_taxes_add_up_on_paper_and_the_sheet_agrees(
             alone = plan_estimate(prices, [PlanItem(code, area, sessions_alone)], number="Q")
             if course:
                 assert prices.with_vat(price.course.price, kind) == alone.total
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    currency=st.sampled_from(["GBP", "CAD", "CHF", "JPY", "KWD"]),
+    include=st.booleans(),
+    taxes=st.tuples(*(taxes_of_a_kind(kind) for kind in Kind)),
+    rows=st.lists(
+        st.tuples(money, st.integers(0, 10), st.decimals(0, 50, places=1)), min_size=1, max_size=6
+    ),
+    sessions=st.lists(st.integers(1, 20), min_size=6, max_size=6),
+    percent=st.one_of(st.none(), st.decimals("0.001", 100, places=3, allow_nan=False)),
+    share=st.decimals(0, 1, places=4, allow_nan=False),
+)
+def test_a_discount_is_taken_off_before_tax_and_every_line_still_adds_up(
+    currency, include, taxes, rows, sessions, percent, share
+):
+    """A percentage, or an amount (share of the treatments' total), off the treatments:
+    printed as one figure, shared between lines taxed differently, each tax then its rate of
+    what is left; the treatments' total less the discount, plus any taxes on top, is the
+    total."""
+    rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
+    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)))
+    items = [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
+    listed = plan_estimate(prices, items, number="Q").listed
+    amount = round_money(listed * share, currency)
+    assume(percent is not None or amount > 0)
+    discount = (
+        Discount("loyalty", percent=percent)
+        if percent is not None
+        else Discount("loyalty", amount=amount)
+    )
+    estimate = plan_estimate(prices, items, number="Q", discount=discount)
+    expected = round_money(listed * percent / 100, currency) if percent is not None else amount
+    assert estimate.discounted == expected
+    taxed = sum((line.vat for line in estimate.vat_lines), Decimal(0))
+    assert estimate.net + taxed + estimate.tax_rounding == estimate.total
+    left = listed - estimate.discounted
+    assert estimate.total == (left if include else left + taxed)
+    if not include:
+        assert estimate.net == left
+    for line in estimate.vat_lines:
+        rate = next(t.rate for kind in taxes for t in kind if t.name == line.name)
+        assert line.vat == round_money(line.base * rate / 100, currency)
 
 
 @settings(

@@ -14,6 +14,7 @@ from babel.numbers import format_percent
 from conftest import clinic_row, copied_into, docx_paragraphs, docx_text, money, pdf_text
 from test_translation_workbook import rows
 
+from docgen.batch import run_batch
 from docgen.catalogues import compile_catalogues, update_catalogues
 from docgen.estimate import plan_estimate
 from docgen.exceptions import WorkbookError
@@ -365,3 +366,85 @@ def test_a_vat_rate_left_beside_a_taxes_sheet_is_refused(montreal):
     said = str(refused.value)
     assert f"montreal.xlsx, Clinic!B{row}: the Taxes sheet sets the taxes" in said
     assert "remove it, or list the tax on the Taxes sheet" in said
+
+
+def test_a_discount_is_taken_off_before_tax_and_printed_with_its_reason(montreal, tmp_path, run):
+    """Issue 27 item 6, in Montreal (French, prices before TPS and TVQ): the treatments' total,
+    the discount with its reason, then each tax on what is left; the consent form's cost
+    table takes it off too, and the sum on paper is the total."""
+    plan = ["--treatment", "REJUV", "--area", "NECK", "--sessions", "5"]
+    result = run(
+        "--workspace", montreal.root, "consent", "--patient", "Léa Tremblay", *plan,
+        "--discount", "10%", "--discount-reason", "Fidélité & <amis>", "-o", "out/", "--pdf",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    prices = load_price_list(montreal.workbook())
+    listed = plan_estimate(prices, ["REJUV:NECK:5"]).listed
+    discounted = round_money(listed * 10 / 100, "CAD")
+    left = listed - discounted
+    tps, tvq = (round_money(left * rate / 100, "CAD") for rate in (TPS, TVQ))
+    estimate = next((tmp_path / "out").glob("estimate-*.pdf"))
+    printed = " ".join(pdf_text(estimate).replace("\u00a0", " ").split())
+
+    def shown(amount: Decimal) -> str:
+        return money(amount, "CAD", "fr_CA").replace("\u00a0", " ")
+
+    assert f"Total des traitements {shown(listed)}" in printed
+    said = f"Remise de {percent(Decimal(10), 'fr_CA')} (Fidélité & <amis>) {shown(-discounted)}"
+    assert said.replace("\u00a0", " ") in printed
+    tax_base = money(left, "CAD", "fr_CA")
+    assert f"TPS {percent(TPS, 'fr_CA')} sur {tax_base}" in docx_paragraphs(
+        estimate.with_suffix(".docx")
+    )
+    assert money(left + tps + tvq, "CAD", "fr_CA") in docx_text(estimate.with_suffix(".docx"))
+    form = next((tmp_path / "out").glob("consent-*.docx"))
+    cost = docx_text(form)
+    assert "Remise de" in cost and "(Fidélité & <amis>)" in cost
+    assert money(left + tps + tvq, "CAD", "fr_CA") in cost
+
+
+@pytest.mark.parametrize(
+    ("discount", "reason", "said"),
+    [
+        ("10%", "", "the discount 10% needs its reason"),
+        ("", "Fidélité", "a discount reason needs a discount"),
+        ("dix", "Fidélité", "discount dix is not a percentage from 0 to 100 %"),
+        ("120%", "Fidélité", "discount 120% is not a percentage"),
+        ("99999", "Fidélité", "the discount 99999 is not an amount to the cent"),
+        ("10.001", "Fidélité", "the discount 10.001 is not an amount to the cent"),
+        ("10%", "Fidélité\nTOTAL 0,00 $", "the discount reason must be one line"),
+    ],
+)
+def test_a_discount_that_cannot_be_printed_as_typed_is_refused(
+    montreal, tmp_path, run, discount, reason, said
+):
+    result = run(
+        "--workspace", montreal.root, "estimate", "--patient", "Léa", "--item", "REJUV:NECK",
+        "--discount", discount, "--discount-reason", reason, "-o", "out/",
+    )  # fmt: skip
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_batch_takes_the_visits_discount_off_its_estimate_and_names_bad_cells(montreal, tmp_path):
+    day = tmp_path / "day.csv"
+    day.write_text(
+        "Patient,Ref,Treatment,Areas,Sessions,Discount,Discount reason\n"
+        "Léa Tremblay,L1,REJUV,NECK,5,50,Amie\n"
+        "Léa Tremblay,L1,PAINR,KNEES,,,\n"
+        "Marc Roy,M1,REJUV,NECK,5,10%,\n"
+        "Zoé Roy,Z1,REJUV,NECK,5,10%,Amie\n"
+        "Zoé Roy,Z1,PAINR,KNEES,,5%,Amie\n",
+        encoding="utf-8",
+    )
+    result = run_batch(montreal, day, tmp_path / "out", jobs=1)
+    reasons = {failure.row: failure.reason for failure in result.failures}
+    assert "cell G4: the discount 10% needs its reason" in reasons[4]
+    assert "give different discounts" in reasons[5] and "give different discounts" in reasons[6]
+    prices = load_price_list(montreal.workbook())
+    visit = plan_estimate(prices, ["REJUV:NECK:5", "PAINR:KNEES"])
+    estimate = next((tmp_path / "out").glob("L1-*/estimate.docx"))
+    printed = docx_text(estimate)
+    assert "Remise (Amie)" in printed and money(-50, "CAD", "fr_CA") in printed
+    assert money(visit.listed, "CAD", "fr_CA") in printed
+    assert not list((tmp_path / "out").glob("Z1-*"))

@@ -23,9 +23,9 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.7",  # the consultation fee with its taxes, said so where prices exclude them
+    "estimate": "1.8",  # a discount, before tax, with its reason
     "price_sheet": "1.5",  # taxes named as the workbook names them
-    "consent": "2.0",  # taxes named as the workbook names them; the amount in cash
+    "consent": "2.1",  # a discount in the cost table, before tax, with its reason
     "treatment_record": "1.1",  # ids in the footer never hyphenated
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -426,10 +426,17 @@ def build_estimate(path: Path) -> None:
     set_widths(lines, widths)
 
     paragraph(doc, space_after=4)
-    totals = new_table(doc, [11.0, 6.0], rows=1)
+    totals = new_table(doc, [11.0, 6.0], rows=0)
+    # a discount is taken off the treatments before tax: their total, then the discount
+    loop_row(totals, "{%tr if estimate.discount %}")
+    amount_row(totals, _("Total of the treatments"), "{{ estimate.listed }}",
+               label_style={"align": right}, align=right)  # fmt: skip
+    amount_row(totals, "{{ estimate.discount_label }}", "{{ estimate.discount }}",
+               label_style={"align": right}, align=right)  # fmt: skip
+    loop_row(totals, "{%tr endif %}")
     # the taxes are named as the workbook names them (VAT, or GST and QST): labels from docgen
-    write_cell(totals.rows[0].cells[0], "{{ estimate.net_label }}", align=right)
-    write_cell(totals.rows[0].cells[1], "{{ estimate.net }}", align=right)
+    amount_row(totals, "{{ estimate.net_label }}", "{{ estimate.net }}",
+               label_style={"align": right}, align=right)  # fmt: skip
     loop_row(totals, "{%tr for vat in vat_lines %}")
     row = totals.add_row()
     no_split(row)
@@ -948,6 +955,9 @@ def build_consent(path: Path) -> None:
     write_cell(row.cells[1], "{{ line.sessions }}", align=right)
     write_cell(row.cells[2], "{{ line.amount }}", align=right)
     loop_row(cost, "{%tr endfor %}")
+    loop_row(cost, "{%tr if cost.discount %}")  # taken off before tax
+    amount_row(cost, "{{ cost.discount_label }}", "{{ cost.discount }}", align=right)
+    loop_row(cost, "{%tr endif %}")
     # prices excluding VAT: the VAT of each rate, so that the lines add up to the total
     loop_row(cost, "{%tr for vat in cost.added_vat %}")
     row = cost.add_row()
