@@ -109,6 +109,9 @@ class ScannedPage:
     pages: int = 0
     # every code read on the page, when they name more than one page (a 2-up print or scan)
     codes: tuple[str, ...] = ()
+    # its code is not where, nor the size, docgen prints it: a page reduced, or one of several
+    # pages printed or scanned to a sheet (whose other code may be unreadable)
+    out_of_place: bool = False
 
 
 @dataclass
@@ -135,17 +138,49 @@ def read_scan(scan: Path) -> list[ScannedPage]:
 
 
 def _scanned_page(number: int, image: Image.Image) -> ScannedPage:
-    codes = [
-        match
+    results = _codes_read(image)
+    if results and abs(results[0][0].orientation) > 45:  # scanned on its side or upside down
+        image = image.rotate(results[0][0].orientation, expand=True)
+        results = _codes_read(image)
+    if not results:
+        return ScannedPage(number)
+    if len(found := sorted({code.group() for _result, code in results})) > 1:
+        return ScannedPage(number, codes=tuple(found))
+    result, code = results[0]
+    document_id, page, pages = code.groups()
+    return ScannedPage(
+        number, document_id, int(page), int(pages), out_of_place=not _where_printed(result, image)
+    )
+
+
+def _codes_read(image: Image.Image) -> list[tuple[zxingcpp.Result, re.Match]]:
+    return [
+        (result, match)
         for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
         if (match := _CODE.fullmatch(result.text))
     ]
-    if not codes:
-        return ScannedPage(number)
-    if len(found := sorted({code.group() for code in codes})) > 1:
-        return ScannedPage(number, codes=tuple(found))
-    document_id, page, pages = codes[0].groups()
-    return ScannedPage(number, document_id, int(page), int(pages))
+
+
+def _where_printed(result: zxingcpp.Result, image: Image.Image) -> bool:
+    """Whether the code is where and as large as docgen prints it, measured in millimetres of
+    the page scanned at its own size (its short side A4's 210 mm): a page reduced to share a
+    sheet with another (2-up), whose code alone could be read, is not one page of a document."""
+    corners = result.position
+    points = [corners.top_left, corners.top_right, corners.bottom_right, corners.bottom_left]
+    mm = min(image.size) / 210
+    size = ((points[0].x - points[1].x) ** 2 + (points[0].y - points[1].y) ** 2) ** 0.5 / mm
+    from_right = (image.width - sum(p.x for p in points) / 4) / mm
+    from_bottom = (image.height - sum(p.y for p in points) / 4) / mm
+    centre_from_right = SIDE_MARGIN_MM / 2
+    centre_from_bottom = CODE_ABOVE_EDGE_MM + CODE_SIZE_MM / 2
+    return (
+        abs(size - CODE_SIZE_MM) <= CODE_SIZE_MM * 0.2
+        and abs(from_right - centre_from_right) <= PLACE_TOLERANCE_MM
+        and abs(from_bottom - centre_from_bottom) <= PLACE_TOLERANCE_MM
+    )
+
+
+PLACE_TOLERANCE_MM = 10  # a page fed askew, or printed with the printer's own margins
 
 
 # A scan's pages are paper: drawing a 5-metre page of a 683-byte PDF at SCAN_DPI took 99 s and
@@ -237,6 +272,14 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
                 f"page {page.number} of the scan holds the pages of several documents "
                 f"({', '.join(page.codes)}); a signed copy is filed from pages of its document "
                 "alone: scan each page on a sheet of its own"
+            )
+            problems.append((page.number, said))
+        elif page.out_of_place:
+            said = (
+                f"page {page.number} of the scan: the code of {page.document_id} is not where "
+                f"docgen prints it ({CODE_SIZE_MM} mm, at the bottom right of the page): a page "
+                "printed or scanned reduced, or several to a sheet, is not filed; scan each "
+                "page at its own size"
             )
             problems.append((page.number, said))
         elif not page.document_id:

@@ -103,6 +103,27 @@ def test_a_page_holding_two_documents_pages_is_never_filed(visit_pdfs, tmp_path)
     assert not list(tmp_path.glob("printed/*-signed.pdf"))
     assert not any(r.signed_at for r in find_records(geneva, reference="LUM/0041"))
 
+    # the same sheet with the right-hand page's code unreadable (signed over, folded): the one
+    # code read is the left-hand page's, in the middle of the sheet and reduced
+    width, height = right.size
+    ImageDraw.Draw(sheet).rectangle(
+        [left.width + width * 0.8, height * 0.8, left.width + width, height], fill=255
+    )
+    one_code = as_pdf([sheet], tmp_path / "one-code.pdf")
+    result = CliRunner().invoke(main, ["--workspace", str(geneva.root), "file", str(one_code)])
+    assert result.exit_code == 1, result.output
+    said = f"page 1 of the scan: the code of {estimate.document_id} is not where docgen prints it"
+    assert said in result.output
+    assert not list(tmp_path.glob("printed/*-signed.pdf"))
+
+
+def test_a_page_scanned_upside_down_is_filed(visit_pdfs, tmp_path):
+    geneva, _form, _record, estimate = visit_pdfs
+    pages = [page.rotate(180) for page in scanned([estimate.pdf], tmp_path / "e")]
+    result = file_scan(geneva, as_pdf(pages, tmp_path / "upside-down.pdf"))
+    assert result.ok, result.problems
+    assert estimate.document_id in result.filed
+
 
 def test_a_shuffled_scan_of_two_forms_is_filed_and_a_missing_page_named(visit_pdfs, tmp_path):
     geneva, form, record, estimate = visit_pdfs
@@ -239,8 +260,9 @@ def coded_as(image: Image.Image, code: str, dpi: int = 150) -> Image.Image:
     ImageDraw.Draw(forged).rectangle(
         [width - 25 * mm, height - 50 * mm, width, height - 5 * mm], fill="white"
     )
-    drawn = qrcode.make(code, border=2, box_size=4).convert("RGB")
-    forged.paste(drawn, (int(width - 35 * mm), int(height - 45 * mm)))
+    side = round(14 * mm)  # as docgen draws it: 14 mm, 3 mm from the edge, 20 mm above it
+    drawn = qrcode.make(code, border=0, box_size=4).resize((side, side), Image.NEAREST)
+    forged.paste(drawn.convert("RGB"), (round(width - 17 * mm), round(height - 34 * mm)))
     return forged.convert("L")
 
 
