@@ -172,7 +172,9 @@ LATEST_ISSUE_AHEAD = dt.timedelta(days=365)
 def when_issued(issued: dt.date | None) -> tuple[dt.date, dt.datetime | None, bool]:
     """(issue date, generation time, reproducible). A date given (--date) makes a document
     reproducible: generated at that date's midnight, with ids derived from its inputs, so the
-    same inputs give a byte-identical file. Otherwise it is stamped now, with random ids."""
+    same inputs give a byte-identical file. Otherwise it is stamped now, with random ids, and
+    dated the clinic's day: the computer's own, not UTC's (Sydney's morning is UTC's
+    yesterday)."""
     if issued is not None:
         latest = dt.date.today() + LATEST_ISSUE_AHEAD
         if not EARLIEST_ISSUE <= issued <= latest:
@@ -182,7 +184,7 @@ def when_issued(issued: dt.date | None) -> tuple[dt.date, dt.datetime | None, bo
             )
         return issued, None, True
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return now.date(), now, False
+    return now.astimezone().date(), now, False
 
 
 def reproducible_seed(reproducible: bool, *inputs: object) -> str | None:

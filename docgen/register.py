@@ -456,10 +456,10 @@ class Register:
                 values.append(value)
         if since:
             conditions.append("written_at >= ?")
-            values.append(since.isoformat())
+            values.append(_local_midnight(since))
         if until:
             conditions.append("written_at < ?")
-            values.append((until + dt.timedelta(days=1)).isoformat())
+            values.append(_local_midnight(until + dt.timedelta(days=1)))
         rows = self._read(
             f"SELECT {', '.join(COLUMNS)} FROM documents WHERE {' AND '.join(conditions)} "
             "ORDER BY written_at, id",
@@ -539,6 +539,12 @@ def _in_transaction(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def _local_midnight(day: dt.date) -> str:
+    """The start of a day of this computer's (the clinic's), as the register's UTC times read."""
+    start = dt.datetime.combine(day, dt.time()).astimezone(dt.UTC)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _now() -> str:

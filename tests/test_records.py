@@ -6,11 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import docx
 import pytest
+from babel.dates import format_date
 from click.testing import CliRunner
 from conftest import docx_text, finished_within
 
@@ -356,3 +360,24 @@ def test_a_fifo_as_the_key_is_refused_not_waited_on(run, workspace, tmp_path, mo
     for result in (verified, checked):
         assert result.exit_code == 1
         assert f"the signing key {fifo} is not a file" in result.output
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])
+def test_a_document_is_dated_the_clinics_day_not_utcs(tmp_path, zone):
+    """Documents were dated by UTC's day: a Sydney clinic's morning estimate said yesterday,
+    and `records --since` today left it out. These two zones are 26 hours apart: at any time,
+    one of them is on another day than UTC."""
+    env = {**os.environ, "TZ": zone}
+    docgen = [sys.executable, "-m", "docgen"]
+    made = tmp_path / "e.docx"
+    subprocess.run(
+        [*docgen, "estimate", "--patient", "Ann Lee", "--item", "REJUV:FACE", "-o", str(made)],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    today = dt.datetime.now(ZoneInfo(zone)).date()
+    assert format_date(today, format="long", locale="en_GB") in docx_text(made)
+    listed = subprocess.run(
+        [*docgen, "records", "--since", today.isoformat(), "--until", today.isoformat()],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "Ann Lee" in listed.stdout
