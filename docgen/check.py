@@ -31,12 +31,13 @@ from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import (
     CompiledCatalogueError,
     DocgenError,
+    LocaleError,
     PdfError,
     Problem,
     TemplateError,
     WorkbookError,
 )
-from docgen.generate import document_locales
+from docgen.generate import document_locales, formatter_for
 from docgen.i18n import (
     Formatter,
     catalogue_locales,
@@ -109,8 +110,11 @@ def _untranslated(workspace: Workspace, price_lists: list[PriceList]) -> list[st
                 continue
             try:
                 missing = untranslated_texts(workspace, price_list, locale, template, languages)
+                formatter_for(workspace, price_list, code)
             except CompiledCatalogueError:
                 continue  # named with the catalogues below
+            except LocaleError as error:
+                problems.append(f"pricing/{price_list.path.name}: {error}")
             if missing:
                 shown = "; ".join(repr(text[:60]) for text in missing[:3])
                 more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""

@@ -92,7 +92,37 @@ def formatter_for(workspace: Workspace, price_list: PriceList, locale: str | Non
     clinic_locale = parse_locale(price_list.clinic.locale, workspace.locales_dir)
     chosen = clinic_locale if locale is None else parse_locale(locale, workspace.locales_dir)
     translations = load_translations(workspace.locales_dir, chosen)
-    return Formatter(chosen, price_list.clinic.currency, translations, clinic_locale.language)
+    fmt = Formatter(chosen, price_list.clinic.currency, translations, clinic_locale.language)
+    if alike := names_printed_alike(price_list, fmt):
+        raise LocaleError("; ".join(alike))
+    return fmt
+
+
+def names_printed_alike(price_list: PriceList, fmt: Formatter) -> list[str]:
+    """Where fmt's translations print two treatments, areas or taxes of the workbook with one
+    name: a translation of 'TVQ' reading 'TPS' labelled Quebec's tax as the federal one, and
+    'Neck' translated 'Visage' priced two lines of one estimate 'Visage'."""
+    taxes = price_list.clinic.taxes or {}
+    named = {
+        "treatments": {treatment.name for treatment in price_list.treatments.values()},
+        "areas": {area.name for area in price_list.areas.values()},
+        "taxes": {tax.name for kind_taxes in taxes.values() for tax in kind_taxes},
+    }
+    own_language = fmt.locale.language == fmt.source_language
+    alike = []
+    for what, names in named.items():
+        printed: dict[str, list[str]] = {}
+        for name in sorted(names):
+            text = name if own_language else fmt.translations.translation_of(name) or name
+            printed.setdefault(text, []).append(name)
+        alike += [
+            f"documents in {fmt.locale} would print the {what} {', '.join(map(repr, sources))} "
+            f"all as {text!r}, which a patient cannot tell apart: correct their translations "
+            "('docgen i18n status' lists them)"
+            for text, sources in printed.items()
+            if len(sources) > 1
+        ]
+    return alike
 
 
 def _languages(

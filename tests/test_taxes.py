@@ -11,7 +11,15 @@ import docx
 import openpyxl
 import pytest
 from babel.numbers import format_percent
-from conftest import clinic_row, copied_into, docx_paragraphs, docx_text, money, pdf_text
+from conftest import (
+    clinic_row,
+    copied_into,
+    docx_paragraphs,
+    docx_text,
+    money,
+    pdf_text,
+    set_translations,
+)
 from test_translation_workbook import rows
 
 from docgen.batch import run_batch
@@ -448,3 +456,26 @@ def test_a_batch_takes_the_visits_discount_off_its_estimate_and_names_bad_cells(
     assert "Remise (Amie)" in printed and money(-50, "CAD", "fr_CA") in printed
     assert money(visit.listed, "CAD", "fr_CA") in printed
     assert not list((tmp_path / "out").glob("Z1-*"))
+
+
+@pytest.mark.parametrize("alike", [{"TPS": "TPS", "TVQ": "TPS"}, {"Neck": "Visage"}])
+def test_translations_that_print_two_names_alike_are_refused(workspace, run, alike):
+    """A translation of 'TVQ' reading 'TPS' labelled Quebec's tax as the federal one on every
+    French estimate, and `check` said ready; an area translated as another's name ('Neck' as
+    'Visage', Face's) printed two lines of one estimate with one name."""
+    if "TVQ" in alike:
+        taxes = [("cosmetic", "TPS", TPS), ("cosmetic", "TVQ", TVQ)]
+        write_taxes(workspace.workbook(), taxes, include=False)
+        update_catalogues(workspace)
+    set_translations(workspace, "fr", "docgen", alike)
+    compile_catalogues(workspace)
+    result = run(
+        "--workspace", workspace.root, "estimate", "--patient", "Ann Lee", "--item",
+        "REJUV:FACE", "--locale", "fr_FR", "-o", "e.docx",
+    )  # fmt: skip
+    assert result.exit_code == 1 and not Path("e.docx").exists()
+    printed = next(iter(alike.values()))
+    said = f"all as '{printed}', which a patient cannot tell apart"
+    assert said in result.output, result.output
+    checked = run("--workspace", workspace.root, "check")
+    assert checked.exit_code == 1 and said in checked.output
