@@ -515,18 +515,19 @@ def estimate_preview(
     locale: str | None = None,
     prices: str | None = None,
     visit: Sequence[PlannedTreatment] = (),
+    discount: Discount | None = None,
 ) -> dict:
     """What the estimate for this plan will print — lines, totals (as `totals`: each row of
     its totals table), notices, the headings of its lines' columns (`headings`), formatted in
     the patient's language — to show before anything is written, marked with that language
     (`language`, as a web page's lang writes it) and its direction (`direction`: ltr or rtl).
     visit: treatments already in the patient's visit, priced before this one (no areas: the
-    visit's alone). Raises PlanError like create_estimate."""
+    visit's alone); discount: the visit's. Raises PlanError like create_estimate."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale)
     items = [item for planned in visit for item in planned.items]
     items += plan_items(treatment, areas, sessions) if areas else []
-    estimate = plan_estimate(price_list, items)
+    estimate = plan_estimate(price_list, items, discount=discount)
     info = DocumentInfo(estimate.number, "", estimate.issued)
     context = estimate_context(estimate, fmt, patient="", info=info)
     headings = {  # the estimate template's own, from the patient's catalogue

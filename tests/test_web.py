@@ -1000,3 +1000,30 @@ def test_a_problem_with_the_form_as_a_whole_is_listed_once_in_the_summary(client
     summary = re.search(r'<div class="alert error-summary.*?</div>', page, re.S).group(0)
     assert summary.count("but no 'Alternatives for minors'") == 1
     assert 'href="#"' not in summary
+
+
+def test_a_visits_discount_is_typed_on_the_desk_previewed_and_printed(client, output):
+    """Issue 27 item 6 on the desk: the preview takes the discount off as the estimate will,
+    the documents print it with its reason, and a discount without one is refused at its box."""
+    preview = client.get(
+        "/preview?treatment=REJUV&area=FACE&locale=en_GB&discount=10%25&discount_reason=Loyalty"
+    ).get_json()
+    rows = {row["label"]: row["amount"] for row in preview["totals"]}
+    assert rows["Total of the treatments"] == "£1,250.00"
+    assert rows["Discount 10% (Loyalty)"] == "-£125.00"
+    assert preview["totals"][-1]["amount"] == "£1,125.00"
+    refused = client.post(
+        "/", data=patient_form(client, locale="en_GB", discount="10%", discount_reason="")
+    )
+    assert refused.status_code == 422
+    page = html.unescape(refused.get_data(as_text=True))
+    assert "The discount 10% needs its reason, printed beside it" in page
+    assert not list(output.glob("*.docx"))
+    made = client.post("/", data=patient_form(
+        client, locale="en_GB", discount="50", discount_reason="Friend & <family>",
+    ), follow_redirects=True)  # fmt: skip
+    assert made.status_code == 200, made.get_data(as_text=True)[-500:]
+    estimate = docx_text(next(output.glob("estimate-*.docx")))
+    assert "Discount (Friend & <family>)" in estimate and "-£50.00" in estimate
+    form = docx_text(next(output.glob("consent-*.docx")))
+    assert "Discount (Friend & <family>)" in form

@@ -20,7 +20,7 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, sen
 from werkzeug.datastructures import MultiDict
 
 from docgen.documents import TREATMENT_DOCUMENTS
-from docgen.estimate import parse_sessions
+from docgen.estimate import Discount, parse_sessions
 from docgen.exceptions import DeskBusyError, DocgenError, OutputError
 from docgen.generate import (
     DOCUMENT_KINDS,
@@ -52,7 +52,7 @@ ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAKING_PREFIX = ".docgen-making-"  # the folder of a request's documents until all are made
 LONGEST_FIELD = 1000  # characters in a field of the patient form; the library's are tighter
 FIELDS = ("patient", "dob", "ref", "locale", "treatment", "area", "sessions", "practitioner",
-          "interpreter", "informed_on", "visit")  # fmt: skip
+          "interpreter", "informed_on", "discount", "discount_reason", "visit")  # fmt: skip
 
 
 def register(app: Flask, desk: Desk) -> None:
@@ -114,11 +114,16 @@ def register(app: Flask, desk: Desk) -> None:
             treatments.append(
                 PlannedTreatment(values["treatment"], tuple(values["area"]), sessions)
             )
+        discount = None
+        try:
+            discount = Discount.parse(values["discount"], values["discount_reason"])
+        except DocgenError as error:
+            errors.update(errors_by_field(error))
         visit = Visit(
             values["patient"], tuple(treatments), date_of_birth=values["dob"] or None,
             reference=values["ref"], practitioner=values["practitioner"],
             interpreter=values["interpreter"], allow_minor=values["allow_minor"],
-            informed_on=values["informed_on"] or None,
+            informed_on=values["informed_on"] or None, discount=discount,
         )  # fmt: skip
         kinds = _KINDS_BY_ACTION[action]
         checked = dict(kinds=kinds, locale=values["locale"] or None, prices=values["prices"])
@@ -205,6 +210,7 @@ def register(app: Flask, desk: Desk) -> None:
             preview = estimate_preview(
                 workspace, values["treatment"], values["area"], sessions=sessions,
                 locale=values["locale"] or None, prices=values["prices"], visit=visit,
+                discount=Discount.parse(values["discount"], values["discount_reason"]),
             )  # fmt: skip
         except DocgenError as error:
             return None, errors_by_field(error)

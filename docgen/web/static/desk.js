@@ -151,7 +151,7 @@ document.addEventListener("DOMContentLoaded", () => {
   let pending = 0;
   async function refreshEstimate() {
     const query = new URLSearchParams();
-    for (const name of ["treatment", "sessions", "locale", "prices"]) {
+    for (const name of ["treatment", "sessions", "locale", "prices", "discount", "discount_reason"]) {
       if (form.elements[name]) query.append(name, form.elements[name].value);
     }
     const areas = form.querySelectorAll('input[name="area"]:checked');
