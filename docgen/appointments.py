@@ -41,7 +41,12 @@ COLUMNS = {  # header → required
     "informed on": False,
     "discount": False,
     "discount reason": False,
+    "consultation": False,
 }
+
+
+YES = ("yes", "y", "true", "1")
+YES_NO = ("", *YES, "no", "n", "false", "0")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Appointment:
     allow_minor: bool = False  # a patient under 18, with a parent or guardian signing
     informed_on: str = ""  # when the information was given, if not on the documents' date
     discount: Discount | None = None  # on the visit's estimate (one row gives it, or each)
+    consultation: bool = False  # the visit's estimate has the initial consultation (any row)
 
     @property
     def identity(self) -> PatientIdentity:
@@ -298,10 +304,15 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
                 FieldProblem("patient_language", message, cell=cell, value=patient_language)
             )
         allow_minor = record.get("allow minor", "").strip().lower()
-        if allow_minor not in ("", "yes", "no", "y", "n", "true", "false", "1", "0"):
+        if allow_minor not in YES_NO:
             message = N_("cell %(cell)s: allow minor '%(value)s' is not yes or no")
             cell = f"{columns['allow minor']}{row}"
             problems.append(FieldProblem("allow_minor", message, cell=cell, value=allow_minor))
+        consultation = record.get("consultation", "").strip().lower()
+        if consultation not in YES_NO:
+            message = N_("cell %(cell)s: consultation '%(value)s' is not yes or no")
+            cell = f"{columns['consultation']}{row}"
+            problems.append(FieldProblem("consultation", message, cell=cell, value=consultation))
         discount = None
         try:
             discount = Discount.parse(record.get("discount"), record.get("discount reason"))
@@ -335,9 +346,10 @@ def _appointments(path: Path) -> Iterator[Appointment | RowFailure]:
             interpreter=record.get("interpreter", ""),
             patient_language=patient_language,
             documents=documents or DOCUMENT_KINDS,
-            allow_minor=allow_minor in ("yes", "y", "true", "1"),
+            allow_minor=allow_minor in YES,
             informed_on=record.get("informed on", ""),
             discount=discount,
+            consultation=consultation in YES,
         )
     if empty:
         raise BatchError(f"{path.name} has a header row but no appointments")
@@ -356,6 +368,7 @@ FIELD_COLUMNS = {
     "patient": "patient", "dob": "dob", "ref": "ref", "locale": "locale",
     "treatment": "treatment", "area": "areas", "sessions": "sessions",
     "informed_on": "informed on", "discount": "discount", "discount_reason": "discount reason",
+    "consultation": "consultation",
 }  # fmt: skip
 
 

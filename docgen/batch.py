@@ -186,8 +186,8 @@ class _Renderer:
         """Each row's plan. The rows of one patient share one estimate, numbered from all of
         them; a row that cannot be planned refuses the whole visit (_VisitRefused).
         issued: the visit as it was issued before (its estimate's number and date)."""
-        if len(rows) == 1:
-            return {rows[0].row: self.plan(rows[0], issued, remakes)}
+        if len(rows) == 1 and not (rows[0].discount or rows[0].consultation):
+            return {rows[0].row: self.plan(rows[0], issued, remakes)}  # its own estimate
         failures, plans = [], {}
         for appointment in rows:
             try:
@@ -238,6 +238,7 @@ class _Renderer:
                 or self._estimate_number(self.visit_seed(rows, remakes)),
                 translated_names=self.formatter(rows[0].locale).translations.translation_of,
                 discount=next(iter(discounts), None),
+                consultation=any(appointment.consultation for appointment in rows),
             )  # fmt: skip
         except DocgenError as error:
             raise _VisitRefused(rows, [RowFailure(rows[0].row, _problems(error))]) from None
@@ -376,11 +377,13 @@ def _problems(error: DocgenError) -> tuple[str, ...]:
 def _row_free(appointment: Appointment) -> dict:
     """The appointment's fields without its row number, which may change between runs.
     (dataclasses.asdict gives the same, but copies every value deeply, for every document.)
-    A row without a discount has the fields it had before discounts: what was made from it
-    then is not made again."""
+    A row without a discount or consultation has the fields it had before them: what was made
+    from it then is not made again."""
     fields = {**vars(appointment), "row": None, "discount": str(appointment.discount)}
     if appointment.discount is None:
         del fields["discount"]
+    if not appointment.consultation:
+        del fields["consultation"]
     return fields
 
 

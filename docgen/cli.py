@@ -212,6 +212,10 @@ discount_options = _options(
     click.option(
         "--discount-reason", metavar="TEXT", help="Why, printed beside the discount (needed)."
     ),
+    click.option(
+        "--consultation", is_flag=True,
+        help="The patient has the initial consultation too: a line at the clinic's fee.",
+    ),
 )  # fmt: skip
 
 
@@ -224,14 +228,14 @@ discount_options = _options(
 @discount_options
 @document_options
 def estimate(
-    patient, items, discount, discount_reason, prices, locale, bilingual, pdf, output, force,
-    issued,
+    patient, items, discount, discount_reason, consultation, prices, locale, bilingual, pdf,
+    output, force, issued,
 ) -> None:  # fmt: skip
     """Write a cost estimate for a patient's treatment plan."""
     document = create_estimate(
         open_workspace(), patient, items, locale=locale, bilingual=bilingual, prices=prices,
         output=output, pdf=pdf, force=force, issued=issued and issued.date(),
-        discount=Discount.parse(discount, discount_reason),
+        discount=Discount.parse(discount, discount_reason), consultation=consultation,
     )  # fmt: skip
     report([document])
 
@@ -255,15 +259,15 @@ def estimate(
 @document_options
 def consent(
     patient, dob, ref, treatment, areas, sessions, practitioner, interpreter, patient_language,
-    allow_minor, informed_on, with_estimate, discount, discount_reason, prices, locale,
-    bilingual, pdf, output, force, issued,
+    allow_minor, informed_on, with_estimate, discount, discount_reason, consultation, prices,
+    locale, bilingual, pdf, output, force, issued,
 ) -> None:  # fmt: skip
     """Write a consent form for one treatment on one or more body areas."""
     planned = Visit.for_treatment(
         patient, treatment, areas, sessions, date_of_birth=dob, reference=ref,
         practitioner=practitioner, interpreter=interpreter, patient_language=patient_language,
         allow_minor=allow_minor, informed_on=informed_on,
-        discount=Discount.parse(discount, discount_reason),
+        discount=Discount.parse(discount, discount_reason), consultation=consultation,
     )  # fmt: skip
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,
@@ -286,15 +290,15 @@ def consent(
 @document_options
 def visit(
     patient, dob, ref, treatments, practitioner, interpreter, patient_language, allow_minor,
-    informed_on, discount, discount_reason, prices, locale, bilingual, pdf, output, force,
-    issued,
+    informed_on, discount, discount_reason, consultation, prices, locale, bilingual, pdf,
+    output, force, issued,
 ) -> None:  # fmt: skip
     """Write a visit's documents: one estimate, and a consent form per treatment citing it."""
     planned = Visit(
         patient, tuple(PlannedTreatment.parse(spec) for spec in treatments),
         date_of_birth=dob, reference=ref, practitioner=practitioner, interpreter=interpreter,
         patient_language=patient_language, allow_minor=allow_minor, informed_on=informed_on,
-        discount=Discount.parse(discount, discount_reason),
+        discount=Discount.parse(discount, discount_reason), consultation=consultation,
     )  # fmt: skip
     documents = create_patient_documents(
         open_workspace(), planned, locale=locale, bilingual=bilingual, prices=prices,

@@ -107,14 +107,9 @@ def plan_consent(
         priced = dict(issued=issued, number=number, translated_names=translated_names)
         try:
             several = len(visit.treatments) > 1
-            own = plan_estimate(
-                price_list, planned.items, **priced, discount=None if several else visit.discount
-            )
-            estimate = (
-                plan_estimate(price_list, visit.items, **priced, discount=visit.discount)
-                if several
-                else own
-            )
+            whole = dict(discount=visit.discount, consultation=visit.consultation)
+            own = plan_estimate(price_list, planned.items, **priced, **({} if several else whole))
+            estimate = plan_estimate(price_list, visit.items, **priced, **whole) if several else own
         except PlanError as error:
             problems.extend(p for p in error.problems if p not in problems)
     if problems:

@@ -203,6 +203,26 @@ def net_label(price_list: PriceList, fmt: Formatter) -> str:
     return fmt.gettext("Subtotal before taxes")
 
 
+def consultation_lines(estimate: Estimate, fmt: Formatter) -> list[dict[str, str]]:
+    """The initial consultation as a line of the estimate's table, when the patient has it."""
+    if estimate.consultation is None:
+        return []
+    clinic = estimate.price_list.clinic
+    fee, name = fmt.money(estimate.consultation), fmt.gettext("Initial consultation")
+    return [
+        {
+            "treatment": name,
+            "area": "",
+            "sessions": fmt.decimal(1),
+            "unit_price": fee,
+            "amount": fee,
+            "vat_rate": taxes_label(clinic.taxes_on(clinic.consultation_kind), fmt),
+            "insurance": "",
+            "course_note": "",
+        }
+    ]
+
+
 def discount_context(estimate: Estimate, fmt: Formatter) -> dict[str, str]:
     """A discount's line, taken off the treatments before tax: 'Discount 10 % (loyalty)',
     '−£179.00'; blank without one. Its reason is printed as the clinic typed it."""
@@ -344,7 +364,8 @@ def estimate_context(
                 "course_note": course_note(line, fmt),
             }
             for line in estimate.lines
-        ],
+        ]
+        + consultation_lines(estimate, fmt),
         "vat_lines": [
             {
                 "label": tax_line_label(v, fmt),
@@ -649,6 +670,10 @@ def consent_context(
                     "amount": fmt.money(line.amount),
                 }
                 for line in estimate.lines
+            ]
+            + [  # a consent form's cost table names each line in its area column
+                {"area": line["treatment"], "sessions": line["sessions"], "amount": line["amount"]}
+                for line in consultation_lines(estimate, fmt)
             ],
         },
         "reflection": {

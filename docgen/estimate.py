@@ -158,12 +158,15 @@ class Estimate:
     tax_rounding: Decimal = Decimal(0)
     in_cash: Decimal | None = None  # the total paid in cash, when it differs from the total
     discount: Discount | None = None
-    discounted: Decimal = Decimal(0)  # taken off the treatments' total (listed), before tax
+    discounted: Decimal = Decimal(0)  # taken off the lines' total (listed), before tax
+    consultation: Decimal | None = None  # the initial consultation's fee, a line of its own
 
     @property
     def listed(self) -> Decimal:
-        """The lines' total, as the workbook lists prices (before tax, or with it)."""
-        return sum((line.amount for line in self.lines), Decimal(0))
+        """The lines' total, the consultation's too, as the workbook lists prices (before
+        tax, or with it)."""
+        treatments = sum((line.amount for line in self.lines), Decimal(0))
+        return treatments + (self.consultation or Decimal(0))
 
     @property
     def to_pay(self) -> Decimal:
@@ -205,12 +208,14 @@ def plan_estimate(
     number: str | None = None,
     translated_names: TranslatedNames | None = None,
     discount: Discount | None = None,
+    consultation: bool = False,
 ) -> Estimate:
     """Price every item (a PlanItem or 'TREATMENT:AREA[:SESSIONS]'); raise PlanError listing
     every item that cannot be parsed or priced. translated_names: the patient's language's
     names of treatments and areas, for the hint at a code typed as the patient calls it.
     discount: taken off the lines' total before tax, shared between lines taxed differently
-    in proportion to them."""
+    in proportion to them. consultation: the patient has the initial consultation too, a line
+    at the clinic's Consultation fee, taxed as its Consultation kind."""
     problems: list[str] = []
     parsed: list[PlanItem] = []
     for item in items:
@@ -231,14 +236,24 @@ def plan_estimate(
         line = _price_line(price_list, item, problems, translated_names)
         if line is not None:
             lines.append(line)
-    listed = sum((line.amount for line in lines), Decimal(0))
+    fee = price_list.clinic.consultation_fee if consultation else None
+    if consultation and fee is None:
+        message = N_(
+            "the patient has the initial consultation, but %(workbook)s gives no Consultation "
+            "fee on its Clinic sheet"
+        )
+        problems.append(FieldProblem("consultation", message, workbook=price_list.path.name))
+    listed = sum((line.amount for line in lines), fee or Decimal(0))
     discounted = _discounted(price_list, listed, discount, problems) if lines else Decimal(0)
     if problems:
         raise PlanError(problems)
 
     issued = issued or dt.date.today()
     clinic = price_list.clinic
-    taxed = _taxed(price_list, lines, discounted)
+    charged = [(clinic.taxes_on(line.treatment.kind), line.amount) for line in lines]
+    if fee is not None:
+        charged.append((clinic.taxes_on(clinic.consultation_kind), fee))
+    taxed = _taxed(price_list, charged, discounted)
     vat_lines = tuple(
         VatLine(part.tax.rate, part.base, part.amount, part.tax.name)
         for group in taxed
@@ -269,6 +284,7 @@ def plan_estimate(
         tax_rounding=tax_rounding,
         discount=discount,
         discounted=discounted,
+        consultation=fee,
     )
 
 
@@ -293,15 +309,16 @@ def _discounted(
 
 
 def _taxed(
-    price_list: PriceList, lines: Sequence[EstimateLine], discounted: Decimal = Decimal(0)
+    price_list: PriceList,
+    charged: Sequence[tuple[tuple[Tax, ...], Decimal]],
+    discounted: Decimal = Decimal(0),
 ) -> list[Taxed]:
-    """The taxes of each group of lines that carry the same taxes, on the group's total less
-    its share of the discount: the highest taxed first, each group's taxes in the order the
-    workbook gives them."""
+    """The taxes of each group of lines (charged: each line's taxes and amount) that carry the
+    same taxes, on the group's total less its share of the discount: the highest taxed first,
+    each group's taxes in the order the workbook gives them."""
     listed: dict[tuple[Tax, ...], Decimal] = {}
-    for line in lines:
-        taxes = price_list.clinic.taxes_on(line.treatment.kind)
-        listed[taxes] = listed.get(taxes, Decimal(0)) + line.amount
+    for taxes, amount in charged:
+        listed[taxes] = listed.get(taxes, Decimal(0)) + amount
     by_rate = sorted(listed, key=lambda taxes: sum(tax.rate for tax in taxes), reverse=True)
     shares = _shares(price_list, discounted, [listed[taxes] for taxes in by_rate])
     return [

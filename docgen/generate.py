@@ -286,6 +286,7 @@ def _plan_patient_estimate(
     translated_names: TranslatedNames | None = None,
     date_of_birth: str | dt.date | None = None,
     discount: Discount | None = None,
+    consultation: bool = False,
 ) -> tuple[Estimate, bool]:
     """The estimate for a patient's plan, and whether the patient is a minor (then whoever
     pays accepts it); PlanError lists every problem: the name's, and with a date of birth,
@@ -296,7 +297,7 @@ def _plan_patient_estimate(
     try:
         estimate = plan_estimate(
             price_list, items, issued=issued, number=number, translated_names=translated_names,
-            discount=discount,
+            discount=discount, consultation=consultation,
         )  # fmt: skip
     except PlanError as error:
         problems.extend(error.problems)
@@ -340,21 +341,23 @@ def create_estimate(
     date_of_birth: str | dt.date | None = None,
     reference: str = "",
     discount: Discount | None = None,
+    consultation: bool = False,
 ) -> GeneratedDocument:
     """Write a cost estimate for a patient's treatment plan (and its PDF when pdf=True).
     number: the quote number a consent form already cites (default: a new one).
     date_of_birth, reference: the patient's, for the register (an estimate prints neither).
-    discount: taken off the treatments before tax, printed with its reason."""
+    discount: taken off the treatments before tax, printed with its reason. consultation: the
+    patient has the initial consultation too, a line of the estimate."""
     price_list, fmt, clinic = _languages(workspace, prices, locale, bilingual)
     issued, generated, reproducible = when_issued(issued)
     seed = reproducible_seed(
         reproducible, patient, list(map(str, items)), str(fmt.locale), bilingual,
-        price_list.checksum, discount,
+        price_list.checksum, discount, consultation,
     )  # fmt: skip
     number = number or new_document_id(issued, "Q", seed)
     estimate, minor = _plan_patient_estimate(
         price_list, patient, items, issued, number, fmt.translations.translation_of,
-        date_of_birth, discount,
+        date_of_birth, discount, consultation,
     )  # fmt: skip
     template = DocumentTemplate(workspace.template("estimate.docx"))
     default_name = f"estimate-{safe_filename_part(patient)}-{estimate.number}.docx"
@@ -516,18 +519,20 @@ def estimate_preview(
     prices: str | None = None,
     visit: Sequence[PlannedTreatment] = (),
     discount: Discount | None = None,
+    consultation: bool = False,
 ) -> dict:
     """What the estimate for this plan will print — lines, totals (as `totals`: each row of
     its totals table), notices, the headings of its lines' columns (`headings`), formatted in
     the patient's language — to show before anything is written, marked with that language
     (`language`, as a web page's lang writes it) and its direction (`direction`: ltr or rtl).
     visit: treatments already in the patient's visit, priced before this one (no areas: the
-    visit's alone); discount: the visit's. Raises PlanError like create_estimate."""
+    visit's alone); discount, consultation: the visit's. Raises PlanError like
+    create_estimate."""
     price_list = load_workspace_prices(workspace, prices)
     fmt = formatter_for(workspace, price_list, locale)
     items = [item for planned in visit for item in planned.items]
     items += plan_items(treatment, areas, sessions) if areas else []
-    estimate = plan_estimate(price_list, items, discount=discount)
+    estimate = plan_estimate(price_list, items, discount=discount, consultation=consultation)
     info = DocumentInfo(estimate.number, "", estimate.issued)
     context = estimate_context(estimate, fmt, patient="", info=info)
     headings = {  # the estimate template's own, from the patient's catalogue
@@ -586,7 +591,7 @@ def check_patient_documents(
         try:
             _plan_patient_estimate(
                 price_list, visit.patient, visit.items, issued, None, translated_names,
-                visit.date_of_birth, visit.discount,
+                visit.date_of_birth, visit.discount, visit.consultation,
             )  # fmt: skip
         except PlanError as error:
             collect(error)
@@ -641,7 +646,7 @@ def create_patient_documents(
             documents.append(create_estimate(
                 workspace, visit.patient, visit.items, output=output, issued=issued,
                 number=number, date_of_birth=visit.date_of_birth, reference=visit.reference,
-                discount=visit.discount, **common,
+                discount=visit.discount, consultation=visit.consultation, **common,
             ))  # fmt: skip
     except Exception:
         _remove(workspace, documents)

@@ -66,6 +66,7 @@ class Visit:
     # period runs from it
     informed_on: str | dt.date | None = None
     discount: Discount | None = None  # on the visit's estimate, before tax
+    consultation: bool = False  # the patient has the initial consultation: a line of its own
 
     @classmethod
     def for_treatment(

@@ -442,7 +442,8 @@ def test_a_batch_takes_the_visits_discount_off_its_estimate_and_names_bad_cells(
         "Léa Tremblay,L1,PAINR,KNEES,,,\n"
         "Marc Roy,M1,REJUV,NECK,5,10%,\n"
         "Zoé Roy,Z1,REJUV,NECK,5,10%,Amie\n"
-        "Zoé Roy,Z1,PAINR,KNEES,,5%,Amie\n",
+        "Zoé Roy,Z1,PAINR,KNEES,,5%,Amie\n"
+        "Ana Lima,A1,REJUV,NECK,5,10%,Amie\n",  # a visit of one row
         encoding="utf-8",
     )
     result = run_batch(montreal, day, tmp_path / "out", jobs=1)
@@ -456,6 +457,8 @@ def test_a_batch_takes_the_visits_discount_off_its_estimate_and_names_bad_cells(
     assert "Remise (Amie)" in printed and money(-50, "CAD", "fr_CA") in printed
     assert money(visit.listed, "CAD", "fr_CA") in printed
     assert not list((tmp_path / "out").glob("Z1-*"))
+    one_row = docx_text(next((tmp_path / "out").glob("A1-*/estimate.docx")))
+    assert f"Remise de {percent(Decimal(10), 'fr_CA')} (Amie)" in one_row
 
 
 @pytest.mark.parametrize("alike", [{"TPS": "TPS", "TVQ": "TPS"}, {"Neck": "Visage"}])
@@ -479,3 +482,37 @@ def test_translations_that_print_two_names_alike_are_refused(workspace, run, ali
     assert said in result.output, result.output
     checked = run("--workspace", workspace.root, "check")
     assert checked.exit_code == 1 and said in checked.output
+
+
+def test_the_consultation_is_a_line_of_the_estimate_taxed_as_its_kind(montreal, tmp_path, run):
+    """Issue 27 item 4: a patient who has the initial consultation finds it on the estimate
+    as a priced line, carrying its kind's taxes with the treatments of that kind; a clinic
+    without a fee is told so."""
+    command = ["--workspace", montreal.root, "estimate", "--patient", "Léa", "--item",
+               "PAINR:KNEES", "--consultation"]  # fmt: skip
+    set_clinic(montreal, consultation_fee=None)
+    refused = run(*command, "-o", "none.docx")
+    assert refused.exit_code == 1 and not Path("none.docx").exists()
+    assert "montreal.xlsx gives no Consultation fee on its Clinic sheet" in refused.output
+    set_clinic(montreal, consultation_fee=100)
+    assert run(*command, "-o", "e.docx", "--pdf").exit_code == 0
+    prices = load_price_list(montreal.workbook())
+    knees = plan_estimate(prices, ["PAINR:KNEES"]).listed  # therapeutic: untaxed here
+    tps, tvq = (round_money(Decimal(100) * rate / 100, "CAD") for rate in (TPS, TVQ))
+    paragraphs = docx_paragraphs(Path("e.docx"))
+    assert "Consultation initiale" in paragraphs
+    assert f"TPS {percent(TPS, 'fr_CA')} sur {money(100, 'CAD', 'fr_CA')}" in paragraphs
+    assert money(knees + 100 + tps + tvq, "CAD", "fr_CA") in paragraphs
+    printed = " ".join(pdf_text(Path("e.pdf")).replace("\u00a0", " ").split())
+    assert "Consultation initiale 1 100,00 $ 100,00 $" in printed
+
+    day = tmp_path / "day.csv"
+    day.write_text(
+        "Patient,Ref,Treatment,Areas,Consultation\nLéa,L1,PAINR,KNEES,yes\nMarc,M1,PAINR,KNEES,oui\n",
+        encoding="utf-8",
+    )
+    result = run_batch(montreal, day, tmp_path / "out", jobs=1)
+    reasons = {failure.row: failure.reason for failure in result.failures}
+    assert "cell E3: consultation 'oui' is not yes or no" in reasons[3]
+    batch_estimate = next((tmp_path / "out").glob("L1-*/estimate.docx"))
+    assert "Consultation initiale" in docx_paragraphs(batch_estimate)

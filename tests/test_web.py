@@ -1012,6 +1012,11 @@ def test_a_visits_discount_is_typed_on_the_desk_previewed_and_printed(client, ou
     assert rows["Total of the treatments"] == "£1,250.00"
     assert rows["Discount 10% (Loyalty)"] == "-£125.00"
     assert preview["totals"][-1]["amount"] == "£1,125.00"
+    with_consultation = client.get(
+        "/preview?treatment=REJUV&area=FACE&locale=en_GB&consultation=yes"
+    ).get_json()
+    assert with_consultation["lines"][-1]["treatment"] == "Initial consultation"
+    assert with_consultation["totals"][-1]["amount"] == "£1,300.00"  # its £50 fee too
     refused = client.post(
         "/", data=patient_form(client, locale="en_GB", discount="10%", discount_reason="")
     )

@@ -124,6 +124,7 @@ def register(app: Flask, desk: Desk) -> None:
             reference=values["ref"], practitioner=values["practitioner"],
             interpreter=values["interpreter"], allow_minor=values["allow_minor"],
             informed_on=values["informed_on"] or None, discount=discount,
+            consultation=values["consultation"],
         )  # fmt: skip
         kinds = _KINDS_BY_ACTION[action]
         checked = dict(kinds=kinds, locale=values["locale"] or None, prices=values["prices"])
@@ -211,6 +212,7 @@ def register(app: Flask, desk: Desk) -> None:
                 workspace, values["treatment"], values["area"], sessions=sessions,
                 locale=values["locale"] or None, prices=values["prices"], visit=visit,
                 discount=Discount.parse(values["discount"], values["discount_reason"]),
+                consultation=values["consultation"],
             )  # fmt: skip
         except DocgenError as error:
             return None, errors_by_field(error)
@@ -364,6 +366,7 @@ def _form_values(source, date_order: list[str]) -> dict:
     values["area"] = [a.strip() for a in source.getlist("area") if a.strip()]
     values["visit"] = [spec.strip() for spec in source.getlist("visit") if spec.strip()]
     values["allow_minor"] = source.get("allow_minor") == "yes"
+    values["consultation"] = source.get("consultation") == "yes"
     values["bilingual"] = source.get("bilingual") == "yes"
     return values
 

@@ -154,6 +154,7 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const name of ["treatment", "sessions", "locale", "prices", "discount", "discount_reason"]) {
       if (form.elements[name]) query.append(name, form.elements[name].value);
     }
+    if (form.elements.consultation && form.elements.consultation.checked) query.append("consultation", "yes");
     const areas = form.querySelectorAll('input[name="area"]:checked');
     const visit = form.querySelectorAll('input[name="visit"]');
     if (areas.length === 0 && visit.length === 0) { showEstimate(null); return; }
