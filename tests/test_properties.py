@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale, localedata
 from conftest import docx_paragraphs
@@ -26,6 +27,7 @@ from docgen.pricing import (
     PriceList,
     Tax,
     Treatment,
+    cash_rounding_step,
     round_money,
 )
 from docgen.render import DocumentTemplate
@@ -35,17 +37,23 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff
 TEMPLATE = DocumentTemplate(Workspace.open().template("estimate.docx"))
 
 
+Cash = Literal["exact", "in cash beside", "cash only"]
+
+
 def price_list(
     currency: str,
     include_vat: bool,
     prices: list[tuple[Decimal, int, Decimal]],
     taxes: dict[Kind, tuple[Tax, ...]] | None = None,
+    cash: Cash = "exact",
 ):
     clinic = Clinic(
         name="C", address="A", phone="", email="", registration="", currency=currency,
         locale="en_GB", vat_rates={Kind.COSMETIC: Decimal(20), Kind.THERAPEUTIC: Decimal(0)},
         prices_include_vat=include_vat, quote_validity_days=30, deposit_percent=Decimal(20),
-        consultation_fee=None, effective_date=None, price_list_version="", taxes=taxes,
+        consultation_fee=Decimal(50), effective_date=None, price_list_version="", taxes=taxes,
+        cash_rounding=None if cash == "exact" else cash_rounding_step(currency),
+        cash_only=cash == "cash only",
     )  # fmt: skip
     treatments = {
         f"T{i}": Treatment(f"T{i}", f"T{i}", "d", kind, 1, 20, 7, "", "", ("R",), ())
@@ -177,18 +185,20 @@ def test_several_taxes_add_up_on_paper_and_the_sheet_agrees(
     sessions=st.lists(st.integers(1, 20), min_size=6, max_size=6),
     percent=st.one_of(st.none(), st.decimals("0.001", 100, places=3, allow_nan=False)),
     share=st.decimals(0, 1, places=4, allow_nan=False),
+    cash=st.sampled_from(["exact", "in cash beside", "cash only"]),
+    consultation=st.booleans(),
 )
 def test_a_discount_is_taken_off_before_tax_and_every_line_still_adds_up(
-    currency, include, taxes, rows, sessions, percent, share
+    currency, include, taxes, rows, sessions, percent, share, cash, consultation
 ):
-    """A percentage, or an amount (share of the treatments' total), off the treatments:
-    printed as one figure, shared between lines taxed differently, each tax then its rate of
-    what is left; the treatments' total less the discount, plus any taxes on top, is the
-    total."""
+    """A percentage, or an amount (share of the lines' total), off the lines (the consultation
+    too, when the patient has it): printed as one figure, shared between lines taxed
+    differently, each tax then its rate of what is left; the lines' total less the discount,
+    plus any taxes on top, is the total; what cash pays is its rounding of the total."""
     rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
-    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)))
+    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)), cash)
     items = [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
-    listed = plan_estimate(prices, items, number="Q").listed
+    listed = plan_estimate(prices, items, number="Q", consultation=consultation).listed
     amount = round_money(listed * share, currency)
     assume(percent is not None or amount > 0)
     discount = (
@@ -196,7 +206,12 @@ def test_a_discount_is_taken_off_before_tax_and_every_line_still_adds_up(
         if percent is not None
         else Discount("loyalty", amount=amount)
     )
-    estimate = plan_estimate(prices, items, number="Q", discount=discount)
+    estimate = plan_estimate(
+        prices, items, number="Q", discount=discount, consultation=consultation
+    )
+    assert estimate.listed == sum(line.amount for line in estimate.lines) + (
+        Decimal(50) if consultation else 0
+    )
     expected = round_money(listed * percent / 100, currency) if percent is not None else amount
     assert estimate.discounted == expected
     taxed = sum((line.vat for line in estimate.vat_lines), Decimal(0))
@@ -208,6 +223,14 @@ def test_a_discount_is_taken_off_before_tax_and_every_line_still_adds_up(
     for line in estimate.vat_lines:
         rate = next(t.rate for kind in taxes for t in kind if t.name == line.name)
         assert line.vat == round_money(line.base * rate / 100, currency)
+    paid = prices.round_to_pay(estimate.total)
+    if cash == "cash only":  # the total and deposit as cash pays them
+        assert estimate.to_pay == paid and estimate.rounding == paid - estimate.total
+        assert estimate.deposit == prices.round_to_pay(paid * Decimal(20) / 100)
+    else:  # exact, and what cash pays on a line of its own where it differs
+        assert estimate.to_pay == estimate.total and not estimate.rounding
+        assert estimate.in_cash == (paid if paid != estimate.total else None)
+        assert estimate.deposit == round_money(estimate.total * Decimal(20) / 100, currency)
 
 
 @settings(
