@@ -12,11 +12,14 @@ from pathlib import Path
 import docx
 import pytest
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from conftest import HOSTILE_NAME, docx_footer, docx_paragraphs, docx_text, money, pdf_text
 from docx.oxml.ns import qn
 
+from docgen.estimate import plan_estimate
 from docgen.exceptions import OutputExistsError, PdfError, PlanError, TemplateError
-from docgen.generate import create_estimate, create_price_sheet
+from docgen.generate import create_estimate, create_price_sheet, formatter_for
+from docgen.pricing import load_price_list
 from docgen.render import DocumentTemplate, read_custom_properties
 
 ISSUED = dt.date(2026, 3, 2)
@@ -267,3 +270,27 @@ def test_an_estimate_number_is_never_cut_across_lines(workspace, tmp_path):
         pages = pdf_text(document.pdf).split("\f")[:-1]
         assert number in pages[0], locale
         assert all(number in page for page in pages), locale  # each page's footer
+
+
+def test_the_totals_the_deposit_and_their_acceptance_share_a_page(workspace, tmp_path):
+    """Issue 28 item 2: a visit's estimate, and a Swiss German one, put the acceptance alone on
+    page 2, away from the total and the deposit it accepts."""
+    prices = load_price_list(workspace.workbook())
+    plan = ["REJUV:FACE", "REJUV:NECK", "HAIR:SCALP", "PAINR:KNEES"]
+    estimate = plan_estimate(prices, plan)
+    for locale in ("en_GB", "fr_CH", "de_CH"):  # Arabic reads back from a PDF reordered
+        fmt = formatter_for(workspace, prices, locale)
+        accepted = fmt.gettext(
+            "I have read this estimate and accept the treatment plan and its cost."
+        )
+        document = create_estimate(
+            workspace, "Anne-Marie Dupont-Lefèvre", plan, locale=locale,
+            output=tmp_path / f"{locale}.docx", pdf=True,
+        )  # fmt: skip
+        pages = [" ".join(page.split()) for page in pdf_text(document.pdf).split("\f")[:-1]]
+        # the deposit's figures (under 1,000: no grouping), whichever way RTL text is read back
+        deposit = format_decimal(estimate.deposit, format="0.00", locale=fmt.locale)
+        assert estimate.deposit < 1000
+        [page] = [page for page in pages if deposit in page]
+        assert fmt.gettext("Total") in page, locale
+        assert " ".join(accepted.split())[:20] in page, (locale, page[-400:])

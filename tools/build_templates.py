@@ -23,7 +23,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
 TEMPLATE_VERSIONS = {
-    "estimate": "1.8",  # a discount, before tax, with its reason
+    "estimate": "1.9",  # the totals, the deposit and the acceptance together, after the terms
     "price_sheet": "1.5",  # taxes named as the workbook names them
     "consent": "2.1",  # a discount in the cost table, before tax, with its reason
     "treatment_record": "1.1",  # ids in the footer never hyphenated
@@ -425,6 +425,35 @@ def build_estimate(path: Path) -> None:
     loop_row(lines, "{%tr endfor %}")
     set_widths(lines, widths)
 
+    doc.add_heading(_("Health insurance"), level=2)
+    paragraph(doc, "{%p for notice in notices %}", space_after=0)
+    notice = doc.add_paragraph(style="List Bullet")
+    notice.add_run("{{ notice }}")
+    paragraph(doc, "{%p endfor %}", space_after=0)
+
+    doc.add_heading(_("Terms"), level=2)
+    paragraph(doc, _format(
+        "This estimate is valid until %(date)s. Prices are per session unless a course is "
+        "shown; a course is paid in full when it starts.", date="estimate.valid_until",
+    ))  # fmt: skip
+    paragraph(doc, _(
+        "The number of sessions each person needs varies: your practitioner reviews the plan at "
+        "every visit and will give you a new estimate before any change in cost."
+    ))  # fmt: skip
+    paragraph(doc, "{%p if estimate.payment_terms %}", space_after=0)
+    paragraph(doc, "{{ estimate.payment_terms }}")
+    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, "{%p if estimate.consultation_taxes_added %}", space_after=0)
+    paragraph(doc, _format(
+        "An initial consultation costs %(fee)s, taxes included.", fee="estimate.consultation_fee"
+    ))  # fmt: skip
+    paragraph(doc, "{%p elif estimate.consultation_fee %}", space_after=0)
+    paragraph(doc, _format(
+        "An initial consultation costs %(fee)s.", fee="estimate.consultation_fee"
+    ))  # fmt: skip
+    paragraph(doc, "{%p endif %}", space_after=0)
+
+    # the totals, the deposit and their acceptance last, kept on one page together
     paragraph(doc, space_after=4)
     totals = new_table(doc, [11.0, 6.0], rows=0)
     # a discount is taken off the treatments before tax: their total, then the discount
@@ -469,35 +498,8 @@ def build_estimate(path: Path) -> None:
     write_cell(row.cells[1], "{{ estimate.deposit }}", align=right)
     set_widths(totals, [11.0, 6.0])
     keep_rows_together(totals, with_next=True)  # the total, deposit and VAT note on one page
-    paragraph(doc, "{{ estimate.vat_note }}", size=9, color=GREY, align=right, space_after=6)
-
-    doc.add_heading(_("Health insurance"), level=2)
-    paragraph(doc, "{%p for notice in notices %}", space_after=0)
-    notice = doc.add_paragraph(style="List Bullet")
-    notice.add_run("{{ notice }}")
-    paragraph(doc, "{%p endfor %}", space_after=0)
-
-    doc.add_heading(_("Terms"), level=2)
-    paragraph(doc, _format(
-        "This estimate is valid until %(date)s. Prices are per session unless a course is "
-        "shown; a course is paid in full when it starts.", date="estimate.valid_until",
-    ))  # fmt: skip
-    paragraph(doc, _(
-        "The number of sessions each person needs varies: your practitioner reviews the plan at "
-        "every visit and will give you a new estimate before any change in cost."
-    ))  # fmt: skip
-    paragraph(doc, "{%p if estimate.payment_terms %}", space_after=0)
-    paragraph(doc, "{{ estimate.payment_terms }}")
-    paragraph(doc, "{%p endif %}", space_after=0)
-    paragraph(doc, "{%p if estimate.consultation_taxes_added %}", space_after=0)
-    paragraph(doc, _format(
-        "An initial consultation costs %(fee)s, taxes included.", fee="estimate.consultation_fee"
-    ))  # fmt: skip
-    paragraph(doc, "{%p elif estimate.consultation_fee %}", space_after=0)
-    paragraph(doc, _format(
-        "An initial consultation costs %(fee)s.", fee="estimate.consultation_fee"
-    ))  # fmt: skip
-    paragraph(doc, "{%p endif %}", space_after=0)
+    paragraph(doc, "{{ estimate.vat_note }}", size=9, color=GREY, align=right, space_after=6,
+              keep_with_next=True)  # fmt: skip
 
     doc.add_heading(_("Acceptance"), level=2)
     # a minor does not sign for money: whoever pays for the treatment accepts it
