@@ -528,6 +528,11 @@ def test_only_the_clinics_line_is_set_apart(workspace, tmp_path):
     )
     assert any(wait in text for text in runs["patient"])
     assert not any(wait in text for text in runs["clinic"])
+    # issue 28 item 6: a paragraph never mixes the languages ('Information given on 2 March
+    # 2026. Afin que vous ayez le temps…'): each sentence, then its clinic's line, on its own
+    given = translated(workspace, "fr", "Information given on %(date)s.").split("%(")[0].strip()
+    [informed] = [p for p in docx_paragraphs(form.docx) if given in p]
+    assert wait not in informed
 
 
 def hyphenation_points(locale: str) -> pyphen.Pyphen:

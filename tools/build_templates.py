@@ -25,7 +25,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {
     "estimate": "1.9",  # the totals, the deposit and the acceptance together, after the terms
     "price_sheet": "1.5",  # taxes named as the workbook names them
-    "consent": "2.1",  # a discount in the cost table, before tax, with its reason
+    "consent": "2.2",  # a discount in the cost table; each reflection sentence its own line
     "treatment_record": "1.1",  # ids in the footer never hyphenated
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -1046,14 +1046,17 @@ def build_consent(path: Path) -> None:
         + "{% endif %}",
     ], keep_with_next=True)  # fmt: skip
     # time to reflect: cosmetic treatment is never consented to and done in one rush
+    # each sentence a paragraph of its own: on a bilingual form, each is followed by its line
+    # in the clinic's language, never by the other sentence's
     informed = paragraph(doc, _format(
         "Information given on %(date)s.", date="reflection.informed_on"
-    ) + "{% if reflection.not_before %} " + _format(
-        "So that you have time to think it over, treatment starts no earlier than %(date)s.",
-        date="reflection.not_before",
-    ) + "{% endif %}", keep_with_next=True, space_after=2)  # fmt: skip
+    ), keep_with_next=True, space_after=2)  # fmt: skip
     informed.paragraph_format.space_before = Pt(6)
     paragraph(doc, "{%p if reflection.not_before %}", space_after=0)
+    paragraph(doc, _format(
+        "So that you have time to think it over, treatment starts no earlier than %(date)s.",
+        date="reflection.not_before",
+    ), keep_with_next=True, space_after=2)  # fmt: skip
     for choice in (
         _("I had this time to reflect before treatment."),
         _("I chose to start sooner; my practitioner has noted why."),
