@@ -714,3 +714,19 @@ def test_the_pdf_title_is_in_the_documents_language(workspace, tmp_path):
     assert docx.Document(str(bilingual.docx)).core_properties.title == translated(
         workspace, "fr", "Cost estimate"
     )
+
+
+@pytest.mark.parametrize("locale", ["es_ES", "pt_BR", "ru"])
+def test_a_footer_is_one_line_in_the_longest_languages(workspace, tmp_path, locale):
+    """Issue 28 item 3: a Spanish or Portuguese price sheet's footer wrapped, its price list's
+    version ('2026.1') alone on a second line under every page."""
+    sheet = create_price_sheet(workspace, locale=locale, output=tmp_path / "s.docx", pdf=True)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", str(sheet.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = layout.split("\f")[:-1]
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        last = [line for line in page.splitlines() if line.strip()][-1]
+        assert sheet.document_id in last and "2026.1" in last, (number, last)
+        assert re.search(rf"\b{number}\D+{len(pages)}\s*$", last), (number, last)

@@ -22,11 +22,11 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 # A template's version is printed on every document made from it: raise it with any change.
-TEMPLATE_VERSIONS = {
-    "estimate": "1.9",  # the totals, the deposit and the acceptance together, after the terms
-    "price_sheet": "1.5",  # taxes named as the workbook names them
-    "consent": "2.2",  # a discount in the cost table; each reflection sentence its own line
-    "treatment_record": "1.1",  # ids in the footer never hyphenated
+TEMPLATE_VERSIONS = {  # each: its footer on one line in every language
+    "estimate": "2.0",  # the totals, the deposit and the acceptance together, after the terms
+    "price_sheet": "1.6",
+    "consent": "2.3",  # a discount in the cost table; each reflection sentence its own line
+    "treatment_record": "1.2",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
 ACCENT = RGBColor(0x1F, 0x5F, 0x5B)
@@ -195,8 +195,9 @@ def footer(doc, document_label: str, width: float = 17.0) -> None:
     closing.paragraph_format.space_after = Pt(0)
     closing.paragraph_format.line_spacing = Pt(1)
     closing._p.addprevious(table._tbl)
-    # small enough that the line (with a 25-character id) fits once in English and French
-    small = {"size": 8, "color": GREY}
+    # small enough that the line (with a 25-character id) fits once in every language: at 8
+    # points, a Spanish or Portuguese price sheet's wrapped its price list's version
+    small = {"size": 7, "color": GREY}
     identity, page = (cell.paragraphs[0] for cell in table.rows[0].cells)
     add_run(identity, _p("footer", document_label) + " {{ document.id }} · ", **small)
     add_run(identity, _p("footer", "Template") + " {{ document.template_version }} · ", **small)
