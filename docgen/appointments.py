@@ -10,9 +10,11 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
 from openpyxl.utils import get_column_letter
 
 from docgen.estimate import MOST_SESSIONS, Discount, parse_sessions
@@ -198,8 +200,8 @@ def _records(path: Path) -> Iterator[Record]:
             ) from None
         try:
             values = (
-                (number, ["" if cell is None else _cell_text(cell) for cell in row])
-                for number, row in existing_rows(workbook.worksheets[0])
+                (number, [_cell_text(cell) for cell in row])
+                for number, row in existing_rows(workbook.worksheets[0], values_only=False)
             )
             yield from _rows(path, values)
         finally:
@@ -219,6 +221,8 @@ def _rows(path: Path, values: Iterator[tuple[int, list[str]]]) -> Iterator[Recor
             f"{path.name}: missing column(s) {', '.join(missing)} in the first row, which must "
             "name the columns (Patient, Treatment, Areas, …)"
         )
+    if problems := _header_problems(header, headers):
+        raise BatchError(f"{path.name}: " + "; ".join(problems))
     columns = {h: get_column_letter(i) for i, h in enumerate(headers, start=1) if h in COLUMNS}
     for number, row in values:
         if any(row):
@@ -226,7 +230,35 @@ def _rows(path: Path, values: Iterator[tuple[int, list[str]]]) -> Iterator[Recor
             yield number, record, columns
 
 
-def _cell_text(value: object) -> str:
+def _header_problems(header: list[str], headers: list[str]) -> list[str]:
+    """A column docgen reads named twice (the last one's cells were read, silently: another
+    patient's name), or named with a % sign ('Discount %' read 10 as an amount)."""
+    problems, first = [], {}
+    for index, (typed, name) in enumerate(zip(header, headers, strict=True), start=1):
+        if name not in COLUMNS:
+            continue
+        cell = f"{get_column_letter(index)}1"
+        if "%" in str(typed):
+            problems.append(
+                f"cell {cell} {typed!r}: name the column {name.capitalize()}, and type a "
+                "percentage in its cells with its % sign (10%)"
+            )
+        if name in first:
+            problems.append(
+                f"cells {first[name]} and {cell} both name the column {name.capitalize()}: keep one"
+            )
+        first.setdefault(name, cell)
+    return problems
+
+
+def _cell_text(cell: ReadOnlyCell | EmptyCell) -> str:
+    """A cell as it reads on screen where it matters: a date as YYYY-MM-DD, a whole number
+    without '.0', and a percentage (10% is stored as 0.1) with its % sign."""
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and "%" in getattr(cell, "number_format", ""):
+        return f"{(Decimal(repr(value)) * 100).normalize():f}%"
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):

@@ -207,7 +207,7 @@ document_options = _options(
 discount_options = _options(
     click.option(
         "--discount", metavar="10%|AMOUNT",
-        help="Take a percentage or an amount off the treatments, before tax.",
+        help="Take a percentage or an amount off the estimate's lines, before tax.",
     ),
     click.option(
         "--discount-reason", metavar="TEXT", help="Why, printed beside the discount (needed)."

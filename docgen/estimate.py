@@ -95,7 +95,14 @@ class Discount:
             )
             raise PlanError([FieldProblem("discount_reason", message, longest=LONGEST_REASON)])
         percent = text.endswith("%")
-        number = text.removesuffix("%").strip().replace(",", ".")
+        number = text.removesuffix("%").strip()
+        if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", number):
+            message = N_(
+                "discount %(value)s could be read two ways (a thousand, or one with three "
+                "decimals): type it without a thousands separator, such as 1000 or 1.5"
+            )
+            raise PlanError([FieldProblem("discount", message, value=text)])
+        number = number.replace(",", ".")
         value = Decimal(number) if re.fullmatch(r"[0-9]{1,7}(\.[0-9]{1,4})?", number) else None
         if value is None or value <= 0 or (percent and value > 100):
             message = N_(
@@ -296,7 +303,13 @@ def _discounted(
     if discount is None:
         return Decimal(0)
     if discount.percent is not None:
-        return price_list.round_money(listed * discount.percent / 100)
+        taken = price_list.round_money(listed * discount.percent / 100)
+        if not taken:
+            message = N_("the discount %(percent)s%% takes nothing off %(total)s: give more")
+            problems.append(
+                FieldProblem("discount", message, percent=str(discount.percent), total=str(listed))
+            )
+        return taken
     amount = discount.amount or Decimal(0)
     if amount != price_list.round_money(amount) or amount > listed:
         message = N_(

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -111,18 +112,24 @@ def names_printed_alike(price_list: PriceList, fmt: Formatter) -> list[str]:
     own_language = fmt.locale.language == fmt.source_language
     alike = []
     for what, names in named.items():
-        printed: dict[str, list[str]] = {}
+        printed: dict[str, list[tuple[str, str]]] = {}
         for name in sorted(names):
             text = name if own_language else fmt.translations.translation_of(name) or name
-            printed.setdefault(text, []).append(name)
+            printed.setdefault(_as_read(text), []).append((name, text))
         alike += [
-            f"documents in {fmt.locale} would print the {what} {', '.join(map(repr, sources))} "
-            f"all as {text!r}, which a patient cannot tell apart: correct their translations "
-            "('docgen i18n status' lists them)"
-            for text, sources in printed.items()
+            f"documents in {fmt.locale} would print the {what} "
+            f"{', '.join(repr(name) for name, _text in sources)} all as {sources[0][1]!r}, "
+            "which a patient cannot tell apart: correct their translations ('docgen i18n "
+            "status' lists them)"
+            for sources in printed.values()
             if len(sources) > 1
         ]
     return alike
+
+
+def _as_read(text: str) -> str:
+    """A name as a reader tells it from another: whatever its Unicode form, spaces or case."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
 
 
 def _languages(

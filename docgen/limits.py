@@ -58,11 +58,12 @@ def oversized_file(path: Path, limit: int, what: str) -> str | None:
 
 
 def existing_rows(
-    sheet: ReadOnlyWorksheet, max_col: int | None = None
+    sheet: ReadOnlyWorksheet, max_col: int | None = None, values_only: bool = True
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Each row a read-only sheet's file holds, as (row number, values), through openpyxl's own
-    parser. iter_rows pads the gaps between rows with empty ones: a 2 kB workbook with a cell
-    in row 100,000,000 took a hundred million empty rows, minutes, to read."""
+    """Each row a read-only sheet's file holds, as (row number, values, or cells with their
+    number formats), through openpyxl's own parser. iter_rows pads the gaps between rows with
+    empty ones: a 2 kB workbook with a cell in row 100,000,000 took a hundred million empty
+    rows, minutes, to read."""
     with sheet._get_source() as source:
         parser = WorkSheetParser(
             source,
@@ -72,7 +73,7 @@ def existing_rows(
             date_formats=sheet.parent._date_formats,
         )
         for number, cells in parser.parse():
-            yield number, tuple(sheet._get_row(cells, max_col=max_col, values_only=True))
+            yield number, tuple(sheet._get_row(cells, max_col=max_col, values_only=values_only))
 
 
 def row_numbers(sheet: Worksheet) -> list[int]:

@@ -873,3 +873,41 @@ def test_the_manifest_gives_each_document_the_row_of_this_runs_file_or_none(run,
     assert again.exit_code == 0 and "2 unchanged and skipped" in again.output
     assert rows()["P-2-Bob-Ray/consent.docx"] == ""
     assert {d.row for d in read_manifest(out)} == {2, None}
+
+
+def test_a_percentage_typed_in_excel_is_a_percentage(tmp_path):
+    """Excel keeps a Discount typed 10% as 0.1 formatted '0%': it was read as £0.10 off."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(
+        ["Patient", "Ref", "Treatment", "Areas", "Documents", "Discount", "Discount reason"]
+    )
+    sheet.append(["Ann Lee", "A1", "REJUV", "FACE", "estimate", 0.1, "Loyalty"])
+    sheet["F2"].number_format = "0%"
+    workbook.save(tmp_path / "day.xlsx")
+    result = run_batch(Workspace.open(), tmp_path / "day.xlsx", tmp_path / "out", jobs=1)
+    assert result.ok, result.failures
+    estimate = docx_text(next((tmp_path / "out").glob("A1-*/estimate.docx")))
+    assert "Discount 10% (Loyalty)" in estimate and "-£125.00" in estimate
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        # the later column's cells were read: Rita's name on Quinn's reference and birth date
+        (["Patient", "DOB", "Ref", "Treatment", "Areas", "patient"],
+         "cells A1 and F1 both name the column Patient: keep one"),
+        # 10 under 'Discount %' was taken as £10.00 off
+        (["Patient", "DOB", "Ref", "Treatment", "Areas", "Discount %"],
+         "cell F1 'Discount %': name the column Discount, and type a percentage"),
+    ],
+)  # fmt: skip
+def test_a_column_read_two_ways_is_refused(tmp_path, header, said):
+    last = "Rita Poe" if "patient" in header else "10"
+    day = write_csv(
+        tmp_path / "day.csv", header, [["Quinn Roe", "1980-01-01", "Q1", "REJUV", "FACE", last]]
+    )
+    with pytest.raises(BatchError) as refused:
+        run_batch(Workspace.open(), day, tmp_path / "out", jobs=1)
+    assert said in str(refused.value)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
