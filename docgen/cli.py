@@ -601,7 +601,7 @@ def records(
         click.echo(records_csv(found), nl=False)
         return
     rows = [
-        (r.id, r.kind, r.written_at[:10], r.patient, r.reference, r.template_version,
+        (r.id, r.kind, r.written_on.isoformat(), r.patient, r.reference, r.template_version,
          r.price_list_version, r.locale, r.signed_at[:10],
          f"replaced by {r.replaced_by}" if r.replaced_by else "")
         for r in found

@@ -470,7 +470,7 @@ BILINGUAL_KEYS = frozenset({
     "treatment", "area", "areas", "insurance", "course_note", "notices", "vat_note", "name",
     "description", "sessions", "usual_course", "ingredients", "alternatives", "band", "odds",
     "insurance_notice", "interpreter_needed", "credentials", "evidence", "payment_terms",
-    "licensing",
+    "licensing", "discount_label",
 })  # fmt: skip
 
 

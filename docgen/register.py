@@ -117,6 +117,12 @@ class Record:
     signed_copy: str = ""  # where: the scan's pages, in order
     pages: int = 0  # of its PDF, each page with its code; 0 before a PDF is made (or counted)
 
+    @property
+    def written_on(self) -> dt.date:
+        """The day it was written, the clinic's (this computer's), as records --since reads it."""
+        written = dt.datetime.strptime(self.written_at, "%Y-%m-%dT%H:%M:%SZ")
+        return written.replace(tzinfo=dt.UTC).astimezone().date()
+
 
 COLUMNS = [field.name for field in fields(Record)]
 

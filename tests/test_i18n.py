@@ -30,6 +30,7 @@ from docx.oxml.ns import qn
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.check import check_workspace
 from docgen.cli import main
+from docgen.estimate import Discount
 from docgen.exceptions import LocaleError, UntranslatedError
 from docgen.generate import (
     create_consent,
@@ -730,3 +731,20 @@ def test_a_footer_is_one_line_in_the_longest_languages(workspace, tmp_path, loca
         last = [line for line in page.splitlines() if line.strip()][-1]
         assert sheet.document_id in last and "2026.1" in last, (number, last)
         assert re.search(rf"\b{number}\D+{len(pages)}\s*$", last), (number, last)
+
+
+def test_a_bilingual_estimates_discount_line_is_in_both_languages(workspace, tmp_path):
+    """The discount's line was the patient's language alone, every other line with the
+    clinic's under it."""
+    document = create_estimate(
+        workspace, "Anna", ["REJUV:FACE"], locale="de_DE", bilingual=True,
+        discount=Discount.parse("10%", "Treue"), output=tmp_path / "e.docx",
+    )  # fmt: skip
+    german = translated(workspace, "de", "Discount %(percent)s (%(reason)s)").split("%(")[0]
+    cells = [
+        cell.text
+        for table in docx.Document(str(document.docx)).tables
+        for row in table.rows
+        for cell in row.cells
+    ]
+    assert any(german in cell and "Discount 10% (Treue)" in cell for cell in cells), cells

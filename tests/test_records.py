@@ -381,3 +381,4 @@ def test_a_document_is_dated_the_clinics_day_not_utcs(tmp_path, zone):
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     assert "Ann Lee" in listed.stdout
+    assert today.isoformat() in listed.stdout  # the day it lists it by, not UTC's
