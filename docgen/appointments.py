@@ -25,6 +25,7 @@ from docgen.limits import MAX_APPOINTMENTS_BYTES, existing_rows, oversized_file,
 from docgen.output import safe_filename_part
 from docgen.patient import LONGEST_TEXT, same_typing, text_problems
 from docgen.pricing import normalise_header
+from docgen.sheets import scales_to_percent
 from docgen.visit import Visit
 
 COLUMNS = {  # header → required
@@ -253,12 +254,14 @@ def _header_problems(header: list[str], headers: list[str]) -> list[str]:
 
 def _cell_text(cell: ReadOnlyCell | EmptyCell) -> str:
     """A cell as it reads on screen where it matters: a date as YYYY-MM-DD, a whole number
-    without '.0', and a percentage (10% is stored as 0.1) with its % sign."""
+    without '.0', and a percentage with its % sign."""
     value = cell.value
     if value is None:
         return ""
-    if isinstance(value, int | float) and "%" in getattr(cell, "number_format", ""):
-        return f"{(Decimal(repr(value)) * 100).normalize():f}%"
+    shown = getattr(cell, "number_format", "")
+    if isinstance(value, int | float) and "%" in shown:  # as shown: 10% is kept as 0.1, but
+        scale = 100 if scales_to_percent(shown) else 1  # a "%" typed into a format is a label
+        return f"{(Decimal(repr(value)) * scale).normalize():f}%"
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):

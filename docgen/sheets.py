@@ -49,6 +49,13 @@ Record = TypeVar("Record")
 Worksheets = tuple[Worksheet, Worksheet]
 
 
+def scales_to_percent(number_format: str) -> bool:
+    """Whether a cell's number format shows its value times 100 with a % sign (20% stores
+    0.2): a % in quotes or after a backslash (0.0"%") is a label, shown after the value as it
+    is, so a cell showing 0.5% holds 0.5, never 50 %."""
+    return "%" in re.sub(r'"[^"]*"|\\.', "", number_format or "")
+
+
 def normalise_header(header: Any) -> str:
     return " ".join(str(header).replace("_", " ").replace("%", " ").split()).lower()
 
@@ -663,7 +670,7 @@ class SheetReader:
             number = self.number(cell)
         else:
             number = self.number(cell)
-            if number is not None and "%" in cell.number_format:
+            if number is not None and scales_to_percent(cell.number_format):
                 number *= 100  # a cell formatted as 20% stores 0.2
         if number is None:
             return None

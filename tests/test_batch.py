@@ -890,6 +890,15 @@ def test_a_percentage_typed_in_excel_is_a_percentage(tmp_path):
     estimate = docx_text(next((tmp_path / "out").glob("A1-*/estimate.docx")))
     assert "Discount 10% (Loyalty)" in estimate and "-£125.00" in estimate
 
+    # a % typed into the format is its label: the cell shows, and holds, 0.5%
+    sheet["F2"], sheet["F2"].number_format = 0.5, '0.0"%"'
+    sheet["B2"] = "A2"
+    workbook.save(tmp_path / "day.xlsx")
+    result = run_batch(Workspace.open(), tmp_path / "day.xlsx", tmp_path / "out", jobs=1)
+    assert result.ok, result.failures
+    estimate = docx_text(next((tmp_path / "out").glob("A2-*/estimate.docx")))
+    assert "Discount 0.5% (Loyalty)" in estimate and "-£6.25" in estimate
+
 
 @pytest.mark.parametrize(
     ("header", "said"),

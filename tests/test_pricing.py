@@ -244,6 +244,18 @@ def test_vat_rate_as_formatted_percentage(edit_workbook):
     assert load_price_list(edit_workbook(change=percent)).clinic.vat_rates[Kind.COSMETIC] == 20
 
 
+@pytest.mark.parametrize("label", ['0.0"%"', "0.0\\%"])
+def test_a_percent_sign_written_into_a_format_is_a_label_not_a_percentage(edit_workbook, label):
+    """A cell showing 0.5% with the % typed into its format ('0.0"%"') holds 0.5: it was read
+    as 50 %, and every estimate and the price sheet silently took half a course off."""
+
+    def labelled(wb):
+        row = clinic_row(wb, "VAT cosmetic")
+        wb["Clinic"].cell(row=row, column=2, value=20).number_format = label
+
+    assert load_price_list(edit_workbook(change=labelled)).clinic.vat_rates[Kind.COSMETIC] == 20
+
+
 def test_not_a_workbook(tmp_path):
     path = tmp_path / "prices.xlsx"
     path.write_text("name,price\nface,250\n")
