@@ -12,10 +12,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from string import ascii_uppercase
+from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.cell.read_only import EmptyCell, ReadOnlyCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from docgen.estimate import MOST_SESSIONS, Discount, parse_sessions
 from docgen.exceptions import BatchError, DocgenError, FieldProblem, Message, PlanError
@@ -25,7 +28,7 @@ from docgen.limits import MAX_APPOINTMENTS_BYTES, existing_rows, oversized_file,
 from docgen.output import safe_filename_part
 from docgen.patient import LONGEST_TEXT, same_typing, text_problems
 from docgen.pricing import normalise_header
-from docgen.sheets import scales_to_percent
+from docgen.sheets import percent_shown
 from docgen.visit import Visit
 
 COLUMNS = {  # header → required
@@ -200,6 +203,8 @@ def _records(path: Path) -> Iterator[Record]:
                 f"({type(error).__name__})"
             ) from None
         try:
+            if problems := _workbook_problems(path, workbook.worksheets[0]):
+                raise BatchError(f"{path.name}: " + "; ".join(problems))
             values = (
                 (number, [_cell_text(cell) for cell in row])
                 for number, row in existing_rows(workbook.worksheets[0], values_only=False)
@@ -207,6 +212,47 @@ def _records(path: Path) -> Iterator[Record]:
             yield from _rows(path, values)
         finally:
             workbook.close()
+
+
+def _workbook_problems(path: Path, sheet: ReadOnlyWorksheet) -> list[str]:
+    """What would have a batch read another day than the one an admin sees, found before a
+    row is read: the first sheet hidden, cells merged across rows (a merged cell holds its
+    value in its first row only: the other patients' rows read blank, a course instead of
+    their sessions), and formulas never calculated (openpyxl and some exports save none of
+    their values: each would read blank)."""
+    if sheet.sheet_state != "visible":
+        return [
+            f"its first sheet, {sheet.title!r}, which a batch reads, is hidden; unhide it, or "
+            "move the day's appointments to the first sheet"
+        ]
+    problems = []
+    with sheet._get_source() as source:
+        for _event, element in ElementTree.iterparse(source):
+            if element.tag.endswith("}mergeCell"):
+                first, _, last = element.get("ref", "").partition(":")
+                if last and first.lstrip(ascii_uppercase) != last.lstrip(ascii_uppercase):
+                    problems.append(
+                        f"cells {element.get('ref')} are merged, and a merged cell holds its "
+                        "value in its first row only; unmerge them and type the value in each row"
+                    )
+            elif element.tag.endswith("}row"):
+                element.clear()
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        written = existing_rows(formulas[sheet.title], values_only=False)
+        calculated = existing_rows(sheet, values_only=False)
+        for (_, cells), (_, values) in zip(written, calculated, strict=False):
+            problems += [
+                f"cell {cell.coordinate}: formula {cell.value} has no saved value; open the "
+                "file in Excel or LibreOffice and save it, so that its results are stored"
+                for cell, value in zip(cells, values, strict=False)
+                if isinstance(cell.value, str)
+                and cell.value.startswith("=")
+                and value.value is None
+            ]
+    finally:
+        formulas.close()
+    return problems
 
 
 def _rows(path: Path, values: Iterator[tuple[int, list[str]]]) -> Iterator[Record]:
@@ -258,10 +304,14 @@ def _cell_text(cell: ReadOnlyCell | EmptyCell) -> str:
     value = cell.value
     if value is None:
         return ""
-    shown = getattr(cell, "number_format", "")
-    if isinstance(value, int | float) and "%" in shown:  # as shown: 10% is kept as 0.1, but
-        scale = 100 if scales_to_percent(shown) else 1  # a "%" typed into a format is a label
-        return f"{(Decimal(repr(value)) * scale).normalize():f}%"
+    number_format = getattr(cell, "number_format", "")
+    if isinstance(value, int | float) and "%" in number_format:  # as shown: 10% is kept as 0.1
+        shown = percent_shown(number_format, value)
+        if shown is None:  # read two ways: refused wherever a figure is expected
+            return f"{value} (a cell formatted {number_format})"
+        if shown:
+            scale = 100 if shown == "scaled" else 1
+            return f"{(Decimal(repr(value)) * scale).normalize():f}%"
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):

@@ -49,11 +49,27 @@ Record = TypeVar("Record")
 Worksheets = tuple[Worksheet, Worksheet]
 
 
-def scales_to_percent(number_format: str) -> bool:
-    """Whether a cell's number format shows its value times 100 with a % sign (20% stores
-    0.2): a % in quotes or after a backslash (0.0"%") is a label, shown after the value as it
-    is, so a cell showing 0.5% holds 0.5, never 50 %."""
-    return "%" in re.sub(r'"[^"]*"|\\.', "", number_format or "")
+def percent_shown(number_format: str, value: float) -> str | None:
+    """How a cell's number format shows a % beside its value, in the section that applies to
+    it (positive;negative;zero): "scaled" (20% stores 0.2), "label" (a % typed in quotes or
+    after a backslash: 0.5% stores 0.5), or "" (none shown: a % after an underscore is room
+    for it, after a star a fill, in brackets a currency); None where the sections depend on
+    conditions ([<1]…), which docgen does not read."""
+    tokens = re.findall(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]|.', number_format or "")
+    sections: list[list[str]] = [[]]
+    for token in tokens:
+        if token == ";":
+            sections.append([])
+        else:
+            sections[-1].append(token)
+    if any(re.match(r"\[[<>=]", token) for token in tokens):
+        return None
+    index = 1 if value < 0 else 2 if value == 0 else 0
+    section = sections[index] if index < len(sections) and sections[index] else sections[0]
+    if "%" in section:
+        return "scaled"
+    labelled = any(t[0] in '"\\' and "%" in t for t in section)
+    return "label" if labelled else ""
 
 
 def normalise_header(header: Any) -> str:
@@ -419,6 +435,13 @@ class SheetReader:
                     "it (Excel: right-click a sheet tab > Unhide) or delete it"
                 )
                 self.problem(None, Message(message), sheet=found)
+            elif merged := [r for r in values[found].merged_cells.ranges if r.size["rows"] > 1]:
+                message = N_(
+                    "cells %(cells)s are merged, and a merged cell holds its value in its first "
+                    "row only; unmerge them and type the value in each row"
+                )
+                cells = ", ".join(sorted(r.coord for r in merged))
+                self.problem(None, Message(message, cells=cells), sheet=found)
             elif (last_row := max(row_numbers(values[found]), default=1)) > EXCEL_ROWS:
                 beyond = (
                     f"has a row numbered {last_row}, past the last row a workbook can have "
@@ -670,7 +693,12 @@ class SheetReader:
             number = self.number(cell)
         else:
             number = self.number(cell)
-            if number is not None and scales_to_percent(cell.number_format):
+            shown = number is not None and percent_shown(cell.number_format, float(number))
+            if shown is None:
+                message = N_("a percentage in a format without conditions ([<1] …)")
+                self.bad(cell, Message(message))
+                return None
+            if shown == "scaled":
                 number *= 100  # a cell formatted as 20% stores 0.2
         if number is None:
             return None

@@ -920,3 +920,58 @@ def test_a_column_read_two_ways_is_refused(tmp_path, header, said):
         run_batch(Workspace.open(), day, tmp_path / "out", jobs=1)
     assert said in str(refused.value)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
+
+
+def day_workbook(path: Path, rows: list[list]) -> openpyxl.Workbook:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(
+        ["Patient", "Ref", "Treatment", "Areas", "Sessions", "Discount", "Discount reason"]
+    )
+    for row in rows:
+        sheet.append(row)
+    return workbook
+
+
+@pytest.mark.parametrize("case", ["merged", "formula", "hidden"])
+def test_a_workbook_a_batch_would_read_otherwise_than_it_shows_is_refused(tmp_path, case):
+    """Sessions '3' merged over Ann's and Bob's rows gave Bob a course of 6; formulas saved
+    without their results (as openpyxl writes them) read blank, the discount gone; a hidden
+    first sheet (November's) was made instead of the one on screen."""
+    workbook = day_workbook(tmp_path, [
+        ["Ann Lee", "A1", "REJUV", "FACE", 3, "10%", "Loyalty"],
+        ["Bob Ray", "B1", "REJUV", "FACE", None, None, None],
+    ])  # fmt: skip
+    sheet = workbook.active
+    said = {
+        "merged": "cells E2:E3 are merged",
+        "formula": 'cell F2: formula =5*2&"%" has no saved value',
+        "hidden": "its first sheet, 'Sheet', which a batch reads, is hidden",
+    }[case]
+    if case == "merged":
+        sheet.merge_cells("E2:E3")
+    elif case == "formula":
+        sheet["F2"] = '=5*2&"%"'
+    else:
+        workbook.create_sheet("December")
+        sheet.sheet_state = "hidden"
+    workbook.save(tmp_path / "day.xlsx")
+    with pytest.raises(BatchError) as refused:
+        run_batch(Workspace.open(), tmp_path / "day.xlsx", tmp_path / "out", jobs=1)
+    assert said in str(refused.value)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
+
+
+@pytest.mark.parametrize(
+    ("shown", "said"),
+    [("0.0_%", "Discount (Loyalty)"), ("0.0;-0.0%", "Discount (Loyalty)"), ("0%", "Discount 50%")],
+)
+def test_a_discount_cell_reads_as_it_shows(tmp_path, shown, said):
+    """Formats where % is room for a sign, a fill or another section's showed 0.5 and were
+    read as 50 %."""
+    workbook = day_workbook(tmp_path, [["Ann Lee", "A1", "REJUV", "FACE", 3, 0.5, "Loyalty"]])
+    workbook.active["F2"].number_format = shown
+    workbook.save(tmp_path / "day.xlsx")
+    result = run_batch(Workspace.open(), tmp_path / "day.xlsx", tmp_path / "out", jobs=1)
+    assert result.ok, result.failures
+    assert said in docx_text(next((tmp_path / "out").glob("A1-*/estimate.docx")))

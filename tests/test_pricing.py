@@ -409,3 +409,24 @@ def test_products_are_read_and_each_wrong_cell_named(edit_workbook, price_list):
     assert "Treatments!O3: found 'VITA, BOTOX', expected product codes from the Products sheet" in (
         problems
     )
+
+
+def test_cells_merged_across_rows_are_refused(edit_workbook):
+    """Course sessions and discount merged over NECK and DECO: the sheet showed them on both
+    rows, docgen read them on the first only, and check said ready."""
+
+    def merged(wb):
+        wb["Prices"].merge_cells("D3:D4")
+
+    refused = only_problem(edit_workbook(change=merged))
+    assert "sheet 'Prices': cells D3:D4 are merged" in refused
+    assert "unmerge them and type the value in each row" in refused
+
+
+def test_a_percentage_whose_format_has_conditions_is_refused(edit_workbook):
+    def conditional(wb):
+        row = clinic_row(wb, "VAT cosmetic")
+        wb["Clinic"].cell(row=row, column=2, value=0.5).number_format = "[<1]0.0;0.0%"
+
+    refused = only_problem(edit_workbook(change=conditional))
+    assert "expected a percentage in a format without conditions" in refused

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+import pytest
 from babel import Locale, localedata
 from conftest import docx_paragraphs
 from hypothesis import HealthCheck, assume, given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from docgen.check import SAMPLE_PROPERTIES
 from docgen.documents import DocumentInfo, estimate_context
 from docgen.estimate import Discount, PlanItem, plan_estimate
+from docgen.exceptions import PlanError
 from docgen.i18n import Formatter
 from docgen.patient import name_problems
 from docgen.pricing import (
@@ -206,13 +208,17 @@ def test_a_discount_is_taken_off_before_tax_and_every_line_still_adds_up(
         if percent is not None
         else Discount("loyalty", amount=amount)
     )
+    expected = round_money(listed * percent / 100, currency) if percent is not None else amount
+    if not expected:  # a discount that takes nothing off is refused, never printed as nothing
+        with pytest.raises(PlanError, match="takes nothing off"):
+            plan_estimate(prices, items, number="Q", discount=discount, consultation=consultation)
+        return
     estimate = plan_estimate(
         prices, items, number="Q", discount=discount, consultation=consultation
     )
     assert estimate.listed == sum(line.amount for line in estimate.lines) + (
         Decimal(50) if consultation else 0
     )
-    expected = round_money(listed * percent / 100, currency) if percent is not None else amount
     assert estimate.discounted == expected
     taxed = sum((line.vat for line in estimate.vat_lines), Decimal(0))
     assert estimate.net + taxed + estimate.tax_rounding == estimate.total
