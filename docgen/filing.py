@@ -39,7 +39,7 @@ from pypdf.generic import (
 )
 
 from docgen.exceptions import FilingError, OutputExistsError
-from docgen.output import write_atomically
+from docgen.output import signed_copy_path, write_atomically
 from docgen.register import Record, Register
 from docgen.render import document_properties
 from docgen.workspace import Workspace
@@ -357,7 +357,15 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
         if wrong:
             problems += wrong
             continue
-        target = Path(record.path).with_name(Path(record.path).stem + "-signed.pdf")
+        target = signed_copy_path(Path(record.path))
+        if target.exists() and record.signed_copy != str(target.resolve()):
+            message = (
+                f"{document_id}: {target} is not its signed copy (the register has none "
+                "there) but another file, perhaps another document: docgen never replaces "
+                "it; move it away and file the scan again"
+            )
+            problems.append((pages[0].number, message))
+            continue
         try:
             _write_pages(scan, ordered, target, force)
         except OutputExistsError as error:  # its message offers -o, which filing has not

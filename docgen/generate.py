@@ -54,7 +54,12 @@ from docgen.i18n import (
     load_translations,
     parse_locale,
 )
-from docgen.output import ensure_can_write_with_pdf, safe_filename_part, write_atomically
+from docgen.output import (
+    SIGNED_SUFFIX,
+    ensure_can_write_with_pdf,
+    safe_filename_part,
+    write_atomically,
+)
 from docgen.patient import Patient as Person
 from docgen.patient import name_problems, parse_date_of_birth
 from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
@@ -256,6 +261,13 @@ def _write(
             f"{target} is another patient's document ({replaces}); docgen never puts one "
             "patient's document in place of another's: write this one elsewhere"
         )
+    if replaces and (citing := register.citing(replaces)):
+        raise OutputError(
+            f"{target} is the estimate that {', '.join(r.id for r in citing)} cite(s), in "
+            "force: made again alone, they would cite an estimate no longer beside them; make "
+            "the visit's documents again together (docgen consent or visit with --force, or "
+            "batch --force)"
+        )
     data = template.render(
         context,
         replace(info, replaces=replaces).properties(price_list, fmt),
@@ -320,6 +332,11 @@ def _plan_patient_estimate(
 
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
     target = _target(output, default_name)
+    if target.stem.endswith(SIGNED_SUFFIX):
+        raise OutputError(
+            f"{target}: a name ending in {SIGNED_SUFFIX} is kept for a document's signed copy "
+            "(docgen file files it beside its document): choose another name"
+        )
     names_a_file = output is not None and not _names_a_folder(output)
     if names_a_file and Path(str(output)).suffix.lower() == ".pdf" and not pdf:
         raise OutputError(

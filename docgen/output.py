@@ -80,7 +80,10 @@ def superseded_path(path: Path, document_id: str) -> Path:
 
 def signed_copy_path(document: Path) -> Path:
     """Where `docgen file` keeps a document's signed copy: <document>-signed.pdf beside it."""
-    return document.with_name(f"{document.stem}-signed.pdf")
+    return document.with_name(f"{document.stem}{SIGNED_SUFFIX}.pdf")
+
+
+SIGNED_SUFFIX = "-signed"  # ends a signed copy's name, so that no document may be named so
 
 
 def move_to_superseded(

@@ -348,6 +348,15 @@ class Register:
         )
         return Record(*rows[0]) if rows else None
 
+    def citing(self, estimate_id: str) -> list[Record]:
+        """The documents in force (consent forms, treatment records) that cite an estimate."""
+        rows = self._read(
+            f"SELECT {', '.join(COLUMNS)} FROM documents WHERE quote = ? AND state = 'issued' "
+            "AND replaced_by = '' ORDER BY id",
+            (estimate_id,),
+        )
+        return [Record(*row) for row in rows]
+
     def refusal(self, record: Record) -> str | None:
         """Why the register cannot take the record (checked for a set of documents before any of
         them is written), or None. An id is never given twice, and a document made again with

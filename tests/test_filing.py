@@ -238,6 +238,20 @@ def test_a_pdf_docgen_made_is_filed_as_it_is(visit_pdfs, run, tmp_path):
     assert pdf_text(signed) == pdf_text(form.pdf)
 
 
+def test_a_file_where_a_signed_copy_goes_is_never_replaced(visit_pdfs, run, tmp_path):
+    """Bob's printed form, saved by hand as ann-signed.pdf, was replaced by Ann's signed scan
+    with --force, and nothing of it was kept."""
+    geneva, _form, record, estimate = visit_pdfs
+    in_the_way = signed_copy_of(estimate.docx)
+    shutil.copy(record.pdf, in_the_way)
+    before = in_the_way.read_bytes()
+    scan = as_pdf(scanned([estimate.pdf], tmp_path), tmp_path / "scan.pdf")
+    result = run("--workspace", geneva.root, "file", "--force", scan)
+    assert result.exit_code == 1
+    assert f"{in_the_way} is not its signed copy" in result.output
+    assert in_the_way.read_bytes() == before
+
+
 def test_filing_again_names_the_option_that_replaces_a_signed_copy(visit_pdfs, run, tmp_path):
     geneva, _form, _record, estimate = visit_pdfs
     scan = as_pdf(scanned([estimate.pdf], tmp_path), tmp_path / "scan.pdf")

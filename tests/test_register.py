@@ -319,3 +319,34 @@ def test_a_document_deleted_from_its_place_is_replaced_there_never_shared(worksp
     old, new = register.get(old_id), register.get(new_id)
     assert old.replaced_by == new_id and new.replaces == old_id
     assert old.path != new.path and "superseded" in old.path
+
+
+def test_a_document_is_never_named_as_a_signed_copy(run, tmp_path):
+    """Bob's form written as y/ann-signed.docx with --pdf replaced Ann's signed copy beside
+    Ann's form; its name is kept for signed copies."""
+    result = run(
+        "consent", "--patient", "Bob Roe", "--treatment", "LIPO", "--area", "ABDO",
+        "--no-estimate", "-o", "y/ann-signed.docx",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "a name ending in -signed is kept for a document's signed copy" in result.output
+    assert not (tmp_path / "y").exists() or not list((tmp_path / "y").iterdir())
+
+
+def test_an_estimate_that_forms_in_force_cite_is_never_made_again_alone(run, tmp_path):
+    """An estimate made alone with --force in place of a visit's left its consent form
+    citing a quote no longer beside it."""
+    (tmp_path / "day.csv").write_text(
+        "Patient,DOB,Ref,Treatment,Areas,Sessions\nDan Ho,1980-01-01,D1,REJUV,FACE,3\n"
+    )
+    assert run("batch", "day.csv", "-o", "out").exit_code == 0
+    [estimate] = (tmp_path / "out").glob("D1-*/estimate.docx")
+    before = estimate.read_bytes()
+    again = run(
+        "estimate", "--patient", "Dan Ho", "--item", "REJUV:FACE:5", "-o", estimate, "--force"
+    )
+    assert again.exit_code == 1
+    assert (
+        "is the estimate that C-" in again.output and "make the visit's documents" in again.output
+    )
+    assert estimate.read_bytes() == before
