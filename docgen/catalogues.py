@@ -104,41 +104,61 @@ def extract_messages(workspace: Workspace) -> Catalog:
     """Every translatable string: the workspace's templates and workbooks, and docgen's own
     text (notices, plurals, frequency bands, the desk's words, messages) from its source."""
     catalog = Catalog(project="docgen", domain=DOCUMENTS, fuzzy=False)
-    sources = [
-        (workspace.root, WORKSPACE_METHODS, ""),
-        (PACKAGE_DIR, [("**.py", "python"), ("web/templates/**.html", "jinja2")], "docgen/"),
+    found = [
+        *(("", *text) for text in _workspace_texts(workspace.root, _text_files(workspace))),
+        *(("docgen/", *text) for text in _package_texts()),
     ]
-    for directory, methods, prefix in sources:
-        for filename, lineno, message, comments, context in extract_from_dir(
-            str(directory), methods, keywords=DEFAULT_KEYWORDS
-        ):
-            msgid = message if isinstance(message, str) else tuple(message)
-            catalog.add(
-                msgid,
-                locations=[(prefix + filename, lineno)],
-                auto_comments=comments,
-                context=context,
-            )
+    for prefix, filename, lineno, message, comments, context in found:
+        msgid = message if isinstance(message, str) else tuple(message)
+        catalog.add(
+            msgid,
+            locations=[(prefix + filename, lineno)],
+            auto_comments=comments,
+            context=context,
+        )
     return catalog
+
+
+def _extracted(directory: Path, methods: list[tuple[str, str]]) -> list[tuple]:
+    return list(extract_from_dir(str(directory), methods, keywords=DEFAULT_KEYWORDS))
+
+
+def _text_files(workspace: Workspace) -> tuple[tuple[str, int], ...]:
+    """The workspace's templates and workbooks, each with when it last changed."""
+    return tuple(
+        sorted(
+            (str(path), path.stat().st_mtime_ns)
+            for pattern in ("templates/*.docx", "pricing/*.xlsx")
+            for path in workspace.root.glob(pattern)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _workspace_texts(root: Path, files: tuple[tuple[str, int], ...]) -> tuple[tuple, ...]:
+    """The texts of a workspace's templates and workbooks: read again only when one of them
+    (files, with when each changed) changes."""
+    return tuple(_extracted(root, WORKSPACE_METHODS))
+
+
+@functools.cache
+def _package_texts() -> tuple[tuple, ...]:
+    """docgen's own texts, from its source: read once per process (it does not change while
+    docgen runs), not on every Translations page (a second and a half of tokenizing)."""
+    methods = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
+    return tuple(_extracted(PACKAGE_DIR, methods))
 
 
 def text_sources(workspace: Workspace) -> dict[str, str]:
     """Where each text of the workspace's templates and workbooks is written: 'pricing/
     geneva.xlsx, Areas!B3' or 'templates/consent.docx'. Read again only when a file changes."""
-    files = sorted(
-        (str(path), path.stat().st_mtime_ns)
-        for pattern in ("templates/*.docx", "pricing/*.xlsx")
-        for path in workspace.root.glob(pattern)
-    )
-    return dict(_text_sources(workspace.root, tuple(files)))
+    return dict(_text_sources(workspace.root, _text_files(workspace)))
 
 
 @functools.lru_cache(maxsize=8)
-def _text_sources(root: Path, _files: tuple) -> tuple[tuple[str, str], ...]:
+def _text_sources(root: Path, files: tuple) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
-    for filename, _lineno, message, comments, _context in extract_from_dir(
-        str(root), WORKSPACE_METHODS, keywords=DEFAULT_KEYWORDS
-    ):
+    for filename, _lineno, message, comments, _context in _workspace_texts(root, files):
         text = message if isinstance(message, str) else message[0]
         cells = [c for c in comments if "!" in c and filename.endswith(".xlsx")]
         found.setdefault(text, ", ".join([filename, *cells]))

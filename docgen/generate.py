@@ -56,6 +56,7 @@ from docgen.i18n import (
 )
 from docgen.output import (
     SIGNED_SUFFIX,
+    SUPERSEDED,
     ensure_can_write_with_pdf,
     safe_filename_part,
     write_atomically,
@@ -261,6 +262,11 @@ def _write(
             f"{target} is another patient's document ({replaces}); docgen never puts one "
             "patient's document in place of another's: write this one elsewhere"
         )
+    if replaces and earlier and earlier.replaced_by:
+        raise OutputError(
+            f"{target} is {replaces}, replaced already by {earlier.replaced_by}: what replaced "
+            "a document is never rewritten; make the document in force again instead"
+        )
     if replaces and (citing := register.citing(replaces)):
         raise OutputError(
             f"{target} is the estimate that {', '.join(r.id for r in citing)} cite(s), in "
@@ -332,10 +338,15 @@ def _plan_patient_estimate(
 
 def _prepare_target(output: str | Path | None, default_name: str, pdf: bool, force: bool) -> Path:
     target = _target(output, default_name)
-    if target.stem.endswith(SIGNED_SUFFIX):
+    if target.stem.casefold().endswith(SIGNED_SUFFIX):  # whatever its case: Windows, macOS
         raise OutputError(
             f"{target}: a name ending in {SIGNED_SUFFIX} is kept for a document's signed copy "
             "(docgen file files it beside its document): choose another name"
+        )
+    if any(part.casefold() == SUPERSEDED for part in target.parent.parts):
+        raise OutputError(
+            f"{target}: {SUPERSEDED}/ keeps the versions documents replaced, as they were; "
+            "docgen writes nothing there: choose another folder"
         )
     names_a_file = output is not None and not _names_a_folder(output)
     if names_a_file and Path(str(output)).suffix.lower() == ".pdf" and not pdf:

@@ -321,16 +321,26 @@ def test_a_document_deleted_from_its_place_is_replaced_there_never_shared(worksp
     assert old.path != new.path and "superseded" in old.path
 
 
-def test_a_document_is_never_named_as_a_signed_copy(run, tmp_path):
+@pytest.mark.parametrize(
+    ("output", "said"),
+    [
+        ("y/ann-signed.docx", "a name ending in -signed is kept for a document's signed copy"),
+        # one name on Windows and macOS, whose file systems ignore case
+        ("y/ann-SIGNED.docx", "a name ending in -signed is kept for a document's signed copy"),
+        # a version kept there was made 'again', its register row rewritten
+        ("y/superseded/ann.docx", "superseded/ keeps the versions documents replaced"),
+    ],
+)
+def test_a_document_is_never_written_where_records_are_kept(run, tmp_path, output, said):
     """Bob's form written as y/ann-signed.docx with --pdf replaced Ann's signed copy beside
-    Ann's form; its name is kept for signed copies."""
+    Ann's form; its name is kept for signed copies, and superseded/ for replaced versions."""
     result = run(
         "consent", "--patient", "Bob Roe", "--treatment", "LIPO", "--area", "ABDO",
-        "--no-estimate", "-o", "y/ann-signed.docx",
+        "--no-estimate", "-o", output,
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "a name ending in -signed is kept for a document's signed copy" in result.output
-    assert not (tmp_path / "y").exists() or not list((tmp_path / "y").iterdir())
+    assert said in result.output
+    assert not (tmp_path / "y").exists() or not list((tmp_path / "y").rglob("*.docx"))
 
 
 def test_an_estimate_that_forms_in_force_cite_is_never_made_again_alone(run, tmp_path):
