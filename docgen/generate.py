@@ -67,7 +67,7 @@ from docgen.pdf import convert_to_pdf, find_soffice, libreoffice_available
 from docgen.pricing import ADULT_AGE, PriceList, load_price_list
 from docgen.register import Patient, Register, record_of
 from docgen.render import DocumentTemplate
-from docgen.verify import replaced_at
+from docgen.verify import replaced_at, verify_content
 from docgen.visit import PlannedTreatment, Visit
 from docgen.workspace import Workspace
 
@@ -256,6 +256,14 @@ def _write(
     document_id = info.document_id
     translations = translations or fmt.translations
     register = Register.of(workspace)
+    if force and target.is_file() and (carried := verify_content(target).document_id):
+        known = register.get(carried)
+        if known is None or known.path != str(target.resolve()):
+            raise OutputError(
+                f"{target} is docgen's document {carried}, which this workspace's register "
+                "does not have there (its folder moved, or another workspace made it): docgen "
+                "cannot tell whose it is, and never replaces it; write elsewhere, or move it away"
+            )
     replaces = replaced_at(target, register) if force or not target.exists() else ""
     if replaces and (earlier := register.get(replaces)) and not patient.is_patient_of(earlier):
         raise OutputError(

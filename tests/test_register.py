@@ -360,3 +360,29 @@ def test_an_estimate_that_forms_in_force_cite_is_never_made_again_alone(run, tmp
         "is the estimate that C-" in again.output and "make the visit's documents" in again.output
     )
     assert estimate.read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["folder renamed", "another workspace"])
+def test_force_never_replaces_a_document_the_register_does_not_have_there(
+    run, tmp_path, workspace, how
+):
+    """Ann's form in a folder renamed by hand, or made by another workspace, was replaced by
+    Bob's with --force: the register could not say whose it was, so nothing was checked, and
+    Ann's signed scan was then filed beside Bob's form."""
+    ann = ["consent", "--patient", "Ann Lee", "--dob", "1980-01-01", "--ref", "A1",
+           "--treatment", "REJUV", "--area", "FACE", "--no-estimate"]  # fmt: skip
+    assert run(*ann, "-o", "out/ann/consent.docx").exit_code == 0
+    if how == "folder renamed":
+        (tmp_path / "out" / "ann").rename(tmp_path / "out" / "ann-lee")
+        target, bob = tmp_path / "out" / "ann-lee" / "consent.docx", []
+    else:
+        target, bob = tmp_path / "out" / "ann" / "consent.docx", ["--workspace", workspace.root]
+    before = target.read_bytes()
+    result = run(
+        *bob, "consent", "--patient", "Bob Roe", "--dob", "1970-02-02", "--ref", "B1",
+        "--treatment", "REJUV", "--area", "NECK", "--no-estimate", "-o", target, "--force",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "cannot tell whose it is, and never replaces it" in result.output
+    assert target.read_bytes() == before
+    assert not (target.parent / "superseded").exists()
