@@ -129,25 +129,36 @@ def taxes_of_a_kind(draw, kind: Kind) -> tuple[Tax, ...]:
     return tuple(taxes)
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    currency=st.sampled_from(["GBP", "CAD", "CHF", "JPY", "KWD"]),
-    include=st.booleans(),
-    taxes=st.tuples(*(taxes_of_a_kind(kind) for kind in Kind)),
-    rows=st.lists(
+# price lists in currencies of 0, 2 and 3 decimals, each kind with up to three taxes, and a plan
+PLANS_WITH_TAXES = {
+    "currency": st.sampled_from(["GBP", "CAD", "CHF", "JPY", "KWD"]),
+    "include": st.booleans(),
+    "taxes": st.tuples(*(taxes_of_a_kind(kind) for kind in Kind)),
+    "rows": st.lists(
         st.tuples(money, st.integers(0, 10), st.decimals(0, 50, places=1)), min_size=1, max_size=6
     ),
-    sessions=st.lists(st.integers(1, 20), min_size=6, max_size=6),
-)
+    "sessions": st.lists(st.integers(1, 20), min_size=6, max_size=6),
+}
+
+
+def taxed_plan(
+    currency: str, include: bool, taxes: tuple, rows: list, sessions: list, cash: Cash = "exact"
+) -> tuple[PriceList, list[PlanItem]]:
+    """PLANS_WITH_TAXES' draw as a price list, and a plan of every price it has."""
+    rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
+    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)), cash)
+    return prices, [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(**PLANS_WITH_TAXES)
 def test_several_taxes_add_up_on_paper_and_the_sheet_agrees(
     currency, include, taxes, rows, sessions
 ):
     """Every tax line is its rate of its base, rounded once (prices before taxes) or its share
     of the gross (prices including them); the totals are sums of printed figures; and the
     price of an item on the sheet is what an estimate of that item alone asks."""
-    rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
-    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)))
-    items = [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
+    prices, items = taxed_plan(currency, include, taxes, rows, sessions)
     estimate = plan_estimate(prices, items, issued=dt.date(2026, 3, 2), number="Q")
     listed = sum((line.amount for line in estimate.lines), Decimal(0))
     taxed = sum((line.vat for line in estimate.vat_lines), Decimal(0))
@@ -178,13 +189,7 @@ def test_several_taxes_add_up_on_paper_and_the_sheet_agrees(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    currency=st.sampled_from(["GBP", "CAD", "CHF", "JPY", "KWD"]),
-    include=st.booleans(),
-    taxes=st.tuples(*(taxes_of_a_kind(kind) for kind in Kind)),
-    rows=st.lists(
-        st.tuples(money, st.integers(0, 10), st.decimals(0, 50, places=1)), min_size=1, max_size=6
-    ),
-    sessions=st.lists(st.integers(1, 20), min_size=6, max_size=6),
+    **PLANS_WITH_TAXES,
     percent=st.one_of(st.none(), st.decimals("0.001", 100, places=3, allow_nan=False)),
     share=st.decimals(0, 1, places=4, allow_nan=False),
     cash=st.sampled_from(["exact", "in cash beside", "cash only"]),
@@ -197,9 +202,7 @@ def test_a_discount_is_taken_off_before_tax_and_every_line_still_adds_up(
     too, when the patient has it): printed as one figure, shared between lines taxed
     differently, each tax then its rate of what is left; the lines' total less the discount,
     plus any taxes on top, is the total; what cash pays is its rounding of the total."""
-    rows = [(round_money(unit, currency), course, discount) for unit, course, discount in rows]
-    prices = price_list(currency, include, rows, dict(zip(Kind, taxes, strict=True)), cash)
-    items = [PlanItem(t, a, sessions[i]) for i, (t, a) in enumerate(prices.prices)]
+    prices, items = taxed_plan(currency, include, taxes, rows, sessions, cash)
     listed = plan_estimate(prices, items, number="Q", consultation=consultation).listed
     amount = round_money(listed * share, currency)
     assume(percent is not None or amount > 0)
