@@ -5,6 +5,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,8 @@ from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
 from click.testing import CliRunner, Result
 from docx.oxml.ns import qn
+from PIL import Image
+from pypdf import PdfReader
 
 from docgen.catalogues import compile_catalogues, po_path, update_catalogues
 from docgen.cli import main
@@ -94,6 +97,62 @@ def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
+
+
+MARGINS_CM = {"top": 1.6, "bottom": 1.8, "side": 2.0}  # the templates'; footer and code outside
+
+
+def printed_down_to(pdf: Path, dpi: int = 40) -> list[tuple[float, float]]:
+    """Each page's height and how far down its printing goes between the templates' margins,
+    both in points from the top of the page: ruled lines to write on count, as they print."""
+    pages = []
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), str(pdf), f"{folder}/page"],
+                       check=True)  # fmt: skip
+        for image_path in sorted(Path(folder).iterdir(), key=lambda p: int(p.stem.split("-")[1])):
+            with Image.open(image_path) as image:
+                pixels, (width, height) = image.load(), image.size
+                side = round(MARGINS_CM["side"] / 2.54 * dpi)
+                top = round(MARGINS_CM["top"] / 2.54 * dpi)
+                bottom = height - round(MARGINS_CM["bottom"] / 2.54 * dpi)
+                inked = (
+                    y for y in range(bottom - 1, top, -1)
+                    if any(pixels[x, y] < 200 for x in range(side, width - side))
+                )  # fmt: skip
+                pages.append((height * 72 / dpi, next(inked, top) * 72 / dpi))
+    return pages
+
+
+def page_fill(pdf: Path) -> list[float]:
+    """How full each page is: the share of the space between the margins its printing uses."""
+    top, bottom = MARGINS_CM["top"] * 72 / 2.54, MARGINS_CM["bottom"] * 72 / 2.54
+    return [(lowest - top) / (height - top - bottom) for height, lowest in printed_down_to(pdf)]
+
+
+def headings_ending_a_page(pdf: Path, line: float = 26) -> list[str]:
+    """The section headings of the PDF's outline with nothing printed under them on their page
+    (nothing at least a line of text below the heading's top)."""
+    reader = PdfReader(str(pdf))
+    pages = printed_down_to(pdf)
+    ending = []
+    for entry in outline_entries(reader.outline):
+        height, lowest = pages[reader.get_destination_page_number(entry)]
+        if lowest - (height - float(entry.top)) < line:
+            ending.append(entry.title)
+    return ending
+
+
+def outline_entries(outline: list) -> list:
+    """Every entry of a PDF's outline, its sections' under their heading's too."""
+    return [
+        entry
+        for item in outline
+        for entry in (outline_entries(item) if isinstance(item, list) else [item])
+    ]
+
+
+def outline_titles(pdf: Path) -> list[str]:
+    return [entry.title for entry in outline_entries(PdfReader(str(pdf)).outline)]
 
 
 def processes() -> dict[int, tuple[int, str]]:

@@ -25,7 +25,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {  # each: its footer on one line in every language
     "estimate": "2.0",  # the totals, the deposit and the acceptance together, after the terms
     "price_sheet": "1.6",
-    "consent": "2.3",  # a discount in the cost table; each reflection sentence its own line
+    "consent": "2.4",  # no page half empty: the patient's and the practitioner's signatures apart
     "treatment_record": "1.2",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -328,6 +328,14 @@ def keep_rows_together(table, with_next: bool = False) -> None:
                 p.paragraph_format.keep_with_next = True
 
 
+def may_go_on_over_the_page(table) -> None:
+    """A long table may go on over the page, its header repeated there, and never leaves its
+    header alone at the foot of a page: kept whole, it left half a page empty before it."""
+    for cell in table.rows[0].cells:
+        for p in cell.paragraphs:
+            p.paragraph_format.keep_with_next = True
+
+
 def header_row(table, labels: list[str], right_from: int) -> None:
     row = table.rows[0]
     repeat_header(row)
@@ -609,13 +617,13 @@ def tick_box(cell, text: str = BOX) -> None:
     p.paragraph_format.space_after = Pt(0)
 
 
-def writing_lines(doc, count: int, width: float = 17.0) -> None:
+def writing_lines(doc, count: int, width: float = 17.0, with_next: bool = False) -> None:
     """Ruled lines to write on by hand."""
     table = new_table(doc, [width], rows=count)
     set_table_borders(table, bottom=True, color="7F7F7F")
     for row in table.rows:
         row.cells[0].paragraphs[0].paragraph_format.space_before = Pt(12)
-    keep_rows_together(table)
+    keep_rows_together(table, with_next=with_next)
 
 
 def end_of_block(doc) -> None:
@@ -704,7 +712,8 @@ def label_value_table(doc, pairs: list[tuple[str, str]], widths=(4.6, 12.4)):
     return table
 
 
-def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str] | None = None):
+def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str] | None = None,
+                    with_next: bool = True):  # fmt: skip
     """Role, printed name, signature and date, with room to sign; conditional rows are wrapped
     in {%tr if %} so they print only when needed."""
     widths = [3.4, 5.2, 5.4, 3.0]
@@ -723,7 +732,7 @@ def signature_table(doc, rows: list[tuple[str, str]], conditional: dict[int, str
             loop_row(table, "{%tr endif %}")
     set_widths(table, widths)
     set_table_borders(table, bottom=True)
-    keep_rows_together(table, with_next=True)
+    keep_rows_together(table, with_next=with_next)
     return table
 
 
@@ -871,11 +880,7 @@ def build_consent(path: Path) -> None:
              ("{{ risk.description }}", {"size": 9})],
         )  # fmt: skip
         paragraph(row.cells[1], "{{ risk.odds }}", size=9, color=GREY, space_after=0)
-        # a long table may go on over the page (its header repeats there): kept whole, it
-        # left half a page empty before it
-        for cell in risks.rows[0].cells:
-            for p in cell.paragraphs:
-                p.paragraph_format.keep_with_next = True
+        may_go_on_over_the_page(risks)
 
     risk_table(_("Side effect"), "common_risks")
     end_of_block(doc)
@@ -912,7 +917,7 @@ def build_consent(path: Path) -> None:
     line.paragraph_format.space_before = Pt(16)
     line.paragraph_format.space_after = Pt(0)
     rule(line, color="7F7F7F", size=4)
-    keep_rows_together(contraindications)
+    may_go_on_over_the_page(contraindications)
 
     section(doc, _("7. Recovery and aftercare"))
     bullets(doc, [
@@ -1046,6 +1051,8 @@ def build_consent(path: Path) -> None:
         ) + "{% else %}" + _("I consent to the treatment described in this form.")
         + "{% endif %}",
     ], keep_with_next=True)  # fmt: skip
+    # the statements may end a page: kept with all that follows, they left one half empty
+    doc.paragraphs[-1].paragraph_format.keep_with_next = False
     # time to reflect: cosmetic treatment is never consented to and done in one rush
     # each sentence a paragraph of its own: on a bilingual form, each is followed by its line
     # in the clinic's language, never by the other sentence's
@@ -1076,7 +1083,7 @@ def build_consent(path: Path) -> None:
         keep_with_next=True,
         space_after=2,
     ).paragraph_format.space_before = Pt(6)
-    writing_lines(doc, 2)
+    writing_lines(doc, 2, with_next=True)  # the patient signs under their questions
     paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     relationship = paragraph(doc, space_after=2, keep_with_next=True)
     relationship.paragraph_format.space_before = Pt(6)
@@ -1102,6 +1109,15 @@ def build_consent(path: Path) -> None:
     add_run(aware, _("Parent or guardian (optional):") + " ", bold=True)
     add_run(aware, _("I know that the patient is having this treatment."))
     paragraph(doc, "{%p endif %}", space_after=0)
+    # the patient's signatures, then the practitioner's statement and signature: two blocks
+    # that each keep together, one page may end between them (kept as one, they left half a
+    # page empty before them)
+    signature_table(
+        doc,
+        [(_("Patient"), "{{ patient.name }}"), (_("Parent or guardian"), ""), (_("Witness"), "")],
+        conditional={1: "patient.minor"},
+        with_next=False,
+    )
     # the practitioner's own statement: a record shows who explained, not only who signed
     declaration = paragraph(doc, space_after=2, keep_with_next=True)
     declaration.paragraph_format.space_before = Pt(6)
@@ -1122,16 +1138,12 @@ def build_consent(path: Path) -> None:
     signatures = signature_table(
         doc,
         [
-            (_("Patient"), "{{ patient.name }}"),
-            (_("Parent or guardian"), ""),
             (
                 _("Practitioner"),
                 "{{ practitioner.name }}{% if practitioner.credentials %}\n"
                 "{{ practitioner.credentials }}{% endif %}",
             ),
-            (_("Witness"), ""),
         ],
-        conditional={1: "patient.minor"},
     )
     loop_row(signatures, "{%tr if not interpreter.required %}")
     copy_received(signatures)
