@@ -234,6 +234,52 @@ def reproducible_seed(reproducible: bool, *inputs: object) -> str | None:
     return json.dumps(inputs, sort_keys=True, default=str) if reproducible else None
 
 
+def _replaceable(target: Path, register: Register, patient: Patient, kind: str, force: bool) -> str:
+    """The id of the document at target that the one about to be written there replaces ("" if
+    none); OutputError when it may not be replaced: docgen cannot tell whose it is, it is
+    another patient's or of another kind, it was replaced already, forms in force cite it, or
+    the new one is made out to the patient less fully."""
+    if force and target.is_file() and (carried := verify_content(target).document_id):
+        known = register.get(carried)
+        if known is None or known.path != str(target.resolve()):
+            raise OutputError(
+                f"{target} is docgen's document {carried}, which this workspace's register "
+                "does not have there (its folder moved, or another workspace made it): docgen "
+                "cannot tell whose it is, and never replaces it; write elsewhere, or move it away"
+            )
+    replaces = replaced_at(target, register) if force or not target.exists() else ""
+    if replaces and (earlier := register.get(replaces)) and not patient.is_patient_of(earlier):
+        raise OutputError(
+            f"{target} is another patient's document ({replaces}); docgen never puts one "
+            "patient's document in place of another's: write this one elsewhere"
+        )
+    if replaces and earlier and earlier.kind != kind:
+        raise OutputError(
+            f"{target} is {replaces}, of kind {earlier.kind.replace('_', ' ')}: a document is "
+            f"only ever replaced by one of its kind, never by a new {kind.replace('_', ' ')}; "
+            "write this one elsewhere"
+        )
+    if replaces and earlier and earlier.replaced_by:
+        raise OutputError(
+            f"{target} is {replaces}, replaced already by {earlier.replaced_by}: what replaced "
+            "a document is never rewritten; make the document in force again instead"
+        )
+    if replaces and (citing := register.citing(replaces)):
+        raise OutputError(
+            f"{target} is the estimate that {', '.join(r.id for r in citing)} cite(s), in "
+            "force: made again alone, they would cite an estimate no longer beside them; make "
+            "the visit's documents again together (docgen consent or visit with --force, or "
+            "batch --force)"
+        )
+    if replaces and earlier and (left_out := patient.leaves_out(earlier)):
+        raise OutputError(
+            f"{target} is {replaces}, made out to {earlier.patient} with a "
+            f"{' and a '.join(left_out)}: its replacement must give them too, or the register "
+            "could no longer tell that the two are one patient's"
+        )
+    return replaces
+
+
 def _write(
     workspace: Workspace,
     template: DocumentTemplate,
@@ -256,32 +302,7 @@ def _write(
     document_id = info.document_id
     translations = translations or fmt.translations
     register = Register.of(workspace)
-    if force and target.is_file() and (carried := verify_content(target).document_id):
-        known = register.get(carried)
-        if known is None or known.path != str(target.resolve()):
-            raise OutputError(
-                f"{target} is docgen's document {carried}, which this workspace's register "
-                "does not have there (its folder moved, or another workspace made it): docgen "
-                "cannot tell whose it is, and never replaces it; write elsewhere, or move it away"
-            )
-    replaces = replaced_at(target, register) if force or not target.exists() else ""
-    if replaces and (earlier := register.get(replaces)) and not patient.is_patient_of(earlier):
-        raise OutputError(
-            f"{target} is another patient's document ({replaces}); docgen never puts one "
-            "patient's document in place of another's: write this one elsewhere"
-        )
-    if replaces and earlier and earlier.replaced_by:
-        raise OutputError(
-            f"{target} is {replaces}, replaced already by {earlier.replaced_by}: what replaced "
-            "a document is never rewritten; make the document in force again instead"
-        )
-    if replaces and (citing := register.citing(replaces)):
-        raise OutputError(
-            f"{target} is the estimate that {', '.join(r.id for r in citing)} cite(s), in "
-            "force: made again alone, they would cite an estimate no longer beside them; make "
-            "the visit's documents again together (docgen consent or visit with --force, or "
-            "batch --force)"
-        )
+    replaces = _replaceable(target, register, patient, kind, force)
     data = template.render(
         context,
         replace(info, replaces=replaces).properties(price_list, fmt),

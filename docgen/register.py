@@ -145,6 +145,15 @@ class Patient:
         )
         return pairs[0][0] == pairs[0][1] and all(a == b for a, b in pairs[1:] if a and b)
 
+    def leaves_out(self, record: Record) -> list[str]:
+        """What the record gives of the patient that this leaves out: a replacement made out to
+        less would leave the register unable to tell the two are one patient's."""
+        given = (
+            ("date of birth", self.date_of_birth, record.date_of_birth),
+            ("reference", self.reference, record.reference),
+        )
+        return [label for label, own, recorded in given if recorded and not own]
+
 
 def register_path(workspace: Workspace) -> Path:
     """records/register.sqlite of the workspace. The built-in workspace is part of the

@@ -386,3 +386,42 @@ def test_force_never_replaces_a_document_the_register_does_not_have_there(
     assert "cannot tell whose it is, and never replaces it" in result.output
     assert target.read_bytes() == before
     assert not (target.parent / "superseded").exists()
+
+
+@pytest.mark.parametrize(
+    ("made_again", "said"),
+    [
+        (["estimate", "--patient", "Dan Ho", "--item", "LIPO:ABDO:2",
+          "-o", "{folder}/consent.docx"],
+         "of kind consent: a document is only ever replaced by one of its kind, never by a new "
+         "estimate"),
+        (["consent", "--patient", "Dan Ho", "--dob", "1980-01-01", "--ref", "D1", "--treatment",
+          "LIPO", "--area", "ABDO", "--no-estimate", "-o", "{folder}/record.docx"],
+         "of kind treatment record: a document is only ever replaced by one of its kind"),
+        # the same kind, made out to the patient without the reference the first one gave
+        (["consent", "--patient", "Dan Ho", "--treatment", "REJUV", "--area", "FACE",
+          "--no-estimate", "-o", "{folder}/consent.docx"],
+         "made out to Dan Ho with a date of birth and a reference: its replacement must give"),
+    ],
+)  # fmt: skip
+def test_force_replaces_a_document_only_with_one_of_its_kind_made_out_as_fully(
+    run, tmp_path, made_again, said
+):
+    """Twenty-second probe: an estimate written with --force over a visit's signed consent form
+    put the form, its PDF and signed copy in superseded/, leaving the visit with no form; made
+    out to the patient without the visit's reference, a later batch no longer knew the folder
+    as his and made him a second visit, two forms in force."""
+    (tmp_path / "day.csv").write_text(
+        "Patient,DOB,Ref,Treatment,Areas,Sessions\nDan Ho,1980-01-01,D1,REJUV,FACE,3\n"
+    )
+    assert run("batch", "day.csv", "-o", "out").exit_code == 0
+    [folder] = (tmp_path / "out").glob("D1-*")
+    before = {path.name: path.read_bytes() for path in folder.glob("*.docx")}
+    arguments = [str(a).format(folder=folder) for a in made_again]
+    result = run(*arguments, "--force")
+    assert result.exit_code == 1
+    assert said in " ".join(result.output.split())
+    assert {path.name: path.read_bytes() for path in folder.glob("*.docx")} == before
+    assert not (folder / "superseded").exists()
+    again = run("batch", "day.csv", "-o", "out")
+    assert again.exit_code == 0 and len(list((tmp_path / "out").glob("D1-*"))) == 1
