@@ -19,7 +19,14 @@ from babel.numbers import get_plus_sign_symbol
 
 from docgen.consent import ConsentPlan
 from docgen.estimate import Estimate, EstimateLine, VatLine
-from docgen.i18n import N_, BilingualText, Formatter, InLineValue, native_language_name
+from docgen.i18n import (
+    N_,
+    BilingualText,
+    Formatter,
+    InLineValue,
+    native_language_name,
+    unbroken,
+)
 from docgen.pricing import (
     Clinic,
     Frequency,
@@ -114,16 +121,16 @@ class DocumentInfo:
 
 
 def clinic_context(clinic: Clinic) -> dict[str, str]:
-    contact = " · ".join(part for part in (clinic.phone, clinic.email) if part)
+    """The clinic's details; a phone number is dialled whole: it never breaks across lines."""
+    phone = unbroken(clinic.phone)
     return {
         "name": clinic.name,
         "address": clinic.address,
-        "phone": clinic.phone,
+        "phone": phone,
         "email": clinic.email,
-        "contact": contact,
+        "contact": " · ".join(part for part in (phone, clinic.email) if part),
         "registration": clinic.registration,
-        # a number is dialled whole: it never breaks across lines
-        "complications_phone": clinic.complications_phone.replace(" ", "\u00a0"),
+        "complications_phone": unbroken(clinic.complications_phone),
     }
 
 

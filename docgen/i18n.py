@@ -464,13 +464,19 @@ class Formatter:
         return format_percent(percent / 100, locale=self.locale, decimal_quantization=False)
 
     def date(self, day: dt.date) -> str:
-        return format_date(day, format="long", locale=self.locale)
+        """The long date, as documents print it: whole on one line."""
+        return unbroken(format_date(day, format="long", locale=self.locale))
 
     def duration(self, days: int) -> str:
         return format_timedelta(dt.timedelta(days=days), threshold=2, locale=self.locale)
 
     def list(self, items: Sequence[str]) -> str:
         return format_list(list(items), locale=self.locale)
+
+
+def unbroken(text: str) -> str:
+    """Text that never breaks across lines (a date, a phone number): its spaces no-break."""
+    return text.replace(" ", "\u00a0")
 
 
 def currency_spaced(formatted: str, symbol: str) -> str:

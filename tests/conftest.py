@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import shutil
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
+from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
 from click.testing import CliRunner, Result
@@ -66,6 +68,16 @@ def docx_footer(path: Path) -> str:
 
 def docx_text(path: Path) -> str:
     return "\n".join(docx_paragraphs(path))
+
+
+def long_date(day: dt.date, locale: str) -> str:
+    """A date as documents print it: Babel's long form, whole on one line (no-break spaces)."""
+    return format_date(day, format="long", locale=locale).replace(" ", "\xa0")
+
+
+def unbroken(text: str) -> str:
+    """Text as documents print a date or phone number written with spaces: no-break ones."""
+    return text.replace(" ", "\xa0")
 
 
 def money(amount: str | int, currency: str, locale: str) -> str:

@@ -12,7 +12,6 @@ import docx
 import openpyxl
 import pytest
 from babel import Locale
-from babel.dates import format_date
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from conftest import (
@@ -22,9 +21,11 @@ from conftest import (
     docx_paragraphs,
     docx_text,
     headings_ending_a_page,
+    long_date,
     outline_titles,
     page_fill,
     pdf_text,
+    unbroken,
 )
 
 from docgen.batch import run_batch
@@ -105,7 +106,7 @@ def test_every_section_is_there(form, workspace):
         "Localised fat reduction",
         f"Form version {version}",
         "Language: English (United Kingdom)",
-        "1 June 1985",  # date of birth
+        unbroken("1 June 1985"),  # date of birth
         "P-77",
         "Abdomen and Flanks",  # the areas, joined by Babel's list formatting
         "3 sessions",
@@ -518,14 +519,17 @@ def test_the_form_gives_time_to_reflect_before_a_cosmetic_treatment(workspace, t
     """The sample clinic gives 7 days for cosmetic treatment and none for pain relief."""
     form = consent(workspace, tmp_path)  # LIPO: cosmetic, information given on 2 March 2026
     paragraphs = docx_paragraphs(form.docx)
-    assert "Information given on 2 March 2026." in paragraphs
-    said = "So that you have time to think it over, treatment starts no earlier than 9 March 2026."
+    assert f"Information given on {unbroken('2 March 2026')}." in paragraphs
+    said = (
+        "So that you have time to think it over, treatment starts no earlier than "
+        f"{unbroken('9 March 2026')}."
+    )
     assert said in paragraphs
     assert "☐ I had this time to reflect before treatment." in paragraphs
     assert "☐ I chose to start sooner; my practitioner has noted why." in paragraphs
     pain = consent(workspace, tmp_path, name="pain.docx", treatment="PAINR", areas=["KNEES"])
     paragraphs = docx_paragraphs(pain.docx)
-    assert "Information given on 2 March 2026." in paragraphs
+    assert f"Information given on {unbroken('2 March 2026')}." in paragraphs
     assert not any("I had this time to reflect" in p for p in paragraphs)
 
 
@@ -753,7 +757,7 @@ def test_the_information_date_is_recorded_and_the_reflection_counts_from_it(
     made = run(*common, "--informed-on", "2026-12-01", "-o", tmp_path / "c.docx")
     assert made.exit_code == 0, made.output
     text = " ".join(docx_text(tmp_path / "c.docx").split())
-    assert "Information given on 1 December 2026." in text
+    assert f"Information given on {unbroken('1 December 2026')}." in text
     assert "treatment starts no earlier than 8 December 2026." in text
     for informed_on, said in (
         ("2026-12-08", "the date the information was given is after the form's date"),
@@ -782,7 +786,7 @@ def test_a_batch_takes_the_information_date_from_its_column(tmp_path, workspace)
         failure.reason
     )
     form = tmp_path / "out" / "1980-01-02-Ann-Lee" / "consent.docx"
-    assert "Information given on 30 November 2026." in docx_text(form)
+    assert f"Information given on {unbroken('30 November 2026')}." in docx_text(form)
     assert sorted(p.name for p in form.parent.iterdir()) == ["consent.docx", "record.docx"]
     assert not (tmp_path / "out" / "1981-02-03-Bo-Chan").exists()
 
@@ -863,7 +867,7 @@ def test_each_consent_form_comes_with_its_treatment_record_one_row_per_session(w
             for session in range(1, sessions + 1)
         ]
         text = docx_text(record)
-        assert HOSTILE_NAME in text and "15 June 1985" in text
+        assert HOSTILE_NAME in text and unbroken("15 June 1985") in text
         assert f"Estimate number {number}" in text and "Dr Sarah Whitfield" in text
         printed = pdf_text(record.with_suffix(".pdf"))
         assert "Treatment record" in printed and "Batch or lot" in printed and "{" not in printed
@@ -886,7 +890,7 @@ def test_a_geneva_clinics_treatment_record_is_in_the_patients_french(geneva, tmp
     text = docx_text(record.docx)
     for english in ("Treatment record", "Batch or lot", "Expiry date", "Patient's initials"):
         assert gettext(english) in text and english not in text
-    assert format_date(ISSUED, "long", locale="fr_CH") in text
+    assert long_date(ISSUED, "fr_CH") in text
 
 
 def test_swiss_german_documents_are_spelled_without_sharp_s(workspace, tmp_path):

@@ -18,12 +18,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from babel import Locale
-from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
 from conftest import (
     contrast_ratio,
     descendants,
     docx_text,
+    long_date,
     pdf_text,
     processes,
     set_clinic_locale,
@@ -550,7 +550,7 @@ def test_a_date_of_birth_is_read_in_the_clinics_order_whatever_the_browser(desk,
     (record,) = find_records(workspace, reference="US-12041986", kind="consent")
     assert record.date_of_birth == "1986-04-12"  # 12 April, as the clinic reads it
     form = Path(record.path)
-    assert format_date(dt.date(1986, 4, 12), "long", locale="en_GB") in docx_text(form)
+    assert long_date(dt.date(1986, 4, 12), "en_GB") in docx_text(form)
 
 
 @pytest.mark.parametrize("browser_fixture", ["browser", "american_browser"])

@@ -4,8 +4,10 @@ pdftotext (real LibreOffice)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -13,14 +15,29 @@ import docx
 import pytest
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from conftest import HOSTILE_NAME, docx_footer, docx_paragraphs, docx_text, money, pdf_text
+from conftest import (
+    HOSTILE_NAME,
+    docx_footer,
+    docx_paragraphs,
+    docx_text,
+    long_date,
+    money,
+    pdf_text,
+    unbroken,
+)
 from docx.oxml.ns import qn
 
 from docgen.estimate import plan_estimate
 from docgen.exceptions import OutputExistsError, PdfError, PlanError, TemplateError
-from docgen.generate import create_estimate, create_price_sheet, formatter_for
+from docgen.generate import (
+    create_estimate,
+    create_patient_documents,
+    create_price_sheet,
+    formatter_for,
+)
 from docgen.pricing import load_price_list
 from docgen.render import DocumentTemplate, read_custom_properties
+from docgen.visit import Visit
 
 ISSUED = dt.date(2026, 3, 2)
 PLAN = ("REJUV:FACE", "HAIR:SCALP:8", "PAINR:KNEES:5")
@@ -41,8 +58,8 @@ def test_estimate_shows_every_figure(estimate_docx):
         "Lumière Aesthetic Clinic",
         "Cost estimate",
         estimate_docx.document_id,
-        "2 March 2026",  # date, long form for en_GB
-        "1 April 2026",  # valid until: 30 days later
+        unbroken("2 March 2026"),  # date, long form for en_GB
+        unbroken("1 April 2026"),  # valid until: 30 days later
         "Skin rejuvenation", "Face", "£250.00", "£1,250.00",
         "Hair loss", "Scalp", "£300.00", "£2,130.00",
         "Pain relief", "Knees", "£120.00", "£540.00",
@@ -92,7 +109,7 @@ def test_formatting_follows_the_locale(workspace, tmp_path):
     )
     text = docx_text(document.docx)
     assert money(3920, "GBP", "fr_FR") in text
-    assert format_date(ISSUED, "long", locale="fr_FR") in text
+    assert long_date(ISSUED, "fr_FR") in text
     assert "fr_FR" in docx_footer(document.docx)
 
 
@@ -106,7 +123,7 @@ def test_price_sheet_lists_every_price(workspace, tmp_path, price_list):
         assert area.name in text
     assert "6 sessions: £1,250.00" in text  # REJUV:FACE course
     assert "4 sessions: £585.00" in text  # REJUV:EYES, 10 % off 162.50 × 4
-    assert "Prices valid from 5 January 2026" in text
+    assert f"Prices valid from {unbroken('5 January 2026')}" in text
     assert "Usually 3 to 6 sessions, 2 weeks apart." in text
     assert "An initial consultation costs £50.00" in text
     table_rows = sum(len(t.rows) - 1 for t in docx.Document(str(document.docx)).tables)
@@ -294,3 +311,46 @@ def test_the_totals_the_deposit_and_their_acceptance_share_a_page(workspace, tmp
         [page] = [page for page in pages if deposit in page]
         assert fmt.gettext("Total") in page, locale
         assert " ".join(accepted.split())[:20] in page, (locale, page[-400:])
+
+
+def broken_across_lines(value: str, pdf: Path) -> bool:
+    """Whether the PDF ends a line with the start of value and goes on with the rest."""
+    lines = [" ".join(line.replace("\xa0", " ").split()) for line in subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()]  # fmt: skip
+    words = value.split()
+    return any(
+        line.endswith(" ".join(words[:cut])) and after.startswith(" ".join(words[cut:]))
+        for line, after in itertools.pairwise(lines)
+        for cut in range(1, len(words))
+    )
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "fr_CH", "de_CH", "ar"])
+def test_dates_and_phone_numbers_never_break_across_lines(workspace, tmp_path, locale):
+    """Issue 28 item 4: a phone number or a date at a line's end went on over the next one
+    ("+44" | "20 7946 0999" on an Arabic form): their spaces are no-break spaces, on every
+    document of a visit, and no PDF breaks one (Arabic reads back from a PDF reordered: its
+    .docx is checked)."""
+    prices = load_price_list(workspace.workbook())
+    fmt = formatter_for(workspace, prices, locale)
+    issued, born = dt.date(2026, 3, 2), dt.date(1980, 11, 23)
+    visit = Visit.for_treatment(
+        "Anne-Marie Dupont-Lefèvre", "REJUV", ["FACE", "NECK"], date_of_birth=born.isoformat(),
+        practitioner="Dr Sarah Whitfield",
+    )  # fmt: skip
+    made = create_patient_documents(
+        workspace, visit, locale=locale, output=tmp_path / "visit", issued=issued, pdf=True
+    )
+    dates = [format_date(day, format="long", locale=fmt.locale) for day in (issued, born)]
+    phones = [prices.clinic.phone, prices.clinic.complications_phone]
+    whole = {text: unbroken(text) for text in dates + phones if " " in text}
+    assert len(whole) == 4
+    form, record, estimate = made
+    printed = {form: dates + phones, record: dates, estimate: dates[:1] + phones[:1]}
+    for document, texts in printed.items():
+        text = docx_text(document.docx)
+        for value in texts:
+            assert whole[value] in text and value not in text, (document.docx.name, value)
+            if not fmt.right_to_left:
+                assert not broken_across_lines(value, document.pdf), (document.pdf.name, value)

@@ -20,11 +20,10 @@ import pyphen
 import pytest
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_date
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
 from click.testing import CliRunner
-from conftest import docx_paragraphs, docx_text, money, pdf_text
+from conftest import docx_paragraphs, docx_text, long_date, money, pdf_text, unbroken
 from docx.oxml.ns import qn
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
@@ -90,7 +89,7 @@ def test_french_consent_names_every_risk_in_french(workspace, tmp_path, price_li
     for heading in ["Consent to mesotherapy treatment", "5. Risks and side effects"]:
         assert translated(workspace, "fr", heading) in text
         assert heading not in text
-    assert format_date(ISSUED, "long", locale="fr") in text  # the date in French
+    assert long_date(ISSUED, "fr") in text  # the date in French
     # Babel's list formatting and French plural rules
     abdomen, flanks = (translated(workspace, "fr", a) for a in ("Abdomen", "Flanks"))
     assert f"{abdomen} et {flanks}" in text
@@ -457,8 +456,8 @@ def test_bilingual_estimate_dates_each_line_in_its_own_language(workspace, tmp_p
         output=tmp_path / "e.docx", issued=ISSUED,
     )  # fmt: skip
     valid_until = ISSUED + dt.timedelta(days=30)
-    german_date = format_date(valid_until, "long", locale="de_DE")
-    english = "This estimate is valid until 1 April 2026."
+    german_date = long_date(valid_until, "de_DE")
+    english = f"This estimate is valid until {unbroken('1 April 2026')}."
     line = next(p for p in docx_paragraphs(estimate.docx) if english in p)
     german, _, rest = line.partition(english)
     assert german_date in german and german_date not in rest

@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
-from babel.dates import format_date
 from click.testing import CliRunner
-from conftest import docx_text, finished_within
+from conftest import docx_text, finished_within, long_date
 
 from docgen.batch import run_batch
 from docgen.cli import main
@@ -375,7 +374,7 @@ def test_a_document_is_dated_the_clinics_day_not_utcs(tmp_path, zone):
         env=env, check=True, capture_output=True,
     )  # fmt: skip
     today = dt.datetime.now(ZoneInfo(zone)).date()
-    assert format_date(today, format="long", locale="en_GB") in docx_text(made)
+    assert long_date(today, "en_GB") in docx_text(made)
     listed = subprocess.run(
         [*docgen, "records", "--since", today.isoformat(), "--until", today.isoformat()],
         env=env, check=True, capture_output=True, text=True,

@@ -14,10 +14,17 @@ import docx
 import openpyxl
 import pytest
 from babel import Locale
-from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from conftest import FRENCH, GERMAN, docx_text, money, set_clinic_locale, set_translations
+from conftest import (
+    FRENCH,
+    GERMAN,
+    docx_text,
+    long_date,
+    money,
+    set_clinic_locale,
+    set_translations,
+)
 
 from docgen.catalogues import (
     CATALOGUES,
@@ -105,7 +112,7 @@ def test_export_shows_each_date_and_amount_placeholder_as_the_language_prints_it
     fee = exported["An initial consultation costs %(fee)s."]["Placeholders"]
     assert fee == f"%(fee)s = {money(EXAMPLE_AMOUNT, 'CHF', 'de_CH')}"
     informed = exported["Information given on %(date)s."]["Placeholders"]
-    assert informed == f"%(date)s = {format_date(EXAMPLE_DAY, 'long', locale='de_CH')}"
+    assert informed == f"%(date)s = {long_date(EXAMPLE_DAY, 'de_CH')}"
     assert not exported["Visage"]["Placeholders"]
 
 

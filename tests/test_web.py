@@ -23,8 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from babel import Locale
-from babel.dates import format_date
-from conftest import HOSTILE_NAME, contrast_ratio, docx_text
+from conftest import HOSTILE_NAME, contrast_ratio, docx_text, long_date
 from test_filing import as_pdf, scanned
 
 from docgen.generate import estimate_preview
@@ -856,7 +855,7 @@ def test_the_information_date_is_typed_in_boxes_and_printed_on_the_form(client, 
     form = {**patient_form(client), "locale": "en_GB", **boxes}
     assert client.post("/", data=form).status_code == 303
     consent = next(output.glob("consent-*.docx"))
-    said = format_date(informed, "long", locale="en_GB")
+    said = long_date(informed, "en_GB")
     assert f"Information given on {said}." in docx_text(consent)
 
     for day, month, year, problem in (
