@@ -234,11 +234,18 @@ def reproducible_seed(reproducible: bool, *inputs: object) -> str | None:
     return json.dumps(inputs, sort_keys=True, default=str) if reproducible else None
 
 
-def _replaceable(target: Path, register: Register, patient: Patient, kind: str, force: bool) -> str:
+def _kind_named(kind: str, treatment: str) -> str:
+    return kind.replace("_", " ") + (f" for {treatment}" if treatment else "")
+
+
+def _replaceable(
+    target: Path, register: Register, patient: Patient, kind: str, treatment: str, force: bool
+) -> str:
     """The id of the document at target that the one about to be written there replaces ("" if
     none); OutputError when it may not be replaced: docgen cannot tell whose it is, it is
-    another patient's or of another kind, it was replaced already, forms in force cite it, or
-    the new one is made out to the patient less fully."""
+    another patient's, or of another kind or treatment (a visit's signed REJUV form replaced by
+    a HAIR one left its REJUV record and estimate without it), it was replaced already, forms
+    in force cite it, or the new one is made out to the patient less fully."""
     if force and target.is_file() and (carried := verify_content(target).document_id):
         known = register.get(carried)
         if known is None or known.path != str(target.resolve()):
@@ -253,11 +260,11 @@ def _replaceable(target: Path, register: Register, patient: Patient, kind: str, 
             f"{target} is another patient's document ({replaces}); docgen never puts one "
             "patient's document in place of another's: write this one elsewhere"
         )
-    if replaces and earlier and earlier.kind != kind:
+    if replaces and earlier and (earlier.kind, earlier.treatment) != (kind, treatment):
         raise OutputError(
-            f"{target} is {replaces}, of kind {earlier.kind.replace('_', ' ')}: a document is "
-            f"only ever replaced by one of its kind, never by a new {kind.replace('_', ' ')}; "
-            "write this one elsewhere"
+            f"{target} is {replaces}, of kind {_kind_named(earlier.kind, earlier.treatment)}: a "
+            "document is only ever replaced by one of its kind and treatment, never by a new "
+            f"{_kind_named(kind, treatment)}; write this one elsewhere"
         )
     if replaces and earlier and earlier.replaced_by:
         raise OutputError(
@@ -302,7 +309,7 @@ def _write(
     document_id = info.document_id
     translations = translations or fmt.translations
     register = Register.of(workspace)
-    replaces = _replaceable(target, register, patient, kind, force)
+    replaces = _replaceable(target, register, patient, kind, treatment, force)
     data = template.render(
         context,
         replace(info, replaces=replaces).properties(price_list, fmt),

@@ -393,11 +393,17 @@ def test_force_never_replaces_a_document_the_register_does_not_have_there(
     [
         (["estimate", "--patient", "Dan Ho", "--item", "LIPO:ABDO:2",
           "-o", "{folder}/consent.docx"],
-         "of kind consent: a document is only ever replaced by one of its kind, never by a new "
-         "estimate"),
+         "of kind consent for REJUV: a document is only ever replaced by one of its kind and "
+         "treatment, never by a new estimate;"),
         (["consent", "--patient", "Dan Ho", "--dob", "1980-01-01", "--ref", "D1", "--treatment",
           "LIPO", "--area", "ABDO", "--no-estimate", "-o", "{folder}/record.docx"],
-         "of kind treatment record: a document is only ever replaced by one of its kind"),
+         "of kind treatment record for REJUV: a document is only ever replaced by one of its "
+         "kind and treatment, never by a new consent for LIPO;"),
+        # the same kind for another treatment: the visit's record and estimate left without it
+        (["consent", "--patient", "Dan Ho", "--dob", "1980-01-01", "--ref", "D1", "--treatment",
+          "HAIR", "--area", "SCALP", "--no-estimate", "-o", "{folder}/consent.docx"],
+         "of kind consent for REJUV: a document is only ever replaced by one of its kind and "
+         "treatment, never by a new consent for HAIR;"),
         # the same kind, made out to the patient without the reference the first one gave
         (["consent", "--patient", "Dan Ho", "--treatment", "REJUV", "--area", "FACE",
           "--no-estimate", "-o", "{folder}/consent.docx"],
