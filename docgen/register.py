@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS documents (
     signed_at TEXT NOT NULL DEFAULT '',
     signed_copy TEXT NOT NULL DEFAULT '',
     pages INTEGER NOT NULL DEFAULT 0,
+    signed_sha256 TEXT NOT NULL DEFAULT '',
     state TEXT NOT NULL DEFAULT 'writing',
     writer INTEGER NOT NULL DEFAULT 0
 );
@@ -83,6 +84,7 @@ _ADDED_COLUMNS = {  # columns the first registers lacked: added when one of thos
     "signed_at": "TEXT NOT NULL DEFAULT ''",
     "signed_copy": "TEXT NOT NULL DEFAULT ''",
     "pages": "INTEGER NOT NULL DEFAULT 0",
+    "signed_sha256": "TEXT NOT NULL DEFAULT ''",
 }
 
 
@@ -116,6 +118,7 @@ class Record:
     signed_at: str = ""  # when its signed copy was filed (docgen file)
     signed_copy: str = ""  # where: the scan's pages, in order
     pages: int = 0  # of its PDF, each page with its code; 0 before a PDF is made (or counted)
+    signed_sha256: str = ""  # of the signed copy as filed ("" if filed before docgen kept it)
 
     @property
     def written_on(self) -> dt.date:
@@ -234,8 +237,9 @@ class Register:
         path = register_path(workspace)
         return cls(path) if path.is_file() else None
 
-    def status(self, document_id: str, sha256: str) -> tuple[bool, str]:
-        """(agrees, what the register says of a document with this id and file checksum)."""
+    def status(self, document_id: str, sha256: str, path: Path | None = None) -> tuple[bool, str]:
+        """(agrees, what the register says of a document with this id and file checksum, read
+        at path: a copy is named as one, with where the register has the document)."""
         record = self.get(document_id)
         if record is None:
             return True, "not in this workspace's register"
@@ -244,6 +248,8 @@ class Register:
                 f"NOT the file the register recorded on {record.written_at} ({record.path})"
             )
         said = f"in the register since {record.written_at}"
+        if path is not None and str(path.resolve()) != record.path:
+            said += f"; a copy: the register has it at {record.path}"
         if record.replaced_by:
             replacement = self.get(record.replaced_by)
             when = f" on {replacement.written_at}" if replacement else ""
@@ -289,7 +295,7 @@ class Register:
             if is_running(writer):
                 continue
             with _in_transaction(connection):
-                if _sha256_of(Path(path)) == sha256:
+                if file_sha256(Path(path)) == sha256:
                     _issue(connection, document_id, replaces)
                 else:
                     connection.execute("DELETE FROM documents WHERE id = ?", (document_id,))
@@ -428,8 +434,9 @@ class Register:
         """The document's signed copy was filed at copy."""
         with self._transaction() as connection:
             connection.execute(
-                "UPDATE documents SET signed_at = ?, signed_copy = ? WHERE id = ?",
-                (_now(), str(copy.resolve()), document_id),
+                "UPDATE documents SET signed_at = ?, signed_copy = ?, signed_sha256 = ? "
+                "WHERE id = ?",
+                (_now(), str(copy.resolve()), file_sha256(copy), document_id),
             )
 
     def record_pages(self, document_id: str, pages: int) -> None:
@@ -575,8 +582,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _sha256_of(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read in chunks (a batch's zip may be large); "" if it cannot be
+    read (or is not a file)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return ""

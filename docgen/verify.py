@@ -160,7 +160,7 @@ def verify_document(
         )
     message = result.message + (" and its batch manifest)" if entry is not None else ")")
     if register is not None:
-        agrees, said = register.status(result.document_id, sha256)
+        agrees, said = register.status(result.document_id, sha256, result.path)
         if not agrees:
             return Verification(result.path, False, said, result.properties)
         message += f"; {said}"

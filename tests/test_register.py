@@ -9,6 +9,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -98,6 +99,14 @@ def test_a_swiss_visit_is_registered_as_written(geneva, tmp_path):
     assert "3 document(s)" in table.output
     verified = CliRunner().invoke(main, ["--workspace", str(geneva.root), "verify", str(form.docx)])
     assert verified.exit_code == 0 and "in the register since" in verified.output
+    assert "a copy" not in verified.output
+    # a copy passes, named as one (twenty-fifth probe: one under another document's name
+    # passed as if it were that document)
+    copy = shutil.copy(form.docx, tmp_path / f"{record.document_id}.docx")
+    verified = CliRunner().invoke(main, ["--workspace", str(geneva.root), "verify", str(copy)])
+    assert verified.exit_code == 0
+    said = " ".join(verified.output.split())
+    assert f"a copy: the register has it at {form.docx.resolve()}" in said
 
 
 def test_a_name_typed_with_a_combining_accent_is_one_patient_and_found_in_any_case(

@@ -28,7 +28,7 @@ from test_filing import as_pdf, scanned
 
 from docgen.generate import estimate_preview
 from docgen.i18n import DESK, MESSAGES, load_translations
-from docgen.register import find_records
+from docgen.register import Register, find_records
 from docgen.web import create_app
 from docgen.web.state import BatchJob
 
@@ -844,6 +844,40 @@ def test_the_records_page_finds_a_patients_documents_and_files_their_signed_scan
     wrong = {"csrf_token": csrf_token(client), "scan": (io.BytesIO(b"x"), "notes.txt")}
     refused = client.post("/records/file", data=wrong, content_type="multipart/form-data")
     assert refused.status_code == 422
+
+
+def test_the_records_page_never_gives_a_file_put_in_a_documents_place(client, workspace):
+    """Twenty-fifth probe: Bob's form copied over Ann's file (a slip in a file manager) was
+    downloaded from Ann's row of the records page, as hers; so was an edited one. A link
+    gives the file the register has there, unchanged, or nothing."""
+    for patient, reference in (("Ann Lee", "A-1"), ("Bob Roe", "B-2")):
+        form = patient_form(client, patient=patient, ref=reference, action="consent")
+        assert client.post("/", data=form).status_code == 303
+    ann, bob = (
+        {r.kind: r for r in find_records(workspace, reference=ref)} for ref in ("A-1", "B-2")
+    )
+    page = client.get("/records", query_string={"search": "A-1"}).get_data(as_text=True)
+    given = file_links(page)
+    assert len(given) == 2 and all(client.get(link).status_code == 200 for link in given)
+    ann_form = Path(ann["consent"].path)
+    shutil.copy(bob["consent"].path, ann_form)
+    record = Path(ann["treatment_record"].path)
+    record.write_bytes(record.read_bytes() + b"\0")  # edited
+    assert [client.get(link).status_code for link in given] == [404, 404]
+    page = client.get("/records", query_string={"search": "A-1"}).get_data(as_text=True)
+    assert file_links(page) == []
+    assert page.count("The file there is not this document: it was moved, replaced or edited.") == 2
+
+    # a signed copy filed, then another file put in its place
+    signed = ann_form.with_name("signed-copy.pdf")
+    signed.write_bytes(b"%PDF-1.4 the scan as filed")
+    Register.of(workspace).signed(bob["consent"].id, signed)
+    page = client.get("/records", query_string={"search": "B-2"}).get_data(as_text=True)
+    [link] = [link for link in file_links(page) if client.get(link).data == signed.read_bytes()]
+    signed.write_bytes(b"%PDF-1.4 another patient's scan")
+    assert client.get(link).status_code == 404
+    page = client.get("/records", query_string={"search": "B-2"}).get_data(as_text=True)
+    assert "Open the signed copy" not in page and "is not this document" in page
 
 
 def test_the_information_date_is_typed_in_boxes_and_printed_on_the_form(client, output):

@@ -25,11 +25,15 @@ def register(app: Flask, desk: Desk) -> None:
     workspace = desk.workspace
 
     def _links(record: Record) -> dict:
-        """The record, with ids for its file and signed copy where they are still there."""
-        files = {"docx": Path(record.path), "signed": Path(record.signed_copy or "/")}
+        """The record, with ids for its file and signed copy where they are still there, as
+        the register has them: a file put in their place (a copy of another patient's, one
+        edited) is never given under this record."""
+        signed = Path(record.signed_copy) if record.signed_copy else None
         return {
             "record": record,
-            **{name: desk.issue(path) if path.is_file() else None for name, path in files.items()},
+            "docx": desk.issue(Path(record.path), expected_sha256=record.sha256),
+            "signed": signed and desk.issue(signed, expected_sha256=record.signed_sha256),
+            "docx_there": Path(record.path).is_file(),
         }
 
     def _page(search: str = "", problems=(), filed: dict | None = None, status: int = 200):

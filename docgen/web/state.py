@@ -27,6 +27,7 @@ from docgen.exceptions import (
 )
 from docgen.output import open_private
 from docgen.processes import run_limited
+from docgen.register import file_sha256
 from docgen.web.common import DOCUMENTS_CPU_SECONDS, DOCUMENTS_MEMORY_BYTES, problems_of
 from docgen.workspace import Workspace
 
@@ -179,10 +180,16 @@ class Desk:
             shutil.rmtree(folder, ignore_errors=True)
         self.uploads.clear()
 
-    def issue(self, path: Path) -> str:
+    def issue(self, path: Path, expected_sha256: str = "") -> str | None:
+        """An id for a link to the file at path, which serves that file only while it is
+        unchanged (moved, replaced or edited, it is not what the link was given for); None if
+        there is no file there, or it is not the one expected."""
+        sha256 = file_sha256(path)
+        if not sha256 or (expected_sha256 and sha256 != expected_sha256):
+            return None
         file_id = secrets.token_urlsafe(16)
         with self._lock:
-            self._files[file_id] = path.resolve()
+            self._files[file_id] = (path.resolve(), sha256)
             while len(self._files) > KEPT_FILE_IDS:  # a server may run for months
                 del self._files[next(iter(self._files))]
         return file_id
@@ -214,8 +221,8 @@ class Desk:
 
     def file(self, file_id: str) -> Path:
         with self._lock:
-            path = self._files.get(file_id)
-        if path is None or not path.is_file():
+            path, sha256 = self._files.get(file_id, (None, ""))
+        if path is None or file_sha256(path) != sha256:
             abort(404)
         return path
 
