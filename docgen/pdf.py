@@ -12,7 +12,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from docgen.exceptions import PdfError
@@ -68,6 +69,7 @@ def libreoffice_available() -> bool:
 
 # LibreOffice 7.4 converts only the first 246 files one command names, and still exits 0.
 FILES_PER_RUN = 200
+WAIT_STEP = 0.2  # seconds between looks for PDFs to stamp while LibreOffice works
 
 
 # Folders of a conversion, named with the process id of the docgen that made them: a killed
@@ -106,12 +108,13 @@ def convert_to_pdf(
         return []
     soffice = find_soffice()
     with _staging(documents, work_dir or documents[0].parent) as (staged, out):
+        codes = _Codes(staged, documents, out)
         if _warm is not None:
             for name, document in zip(staged, documents, strict=True):
                 _warm.convert(name, out / (name.stem + ".pdf"), shown_as=document)
         else:
             shown_as = dict(zip(staged, documents, strict=True))
-            lanes = [staged[i::jobs] for i in range(max(1, min(jobs, len(staged))))]
+            lanes = _lanes(staged, jobs)
             with contextlib.ExitStack() as stack:
                 prefix = _own(PROFILE_PREFIX)
                 profiles = [
@@ -124,8 +127,45 @@ def convert_to_pdf(
                         for lane, profile in zip(lanes, profiles, strict=True)
                         if lane[first : first + FILES_PER_RUN]
                     ]
-                    _run_cold(soffice, runs, out, timeout, shown_as)
-        return _place(staged, documents, out, force, register)
+                    _run_cold(soffice, runs, out, timeout, shown_as, codes.stamp_made)
+        codes.stamp_made()
+        return _place(staged, documents, out, force, register, codes.stamped)
+
+
+def _lanes(documents: list[Path], jobs: int) -> list[list[Path]]:
+    """The documents shared between jobs LibreOffice processes so that they finish together:
+    the largest first, each to the lane with the least to do so far (a file's size stands for
+    its work). Dealt in turn instead, a batch's consent forms all went to one process and their
+    shorter treatment records to the other, which then sat idle for a third of the run."""
+    sizes = {document: document.stat().st_size for document in documents}
+    lanes: list[list[Path]] = [[] for _ in range(max(1, min(jobs, len(documents))))]
+    loads = [0] * len(lanes)
+    for document in sorted(documents, key=sizes.__getitem__, reverse=True):
+        lightest = loads.index(min(loads))
+        lanes[lightest].append(document)
+        loads[lightest] += sizes[document]
+    return lanes
+
+
+class _Codes:
+    """Each page's code stamped on the PDFs in the staging folder, each as soon as LibreOffice
+    has made it (it writes a PDF under another name and renames it when whole): stamped while
+    the others are still being made, rather than all after them."""
+
+    def __init__(self, staged: list[Path], documents: Sequence[Path], out: Path):
+        self._waiting = {
+            out / (name.stem + ".pdf"): document_id
+            for name, document in zip(staged, documents, strict=True)
+            if (document_id := document_id_of(document))  # a code on every page, to file it back
+        }
+        self.stamped: dict[Path, tuple[str, int]] = {}  # the PDF's document id and pages
+
+    def stamp_made(self) -> None:
+        for pdf, document_id in list(self._waiting.items()):
+            if _made(pdf):
+                pdf.chmod(0o600)  # patient data: readable by its owner only, like the .docx
+                self.stamped[pdf] = (document_id, stamp_codes(pdf, document_id))
+                del self._waiting[pdf]
 
 
 def _run_cold(
@@ -134,10 +174,12 @@ def _run_cold(
     out: Path,
     timeout: int,
     shown_as: dict[Path, Path],
+    while_waiting: Callable[[], None],
 ) -> None:
     """One LibreOffice per (documents, profile), side by side; PdfError unless every document
     got its PDF. Each runs in a process group of its own, stopped whole on any way out, and
-    by libreoffice_worker.py's run when docgen is killed."""
+    by libreoffice_worker.py's run when docgen is killed. while_waiting is called every
+    WAIT_STEP seconds until they are done."""
     running = []
     try:
         for names, profile in runs:
@@ -168,14 +210,19 @@ def _run_cold(
                 )
             )
         complaints = []
+        deadline = time.monotonic() + timeout
         for process in running:
-            try:
-                _, errors = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                raise PdfError(
-                    f"LibreOffice did not finish converting {len(runs[0][0])} documents within "
-                    f"{timeout} s; it was stopped"
-                ) from None
+            while True:
+                try:  # retried after a timeout, communicate loses nothing of the output
+                    _, errors = process.communicate(timeout=WAIT_STEP)
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        raise PdfError(
+                            f"LibreOffice did not finish converting {len(runs[0][0])} documents "
+                            f"within {timeout} s; it was stopped"
+                        ) from None
+                    while_waiting()
             if process.returncode or errors.strip():
                 complaints.append(f"exit {process.returncode}: {_last_words(errors)}")
     finally:
@@ -242,8 +289,9 @@ def _place(
     out: Path,
     force: bool,
     register: Register | None,
+    stamped: dict[Path, tuple[str, int]],
 ) -> list[Path]:
-    """Move each PDF made in the staging folder next to its .docx."""
+    """Move each PDF made (and stamped) in the staging folder next to its .docx."""
     written = []
     for name, document in zip(staged, documents, strict=True):
         target = document.with_suffix(".pdf")
@@ -251,12 +299,9 @@ def _place(
         if not _made(produced):  # the warm LibreOffice answered ok but wrote nothing
             raise PdfError(f"LibreOffice could not convert {document} to PDF")
         produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
-        pages = 0
-        if document_id := document_id_of(document):  # a code on every page, to file it back
-            pages = stamp_codes(produced, document_id)
         move_into_place(produced, target, force)
-        if register and pages:
-            register.record_pages(document_id, pages)
+        if register and produced in stamped:
+            register.record_pages(*stamped[produced])
         written.append(target)
     return written
 
