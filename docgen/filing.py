@@ -40,7 +40,7 @@ from pypdf.generic import (
 
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import signed_copy_path, write_atomically
-from docgen.register import Record, Register
+from docgen.register import Record, Register, file_sha256
 from docgen.render import document_properties
 from docgen.workspace import Workspace
 
@@ -356,6 +356,15 @@ def file_scan(workspace: Workspace, scan: str | Path, *, force: bool = False) ->
         ordered, wrong = _in_order(document_id, pages, total)
         if wrong:
             problems += wrong
+            continue
+        if file_sha256(Path(record.path)) != record.sha256:
+            message = (
+                f"{document_id}: the file at {record.path}, where the register has it, is not "
+                "this document (moved, replaced or edited): its signed copy would be filed "
+                "beside another; put the document back where docgen wrote it, then file the "
+                "scan again"
+            )
+            problems.append((pages[0].number, message))
             continue
         target = signed_copy_path(Path(record.path))
         if target.exists() and record.signed_copy != str(target.resolve()):

@@ -24,7 +24,7 @@ from docgen.cli import main
 from docgen.filing import ScannedPage, file_scan, read_scan
 from docgen.generate import create_patient_documents
 from docgen.pdf import find_soffice
-from docgen.register import find_records
+from docgen.register import Register, find_records
 from docgen.visit import Visit
 from docgen.workspace import Workspace, init_workspace
 
@@ -387,3 +387,29 @@ def test_two_pages_claiming_the_same_page_are_named_and_not_filed(visit_pdfs, ru
         "not filed"
     ) in result.output
     assert not signed_copy_of(form.docx).exists()
+
+
+@pytest.mark.parametrize("how", ["another patient's form copied over it", "moved away"])
+def test_a_signed_copy_is_filed_only_beside_the_document_the_register_has_there(
+    visit_pdfs, run, tmp_path, how
+):
+    """Twenty-sixth probe: with two patients' folders swapped (or Bob's form copied over Ann's),
+    Ann's signed scan was filed among Bob's documents; with her folder moved away, filing made
+    a folder again for her signed copy alone."""
+    geneva, form, _record, _estimate = visit_pdfs
+    scan = as_pdf(scanned([form.pdf], tmp_path / "pages"), tmp_path / "scan.pdf")
+    if how == "moved away":
+        (tmp_path / "moved").mkdir()
+        for printed in (form.docx, form.pdf):
+            printed.rename(tmp_path / "moved" / printed.name)
+    else:
+        bob = Visit.for_treatment("Bob Roe", "HAIR", ["SCALP"], date_of_birth="1970-01-01")
+        other = create_patient_documents(geneva, bob, output=tmp_path / "bob/")[0]
+        shutil.copy(other.docx, form.docx)
+    result = run("--workspace", geneva.root, "file", scan)
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert f"{form.document_id}: the file at {form.docx.resolve()}" in said
+    assert "is not this document (moved, replaced or edited)" in said
+    assert not signed_copy_of(form.docx).exists()
+    assert not Register.of(geneva).get(form.document_id).signed_at
