@@ -13,6 +13,7 @@ import functools
 import gettext as gettext_module
 import hashlib
 import io
+import itertools
 import math
 import re
 import signal
@@ -1091,18 +1092,70 @@ def _set_clinic_lines(root, language: str | None, sizes: dict[str, int]) -> None
     French one is not cut by French rules) and printed smaller and grey, so that the patient's
     line and the clinic's are told apart at a glance; the patient's text around it keeps the
     run's own properties."""
+    clinic_runs = set()
     for run in [r for r in root.iter(_W + "r") if _marked(r)]:
         properties = run.find(_W + "rPr")
         size = round(_run_size(run, sizes) * CLINIC_LINE_SCALE)
         styles = {False: properties, True: _clinic_properties(properties, size, language)}
-        for piece in reversed(_runs_by_line(run, styles)):
+        for clinic, piece in reversed(_runs_by_line(run, styles)):
             run.addnext(piece)
+            if clinic:
+                clinic_runs.add(piece)
         run.getparent().remove(run)
+    for parent in {run.getparent() for run in clinic_runs}:
+        _patient_line_then_clinics(parent, clinic_runs)
 
 
-def _runs_by_line(run, styles: dict) -> list:
+def _patient_line_then_clinics(parent, clinic_runs: set) -> None:
+    """A paragraph of several bilingual texts (a bold label, then its sentence) printed text by
+    text read "Young person's agreement: Le traitement m'a été expliqué…", the clinic's label
+    and the patient's sentence on one line: the patient's line is printed whole, then the
+    clinic's. What joins two texts (" — ", ": ") is on both lines; a blank to fill in only on
+    the patient's. A paragraph whose texts the template already puts on lines of their own (a
+    line break between them) is left as it is."""
+    runs = [child for child in parent if child.tag == _W + "r"]
+    clinics = [run for run in runs if run in clinic_runs]
+    if len(clinics) < 2:
+        return
+    gaps = [runs[runs.index(a) + 1 : runs.index(b)] for a, b in itertools.pairwise(clinics)]
+    plain = [[run for run in gap if run not in clinic_runs] for gap in gaps]
+    if any(run.find(_W + "br") is not None for gap in plain for run in gap[:-1]):
+        return
+    joins = [
+        [copy.deepcopy(run) for run in gap if not re.search(r"\w", "".join(run.itertext()))]
+        for gap in plain
+    ]
+    for clinic in clinics:  # the patient's text before it ends with the break to its line
+        before = clinic.getprevious()
+        if before is not None and len(before) and before[-1].tag == _W + "br":
+            before.remove(before[-1])
+    for clinic in clinics:
+        parent.remove(clinic)
+    line_break = etree.Element(_W + "r")
+    etree.SubElement(line_break, _W + "br")
+    clinic_line = [line_break]
+    for clinic, join in zip(clinics, [*joins, []], strict=True):
+        clinic_line += [clinic, *(_with_properties_of(run, clinic) for run in join)]
+    last = [run for run in parent if run.tag == _W + "r"][-1]
+    for run in reversed(clinic_line):
+        last.addnext(run)
+
+
+def _with_properties_of(run, model):
+    """run's text, set as model is (the clinic's line's size, colour and language)."""
+    properties = model.find(_W + "rPr")
+    own = run.find(_W + "rPr")
+    if own is not None:
+        run.remove(own)
+    if properties is not None:
+        run.insert(0, copy.deepcopy(properties))
+    return run
+
+
+def _runs_by_line(run, styles: dict) -> list[tuple[bool, Any]]:
     """The run's content cut at the marks into runs, each with the properties of its line:
-    styles[True] for the clinic's, styles[False] for the rest."""
+    styles[True] for the clinic's, styles[False] for the rest; with whether it is the
+    clinic's."""
     pieces: list[tuple[bool, Any]] = []
 
     def current(clinic: bool):
@@ -1125,7 +1178,7 @@ def _runs_by_line(run, styles: dict) -> list:
                 text = etree.SubElement(current(clinic), _W + "t")
                 text.text = part
                 text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    return [piece for _clinic, piece in pieces]
+    return pieces
 
 
 def _marked(run) -> bool:

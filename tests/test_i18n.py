@@ -535,6 +535,41 @@ def test_only_the_clinics_line_is_set_apart(workspace, tmp_path):
     assert wait not in informed
 
 
+def lines_of(paragraph) -> list[str]:
+    """A paragraph's printed lines, as its line breaks cut it."""
+    text = "".join("\n" if node.tag == qn("w:br") else node.text or ""
+                   for node in paragraph.iter(qn("w:t"), qn("w:br")))  # fmt: skip
+    return text.split("\n")
+
+
+def test_a_label_and_its_sentence_print_the_patients_line_whole_then_the_clinics(
+    workspace, tmp_path
+):
+    """Twenty-sixth probe: a bold label and its sentence, each with its clinic's line, printed
+    "Young person's agreement: Le traitement m'a été expliqué…": the clinic's label and the
+    patient's sentence on one line."""
+    visit = Visit.for_treatment(
+        "Minor Bi", "PAINR", ["KNEES"], date_of_birth="2011-04-12", allow_minor=True,
+        interpreter="Karim Haddad",
+    )  # fmt: skip
+    form = create_consent(
+        workspace, visit, locale="fr_FR", bilingual=True, output=tmp_path / "c.docx",
+        issued=ISSUED,
+    )  # fmt: skip
+    _ = lambda message: translated(workspace, "fr", message)  # noqa: E731
+    label, sentence = (
+        "Young person's agreement:",
+        ("The treatment has been explained to me, and I agree to have it."),
+    )
+    [paragraph] = [p for p in docx.Document(str(form.docx)).paragraphs if sentence in p.text]
+    assert lines_of(paragraph._p) == [f"{_(label)} {_(sentence)}", f"{label} {sentence}"]
+    relationship = "Relationship to the patient:"
+    [paragraph] = [p for p in docx.Document(str(form.docx)).paragraphs if relationship in p.text]
+    patient, clinic = lines_of(paragraph._p)  # what joins the two is on both, the blank once
+    assert patient.startswith(f"{_('Parent or guardian')} — {_(relationship)} ___")
+    assert clinic == f"Parent or guardian — {relationship}"
+
+
 def hyphenation_points(locale: str) -> pyphen.Pyphen:
     """The patterns LibreOffice hyphenates a language with on this machine."""
     return pyphen.Pyphen(filename=f"/usr/share/hyphen/hyph_{locale}.dic")

@@ -25,7 +25,7 @@ from docx.shared import Cm, Pt, RGBColor
 TEMPLATE_VERSIONS = {  # each: its footer on one line in every language
     "estimate": "2.0",  # the totals, the deposit and the acceptance together, after the terms
     "price_sheet": "1.6",
-    "consent": "2.4",  # no page half empty: the patient's and the practitioner's signatures apart
+    "consent": "2.5",  # no page half empty: the signatures in two blocks, a page may end before them
     "treatment_record": "1.2",
 }
 HEADING_SPACE_BEFORE = 12  # points above a section heading
@@ -617,13 +617,13 @@ def tick_box(cell, text: str = BOX) -> None:
     p.paragraph_format.space_after = Pt(0)
 
 
-def writing_lines(doc, count: int, width: float = 17.0, with_next: bool = False) -> None:
+def writing_lines(doc, count: int, width: float = 17.0) -> None:
     """Ruled lines to write on by hand."""
     table = new_table(doc, [width], rows=count)
     set_table_borders(table, bottom=True, color="7F7F7F")
     for row in table.rows:
         row.cells[0].paragraphs[0].paragraph_format.space_before = Pt(12)
-    keep_rows_together(table, with_next=with_next)
+    keep_rows_together(table)
 
 
 def end_of_block(doc) -> None:
@@ -1083,7 +1083,9 @@ def build_consent(path: Path) -> None:
         keep_with_next=True,
         space_after=2,
     ).paragraph_format.space_before = Pt(6)
-    writing_lines(doc, 2, with_next=True)  # the patient signs under their questions
+    # a page may end after the questions: a minor's form, its guardian's lines kept with the
+    # signatures, left a page half empty before them
+    writing_lines(doc, 2)
     paragraph(doc, "{%p if patient.guardian_consents %}", space_after=0)
     relationship = paragraph(doc, space_after=2, keep_with_next=True)
     relationship.paragraph_format.space_before = Pt(6)
