@@ -926,27 +926,27 @@ _UNESCAPED_TAGS = re.compile(r"\{_\{|\}_\}|\{_%|%_\}")
 _BODY_PARSER = etree.XMLParser(resolve_entities=False)  # as fix_tables parses, not recovering
 
 
+_NAMESPACES = {"w": _W[1:-1]}
+_GRID_COLUMNS = etree.XPath("count(w:tblGrid/w:gridCol)", namespaces=_NAMESPACES)
+_ROW_TOO_WIDE = etree.XPath("boolean(w:tr[count(w:tc) > $columns])", namespaces=_NAMESPACES)
+_ROW_AS_WIDE = etree.XPath(  # a row whose cells, merged ones by their span, fill the grid
+    "boolean(w:tr[count(w:tc) - count(w:tc/w:tcPr/w:gridSpan)"
+    " + sum(w:tc/w:tcPr/w:gridSpan/@w:val) >= $columns])",
+    namespaces=_NAMESPACES,
+)
+
+
 def _tables_need_fixing(body) -> bool:
     """Whether docxtpl's fix_tables would change anything: a row with more cells than its
     table's grid has columns (cells made by a loop), or a grid wider than its widest row
     (cells a loop left out), merged cells counted by their span. A merged cell alone, as the
-    consent form's last row has, changes nothing, and fix_tables parses the whole part again."""
+    consent form's last row has, changes nothing, and fix_tables parses the whole part again.
+    Asked in XPath, in lxml's C: in Python, it took a twentieth of a batch's time."""
     for table in body.iter(_W + "tbl"):
-        columns = len(table.find(_W + "tblGrid").findall(_W + "gridCol"))
-        widest = 0
-        for row in table.iter(_W + "tr"):
-            cells = row.findall(_W + "tc")
-            if len(cells) > columns:
-                return True
-            widest = max(widest, sum(map(_grid_span, cells)))
-        if widest < columns:
+        columns = _GRID_COLUMNS(table)
+        if _ROW_TOO_WIDE(table, columns=columns) or not _ROW_AS_WIDE(table, columns=columns):
             return True
     return False
-
-
-def _grid_span(cell) -> int:
-    span = cell.find(f"{_W}tcPr/{_W}gridSpan")
-    return 1 if span is None else int(span.get(_W + "val"))
 
 
 def _unescape_tag(match: re.Match) -> str:
@@ -993,7 +993,6 @@ _TBLPR_ORDER = tuple(
 _COMPLEX_SCRIPT_TWINS = {"sz": "szCs", "b": "bCs", "i": "iCs"}
 
 
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _RIGHT_TO_LEFT_CLASSES = frozenset({"R", "AL"})
 _LEFT_TO_RIGHT_CLASSES = frozenset({"L", "EN", "AN"})
 

@@ -20,6 +20,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS
 from babel.numbers import format_currency, get_currency_symbol
 from docx.opc.oxml import serialize_part_xml
 from docx.oxml import parse_xml
+from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -186,6 +187,29 @@ def test_a_page_break_written_in_a_template_is_right_to_left(tmp_path):
     assert body == mirrored_after_filling_in("word/document.xml", plain)
     paragraphs = body.count(b"<w:p>") + body.count(b"<w:p ")
     assert body.count(b'<w:br w:type="page"/>') == 1 and body.count(b"<w:bidi/>") == paragraphs
+
+
+@pytest.mark.parametrize("columns", [["Face", "Neck", "Hands", "Eyes", "Scalp"], ["Face"]])
+def test_a_clinics_column_loop_table_has_the_grid_docxtpl_gives_it(tmp_path, columns):
+    """A clinic's template may make a table's cells with a column loop: more cells than its
+    grid has columns, or fewer, and docxtpl's fix_tables widens or narrows the grid."""
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=4)
+    rows = [("Area", "{{ area }}"), ("Sessions", "6")]
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        texts = [label, "{%tc for area in areas %}", value, "{%tc endfor %}"]
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+    path = tmp_path / "columns.docx"
+    document.save(path)
+    context = {"areas": columns}
+    filled = members(DocumentTemplate(path).render(context, SAMPLE_PROPERTIES))
+    plain = members(plain_docxtpl(path, context))["word/document.xml"]
+    grid = parse_xml(filled["word/document.xml"]).findall(".//" + qn("w:gridCol"))
+    assert len(grid) == 1 + len(columns)
+    assert [dict(g.attrib) for g in grid] == [
+        dict(g.attrib) for g in parse_xml(plain).findall(".//" + qn("w:gridCol"))
+    ]
 
 
 @pytest.mark.parametrize(
