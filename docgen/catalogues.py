@@ -36,7 +36,7 @@ from docgen.i18n import (
     load_translations,
     plural_rule_problem,
 )
-from docgen.limits import translation_problem, unusable_translation
+from docgen.limits import catalogue_bytes, translation_problem, unusable_translation
 from docgen.pricing import PriceList, load_price_list
 from docgen.render import template_language
 from docgen.workspace import PACKAGE_DIR, Workspace
@@ -259,14 +259,13 @@ def _write_catalogue(path: Path, catalog: Catalog) -> Path:
 def read_catalogue(path: Path, locale: str) -> Catalog:
     """A .po file. A desk or messages catalogue not made yet reads as an empty one, with the
     documents' header: the same plural rule, whichever CLDR release the installed Babel has."""
-    if not path.is_file() and path.stem != DOCUMENTS:
+    if not path.exists() and path.stem != DOCUMENTS:
         catalog = Catalog(locale=locale, project="docgen", domain=path.stem, fuzzy=False)
         documents = path.with_name(f"{DOCUMENTS}.po")
         if documents.is_file():
             catalog.mime_headers = read_catalogue(documents, locale).mime_headers
         return catalog
-    with path.open("rb") as handle:
-        return read_po(handle, locale=locale, domain=path.stem)
+    return read_po(io.BytesIO(catalogue_bytes(path)), locale=locale, domain=path.stem)
 
 
 def update_catalogues(workspace: Workspace) -> list[Path]:
@@ -535,7 +534,7 @@ def catalogue_status(
         compiled_path = path.with_suffix(".mo")
         current = not compiled or (
             compiled_path.is_file()
-            and _what_documents_read(compiled_path.read_bytes())
+            and _what_documents_read(catalogue_bytes(compiled_path))
             == _what_documents_read(compiled_catalogue(catalog, path))
         )
         statuses.append(LocaleStatus(locale, translated, fuzzy, missing, current))

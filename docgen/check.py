@@ -29,6 +29,7 @@ from docgen.documents import (
 )
 from docgen.estimate import PlanItem, plan_estimate
 from docgen.exceptions import (
+    CatalogueFileError,
     CompiledCatalogueError,
     DocgenError,
     LocaleError,
@@ -189,7 +190,12 @@ def check_workspace(workspace: Workspace) -> CheckReport:
             shown = (
                 path.relative_to(workspace.root) if path.is_relative_to(workspace.root) else path
             )
-            report.problems.extend(catalogue_problems(read_catalogue(path, code), shown))
+            try:
+                catalogue = read_catalogue(path, code)
+            except CatalogueFileError as error:
+                report.problems.append(str(error))
+                continue
+            report.problems.extend(catalogue_problems(catalogue, shown))
             compiled = path.with_suffix(".mo")
             if problem := compiled_catalogue_problem(compiled, code):
                 report.problems.append(f"{shown.with_suffix('.mo')}: {problem}")

@@ -172,6 +172,10 @@ class CompiledCatalogueError(DocgenError):
     compiled by another tool than docgen's, which checks them."""
 
 
+class CatalogueFileError(DocgenError):
+    """Raised for a translation catalogue that is not a file of a catalogue's size."""
+
+
 class UnavailableLanguageError(LocaleError):
     """Raised for a locale whose language the workspace has no catalogue for."""
 

@@ -30,7 +30,7 @@ from babel.numbers import format_currency, format_decimal, format_percent, get_c
 from babel.support import Translations
 
 from docgen.exceptions import CompiledCatalogueError, LocaleError, UnavailableLanguageError
-from docgen.limits import translation_problem
+from docgen.limits import catalogue_bytes, translation_problem
 
 SOURCE_LANGUAGE = "en"
 # the catalogues' domains: what documents print, the desk page's words, docgen's messages
@@ -162,11 +162,15 @@ class DocumentTranslations:
         self.source = SOURCE_LANGUAGE  # the language of the texts asked for
         # Swiss German is written without ß: a German translation is spelled with ss there
         self.swiss_spelling = swiss_spelling
+        self._known: dict[str, str | None] = {}  # shared by for_source's views
 
     def _found(self, key) -> str | None:
-        """key's translation along the fallback chain."""
-        found = next((text for c in self.catalogues if (text := c._catalog.get(key))), None)
-        return found and self._spelled(found)
+        """key's translation along the fallback chain; remembered, as a batch asks every
+        document for the same texts."""
+        if key not in self._known:
+            found = next((text for c in self.catalogues if (text := c._catalog.get(key))), None)
+            self._known[key] = found and self._spelled(found)
+        return self._known[key]
 
     def _spelled(self, translated: str) -> str:
         """As the document's region spells it."""
@@ -379,7 +383,7 @@ def compiled_catalogue_problem(compiled: Path, language: str) -> str | None:
     make it again; None when it may (or there is none)."""
     if not compiled.is_file():
         return None
-    problem = _compiled_check(compiled.read_bytes(), language).problem()
+    problem = _compiled_check(catalogue_bytes(compiled), language).problem()
     return problem and _how_to_correct(problem)
 
 
@@ -394,7 +398,7 @@ def _checked_translations(compiled: Path, domain: str, language: str) -> Transla
     """The compiled catalogue, checked as it will print every time it is loaded. A document
     refuses a catalogue with any entry it may not print; the desk's words and docgen's
     messages show such an entry in English, as they show one not translated."""
-    data = compiled.read_bytes()
+    data = catalogue_bytes(compiled)
     check = _compiled_check(data, language)
     if check.rule_problem or (check.unprintable and domain == DOCUMENTS):
         raise CompiledCatalogueError(f"{compiled}: {_how_to_correct(check.problem())}")

@@ -14,9 +14,12 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.worksheet import Worksheet
 
+from docgen.exceptions import CatalogueFileError
+
 MAX_WORKBOOK_BYTES = 10_000_000  # unpacked; a price list unpacks to a few hundred kB
 MAX_TEMPLATE_BYTES = 50_000_000  # unpacked; a template with pictures is a few MB
 MAX_APPOINTMENTS_BYTES = 50_000_000  # a day's appointments are kilobytes
+MAX_CATALOGUE_BYTES = 10_000_000  # a language's catalogue, every text of docgen and a clinic's
 EXCEL_ROWS = 1_048_576  # the last row Excel and LibreOffice Calc have
 LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is far shorter
 
@@ -48,6 +51,17 @@ def oversized_package(path: Path, limit: int, what: str) -> str | None:
             f"{limit / 1e6:.0f} MB); is it the right file?"
         )
     return None
+
+
+def catalogue_bytes(path: Path) -> bytes:
+    """A translation catalogue's bytes (.po or .mo), read only if it is a file of at most
+    MAX_CATALOGUE_BYTES: one linked to /dev/zero filled the memory of `docgen check`, and a
+    named pipe would keep it waiting for ever."""
+    if not path.is_file():
+        raise CatalogueFileError(f"{path}: not a file, so not a catalogue docgen reads")
+    if too_big := oversized_file(path, MAX_CATALOGUE_BYTES, "a catalogue"):
+        raise CatalogueFileError(f"{path} {too_big}")
+    return path.read_bytes()
 
 
 def oversized_file(path: Path, limit: int, what: str) -> str | None:

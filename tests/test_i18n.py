@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import re
 import shutil
 import subprocess
@@ -23,14 +24,22 @@ from babel.core import get_global
 from babel.messages.pofile import read_po, write_po
 from babel.numbers import format_currency
 from click.testing import CliRunner
-from conftest import docx_paragraphs, docx_text, long_date, money, pdf_text, unbroken
+from conftest import (
+    docx_paragraphs,
+    docx_text,
+    finished_within,
+    long_date,
+    money,
+    pdf_text,
+    unbroken,
+)
 from docx.oxml.ns import qn
 
 from docgen.catalogues import catalogue_status, compile_catalogues, po_path, update_catalogues
 from docgen.check import check_workspace
 from docgen.cli import main
 from docgen.estimate import Discount
-from docgen.exceptions import LocaleError, UntranslatedError
+from docgen.exceptions import CatalogueFileError, LocaleError, UntranslatedError
 from docgen.generate import (
     create_consent,
     create_estimate,
@@ -466,6 +475,29 @@ def test_bilingual_estimate_dates_each_line_in_its_own_language(workspace, tmp_p
         translated(workspace, "de", "An initial consultation costs %(fee)s.")
         % {"fee": money(50, "GBP", "de_DE")}
     )
+
+
+def test_a_catalogue_that_is_no_file_or_far_too_large_is_named_not_read(workspace):
+    """Twenty-seventh probe: a docgen.po linked to /dev/zero filled check's memory until it
+    died (a named pipe would keep it waiting); a 300 MB one was read whole first."""
+    french = workspace.locales_dir / "fr" / "LC_MESSAGES" / "docgen.po"
+    french.unlink()
+    french.symlink_to("/dev/zero")
+    german = workspace.locales_dir / "de" / "LC_MESSAGES" / "desk.po"
+    german.unlink()
+    os.mkfifo(german)
+    spanish = workspace.locales_dir / "es" / "LC_MESSAGES" / "docgen.po"
+    with spanish.open("ab") as handle:
+        handle.write(b"#" * 12_000_000 + b"\n")
+    with finished_within(60):
+        problems = [str(problem) for problem in check_workspace(workspace).problems]
+    assert f"{french}: not a file, so not a catalogue docgen reads" in problems
+    assert f"{german}: not a file, so not a catalogue docgen reads" in problems
+    assert any(
+        p.startswith(f"{spanish} is 12 MB, far more than a catalogue holds") for p in problems
+    )
+    with pytest.raises(CatalogueFileError):  # i18n status, the desk's health page
+        catalogue_status(workspace)
 
 
 def test_a_catalogue_folder_named_after_no_language_is_skipped_and_reported(workspace):
