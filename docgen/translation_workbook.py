@@ -337,9 +337,12 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
             [Problem(name, f"not a workbook docgen can read ({type(error).__name__})")]
         ) from None
     try:
-        rows, locale, column = _read_rows(book, name)
+        rows, locale, column, (language_cell, exported_from) = _read_rows(book, name)
     finally:
         book.close()
+    if exported_from and (mismatch := _another_languages(workspace, locale, exported_from)):
+        problem = Problem(name, mismatch, ABOUT_SHEET, language_cell, locale)
+        raise TranslationWorkbookError([problem])
     problems: list[Problem] = []
 
     def report(number: int, column_name: str, text: str, found: str | None = None) -> None:
@@ -485,16 +488,39 @@ def _form_index(label: str, count: int) -> int | None:
     return None
 
 
-def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str, dict[str, str]]:
-    """The filled-in rows (numbered, by column name), the language, and each column's letter
-    (a workbook exported by an earlier docgen has fewer columns)."""
+def _another_languages(workspace: Workspace, locale: str, exported_from: str) -> str | None:
+    """Why a workbook whose Language names another language than the catalogue it was
+    exported from is not imported: French translations were written into the German
+    catalogue when its Language cell was changed by hand."""
+    try:
+        into = catalogue_for(workspace, parse_locale(locale)).relative_to(workspace.root)
+    except DocgenError:  # no such language: said with the rest, as before
+        return None
+    if Path(exported_from) == into:
+        return None
+    return (
+        f"the Language cell says {locale}, whose texts are kept in {into}, but this workbook "
+        f"was exported from {exported_from} (its Catalogue row): its translations are that "
+        f"language's; export the workbook for {locale} instead"
+    )
+
+
+def _read_rows(
+    book, name: str
+) -> tuple[list[tuple[int, dict[str, str]]], str, dict[str, str], tuple[str, str | None]]:
+    """The filled-in rows (numbered, by column name), the language, each column's letter (a
+    workbook exported by an earlier docgen has fewer columns), and the language's cell and
+    the catalogue the workbook was exported from."""
     problems = []
     sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
-    locale = None
+    locale = exported_from = None
+    language_cell = "B1"
     if ABOUT_SHEET.lower() in sheets:
-        for _, (key, value, *_) in existing_rows(sheets[ABOUT_SHEET.lower()], max_col=2):
+        for number, (key, value, *_) in existing_rows(sheets[ABOUT_SHEET.lower()], max_col=2):
             if _text(key).strip().lower() == "language" and value:
-                locale = _text(value).strip()
+                locale, language_cell = _text(value).strip(), f"B{number}"
+            if _text(key).strip().lower() == "catalogue" and value:
+                exported_from = _text(value).strip()
     if not locale:
         problems.append(Problem(name, "no Language row: is this a workbook 'docgen i18n export' "
                                 "wrote?", ABOUT_SHEET))  # fmt: skip
@@ -517,4 +543,5 @@ def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], str, 
         row = {c: _text(cells[i]) if i < len(cells) else "" for c, i in positions.items()}
         if row["Source text"]:
             rows.append((number, row))
-    return rows, locale, {c: get_column_letter(i + 1) for c, i in positions.items()}
+    letters = {c: get_column_letter(i + 1) for c, i in positions.items()}
+    return rows, locale, letters, (language_cell, exported_from)

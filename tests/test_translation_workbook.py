@@ -134,6 +134,22 @@ def test_an_export_from_before_the_placeholders_column_still_imports(geneva, tmp
     assert "Informiert am" in docx_text(consent(geneva, tmp_path, "de_CH").docx)
 
 
+def test_a_workbook_whose_language_was_changed_by_hand_is_not_imported(workspace, tmp_path, run):
+    """Twenty-seventh probe: a French export whose Language cell was set to de_DE was imported
+    into the German catalogue: every German document would have printed French."""
+    path = export_translations(workspace, "fr_FR", tmp_path / "fr.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["About"]["B1"] = "de_DE"
+    book.save(path)
+    german = (workspace.locales_dir / "de" / "LC_MESSAGES" / "docgen.po").read_bytes()
+    result = run("--workspace", workspace.root, "i18n", "import", path)
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "fr.xlsx, About!B1: the Language cell says de_DE, whose texts are kept in " in said
+    assert "but this workbook was exported from locales/fr/LC_MESSAGES/docgen.po" in said
+    assert (workspace.locales_dir / "de" / "LC_MESSAGES" / "docgen.po").read_bytes() == german
+
+
 def rows_of(path: Path) -> list[dict]:
     """A workbook's rows by position, whatever its columns."""
     values = openpyxl.load_workbook(path)["Translations"].iter_rows(min_row=2, values_only=True)
