@@ -26,8 +26,8 @@ LONGEST_TRANSLATION = 5000  # characters: the longest text of a workbook cell is
 # Characters no printed text may hold: controls XML or paper cannot show (a tab and a line break
 # are text), and the bidirectional embeddings, overrides and isolates that show an amount or a
 # date reversed ("1 041,67 £" as "£ 76,140 1", a phone number backwards)
-CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+CONTROL_CHARACTERS = re.compile(  # with the noncharacters docgen alone writes (i18n.CLINIC_LINE)
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]"
 )
 # What starts a line of its own, or jumps along one: in a text printed on one line (a tax's name,
 # a label among an estimate's totals) it would print a line the text does not have

@@ -231,6 +231,8 @@ def test_every_bad_item_at_once(run, tmp_path):
         ("Ann\u3164Lee", "the patient's name holds an invisible control character (U+3164)"),
         ("Ann\u115fLee", "the patient's name holds an invisible control character (U+115F)"),
         ("Ann\u034fLee", "the patient's name holds an invisible control character (U+034F)"),
+        # the marks of a bilingual text's clinic line: dropped, they printed "AnnBob Smith"
+        ("Ann\ufdd0Bob\ufdd1 Smith", "holds an invisible control character (U+FDD0)"),
     ],
 )
 def test_unprintable_patient_names(run, tmp_path, name, message):
