@@ -266,6 +266,12 @@ def _replaceable(
             "document is only ever replaced by one of its kind and treatment, never by a new "
             f"{_kind_named(kind, treatment)}; write this one elsewhere"
         )
+    if replaces and replaces in target.name:
+        raise OutputError(
+            f"{target} is named after {replaces}, the document it would replace: the new one "
+            "has an id of its own, and its file (then its signed copy) would carry the old "
+            "one's; give a folder (-o FOLDER/) and docgen names it after its own id"
+        )
     if replaces and earlier and earlier.replaced_by:
         raise OutputError(
             f"{target} is {replaces}, replaced already by {earlier.replaced_by}: what replaced "

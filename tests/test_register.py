@@ -440,3 +440,19 @@ def test_force_replaces_a_document_only_with_one_of_its_kind_made_out_as_fully(
     assert not (folder / "superseded").exists()
     again = run("batch", "day.csv", "-o", "out")
     assert again.exit_code == 0 and len(list((tmp_path / "out").glob("D1-*"))) == 1
+
+
+def test_a_document_is_never_written_under_the_name_of_the_one_it_replaces(run, tmp_path):
+    """Twenty-third probe: a form made again with -o naming the old form's file carried the
+    old id in its name, and its signed copy was filed as the replaced form's."""
+    ann = ["consent", "--patient", "Ann Lee", "--dob", "1980-01-01", "--ref", "A1",
+           "--treatment", "REJUV", "--area", "FACE", "--no-estimate"]  # fmt: skip
+    assert run(*ann, "-o", "out/").exit_code == 0
+    [form] = (tmp_path / "out").glob("consent-*.docx")
+    before = form.read_bytes()
+    again = run(*ann, "-o", form, "--force")
+    assert again.exit_code == 1
+    assert f"is named after {issued_id(form)}, the document it would replace" in " ".join(
+        again.output.split()
+    )
+    assert form.read_bytes() == before and not (form.parent / "superseded").exists()
