@@ -216,10 +216,11 @@ def _records(path: Path) -> Iterator[Record]:
 
 def _workbook_problems(path: Path, sheet: ReadOnlyWorksheet) -> list[str]:
     """What would have a batch read another day than the one an admin sees, found before a
-    row is read: the first sheet hidden, cells merged across rows (a merged cell holds its
-    value in its first row only: the other patients' rows read blank, a course instead of
-    their sessions), and formulas never calculated (openpyxl and some exports save none of
-    their values: each would read blank)."""
+    row is read: the first sheet hidden, a row holding values hidden (by hand or by a filter:
+    a cancelled appointment hidden from view would still be made), cells merged across rows
+    (a merged cell holds its value in its first row only: the other patients' rows read
+    blank, a course instead of their sessions), and formulas never calculated (openpyxl and
+    some exports save none of their values: each would read blank)."""
     if sheet.sheet_state != "visible":
         return [
             f"its first sheet, {sheet.title!r}, which a batch reads, is hidden; unhide it, or "
@@ -236,6 +237,13 @@ def _workbook_problems(path: Path, sheet: ReadOnlyWorksheet) -> list[str]:
                         "value in its first row only; unmerge them and type the value in each row"
                     )
             elif element.tag.endswith("}row"):
+                holds_values = any(cell.tag.endswith("}c") and len(cell) for cell in element)
+                if element.get("hidden") in ("1", "true") and holds_values:
+                    problems.append(
+                        f"row {element.get('r')} is hidden (by hand or by a filter), and a batch "
+                        "reads every row, shown or not; delete it if it is not for this day, or "
+                        "show it"
+                    )
                 element.clear()
     formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:

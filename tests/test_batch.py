@@ -933,11 +933,12 @@ def day_workbook(path: Path, rows: list[list]) -> openpyxl.Workbook:
     return workbook
 
 
-@pytest.mark.parametrize("case", ["merged", "formula", "hidden"])
+@pytest.mark.parametrize("case", ["merged", "formula", "hidden", "hidden row"])
 def test_a_workbook_a_batch_would_read_otherwise_than_it_shows_is_refused(tmp_path, case):
     """Sessions '3' merged over Ann's and Bob's rows gave Bob a course of 6; formulas saved
     without their results (as openpyxl writes them) read blank, the discount gone; a hidden
-    first sheet (November's) was made instead of the one on screen."""
+    first sheet (November's) was made instead of the one on screen; Bob's row, hidden as a
+    cancelled appointment, was made all the same."""
     workbook = day_workbook(tmp_path, [
         ["Ann Lee", "A1", "REJUV", "FACE", 3, "10%", "Loyalty"],
         ["Bob Ray", "B1", "REJUV", "FACE", None, None, None],
@@ -947,18 +948,22 @@ def test_a_workbook_a_batch_would_read_otherwise_than_it_shows_is_refused(tmp_pa
         "merged": "cells E2:E3 are merged",
         "formula": 'cell F2: formula =5*2&"%" has no saved value',
         "hidden": "its first sheet, 'Sheet', which a batch reads, is hidden",
+        "hidden row": "row 3 is hidden (by hand or by a filter), and a batch reads every row",
     }[case]
     if case == "merged":
         sheet.merge_cells("E2:E3")
     elif case == "formula":
         sheet["F2"] = '=5*2&"%"'
+    elif case == "hidden row":
+        sheet.row_dimensions[3].hidden = True
+        sheet.row_dimensions[9].hidden = True  # holding nothing: not a problem
     else:
         workbook.create_sheet("December")
         sheet.sheet_state = "hidden"
     workbook.save(tmp_path / "day.xlsx")
     with pytest.raises(BatchError) as refused:
         run_batch(Workspace.open(), tmp_path / "day.xlsx", tmp_path / "out", jobs=1)
-    assert said in str(refused.value)
+    assert said in str(refused.value) and "row 9" not in str(refused.value)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.docx"))
 
 
