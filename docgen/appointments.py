@@ -203,8 +203,9 @@ def _records(path: Path) -> Iterator[Record]:
                 f"({type(error).__name__})"
             ) from None
         try:
-            if problems := _workbook_problems(path, workbook.worksheets[0]):
-                raise BatchError(f"{path.name}: " + "; ".join(problems))
+            first = workbook.worksheets[0]
+            if problems := _workbook_problems(path, first):
+                raise BatchError(f"{path.name}, sheet {first.title!r}: " + "; ".join(problems))
             values = (
                 (number, [_cell_text(cell) for cell in row])
                 for number, row in existing_rows(workbook.worksheets[0], values_only=False)

@@ -56,7 +56,7 @@ from docgen.exceptions import (
 )
 from docgen.generate import formatter_for, reproducible_seed, when_issued
 from docgen.i18n import N_, Formatter
-from docgen.manifest import PARTIAL_MANIFEST, BatchDocument, Manifest, read_manifest, sha256_of
+from docgen.manifest import PARTIAL_MANIFEST, BatchDocument, Manifest, read_manifest
 from docgen.output import (
     TEMPORARY_PREFIX,
     make_private_folder,
@@ -70,7 +70,7 @@ from docgen.output import (
 from docgen.pdf import PROFILE_PREFIX, STAGING_PREFIX, convert_to_pdf, find_soffice
 from docgen.pricing import PriceList, load_price_list
 from docgen.processes import die_with_parent, limit_processor_time, remove_orphaned_work
-from docgen.register import Patient, Record, Register, record_of
+from docgen.register import Patient, Record, Register, file_sha256, record_of
 from docgen.render import PRICE_LIST, DocumentTemplate, document_properties, same_print
 from docgen.verify import MANIFEST, replaced_at, verify_content
 from docgen.workspace import Workspace
@@ -1050,7 +1050,7 @@ class _BatchRun:
         recorded = self.previous.get(job.relative)
         template_now = self.checker.template(job.kind).checksum
         if recorded is not None:
-            edited = recorded.sha256 != sha256_of(target)
+            edited = recorded.sha256 != file_sha256(target)
             template_then = recorded.template_sha256
         else:
             check = verify_content(target)
@@ -1059,7 +1059,7 @@ class _BatchRun:
             edited = False
             recorded = BatchDocument(
                 row=0, document=job.kind, patient_ref="", locale=check.properties["docgen.locale"],
-                path=job.relative, sha256=sha256_of(target), template_sha256=template_now,
+                path=job.relative, sha256=file_sha256(target), template_sha256=template_now,
                 price_list_sha256=check.properties["docgen.price-list-sha256"],
                 inputs_sha256=check.properties.get("docgen.inputs-sha256", ""),
                 generated=check.properties["docgen.generated"][:10],

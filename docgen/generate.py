@@ -254,7 +254,9 @@ def _replaceable(
                 "does not have there (its folder moved, or another workspace made it): docgen "
                 "cannot tell whose it is, and never replaces it; write elsewhere, or move it away"
             )
-    replaces = replaced_at(target, register) if force or not target.exists() else ""
+        replaces = carried  # what replaced_at would find, its file read again
+    else:
+        replaces = replaced_at(target, register) if force or not target.exists() else ""
     if replaces and (earlier := register.get(replaces)) and not patient.is_patient_of(earlier):
         raise OutputError(
             f"{target} is another patient's document ({replaces}); docgen never puts one "

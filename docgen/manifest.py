@@ -4,7 +4,6 @@ are made and put in place when the batch ends, and read back by the next run."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +62,6 @@ def read_manifest(output_dir: str | Path) -> list[BatchDocument]:
             row = int(values["row"]) if values["row"] else None
             documents.append(BatchDocument(**{**values, "row": row}))
         return documents
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Manifest:

@@ -163,7 +163,6 @@ class _Codes:
     def stamp_made(self) -> None:
         for pdf, document_id in list(self._waiting.items()):
             if _made(pdf):
-                pdf.chmod(0o600)  # patient data: readable by its owner only, like the .docx
                 self.stamped[pdf] = (document_id, stamp_codes(pdf, document_id))
                 del self._waiting[pdf]
 

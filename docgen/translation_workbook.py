@@ -14,7 +14,7 @@ import datetime as dt
 import gettext
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -337,11 +337,12 @@ def import_translations(workspace: Workspace, workbook: str | Path) -> ImportRes
             [Problem(name, f"not a workbook docgen can read ({type(error).__name__})")]
         ) from None
     try:
-        rows, locale, column, (language_cell, exported_from) = _read_rows(book, name)
+        rows, about, column = _read_rows(book, name)
     finally:
         book.close()
-    if exported_from and (mismatch := _another_languages(workspace, locale, exported_from)):
-        problem = Problem(name, mismatch, ABOUT_SHEET, language_cell, locale)
+    locale = about.language
+    if about.catalogue and (mismatch := _another_languages(workspace, locale, about.catalogue)):
+        problem = Problem(name, mismatch, ABOUT_SHEET, about.language_cell, locale)
         raise TranslationWorkbookError([problem])
     problems: list[Problem] = []
 
@@ -505,23 +506,31 @@ def _another_languages(workspace: Workspace, locale: str, exported_from: str) ->
     )
 
 
-def _read_rows(
-    book, name: str
-) -> tuple[list[tuple[int, dict[str, str]]], str, dict[str, str], tuple[str, str | None]]:
-    """The filled-in rows (numbered, by column name), the language, each column's letter (a
-    workbook exported by an earlier docgen has fewer columns), and the language's cell and
-    the catalogue the workbook was exported from."""
+@dataclass(frozen=True)
+class _About:
+    """What a workbook's About sheet says: its language (and the cell saying so), and the
+    catalogue it was exported from."""
+
+    language: str = ""
+    language_cell: str = "B1"
+    catalogue: str = ""
+
+
+def _read_rows(book, name: str) -> tuple[list[tuple[int, dict[str, str]]], _About, dict[str, str]]:
+    """The filled-in rows (numbered, by column name), the About sheet's language and
+    catalogue, and each column's letter (a workbook exported by an earlier docgen has fewer
+    columns)."""
     problems = []
     sheets = {sheet.title.strip().lower(): sheet for sheet in book.worksheets}
-    locale = exported_from = None
-    language_cell = "B1"
+    about = _About()
     if ABOUT_SHEET.lower() in sheets:
         for number, (key, value, *_) in existing_rows(sheets[ABOUT_SHEET.lower()], max_col=2):
-            if _text(key).strip().lower() == "language" and value:
-                locale, language_cell = _text(value).strip(), f"B{number}"
-            if _text(key).strip().lower() == "catalogue" and value:
-                exported_from = _text(value).strip()
-    if not locale:
+            said = _text(value).strip() if value else ""
+            if _text(key).strip().lower() == "language" and said:
+                about = replace(about, language=said, language_cell=f"B{number}")
+            if _text(key).strip().lower() == "catalogue" and said:
+                about = replace(about, catalogue=said)
+    if not about.language:
         problems.append(Problem(name, "no Language row: is this a workbook 'docgen i18n export' "
                                 "wrote?", ABOUT_SHEET))  # fmt: skip
     sheet = sheets.get(SHEET.lower())
@@ -543,5 +552,4 @@ def _read_rows(
         row = {c: _text(cells[i]) if i < len(cells) else "" for c, i in positions.items()}
         if row["Source text"]:
             rows.append((number, row))
-    letters = {c: get_column_letter(i + 1) for c, i in positions.items()}
-    return rows, locale, letters, (language_cell, exported_from)
+    return rows, about, {c: get_column_letter(i + 1) for c, i in positions.items()}

@@ -11,12 +11,11 @@ changed by accident. Proof that docgen made it, unchanged, is the signature a cl
 from __future__ import annotations
 
 import csv
-import hashlib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docgen.register import Register
+from docgen.register import Register, file_sha256
 from docgen.render import (
     CONTENT_CHECKSUM,
     CUSTOM_PROPERTIES,
@@ -109,7 +108,7 @@ def verify_content(path: str | Path, key: bytes | None = None) -> Verification:
 def issued_id(path: Path) -> str:
     """The id a document carries, or for one without (altered), the start of its SHA-256."""
     found = verify_content(path).document_id
-    return found or hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return found or file_sha256(path)[:12]
 
 
 def replaced_at(path: Path, register: Register) -> str:
@@ -152,7 +151,7 @@ def verify_document(
     result = verify_content(path, key)
     if not result.unchanged:
         return result
-    sha256 = hashlib.sha256(result.path.read_bytes()).hexdigest()
+    sha256 = file_sha256(result.path)
     entry = _manifest_entry(result.path)
     if entry is not None and entry["sha256"] != sha256:
         return Verification(

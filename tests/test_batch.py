@@ -948,7 +948,7 @@ def test_a_workbook_a_batch_would_read_otherwise_than_it_shows_is_refused(tmp_pa
         "merged": "cells E2:E3 are merged",
         "formula": 'cell F2: formula =5*2&"%" has no saved value',
         "hidden": "its first sheet, 'Sheet', which a batch reads, is hidden",
-        "hidden row": "row 3 is hidden (by hand or by a filter), and a batch reads every row",
+        "hidden row": "day.xlsx, sheet 'Sheet': row 3 is hidden (by hand or by a filter)",
     }[case]
     if case == "merged":
         sheet.merge_cells("E2:E3")
