@@ -89,6 +89,33 @@ def test_prepared_rendering_equals_plain_docxtpl(workspace, price_list, name):
         )
 
 
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_a_shipped_template_defines_no_style_it_does_not_use(workspace, name):
+    """LibreOffice reads every style a document defines, used or not, for each document: the
+    164 of python-docx's blank document (table styles, list and heading variants) took a
+    quarter of its time to make a consent form's PDF. A style is used where a part of the
+    template names it, or through a used style based on it, linked to it or followed by it."""
+    parts = members(workspace.template(name).read_bytes())
+    styles = parse_xml(parts["word/styles.xml"])
+    defined = {style.get(f"{W}styleId"): style for style in styles.iter(f"{W}style")}
+    named = {
+        reference.get(f"{W}val")
+        for member, data in parts.items()
+        if member.endswith(".xml") and member.startswith("word/") and "styles" not in member
+        for tag in ("pStyle", "rStyle", "tblStyle", "numStyleLink", "styleLink")
+        for reference in parse_xml(data).iter(f"{W}{tag}")
+    }
+    through = {
+        link.get(f"{W}val")
+        for style in defined.values()
+        for tag in ("basedOn", "link", "next")
+        if (link := style.find(f"{W}{tag}")) is not None
+    }
+    defaults = {key for key, style in defined.items() if style.get(f"{W}default") == "1"}
+    assert {"Normal", "Heading1", "ListBullet"} <= set(defined)
+    assert set(defined) <= named | through | defaults, set(defined) - named - through - defaults
+
+
 def mirrored_after_filling_in(member: str, data: bytes) -> bytes:
     """A member of a plain docxtpl document, laid out right to left once it is filled in."""
     root = parse_xml(data)
