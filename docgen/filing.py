@@ -41,7 +41,6 @@ from pypdf.generic import (
 from docgen.exceptions import FilingError, OutputExistsError
 from docgen.output import signed_copy_path, write_atomically
 from docgen.register import Record, Register, file_sha256
-from docgen.render import document_properties
 from docgen.workspace import Workspace
 
 POINTS_PER_MM = 72 / 25.4
@@ -55,11 +54,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 def page_code(document_id: str, page: int, pages: int) -> str:
     return f"docgen:{document_id}:{page}/{pages}"
-
-
-def document_id_of(docx: Path) -> str:
-    """The id a .docx docgen made carries, or '' for any other."""
-    return document_properties(docx).get("docgen.document-id", "")
 
 
 def stamp_codes(pdf: Path, document_id: str) -> int:

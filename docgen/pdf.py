@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from docgen.exceptions import PdfError
-from docgen.filing import document_id_of, stamp_codes
+from docgen.filing import stamp_codes
 from docgen.libreoffice_worker import PDF_FILTER_DATA
 from docgen.output import move_into_place
 from docgen.register import Register
+from docgen.render import document_properties
 
 INSTALL_HELP = (
     "LibreOffice is needed to make PDFs and was not found. "
@@ -108,13 +109,23 @@ def convert_to_pdf(
         return []
     soffice = find_soffice()
     with _staging(documents, work_dir or documents[0].parent) as (staged, out):
-        codes = _Codes(staged, documents, out)
+        properties = {
+            name: document_properties(document)
+            for name, document in zip(staged, documents, strict=True)
+        }
+        codes = _Codes(
+            {
+                out / (name.stem + ".pdf"): found.get("docgen.document-id", "")
+                for name, found in properties.items()
+            }
+        )
         if _warm is not None:
             for name, document in zip(staged, documents, strict=True):
                 _warm.convert(name, out / (name.stem + ".pdf"), shown_as=document)
         else:
             shown_as = dict(zip(staged, documents, strict=True))
-            lanes = _lanes(staged, jobs)
+            languages = {name: _language(found) for name, found in properties.items()}
+            lanes = _lanes(staged, languages, jobs)
             with contextlib.ExitStack() as stack:
                 prefix = _own(PROFILE_PREFIX)
                 profiles = [
@@ -132,19 +143,35 @@ def convert_to_pdf(
         return _place(staged, documents, out, force, register, codes.stamped)
 
 
-def _lanes(documents: list[Path], jobs: int) -> list[list[Path]]:
-    """The documents shared between jobs LibreOffice processes so that they finish together:
-    the largest first, each to the lane with the least to do so far (a file's size stands for
-    its work). Dealt in turn instead, a batch's consent forms all went to one process and their
-    shorter treatment records to the other, which then sat idle for a third of the run."""
+def _lanes(documents: list[Path], languages: dict[Path, str], jobs: int) -> list[list[Path]]:
+    """The documents shared between jobs LibreOffice processes so that they finish together,
+    each language but the most common in one of them (a file's size stands for its work).
+
+    Dealt in turn, a batch's consent forms all went to one process and their shorter treatment
+    records to the other, which then sat idle for a third of the run. And a process reads the
+    hyphenation patterns of each language it meets, once: German's take it about 1.5 s, as
+    long as ten English forms. So each language but the most common goes whole to the process
+    with least to do so far, the one with most first; the most common language's documents
+    then fill the gaps, the largest first, each to the process with least to do."""
     sizes = {document: document.stat().st_size for document in documents}
     lanes: list[list[Path]] = [[] for _ in range(max(1, min(jobs, len(documents))))]
     loads = [0] * len(lanes)
-    for document in sorted(documents, key=sizes.__getitem__, reverse=True):
+    by_language: dict[str, list[Path]] = {}
+    for document in documents:
+        by_language.setdefault(languages.get(document, ""), []).append(document)
+    most_common, *others = sorted(
+        by_language.values(), key=lambda group: sum(map(sizes.__getitem__, group)), reverse=True
+    )
+    for whole in [*others, *([document] for document in most_common)]:
         lightest = loads.index(min(loads))
-        lanes[lightest].append(document)
-        loads[lightest] += sizes[document]
+        lanes[lightest] += whole
+        loads[lightest] += sum(map(sizes.__getitem__, whole))
     return lanes
+
+
+def _language(properties: dict[str, str]) -> str:
+    """The language a document docgen made is in (de for de_CH), or '' for another."""
+    return properties.get("docgen.locale", "").replace("-", "_").partition("_")[0]
 
 
 class _Codes:
@@ -152,11 +179,11 @@ class _Codes:
     has made it (it writes a PDF under another name and renames it when whole): stamped while
     the others are still being made, rather than all after them."""
 
-    def __init__(self, staged: list[Path], documents: Sequence[Path], out: Path):
+    def __init__(self, document_ids: dict[Path, str]):  # each PDF to be made: its document's id
         self._waiting = {
-            out / (name.stem + ".pdf"): document_id
-            for name, document in zip(staged, documents, strict=True)
-            if (document_id := document_id_of(document))  # a code on every page, to file it back
+            pdf: document_id
+            for pdf, document_id in document_ids.items()
+            if document_id  # a document docgen made: a code on every page, to file it back
         }
         self.stamped: dict[Path, tuple[str, int]] = {}  # the PDF's document id and pages
 

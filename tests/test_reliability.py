@@ -96,6 +96,25 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path, monkey
     assert not list((tmp_path / "out").rglob(".docgen-*"))
 
 
+def test_each_language_but_the_most_common_is_made_into_pdf_by_one_libreoffice(tmp_path):
+    """A LibreOffice reads the hyphenation patterns of each language it meets, once (German's
+    take it as long as ten English forms): a batch's documents are shared between its
+    LibreOffice processes with each language but the most common in one of them, and the
+    processes given as much to do."""
+    languages = {}
+    for language, count in (("en", 31), ("de", 12), ("fr", 9), ("ar", 5), ("", 2)):
+        for index in range(count):
+            document = tmp_path / f"{language}-{index}.docx"
+            document.write_bytes(b"x" * (1000 + 10 * index))
+            languages[document] = language
+    lanes = pdf._lanes(list(languages), languages, jobs=2)
+    assert sorted(document for lane in lanes for document in lane) == sorted(languages)
+    for language in ("de", "fr", "ar", ""):
+        assert [any(languages[d] == language for d in lane) for lane in lanes].count(True) == 1
+    loads = [sum(document.stat().st_size for document in lane) for lane in lanes]
+    assert abs(loads[0] - loads[1]) <= 1300  # at most one document's worth apart
+
+
 @pytest.fixture
 def stuck_soffice(tmp_path, monkeypatch) -> Path:
     """A LibreOffice that never finishes: its launcher starts a child (as soffice starts
