@@ -426,6 +426,19 @@ def load_translations(
     return DocumentTranslations(catalogues, locale.language, swiss_spelling=swiss)
 
 
+# A batch formats the same prices for every patient: each once per language. Keyed by the
+# number's text, which keeps its exponent (equal Decimals 1.5 and 1.50 are not the same key).
+@functools.lru_cache(maxsize=4096)
+def _money(amount: str, currency: str, locale: Locale) -> str:
+    formatted = format_currency(Decimal(amount), currency, locale=locale)
+    return currency_spaced(formatted, get_currency_symbol(currency, locale=locale))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal(number: str, locale: Locale) -> str:
+    return format_decimal(Decimal(number), locale=locale)
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Writes text, values and plurals the way the document's locale writes them."""
@@ -458,11 +471,10 @@ class Formatter:
         return _interpolate(self.translations.ngettext(singular, plural, n), source, values)
 
     def money(self, amount: Decimal) -> str:
-        formatted = format_currency(amount, self.currency, locale=self.locale)
-        return currency_spaced(formatted, get_currency_symbol(self.currency, locale=self.locale))
+        return _money(str(amount), self.currency, self.locale)
 
     def decimal(self, number: Decimal | int) -> str:
-        return format_decimal(number, locale=self.locale)
+        return _decimal(str(number), self.locale)
 
     def percent(self, percent: Decimal) -> str:
         return format_percent(percent / 100, locale=self.locale, decimal_quantization=False)

@@ -59,6 +59,9 @@ TRANSLATION_CALLABLES = frozenset({"_", "gettext", "ngettext", "pgettext", "npge
 
 # Characters XML 1.0 cannot hold; Word refuses a document containing any of them.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_XML_UNSAFE = re.compile(
+    f"{_XML_FORBIDDEN.pattern}|\r|{LINE_MARKS.pattern}"
+)  # what xml_safe rewrites
 
 
 def xml_safe(value: Any) -> Any:
@@ -69,6 +72,8 @@ def xml_safe(value: Any) -> Any:
     if isinstance(value, BilingualText):
         return BilingualText(xml_safe(value.patient), xml_safe(value.clinic))
     if isinstance(value, str):
+        if not _XML_UNSAFE.search(value):  # most are: one look instead of four rewrites
+            return value
         value = LINE_MARKS.sub("", _XML_FORBIDDEN.sub("", value))
         return value.replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, Mapping):
