@@ -98,21 +98,35 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path, monkey
 
 def test_each_language_but_the_most_common_is_made_into_pdf_by_one_libreoffice(tmp_path):
     """A LibreOffice reads the hyphenation patterns of each language it meets, once (German's
-    take it as long as ten English forms): a batch's documents are shared between its
-    LibreOffice processes with each language but the most common in one of them, and the
-    processes given as much to do."""
+    1.1 MB take it as long as ten English forms): a batch's documents are shared between
+    its LibreOffice processes with each language but the most common in one of them, and the
+    processes given as much to do, German's patterns counted in."""
     languages = {}
     for language, count in (("en", 31), ("de", 12), ("fr", 9), ("ar", 5), ("", 2)):
         for index in range(count):
             document = tmp_path / f"{language}-{index}.docx"
-            document.write_bytes(b"x" * (1000 + 10 * index))
+            document.write_bytes(b"x" * (40_000 + 100 * index))
             languages[document] = language
-    lanes = pdf._lanes(list(languages), languages, jobs=2)
-    assert sorted(document for lane in lanes for document in lane) == sorted(languages)
-    for language in ("de", "fr", "ar", ""):
-        assert [any(languages[d] == language for d in lane) for lane in lanes].count(True) == 1
-    loads = [sum(document.stat().st_size for document in lane) for lane in lanes]
-    assert abs(loads[0] - loads[1]) <= 1300  # at most one document's worth apart
+    patterns = {"de": 1_100_000, "en": 110_000, "fr": 24_000}
+    for known in ({}, patterns):
+        lanes = pdf._lanes(list(languages), languages, 2, known)
+        assert sorted(document for lane in lanes for document in lane) == sorted(languages)
+        for language in ("de", "fr", "ar", ""):
+            assert [any(languages[d] == language for d in lane) for lane in lanes].count(True) == 1
+        loads = [
+            sum(document.stat().st_size for document in lane)
+            + sum(known.get(language, 0) // 3 for language in {languages[d] for d in lane})
+            for lane in lanes
+        ]
+        assert abs(loads[0] - loads[1]) <= 43_100  # at most one document's worth apart
+    german = next(lane for lane in lanes if any(languages[d] == "de" for d in lane))
+    assert len(german) < len(languages) / 2 - 3  # German's patterns count for 9 forms
+
+
+def test_libreoffices_hyphenation_patterns_are_found_by_language():
+    """Where LibreOffice finds its hyphenation patterns (Debian's hyphen-* packages here)."""
+    found = pdf.hyphenation_patterns(find_soffice())
+    assert found["de"] > 500_000 > found["fr"] > 0 and found["en"] > 0
 
 
 @pytest.fixture
