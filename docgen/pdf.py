@@ -149,43 +149,70 @@ def _lanes(
     documents: list[Path], languages: dict[Path, str], jobs: int, patterns: dict[str, int]
 ) -> list[list[Path]]:
     """The documents shared between jobs LibreOffice processes so that they finish together,
-    each language but the most common in one of them.
+    with as few of them as can be meeting each language.
 
-    A process's work is counted in bytes: those of its documents, and a third of those of the
+    A process's work is counted in bytes: those of its documents, and a fifth of those of the
     hyphenation patterns (patterns: their size by language) of each language it meets, which
-    it reads once. Dealt in turn, a batch's consent forms all went to one
-    process and their shorter treatment records to the other, idle for a third of the run; and
-    every process read German's patterns. So each language but the most common goes whole to
-    the process with least to do so far, the one with most first; the most common language's
-    documents then fill the gaps, the largest first, each where it adds least."""
+    it reads once a start (one per FILES_PER_RUN documents). Dealt in turn, a batch's consent
+    forms all went to one process and their shorter treatment records to the other, idle for a
+    third of the run; and every process read German's patterns. So a language whose work fits
+    in one process's even share goes whole to the process with least to do so far, the one
+    with most work first. A language too large for one fills a process up to its share, then
+    the next; the language with most bytes of documents comes last and fills the gaps."""
+    if not documents:
+        return [[]]
     sizes = {document: document.stat().st_size for document in documents}
-    lanes: list[list[Path]] = [[] for _ in range(max(1, min(jobs, len(documents))))]
+    lanes: list[list[Path]] = [[] for _ in range(min(jobs, len(documents)) or 1)]
     loads = [0] * len(lanes)
     met: list[set[str]] = [set() for _ in lanes]
     by_language: dict[str, list[Path]] = {}
     for document in documents:
         by_language.setdefault(languages.get(document, ""), []).append(document)
-    (common, most), *others = sorted(
-        by_language.items(), key=lambda item: sum(map(sizes.__getitem__, item[1])), reverse=True
-    )
-    others.sort(
-        key=lambda item: _reading(patterns, item[0]) + sum(map(sizes.__getitem__, item[1])),
-        reverse=True,
-    )
-    filling = [(common, [d]) for d in sorted(most, key=sizes.__getitem__, reverse=True)]
-    for language, whole in [*others, *filling]:
-        reading = [0 if language in seen else _reading(patterns, language) for seen in met]
-        lane = min(range(len(lanes)), key=lambda index: loads[index] + reading[index])
-        lanes[lane] += whole
-        loads[lane] += reading[lane] + sum(map(sizes.__getitem__, whole))
-        met[lane].add(language)
+
+    def documents_bytes(language: str) -> int:
+        return sum(map(sizes.__getitem__, by_language[language]))
+
+    def work(language: str) -> int:
+        return _reading(patterns, language) + documents_bytes(language)
+
+    def cheapest(language: str) -> int:
+        """The lane where the language's next document adds least."""
+        return min(
+            range(len(lanes)),
+            key=lambda lane: (
+                loads[lane] + (0 if language in met[lane] else _reading(patterns, language))
+            ),
+        )
+
+    def give(lane: int, language: str, given: list[Path]) -> None:
+        lanes[lane] += given
+        loads[lane] += sum(map(sizes.__getitem__, given))
+        if language not in met[lane]:
+            loads[lane] += _reading(patterns, language)
+            met[lane].add(language)
+
+    share = sum(map(work, by_language)) / len(lanes)
+    # the language with most bytes of documents (of those, the quickest to read) is spread last
+    largest = max(by_language, key=lambda language: (documents_bytes(language), -work(language)))
+    whole = [
+        language for language in by_language if language != largest and work(language) <= share
+    ]
+    for language in sorted(whole, key=work, reverse=True):
+        give(loads.index(min(loads)), language, by_language[language])
+    spread = sorted(set(by_language) - set(whole) - {largest}, key=work, reverse=True)
+    for language in [*spread, largest]:
+        lane = None
+        for document in sorted(by_language[language], key=sizes.__getitem__, reverse=True):
+            if lane is None or loads[lane] + sizes[document] > share:
+                lane = cheapest(language)
+            give(lane, language, [document])
     return lanes
 
 
 # A LibreOffice reads a language's hyphenation patterns in about the time it takes to make
-# PDFs of a third of their size in .docx: German's 1.1 MB as long as ten 38 kB consent forms
+# PDFs of a fifth of their size in .docx: German's 1.1 MB as long as ten 23 kB consent forms
 # (its lane of a 50-form batch ended 1.7 s after the other's, each form taking 0.165 s).
-PATTERN_BYTES_PER_DOCUMENT_BYTE = 3
+PATTERN_BYTES_PER_DOCUMENT_BYTE = 5
 
 
 def _reading(patterns: dict[str, int], language: str) -> int:

@@ -96,31 +96,56 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path, monkey
     assert not list((tmp_path / "out").rglob(".docgen-*"))
 
 
+def write_documents(folder: Path, counts: dict[str, int]) -> dict[Path, str]:
+    """Files of about a consent form's size, in the given languages, a little larger each."""
+    languages = {}
+    for language, count in counts.items():
+        for index in range(count):
+            document = folder / f"{language}-{index}.docx"
+            document.write_bytes(b"x" * (23_000 + 100 * index))
+            languages[document] = language
+    return languages
+
+
+def lane_loads(lanes, languages, patterns) -> list[int]:
+    return [
+        sum(document.stat().st_size for document in lane)
+        + sum(pdf._reading(patterns, language) for language in {languages[d] for d in lane})
+        for lane in lanes
+    ]
+
+
+PATTERNS = {"de": 1_100_000, "en": 110_000, "fr": 24_000}
+
+
 def test_each_language_but_the_most_common_is_made_into_pdf_by_one_libreoffice(tmp_path):
     """A LibreOffice reads the hyphenation patterns of each language it meets, once (German's
     1.1 MB take it as long as ten English forms): a batch's documents are shared between
     its LibreOffice processes with each language but the most common in one of them, and the
     processes given as much to do, German's patterns counted in."""
-    languages = {}
-    for language, count in (("en", 31), ("de", 12), ("fr", 9), ("ar", 5), ("", 2)):
-        for index in range(count):
-            document = tmp_path / f"{language}-{index}.docx"
-            document.write_bytes(b"x" * (40_000 + 100 * index))
-            languages[document] = language
-    patterns = {"de": 1_100_000, "en": 110_000, "fr": 24_000}
-    for known in ({}, patterns):
-        lanes = pdf._lanes(list(languages), languages, 2, known)
+    languages = write_documents(tmp_path, {"en": 31, "de": 12, "fr": 9, "ar": 5, "": 2})
+    for patterns in ({}, PATTERNS):
+        lanes = pdf._lanes(list(languages), languages, 2, patterns)
         assert sorted(document for lane in lanes for document in lane) == sorted(languages)
         for language in ("de", "fr", "ar", ""):
             assert [any(languages[d] == language for d in lane) for lane in lanes].count(True) == 1
-        loads = [
-            sum(document.stat().st_size for document in lane)
-            + sum(known.get(language, 0) // 3 for language in {languages[d] for d in lane})
-            for lane in lanes
-        ]
-        assert abs(loads[0] - loads[1]) <= 43_100  # at most one document's worth apart
+        loads = lane_loads(lanes, languages, patterns)
+        assert abs(loads[0] - loads[1]) <= 26_100  # at most one document's worth apart
     german = next(lane for lane in lanes if any(languages[d] == "de" for d in lane))
-    assert len(german) < len(languages) / 2 - 3  # German's patterns count for 9 forms
+    assert len(german) < len(languages) / 2 - 3  # German's patterns count for about ten forms
+
+
+def test_a_language_too_large_for_one_libreoffice_is_shared_by_as_few_as_can_hold_it(tmp_path):
+    """A Swiss clinic's batch, half German and half English, on four LibreOffice processes:
+    German in three of them (it fills more than two), English filling the gaps, and the four
+    given as much to do."""
+    languages = write_documents(tmp_path, {"de": 50, "en": 50})
+    lanes = pdf._lanes(list(languages), languages, 4, PATTERNS)
+    assert sorted(document for lane in lanes for document in lane) == sorted(languages)
+    assert [any(languages[d] == "de" for d in lane) for lane in lanes].count(True) == 3
+    loads = lane_loads(lanes, languages, PATTERNS)
+    assert max(loads) - min(loads) <= 2 * 28_000
+    assert pdf._lanes([], {}, 4, PATTERNS) == [[]]
 
 
 def test_libreoffices_hyphenation_patterns_are_found_by_language():
