@@ -426,8 +426,9 @@ def load_translations(
     return DocumentTranslations(catalogues, locale.language, swiss_spelling=swiss)
 
 
-# A batch formats the same prices for every patient: each once per language. Keyed by the
-# number's text, which keeps its exponent (equal Decimals 1.5 and 1.50 are not the same key).
+# A batch formats the same prices for every patient: each once per language in each of its
+# processes. Keyed by the number's text, which keeps its exponent (equal Decimals 1.5 and
+# 1.50 are not the same key).
 @functools.lru_cache(maxsize=4096)
 def _money(amount: str, currency: str, locale: Locale) -> str:
     formatted = format_currency(Decimal(amount), currency, locale=locale)
