@@ -247,8 +247,8 @@ def _language(properties: dict[str, str]) -> str:
 
 class _Codes:
     """Each page's code stamped on the PDFs in the staging folder, each as soon as LibreOffice
-    has made it (it writes a PDF under another name and renames it when whole): stamped while
-    the others are still being made, rather than all after them."""
+    has written it whole (_written): stamped while the others are still being made, rather
+    than all after them."""
 
     def __init__(self, document_ids: dict[Path, str]):  # each PDF to be made: its document's id
         self._waiting = {
@@ -260,7 +260,7 @@ class _Codes:
 
     def stamp_made(self) -> None:
         for pdf, document_id in list(self._waiting.items()):
-            if _made(pdf):
+            if _written(pdf):
                 self.stamped[pdf] = (document_id, stamp_codes(pdf, document_id))
                 del self._waiting[pdf]
 
@@ -341,6 +341,17 @@ def _run_cold(
 
 def _made(pdf: Path) -> bool:
     return pdf.is_file() and pdf.stat().st_size > 0
+
+
+def _written(pdf: Path) -> bool:
+    """Whether LibreOffice has finished writing a PDF. It creates the file and then copies
+    into it what it wrote under another name, holding a lock file (.~lock.NAME#) meanwhile: a
+    PDF stamped half copied ended a batch ('EOF marker not found'). Whole, it ends in %%EOF."""
+    if not _made(pdf) or pdf.with_name(f".~lock.{pdf.name}#").exists():
+        return False
+    with pdf.open("rb") as handle:
+        handle.seek(max(0, pdf.stat().st_size - 32))
+        return b"%%EOF" in handle.read()
 
 
 def _last_words(output: str, most: int = 300) -> str:

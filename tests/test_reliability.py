@@ -9,6 +9,7 @@ import contextlib
 import csv
 import html
 import http.cookiejar
+import io
 import os
 import re
 import resource
@@ -29,12 +30,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import HOSTILE_NAME, descendants, docx_text, pdf_text, processes
+from pypdf import PdfReader
 from test_batch import sample_rows, write_csv
 
 from docgen import pdf
 from docgen.batch import _only_batch_in, run_batch
 from docgen.cli import main
 from docgen.exceptions import PdfError, PlanError
+from docgen.filing import read_scan
 from docgen.generate import create_consent
 from docgen.manifest import read_manifest
 from docgen.patient import LONGEST_TEXT
@@ -94,6 +97,38 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path, monkey
     last = (tmp_path / "out" / made[-1].path).with_suffix(".pdf")
     assert day[-1][0] in pdf_text(last)
     assert not list((tmp_path / "out").rglob(".docgen-*"))
+
+
+def test_a_pdf_libreoffice_is_still_writing_is_not_stamped_until_whole(workspace, tmp_path):
+    """LibreOffice creates a PDF and then copies into it what it wrote elsewhere, holding a
+    lock file meanwhile: a batch read one half copied to stamp its codes, and ended with
+    'EOF marker not found'. A PDF is stamped once it is whole and LibreOffice has let go."""
+    form = create_consent(
+        workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "f.docx"
+    )
+    subprocess.run(
+        [find_soffice(), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+         "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(form.docx)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    whole = form.docx.with_suffix(".pdf").read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    made, lock = out / "000000.pdf", out / ".~lock.000000.pdf#"
+    codes = pdf._Codes({made: form.document_id})
+    lock.write_text("LibreOffice")
+    made.write_bytes(whole[: len(whole) // 2])
+    codes.stamp_made()  # half copied
+    made.write_bytes(whole)
+    codes.stamp_made()  # whole, but LibreOffice still holds it
+    assert codes.stamped == {} and made.read_bytes() == whole
+    lock.unlink()
+    codes.stamp_made()
+    pages = len(PdfReader(io.BytesIO(whole)).pages)
+    assert codes.stamped == {made: (form.document_id, pages)}
+    assert [(p.document_id, p.page) for p in read_scan(made)] == [
+        (form.document_id, n) for n in range(1, pages + 1)
+    ]
 
 
 def write_documents(folder: Path, counts: dict[str, int]) -> dict[Path, str]:
