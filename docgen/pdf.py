@@ -20,6 +20,7 @@ from pathlib import Path
 
 from docgen.exceptions import PdfError
 from docgen.filing import stamp_codes
+from docgen.i18n import locale_as_written
 from docgen.libreoffice_worker import PDF_FILTER_DATA
 from docgen.output import move_into_place
 from docgen.register import Register
@@ -141,7 +142,7 @@ def convert_to_pdf(
                         if lane[first : first + FILES_PER_RUN]
                     ]
                     _run_cold(soffice, runs, out, timeout, shown_as, codes.stamp_made)
-        codes.stamp_made()
+        codes.stamp_made(finished=True)
         return _place(staged, documents, out, force, register, codes.stamped)
 
 
@@ -198,7 +199,7 @@ def _lanes(
         language for language in by_language if language != largest and work(language) <= share
     ]
     for language in sorted(whole, key=work, reverse=True):
-        give(loads.index(min(loads)), language, by_language[language])
+        give(cheapest(language), language, by_language[language])
     spread = sorted(set(by_language) - set(whole) - {largest}, key=work, reverse=True)
     for language in [*spread, largest]:
         lane = None
@@ -242,7 +243,8 @@ def hyphenation_patterns(soffice: str) -> dict[str, int]:
 
 def _language(properties: dict[str, str]) -> str:
     """The language a document docgen made is in (de for de_CH), or '' for another."""
-    return properties.get("docgen.locale", "").replace("-", "_").partition("_")[0]
+    locale = locale_as_written(properties.get("docgen.locale", ""))
+    return locale.language if locale else ""
 
 
 class _Codes:
@@ -258,9 +260,11 @@ class _Codes:
         }
         self.stamped: dict[Path, tuple[str, int]] = {}  # the PDF's document id and pages
 
-    def stamp_made(self) -> None:
+    def stamp_made(self, finished: bool = False) -> None:
+        """Stamp the PDFs written whole; finished: LibreOffice has ended, and a lock file it
+        left no longer says it is writing."""
         for pdf, document_id in list(self._waiting.items()):
-            if _written(pdf):
+            if _whole(pdf) if finished else _written(pdf):
                 self.stamped[pdf] = (document_id, stamp_codes(pdf, document_id))
                 del self._waiting[pdf]
 
@@ -344,14 +348,21 @@ def _made(pdf: Path) -> bool:
 
 
 def _written(pdf: Path) -> bool:
-    """Whether LibreOffice has finished writing a PDF. It creates the file and then copies
-    into it what it wrote under another name, holding a lock file (.~lock.NAME#) meanwhile: a
-    PDF stamped half copied ended a batch ('EOF marker not found'). Whole, it ends in %%EOF."""
-    if not _made(pdf) or pdf.with_name(f".~lock.{pdf.name}#").exists():
+    """Whether a running LibreOffice has finished writing a PDF. It creates the file and then
+    copies into it what it wrote under another name, holding a lock file (.~lock.NAME#)
+    meanwhile: a PDF stamped half copied ended a batch ('EOF marker not found')."""
+    return not pdf.with_name(f".~lock.{pdf.name}#").exists() and _whole(pdf)
+
+
+def _whole(pdf: Path) -> bool:
+    """Whether a PDF is there whole: it ends in %%EOF (LibreOffice writes no later updates)."""
+    try:
+        with pdf.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 32))
+            return b"%%EOF" in handle.read()
+    except OSError:
         return False
-    with pdf.open("rb") as handle:
-        handle.seek(max(0, pdf.stat().st_size - 32))
-        return b"%%EOF" in handle.read()
 
 
 def _last_words(output: str, most: int = 300) -> str:
@@ -404,7 +415,7 @@ def _place(
     for name, document in zip(staged, documents, strict=True):
         target = document.with_suffix(".pdf")
         produced = out / (name.stem + ".pdf")
-        if not _made(produced):  # the warm LibreOffice answered ok but wrote nothing
+        if not _whole(produced):  # LibreOffice answered ok but wrote nothing, or half
             raise PdfError(f"LibreOffice could not convert {document} to PDF")
         produced.chmod(0o600)  # patient data: readable by its owner only, like the .docx
         move_into_place(produced, target, force)

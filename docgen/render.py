@@ -59,9 +59,8 @@ TRANSLATION_CALLABLES = frozenset({"_", "gettext", "ngettext", "pgettext", "npge
 
 # Characters XML 1.0 cannot hold; Word refuses a document containing any of them.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_XML_UNSAFE = re.compile(
-    f"{_XML_FORBIDDEN.pattern}|\r|{LINE_MARKS.pattern}"
-)  # what xml_safe rewrites
+# What xml_safe rewrites: those, carriage returns, and the marks of a bilingual text's lines
+_XML_UNSAFE = re.compile(f"{_XML_FORBIDDEN.pattern}|\r|{LINE_MARKS.pattern}")
 
 
 def xml_safe(value: Any) -> Any:

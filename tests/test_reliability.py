@@ -102,7 +102,8 @@ def test_a_batch_larger_than_one_libreoffice_run_gets_every_pdf(tmp_path, monkey
 def test_a_pdf_libreoffice_is_still_writing_is_not_stamped_until_whole(workspace, tmp_path):
     """LibreOffice creates a PDF and then copies into it what it wrote elsewhere, holding a
     lock file meanwhile: a batch read one half copied to stamp its codes, and ended with
-    'EOF marker not found'. A PDF is stamped once it is whole and LibreOffice has let go."""
+    'EOF marker not found'. A PDF is stamped once it is whole and LibreOffice has let go (or
+    has ended, a lock file left behind); one never written whole is never put in place."""
     form = create_consent(
         workspace, Visit.for_treatment("Ann Lee", "REJUV", ["FACE"]), output=tmp_path / "f.docx"
     )
@@ -122,8 +123,14 @@ def test_a_pdf_libreoffice_is_still_writing_is_not_stamped_until_whole(workspace
     made.write_bytes(whole)
     codes.stamp_made()  # whole, but LibreOffice still holds it
     assert codes.stamped == {} and made.read_bytes() == whole
-    lock.unlink()
-    codes.stamp_made()
+    half = out / "000001.pdf"  # a LibreOffice that ended, leaving one PDF half written
+    half.write_bytes(whole[: len(whole) // 2])
+    target = tmp_path / "half.docx"
+    target.write_bytes(b"")
+    with pytest.raises(PdfError, match=r"could not convert .*half\.docx"):
+        pdf._place([tmp_path / "000001.docx"], [target], out, False, None, {})
+    assert not target.with_suffix(".pdf").exists()
+    codes.stamp_made(finished=True)  # it has ended: the lock it left says nothing now
     pages = len(PdfReader(io.BytesIO(whole)).pages)
     assert codes.stamped == {made: (form.document_id, pages)}
     assert [(p.document_id, p.page) for p in read_scan(made)] == [
